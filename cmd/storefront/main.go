@@ -1,0 +1,141 @@
+// Command storefront runs the Storefront API: serve (default), migrate, seed, create-admin.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/storefront/storefront/internal/app"
+	"github.com/storefront/storefront/internal/config"
+	"github.com/storefront/storefront/internal/identity"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "storefront:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: storefront [command]
+
+commands:
+  serve                                   run the HTTP server (default)
+  migrate                                 apply database migrations
+  seed                                    create demo users
+  create-admin --email E --password P     create an admin, or make an existing user admin
+`
+
+// run is main without globals, so tests can drive it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, logger, nil)
+	case "migrate":
+		return withApp(ctx, cfg, logger, func(a *app.App) error { return a.Migrate(ctx) })
+	case "seed":
+		return withApp(ctx, cfg, logger, func(a *app.App) error { return a.Seed(ctx) })
+	case "create-admin":
+		fs := flag.NewFlagSet("create-admin", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		email := fs.String("email", "", "admin email")
+		password := fs.String("password", "", "admin password (8-128 characters)")
+		name := fs.String("name", "Administrator", "display name")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if *email == "" || *password == "" {
+			return errors.New("create-admin needs --email and --password")
+		}
+		return withApp(ctx, cfg, logger, func(a *app.App) error {
+			u, err := a.Identity.EnsureUser(ctx, identity.Registration{Email: *email, Password: *password, Name: *name, Role: identity.RoleAdmin})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "admin %s (%s) is ready\n", u.Email, u.ID)
+			return nil
+		})
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func withApp(ctx context.Context, cfg config.Config, logger *slog.Logger, fn func(*app.App) error) error {
+	a, err := app.New(ctx, cfg, logger, app.Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a)
+}
+
+// serve listens first (so HTTP_ADDR=:0 works and the address is logged), then serves until ctx ends,
+// and drains in-flight requests before returning. ready, when set, receives the bound address.
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan<- string) error {
+	a, err := app.New(ctx, cfg, logger, app.Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if cfg.JWTSecretGenerated {
+		logger.Warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart")
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "config", cfg)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}

@@ -1,0 +1,87 @@
+// Package app is the composition root: it builds every component from a Config. cmd/storefront and the
+// API tests both start the service through it, so tests run exactly what production runs.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/storefront/storefront/internal/config"
+	"github.com/storefront/storefront/internal/httpapi"
+	"github.com/storefront/storefront/internal/identity"
+	"github.com/storefront/storefront/internal/postgres"
+	"github.com/storefront/storefront/internal/redis"
+)
+
+// Options adjust what Config does not cover.
+type Options struct {
+	// Argon2 overrides the password hashing cost (tests use a cheap one).
+	Argon2 *identity.Argon2Params
+}
+
+// App is a wired service.
+type App struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	Pool     *pgxpool.Pool
+	Redis    *redis.Client
+	Identity *identity.Service
+	Handler  http.Handler
+}
+
+// New connects to PostgreSQL (and prepares Redis when configured) and wires the services and HTTP stack.
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Options) (*App, error) {
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Logger: logger, Pool: pool}
+	if cfg.RedisURL != "" {
+		if a.Redis, err = redis.New(cfg.RedisURL); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	} else {
+		logger.Info("REDIS_URL is not set: running without Redis")
+	}
+	params := identity.DefaultArgon2Params
+	if opts.Argon2 != nil {
+		params = *opts.Argon2
+	}
+	hasher, err := identity.NewPasswordHasher(params)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	tokens := identity.NewTokenIssuer(cfg.JWTSecret, cfg.AccessTokenTTL, nil)
+	a.Identity = identity.NewService(postgres.NewIdentityStore(pool), hasher, tokens, cfg.RefreshTokenTTL)
+
+	deps := httpapi.Deps{
+		Logger: logger, Identity: a.Identity, Postgres: pool, CORSOrigins: cfg.CORSAllowedOrigins,
+	}
+	if a.Redis != nil {
+		deps.Redis = a.Redis
+	}
+	e, err := httpapi.New(deps)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("building HTTP stack: %w", err)
+	}
+	a.Handler = e
+	return a, nil
+}
+
+// Migrate applies pending migrations.
+func (a *App) Migrate(ctx context.Context) error { return postgres.Migrate(ctx, a.Pool, a.Logger) }
+
+// Close releases connections.
+func (a *App) Close() {
+	if a.Redis != nil {
+		a.Redis.Close()
+	}
+	a.Pool.Close()
+}

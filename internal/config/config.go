@@ -1,0 +1,159 @@
+// Package config loads and validates the service configuration from the environment, once, at start.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+)
+
+const (
+	EnvDevelopment = "development"
+	EnvProduction  = "production"
+
+	minSecretBytes = 32
+)
+
+// Config is every setting the service reads. Secrets are masked by String and LogValue.
+type Config struct {
+	DatabaseURL        string
+	RedisURL           string
+	HTTPAddr           string
+	JWTSecret          []byte
+	AppEnv             string
+	LogLevel           slog.Level
+	CORSAllowedOrigins []string
+	OTLPEndpoint       string
+
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	ShutdownTimeout time.Duration
+
+	// JWTSecretGenerated is true when development mode made up a secret because none was set.
+	JWTSecretGenerated bool
+}
+
+// Load reads the configuration through getenv and reports every problem at once.
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{
+		DatabaseURL:     strings.TrimSpace(getenv("DATABASE_URL")),
+		RedisURL:        strings.TrimSpace(getenv("REDIS_URL")),
+		HTTPAddr:        strings.TrimSpace(getenv("HTTP_ADDR")),
+		AppEnv:          strings.TrimSpace(getenv("APP_ENV")),
+		OTLPEndpoint:    strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_ENDPOINT")),
+		AccessTokenTTL:  15 * time.Minute,
+		RefreshTokenTTL: 30 * 24 * time.Hour,
+		ShutdownTimeout: 20 * time.Second,
+	}
+	var problems []error
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = ":8080"
+	}
+	if c.AppEnv == "" {
+		c.AppEnv = EnvDevelopment
+	}
+	if c.AppEnv != EnvDevelopment && c.AppEnv != EnvProduction {
+		problems = append(problems, fmt.Errorf("APP_ENV must be %q or %q, got %q", EnvDevelopment, EnvProduction, c.AppEnv))
+	}
+	if c.DatabaseURL == "" {
+		problems = append(problems, errors.New("DATABASE_URL is required (for example postgres://postgres@127.0.0.1:5432/storefront)"))
+	} else if _, err := url.Parse(c.DatabaseURL); err != nil {
+		problems = append(problems, fmt.Errorf("DATABASE_URL is not a URL: %v", err))
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			problems = append(problems, errors.New("REDIS_URL must look like redis://host:6379/0"))
+		}
+	}
+	if err := c.loadSecret(getenv("JWT_SECRET")); err != nil {
+		problems = append(problems, err)
+	}
+	level := strings.TrimSpace(getenv("LOG_LEVEL"))
+	if level == "" {
+		level = "info"
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		problems = append(problems, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, got %q", level))
+	}
+	for _, o := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if o == "*" {
+			problems = append(problems, errors.New("CORS_ALLOWED_ORIGINS must list origins; \"*\" is not allowed"))
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			problems = append(problems, fmt.Errorf("CORS_ALLOWED_ORIGINS entry %q is not an origin like https://app.example.com", o))
+			continue
+		}
+		c.CORSAllowedOrigins = append(c.CORSAllowedOrigins, strings.TrimSuffix(o, "/"))
+	}
+	if len(problems) > 0 {
+		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(problems...))
+	}
+	return c, nil
+}
+
+func (c *Config) loadSecret(secret string) error {
+	if secret != "" {
+		if len(secret) < minSecretBytes {
+			return fmt.Errorf("JWT_SECRET must be at least %d bytes", minSecretBytes)
+		}
+		c.JWTSecret = []byte(secret)
+		return nil
+	}
+	if c.AppEnv == EnvProduction {
+		return errors.New("JWT_SECRET is required when APP_ENV=production")
+	}
+	// Development without a secret: a random one keeps tokens unforgeable; they just do not
+	// survive a restart or work across instances.
+	b := make([]byte, minSecretBytes)
+	if _, err := rand.Read(b); err != nil {
+		return fmt.Errorf("generating a development JWT secret: %w", err)
+	}
+	c.JWTSecret = []byte(base64.RawURLEncoding.EncodeToString(b))
+	c.JWTSecretGenerated = true
+	return nil
+}
+
+// Production reports whether the service runs in production mode.
+func (c Config) Production() bool { return c.AppEnv == EnvProduction }
+
+// LogValue masks secrets and credentials when the config is logged.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("app_env", c.AppEnv),
+		slog.String("http_addr", c.HTTPAddr),
+		slog.String("database_url", maskURL(c.DatabaseURL)),
+		slog.String("redis_url", maskURL(c.RedisURL)),
+		slog.String("jwt_secret", "[masked]"),
+		slog.Bool("jwt_secret_generated", c.JWTSecretGenerated),
+		slog.String("log_level", c.LogLevel.String()),
+		slog.Any("cors_allowed_origins", c.CORSAllowedOrigins),
+		slog.String("otel_exporter_otlp_endpoint", c.OTLPEndpoint),
+	)
+}
+
+func maskURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[unparseable]"
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	return u.Redacted()
+}

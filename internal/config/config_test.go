@@ -1,0 +1,56 @@
+package config
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoad(t *testing.T) {
+	secret := strings.Repeat("s", 32)
+	t.Run("defaults", func(t *testing.T) {
+		c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://localhost/db"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.HTTPAddr != ":8080" || c.AppEnv != EnvDevelopment || !c.JWTSecretGenerated || len(c.JWTSecret) < 32 {
+			t.Fatalf("unexpected defaults: %+v", c)
+		}
+	})
+	t.Run("production needs a secret", func(t *testing.T) {
+		_, err := Load(env(map[string]string{"DATABASE_URL": "postgres://localhost/db", "APP_ENV": "production"}))
+		if err == nil || !strings.Contains(err.Error(), "JWT_SECRET is required") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("every problem reported", func(t *testing.T) {
+		_, err := Load(env(map[string]string{"APP_ENV": "staging", "JWT_SECRET": "short", "LOG_LEVEL": "loud",
+			"CORS_ALLOWED_ORIGINS": "*,ftp://x", "REDIS_URL": "http://x"}))
+		if err == nil {
+			t.Fatal("expected an error")
+		}
+		for _, want := range []string{"APP_ENV", "DATABASE_URL", "JWT_SECRET", "LOG_LEVEL", `"*"`, "ftp://x", "REDIS_URL"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error does not mention %s: %v", want, err)
+			}
+		}
+	})
+	t.Run("secrets masked in logs", func(t *testing.T) {
+		c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u:hunter2@localhost/db", "JWT_SECRET": secret,
+			"CORS_ALLOWED_ORIGINS": "https://app.example.com/ , http://localhost:3000"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "config", c)
+		if strings.Contains(buf.String(), "hunter2") || strings.Contains(buf.String(), secret) {
+			t.Fatalf("secret leaked: %s", buf.String())
+		}
+		if len(c.CORSAllowedOrigins) != 2 || c.CORSAllowedOrigins[0] != "https://app.example.com" {
+			t.Fatalf("origins = %v", c.CORSAllowedOrigins)
+		}
+	})
+}

@@ -1,0 +1,74 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/storefront/storefront/gen/api"
+)
+
+func (s *Server) GetHealth(context.Context, api.GetHealthRequestObject) (api.GetHealthResponseObject, error) {
+	return api.GetHealth200JSONResponse{Status: api.HealthStatusStatusOk}, nil
+}
+
+func (s *Server) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObject) (api.GetReadinessResponseObject, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	check := func(p Pinger) api.CheckStatus {
+		if p == nil {
+			return api.CheckStatusDisabled
+		}
+		if err := p.Ping(ctx); err != nil {
+			s.deps.Logger.WarnContext(ctx, "readiness check failed", "error", err)
+			return api.CheckStatusUnavailable
+		}
+		return api.CheckStatusOk
+	}
+	r := api.Readiness{Checks: struct {
+		Postgres api.CheckStatus `json:"postgres"`
+		Redis    api.CheckStatus `json:"redis"`
+	}{Postgres: check(s.deps.Postgres), Redis: check(s.deps.Redis)}}
+	if r.Checks.Postgres == api.CheckStatusUnavailable || r.Checks.Redis == api.CheckStatusUnavailable {
+		r.Status = api.ReadinessStatusUnavailable
+		return api.GetReadiness503JSONResponse(r), nil
+	}
+	r.Status = api.ReadinessStatusOk
+	return api.GetReadiness200JSONResponse(r), nil
+}
+
+func (s *Server) GetOpenapiYaml(context.Context, api.GetOpenapiYamlRequestObject) (api.GetOpenapiYamlResponseObject, error) {
+	return rawResponse{contentType: "application/yaml", body: s.docs.yaml}, nil
+}
+
+func (s *Server) GetOpenapiJson(context.Context, api.GetOpenapiJsonRequestObject) (api.GetOpenapiJsonResponseObject, error) {
+	return rawResponse{contentType: "application/json", body: s.docs.json}, nil
+}
+
+func (s *Server) GetDocs(context.Context, api.GetDocsRequestObject) (api.GetDocsResponseObject, error) {
+	return rawResponse{contentType: "text/html; charset=utf-8", body: s.docs.html, csp: s.docs.csp}, nil
+}
+
+// rawResponse writes bytes prepared at start-up; the spec documents these bodies, and encoding them on
+// every request would only cost time.
+type rawResponse struct {
+	contentType string
+	body        []byte
+	csp         string
+}
+
+func (r rawResponse) write(w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", r.contentType)
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	if r.csp != "" {
+		w.Header().Set("Content-Security-Policy", r.csp)
+	}
+	w.WriteHeader(http.StatusOK)
+	_, err := bytes.NewReader(r.body).WriteTo(w)
+	return err
+}
+
+func (r rawResponse) VisitGetOpenapiYamlResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r rawResponse) VisitGetOpenapiJsonResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r rawResponse) VisitGetDocsResponse(w http.ResponseWriter) error        { return r.write(w) }

@@ -1,0 +1,371 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/storefront/storefront/internal/apperr"
+	"github.com/storefront/storefront/internal/etag"
+	"github.com/storefront/storefront/internal/page"
+)
+
+// Login throttle: this many failures per email and client address inside the window answer 429.
+const (
+	MaxLoginFailures = 5
+	LoginWindow      = 15 * time.Minute
+)
+
+// Tokens is what a sign-in or refresh hands out.
+type Tokens struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    time.Duration
+}
+
+// Service holds the identity rules.
+type Service struct {
+	store      Store
+	hasher     *PasswordHasher
+	tokens     *TokenIssuer
+	refreshTTL time.Duration
+	now        func() time.Time
+}
+
+// NewService wires the rules to their store, hasher and token issuer.
+func NewService(store Store, hasher *PasswordHasher, tokens *TokenIssuer, refreshTTL time.Duration) *Service {
+	return &Service{store: store, hasher: hasher, tokens: tokens, refreshTTL: refreshTTL, now: time.Now}
+}
+
+// Tokens exposes the issuer, for the authentication middleware.
+func (s *Service) Tokens() *TokenIssuer { return s.tokens }
+
+var errBadCredentials = apperr.New(apperr.KindUnauthenticated, "The email or password is incorrect.")
+var errBadRefresh = apperr.New(apperr.KindUnauthenticated, "The refresh token is invalid, expired or revoked.")
+
+// Registration is the input of Register.
+type Registration struct {
+	Email, Password, Name string
+	Role                  Role
+}
+
+// Register creates an account. Role defaults to customer; only trusted callers (the CLI) pass another.
+func (s *Service) Register(ctx context.Context, r Registration) (User, error) {
+	if r.Role == "" {
+		r.Role = RoleCustomer
+	}
+	if err := collect(validateEmail("email", r.Email), validatePassword("password", r.Password), validateName("name", r.Name)); err != nil {
+		return User{}, err
+	}
+	if !r.Role.Valid() {
+		return User{}, apperr.Invalid("The request is invalid.", apperr.Detail{Field: "role", Message: "unknown role"})
+	}
+	hash, err := s.hasher.Hash(r.Password)
+	if err != nil {
+		return User{}, apperr.Internal(err)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return User{}, apperr.Internal(err)
+	}
+	return s.store.CreateUser(ctx, NewUser{ID: id, Email: r.Email, Name: r.Name, PasswordHash: hash, Role: r.Role})
+}
+
+// Login checks credentials, with a throttle on failures per email and client address.
+func (s *Service) Login(ctx context.Context, email, password, clientIP string) (Tokens, error) {
+	key := normalizeEmail(email)
+	failures, retryAfter, err := s.store.RecentLoginFailures(ctx, key, clientIP, LoginWindow)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if failures >= MaxLoginFailures {
+		e := apperr.New(apperr.KindRateLimited, "Too many failed sign-in attempts; try again later.")
+		e.RetryAfter = retryAfter
+		return Tokens{}, e
+	}
+	u, err := s.store.UserByEmail(ctx, key)
+	switch {
+	case apperr.IsKind(err, apperr.KindNotFound):
+		s.hasher.Waste(password)
+		return Tokens{}, s.failLogin(ctx, key, clientIP)
+	case err != nil:
+		return Tokens{}, err
+	}
+	ok, err := s.hasher.Verify(password, u.PasswordHash)
+	if err != nil {
+		return Tokens{}, apperr.Internal(fmt.Errorf("verifying password of user %s: %w", u.ID, err))
+	}
+	if !ok {
+		return Tokens{}, s.failLogin(ctx, key, clientIP)
+	}
+	if u.Status != StatusActive {
+		// Same answer as a wrong password: a suspended account must not confirm its password.
+		return Tokens{}, errBadCredentials
+	}
+	if err := s.store.ClearLoginFailures(ctx, key, clientIP); err != nil {
+		return Tokens{}, err
+	}
+	return s.issue(ctx, s.store, u, uuid.New())
+}
+
+func (s *Service) failLogin(ctx context.Context, email, ip string) error {
+	if err := s.store.RecordLoginFailure(ctx, email, ip); err != nil {
+		return err
+	}
+	return errBadCredentials
+}
+
+func (s *Service) issue(ctx context.Context, store Store, u User, family uuid.UUID) (Tokens, error) {
+	refresh, hash, err := newRefreshToken()
+	if err != nil {
+		return Tokens{}, apperr.Internal(err)
+	}
+	if err := store.CreateRefreshToken(ctx, u.ID, family, hash, s.now().Add(s.refreshTTL)); err != nil {
+		return Tokens{}, err
+	}
+	access, err := s.tokens.Issue(u.ID, u.Role.Scopes())
+	if err != nil {
+		return Tokens{}, apperr.Internal(err)
+	}
+	return Tokens{AccessToken: access, RefreshToken: refresh, ExpiresIn: s.tokens.TTL()}, nil
+}
+
+// Refresh rotates a refresh token. Presenting a used token revokes its whole family.
+func (s *Service) Refresh(ctx context.Context, token string) (Tokens, error) {
+	var out Tokens
+	err := s.store.InTx(ctx, func(tx Store) error {
+		rt, err := tx.LockRefreshToken(ctx, hashRefreshToken(token))
+		if err != nil {
+			return err
+		}
+		switch {
+		case rt.Revoked || s.now().After(rt.ExpiresAt):
+			return errBadRefresh
+		case rt.Used || rt.UserDeleted:
+			// Reuse of a rotated token (or a token of a deleted user): commit the revocation, then refuse.
+			if err := tx.RevokeRefreshFamily(ctx, rt.FamilyID); err != nil {
+				return err
+			}
+			return nil
+		}
+		u, err := tx.UserByID(ctx, rt.UserID)
+		if err != nil {
+			return err
+		}
+		if u.Status != StatusActive {
+			return tx.RevokeRefreshFamily(ctx, rt.FamilyID)
+		}
+		if err := tx.MarkRefreshTokenUsed(ctx, hashRefreshToken(token)); err != nil {
+			return err
+		}
+		out, err = s.issue(ctx, tx, u, rt.FamilyID)
+		return err
+	})
+	if apperr.IsKind(err, apperr.KindNotFound) {
+		return Tokens{}, errBadRefresh
+	}
+	if err != nil {
+		return Tokens{}, err
+	}
+	if out.AccessToken == "" {
+		return Tokens{}, errBadRefresh
+	}
+	return out, nil
+}
+
+// Logout revokes the token's family. Unknown tokens are ignored so the call is idempotent.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.store.InTx(ctx, func(tx Store) error {
+		rt, err := tx.LockRefreshToken(ctx, hashRefreshToken(token))
+		if apperr.IsKind(err, apperr.KindNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return tx.RevokeRefreshFamily(ctx, rt.FamilyID)
+	})
+}
+
+// Me returns the caller's own account; a deleted account no longer authenticates.
+func (s *Service) Me(ctx context.Context, p Principal) (User, error) {
+	u, err := s.store.UserByID(ctx, p.UserID)
+	if apperr.IsKind(err, apperr.KindNotFound) {
+		return User{}, apperr.New(apperr.KindUnauthenticated, "The account of this token no longer exists.")
+	}
+	return u, err
+}
+
+// visible hides other users' accounts from non-admins behind a 404.
+func visible(p Principal, id uuid.UUID) error {
+	if p.UserID != id && !p.IsAdmin() {
+		return apperr.NotFound("user")
+	}
+	return nil
+}
+
+// Get returns a user the caller may see.
+func (s *Service) Get(ctx context.Context, p Principal, id uuid.UUID) (User, error) {
+	if err := visible(p, id); err != nil {
+		return User{}, err
+	}
+	return s.store.UserByID(ctx, id)
+}
+
+// List returns a page of users; admin only.
+func (s *Service) List(ctx context.Context, p Principal, f UserFilter, req page.Request) (page.Page[User], error) {
+	if !p.IsAdmin() {
+		return page.Page[User]{}, apperr.New(apperr.KindForbidden, "This operation needs scope "+ScopeUsersAdmin+".")
+	}
+	return s.store.ListUsers(ctx, f, req.Normalized("-created_at"))
+}
+
+// Changes are the fields a PUT or PATCH sets; nil leaves a field as it is.
+type Changes struct {
+	Email, Name, Password, CurrentPassword *string
+	Role                                   *Role
+	Status                                 *Status
+}
+
+// Update applies changes under a row lock, so concurrent partial updates never lose each other,
+// and refuses the write when ifMatch names another version.
+func (s *Service) Update(ctx context.Context, p Principal, id uuid.UUID, c Changes, ifMatch etag.Condition) (User, error) {
+	if err := visible(p, id); err != nil {
+		return User{}, err
+	}
+	if err := s.checkChanges(p, c); err != nil {
+		return User{}, err
+	}
+	passwordChanged := false
+	var out User
+	err := s.store.InTx(ctx, func(tx Store) error {
+		u, err := tx.LockUser(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !ifMatch.AllowsWrite(u.Version) {
+			return apperr.New(apperr.KindPrecondition, "The user has changed since the ETag in If-Match; fetch it again.")
+		}
+		if c.Password != nil {
+			if err := s.authorizePasswordChange(p, u, c.CurrentPassword); err != nil {
+				return err
+			}
+			if u.PasswordHash, err = s.hasher.Hash(*c.Password); err != nil {
+				return apperr.Internal(err)
+			}
+			passwordChanged = true
+		}
+		apply(&u, c)
+		if out, err = tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if passwordChanged {
+			return tx.RevokeUserRefreshTokens(ctx, id)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Service) checkChanges(p Principal, c Changes) error {
+	var details []*apperr.Detail
+	if c.Email != nil {
+		details = append(details, validateEmail("email", *c.Email))
+	}
+	if c.Name != nil {
+		details = append(details, validateName("name", *c.Name))
+	}
+	if c.Password != nil {
+		details = append(details, validatePassword("password", *c.Password))
+	}
+	if c.Role != nil && !c.Role.Valid() {
+		details = append(details, &apperr.Detail{Field: "role", Message: "unknown role"})
+	}
+	if c.Status != nil && !c.Status.Valid() {
+		details = append(details, &apperr.Detail{Field: "status", Message: "unknown status"})
+	}
+	if err := collect(details...); err != nil {
+		return err
+	}
+	if (c.Role != nil || c.Status != nil) && !p.IsAdmin() {
+		return apperr.New(apperr.KindForbidden, "Changing role or status needs scope "+ScopeUsersAdmin+".")
+	}
+	return nil
+}
+
+// authorizePasswordChange: users prove the current password; admins may reset other users' passwords.
+func (s *Service) authorizePasswordChange(p Principal, u User, current *string) error {
+	if p.IsAdmin() && p.UserID != u.ID {
+		return nil
+	}
+	if current == nil {
+		return apperr.Invalid("The request is invalid.", apperr.Detail{Field: "current_password", Message: "is required to change the password"})
+	}
+	ok, err := s.hasher.Verify(*current, u.PasswordHash)
+	if err != nil {
+		return apperr.Internal(err)
+	}
+	if !ok {
+		return apperr.Invalid("The request is invalid.", apperr.Detail{Field: "current_password", Message: "is incorrect"})
+	}
+	return nil
+}
+
+func apply(u *User, c Changes) {
+	if c.Email != nil {
+		u.Email = *c.Email
+	}
+	if c.Name != nil {
+		u.Name = *c.Name
+	}
+	if c.Role != nil {
+		u.Role = *c.Role
+	}
+	if c.Status != nil {
+		u.Status = *c.Status
+	}
+}
+
+// Delete soft-deletes a user and revokes their refresh tokens.
+func (s *Service) Delete(ctx context.Context, p Principal, id uuid.UUID, ifMatch etag.Condition) error {
+	if err := visible(p, id); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx Store) error {
+		u, err := tx.LockUser(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !ifMatch.AllowsWrite(u.Version) {
+			return apperr.New(apperr.KindPrecondition, "The user has changed since the ETag in If-Match; fetch it again.")
+		}
+		if err := tx.DeleteUser(ctx, id); err != nil {
+			return err
+		}
+		return tx.RevokeUserRefreshTokens(ctx, id)
+	})
+}
+
+// EnsureUser creates the account, or, when the email exists, sets its role and password; for the CLI and seed.
+func (s *Service) EnsureUser(ctx context.Context, r Registration) (User, error) {
+	existing, err := s.store.UserByEmail(ctx, normalizeEmail(r.Email))
+	if apperr.IsKind(err, apperr.KindNotFound) {
+		return s.Register(ctx, r)
+	}
+	if err != nil {
+		return User{}, err
+	}
+	if err := collect(validatePassword("password", r.Password)); err != nil {
+		return User{}, err
+	}
+	hash, err := s.hasher.Hash(r.Password)
+	if err != nil {
+		return User{}, apperr.Internal(err)
+	}
+	existing.PasswordHash = hash
+	existing.Role = r.Role
+	existing.Status = StatusActive
+	return s.store.UpdateUser(ctx, existing)
+}

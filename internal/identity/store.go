@@ -1,0 +1,65 @@
+package identity
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/storefront/storefront/internal/page"
+)
+
+// NewUser is a user about to be stored.
+type NewUser struct {
+	ID           uuid.UUID
+	Email        string
+	Name         string
+	PasswordHash string
+	Role         Role
+}
+
+// UserFilter narrows a user list; zero fields do not filter.
+type UserFilter struct {
+	Role   Role
+	Status Status
+	Q      string
+}
+
+// RefreshToken is a stored refresh token, as seen while rotating it.
+type RefreshToken struct {
+	UserID      uuid.UUID
+	UserDeleted bool
+	FamilyID    uuid.UUID
+	ExpiresAt   time.Time
+	Used        bool
+	Revoked     bool
+}
+
+// Store is what the identity rules need from storage. Implementations translate storage errors into
+// apperr errors: a missing row is KindNotFound, a taken email is EMAIL_TAKEN.
+type Store interface {
+	// InTx runs fn with a Store bound to one transaction; fn's error rolls it back.
+	InTx(ctx context.Context, fn func(Store) error) error
+
+	CreateUser(ctx context.Context, u NewUser) (User, error)
+	UserByID(ctx context.Context, id uuid.UUID) (User, error)
+	UserByEmail(ctx context.Context, email string) (User, error)
+	// LockUser reads a user and holds a row lock until the transaction ends.
+	LockUser(ctx context.Context, id uuid.UUID) (User, error)
+	// UpdateUser writes every editable field of u (matched by u.ID).
+	UpdateUser(ctx context.Context, u User) (User, error)
+	DeleteUser(ctx context.Context, id uuid.UUID) error
+	ListUsers(ctx context.Context, f UserFilter, req page.Request) (page.Page[User], error)
+
+	CreateRefreshToken(ctx context.Context, userID, familyID uuid.UUID, hash []byte, expiresAt time.Time) error
+	// LockRefreshToken finds a token by hash and locks it; KindNotFound when unknown.
+	LockRefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
+	MarkRefreshTokenUsed(ctx context.Context, hash []byte) error
+	RevokeRefreshFamily(ctx context.Context, familyID uuid.UUID) error
+	RevokeUserRefreshTokens(ctx context.Context, userID uuid.UUID) error
+
+	// RecentLoginFailures counts failures for email+ip inside the window, and how long until the oldest expires.
+	RecentLoginFailures(ctx context.Context, email, ip string, window time.Duration) (int, time.Duration, error)
+	RecordLoginFailure(ctx context.Context, email, ip string) error
+	ClearLoginFailures(ctx context.Context, email, ip string) error
+}

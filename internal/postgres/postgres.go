@@ -1,0 +1,108 @@
+// Package postgres implements the domain stores over sqlc's generated queries, runs the migrations, and
+// translates PostgreSQL errors into the apperr vocabulary.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/storefront/storefront/db/migrations"
+	"github.com/storefront/storefront/internal/apperr"
+)
+
+// Connect opens a pool and checks it answers.
+func Connect(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parsing DATABASE_URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("opening database pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	return pool, nil
+}
+
+// Migrate applies every pending migration.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+	sub, err := fs.Sub(migrations.FS, ".")
+	if err != nil {
+		return err
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, sub)
+	if err != nil {
+		return fmt.Errorf("loading migrations: %w", err)
+	}
+	results, err := provider.Up(ctx)
+	for _, r := range results {
+		logger.Info("migration applied", "version", r.Source.Version, "path", r.Source.Path, "duration", r.Duration)
+	}
+	if err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	return nil
+}
+
+// Constraint names the stores translate.
+const uniqueViolation = "23505"
+
+// translate maps storage errors to apperr; resource names the entity for NOT_FOUND messages.
+func translate(err error, resource string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return apperr.NotFound(resource)
+	}
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == uniqueViolation {
+		e := apperr.New(apperr.KindConflict, "The "+resource+" conflicts with an existing one.")
+		e.Cause = err
+		return e
+	}
+	return apperr.Internal(err)
+}
+
+// uniqueConstraint reports the name of the unique constraint err violated, if any.
+func uniqueConstraint(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == uniqueViolation {
+		return pgErr.ConstraintName
+	}
+	return ""
+}
+
+// inTx runs fn inside a transaction on pool, committing when fn returns nil.
+func inTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return apperr.Internal(fmt.Errorf("beginning transaction: %w", err))
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return apperr.Internal(fmt.Errorf("committing: %w", err))
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/storefront/storefront/gen/db"
+	"github.com/storefront/storefront/internal/apperr"
+	"github.com/storefront/storefront/internal/identity"
+	"github.com/storefront/storefront/internal/page"
+)
+
+// IdentityStore implements identity.Store.
+type IdentityStore struct {
+	pool *pgxpool.Pool
+	q    *db.Queries
+	conn db.DBTX // the pool, or the transaction InTx bound
+}
+
+var _ identity.Store = (*IdentityStore)(nil)
+
+// NewIdentityStore returns a store over the pool.
+func NewIdentityStore(pool *pgxpool.Pool) *IdentityStore {
+	return &IdentityStore{pool: pool, q: db.New(pool), conn: pool}
+}
+
+// InTx binds a copy of the store to one transaction.
+func (s *IdentityStore) InTx(ctx context.Context, fn func(identity.Store) error) error {
+	return inTx(ctx, s.pool, func(tx pgx.Tx) error {
+		return fn(&IdentityStore{pool: s.pool, q: s.q.WithTx(tx), conn: tx})
+	})
+}
+
+func userFromRow(r db.User) identity.User {
+	return identity.User{
+		ID: r.PublicID, Email: r.Email, Name: r.Name, Role: identity.Role(r.Role), Status: identity.Status(r.Status),
+		PasswordHash: r.PasswordHash, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+}
+
+func translateUser(err error) error {
+	if uniqueConstraint(err) == "users_email_live_key" {
+		e := apperr.Coded(apperr.KindConflict, "EMAIL_TAKEN", "The email is already registered.")
+		e.Details = []apperr.Detail{{Field: "email", Message: "is already registered"}}
+		return e
+	}
+	return translate(err, "user")
+}
+
+func (s *IdentityStore) CreateUser(ctx context.Context, u identity.NewUser) (identity.User, error) {
+	row, err := s.q.CreateUser(ctx, db.CreateUserParams{
+		PublicID: u.ID, Email: u.Email, Name: u.Name, PasswordHash: u.PasswordHash, Role: string(u.Role),
+	})
+	if err != nil {
+		return identity.User{}, translateUser(err)
+	}
+	return userFromRow(row), nil
+}
+
+func (s *IdentityStore) UserByID(ctx context.Context, id uuid.UUID) (identity.User, error) {
+	row, err := s.q.GetUserByPublicID(ctx, id)
+	if err != nil {
+		return identity.User{}, translateUser(err)
+	}
+	return userFromRow(row), nil
+}
+
+func (s *IdentityStore) UserByEmail(ctx context.Context, email string) (identity.User, error) {
+	row, err := s.q.GetUserByEmail(ctx, email)
+	if err != nil {
+		return identity.User{}, translateUser(err)
+	}
+	return userFromRow(row), nil
+}
+
+func (s *IdentityStore) LockUser(ctx context.Context, id uuid.UUID) (identity.User, error) {
+	row, err := s.q.LockUser(ctx, id)
+	if err != nil {
+		return identity.User{}, translateUser(err)
+	}
+	return userFromRow(row), nil
+}
+
+func (s *IdentityStore) UpdateUser(ctx context.Context, u identity.User) (identity.User, error) {
+	row, err := s.q.UpdateUser(ctx, db.UpdateUserParams{
+		Email: u.Email, Name: u.Name, Role: string(u.Role), Status: string(u.Status),
+		PasswordHash: u.PasswordHash, PublicID: u.ID,
+	})
+	if err != nil {
+		return identity.User{}, translateUser(err)
+	}
+	return userFromRow(row), nil
+}
+
+func (s *IdentityStore) DeleteUser(ctx context.Context, id uuid.UUID) error {
+	_, err := s.q.SoftDeleteUser(ctx, id)
+	return translateUser(err)
+}
+
+func (s *IdentityStore) CreateRefreshToken(ctx context.Context, userID, familyID uuid.UUID, hash []byte, expiresAt time.Time) error {
+	return translate(s.q.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{
+		PublicID: userID, FamilyID: familyID, TokenHash: hash, ExpiresAt: expiresAt,
+	}), "refresh token")
+}
+
+func (s *IdentityStore) LockRefreshToken(ctx context.Context, hash []byte) (identity.RefreshToken, error) {
+	row, err := s.q.LockRefreshToken(ctx, hash)
+	if err != nil {
+		return identity.RefreshToken{}, translate(err, "refresh token")
+	}
+	return identity.RefreshToken{
+		UserID: row.UserPublicID, UserDeleted: row.UserDeletedAt != nil, FamilyID: row.FamilyID,
+		ExpiresAt: row.ExpiresAt, Used: row.UsedAt != nil, Revoked: row.RevokedAt != nil,
+	}, nil
+}
+
+func (s *IdentityStore) MarkRefreshTokenUsed(ctx context.Context, hash []byte) error {
+	return translate(s.q.MarkRefreshTokenUsed(ctx, hash), "refresh token")
+}
+
+func (s *IdentityStore) RevokeRefreshFamily(ctx context.Context, familyID uuid.UUID) error {
+	return translate(s.q.RevokeRefreshTokenFamily(ctx, familyID), "refresh token")
+}
+
+func (s *IdentityStore) RevokeUserRefreshTokens(ctx context.Context, userID uuid.UUID) error {
+	return translate(s.q.RevokeUserRefreshTokens(ctx, userID), "refresh token")
+}
+
+func (s *IdentityStore) RecentLoginFailures(ctx context.Context, email, ip string, window time.Duration) (int, time.Duration, error) {
+	row, err := s.q.CountRecentLoginFailures(ctx, db.CountRecentLoginFailuresParams{
+		Email: email, ClientIp: ip, WindowSeconds: int32(window / time.Second),
+	})
+	if err != nil {
+		return 0, 0, translate(err, "login failure")
+	}
+	return int(row.Failures), time.Duration(row.RetryAfterSeconds) * time.Second, nil
+}
+
+func (s *IdentityStore) RecordLoginFailure(ctx context.Context, email, ip string) error {
+	return translate(s.q.RecordLoginFailure(ctx, db.RecordLoginFailureParams{Email: email, ClientIp: ip}), "login failure")
+}
+
+func (s *IdentityStore) ClearLoginFailures(ctx context.Context, email, ip string) error {
+	return translate(s.q.ClearLoginFailures(ctx, db.ClearLoginFailuresParams{Email: email, ClientIp: ip}), "login failure")
+}
+
+// userSorts maps the API's sort keys to keyset columns; each has an index ending in public_id.
+var userSorts = map[string]sortColumn{
+	"created_at": {expr: "created_at", kind: kindTime},
+	"email":      {expr: "lower(email)", kind: kindText},
+	"name":       {expr: "name", kind: kindText},
+}
+
+const userColumns = "id, public_id, email, name, password_hash, role, status, version, created_at, updated_at, deleted_at"
+
+func (s *IdentityStore) ListUsers(ctx context.Context, f identity.UserFilter, req page.Request) (page.Page[identity.User], error) {
+	q := newListQuery("users", userColumns, userSorts)
+	q.base("deleted_at IS NULL")
+	if f.Role != "" {
+		q.where("role = $?", string(f.Role))
+	}
+	if f.Status != "" {
+		q.where("status = $?", string(f.Status))
+	}
+	if f.Q != "" {
+		q.where("(lower(email) || ' ' || lower(name)) LIKE $?", "%"+escapeLike(strings.ToLower(f.Q))+"%")
+	}
+	return runList(ctx, s.conn, q, req, scanUser, userFromRow, func(u identity.User) uuid.UUID { return u.ID })
+}
+
+func scanUser(row pgx.Row, key *any) (db.User, error) {
+	var u db.User
+	err := row.Scan(&u.ID, &u.PublicID, &u.Email, &u.Name, &u.PasswordHash, &u.Role, &u.Status, &u.Version,
+		&u.CreatedAt, &u.UpdatedAt, &u.DeletedAt, key)
+	return u, err
+}
