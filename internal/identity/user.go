@@ -119,3 +119,13 @@ func collect(details ...*apperr.Detail) error {
 
 // normalizeEmail is the form emails are compared in.
 func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// Has reports whether the role grants the scope.
+func (r Role) Has(scope string) bool {
+	for _, s := range roleScopes[r] {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}

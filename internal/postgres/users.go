@@ -168,7 +168,8 @@ func (s *IdentityStore) ListUsers(ctx context.Context, f identity.UserFilter, re
 		q.where("status = $?", string(f.Status))
 	}
 	if f.Q != "" {
-		q.where("(lower(email) || ' ' || lower(name)) LIKE $?", "%"+escapeLike(strings.ToLower(f.Q))+"%")
+		pattern := "%" + escapeLike(strings.ToLower(f.Q)) + "%"
+		q.where("(lower(email) LIKE $? OR lower(name) LIKE $?)", pattern, pattern)
 	}
 	return runList(ctx, s.conn, q, req, scanUser, userFromRow, func(u identity.User) uuid.UUID { return u.ID })
 }

@@ -25,10 +25,17 @@ import (
 
 // AdminURL is the server tests create their databases on: TEST_DATABASE_URL, or the local default.
 func AdminURL() string {
-	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
-		return u
+	return envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+}
+
+// RedisURL is the Redis tests use: TEST_REDIS_URL, or the local default.
+func RedisURL() string { return envOr("TEST_REDIS_URL", "redis://127.0.0.1:6379/0") }
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
 	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	return fallback
 }
 
 func withDatabase(admin, name string) string {
