@@ -49,11 +49,14 @@ const (
 	CONFLICT               ErrorBodyCode = "CONFLICT"
 	EMAILTAKEN             ErrorBodyCode = "EMAIL_TAKEN"
 	FORBIDDEN              ErrorBodyCode = "FORBIDDEN"
+	IDEMPOTENCYKEYREUSED   ErrorBodyCode = "IDEMPOTENCY_KEY_REUSED"
+	INSUFFICIENTSTOCK      ErrorBodyCode = "INSUFFICIENT_STOCK"
 	INTERNAL               ErrorBodyCode = "INTERNAL"
 	INVALIDSTATETRANSITION ErrorBodyCode = "INVALID_STATE_TRANSITION"
 	MALFORMEDJSON          ErrorBodyCode = "MALFORMED_JSON"
 	METHODNOTALLOWED       ErrorBodyCode = "METHOD_NOT_ALLOWED"
 	NOTFOUND               ErrorBodyCode = "NOT_FOUND"
+	ORDERMINIMUMNOTMET     ErrorBodyCode = "ORDER_MINIMUM_NOT_MET"
 	PAYLOADTOOLARGE        ErrorBodyCode = "PAYLOAD_TOO_LARGE"
 	PAYMENTDECLINED        ErrorBodyCode = "PAYMENT_DECLINED"
 	PRECONDITIONFAILED     ErrorBodyCode = "PRECONDITION_FAILED"
@@ -75,6 +78,10 @@ func (e ErrorBodyCode) Valid() bool {
 		return true
 	case FORBIDDEN:
 		return true
+	case IDEMPOTENCYKEYREUSED:
+		return true
+	case INSUFFICIENTSTOCK:
+		return true
 	case INTERNAL:
 		return true
 	case INVALIDSTATETRANSITION:
@@ -84,6 +91,8 @@ func (e ErrorBodyCode) Valid() bool {
 	case METHODNOTALLOWED:
 		return true
 	case NOTFOUND:
+		return true
+	case ORDERMINIMUMNOTMET:
 		return true
 	case PAYLOADTOOLARGE:
 		return true
@@ -119,6 +128,51 @@ const (
 func (e HealthStatusStatus) Valid() bool {
 	switch e {
 	case HealthStatusStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderStatus.
+const (
+	Cancelled OrderStatus = "cancelled"
+	Delivered OrderStatus = "delivered"
+	Paid      OrderStatus = "paid"
+	Pending   OrderStatus = "pending"
+	Shipped   OrderStatus = "shipped"
+)
+
+// Valid indicates whether the value is a known member of the OrderStatus enum.
+func (e OrderStatus) Valid() bool {
+	switch e {
+	case Cancelled:
+		return true
+	case Delivered:
+		return true
+	case Paid:
+		return true
+	case Pending:
+		return true
+	case Shipped:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PaymentStatus.
+const (
+	Refunded  PaymentStatus = "refunded"
+	Succeeded PaymentStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the PaymentStatus enum.
+func (e PaymentStatus) Valid() bool {
+	switch e {
+	case Refunded:
+		return true
+	case Succeeded:
 		return true
 	default:
 		return false
@@ -215,6 +269,129 @@ func (e Count) Valid() bool {
 	}
 }
 
+// Defines values for OrderSort.
+const (
+	OrderSortCreatedAt      OrderSort = "created_at"
+	OrderSortMinusCreatedAt OrderSort = "-created_at"
+)
+
+// Valid indicates whether the value is a known member of the OrderSort enum.
+func (e OrderSort) Valid() bool {
+	switch e {
+	case OrderSortCreatedAt:
+		return true
+	case OrderSortMinusCreatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListCategoriesParamsCount.
+const (
+	ListCategoriesParamsCountEstimated ListCategoriesParamsCount = "estimated"
+	ListCategoriesParamsCountExact     ListCategoriesParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListCategoriesParamsCount enum.
+func (e ListCategoriesParamsCount) Valid() bool {
+	switch e {
+	case ListCategoriesParamsCountEstimated:
+		return true
+	case ListCategoriesParamsCountExact:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListOrdersParamsSort.
+const (
+	ListOrdersParamsSortCreatedAt      ListOrdersParamsSort = "created_at"
+	ListOrdersParamsSortMinusCreatedAt ListOrdersParamsSort = "-created_at"
+)
+
+// Valid indicates whether the value is a known member of the ListOrdersParamsSort enum.
+func (e ListOrdersParamsSort) Valid() bool {
+	switch e {
+	case ListOrdersParamsSortCreatedAt:
+		return true
+	case ListOrdersParamsSortMinusCreatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListOrdersParamsCount.
+const (
+	ListOrdersParamsCountEstimated ListOrdersParamsCount = "estimated"
+	ListOrdersParamsCountExact     ListOrdersParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListOrdersParamsCount enum.
+func (e ListOrdersParamsCount) Valid() bool {
+	switch e {
+	case ListOrdersParamsCountEstimated:
+		return true
+	case ListOrdersParamsCountExact:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListProductsParamsSort.
+const (
+	ListProductsParamsSortCreatedAt      ListProductsParamsSort = "created_at"
+	ListProductsParamsSortMinusCreatedAt ListProductsParamsSort = "-created_at"
+	ListProductsParamsSortMinusName      ListProductsParamsSort = "-name"
+	ListProductsParamsSortMinusPrice     ListProductsParamsSort = "-price"
+	ListProductsParamsSortName           ListProductsParamsSort = "name"
+	ListProductsParamsSortPrice          ListProductsParamsSort = "price"
+	ListProductsParamsSortRelevance      ListProductsParamsSort = "relevance"
+)
+
+// Valid indicates whether the value is a known member of the ListProductsParamsSort enum.
+func (e ListProductsParamsSort) Valid() bool {
+	switch e {
+	case ListProductsParamsSortCreatedAt:
+		return true
+	case ListProductsParamsSortMinusCreatedAt:
+		return true
+	case ListProductsParamsSortMinusName:
+		return true
+	case ListProductsParamsSortMinusPrice:
+		return true
+	case ListProductsParamsSortName:
+		return true
+	case ListProductsParamsSortPrice:
+		return true
+	case ListProductsParamsSortRelevance:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListProductsParamsCount.
+const (
+	ListProductsParamsCountEstimated ListProductsParamsCount = "estimated"
+	ListProductsParamsCountExact     ListProductsParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListProductsParamsCount enum.
+func (e ListProductsParamsCount) Valid() bool {
+	switch e {
+	case ListProductsParamsCountEstimated:
+		return true
+	case ListProductsParamsCountExact:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListUsersParamsSort.
 const (
 	ListUsersParamsSortCreatedAt      ListUsersParamsSort = "created_at"
@@ -263,8 +440,99 @@ func (e ListUsersParamsCount) Valid() bool {
 	}
 }
 
+// Defines values for ListUserOrdersParamsSort.
+const (
+	ListUserOrdersParamsSortCreatedAt      ListUserOrdersParamsSort = "created_at"
+	ListUserOrdersParamsSortMinusCreatedAt ListUserOrdersParamsSort = "-created_at"
+)
+
+// Valid indicates whether the value is a known member of the ListUserOrdersParamsSort enum.
+func (e ListUserOrdersParamsSort) Valid() bool {
+	switch e {
+	case ListUserOrdersParamsSortCreatedAt:
+		return true
+	case ListUserOrdersParamsSortMinusCreatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListUserOrdersParamsCount.
+const (
+	ListUserOrdersParamsCountEstimated ListUserOrdersParamsCount = "estimated"
+	ListUserOrdersParamsCountExact     ListUserOrdersParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListUserOrdersParamsCount enum.
+func (e ListUserOrdersParamsCount) Valid() bool {
+	switch e {
+	case ListUserOrdersParamsCountEstimated:
+		return true
+	case ListUserOrdersParamsCountExact:
+		return true
+	default:
+		return false
+	}
+}
+
+// Attributes Free-form product attributes (at most 50 members, 16 KiB as JSON).
+type Attributes map[string]interface{}
+
+// CancellationCreate defines model for CancellationCreate.
+type CancellationCreate struct {
+	Reason *string `json:"reason,omitempty"`
+}
+
+// Category defines model for Category.
+type Category struct {
+	CreatedAt   Timestamp          `json:"created_at"`
+	Description *ShortText         `json:"description,omitempty"`
+	Id          openapi_types.UUID `json:"id"`
+	Name        CategoryName       `json:"name"`
+
+	// Slug Derived by the server from the name or title; unique; read-only.
+	Slug      Slug      `json:"slug"`
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// CategoryCreate defines model for CategoryCreate.
+type CategoryCreate struct {
+	Description *ShortText   `json:"description,omitempty"`
+	Name        CategoryName `json:"name"`
+}
+
+// CategoryList defines model for CategoryList.
+type CategoryList struct {
+	Data []Category `json:"data"`
+	Meta ListMeta   `json:"meta"`
+}
+
+// CategoryName defines model for CategoryName.
+type CategoryName = string
+
+// CategoryPatch defines model for CategoryPatch.
+type CategoryPatch struct {
+	Description *ShortText    `json:"description,omitempty"`
+	Name        *CategoryName `json:"name,omitempty"`
+}
+
+// CategoryResponse defines model for CategoryResponse.
+type CategoryResponse struct {
+	Data Category `json:"data"`
+}
+
+// Cents An amount in minor units of the currency.
+type Cents = int64
+
 // CheckStatus `disabled` when the dependency is not configured.
 type CheckStatus string
+
+// Currency ISO 4217 code.
+type Currency = string
+
+// DeliveryCreate defines model for DeliveryCreate.
+type DeliveryCreate = map[string]interface{}
 
 // Email defines model for Email.
 type Email = openapi_types.Email
@@ -326,11 +594,182 @@ type LoginRequest struct {
 	Password string              `json:"password"`
 }
 
+// Order defines model for Order.
+type Order struct {
+	CancellationReason *string    `json:"cancellation_reason,omitempty"`
+	CancelledAt        *Timestamp `json:"cancelled_at,omitempty"`
+	Carrier            *string    `json:"carrier,omitempty"`
+	CreatedAt          Timestamp  `json:"created_at"`
+
+	// Currency ISO 4217 code.
+	Currency        Currency           `json:"currency"`
+	DeliveredAt     *Timestamp         `json:"delivered_at,omitempty"`
+	Id              openapi_types.UUID `json:"id"`
+	Items           []OrderItem        `json:"items"`
+	PaidAt          *Timestamp         `json:"paid_at,omitempty"`
+	Payment         *Payment           `json:"payment,omitempty"`
+	ShippedAt       *Timestamp         `json:"shipped_at,omitempty"`
+	ShippingAddress ShippingAddress    `json:"shipping_address"`
+	Status          OrderStatus        `json:"status"`
+
+	// SubtotalCents An amount in minor units of the currency.
+	SubtotalCents Cents `json:"subtotal_cents"`
+
+	// TotalCents An amount in minor units of the currency.
+	TotalCents     Cents              `json:"total_cents"`
+	TrackingNumber *string            `json:"tracking_number,omitempty"`
+	UpdatedAt      Timestamp          `json:"updated_at"`
+	UserId         openapi_types.UUID `json:"user_id"`
+}
+
+// OrderCreate defines model for OrderCreate.
+type OrderCreate struct {
+	Items           []OrderItemCreate `json:"items"`
+	ShippingAddress ShippingAddress   `json:"shipping_address"`
+}
+
+// OrderItem defines model for OrderItem.
+type OrderItem struct {
+	// LineTotalCents An amount in minor units of the currency.
+	LineTotalCents Cents              `json:"line_total_cents"`
+	Name           ProductName        `json:"name"`
+	ProductId      openapi_types.UUID `json:"product_id"`
+	Quantity       int32              `json:"quantity"`
+
+	// UnitPriceCents An amount in minor units of the currency.
+	UnitPriceCents Cents `json:"unit_price_cents"`
+}
+
+// OrderItemCreate defines model for OrderItemCreate.
+type OrderItemCreate struct {
+	ProductId openapi_types.UUID `json:"product_id"`
+	Quantity  int32              `json:"quantity"`
+}
+
+// OrderList defines model for OrderList.
+type OrderList struct {
+	Data []Order  `json:"data"`
+	Meta ListMeta `json:"meta"`
+}
+
+// OrderResponse defines model for OrderResponse.
+type OrderResponse struct {
+	Data Order `json:"data"`
+}
+
+// OrderStatus defines model for OrderStatus.
+type OrderStatus string
+
 // Password defines model for Password.
 type Password = string
 
+// Payment defines model for Payment.
+type Payment struct {
+	// AmountCents An amount in minor units of the currency.
+	AmountCents Cents     `json:"amount_cents"`
+	CreatedAt   Timestamp `json:"created_at"`
+
+	// Currency ISO 4217 code.
+	Currency          Currency      `json:"currency"`
+	ProviderReference string        `json:"provider_reference"`
+	Status            PaymentStatus `json:"status"`
+}
+
+// PaymentStatus defines model for Payment.Status.
+type PaymentStatus string
+
+// PaymentCreate defines model for PaymentCreate.
+type PaymentCreate struct {
+	// PaymentMethod A payment method token from the payment provider (simulator `pm_card_ok`, `pm_card_declined`).
+	PaymentMethod string `json:"payment_method"`
+}
+
 // PersonName defines model for PersonName.
 type PersonName = string
+
+// Product defines model for Product.
+type Product struct {
+	// Active Inactive products are hidden from the public and cannot be ordered.
+	Active bool `json:"active"`
+
+	// Attributes Free-form product attributes (at most 50 members, 16 KiB as JSON).
+	Attributes Attributes          `json:"attributes"`
+	CategoryId *openapi_types.UUID `json:"category_id,omitempty"`
+	CreatedAt  Timestamp           `json:"created_at"`
+
+	// Currency ISO 4217 code.
+	Currency    Currency            `json:"currency"`
+	Description *ProductDescription `json:"description,omitempty"`
+	Id          openapi_types.UUID  `json:"id"`
+	Name        ProductName         `json:"name"`
+
+	// PriceCents An amount in minor units of the currency.
+	PriceCents Cents `json:"price_cents"`
+
+	// Slug Derived by the server from the name or title; unique; read-only.
+	Slug Slug `json:"slug"`
+
+	// Stock Units available to order.
+	Stock     Stock     `json:"stock"`
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// ProductCreate defines model for ProductCreate.
+type ProductCreate struct {
+	Active *bool `json:"active,omitempty"`
+
+	// Attributes Free-form product attributes (at most 50 members, 16 KiB as JSON).
+	Attributes *Attributes         `json:"attributes,omitempty"`
+	CategoryId *openapi_types.UUID `json:"category_id,omitempty"`
+
+	// Currency ISO 4217 code.
+	Currency    *Currency           `json:"currency,omitempty"`
+	Description *ProductDescription `json:"description,omitempty"`
+	Name        ProductName         `json:"name"`
+
+	// PriceCents An amount in minor units of the currency.
+	PriceCents Cents `json:"price_cents"`
+
+	// Stock Units available to order.
+	Stock Stock `json:"stock"`
+}
+
+// ProductDescription defines model for ProductDescription.
+type ProductDescription = string
+
+// ProductList defines model for ProductList.
+type ProductList struct {
+	Data []Product `json:"data"`
+	Meta ListMeta  `json:"meta"`
+}
+
+// ProductName defines model for ProductName.
+type ProductName = string
+
+// ProductPatch defines model for ProductPatch.
+type ProductPatch struct {
+	Active *bool `json:"active,omitempty"`
+
+	// Attributes Free-form product attributes (at most 50 members, 16 KiB as JSON).
+	Attributes *Attributes         `json:"attributes,omitempty"`
+	CategoryId *openapi_types.UUID `json:"category_id,omitempty"`
+
+	// Currency ISO 4217 code.
+	Currency    *Currency           `json:"currency,omitempty"`
+	Description *ProductDescription `json:"description,omitempty"`
+	Name        *ProductName        `json:"name,omitempty"`
+
+	// PriceCents An amount in minor units of the currency.
+	PriceCents *Cents `json:"price_cents,omitempty"`
+
+	// Stock Units available to order.
+	Stock *Stock `json:"stock,omitempty"`
+}
+
+// ProductResponse defines model for ProductResponse.
+type ProductResponse struct {
+	Data Product `json:"data"`
+}
 
 // Readiness defines model for Readiness.
 type Readiness struct {
@@ -354,6 +793,36 @@ type RefreshTokenRequest struct {
 
 // Role `customer` shops and writes; `editor` also publishes and moderates content; `admin` may do everything.
 type Role string
+
+// ShipmentCreate defines model for ShipmentCreate.
+type ShipmentCreate struct {
+	Carrier        string `json:"carrier"`
+	TrackingNumber string `json:"tracking_number"`
+}
+
+// ShippingAddress defines model for ShippingAddress.
+type ShippingAddress struct {
+	City string `json:"city"`
+
+	// Country ISO 3166-1 alpha-2 code.
+	Country    string  `json:"country"`
+	Line1      string  `json:"line1"`
+	Line2      *string `json:"line2,omitempty"`
+	Name       string  `json:"name"`
+	PostalCode string  `json:"postal_code"`
+}
+
+// ShortText defines model for ShortText.
+type ShortText = string
+
+// Slug Derived by the server from the name or title; unique; read-only.
+type Slug = string
+
+// Stock Units available to order.
+type Stock = int32
+
+// Timestamp defines model for Timestamp.
+type Timestamp = time.Time
 
 // TokenPair defines model for TokenPair.
 type TokenPair struct {
@@ -438,11 +907,20 @@ type UserResponse struct {
 // UserStatus `suspended` users cannot sign in.
 type UserStatus string
 
+// CategoryId defines model for CategoryId.
+type CategoryId = openapi_types.UUID
+
 // Count defines model for Count.
 type Count string
 
 // Cursor defines model for Cursor.
 type Cursor = string
+
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
+// IdempotencyKeyOptional defines model for IdempotencyKeyOptional.
+type IdempotencyKeyOptional = string
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
@@ -453,11 +931,26 @@ type IfNoneMatch = string
 // Limit defines model for Limit.
 type Limit = int32
 
+// OrderId defines model for OrderId.
+type OrderId = openapi_types.UUID
+
+// OrderSort defines model for OrderSort.
+type OrderSort string
+
+// OrderStatusFilter defines model for OrderStatusFilter.
+type OrderStatusFilter = OrderStatus
+
+// ProductId defines model for ProductId.
+type ProductId = openapi_types.UUID
+
 // UserId defines model for UserId.
 type UserId = openapi_types.UUID
 
 // BadRequest The body of every error response.
 type BadRequest = Error
+
+// CategoryOK defines model for CategoryOK.
+type CategoryOK = CategoryResponse
 
 // Conflict The body of every error response.
 type Conflict = Error
@@ -471,11 +964,23 @@ type InternalError = Error
 // NotFound The body of every error response.
 type NotFound = Error
 
+// OrderListOK defines model for OrderListOK.
+type OrderListOK = OrderList
+
+// OrderOK defines model for OrderOK.
+type OrderOK = OrderResponse
+
 // PayloadTooLarge The body of every error response.
 type PayloadTooLarge = Error
 
+// PaymentDeclined The body of every error response.
+type PaymentDeclined = Error
+
 // PreconditionFailed The body of every error response.
 type PreconditionFailed = Error
+
+// ProductOK defines model for ProductOK.
+type ProductOK = ProductResponse
 
 // Tokens defines model for Tokens.
 type Tokens = TokenResponse
@@ -486,11 +991,177 @@ type TooManyRequests = Error
 // Unauthorized The body of every error response.
 type Unauthorized = Error
 
+// UnprocessableEntity The body of every error response.
+type UnprocessableEntity = Error
+
 // UnsupportedMediaType The body of every error response.
 type UnsupportedMediaType = Error
 
 // UserOK defines model for UserOK.
 type UserOK = UserResponse
+
+// ListCategoriesParams defines parameters for ListCategories.
+type ListCategoriesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListCategoriesParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListCategoriesParamsCount defines parameters for ListCategories.
+type ListCategoriesParamsCount string
+
+// CreateCategoryParams defines parameters for CreateCategory.
+type CreateCategoryParams struct {
+	// IdempotencyKey Makes the request safe to retry; see Conventions.
+	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteCategoryParams defines parameters for DeleteCategory.
+type DeleteCategoryParams struct {
+	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetCategoryParams defines parameters for GetCategory.
+type GetCategoryParams struct {
+	// IfNoneMatch An `ETag` from an earlier response; answers `304` if the resource still has it.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateCategoryParams defines parameters for UpdateCategory.
+type UpdateCategoryParams struct {
+	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListOrdersParams defines parameters for ListOrders.
+type ListOrdersParams struct {
+	// Status Only orders in this state.
+	Status *OrderStatusFilter `form:"status,omitempty" json:"status,omitempty"`
+
+	// Sort Sort by creation time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+	Sort *ListOrdersParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListOrdersParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListOrdersParamsSort defines parameters for ListOrders.
+type ListOrdersParamsSort string
+
+// ListOrdersParamsCount defines parameters for ListOrders.
+type ListOrdersParamsCount string
+
+// CreateOrderParams defines parameters for CreateOrder.
+type CreateOrderParams struct {
+	// IdempotencyKey A unique key per intended operation (a UUID is a good choice); see Conventions.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
+}
+
+// CancelOrderParams defines parameters for CancelOrder.
+type CancelOrderParams struct {
+	// IdempotencyKey Makes the request safe to retry; see Conventions.
+	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+}
+
+// DeliverOrderParams defines parameters for DeliverOrder.
+type DeliverOrderParams struct {
+	// IdempotencyKey Makes the request safe to retry; see Conventions.
+	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+}
+
+// PayOrderParams defines parameters for PayOrder.
+type PayOrderParams struct {
+	// IdempotencyKey A unique key per intended operation (a UUID is a good choice); see Conventions.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
+}
+
+// ShipOrderParams defines parameters for ShipOrder.
+type ShipOrderParams struct {
+	// IdempotencyKey Makes the request safe to retry; see Conventions.
+	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+}
+
+// ListProductsParams defines parameters for ListProducts.
+type ListProductsParams struct {
+	// CategoryId Only products in this category.
+	CategoryId *openapi_types.UUID `form:"category_id,omitempty" json:"category_id,omitempty"`
+
+	// PriceMin Only products costing at least this many cents.
+	PriceMin *int64 `form:"price_min,omitempty" json:"price_min,omitempty"`
+
+	// PriceMax Only products costing at most this many cents.
+	PriceMax *int64 `form:"price_max,omitempty" json:"price_max,omitempty"`
+
+	// InStock `true`: only products with stock; `false`: only products without.
+	InStock *bool `form:"in_stock,omitempty" json:"in_stock,omitempty"`
+
+	// Q Full-text search over name and description (English stemming), ranked.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Sort Sort key; a leading `-` sorts descending. Ties are broken by `id`. `relevance` needs `q` and is
+	// its default; otherwise the default is `-created_at`.
+	Sort *ListProductsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListProductsParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListProductsParamsSort defines parameters for ListProducts.
+type ListProductsParamsSort string
+
+// ListProductsParamsCount defines parameters for ListProducts.
+type ListProductsParamsCount string
+
+// CreateProductParams defines parameters for CreateProduct.
+type CreateProductParams struct {
+	// IdempotencyKey Makes the request safe to retry; see Conventions.
+	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteProductParams defines parameters for DeleteProduct.
+type DeleteProductParams struct {
+	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetProductParams defines parameters for GetProduct.
+type GetProductParams struct {
+	// IfNoneMatch An `ETag` from an earlier response; answers `304` if the resource still has it.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateProductParams defines parameters for UpdateProduct.
+type UpdateProductParams struct {
+	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ReplaceProductParams defines parameters for ReplaceProduct.
+type ReplaceProductParams struct {
+	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
@@ -523,6 +1194,12 @@ type ListUsersParamsSort string
 // ListUsersParamsCount defines parameters for ListUsers.
 type ListUsersParamsCount string
 
+// RegisterUserParams defines parameters for RegisterUser.
+type RegisterUserParams struct {
+	// IdempotencyKey Makes the request safe to retry; see Conventions.
+	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+}
+
 // DeleteUserParams defines parameters for DeleteUser.
 type DeleteUserParams struct {
 	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
@@ -547,6 +1224,31 @@ type ReplaceUserParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListUserOrdersParams defines parameters for ListUserOrders.
+type ListUserOrdersParams struct {
+	// Status Only orders in this state.
+	Status *OrderStatusFilter `form:"status,omitempty" json:"status,omitempty"`
+
+	// Sort Sort by creation time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+	Sort *ListUserOrdersParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListUserOrdersParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListUserOrdersParamsSort defines parameters for ListUserOrders.
+type ListUserOrdersParamsSort string
+
+// ListUserOrdersParamsCount defines parameters for ListUserOrders.
+type ListUserOrdersParamsCount string
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
@@ -555,6 +1257,36 @@ type LogoutJSONRequestBody = RefreshTokenRequest
 
 // RefreshTokensJSONRequestBody defines body for RefreshTokens for application/json ContentType.
 type RefreshTokensJSONRequestBody = RefreshTokenRequest
+
+// CreateCategoryJSONRequestBody defines body for CreateCategory for application/json ContentType.
+type CreateCategoryJSONRequestBody = CategoryCreate
+
+// UpdateCategoryJSONRequestBody defines body for UpdateCategory for application/json ContentType.
+type UpdateCategoryJSONRequestBody = CategoryPatch
+
+// CreateOrderJSONRequestBody defines body for CreateOrder for application/json ContentType.
+type CreateOrderJSONRequestBody = OrderCreate
+
+// CancelOrderJSONRequestBody defines body for CancelOrder for application/json ContentType.
+type CancelOrderJSONRequestBody = CancellationCreate
+
+// DeliverOrderJSONRequestBody defines body for DeliverOrder for application/json ContentType.
+type DeliverOrderJSONRequestBody = DeliveryCreate
+
+// PayOrderJSONRequestBody defines body for PayOrder for application/json ContentType.
+type PayOrderJSONRequestBody = PaymentCreate
+
+// ShipOrderJSONRequestBody defines body for ShipOrder for application/json ContentType.
+type ShipOrderJSONRequestBody = ShipmentCreate
+
+// CreateProductJSONRequestBody defines body for CreateProduct for application/json ContentType.
+type CreateProductJSONRequestBody = ProductCreate
+
+// UpdateProductJSONRequestBody defines body for UpdateProduct for application/json ContentType.
+type UpdateProductJSONRequestBody = ProductPatch
+
+// ReplaceProductJSONRequestBody defines body for ReplaceProduct for application/json ContentType.
+type ReplaceProductJSONRequestBody = ProductCreate
 
 // RegisterUserJSONRequestBody defines body for RegisterUser for application/json ContentType.
 type RegisterUserJSONRequestBody = UserRegistration
@@ -591,15 +1323,69 @@ type ServerInterface interface {
 	// RefreshTokens Rotate tokens
 	// (POST /v1/auth/refresh)
 	RefreshTokens(ctx echo.Context) error
+	// ListCategories List categories
+	// (GET /v1/categories)
+	ListCategories(ctx echo.Context, params ListCategoriesParams) error
+	// CreateCategory Create a category
+	// (POST /v1/categories)
+	CreateCategory(ctx echo.Context, params CreateCategoryParams) error
+	// DeleteCategory Delete a category
+	// (DELETE /v1/categories/{category_id})
+	DeleteCategory(ctx echo.Context, categoryId CategoryId, params DeleteCategoryParams) error
+	// GetCategory Get a category
+	// (GET /v1/categories/{category_id})
+	GetCategory(ctx echo.Context, categoryId CategoryId, params GetCategoryParams) error
+	// UpdateCategory Update a category
+	// (PATCH /v1/categories/{category_id})
+	UpdateCategory(ctx echo.Context, categoryId CategoryId, params UpdateCategoryParams) error
 	// GetMe The caller
 	// (GET /v1/me)
 	GetMe(ctx echo.Context) error
+	// ListOrders List orders
+	// (GET /v1/orders)
+	ListOrders(ctx echo.Context, params ListOrdersParams) error
+	// CreateOrder Place an order
+	// (POST /v1/orders)
+	CreateOrder(ctx echo.Context, params CreateOrderParams) error
+	// GetOrder Get an order
+	// (GET /v1/orders/{order_id})
+	GetOrder(ctx echo.Context, orderId OrderId) error
+	// CancelOrder Cancel an order
+	// (POST /v1/orders/{order_id}/cancellation)
+	CancelOrder(ctx echo.Context, orderId OrderId, params CancelOrderParams) error
+	// DeliverOrder Mark an order delivered
+	// (POST /v1/orders/{order_id}/delivery)
+	DeliverOrder(ctx echo.Context, orderId OrderId, params DeliverOrderParams) error
+	// PayOrder Pay an order
+	// (POST /v1/orders/{order_id}/payment)
+	PayOrder(ctx echo.Context, orderId OrderId, params PayOrderParams) error
+	// ShipOrder Ship an order
+	// (POST /v1/orders/{order_id}/shipment)
+	ShipOrder(ctx echo.Context, orderId OrderId, params ShipOrderParams) error
+	// ListProducts List products
+	// (GET /v1/products)
+	ListProducts(ctx echo.Context, params ListProductsParams) error
+	// CreateProduct Create a product
+	// (POST /v1/products)
+	CreateProduct(ctx echo.Context, params CreateProductParams) error
+	// DeleteProduct Delete a product
+	// (DELETE /v1/products/{product_id})
+	DeleteProduct(ctx echo.Context, productId ProductId, params DeleteProductParams) error
+	// GetProduct Get a product
+	// (GET /v1/products/{product_id})
+	GetProduct(ctx echo.Context, productId ProductId, params GetProductParams) error
+	// UpdateProduct Update a product
+	// (PATCH /v1/products/{product_id})
+	UpdateProduct(ctx echo.Context, productId ProductId, params UpdateProductParams) error
+	// ReplaceProduct Replace a product
+	// (PUT /v1/products/{product_id})
+	ReplaceProduct(ctx echo.Context, productId ProductId, params ReplaceProductParams) error
 	// ListUsers List users
 	// (GET /v1/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
 	// RegisterUser Register
 	// (POST /v1/users)
-	RegisterUser(ctx echo.Context) error
+	RegisterUser(ctx echo.Context, params RegisterUserParams) error
 	// DeleteUser Delete a user
 	// (DELETE /v1/users/{user_id})
 	DeleteUser(ctx echo.Context, userId UserId, params DeleteUserParams) error
@@ -612,6 +1398,9 @@ type ServerInterface interface {
 	// ReplaceUser Replace a user
 	// (PUT /v1/users/{user_id})
 	ReplaceUser(ctx echo.Context, userId UserId, params ReplaceUserParams) error
+	// ListUserOrders List a user's orders
+	// (GET /v1/users/{user_id}/orders)
+	ListUserOrders(ctx echo.Context, userId UserId, params ListUserOrdersParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -691,12 +1480,667 @@ func (w *ServerInterfaceWrapper) RefreshTokens(ctx echo.Context) error {
 	return err
 }
 
+// ListCategories converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCategories(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCategoriesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCategories(ctx, params)
+	return err
+}
+
+// CreateCategory converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCategory(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCategoryParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKeyOptional
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCategory(ctx, params)
+	return err
+}
+
+// DeleteCategory converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteCategory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "category_id" -------------
+	var categoryId CategoryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "category_id", ctx.Param("category_id"), &categoryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter category_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteCategoryParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteCategory(ctx, categoryId, params)
+	return err
+}
+
+// GetCategory converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCategory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "category_id" -------------
+	var categoryId CategoryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "category_id", ctx.Param("category_id"), &categoryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter category_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCategoryParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCategory(ctx, categoryId, params)
+	return err
+}
+
+// UpdateCategory converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateCategory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "category_id" -------------
+	var categoryId CategoryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "category_id", ctx.Param("category_id"), &categoryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter category_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateCategoryParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateCategory(ctx, categoryId, params)
+	return err
+}
+
 // GetMe converts echo context to params.
 func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetMe(ctx)
+	return err
+}
+
+// ListOrders converts echo context to params.
+func (w *ServerInterfaceWrapper) ListOrders(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOrdersParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListOrders(ctx, params)
+	return err
+}
+
+// CreateOrder converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateOrder(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateOrderParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = IdempotencyKey
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter Idempotency-Key is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateOrder(ctx, params)
+	return err
+}
+
+// GetOrder converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOrder(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "order_id" -------------
+	var orderId OrderId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "order_id", ctx.Param("order_id"), &orderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOrder(ctx, orderId)
+	return err
+}
+
+// CancelOrder converts echo context to params.
+func (w *ServerInterfaceWrapper) CancelOrder(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "order_id" -------------
+	var orderId OrderId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "order_id", ctx.Param("order_id"), &orderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CancelOrderParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKeyOptional
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CancelOrder(ctx, orderId, params)
+	return err
+}
+
+// DeliverOrder converts echo context to params.
+func (w *ServerInterfaceWrapper) DeliverOrder(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "order_id" -------------
+	var orderId OrderId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "order_id", ctx.Param("order_id"), &orderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeliverOrderParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKeyOptional
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeliverOrder(ctx, orderId, params)
+	return err
+}
+
+// PayOrder converts echo context to params.
+func (w *ServerInterfaceWrapper) PayOrder(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "order_id" -------------
+	var orderId OrderId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "order_id", ctx.Param("order_id"), &orderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PayOrderParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = IdempotencyKey
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter Idempotency-Key is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PayOrder(ctx, orderId, params)
+	return err
+}
+
+// ShipOrder converts echo context to params.
+func (w *ServerInterfaceWrapper) ShipOrder(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "order_id" -------------
+	var orderId OrderId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "order_id", ctx.Param("order_id"), &orderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ShipOrderParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKeyOptional
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ShipOrder(ctx, orderId, params)
+	return err
+}
+
+// ListProducts converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProducts(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProductsParams
+	// ------------- Optional query parameter "category_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "category_id", ctx.QueryParams(), &params.CategoryId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter category_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "price_min" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "price_min", ctx.QueryParams(), &params.PriceMin, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter price_min: %s", err))
+	}
+
+	// ------------- Optional query parameter "price_max" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "price_max", ctx.QueryParams(), &params.PriceMax, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter price_max: %s", err))
+	}
+
+	// ------------- Optional query parameter "in_stock" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "in_stock", ctx.QueryParams(), &params.InStock, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter in_stock: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProducts(ctx, params)
+	return err
+}
+
+// CreateProduct converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateProduct(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateProductParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKeyOptional
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateProduct(ctx, params)
+	return err
+}
+
+// DeleteProduct converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteProduct(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "product_id" -------------
+	var productId ProductId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "product_id", ctx.Param("product_id"), &productId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter product_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteProductParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteProduct(ctx, productId, params)
+	return err
+}
+
+// GetProduct converts echo context to params.
+func (w *ServerInterfaceWrapper) GetProduct(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "product_id" -------------
+	var productId ProductId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "product_id", ctx.Param("product_id"), &productId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter product_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetProductParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetProduct(ctx, productId, params)
+	return err
+}
+
+// UpdateProduct converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateProduct(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "product_id" -------------
+	var productId ProductId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "product_id", ctx.Param("product_id"), &productId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter product_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateProductParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateProduct(ctx, productId, params)
+	return err
+}
+
+// ReplaceProduct converts echo context to params.
+func (w *ServerInterfaceWrapper) ReplaceProduct(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "product_id" -------------
+	var productId ProductId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "product_id", ctx.Param("product_id"), &productId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter product_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReplaceProductParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReplaceProduct(ctx, productId, params)
 	return err
 }
 
@@ -764,8 +2208,28 @@ func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) RegisterUser(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RegisterUserParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKeyOptional
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.RegisterUser(ctx)
+	err = w.Handler.RegisterUser(ctx, params)
 	return err
 }
 
@@ -913,6 +2377,59 @@ func (w *ServerInterfaceWrapper) ReplaceUser(ctx echo.Context) error {
 	return err
 }
 
+// ListUserOrders converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUserOrders(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "user_id" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUserOrdersParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListUserOrders(ctx, userId, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -975,10 +2492,39 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/users/:user_id", wrapper.GetUser, options.OperationMiddlewares["getUser"]...)
 	router.PATCH(options.BaseURL+"/v1/users/:user_id", wrapper.UpdateUser, options.OperationMiddlewares["updateUser"]...)
 	router.PUT(options.BaseURL+"/v1/users/:user_id", wrapper.ReplaceUser, options.OperationMiddlewares["replaceUser"]...)
+	router.GET(options.BaseURL+"/v1/categories", wrapper.ListCategories, options.OperationMiddlewares["listCategories"]...)
+	router.POST(options.BaseURL+"/v1/categories", wrapper.CreateCategory, options.OperationMiddlewares["createCategory"]...)
+	router.DELETE(options.BaseURL+"/v1/categories/:category_id", wrapper.DeleteCategory, options.OperationMiddlewares["deleteCategory"]...)
+	router.GET(options.BaseURL+"/v1/categories/:category_id", wrapper.GetCategory, options.OperationMiddlewares["getCategory"]...)
+	router.PATCH(options.BaseURL+"/v1/categories/:category_id", wrapper.UpdateCategory, options.OperationMiddlewares["updateCategory"]...)
+	router.GET(options.BaseURL+"/v1/products", wrapper.ListProducts, options.OperationMiddlewares["listProducts"]...)
+	router.POST(options.BaseURL+"/v1/products", wrapper.CreateProduct, options.OperationMiddlewares["createProduct"]...)
+	router.DELETE(options.BaseURL+"/v1/products/:product_id", wrapper.DeleteProduct, options.OperationMiddlewares["deleteProduct"]...)
+	router.GET(options.BaseURL+"/v1/products/:product_id", wrapper.GetProduct, options.OperationMiddlewares["getProduct"]...)
+	router.PATCH(options.BaseURL+"/v1/products/:product_id", wrapper.UpdateProduct, options.OperationMiddlewares["updateProduct"]...)
+	router.PUT(options.BaseURL+"/v1/products/:product_id", wrapper.ReplaceProduct, options.OperationMiddlewares["replaceProduct"]...)
+	router.GET(options.BaseURL+"/v1/orders", wrapper.ListOrders, options.OperationMiddlewares["listOrders"]...)
+	router.POST(options.BaseURL+"/v1/orders", wrapper.CreateOrder, options.OperationMiddlewares["createOrder"]...)
+	router.GET(options.BaseURL+"/v1/orders/:order_id", wrapper.GetOrder, options.OperationMiddlewares["getOrder"]...)
+	router.POST(options.BaseURL+"/v1/orders/:order_id/payment", wrapper.PayOrder, options.OperationMiddlewares["payOrder"]...)
+	router.POST(options.BaseURL+"/v1/orders/:order_id/shipment", wrapper.ShipOrder, options.OperationMiddlewares["shipOrder"]...)
+	router.POST(options.BaseURL+"/v1/orders/:order_id/delivery", wrapper.DeliverOrder, options.OperationMiddlewares["deliverOrder"]...)
+	router.POST(options.BaseURL+"/v1/orders/:order_id/cancellation", wrapper.CancelOrder, options.OperationMiddlewares["cancelOrder"]...)
+	router.GET(options.BaseURL+"/v1/users/:user_id/orders", wrapper.ListUserOrders, options.OperationMiddlewares["listUserOrders"]...)
 
 }
 
 type BadRequestJSONResponse Error
+
+type CategoryOKResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+type CategoryOKJSONResponse struct {
+	Body CategoryResponse
+
+	Headers CategoryOKResponseHeaders
+}
 
 type ConflictJSONResponse Error
 
@@ -995,9 +2541,41 @@ type NotModifiedResponse struct {
 	Headers NotModifiedResponseHeaders
 }
 
+type OrderListOKResponseHeaders struct {
+	CacheControl string
+}
+type OrderListOKJSONResponse struct {
+	Body OrderList
+
+	Headers OrderListOKResponseHeaders
+}
+
+type OrderOKResponseHeaders struct {
+	CacheControl       string
+	ETag               string
+	IdempotentReplayed *string
+}
+type OrderOKJSONResponse struct {
+	Body OrderResponse
+
+	Headers OrderOKResponseHeaders
+}
+
 type PayloadTooLargeJSONResponse Error
 
+type PaymentDeclinedJSONResponse Error
+
 type PreconditionFailedJSONResponse Error
+
+type ProductOKResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+type ProductOKJSONResponse struct {
+	Body ProductResponse
+
+	Headers ProductOKResponseHeaders
+}
 
 type TokensResponseHeaders struct {
 	CacheControl string
@@ -1025,6 +2603,8 @@ type UnauthorizedJSONResponse struct {
 
 	Headers UnauthorizedResponseHeaders
 }
+
+type UnprocessableEntityJSONResponse Error
 
 type UnsupportedMediaTypeJSONResponse Error
 
@@ -1524,6 +3104,570 @@ func (response RefreshTokens500JSONResponse) VisitRefreshTokensResponse(w http.R
 	return err
 }
 
+type ListCategoriesRequestObject struct {
+	Params ListCategoriesParams
+}
+
+type ListCategoriesResponseObject interface {
+	VisitListCategoriesResponse(w http.ResponseWriter) error
+}
+
+type ListCategories200ResponseHeaders struct {
+	CacheControl string
+}
+
+type ListCategories200JSONResponse struct {
+	Body    CategoryList
+	Headers ListCategories200ResponseHeaders
+}
+
+func (response ListCategories200JSONResponse) VisitListCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCategories400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListCategories400JSONResponse) VisitListCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCategories500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListCategories500JSONResponse) VisitListCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCategoryRequestObject struct {
+	Params CreateCategoryParams
+	Body   *CreateCategoryJSONRequestBody
+}
+
+type CreateCategoryResponseObject interface {
+	VisitCreateCategoryResponse(w http.ResponseWriter) error
+}
+
+type CreateCategory201ResponseHeaders struct {
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
+}
+
+type CreateCategory201JSONResponse struct {
+	Body    CategoryResponse
+	Headers CreateCategory201ResponseHeaders
+}
+
+func (response CreateCategory201JSONResponse) VisitCreateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCategory400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateCategory400JSONResponse) VisitCreateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCategory401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateCategory401JSONResponse) VisitCreateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCategory403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateCategory403JSONResponse) VisitCreateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCategory409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateCategory409JSONResponse) VisitCreateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCategory413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateCategory413JSONResponse) VisitCreateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCategory415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateCategory415JSONResponse) VisitCreateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCategory422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CreateCategory422JSONResponse) VisitCreateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCategory500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateCategory500JSONResponse) VisitCreateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCategoryRequestObject struct {
+	CategoryId CategoryId `json:"category_id"`
+	Params     DeleteCategoryParams
+}
+
+type DeleteCategoryResponseObject interface {
+	VisitDeleteCategoryResponse(w http.ResponseWriter) error
+}
+
+type DeleteCategory204Response struct {
+}
+
+func (response DeleteCategory204Response) VisitDeleteCategoryResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteCategory400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteCategory400JSONResponse) VisitDeleteCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCategory401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteCategory401JSONResponse) VisitDeleteCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCategory403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteCategory403JSONResponse) VisitDeleteCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCategory404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteCategory404JSONResponse) VisitDeleteCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCategory409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeleteCategory409JSONResponse) VisitDeleteCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCategory412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response DeleteCategory412JSONResponse) VisitDeleteCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCategory500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteCategory500JSONResponse) VisitDeleteCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCategoryRequestObject struct {
+	CategoryId CategoryId `json:"category_id"`
+	Params     GetCategoryParams
+}
+
+type GetCategoryResponseObject interface {
+	VisitGetCategoryResponse(w http.ResponseWriter) error
+}
+
+type GetCategory200JSONResponse struct{ CategoryOKJSONResponse }
+
+func (response GetCategory200JSONResponse) VisitGetCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCategory304Response = NotModifiedResponse
+
+func (response GetCategory304Response) VisitGetCategoryResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetCategory400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetCategory400JSONResponse) VisitGetCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCategory404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetCategory404JSONResponse) VisitGetCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCategory500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetCategory500JSONResponse) VisitGetCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCategoryRequestObject struct {
+	CategoryId CategoryId `json:"category_id"`
+	Params     UpdateCategoryParams
+	Body       *UpdateCategoryJSONRequestBody
+}
+
+type UpdateCategoryResponseObject interface {
+	VisitUpdateCategoryResponse(w http.ResponseWriter) error
+}
+
+type UpdateCategory200JSONResponse struct{ CategoryOKJSONResponse }
+
+func (response UpdateCategory200JSONResponse) VisitUpdateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCategory400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateCategory400JSONResponse) VisitUpdateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCategory401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateCategory401JSONResponse) VisitUpdateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCategory403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateCategory403JSONResponse) VisitUpdateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCategory404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateCategory404JSONResponse) VisitUpdateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCategory409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdateCategory409JSONResponse) VisitUpdateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCategory412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response UpdateCategory412JSONResponse) VisitUpdateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCategory413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateCategory413JSONResponse) VisitUpdateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCategory415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateCategory415JSONResponse) VisitUpdateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCategory500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateCategory500JSONResponse) VisitUpdateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMeRequestObject struct {
 }
 
@@ -1567,6 +3711,1707 @@ func (response GetMe401JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 type GetMe500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response GetMe500JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrdersRequestObject struct {
+	Params ListOrdersParams
+}
+
+type ListOrdersResponseObject interface {
+	VisitListOrdersResponse(w http.ResponseWriter) error
+}
+
+type ListOrders200JSONResponse struct{ OrderListOKJSONResponse }
+
+func (response ListOrders200JSONResponse) VisitListOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrders400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListOrders400JSONResponse) VisitListOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrders401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListOrders401JSONResponse) VisitListOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrders500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListOrders500JSONResponse) VisitListOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrderRequestObject struct {
+	Params CreateOrderParams
+	Body   *CreateOrderJSONRequestBody
+}
+
+type CreateOrderResponseObject interface {
+	VisitCreateOrderResponse(w http.ResponseWriter) error
+}
+
+type CreateOrder201ResponseHeaders struct {
+	IdempotentReplayed *string
+	Location           string
+}
+
+type CreateOrder201JSONResponse struct {
+	Body    OrderResponse
+	Headers CreateOrder201ResponseHeaders
+}
+
+func (response CreateOrder201JSONResponse) VisitCreateOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrder400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateOrder400JSONResponse) VisitCreateOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrder401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateOrder401JSONResponse) VisitCreateOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrder403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateOrder403JSONResponse) VisitCreateOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrder404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateOrder404JSONResponse) VisitCreateOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrder409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateOrder409JSONResponse) VisitCreateOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrder413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateOrder413JSONResponse) VisitCreateOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrder415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateOrder415JSONResponse) VisitCreateOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrder422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CreateOrder422JSONResponse) VisitCreateOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrder500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateOrder500JSONResponse) VisitCreateOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrderRequestObject struct {
+	OrderId OrderId `json:"order_id"`
+}
+
+type GetOrderResponseObject interface {
+	VisitGetOrderResponse(w http.ResponseWriter) error
+}
+
+type GetOrder200JSONResponse struct{ OrderOKJSONResponse }
+
+func (response GetOrder200JSONResponse) VisitGetOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrder400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetOrder400JSONResponse) VisitGetOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrder401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetOrder401JSONResponse) VisitGetOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrder404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetOrder404JSONResponse) VisitGetOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrder500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetOrder500JSONResponse) VisitGetOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelOrderRequestObject struct {
+	OrderId OrderId `json:"order_id"`
+	Params  CancelOrderParams
+	Body    *CancelOrderJSONRequestBody
+}
+
+type CancelOrderResponseObject interface {
+	VisitCancelOrderResponse(w http.ResponseWriter) error
+}
+
+type CancelOrder200JSONResponse struct{ OrderOKJSONResponse }
+
+func (response CancelOrder200JSONResponse) VisitCancelOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelOrder400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CancelOrder400JSONResponse) VisitCancelOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelOrder401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CancelOrder401JSONResponse) VisitCancelOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelOrder404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CancelOrder404JSONResponse) VisitCancelOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelOrder409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CancelOrder409JSONResponse) VisitCancelOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelOrder413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CancelOrder413JSONResponse) VisitCancelOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelOrder415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CancelOrder415JSONResponse) VisitCancelOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelOrder422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CancelOrder422JSONResponse) VisitCancelOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelOrder500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CancelOrder500JSONResponse) VisitCancelOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeliverOrderRequestObject struct {
+	OrderId OrderId `json:"order_id"`
+	Params  DeliverOrderParams
+	Body    *DeliverOrderJSONRequestBody
+}
+
+type DeliverOrderResponseObject interface {
+	VisitDeliverOrderResponse(w http.ResponseWriter) error
+}
+
+type DeliverOrder200JSONResponse struct{ OrderOKJSONResponse }
+
+func (response DeliverOrder200JSONResponse) VisitDeliverOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeliverOrder400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeliverOrder400JSONResponse) VisitDeliverOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeliverOrder401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeliverOrder401JSONResponse) VisitDeliverOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeliverOrder403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeliverOrder403JSONResponse) VisitDeliverOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeliverOrder404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeliverOrder404JSONResponse) VisitDeliverOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeliverOrder409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeliverOrder409JSONResponse) VisitDeliverOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeliverOrder413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response DeliverOrder413JSONResponse) VisitDeliverOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeliverOrder415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response DeliverOrder415JSONResponse) VisitDeliverOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeliverOrder422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response DeliverOrder422JSONResponse) VisitDeliverOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeliverOrder500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeliverOrder500JSONResponse) VisitDeliverOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PayOrderRequestObject struct {
+	OrderId OrderId `json:"order_id"`
+	Params  PayOrderParams
+	Body    *PayOrderJSONRequestBody
+}
+
+type PayOrderResponseObject interface {
+	VisitPayOrderResponse(w http.ResponseWriter) error
+}
+
+type PayOrder200JSONResponse struct{ OrderOKJSONResponse }
+
+func (response PayOrder200JSONResponse) VisitPayOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PayOrder400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PayOrder400JSONResponse) VisitPayOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PayOrder401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PayOrder401JSONResponse) VisitPayOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PayOrder402JSONResponse struct{ PaymentDeclinedJSONResponse }
+
+func (response PayOrder402JSONResponse) VisitPayOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(402)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PayOrder404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PayOrder404JSONResponse) VisitPayOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PayOrder409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PayOrder409JSONResponse) VisitPayOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PayOrder413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PayOrder413JSONResponse) VisitPayOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PayOrder415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response PayOrder415JSONResponse) VisitPayOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PayOrder422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response PayOrder422JSONResponse) VisitPayOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PayOrder500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response PayOrder500JSONResponse) VisitPayOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShipOrderRequestObject struct {
+	OrderId OrderId `json:"order_id"`
+	Params  ShipOrderParams
+	Body    *ShipOrderJSONRequestBody
+}
+
+type ShipOrderResponseObject interface {
+	VisitShipOrderResponse(w http.ResponseWriter) error
+}
+
+type ShipOrder200JSONResponse struct{ OrderOKJSONResponse }
+
+func (response ShipOrder200JSONResponse) VisitShipOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShipOrder400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ShipOrder400JSONResponse) VisitShipOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShipOrder401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ShipOrder401JSONResponse) VisitShipOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShipOrder403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ShipOrder403JSONResponse) VisitShipOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShipOrder404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ShipOrder404JSONResponse) VisitShipOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShipOrder409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ShipOrder409JSONResponse) VisitShipOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShipOrder413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ShipOrder413JSONResponse) VisitShipOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShipOrder415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ShipOrder415JSONResponse) VisitShipOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShipOrder422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ShipOrder422JSONResponse) VisitShipOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShipOrder500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ShipOrder500JSONResponse) VisitShipOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProductsRequestObject struct {
+	Params ListProductsParams
+}
+
+type ListProductsResponseObject interface {
+	VisitListProductsResponse(w http.ResponseWriter) error
+}
+
+type ListProducts200ResponseHeaders struct {
+	CacheControl string
+}
+
+type ListProducts200JSONResponse struct {
+	Body    ProductList
+	Headers ListProducts200ResponseHeaders
+}
+
+func (response ListProducts200JSONResponse) VisitListProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProducts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListProducts400JSONResponse) VisitListProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProducts401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProducts401JSONResponse) VisitListProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProducts500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListProducts500JSONResponse) VisitListProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProductRequestObject struct {
+	Params CreateProductParams
+	Body   *CreateProductJSONRequestBody
+}
+
+type CreateProductResponseObject interface {
+	VisitCreateProductResponse(w http.ResponseWriter) error
+}
+
+type CreateProduct201ResponseHeaders struct {
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
+}
+
+type CreateProduct201JSONResponse struct {
+	Body    ProductResponse
+	Headers CreateProduct201ResponseHeaders
+}
+
+func (response CreateProduct201JSONResponse) VisitCreateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProduct400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateProduct400JSONResponse) VisitCreateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProduct401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateProduct401JSONResponse) VisitCreateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProduct403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateProduct403JSONResponse) VisitCreateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProduct409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateProduct409JSONResponse) VisitCreateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProduct413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateProduct413JSONResponse) VisitCreateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProduct415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateProduct415JSONResponse) VisitCreateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProduct422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CreateProduct422JSONResponse) VisitCreateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProduct500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateProduct500JSONResponse) VisitCreateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProductRequestObject struct {
+	ProductId ProductId `json:"product_id"`
+	Params    DeleteProductParams
+}
+
+type DeleteProductResponseObject interface {
+	VisitDeleteProductResponse(w http.ResponseWriter) error
+}
+
+type DeleteProduct204Response struct {
+}
+
+func (response DeleteProduct204Response) VisitDeleteProductResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteProduct400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteProduct400JSONResponse) VisitDeleteProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProduct401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteProduct401JSONResponse) VisitDeleteProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProduct403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteProduct403JSONResponse) VisitDeleteProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProduct404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteProduct404JSONResponse) VisitDeleteProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProduct412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response DeleteProduct412JSONResponse) VisitDeleteProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProduct500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteProduct500JSONResponse) VisitDeleteProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProductRequestObject struct {
+	ProductId ProductId `json:"product_id"`
+	Params    GetProductParams
+}
+
+type GetProductResponseObject interface {
+	VisitGetProductResponse(w http.ResponseWriter) error
+}
+
+type GetProduct200JSONResponse struct{ ProductOKJSONResponse }
+
+func (response GetProduct200JSONResponse) VisitGetProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProduct304Response = NotModifiedResponse
+
+func (response GetProduct304Response) VisitGetProductResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetProduct400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetProduct400JSONResponse) VisitGetProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProduct401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetProduct401JSONResponse) VisitGetProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProduct404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetProduct404JSONResponse) VisitGetProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProduct500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetProduct500JSONResponse) VisitGetProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProductRequestObject struct {
+	ProductId ProductId `json:"product_id"`
+	Params    UpdateProductParams
+	Body      *UpdateProductJSONRequestBody
+}
+
+type UpdateProductResponseObject interface {
+	VisitUpdateProductResponse(w http.ResponseWriter) error
+}
+
+type UpdateProduct200JSONResponse struct{ ProductOKJSONResponse }
+
+func (response UpdateProduct200JSONResponse) VisitUpdateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProduct400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateProduct400JSONResponse) VisitUpdateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProduct401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateProduct401JSONResponse) VisitUpdateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProduct403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateProduct403JSONResponse) VisitUpdateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProduct404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateProduct404JSONResponse) VisitUpdateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProduct412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response UpdateProduct412JSONResponse) VisitUpdateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProduct413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateProduct413JSONResponse) VisitUpdateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProduct415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateProduct415JSONResponse) VisitUpdateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProduct422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response UpdateProduct422JSONResponse) VisitUpdateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProduct500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateProduct500JSONResponse) VisitUpdateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceProductRequestObject struct {
+	ProductId ProductId `json:"product_id"`
+	Params    ReplaceProductParams
+	Body      *ReplaceProductJSONRequestBody
+}
+
+type ReplaceProductResponseObject interface {
+	VisitReplaceProductResponse(w http.ResponseWriter) error
+}
+
+type ReplaceProduct200JSONResponse struct{ ProductOKJSONResponse }
+
+func (response ReplaceProduct200JSONResponse) VisitReplaceProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceProduct400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReplaceProduct400JSONResponse) VisitReplaceProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceProduct401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReplaceProduct401JSONResponse) VisitReplaceProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceProduct403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReplaceProduct403JSONResponse) VisitReplaceProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceProduct404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReplaceProduct404JSONResponse) VisitReplaceProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceProduct412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response ReplaceProduct412JSONResponse) VisitReplaceProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceProduct413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ReplaceProduct413JSONResponse) VisitReplaceProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceProduct415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ReplaceProduct415JSONResponse) VisitReplaceProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceProduct422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response ReplaceProduct422JSONResponse) VisitReplaceProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceProduct500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReplaceProduct500JSONResponse) VisitReplaceProductResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1668,7 +5513,8 @@ func (response ListUsers500JSONResponse) VisitListUsersResponse(w http.ResponseW
 }
 
 type RegisterUserRequestObject struct {
-	Body *RegisterUserJSONRequestBody
+	Params RegisterUserParams
+	Body   *RegisterUserJSONRequestBody
 }
 
 type RegisterUserResponseObject interface {
@@ -1676,8 +5522,9 @@ type RegisterUserResponseObject interface {
 }
 
 type RegisterUser201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type RegisterUser201JSONResponse struct {
@@ -1693,6 +5540,9 @@ func (response RegisterUser201JSONResponse) VisitRegisterUserResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -1753,6 +5603,22 @@ func (response RegisterUser415JSONResponse) VisitRegisterUserResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterUser422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response RegisterUser422JSONResponse) VisitRegisterUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2267,6 +6133,89 @@ func (response ReplaceUser500JSONResponse) VisitReplaceUserResponse(w http.Respo
 	return err
 }
 
+type ListUserOrdersRequestObject struct {
+	UserId UserId `json:"user_id"`
+	Params ListUserOrdersParams
+}
+
+type ListUserOrdersResponseObject interface {
+	VisitListUserOrdersResponse(w http.ResponseWriter) error
+}
+
+type ListUserOrders200JSONResponse struct{ OrderListOKJSONResponse }
+
+func (response ListUserOrders200JSONResponse) VisitListUserOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserOrders400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListUserOrders400JSONResponse) VisitListUserOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserOrders401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListUserOrders401JSONResponse) VisitListUserOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserOrders404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListUserOrders404JSONResponse) VisitListUserOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserOrders500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListUserOrders500JSONResponse) VisitListUserOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetDocs Rendered documentation
@@ -2293,9 +6242,63 @@ type StrictServerInterface interface {
 	// RefreshTokens Rotate tokens
 	// (POST /v1/auth/refresh)
 	RefreshTokens(ctx context.Context, request RefreshTokensRequestObject) (RefreshTokensResponseObject, error)
+	// ListCategories List categories
+	// (GET /v1/categories)
+	ListCategories(ctx context.Context, request ListCategoriesRequestObject) (ListCategoriesResponseObject, error)
+	// CreateCategory Create a category
+	// (POST /v1/categories)
+	CreateCategory(ctx context.Context, request CreateCategoryRequestObject) (CreateCategoryResponseObject, error)
+	// DeleteCategory Delete a category
+	// (DELETE /v1/categories/{category_id})
+	DeleteCategory(ctx context.Context, request DeleteCategoryRequestObject) (DeleteCategoryResponseObject, error)
+	// GetCategory Get a category
+	// (GET /v1/categories/{category_id})
+	GetCategory(ctx context.Context, request GetCategoryRequestObject) (GetCategoryResponseObject, error)
+	// UpdateCategory Update a category
+	// (PATCH /v1/categories/{category_id})
+	UpdateCategory(ctx context.Context, request UpdateCategoryRequestObject) (UpdateCategoryResponseObject, error)
 	// GetMe The caller
 	// (GET /v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// ListOrders List orders
+	// (GET /v1/orders)
+	ListOrders(ctx context.Context, request ListOrdersRequestObject) (ListOrdersResponseObject, error)
+	// CreateOrder Place an order
+	// (POST /v1/orders)
+	CreateOrder(ctx context.Context, request CreateOrderRequestObject) (CreateOrderResponseObject, error)
+	// GetOrder Get an order
+	// (GET /v1/orders/{order_id})
+	GetOrder(ctx context.Context, request GetOrderRequestObject) (GetOrderResponseObject, error)
+	// CancelOrder Cancel an order
+	// (POST /v1/orders/{order_id}/cancellation)
+	CancelOrder(ctx context.Context, request CancelOrderRequestObject) (CancelOrderResponseObject, error)
+	// DeliverOrder Mark an order delivered
+	// (POST /v1/orders/{order_id}/delivery)
+	DeliverOrder(ctx context.Context, request DeliverOrderRequestObject) (DeliverOrderResponseObject, error)
+	// PayOrder Pay an order
+	// (POST /v1/orders/{order_id}/payment)
+	PayOrder(ctx context.Context, request PayOrderRequestObject) (PayOrderResponseObject, error)
+	// ShipOrder Ship an order
+	// (POST /v1/orders/{order_id}/shipment)
+	ShipOrder(ctx context.Context, request ShipOrderRequestObject) (ShipOrderResponseObject, error)
+	// ListProducts List products
+	// (GET /v1/products)
+	ListProducts(ctx context.Context, request ListProductsRequestObject) (ListProductsResponseObject, error)
+	// CreateProduct Create a product
+	// (POST /v1/products)
+	CreateProduct(ctx context.Context, request CreateProductRequestObject) (CreateProductResponseObject, error)
+	// DeleteProduct Delete a product
+	// (DELETE /v1/products/{product_id})
+	DeleteProduct(ctx context.Context, request DeleteProductRequestObject) (DeleteProductResponseObject, error)
+	// GetProduct Get a product
+	// (GET /v1/products/{product_id})
+	GetProduct(ctx context.Context, request GetProductRequestObject) (GetProductResponseObject, error)
+	// UpdateProduct Update a product
+	// (PATCH /v1/products/{product_id})
+	UpdateProduct(ctx context.Context, request UpdateProductRequestObject) (UpdateProductResponseObject, error)
+	// ReplaceProduct Replace a product
+	// (PUT /v1/products/{product_id})
+	ReplaceProduct(ctx context.Context, request ReplaceProductRequestObject) (ReplaceProductResponseObject, error)
 	// ListUsers List users
 	// (GET /v1/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -2314,6 +6317,9 @@ type StrictServerInterface interface {
 	// ReplaceUser Replace a user
 	// (PUT /v1/users/{user_id})
 	ReplaceUser(ctx context.Context, request ReplaceUserRequestObject) (ReplaceUserResponseObject, error)
+	// ListUserOrders List a user's orders
+	// (GET /v1/users/{user_id}/orders)
+	ListUserOrders(ctx context.Context, request ListUserOrdersRequestObject) (ListUserOrdersResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -2581,6 +6587,180 @@ func (sh *strictHandler) RefreshTokens(ctx echo.Context) error {
 	return nil
 }
 
+// ListCategories operation middleware
+func (sh *strictHandler) ListCategories(ctx echo.Context, params ListCategoriesParams) error {
+	var request ListCategoriesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCategories(ctx.Request().Context(), request.(ListCategoriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCategories")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCategoriesResponseObject); ok {
+		return validResponse.VisitListCategoriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCategory operation middleware
+func (sh *strictHandler) CreateCategory(ctx echo.Context, params CreateCategoryParams) error {
+	var request CreateCategoryRequestObject
+
+	request.Params = params
+
+	var body CreateCategoryJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCategory(ctx.Request().Context(), request.(CreateCategoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCategory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCategoryResponseObject); ok {
+		return validResponse.VisitCreateCategoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteCategory operation middleware
+func (sh *strictHandler) DeleteCategory(ctx echo.Context, categoryId CategoryId, params DeleteCategoryParams) error {
+	var request DeleteCategoryRequestObject
+
+	request.CategoryId = categoryId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteCategory(ctx.Request().Context(), request.(DeleteCategoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteCategory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteCategoryResponseObject); ok {
+		return validResponse.VisitDeleteCategoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCategory operation middleware
+func (sh *strictHandler) GetCategory(ctx echo.Context, categoryId CategoryId, params GetCategoryParams) error {
+	var request GetCategoryRequestObject
+
+	request.CategoryId = categoryId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCategory(ctx.Request().Context(), request.(GetCategoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCategory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCategoryResponseObject); ok {
+		return validResponse.VisitGetCategoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateCategory operation middleware
+func (sh *strictHandler) UpdateCategory(ctx echo.Context, categoryId CategoryId, params UpdateCategoryParams) error {
+	var request UpdateCategoryRequestObject
+
+	request.CategoryId = categoryId
+	request.Params = params
+
+	var body UpdateCategoryJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateCategory(ctx.Request().Context(), request.(UpdateCategoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateCategory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateCategoryResponseObject); ok {
+		return validResponse.VisitUpdateCategoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetMe operation middleware
 func (sh *strictHandler) GetMe(ctx echo.Context) error {
 	var request GetMeRequestObject
@@ -2598,6 +6778,523 @@ func (sh *strictHandler) GetMe(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetMeResponseObject); ok {
 		return validResponse.VisitGetMeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListOrders operation middleware
+func (sh *strictHandler) ListOrders(ctx echo.Context, params ListOrdersParams) error {
+	var request ListOrdersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOrders(ctx.Request().Context(), request.(ListOrdersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOrders")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListOrdersResponseObject); ok {
+		return validResponse.VisitListOrdersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateOrder operation middleware
+func (sh *strictHandler) CreateOrder(ctx echo.Context, params CreateOrderParams) error {
+	var request CreateOrderRequestObject
+
+	request.Params = params
+
+	var body CreateOrderJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateOrder(ctx.Request().Context(), request.(CreateOrderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateOrder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateOrderResponseObject); ok {
+		return validResponse.VisitCreateOrderResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOrder operation middleware
+func (sh *strictHandler) GetOrder(ctx echo.Context, orderId OrderId) error {
+	var request GetOrderRequestObject
+
+	request.OrderId = orderId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOrder(ctx.Request().Context(), request.(GetOrderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOrder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOrderResponseObject); ok {
+		return validResponse.VisitGetOrderResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CancelOrder operation middleware
+func (sh *strictHandler) CancelOrder(ctx echo.Context, orderId OrderId, params CancelOrderParams) error {
+	var request CancelOrderRequestObject
+
+	request.OrderId = orderId
+	request.Params = params
+
+	var body CancelOrderJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelOrder(ctx.Request().Context(), request.(CancelOrderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelOrder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CancelOrderResponseObject); ok {
+		return validResponse.VisitCancelOrderResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeliverOrder operation middleware
+func (sh *strictHandler) DeliverOrder(ctx echo.Context, orderId OrderId, params DeliverOrderParams) error {
+	var request DeliverOrderRequestObject
+
+	request.OrderId = orderId
+	request.Params = params
+
+	var body DeliverOrderJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeliverOrder(ctx.Request().Context(), request.(DeliverOrderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeliverOrder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeliverOrderResponseObject); ok {
+		return validResponse.VisitDeliverOrderResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PayOrder operation middleware
+func (sh *strictHandler) PayOrder(ctx echo.Context, orderId OrderId, params PayOrderParams) error {
+	var request PayOrderRequestObject
+
+	request.OrderId = orderId
+	request.Params = params
+
+	var body PayOrderJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PayOrder(ctx.Request().Context(), request.(PayOrderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PayOrder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PayOrderResponseObject); ok {
+		return validResponse.VisitPayOrderResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ShipOrder operation middleware
+func (sh *strictHandler) ShipOrder(ctx echo.Context, orderId OrderId, params ShipOrderParams) error {
+	var request ShipOrderRequestObject
+
+	request.OrderId = orderId
+	request.Params = params
+
+	var body ShipOrderJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ShipOrder(ctx.Request().Context(), request.(ShipOrderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ShipOrder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ShipOrderResponseObject); ok {
+		return validResponse.VisitShipOrderResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListProducts operation middleware
+func (sh *strictHandler) ListProducts(ctx echo.Context, params ListProductsParams) error {
+	var request ListProductsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProducts(ctx.Request().Context(), request.(ListProductsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProducts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProductsResponseObject); ok {
+		return validResponse.VisitListProductsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateProduct operation middleware
+func (sh *strictHandler) CreateProduct(ctx echo.Context, params CreateProductParams) error {
+	var request CreateProductRequestObject
+
+	request.Params = params
+
+	var body CreateProductJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateProduct(ctx.Request().Context(), request.(CreateProductRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateProduct")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateProductResponseObject); ok {
+		return validResponse.VisitCreateProductResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteProduct operation middleware
+func (sh *strictHandler) DeleteProduct(ctx echo.Context, productId ProductId, params DeleteProductParams) error {
+	var request DeleteProductRequestObject
+
+	request.ProductId = productId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteProduct(ctx.Request().Context(), request.(DeleteProductRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteProduct")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteProductResponseObject); ok {
+		return validResponse.VisitDeleteProductResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetProduct operation middleware
+func (sh *strictHandler) GetProduct(ctx echo.Context, productId ProductId, params GetProductParams) error {
+	var request GetProductRequestObject
+
+	request.ProductId = productId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetProduct(ctx.Request().Context(), request.(GetProductRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetProduct")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetProductResponseObject); ok {
+		return validResponse.VisitGetProductResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateProduct operation middleware
+func (sh *strictHandler) UpdateProduct(ctx echo.Context, productId ProductId, params UpdateProductParams) error {
+	var request UpdateProductRequestObject
+
+	request.ProductId = productId
+	request.Params = params
+
+	var body UpdateProductJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateProduct(ctx.Request().Context(), request.(UpdateProductRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateProduct")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateProductResponseObject); ok {
+		return validResponse.VisitUpdateProductResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReplaceProduct operation middleware
+func (sh *strictHandler) ReplaceProduct(ctx echo.Context, productId ProductId, params ReplaceProductParams) error {
+	var request ReplaceProductRequestObject
+
+	request.ProductId = productId
+	request.Params = params
+
+	var body ReplaceProductJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReplaceProduct(ctx.Request().Context(), request.(ReplaceProductRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReplaceProduct")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReplaceProductResponseObject); ok {
+		return validResponse.VisitReplaceProductResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -2630,8 +7327,10 @@ func (sh *strictHandler) ListUsers(ctx echo.Context, params ListUsersParams) err
 }
 
 // RegisterUser operation middleware
-func (sh *strictHandler) RegisterUser(ctx echo.Context) error {
+func (sh *strictHandler) RegisterUser(ctx echo.Context, params RegisterUserParams) error {
 	var request RegisterUserRequestObject
+
+	request.Params = params
 
 	var body RegisterUserJSONRequestBody
 	var err error
@@ -2825,128 +7524,238 @@ func (sh *strictHandler) ReplaceUser(ctx echo.Context, userId UserId, params Rep
 	return nil
 }
 
+// ListUserOrders operation middleware
+func (sh *strictHandler) ListUserOrders(ctx echo.Context, userId UserId, params ListUserOrdersParams) error {
+	var request ListUserOrdersRequestObject
+
+	request.UserId = userId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUserOrders(ctx.Request().Context(), request.(ListUserOrdersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUserOrders")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListUserOrdersResponseObject); ok {
+		return validResponse.VisitListUserOrdersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Jbxs31vi/8jC7wDr4SbJ85LLxAz7VdlplfVWWm7ZRPg818ySxGZEKybGjBv7fP/CRc0kjy3LSbXex",
-	"QIFaEo/Hd/GdzJcgktOZFCiMDg6+BPiZTWcJ0t/XGlUP9UwKjfbzLUtS+iNmhtn/RwqZwfiGmeAg2G3v",
-	"vmju7DR32/2d9kHb/vdr0AhwyngSHAQsZv+jjVQ4UlKYlt8naAQ8Dg6C9s7rPfaC7TdfRjvYfBnvsubr",
-	"0d6wuTt8NdqJ9/E5exEFjUCwKQYHQSdmcCpvMWGRXUHJxH4bpdrIKaqgEWjDTKrtrpHht3ZMOovXgHp/",
-	"f3/fCCbIYlR0/CMWTfBICqNkQqdGHSk+M1yK4IB+5WIMM5nwaA5yBGaCoDy6WhYs/JRyhXFwYFSKjUBH",
-	"E5wS3qbs8ymKsZkEBzu7rxqBmc/sAbRRXIwDC8ZJn42X9/wJleZSlDaTqYqwASOpIOyOmudSYPOMmWgS",
-	"AhMxfec+PhqgF/t18JzKiDkgFmG67p1m8Hh2yOF6eM+RVFOiRqp4U+EIFQoiZwmY3ecv6qDpoVHzzsig",
-	"WobnCiMpYg1Gwh3jBoY4kgrBqLmlFhszLh4JFxdmb9fBw6fpNDh49WK/3W4EUy7c53YOGxcGx6gCYqEZ",
-	"U2yKJuMimQqzDGYnjjWEUzSsZaRhSXgAIX5mkQkhsjM0YXRqaWfhVvJOH0KI2vCpxXEIqUY35lOKag6z",
-	"hAmB6h8asjGNgbib8GgCkdR+Oc2mCFIAE3MwbJggaP47tgbCiqGFitYq5IwgCcrIQWEP/j4gUK10ZwAF",
-	"H+oIdZQqLWuI1J+gP7zAz+YmomFhxkczhbdcphpmbIwtuJixTykxUy2MbosV3Px8Z5cIloubJY8xqOxK",
-	"//u+0/yVNX9vN1/fND/8v78HdUfojkiAaigoILRiGsJIySkwAchUwlHlSuCQTnOnuEGYsNkMhQYpkjnw",
-	"qvyCNjxJYMI0cJOf02mi4qCZKK866gpZ6Y6sUviKMzCh71BpCPfa++GTQS8004bwn/Ipr5GfSzb23LuC",
-	"LxKaV94rxhFLExMc7LYbD0j5TkXGd2pkvEE3Yzeu5+tUkxh2j3PIZsxMCsDs7zc8fqRuTGlkCU17NVi6",
-	"t2s5epHO+Y7FPfyUoibERVIYdDqIzWYJd5p8+zft1Hn5xp+yxG6NceW6R6WcEEcytvuedU7fXPTOTo5v",
-	"3l5dnFvwUGs2Ro8A5baGoYznwDUIaeCWJTwGOzxTvqjNzeOvfjojLZJfQyvB+6lz2j3u9LsX5zcnvd5F",
-	"L2gEMRrGEx0cvP8SjDgmdl9nmJSBn6YWaiQxsD8Ci2OFWgf3jWLajGl9J1VcP9NAgkwbeAXRhCkW0S1w",
-	"/2EVirgGLuhYT0bLfZlv/q5wFBwEf9sujLpt96vePiE00YRlpl0G6ADCRUSGsHXHzQSkQEBh1By4gNDj",
-	"NoQZKrjlMiEKPQOpBiKsskporxp7LUgxSni0KXcSUW4M+4gPM8DJWad7etPv/PNkmTkdYbkGlihk8RwU",
-	"jrk2qPCvQoLII0cDIZsMq1QpFAasWYuwFR5dnL857R71wwaEpcOGz1oWu2+kGvI4dkjaAL2j8ryVyH1z",
-	"0fuue3y8hFquQc5Q0fIgEGMNOpIzpw/1AYunheH1J2E4YkmCioifmgkKY7GBMQxTAwmLPmpgkOlkD/xW",
-	"mJ/XY7crrPXAkpMCL4/GMPdzH0Rw97x/0jvvnFbw2xGQTQaaADIirvgzubYjIBX4eYaRxaIDayvM4A+f",
-	"teBcGjJf2VCmxrEySzVaEsRcR4nUGB/Cp1QapF/D4iQhYftcmjcyFfGGiBbS3IyyeSsxfX7Rv3lzcX1+",
-	"vKQlLM9CLNFdXviZa/Mn4vlcgk6jScnfk4oAs4rYFIw9ZXPQaJk2P5ln2nNpzmTMRxxXGC019hzRwxmH",
-	"2iofq+urLqZFSclfznzWujP6Yds0ho54yeaJZHFfylOmxrghgY2UN0k2byWBLzu/nF50jm/6Fxc3p53e",
-	"9ycP2yr4OSK9tdPef/X85QsYzg3qv8itkBlTdGgFZsIE7MAZ/w62wqVjeqpfKvKFuV3uDeMJbipG2rBk",
-	"DYZ7J0cX58ddMhLedLqnJ8c1OPa8ZbkqmjAxtkI/QhNNgJuqS/6nYdmD6MEDzUWEq0TAB1i2wprTe9T3",
-	"5UcUemOmziYtRdpYFKHWNzTC2q7zt5Ph9xG/4G+71793d855V3dF73l01H3R/Tj7+aejt69bOH/7e/yu",
-	"yy949+6s//H3X/q/Ts7tD9FuIobTN+3457fWAMbPM65Q31hf5bV1fhSOFOpJvpsyN/ujd7viU3v+4/TV",
-	"+d7l73vDvd922c870U93zz++0u34+5eT/ov0l9d4+tF60XbijfdSvkOmXGjk0bQi7OWRx7qbBwTegUMK",
-	"0G4U7vKAu28WtBNF85qlcN5DaqoS+qP9+1KeMTH3btWmlFXM4A15pGtcq16nf3Jz2j3r9hcFSUqYMjGH",
-	"EQkyaD4WTS6AGYPTmdGHYO1xkiVImEH1Z0pUBmsGHGyF5YOFzw5dbC6kQF6TInlWxChyt0C30pB1VCuF",
-	"BQmqa2HtPKn47xtrvlRUTMQHaXZ93rnu/3By3u8edRbJ1vGeb4VVuc7NzD+RSmdcay7GDcid/gY4VRBb",
-	"+0LhrfyIMUQKY4sHllgyLpzVarsKtd69e9fslDBXb22UcGu9BQIVwUhrd7U2ig85Mut0NpPKYHyGMWd9",
-	"GrMhufMl1pD66vry8qLXPzm+OTs57nZu+r9cVq2KKxQxXRx0YzMNi3v/xQwKa0eGizCGROq6s/r77Vqj",
-	"uvjnhljOEzQr4M/GblcST48/98K02uNby/7b3QyNjYze/CBu2wlGH698ompRSsKYazZMMA7hboKCGCrG",
-	"GYoYRZTTLZJixMep1yNZbF7aKzgV7JbxxK4RNIJstZoofSM4cRm6UtQxD42VpW+/Ekjfq1sokxYWO6OT",
-	"JZdKzlAZbhlgxBKNdTQhVpQjwFtUc+9HlhNps9IiJZlcKwLfyXgeuOBoFmh976cXeJDD3zAyOfg0Z90R",
-	"qgA53bCUh6IEi9Wu0YQLbCpkMaVc3PnspBac4x39pcl3GyKwOMaYAj/W1ty+3QnLlK2JbC7FYpdvo8vO",
-	"L2cn5/2b45Oj0+45fVUO4pS94LOT/g8Xxzf2q87p6cU7GpxFm4LGQmSte04A3Vz17eXe73XOr8gUDhpB",
-	"7+TH65Or/k33/Oayd/F97+TqykJS6y3UeWkrFe31+WXv4ujk6qrz3an9vGAwlYIn1+ednzrdUxpXx/Z5",
-	"THiRchd5eLMS0fRZ1qWgKIX5DU71o3jymHa1+0/Z566bRhkHDx9Tis3p5+xGWQTvh3TKRImdPs8SJgjC",
-	"Q+Ii58I0IJakIyiFCFL4/Ew59dwu7VvgpXw3fVl9gfxDQ/hz09vDze5xuLh6fWK7LIokOMVJK1uvFFCP",
-	"wM1E1AfvF4/zboIKfcpRDhOcAtcHwJxCojkwY2bioi9MQ0h0ft/+0PqUMmG4mYcUi2GQ53xBsClmEwYi",
-	"JKM/BJ+f93ETOJnOzJz4qWIpwN1EJj4fu8byqTBIOeFZQ9MFtDtkFAvUofoHZImZFLfTBrjW+aTShfRh",
-	"HVB+Vh0sp1ybM/R+8OPhmDB9M5WKEOTXHEqZIKMURCnvXJdc1JronSWmjYQxugCmnegT050hRQWku54T",
-	"pv0PVepRCnqJejNUNzNPvq/IRVpf27Ca8pRLhQQcWQ8hJfJDuGM6E19nMpR3frFf3vn17u7e3svd9t6L",
-	"V8/3X7580V5b+VClZ36+RkGIWuLKMRelZOUGBMan2C07dbTIUnrltcp5vgWt9uByi+aGBylfrg4Jl08H",
-	"4FXNeS5RaSnOKd38ZUHjr66GGAyugprFeshiLlBvqgYia95uOmkmtRkrXHuVlm1nQnjMN5uzyK3Zvtla",
-	"dVSqVWxVS/uxaq6Roadun56LYvkg2FMkYyGA92UNB29YEVM+T3Wn2tPIpMaICTNfMAQ9kTNN4TuqlKEy",
-	"p5gbq3ZZoiXM0mHC9QTdmKmMUTGDGrzjeQgh5RZDMn5i6bwISjuVTedScaBbPWgENK/WNiTcXzKuNkR8",
-	"NUy7eOi37/r2JtEoYrpdOj46RcbbAbhAKQzSdnsvKq9E3+CigbXffl1nFpSjuatq41JheEKXViUu5acu",
-	"XgwPF8HVXkpLDLgABxfjBJupRr8zWdaXF1d92L7d2WapmWz7JcIWXBmpELgBjVGqMJnXWZqb8HA1QF2I",
-	"s49UrxXiCpUXD1tZvEKOOumoRro3Y7YsN7A2kk6MvHgIml0H0rXGTdm+XAdcusFiZrBp+HShqLOmwrRR",
-	"XOYPelBT7zvxePMqqawA6+EtSnfnfVZZ/PAMUnCV62FdjKq4uMpVyU9C3AJRCQ2ZyUHH9WdolG6eglgV",
-	"AFbxgjW/n8iZj3KLid8e4w+v5/bcU6hldr/GqnNeZiWSDx50ykX5250lUXClOjff1KbcVDw2Z/QyuA/O",
-	"ysb94cJxv4JMParXUnkZ4FMchr8MEtc5Cx6KDytxMUtYhNMs/v7XQcUfzht1aFuDqz/sknUabJP7dWXY",
-	"X6eagvyuwF9piJgQ0lC6F1yZRGat5K0t+Zx6y4WsJm7mV5Rlo02HZOhY87P49CZTUm/f9YOlfHvZTKRS",
-	"8QVrLbFufHgADKyRa6H1YWz44Wr3+QvYssYm1b5b42lmMAaWjKXiZjJtDMRIJom842IMvTdHr17uPm9Q",
-	"rTC8wyGQCQPfoTZw5OsgL5U9fIT6WcPnV60BufMcplykBnXDbR0ljE81hDodhg0IOTP2f/h5Rp+0tv9j",
-	"aWz/95vh4UBQywwV/oWwxQTQ5QNy5IoB9TMXmXPpyuDAI66wLyfGzFzeiYuRzJJjzNW55n1QM17fB+XL",
-	"w6/y36Bz2QWDbBrUZrIWBmpUt6iBvqAUJLKpc5lmTBmBSreAqjRjGaVTqmZxNV4WRovPA9ciYpdRA+Fr",
-	"rVH7rEyWNqQKA22ocMcnOo39XqfcICzPckJXmtYaiIH429/gSIpbFPY8eiCajtwUmdTAFEKoBfuINxHT",
-	"GLbg0vqAEXSP3Y/X1/avrVvfDvXyWQv6fIrasOnMjei9OYK9vb3XwAVc949adour1HHxUMYc/S5fBiSo",
-	"g+AAWq3WfXgICddGA4tj+tFaDPbHL4M8ojUIGjDIg1ruUyma6L6gqNwguL8PaetTWtT6Ox9xrpHihFx4",
-	"v89q+7pumCGLPq6PQg4EQAfcEKAiXPYpRSIOyZuTj7yUmFqAQi2VCS0N75gGrnWKJEK0mAsW/n/fjMQW",
-	"+5QO8wFFLxINojD6UhcSbEUTZDOQwpWuub4jEqUmUEBfA0vu2FzDhN26YLyesBlmzUAhDQpdkQDzks1A",
-	"u/6lpexaGMkYw4Y9CINJNVUS+oh32IAZqqYL8Bf161aHFC0GVGiTKqtMMkavVKda+DtCmgmqrOVjpvit",
-	"PXJeTZa3zuy398OGS7Xvt/fCBmhJzOy1+9AlIDA+BCZKZdRmwow9iSunZr4muVTx6auWi232HGAnVemL",
-	"mFKW5asJm0wpI8xlSgVuPpkxRkExFstB+Cyrz+U+mKxwJpWhqt4sbeLEi5z6/PCadp3bA7kSuhZQaQQ3",
-	"BWMvdCxKuziLNWy5XiPaLhW+Ju8Z0dSHTooqPCl83Ai2wv2dXT9LyylSm0Kii6K+SuPSiCttHBv2ipKI",
-	"TDH4Wi0rcq7K0pWX2TscUvFRyDvhtVUL+lYWuQbS6rEfaVJlr0CSInvraQv9mN+iOLQo4BqEVZHwQ//s",
-	"tEml3TOFVIw+L+lhYpQo4dbcAGoyQR1Z4SiIIWK0V32mVjuV0pqBqL2nPXzEUhOpTDPht7hQpLRFV3mj",
-	"dKs+c9gXmYqpVNsNxNZeG2I21888oZfCS+tCXpVYF5x8dmTzVCttBVYoVkSLSIgZVQfOGFeH+T1Unm9p",
-	"lUegnHjPXLrEcXWqHesPhCuC0sCNdrk5GLEpT+YtuCKLAMaKCU81a/IeQCmwOUajIZQqRqUPXBfgTGqT",
-	"/R3Jqb2G/cfwcCCKuCcpXTfYhz/91Cz8GRZhTze41GUBETMskWO/jwdgyoRVfa2BINC9UGgw7CMCjkaW",
-	"s1npciFOcYVghDtn+yQ8Qm9EcyoLG3FU1kCcURHNbqtd6tKm78B+Z83QdDplah4ckAGsG1n8tpGB664s",
-	"AtZTkTCkImwyETf9cBimmtIR1hQ23CTLNlPQCLxlEBwEO62221/OULAZDw6CvdYOgTljZkLm8HYsI/pj",
-	"jDWdhj2MZVQImruXSnZUCzpJAkxrS26rO0h0c0EecsHU/BCEhKPjc8t7lr0s9Lme78bBQfA9mmMLxkIr",
-	"3267vVBlZfCz2Z6YKblvtZVyr/ZevXrRflXbJ7jUwWEVkE9b3jeC5267Om8nB2u72gJT9jGCg/cfyqTu",
-	"EdYwzpHl3PZGYNhYWyfmIsOBDj7YhbYnlHheSYyOv+p22224m/Akz96TnuEaVCqEVYfQNeByLBbzRelU",
-	"LeJdtns96tcVuMmPlerB/BUC+THYoHyvkntfUcZWOjGzyvuPIN6pva3sJmSbPEQ0L1utDCe1pKs6H5E1",
-	"/5W/Yq3x78prjJSJJrsnq1+xFgH80jk7raXchdv5rZbiaeQrSFIfFHCduVP2ufxlKRCb+fX1ZLLgWecs",
-	"1xV/AJn6JR/O3rG+DmwtsebMqZD1xGqUzBhvvHgdZ1U2ipFUUabwuIZhypP4IWr9YnfeiFoZrP951LKc",
-	"/RC1qEn1keoQhTd3SpWi3jc4gEuX4r768dT7Ww3oYcy1rxDpnRx3r26ue6ehJW+psHQgsk2et/cKP9J6",
-	"R/Y29DqW/KA7bs0pLYFBIlkMQ5YwEaGylvFMg5IpGVhG0gpcaGN/dobFEq8UdQdfrZZzHOaauShOKCoO",
-	"XDbflxIUFbOlAOWGerw4QQ2/9aj5mLLByrq9io1GPHoyx9lZexuiJTv6TSzvxHr0VCuKMzxZlJQwVB70",
-	"rVDVWah8Lu3RWmN9+FXX32AV/yg7+LK8ZU6JLr0RQBE2F693dqtYbkxiC61JQK2zzo0slmEDcaekGBfr",
-	"WYexFLbZb++ELaAOF3iedQLlTTZZOSGNdatSqDb/zj9nMBC+vrgcMB2likIZ+WpOcUC4v/s6dGJf7dYp",
-	"agjuuIjlHXX3WcBJZyxJNNV5FSWeWZn1E7sHigaNda9LFTmZIJJKYWSaE6k0NodUMDDfhEsrtWr31YC/",
-	"vXnu6zXVw4LsOwXvG8H+Y4aXnvagKTvrp1TaoOyknb31kxbbc2ne88dsVtOMYyfvvn4MLqpNdt/++r1y",
-	"eZSSKqAsyJISkKlZrQV6PipQE5mw9hBdwe6zHFHoIAsadFygM4/X7VJYkKqcnMfrZrmwH2k6pyLsb/lz",
-	"FdSWRddsFggkg4yNqINKWRltQTlhU7x14SO92jAfFx6IXIznvvwHtpiBqdSmHPlZIdEWS18j0gWic4H+",
-	"yt7Tje6c5TK7Rwn1fl1BEyW8ZOpsxqdI8p8hlH+EcDmeeEC6PIUfdckuiFcR3Ku5Ye3XC7es85Qpsofx",
-	"YrzSR2IgnbXgshz+q+5JvugdK4SIJmWBwZXCTsH1gYgmjNMvSrrYhy61lpOxkUVV8xD+TlgnbWVu1V8l",
-	"dCX8/ztJ3X+v0j9IanuSXhUyGWfVi64rAFkRK/APpixF/IeYSDG2n2rDAWcYPIXMvvf0qTR7KvqqLjzl",
-	"30rYoqB2gS4Kx6/EWJ4OVj7WxRRSsCvGBA3GLehQIJ8SuFsu61eO8IfPWvCGJ4YKROR0yAU6E71zfnw4",
-	"EOGn0LV9kQrV6dAFgLOMqnMNvLMg2BQboHDMVJxYyskRREzXeuUWbHfO6iOX75c76JK5P54PGHBN+ZFV",
-	"j/VlNYqPUyFUN3TfeNSuzjNdtW9eFPn4BuOiBmn5RViNTS40Cs2NddzWY34VXJ9WNcHXdHAsVfwsGSdS",
-	"GfiI80NgkJBLPIawGYKWymiwY1HEFDPvZ+nPoXLyO4eQXmJagT2pVrywGDQrVaZ5EX75y4UhvoaruVC9",
-	"2lwo6iofs45UBV9uu5cjHzHQv1L6mJH0IOr9h68OSWWtXwsPvbz/T3tT+UNRuFv047kobaUDL8D529+7",
-	"v0l++u58/uu7N+1f3/VGv/z8Ix/9GJSb5Xbyhrf93U2eRMgLmWvjS3ZtK6OkPL7tuzH/Mkuk/QhLpHgZ",
-	"8JuYEdVCwvdB6YYKPtwv5JK0ceituTMbKxyBIxIFe4dlbGjNCyuCLaDaVKesUsFdOcLiHQZsKq1FH+Uv",
-	"Ki9ftYcDwSgHXgTickv8NZQfV2xBVrfrtn1FxSG75Zc+nSlvN6DajqwKpN6ed89OUu3ovz4sVi/03zJY",
-	"tlSr/Sgrf+ff7EmRXuX10Cc9hld9XP2h8fm4p2uWRwTh8sdZ/1P8G0+iNcb69hf/MPO9U0RWO9QEeuTI",
-	"NN2POvN3rHI5AG4g5prNZsiULgLvnctug8ICTrsMMZJTKtNFtN9DxAQICdZPQkWF0wPBhStKstMqwQin",
-	"eHwIsAVXmIwoNkhvq9YomWMC1KuYBYt9jaWTPXteY+vUxL+Ovd/yL/W9HSAPT8rfDyWm3H0EMy+/mfgt",
-	"fEaHIFdbpmqvwPr8blFaKkc8wRYckeOp6Z1PM8GpxuQW9aHjAfc1xaSkoKfb53kRpKtG22/vh7W++BOZ",
-	"pHhbfpVR/Fhffu+R5MzfMf0rs9pX88v3aB5ils3I5F+rtxSa1f87AEc+4EoBB0rvu0p8TfVt9Ct5jdYr",
-	"cI+ZOG8grLz0XAlRwBaVIxeVAc9aA5GvNJepAnknilSnWyhc7J8LqSTa1TVOGdU0W9QsFF77wS6zKVPq",
-	"M4BOsbgvJbXq1altilfZgSQsd/QOzBZLkgf0bW0S5JpcoG+gYZ9q/pV7zor8/VIT4gp7rmLyCbxrVoYR",
-	"T86UnEpTdVa9c+gb6Z1dl/WI5YNKJuY/8/LDx1tdrh3zW4WGyzHDv6pDtvmFtrk59+Qb8N/KEixKjUk8",
-	"H9SkaW2Cl/oqnaqwXE7tI14nypFrfLD3MWyFZNeFDQgtv4fPWpmSdL1kXkv6193oRR4j5eHANTVQNdQE",
-	"pxtpUVddX+qAMBLYreQxyFtUd4obLsbWq42kyP7hAK//Kh0ShiX4rN41pdP/iUqtRpts4tE+Rd2UW2n/",
-	"q3T+q3S+Qul4VlqtdR4Oo7nIGbX/1OVWLpWM04jaw1DcciUF8WwjSFXie1D1wfY2m/FWrZx8bhb/CgV1",
-	"PNvtPIR1ZQ1gvVGXzstsI6vatM/1t0qiZ+FfTj+Ug0CNTHG6UBlZYaTo8hGl9Ry6lhe8VHKIuuH/gbSF",
-	"/r+itjZ3oOtaEFpwLXyTiAvd+D1LhYH3H+7/LwAA//8=",
+	"7H3rchu30uCroOY7VZG+j6RISrIdqrZqGUlO6Oh2ROn45IReDjgDkjgaAmMAI5nx6u8+wD7iPskWGpgr",
+	"h5ehZcvJp1SqLJKDAdDobvS9Pzsen4WcEaak0/nskE94FgYE/j7Giky4mF8TGXImif7uHgcR/OFjhfW/",
+	"niBYEX+IldNx2s32q3qrVW83b1rNTlP//y+n5vhEeoKGinLmdJwzziWpBwSPkSIYYeYjysaRpJzJhlNz",
+	"qO90nGbrx338Ch/UX3stUn/tt3H9x/H+qN4evRm3/ANyiF/5Ts1heEacjnNDsFNzZBBNnI6j4EMU+mvW",
+	"9fj4WHMuhU/EF2/Qi4QgzJs7Hee2f7L5Hl439bOKzKTT+f2zE1BGhoorHAw9cyDtw2Yz2WWfMG+K0c+C",
+	"EIbMlkPB/chTw01h5jk152OEmaJq7nTaNSdiVA1DQT0ST9lqHzYfP9QcOaVhSNlkiH1fEAkY4cEw54wz",
+	"nzO9bx4xJfRXP//k1GD9LafjtNqor9A7PCPyB4n6HyMsSHpYXR+jM35PAuzpb0MuYcPchz2+b/2GDt79",
+	"4jzWHKmwiqTTcULCfMom+oijUQl8Sr5af/w1J5JEVIAc4MuVAfhKjMGeovfE6SgRkZqDlRJ0FClDU1zQ",
+	"CdVU0J/SPyJ+pw/xgdDJVA0nTqfVbD7WHM/S3bAKJWyFpnnC7CuCZ8RH73CIGZEETQDTFME11Go20aQK",
+	"dXrOarwtYFxCvRIersPUdUPKUnHvzukcNDem6lv5BERNZpgGTsfBPv6fUnFBxoIz1bAccjtQFHBf8EB/",
+	"60VS8RkRTgbnLRJtuOXHmjMl2CfCMm5vSo45U4IHsOvcMetfKZugkAfUmyM+RmpKkLDg0mcsyMeICuLH",
+	"KCy9KZkB3Gb40xlhEzXVp/am5qh5qDcgldD0qZdxeoMni3P+gwjN3zOT8Uh4pIbGXCC3N65fcEbq51h5",
+	"UxduBP2d+bjxgl4dlK2n55NZyBVh6pqEAZ7rlxRX5+q3uuhhqrF9SiWiEpYJp+4noNGrxwwRLAJKBNKL",
+	"IlKhB6qm5nE8I8hNJvTm9V/JHNafrpewaOZ0fnf0jM6HsgWfcQ+bdRWXeXt9FgPQ4m8CyNVAGnMxA/SJ",
+	"BK0LMiaaC2jcykCvffiqbDXXRIl5d6yIWFxPn3ic+RIpjh4wVWhExlwQpMRcoxeeYMo2XBdlar9t1kNn",
+	"GkBvXh1oLj6jzHxuJmujTJEJEYbOQyzwjKgE7Q3f7JUc8Y0Gmv39B4l6J8DL9C8hVtOUQLO8dzOQRvBk",
+	"BpL7pYA81lfl4rq6vi+ROyMKN+AWczvIJZ+wp1wEl6tBxJmmBA1UwR/kEXKJVHSmEcBFkSTmmY8REXMU",
+	"BpgxIn6QKH6mNmAPU+pNkcelfR0gKmcIszlSeBQQJOkfpDFgMUzgXRmgwNrL0BiWqnllvKBynD6OhOSi",
+	"/FTM5hn5pIYePObGSB4Kck95JFGIJ6SBLkP8MSKNZWs0UyzhDYetNmBTwrw07ihFhH7T//q9W/8Xrv/R",
+	"rP84rH/4r785K/mIN/+VzEsOEkWMfowIuiNzFBKBNKIyn/iIh0QARaMdjG5veyeavWA04dxH3pRTj+we",
+	"IUkIOubsnjCVyMH6tYarp9sscJdNeWP78HDV/geDT+1WfTD49Pp0s/1fwrZxye1yju8sQsb8UeIx0TxC",
+	"aFbyJTv9Wjsbw0VTcqQMufo6c9FY8Fme9Zsb4Qg2+iCoImiKw5AwiTgL5ojm7zkkFQ0CNMUSUbV8x/bK",
+	"W77VV+Xr15fnF+wBM/lAhETufvPA3Xrp6Q1ecf1ndEZLOOMVnli+tITiAxiXncsnYxwFyum0m7UVl0sr",
+	"d7W0Sq4Wqxcuu0i4/nHVLQIPPPkVAmvqc1ECLP0tGs2NXKBZjaIzfbIoIFirTsitu0hyoSTSA40+hXb0",
+	"QVug7TbQDSUSYUHQSPA7wvT7XOq7y+CvX1cOfqeeka9ryWWR+zL7yIfluwVx+C0NSgWQS01qAGuJqBXd",
+	"tAC9FGWsdJ1d9N8EGTsd5z/2UjvInvlV7mWW4GSUv2VoYZXxVYiR0defFDW0wrNsWVrNXbWmWA1+wgU9",
+	"6ncZ9gKS2U/Yvza3AShfXF+N8CcOw4AaeXfv39IIvVkT1AwHemojtCdaHBHCSBPWaHDePXt7eX1+ejJ8",
+	"17+80MsjUuIJsQCIL6IR9+f67mVcoXscUB/px2MRlUhV1RgAL0mE9aXL+0f3rHfSveldXgxPr68vr0Hx",
+	"VpgGxuozpiTQ8xp9M7v4WaRXTYBr6x9RbIp5rKXDQizlAxd++UilOYBU6A3yplhgD2Tlxw/LQKR1Hwbb",
+	"2hosj5tS1ymACQYsIu3igjrILQLSRTugfHFGEGFKzDUXcC1sXZDC7ikP4IR2ERcD5uZRxdUyr5ZPrdR/",
+	"+WtF/FRk6Tbjx/YWzKibg6hkaCm0Yq1FH1rRDlDPGALK5rLP7+WMBhlFftUYeObRqDdsHFCvKn0DWg8V",
+	"viOrSej0vNs7G950fz1dJG9DGlqmDgTB/hwJMqFSEUG+FyT2LHBkaiswpjhlrqsOco8vL96e9Y5v3Bpy",
+	"M5vVH3sXgPfD/k335nR4c9296Pc0DbgDtsPwTF/kC2/U2I7c69O/3572b4a9i+HV9eXP16f9vmsu/XJT",
+	"BYL7U4t7IwIWIsE9IiXxdy2dvOViRH3fHFaFYx5nxy095LeX1z/1Tk4WjpjKjA7FCPElkh4Pzc0mO9if",
+	"pYaGZzppDweB1vkkwpGaatXGA/vMKFIowN6dVvji29UufsdN9uvuNjR0e0yrLTg4TeGyMYSpHbsSwL2L",
+	"m9Pri+5ZDr5dhuLBCAYg7gEuPSf1dBmKGPkUEk9D0Sxrx43X7+420AVXYBHBIx4pQwA4kkQfgU+lF3BJ",
+	"/CP0MeKKwK9uuhMXoH3B1VseMb8ioBlXw3E8bimkLy5vhm8vby9OFriVxlnkc2LEEPKJSvWMcL7gSEbe",
+	"NGOQ5QIWpq9UlSL2DM9Bcd9xk51ZpL3g6pz7dEzJEvGzRJGE8zBaqdQsS9/aeRtw4SKrdheB2H5Gpap8",
+	"nYdwTgv+gt9fvIAvXsCY7EB2Nl6kKZbDGRfE6YxxIEnNCYkYGhxqN6vQZ4KxpbwQ7J+Ij62q+3RCXkIs",
+	"1QnFnsU62TfvXq8IkHVSL4DjeUTerF+pnnUsrRpa4ooyPmU8Dzj2bzg/w8IwoCoqCOfDIB639EK66v52",
+	"dtk9Gd5cXg7Putc/n67WksknD+SsVvPgzeHrV2g0V0R+J9J0rMbDpgVSU8xQC53Tn9COu7BNe0td4fmM",
+	"MHVCPM2dqt75fmbYKgifn17cDE9Oj896F6eLN7+HhY8esETx654ZnqGBiZby76mvpRK7LnPxTzV4DUhz",
+	"+3J3jdUbqE9rG3OJXMsPjGR1JcAxSPVcbzENKsNbXwVr0Pn69Pjy4gT0oOHbbu+sBN6J4KFFDm+K2URL",
+	"hGOivCmiKu+ffDaUtku0y0OSMo8sk4+se3zHLdl9jOdGEqjMz03UxVp2Xox+2RwMiyPLcdI89nx2jBt+",
+	"R5iszILjQSWxQFqDHsITTsch83fT0c8evaTverd/9FoXtCd77PrQO+696t2F//zH8bsfG2T+7g//fY9e",
+	"0t7D+c3dH7/d/Gt6oX/w2gEbzd42/X++C5yaQz6FVBA5pMzp/KjFHUHGgshpMptQw4Px+zb72Jz/ffbm",
+	"Yv/qj/3R/r/b+J8t7x8Ph3dvZNP/+fX05lX024/k7M6pmY0MrTX3J4KFcbRvfMoAvVVn3EWMPCADFASz",
+	"QbSHXbj55mnlmxvOzzGbW/Nz1ZMVWJEhOJrWcP/r7s3p8Kx33rspciLO0QyzORoDJ0SSTlidMoSVIrNQ",
+	"ySOkxNwwIxRgZQSa52JJ8VrjxaEdN7sxzfoh0sOFsJA6xIVoHgVxIIVzyzyy7tQyQSYmfIvhSE25oH9U",
+	"vjoiljPArDyz24vu7c0vpxc3veNu8di61kOQQ1UqEyPOM57SOZWSskkNJc6RGjKswNfauyD3/I74yBPE",
+	"13DAgT7Gwl71dZE7rffv39e7GciV6/IZ2FLOECwVfPuRCRzb3O1rjtkaGPEoIKdWG61o9ZLReEw9Spga",
+	"2jDBlfav/u3bt73jnpZn+jeXx78uccWAMv5780Mj0ZKzuAEe/hbC95gGED3Dx/HFhSrokPHrLs3r+BgV",
+	"VXvj/UCwsS9wU92R+VCQSK4hh97J6fnV5c3pxfFvw19Pfxten972F8QqKlHBagwirX65MW5j5NMxRJip",
+	"WGL/flxJDyQI6oZmwDQ7EgSDbXYUSco0oYsoIB3kLmKKW0Pu5fXJ6fXwvHfRO789H15c3gzPT2/c2oC5",
+	"5bBzwQp/e3F1fXl82u93fzo7jT1Ot0xGYciFIv458Sm+AfqoyOqSV6xhc/3bq6vL65vTk+H56UmvO7z5",
+	"7Sqv//UJM1I/6FZYouLc35nqx7hCbnGNLrC5sr1a4fhWbmHpSGJz18nGuZjjzfddGFa6/Ug+l50jc4Aw",
+	"bTcXzI59o+Th4ErwkAhF9fcmdiC/i7eCECC8hFGmYfFoBys041KhwyaakdmICFlDrVfoV/qTxsV3/csL",
+	"uK5m+FN2nsM0KJSP/k08ZTy5zCOBcfkeg812+UJjo13mq8+OINhiQTZ8sNksi7oomd34YSvOmTUurxGw",
+	"6YxIhWehU0SU1eP6Uy7UDfkEq6R+9ZCO2G67mb/6Qj/7GMf0r1mafuYxb6vdGAiP2aCV3x2a5ATZuWv5",
+	"oKPMHB9WHN9WiLPtaVSHa2HT8IJV2wHDcsXNWPXVeiU2W52ec4Y/9cyYVoZmsBDY/Gwt56tep5d7rp8r",
+	"bhQWZd+xar8XFqLZZAUb8lcaJToY9J0ShI9fdxVHVq6E34yy7LetZ0WPpaDJJsVsgQ6bYUHZsZWeV5x0",
+	"uOD7xTMeGbvXjDIuUMSokknug3Wz6SshG+T56qAQ5Jn8tzqRoOYcT4l3Z+P8FpNDfAoKip8kiBDkk5Aw",
+	"Xy8ilkY8zsZ0ElnNMI545Hea6bBEU9Dqhn1bSdAjxMlbD2I2mrIsV6vXv0QH7dZrpIW8RoF951B9fyHU",
+	"/cPn/ce/lWH8CQnoPdmY/xXu47Lr+NTkUGVumyTKLasgHhRXvLC0JCZi5YoWRSeQGPkYEb0vG0iQTXXK",
+	"43kiOq+VVH/i/iKmm+FlqJ6OqSgZgAi/EO0LSRs1NINMLlIXBPugiJr9AUqgC/IAf0lw3o8Iwr5vlTTK",
+	"kLt333KzqFoSpLgQVrloMClxemSjeLJhEOenN79cnoDW1D07u3wPD8dhT06tEOK1LOjJqTklUU16JaUe",
+	"gTK311J9KKeowRpKzAWlOqB+eJn2XLAMZmJwbi+6/+j2zmC2Mm6QWCYW457jeMdciKPNpluIkmyk4QUb",
+	"YPYJzLrRXW7Vx+LyfolmmGWQ8lMYYAYrPAJcNM6OGvI5sE5IbkKc2fyC/K3dLIFLVhH9vFxb/EEi9591",
+	"a/it907c4tvLExizBA3kl+40N/VSMrcArEbo1vJU3M77KRHEJkPxUUBmiMoOwoatwRgUYjU1QTxYInfB",
+	"cuVCSA9GSaoc0hJFPGDAXLBuG0tFmnOJTmehmgM+5cwC6GHKA5sptsbEl0OQ9bpUFuwGGOkLykD9C8GB",
+	"mqaXdgVYy2RQ5p7+sG5RdlTZWhKJtdo60vCRz/E7R5wHBIOFKJMRV5YcIyWcd5wypziaEBMHpwfalLnu",
+	"CPyH3EgtAZb2h/zpQXLcwumlsSyfvySXxsbllGxBEFgcCFUuxBC5YEu0NGYkqeUC3o/t9v7+63Zz/9Wb",
+	"w4PXr1+tlfMK55nsr5YeROnh8gllmeyFCgdMtpF+WmVnEcf4Z9+VDfwvcLWVrysKLXZJyevKgADxOFVl",
+	"l4wpZrixWaUWj6tuD/GwENQss6j6LU6yncnFywjoK5Wh+Dm4xkGqrj7Zdnaa5Kbf6Mo3eW6KzEou/Bll",
+	"8cfF2z/EtPKGbMTJ2lgB+9ijDT+sDrmyqMXVGrd5vpvk12QuiY0zxBYDE9cgCTz0WIhc3HSMwN6d3iKL",
+	"ZqMNkX4rE1smQnKLxLQF61yabZYk4xlEXYBeHi4Z2is532p2Pji1rYx8WxKXnasiiX0xFhfhH8O5+N6l",
+	"MALGUA1Ci9HLGyL0JoYuG0UUm5ezcc/VGWUaAb1GwCmYkEqFnMUI6o22XZRJsumh1o698ObMymuL4F55",
+	"llvh/DeD8tqk7KWgSiZZuvuvbQM3AtIzG8AXipk9sYnXbnJT+272cswoW2kcv5YhnOSSdzKikpMRA0tt",
+	"I1fbS8RvSl+XSCYVYGbM1BX53DeUPOPI3mFa82cTMWFRP5aR5xHiE5MkPo6Yv6zSS4nGXMvDKXeRl6ww",
+	"B6EytLJntR0vM2OHM6Km3C+r4hJHRZsnbOAX1M5QZTHTO5LOogArLpAbzoYeFv6Q37m19FMcVe3uLlq3",
+	"VlQuCWfDTFmaZbVLchwxv7dS0BEhOXsi/5i9jKvSjC2OV4R8j5lf4gABU4liClmjGfhHo4B6EDPqYcY4",
+	"JLlDJLoxFyyaUfLl91ZRTia2oViEr/q19031y409i/bITjIjvmo8wIK8VlU+qhZCkEQArnwYHvp6AQd5",
+	"US2rtMDEOYyspWX+qugvFqxbccAs/VkHownY+X5I5zlo4FthcwUMLQvzKKKXed8KHDnJA6bgXGkuZ+tf",
+	"W2COb49nFpmzZ1oIW97+SnyaiJGUUl9I8/sjzWWY9BXVr4RkNlXArqH4l7UcVbHcT4l3V3VQyKWaiPUI",
+	"mQ22gY34tNqYotgbzxu/qwwSpS6/fGjO5uqMBU85xCGRyeZBbeMzKuRwfV7j26lYxTK7n/xMpbvhQYmk",
+	"7sYh0S6SUx5KkMahBiKUJvWp4sJFOJDciOtySswzM+4TgRWRyMZfHyEXire4EBbgcxOlA3U9sqEpmfLI",
+	"5u1abtLjSi0D/SkNt9YPV7iQ1rjoNrDHV/HKxQtZfHHZQRUtvxU3bc1zFXeclH34XBKbtt969areQjgI",
+	"p7jeLotSyxdkbZdEqbXLo9RsfYl1l3XpuHbZuKWqTUWA5GpYFKapdvpW1jM7rZkDyr8/BX85PsQRpAvb",
+	"Ldtv3+pY+WM8IYLeEx+N5qZoMBH3RKSqOISRcIEUVQE5stVvj5Ag2K9zFswXom2a+SM2rOrDf+3Ukz93",
+	"/7P0wPvxzVwohw1BoWkWluJpRYgq9vzSkNBU5cuKSVorqys6K9TOLqk8bjOJrzAVlRW0bMZwcdPv3t/o",
+	"jUrCfIj/6NpESfCyd5DJ2UWDqNnc97Jvgm9IMQTqoPljmZiXTSxeVvQ7YooGgAi5FEk7dPUZFKt7l3pU",
+	"Fi7CwjoomwSkHkkS2+i4QO7VZf8G7d239nCkpnv2FW4D9RUXBFGFJPEiQUqw8021uzSfK52KFTZpeq0w",
+	"kTvl4mZzL88dRxmx55Oun17sTBF5Y8HzVlaPFskZzLaiuCTcZmWM48xGN35Fq1dqZX2MezysHgGC1sZB",
+	"Bxq6qQCdN2NtAbgyk1YcFGQvIthDxmNfxVilV/u1jQmAb89sSdBreBrF31ZyHD5p1FdV8qiO6Nnlrg7v",
+	"sc99deJ4XHJM11AgVCSVe7cJ6ftugLgunK+2PEHMwCIMsEe28H5+bVB8ddwoA9saWH21S9ZwsCr369J8",
+	"JRlJyE4yzUGEjD1lkk4YMiWPYmkl8T4kY8olF5CaqJr3oeADTDoCQUeLn+mntzGTevf+ZiFjqZsVE0GL",
+	"KEhrAZ9Q5nYQRlrI1auNawr80m8fvjKFa6H2ghaeQkV8hIMJF1RNZ7UBG/Mg4A+UTdD12+M3r9uHNcgc",
+	"Ru/JCIEIg34iUqFjWyb3SujNe0Tu1mypDy1Atg7RjLJIEVkzU3sBpjOJXBmN3BpyKVb6H/IphE9S6n9w",
+	"5Ot//q2oO2DQvAgqvLpoBzMElw/iY1P1Ve6a2HlTOcPpWMCl8uVUqdCkgVM25nGuOjZu1qQjVUjLO1LF",
+	"JSKT31D3qocUwTOnNLG88CCoeBLBF1ARgOCZMd2EWChGhGwgKAHhcy8CP7htlKTXqOHZyWiKA2bLoxNp",
+	"s6/iLH4odiMVFOGydQcUNAqJqCJocZTtvpQOawzYgP3Hf2TbiAxY3Rw35A4Y57ErGb4jQw9L4jbQlXEd",
+	"907Mj7e3+q+de9uY6jX0P7A6n3ni+u0x2t/f/xFRhm5vjht6in5ksHjE/bhZgvt5AIQ6cDqo0Wg8ukco",
+	"oFJrpr4PP2qJQf/4eZDEnA+cGhokYefmUybe33wBUV0D5/HRhanP4KVa37kjc0kgkp8yq/dpbl/WSWeE",
+	"vbv1eQIDhlAXmUcQVFvGHyMChwP0Zuij0OdKcqFcfYYPWCIqZUSAhOBlJpz/f9hGRrjY4+goeSDtYwQP",
+	"gYt/oYMR2vGmBIeIM1Pzz/QsAlKqI0i5kQgHD3gu0RTfm3QZOcUhiTNGXXjINfVqcC0uVCJN76OFLDrX",
+	"4z5xa3ojGE3zyUyuzUlxaygkom5ScNKS85qHpF0BoOZTJDQziRE9V4ZYr7/LuJoSEXdpCAW911tOKsMl",
+	"zVkOmgduzVS+OGjuuzUkOSBzGgcRCj4i/hHCLFMvW02x0jsxdbOxLT6dKe1ry1On0+ybhZ3mqc8YJIsp",
+	"VTFTJmjOIyhWZ9ONJoSBrVdjENmNCzFTm+4hSMiFgvLNcWKTIS9Q6pPNS5h1rjdkyuE1EFQqoSpF7ELv",
+	"OM7AAiXRjulmA9NFzNbX24UztaaTtKIeZ9Z+jXbcg1bbjpJ8RqCzQCDTAn251jhjKqQyaLhYS30nCjW1",
+	"tQ8PM60XjtCyFlBoBo2TMIJLMdczCbiqXjnMlx4JVGuHDnUa7doHaMojIWvmiH09PD1mg4HYvLBAyndk",
+	"Dr+OuD/X00yIkgmM4VG3pNppB0HXPH0jZN6zUAPIpI4Z7ALWcNBuoyXlco7SBU5pYLA03rPtJQU1pEXE",
+	"chj7IyqrdA+c6Douus5ZRt4whXRtp8HCt3uf4+49j3s2pMqtoSlnPLLvMfeSIVs9WM9DPmmRxJB4LNG4",
+	"KRlqcWLKZdpmMUZtSTxBoC0bVnCdMP12e652B/EIgK2RdNFhs6kJTV8fZpgW8GAQMIYYjgZSUOlSY+k5",
+	"ZwRS1rEp+j4hAhm3gmaV2Vz7Hfc/jf/U3bVnylCSc+7GfmBz+skS0DjgWEmY6jot2RPflLaOnkZMU6/V",
+	"lP7TQi2K2B3jD8xe3w10oy+nFMHNkyoSWiaEa0WLgYBQE3pP2JHGVyot9H65OT+rQ1H7UBBVNGEDgLyA",
+	"6t0haJRCpKdvi5Q7MZ9o2TeWM7q5smcDViq42vUBj51yoeoBWM9z1tEdkG1rGTFz19Ali+/cXCXEAdvZ",
+	"byIfz+Wu5XwL9tZ1NuCc8RedfjJ8zLKxzFRI3xJLzKfAXjBUbgwxFUeJYJYdr88qMckabhOaDD/D5qFC",
+	"GGdkwEyBOs1hpEknRWM8o8G8gfogIqOJwMyemtYBOyjjcQTe5BpK7ZjGayGXKv7b4zNNsPajezRgqUMS",
+	"pBDzsPVL2qGxX9JN/ZHm4Ux/CeRhhQM+sfPYBcww07JAY8Bg6faWkEjhO4LIeEyg0FEqbQGmmCJ9ADuj",
+	"DATUI1arpFCybwwuSKcbQpGndqOZKZsO3yH9HeQbzWYYKq9rjVDWYsdqLV6ukeFMhyxzigAh4ZE6Zn7d",
+	"Pp6UP4MQSqqCRSXCqTlWVHY6TqvRNPPzkDAcUqfj7DdasMwQqynoh3s+9+CPCSnpV3ZNfO6lhGYEtYxi",
+	"0UDdIEBYSmIDQYF0E0IeUYbF/EiznOOTC417Gr306hOO2/OdjvMzUSd6GYV2VO1ms1AFTJFPam+qZmDP",
+	"KK1i+Gb/zZtXzTelva4W6pdoBmQzbR9rzqGZrkz9T5a1l2/+kVW6nc7vH7JHfQ1QI34CLGPHqjkKT6TW",
+	"6i+TW8f5oF+0N4Vc6aWH0bU3abvZzFy8tjYjFL2MGNPsEPUUMsEPGvJpEZRSwJsE7fWgX1eAjedrOibt",
+	"APidU6G8XC5dfHnx4XjHWDPvr3F4Z/q20pOAsL7q0CxtNWKYlB5dXhv3tD4s7BWrtWFTEUJxHlgJw5Zc",
+	"0CIy+q17flZ6cpdm5neSs+2OLz2SVRXiCuVjMp6J2NBVfkx6ed2rXsorvsIx3WSMGnENuk0Oa44NC1l/",
+	"WLWMGGOFF8vjNMsmbMyFFzM8KtEoooG/6rR+0zNXOq14rX+909KYveq0oE3YhuyQxPJ+puaTVT066MrE",
+	"nvX/fmYNEDV0TXwqbVGD69OTXn94e30GnbUyJaIGLJ7ksLmfamNjTAN9G1oeCxrGA9XiFIj0Acc+GuEA",
+	"M8+oCKFEgkcgYFlljzKp9M9GsFjAlTQg8IvZcgLDhDOnUYNpKKAJs7Mxfmntq2xbl2p8PN1BCb5dQ/s3",
+	"CI8Q9wQpgcdj6m2NcXrUftXGKHbrQ58/sPXgydcGi+HE73IQyj70VKDqFmqYZeZorJE+7FvX32A5/Sje",
+	"+CK9xUqJzPS5BJOzcWAZuZUtFo3HhbLxCJqGGTUyfQ0esAfB2SR9n1YYM3bMg2bLbSCoPo4O4yrtSQH0",
+	"uAIOPGvemkRAwXc2h3rAbGGtrAdhHAkwEiRvM4wDuQftH11rWclVUk+Dah4o8/kDtK7QCweesUDRUJok",
+	"rUoU1xfbsrptWkA4djP4uNzNkDopHY8LQTxVn3IhSX0EETTzKliaK6/ymPeA6ZvnsZxTrSZk28XhseYc",
+	"bPJ4pj0tDGmtH5IrUa8HtfbXDyo2+oFxh5tMVlIsWg9u/7gJLPINEJ7++u0bx2KGFYBbcIEJ8Egt5wLX",
+	"1ipQYpnQ8hBcweYzH4PpIDYadI3lPzEHtsFODuHHRuM1o4wdHDidYRH6t6RhKJTMh2s2NpmCQJa1wjZQ",
+	"1oOZdhu1rg+psHWUDFhCxnMbD5eWOM5YfpZQtIbSl5B0CuiEoL+wL0ilO2cx/n0joj4oi/ADDzCPjMy4",
+	"DSU/B1F+DeIyOLGCuuwJb3TJFsgrNe6V3LD668ItazRlsOwRv2ivtJYYFIUNdJU1/+XnBF30AadEBINi",
+	"w+BSYgdv04B5U0zhF8GN7UNm+iaBsBFbVRMPQcsto7YstsovIroM/P9MVPdylX4lqr3WmGkjk+VS0rXZ",
+	"eDZMqFQZPU4eQRJWjUZzCL2PAxoWbQJnVKp0GIhrtvSjaXJStsf0kb0zOqMKOsyvefDY1Cbc5EkeMQVd",
+	"T75Q6fyy/qx5yJ5xLkk9IHiMFMHAMCgbR1Lzk8bmzVtf+alx3nRjNRnr0Bp+kw6kX6WhaK70+8qeoikO",
+	"Pm3frS24xZObWqXKbC9DhcfGOeJ8sEk7JWQH6KQvy6S1vvFzB9EEWkzb3JhcNkwDXWSak7s5j5G7SKdm",
+	"jqRselU6zQQc/Erml6Ex3Fkq2/Ye00ibo69KJJMhgy1wNS6StsnF1dpuXysbuCzUyK++hVWNXMz2/K07",
+	"Wz9Zy9mac8Y9vCofOx6dPLctRW93/zc3uP/fcjGC2jBmxAZ68DFn44B66hm19fYmgxd7oj0Ja8xH7P7u",
+	"5LiT8+ExxzoNrma4XynzXJBi9j5n6gs8Gv4RkLJmcn0+VnXzozX7hWqe4bXd5G+jK6S949PyQNn4n7iO",
+	"vHs0YDN+D4mJ5vWxL9MMgmii1Xy6RE84gTdtz6nHEGdWJgAdlKVd6sn8hvOdk9zB+hEXXL3lEfO3pNEN",
+	"yKWk1fC3pxZzYuuopbbE25TB+qtsdStvSiDi1OjnxmhU6gD8Ary84Iwsxc0NYBhPffmrBvv+hjhxzn06",
+	"pjHmbYHhFVHvieXKn4laf9bVTiKGY8+HgwjjNLKCBBFHF0FYJIS5S6iiYOw0kJA9ofcgtuovtLBaUSa9",
+	"BXXliTjdtkKo2fWIrJBEbwiWRviWMxwEiEitb8vGNnKnSdp7KntJniReGPhWDPxPagKqdGsYUttQxjK5",
+	"c0uiSkyDyMXY0BEJOJvoT6X3xjlxtkFw20VzW0zdFsr5YA+Iac8ADMIfU3CZiMeVIDOv+EHa6Mia5phE",
+	"KiMhHtmf45hrwzzzQZ9IEhKHgsdlJxYNcZdmJVUZaaZ07lsaQGPs2oaDuNjIevfNzXyrTzwp0vxt+eYX",
+	"YyMYmXh8yEkohPliuX3pKsCe0XxgbBJmYNCugXoMkmqUwExizybyFGqjBtwDpyUElhAf7ZhsTsgRGjCj",
+	"/fg1RBiPJlPTRHq3pl9DhfmEfOIJyPy1UWfmN5t+jqCImkQeDynxEWU2xCigjMjagEmOPM7ih22MsYm/",
+	"5/dESBIEDXSmH9aSCcQoxTETSQ9YQdCMiAnxrXXNNgCAqPwBGxGEFQoIlgq1ms0mgoQEtAMpJOW9mHeP",
+	"TEYRvF7TLo9UDgJpKopJRFns8xyvNpOdGJcXT4vNHCEtdSTHAVkEcqr3o48t6VA4YIt5Qdkm8nnhLBvV",
+	"XqqHGrXcVOH+MnPhl5oJH/hQEdMSOJHQbKWG3/MV4zfrFJ2tE9+Ge7Kk94GpU+WcceZDZGpSgMr5+aek",
+	"WlLHabVRX6F3eEbkDxL1P0ZYZHJjuz5GZ/yeaAIs1FTqOP33rd/QwbtfKnWuznaT+CrGy7hg+joDZr78",
+	"e8UNrDJdArfyj4AWDL+iErl2WXHUUohp0bj5YrB8RuH7v72FM8tOi8I3YHRy/Zbd3DlJMpMTuCJs2NIG",
+	"iIxUSXNTmpuNPzB9L0ICjkm7XS5YHiHM5kniqUl4OmgeuOXR33b9W0pc31pL/UaWm7ytZsUpbyWXg5Vm",
+	"GX7sZdueGZ/1dhMsdU3C+yXCGQ4M3Qcw9V2LghA/GymTY2fknhH27kA4wtRPmXjczAGpqQAhCQJsil0O",
+	"quNwqfQCC38K6eWJnJ1xQGs+aMf0qTMoYsItZlQqfEeq2ZZSJKgiGvxF6Pbluqp8XRU9cIBAW91Qe7aL",
+	"zvxrcJ9zbuzLrm3aE3McxZGbdO9xyxWbFbzBdh7/vplDBfovdFL/U9P+i3D7/Qq3hqSK0u05FnepbSnb",
+	"VGtzJpLp1fnkEsxUH4hM1ckfJDJ2n4wUsthqyZQQv4fKAbaAWCIAafYDAlBjwKDtf0QDVacMpe2ZTNEw",
+	"mWvTBO+0DZpkScsmtOMeNNuo2OXePRqwVBeWCs+z6nBsNcqnEhlpy9ND/N0GumSBSWU3UtUMz/WG1xqM",
+	"SljnFZ5/BxahMlmq2GzLSSFfRZbK9/v6U7PS9kZsS+/2xKLgC0N9FvHrCs+3k72k7T7wNfjmNbAPW3HP",
+	"9AcwzMZ2CIhL+aSMEufVQs0lY7mtsojWn9LwO1feku4NzskvZyWtEzrOu5Nm6+BVs9lsvmq/abX3m6+b",
+	"B1V4UaG5xItc98KGvqFcp7FvE7YU+6WW2yrzrRaTXBJknM0SeXw2oowYC0/34qSB3I+uKVo3joKgrsgn",
+	"hSTBwpuCt88EH+08EDqZKuIP2JROpkTsWgErmfvIZj1/dIGL2RZ0qT1qNEeCBOQeahig4wUn/IAVQphM",
+	"oqckBNFiA8nS/Eoq1VUMnQU+lgcSiGiJi48yU4gjidZzag7Vj32MCMRuWP9StsNWlqtU7Zy+ejUelyax",
+	"LvaPwtpmmM2Nk3TZ6kxjrBll5WujTL06KOmWsUHLjAorhkTYagvGn77Bgl0oaNgxNU+Thduqe9y7O0Iu",
+	"pOWUPgJpquV7oGwY935Mt1Ds6ba4nLfLCa1AVWjnlE2goJlUZDajbLJbQwKzO5NuULamj7nFVOqks7jS",
+	"PhcK3ZH5EcIaHbUahNy6CxlrEhZqdKMGuolrAY6ECVGaI1drbchNyN61pUo1j4AMEzmAioSWVxylZVFy",
+	"LIRK5NbTLDArwpRtXa8qt/u4GrZtdlDPdlrUn+M/cl0P6rlPyepL62f/RXPu4gaFpkBQviUhFxSKfug7",
+	"64+I32Gn5pjbYTgBKi02I9w01W6TRL+0TaFz2z9ZyPzrK4JnxEfvcIgZkQRNBCEMKYJrqNVsokmV9D8v",
+	"U3abMG+K0c/wNpMLmGtE2GofNpP0QAkP12HquskVtB0ID5rPljaY7f25MmswuWOfO2fwm0Z9ZcQ2TYGr",
+	"FEiICwtTSWOb1EM73MRdPH3mYdxO8rtQ5ww55PhMdYayBZlXI92YQKuT1NeMD0phtzI8qNigtPIeXrIb",
+	"X7Ib/1LZjWHCAZcG3scsfO9zGtRYIbMxnqKBTj9RowDZSNk7QkIbcGvjhCqxcJNztjULf8lI/FMmGK5C",
+	"2NrSsLS8XSQ29hwhzDibz3gkM1XptW6W5h6O5iaq2eYjynwy4oAdl2RJfJF95meitsfpL81mtDN/42TG",
+	"7zmOroLAa7IiVyNotQO1x7FVTuRWaY9Pw023z3oE+rA9q1Mp2CrZoNkZ6THpVJ8pig3ftNpbSKZPm/6Y",
+	"o6GXy+JFHKuQCLmGeUSlLtHQZFKZRDziU9PTCVjBEeIzqqAHkVVSYxYB/RmM8GXthxLtpF1N0G3/pDZg",
+	"bqqBuqZCRQ25hh5daH5TQ4wnDoHdymUl7OKfl+2UKN6b6sT7zVQn3j/8ujrxC+t5YT1Pz3osBW6mCkI3",
+	"mKUu1aQ9n8g2c+LKlqHxG6gLfWTAc7RjeUSmwYy7u9z7ejRg7kcXzTS5g1Ypo5HxLsQd7kxlaptEqum3",
+	"hgSZYOEHREpT5k2SZQ5Rkzy9iTfUbM/Wq6cS2vMs8zDFPaM3q2AJfVyX+BCLs5rC6MvmTZpUbzZzvifs",
+	"YrKFJHXKJGGSgvKyHvKVPW6tZ/G4beocs/ej0yl4vGKn2QqnWNxTt17oJl4vNNn9yzvKNvFZrS26voVD",
+	"qpDrahoqpzXfMy0GkkbA2zqejA8w03vU6Thk/u6P3r85PXt/Mf/X+7fNf72/Hv/2z7/T8d+drItK4ztX",
+	"OHA6B+0qzqqksfxKTxUwjz+nm6q6bPH012fmhnLKXFyRzFc+iAtxbFBY06Ihwh4kcjcQ9Ao3zCpi1HTD",
+	"K95hCM84m8Rjyq/aowHDIOKnfSAypeJOz7u9s+FN99fTC7eB4j7qZto30Juw/SbTsdNUkk4aM8ZNCMvl",
+	"+QmVigjo5f1deNW2a++wJFP+CZs+LDTh/yp+sezuV3rGcr3dq+5iuU8sxof/dm6xF39VxYZ+Bk+W1zMC",
+	"Lrv3Wf9Tyf9kS0JpVtlBVCGfShyGBAuZxg90r3o1yBM2vHJEPD6DJvCE6O+RhxliHAWcTYiAtvwDRpnp",
+	"8KmH5Sr7GzZq+2k0UJ8EY8gY1vfH8sqa2zHMP4EP6/v3SC36mCJZiolLy1cmjcv5mAaZoF1JwMQ2kyS4",
+	"J/LI4IBMq2ZxRipVOtgSSb7UKZSWO3vxCC36e5YiS7Vj0uM28/PwOG8u5+yBX0EH1jqOqYdgdJs4mrTE",
+	"4ALJfftuGk+62xiw5E1zHgnEH1jaN8yGpdqKV8P4e6jXYbAb0vgEkVB0It/W3z5s2oTxSCGqGqibvtz2",
+	"Zdbs1bBtKOkH1as0sTxAl+0dHAQr+G1pRyFjXX8CDrutDJrKjdlMnQIQlwqVObmTkYd67jHAyVDwGS94",
+	"zayqa3o/O0a4NGLtop1by7m/Jr18Nxf9ntZxli2r+FIz9K9eM3TR+bWck670e4EJMuf1AlUZx/cx2nFB",
+	"rnNryNX47u42YiapBbiES2rONSLATpHi/Ai6LBlOqC/xSlzUtKp3e+M68A/Izsb3nPqQwfAgqKJsonX0",
+	"TP1Ay/923INW2zXtU6XCAdld4Th7RqZWwk2qqNXbsBu7aUgufWE6L0znC5hO6vZawnXK1c5Nyupaeaes",
+	"qK6pIhWXKrZ6wZPXRIsdWi+Fd7/rwrvfXmEBczXOI+hTlIRLdJdNCgwQcV/uXrXBC5QzRNg9FZwBo685",
+	"kdCXylSpUHb29nBIG6WXy6c6tXuPQ8U+JHsra6yJKKvZMuGxQqHlAWm7TWZSI2D9ix7IrPm2FksbxloO",
+	"JA7SQfJE5n2Gx5S5WpNOd1C+LslNvibYmudDG7gKvnwJMsnyCD87XezGL/Etm0DstPBxQMfEm3sB6STV",
+	"XND/+z//15TM03/Y2gnwd1rsypjC4hH/O3naFgIkpiiNwOBC5lZlk9GoLojkkdBS3I4b19vRclpSRAI+",
+	"xNW84EO2uKBrZSO7UYvAi/u8EnxEJFR+RjPsTSkjdUGwDyJj2jY/MecxU/gubthvzg/dMo25lDNjzY4n",
+	"TXt+P354/P8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

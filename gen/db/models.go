@@ -10,11 +10,102 @@ import (
 	"github.com/google/uuid"
 )
 
+type Category struct {
+	ID          int64
+	PublicID    uuid.UUID
+	Name        string
+	Slug        string
+	Description *string
+	Version     int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	DeletedAt   *time.Time
+}
+
+type IdempotencyKey struct {
+	ID             int64
+	Scope          string
+	Key            string
+	Fingerprint    []byte
+	State          string
+	ResponseStatus *int32
+	ResponseHeader []byte
+	ResponseBody   []byte
+	LockedAt       time.Time
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
 type LoginFailure struct {
 	ID       int64
 	Email    string
 	ClientIp string
 	FailedAt time.Time
+}
+
+type Order struct {
+	ID                 int64
+	PublicID           uuid.UUID
+	UserID             int64
+	Status             string
+	SubtotalCents      int64
+	TotalCents         int64
+	Currency           string
+	ShippingAddress    []byte
+	Carrier            *string
+	TrackingNumber     *string
+	CancellationReason *string
+	Version            int64
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	PaidAt             *time.Time
+	ShippedAt          *time.Time
+	DeliveredAt        *time.Time
+	CancelledAt        *time.Time
+}
+
+type OrderItem struct {
+	ID             int64
+	OrderID        int64
+	ProductID      int64
+	Position       int32
+	Name           string
+	UnitPriceCents int64
+	Quantity       int32
+	LineTotalCents int64
+}
+
+type Payment struct {
+	ID                int64
+	OrderID           int64
+	Status            string
+	AmountCents       int64
+	Currency          string
+	PaymentMethod     string
+	Provider          string
+	ProviderReference string
+	FailureReason     *string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+type Product struct {
+	ID          int64
+	PublicID    uuid.UUID
+	CategoryID  *int64
+	Name        string
+	Slug        string
+	Description *string
+	PriceCents  int64
+	Currency    string
+	Stock       int32
+	Attributes  []byte
+	Active      bool
+	Version     int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	DeletedAt   *time.Time
+	Search      interface{}
 }
 
 type RefreshToken struct {

@@ -10,9 +10,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/storefront/storefront/internal/catalog"
 	"github.com/storefront/storefront/internal/config"
 	"github.com/storefront/storefront/internal/httpapi"
 	"github.com/storefront/storefront/internal/identity"
+	"github.com/storefront/storefront/internal/orders"
 	"github.com/storefront/storefront/internal/postgres"
 	"github.com/storefront/storefront/internal/redis"
 )
@@ -30,7 +32,11 @@ type App struct {
 	Pool     *pgxpool.Pool
 	Redis    *redis.Client
 	Identity *identity.Service
+	Catalog  *catalog.Service
+	Orders   *orders.Service
 	Handler  http.Handler
+
+	idempotency *postgres.IdempotencyStore
 }
 
 // New connects to PostgreSQL (and prepares Redis when configured) and wires the services and HTTP stack.
@@ -59,9 +65,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 	}
 	tokens := identity.NewTokenIssuer(cfg.JWTSecret, cfg.AccessTokenTTL, nil)
 	a.Identity = identity.NewService(postgres.NewIdentityStore(pool), hasher, tokens, cfg.RefreshTokenTTL)
+	a.Catalog = catalog.NewService(postgres.NewCatalogStore(pool))
+	a.Orders = orders.NewService(postgres.NewOrderStore(pool), orders.Simulator{})
+	a.idempotency = postgres.NewIdempotencyStore(pool)
 
 	deps := httpapi.Deps{
-		Logger: logger, Identity: a.Identity, Postgres: pool, CORSOrigins: cfg.CORSAllowedOrigins,
+		Logger: logger, Identity: a.Identity, Catalog: a.Catalog, Orders: a.Orders, Idempotency: a.idempotency,
+		Postgres: pool, CORSOrigins: cfg.CORSAllowedOrigins,
 	}
 	if a.Redis != nil {
 		deps.Redis = a.Redis

@@ -19,6 +19,7 @@ type operation struct {
 	security     openapi3.SecurityRequirements
 	bodyRequired bool
 	mediaTypes   []string // accepted request media types; empty when the operation takes no body
+	idempotent   bool     // the spec declares an Idempotency-Key header parameter
 }
 
 // contract indexes the spec's operations by Echo route ("GET /v1/users/:user_id"), so the middleware
@@ -43,6 +44,11 @@ func loadContract() (*contract, error) {
 			}
 			if op.Security != nil {
 				o.security = *op.Security
+			}
+			for _, prm := range op.Parameters {
+				if prm.Value != nil && prm.Value.In == "header" && strings.EqualFold(prm.Value.Name, headerIdempotencyKey) {
+					o.idempotent = true
+				}
 			}
 			if rb := op.RequestBody; rb != nil && rb.Value != nil {
 				o.bodyRequired = rb.Value.Required

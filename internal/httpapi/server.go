@@ -12,7 +12,10 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/storefront/storefront/gen/api"
+	"github.com/storefront/storefront/internal/catalog"
 	"github.com/storefront/storefront/internal/identity"
+	"github.com/storefront/storefront/internal/idempotency"
+	"github.com/storefront/storefront/internal/orders"
 )
 
 // Pinger is a dependency /ready checks.
@@ -24,6 +27,9 @@ type Pinger interface {
 type Deps struct {
 	Logger      *slog.Logger
 	Identity    *identity.Service
+	Catalog     *catalog.Service
+	Orders      *orders.Service
+	Idempotency idempotency.Store
 	Postgres    Pinger
 	Redis       Pinger // nil when REDIS_URL is not configured
 	CORSOrigins []string
@@ -38,7 +44,8 @@ type Server struct {
 var _ api.StrictServerInterface = (*Server)(nil)
 
 // New builds the Echo instance with the full middleware chain:
-// recover → request id → access log → security headers → CORS → client IP → auth → validation → handler.
+// request id → access log → recover → security headers → CORS → client IP → auth → validation →
+// idempotency → handler.
 func New(deps Deps) (*echo.Echo, error) {
 	ct, err := loadContract()
 	if err != nil {
@@ -65,7 +72,8 @@ func New(deps Deps) (*echo.Echo, error) {
 			MaxAge:        int((10 * time.Minute).Seconds()),
 		}))
 	}
-	e.Use(withClientIP, authenticate(ct, deps.Identity.Tokens()), validateRequests(ct))
+	e.Use(withClientIP, authenticate(ct, deps.Identity.Tokens()), validateRequests(ct),
+		idempotent(ct, deps.Idempotency, deps.Logger))
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	return e, nil
 }

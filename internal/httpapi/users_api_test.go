@@ -17,7 +17,7 @@ func TestRegister(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("ok", func(t *testing.T) {
-		resp, err := env.Client.RegisterUserWithResponse(ctx, apiclient.RegisterUserJSONRequestBody{
+		resp, err := env.Client.RegisterUserWithResponse(ctx, nil, apiclient.RegisterUserJSONRequestBody{
 			Email: "Ada@Example.com", Password: "correct-horse", Name: "Ada",
 		})
 		wantStatus(t, resp, resp.Body, err, http.StatusCreated)
@@ -36,55 +36,55 @@ func TestRegister(t *testing.T) {
 		}
 	})
 	t.Run("duplicate email differing in case", func(t *testing.T) {
-		resp, err := env.Client.RegisterUserWithResponse(ctx, apiclient.RegisterUserJSONRequestBody{
+		resp, err := env.Client.RegisterUserWithResponse(ctx, nil, apiclient.RegisterUserJSONRequestBody{
 			Email: "ada@EXAMPLE.com", Password: "another-pass", Name: "Imposter",
 		})
 		e := wantError(t, resp, resp.Body, err, http.StatusConflict, "EMAIL_TAKEN")
 		wantFields(t, e, "email")
 	})
 	t.Run("malformed JSON", func(t *testing.T) {
-		resp, err := env.Client.RegisterUserWithBodyWithResponse(ctx, "application/json", jsonBody(`{"email": "a@b.c",`))
+		resp, err := env.Client.RegisterUserWithBodyWithResponse(ctx, nil, "application/json", jsonBody(`{"email": "a@b.c",`))
 		wantError(t, resp, resp.Body, err, http.StatusBadRequest, "MALFORMED_JSON")
 	})
 	t.Run("every violation at once", func(t *testing.T) {
-		resp, err := env.Client.RegisterUserWithBodyWithResponse(ctx, "application/json",
+		resp, err := env.Client.RegisterUserWithBodyWithResponse(ctx, nil, "application/json",
 			jsonBody(`{"email": "not-an-email", "password": "short", "name": 42, "is_admin": true}`))
 		e := wantError(t, resp, resp.Body, err, http.StatusBadRequest, "VALIDATION_ERROR")
 		wantFields(t, e, "email", "password", "name", "is_admin")
 	})
 	t.Run("missing fields", func(t *testing.T) {
-		resp, err := env.Client.RegisterUserWithBodyWithResponse(ctx, "application/json", jsonBody(`{}`))
+		resp, err := env.Client.RegisterUserWithBodyWithResponse(ctx, nil, "application/json", jsonBody(`{}`))
 		e := wantError(t, resp, resp.Body, err, http.StatusBadRequest, "VALIDATION_ERROR")
 		wantFields(t, e, "email", "password", "name")
 	})
 	t.Run("too long", func(t *testing.T) {
-		resp, err := env.Client.RegisterUserWithResponse(ctx, apiclient.RegisterUserJSONRequestBody{
+		resp, err := env.Client.RegisterUserWithResponse(ctx, nil, apiclient.RegisterUserJSONRequestBody{
 			Email: "long@example.com", Password: strings.Repeat("p", 129), Name: strings.Repeat("n", 101),
 		})
 		e := wantError(t, resp, resp.Body, err, http.StatusBadRequest, "VALIDATION_ERROR")
 		wantFields(t, e, "password", "name")
 	})
 	t.Run("not an object", func(t *testing.T) {
-		resp, err := env.Client.RegisterUserWithBodyWithResponse(ctx, "application/json", jsonBody(`[1,2]`))
+		resp, err := env.Client.RegisterUserWithBodyWithResponse(ctx, nil, "application/json", jsonBody(`[1,2]`))
 		wantError(t, resp, resp.Body, err, http.StatusBadRequest, "VALIDATION_ERROR")
 	})
 	t.Run("empty body", func(t *testing.T) {
-		resp, err := env.Client.RegisterUserWithBodyWithResponse(ctx, "application/json", jsonBody(``))
+		resp, err := env.Client.RegisterUserWithBodyWithResponse(ctx, nil, "application/json", jsonBody(``))
 		wantError(t, resp, resp.Body, err, http.StatusBadRequest, "VALIDATION_ERROR")
 	})
 	t.Run("wrong content type", func(t *testing.T) {
-		resp, err := env.Client.RegisterUserWithBodyWithResponse(ctx, "text/plain", jsonBody(`{"email":"x@example.com"}`))
+		resp, err := env.Client.RegisterUserWithBodyWithResponse(ctx, nil, "text/plain", jsonBody(`{"email":"x@example.com"}`))
 		wantError(t, resp, resp.Body, err, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE")
 	})
 	t.Run("oversized body", func(t *testing.T) {
 		big := `{"email":"big@example.com","password":"long-enough","name":"` + strings.Repeat("x", 1<<20) + `"}`
-		resp, err := env.Client.RegisterUserWithBodyWithResponse(ctx, "application/json", jsonBody(big))
+		resp, err := env.Client.RegisterUserWithBodyWithResponse(ctx, nil, "application/json", jsonBody(big))
 		wantError(t, resp, resp.Body, err, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE")
 	})
 	t.Run("case-variant member names cannot smuggle values", func(t *testing.T) {
 		// The handler binds the validated value with exact member names, so "NAME" is an unknown field,
 		// not a second spelling of "name".
-		resp, err := env.Client.RegisterUserWithBodyWithResponse(ctx, "application/json",
+		resp, err := env.Client.RegisterUserWithBodyWithResponse(ctx, nil, "application/json",
 			jsonBody(`{"email":"case@example.com","password":"long-enough","name":"ok","NAME":"`+strings.Repeat("x", 500)+`"}`))
 		e := wantError(t, resp, resp.Body, err, http.StatusBadRequest, "VALIDATION_ERROR")
 		wantFields(t, e, "NAME")

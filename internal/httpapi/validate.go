@@ -46,9 +46,11 @@ func validateRequests(ct *contract) echo.MiddlewareFunc {
 			}
 			req := c.Request()
 			if len(op.mediaTypes) > 0 {
-				if err := checkBody(req, op); err != nil {
+				body, err := checkBody(req, op)
+				if err != nil {
 					return err
 				}
+				c.Set(rawBodyKey, body)
 			}
 			params := make(map[string]string, len(c.ParamNames()))
 			for i, name := range c.ParamNames() {
@@ -66,26 +68,26 @@ func validateRequests(ct *contract) echo.MiddlewareFunc {
 }
 
 // checkBody enforces the size limit, the media type and JSON syntax, and leaves the body re-readable.
-func checkBody(req *http.Request, op *operation) error {
+func checkBody(req *http.Request, op *operation) ([]byte, error) {
 	if req.ContentLength > MaxBodyBytes {
-		return errTooLarge
+		return nil, errTooLarge
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
 	if err != nil {
-		return apperr.Invalid("The request body could not be read.")
+		return nil, apperr.Invalid("The request body could not be read.")
 	}
 	if len(body) > MaxBodyBytes {
-		return errTooLarge
+		return nil, errTooLarge
 	}
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	if len(bytes.TrimSpace(body)) == 0 {
 		if op.bodyRequired {
-			return apperr.Invalid("The request is invalid.", apperr.Detail{Field: "", Message: "a request body is required"})
+			return nil, apperr.Invalid("The request is invalid.", apperr.Detail{Field: "", Message: "a request body is required"})
 		}
-		return nil
+		return body, nil
 	}
 	if !op.acceptsMediaType(req) {
-		return apperr.New(apperr.KindUnsupportedMedia, "Send the body as "+strings.Join(op.mediaTypes, " or ")+".")
+		return nil, apperr.New(apperr.KindUnsupportedMedia, "Send the body as "+strings.Join(op.mediaTypes, " or ")+".")
 	}
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
@@ -94,9 +96,9 @@ func checkBody(req *http.Request, op *operation) error {
 		if errors.As(err, &se) {
 			msg = fmt.Sprintf("The request body is not valid JSON: %s (at byte %d).", se.Error(), se.Offset)
 		}
-		return apperr.Coded(apperr.KindInvalid, "MALFORMED_JSON", msg)
+		return nil, apperr.Coded(apperr.KindInvalid, "MALFORMED_JSON", msg)
 	}
-	return nil
+	return body, nil
 }
 
 // validationError turns kin-openapi's errors into one VALIDATION_ERROR with a detail per violation.

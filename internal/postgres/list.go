@@ -27,6 +27,7 @@ const (
 	kindTime sortKind = iota
 	kindText
 	kindInt
+	kindFloat
 )
 
 type sortColumn struct {
@@ -35,16 +36,18 @@ type sortColumn struct {
 }
 
 type listQuery struct {
-	table    string
-	columns  string
-	sorts    map[string]sortColumn
-	conds    []string
-	args     []any
-	filtered bool
+	table      string // FROM clause of the page query
+	countTable string // FROM clause of count queries; its first word is the relation estimates read
+	idExpr     string // the public id column, the keyset tie-break
+	columns    string
+	sorts      map[string]sortColumn
+	conds      []string
+	args       []any
+	filtered   bool
 }
 
 func newListQuery(table, columns string, sorts map[string]sortColumn) *listQuery {
-	return &listQuery{table: table, columns: columns, sorts: sorts}
+	return &listQuery{table: table, countTable: table, idExpr: "public_id", columns: columns, sorts: sorts}
 }
 
 // base adds a condition every query on the table has (such as the soft-delete filter).
@@ -112,6 +115,12 @@ func decodeCursor(raw, sort string, col sortColumn) (any, uuid.UUID, error) {
 			return nil, uuid.Nil, errBadCursor
 		}
 		return n, c.ID, nil
+	case kindFloat:
+		var f float64
+		if json.Unmarshal(c.Key, &f) != nil {
+			return nil, uuid.Nil, errBadCursor
+		}
+		return f, c.ID, nil
 	default:
 		var s string
 		if json.Unmarshal(c.Key, &s) != nil {
@@ -155,11 +164,11 @@ func runList[R any, T any](ctx context.Context, conn db.DBTX, q *listQuery, req 
 			return page.Page[T]{}, err
 		}
 		args = append(args, key, id)
-		where += fmt.Sprintf(" AND (%s, public_id) %s ($%d, $%d)", col.expr, cmp, len(args)-1, len(args))
+		where += fmt.Sprintf(" AND (%s, %s) %s ($%d, $%d)", col.expr, q.idExpr, cmp, len(args)-1, len(args))
 	}
 	args = append(args, req.Limit+1)
-	sql := fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s ORDER BY %s %s, public_id %s LIMIT $%d",
-		q.columns, col.expr, q.table, where, col.expr, dir, dir, len(args))
+	sql := fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s ORDER BY %s %s, %s %s LIMIT $%d",
+		q.columns, col.expr, q.table, where, col.expr, dir, q.idExpr, dir, len(args))
 
 	rows, err := conn.Query(ctx, sql, args...)
 	if err != nil {
@@ -201,14 +210,15 @@ func countList(ctx context.Context, conn db.DBTX, q *listQuery, mode string) (*i
 	var n int64
 	switch mode {
 	case page.CountExact:
-		sql := fmt.Sprintf("SELECT count(*) FROM %s WHERE %s", q.table, q.whereSQL())
+		sql := fmt.Sprintf("SELECT count(*) FROM %s WHERE %s", q.countTable, q.whereSQL())
 		if err := conn.QueryRow(ctx, sql, q.args...).Scan(&n); err != nil {
 			return nil, apperr.Internal(fmt.Errorf("counting %s: %w", q.table, err))
 		}
 	case page.CountEstimated:
 		if !q.filtered {
 			var f float64
-			err := conn.QueryRow(ctx, "SELECT reltuples FROM pg_class WHERE oid = $1::regclass", q.table).Scan(&f)
+			relation := strings.Fields(q.countTable)[0]
+			err := conn.QueryRow(ctx, "SELECT reltuples FROM pg_class WHERE oid = $1::regclass", relation).Scan(&f)
 			if err != nil {
 				return nil, apperr.Internal(fmt.Errorf("estimating %s: %w", q.table, err))
 			}
@@ -222,7 +232,7 @@ func countList(ctx context.Context, conn db.DBTX, q *listQuery, mode string) (*i
 				Rows float64 `json:"Plan Rows"`
 			} `json:"Plan"`
 		}
-		sql := fmt.Sprintf("EXPLAIN (FORMAT JSON) SELECT 1 FROM %s WHERE %s", q.table, q.whereSQL())
+		sql := fmt.Sprintf("EXPLAIN (FORMAT JSON) SELECT 1 FROM %s WHERE %s", q.countTable, q.whereSQL())
 		var raw []byte
 		if err := conn.QueryRow(ctx, sql, q.args...).Scan(&raw); err != nil {
 			return nil, apperr.Internal(fmt.Errorf("estimating %s: %w", q.table, err))

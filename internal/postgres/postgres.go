@@ -90,19 +90,3 @@ func uniqueConstraint(err error) string {
 	}
 	return ""
 }
-
-// inTx runs fn inside a transaction on pool, committing when fn returns nil.
-func inTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return apperr.Internal(fmt.Errorf("beginning transaction: %w", err))
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return apperr.Internal(fmt.Errorf("committing: %w", err))
-	}
-	return nil
-}

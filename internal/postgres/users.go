@@ -16,24 +16,16 @@ import (
 )
 
 // IdentityStore implements identity.Store.
-type IdentityStore struct {
-	pool *pgxpool.Pool
-	q    *db.Queries
-	conn db.DBTX // the pool, or the transaction InTx bound
-}
+type IdentityStore struct{ base }
 
 var _ identity.Store = (*IdentityStore)(nil)
 
 // NewIdentityStore returns a store over the pool.
-func NewIdentityStore(pool *pgxpool.Pool) *IdentityStore {
-	return &IdentityStore{pool: pool, q: db.New(pool), conn: pool}
-}
+func NewIdentityStore(pool *pgxpool.Pool) *IdentityStore { return &IdentityStore{base{pool: pool}} }
 
 // InTx binds a copy of the store to one transaction.
 func (s *IdentityStore) InTx(ctx context.Context, fn func(identity.Store) error) error {
-	return inTx(ctx, s.pool, func(tx pgx.Tx) error {
-		return fn(&IdentityStore{pool: s.pool, q: s.q.WithTx(tx), conn: tx})
-	})
+	return s.inTx(ctx, func(b base) error { return fn(&IdentityStore{b}) })
 }
 
 func userFromRow(r db.User) identity.User {
@@ -53,7 +45,7 @@ func translateUser(err error) error {
 }
 
 func (s *IdentityStore) CreateUser(ctx context.Context, u identity.NewUser) (identity.User, error) {
-	row, err := s.q.CreateUser(ctx, db.CreateUserParams{
+	row, err := s.q(ctx).CreateUser(ctx, db.CreateUserParams{
 		PublicID: u.ID, Email: u.Email, Name: u.Name, PasswordHash: u.PasswordHash, Role: string(u.Role),
 	})
 	if err != nil {
@@ -63,7 +55,7 @@ func (s *IdentityStore) CreateUser(ctx context.Context, u identity.NewUser) (ide
 }
 
 func (s *IdentityStore) UserByID(ctx context.Context, id uuid.UUID) (identity.User, error) {
-	row, err := s.q.GetUserByPublicID(ctx, id)
+	row, err := s.q(ctx).GetUserByPublicID(ctx, id)
 	if err != nil {
 		return identity.User{}, translateUser(err)
 	}
@@ -71,7 +63,7 @@ func (s *IdentityStore) UserByID(ctx context.Context, id uuid.UUID) (identity.Us
 }
 
 func (s *IdentityStore) UserByEmail(ctx context.Context, email string) (identity.User, error) {
-	row, err := s.q.GetUserByEmail(ctx, email)
+	row, err := s.q(ctx).GetUserByEmail(ctx, email)
 	if err != nil {
 		return identity.User{}, translateUser(err)
 	}
@@ -79,7 +71,7 @@ func (s *IdentityStore) UserByEmail(ctx context.Context, email string) (identity
 }
 
 func (s *IdentityStore) LockUser(ctx context.Context, id uuid.UUID) (identity.User, error) {
-	row, err := s.q.LockUser(ctx, id)
+	row, err := s.q(ctx).LockUser(ctx, id)
 	if err != nil {
 		return identity.User{}, translateUser(err)
 	}
@@ -87,7 +79,7 @@ func (s *IdentityStore) LockUser(ctx context.Context, id uuid.UUID) (identity.Us
 }
 
 func (s *IdentityStore) UpdateUser(ctx context.Context, u identity.User) (identity.User, error) {
-	row, err := s.q.UpdateUser(ctx, db.UpdateUserParams{
+	row, err := s.q(ctx).UpdateUser(ctx, db.UpdateUserParams{
 		Email: u.Email, Name: u.Name, Role: string(u.Role), Status: string(u.Status),
 		PasswordHash: u.PasswordHash, PublicID: u.ID,
 	})
@@ -98,18 +90,18 @@ func (s *IdentityStore) UpdateUser(ctx context.Context, u identity.User) (identi
 }
 
 func (s *IdentityStore) DeleteUser(ctx context.Context, id uuid.UUID) error {
-	_, err := s.q.SoftDeleteUser(ctx, id)
+	_, err := s.q(ctx).SoftDeleteUser(ctx, id)
 	return translateUser(err)
 }
 
 func (s *IdentityStore) CreateRefreshToken(ctx context.Context, userID, familyID uuid.UUID, hash []byte, expiresAt time.Time) error {
-	return translate(s.q.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{
+	return translate(s.q(ctx).CreateRefreshToken(ctx, db.CreateRefreshTokenParams{
 		PublicID: userID, FamilyID: familyID, TokenHash: hash, ExpiresAt: expiresAt,
 	}), "refresh token")
 }
 
 func (s *IdentityStore) LockRefreshToken(ctx context.Context, hash []byte) (identity.RefreshToken, error) {
-	row, err := s.q.LockRefreshToken(ctx, hash)
+	row, err := s.q(ctx).LockRefreshToken(ctx, hash)
 	if err != nil {
 		return identity.RefreshToken{}, translate(err, "refresh token")
 	}
@@ -120,19 +112,19 @@ func (s *IdentityStore) LockRefreshToken(ctx context.Context, hash []byte) (iden
 }
 
 func (s *IdentityStore) MarkRefreshTokenUsed(ctx context.Context, hash []byte) error {
-	return translate(s.q.MarkRefreshTokenUsed(ctx, hash), "refresh token")
+	return translate(s.q(ctx).MarkRefreshTokenUsed(ctx, hash), "refresh token")
 }
 
 func (s *IdentityStore) RevokeRefreshFamily(ctx context.Context, familyID uuid.UUID) error {
-	return translate(s.q.RevokeRefreshTokenFamily(ctx, familyID), "refresh token")
+	return translate(s.q(ctx).RevokeRefreshTokenFamily(ctx, familyID), "refresh token")
 }
 
 func (s *IdentityStore) RevokeUserRefreshTokens(ctx context.Context, userID uuid.UUID) error {
-	return translate(s.q.RevokeUserRefreshTokens(ctx, userID), "refresh token")
+	return translate(s.q(ctx).RevokeUserRefreshTokens(ctx, userID), "refresh token")
 }
 
 func (s *IdentityStore) RecentLoginFailures(ctx context.Context, email, ip string, window time.Duration) (int, time.Duration, error) {
-	row, err := s.q.CountRecentLoginFailures(ctx, db.CountRecentLoginFailuresParams{
+	row, err := s.q(ctx).CountRecentLoginFailures(ctx, db.CountRecentLoginFailuresParams{
 		Email: email, ClientIp: ip, WindowSeconds: int32(window / time.Second),
 	})
 	if err != nil {
@@ -142,11 +134,11 @@ func (s *IdentityStore) RecentLoginFailures(ctx context.Context, email, ip strin
 }
 
 func (s *IdentityStore) RecordLoginFailure(ctx context.Context, email, ip string) error {
-	return translate(s.q.RecordLoginFailure(ctx, db.RecordLoginFailureParams{Email: email, ClientIp: ip}), "login failure")
+	return translate(s.q(ctx).RecordLoginFailure(ctx, db.RecordLoginFailureParams{Email: email, ClientIp: ip}), "login failure")
 }
 
 func (s *IdentityStore) ClearLoginFailures(ctx context.Context, email, ip string) error {
-	return translate(s.q.ClearLoginFailures(ctx, db.ClearLoginFailuresParams{Email: email, ClientIp: ip}), "login failure")
+	return translate(s.q(ctx).ClearLoginFailures(ctx, db.ClearLoginFailuresParams{Email: email, ClientIp: ip}), "login failure")
 }
 
 // userSorts maps the API's sort keys to keyset columns; each has an index ending in public_id.
@@ -171,7 +163,7 @@ func (s *IdentityStore) ListUsers(ctx context.Context, f identity.UserFilter, re
 		pattern := "%" + escapeLike(strings.ToLower(f.Q)) + "%"
 		q.where("(lower(email) LIKE $? OR lower(name) LIKE $?)", pattern, pattern)
 	}
-	return runList(ctx, s.conn, q, req, scanUser, userFromRow, func(u identity.User) uuid.UUID { return u.ID })
+	return runList(ctx, s.conn(ctx), q, req, scanUser, userFromRow, func(u identity.User) uuid.UUID { return u.ID })
 }
 
 func scanUser(row pgx.Row, key *any) (db.User, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/storefront/storefront/gen/apiclient"
 	"github.com/storefront/storefront/internal/app"
@@ -92,7 +95,7 @@ func Header(name, value string) apiclient.RequestEditorFn {
 // Register creates a user through the API and returns it.
 func (e *Env) Register(email, password, name string) apiclient.User {
 	e.t.Helper()
-	resp, err := e.Client.RegisterUserWithResponse(context.Background(), apiclient.RegisterUserJSONRequestBody{
+	resp, err := e.Client.RegisterUserWithResponse(context.Background(), nil, apiclient.RegisterUserJSONRequestBody{
 		Email: apiclient.Email(email), Password: password, Name: name,
 	})
 	if err != nil || resp.JSON201 == nil {
@@ -189,4 +192,24 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Customers registers n customers directly through the service and returns their ids and access
+// tokens, for tests that need many callers quickly.
+func (e *Env) Customers(n int, prefix string) ([]uuid.UUID, []string) {
+	e.t.Helper()
+	ids, tokens := make([]uuid.UUID, n), make([]string, n)
+	for i := range n {
+		u, err := e.App.Identity.Register(context.Background(), identity.Registration{
+			Email: fmt.Sprintf("%s%d@example.com", prefix, i), Password: "customer-password", Name: "Customer"})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		tok, err := e.App.Identity.Tokens().Issue(u.ID, u.Role.Scopes())
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		ids[i], tokens[i] = u.ID, tok
+	}
+	return ids, tokens
 }

@@ -1,0 +1,261 @@
+package catalog
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/storefront/storefront/internal/apperr"
+	"github.com/storefront/storefront/internal/etag"
+	"github.com/storefront/storefront/internal/identity"
+	"github.com/storefront/storefront/internal/page"
+	"github.com/storefront/storefront/internal/slug"
+)
+
+// Service holds the catalog rules.
+type Service struct {
+	store Store
+}
+
+// NewService returns the catalog rules over a store.
+func NewService(store Store) *Service { return &Service{store: store} }
+
+var errNeedsCatalogWrite = apperr.New(apperr.KindForbidden, "This operation needs scope "+identity.ScopeCatalogWrite+".")
+
+func requireWriter(p identity.Principal) error {
+	if !p.Has(identity.ScopeCatalogWrite) {
+		return errNeedsCatalogWrite
+	}
+	return nil
+}
+
+func stale(resource string) error {
+	return apperr.New(apperr.KindPrecondition, "The "+resource+" has changed since the ETag in If-Match; fetch it again.")
+}
+
+// CreateCategory adds a category with a slug derived from its name.
+func (s *Service) CreateCategory(ctx context.Context, p identity.Principal, f CategoryFields) (Category, error) {
+	if err := requireWriter(p); err != nil {
+		return Category{}, err
+	}
+	if err := validateCategory(f); err != nil {
+		return Category{}, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Category{}, apperr.Internal(err)
+	}
+	return s.store.CreateCategory(ctx, id, f, slug.Make(f.Name))
+}
+
+// Category returns a live category.
+func (s *Service) Category(ctx context.Context, id uuid.UUID) (Category, error) {
+	return s.store.Category(ctx, id)
+}
+
+// ListCategories returns categories by name.
+func (s *Service) ListCategories(ctx context.Context, req page.Request) (page.Page[Category], error) {
+	req = req.Normalized("name")
+	return s.store.ListCategories(ctx, req)
+}
+
+// UpdateCategory applies a partial change under a row lock.
+func (s *Service) UpdateCategory(ctx context.Context, p identity.Principal, id uuid.UUID, name, description *string, ifMatch etag.Condition) (Category, error) {
+	if err := requireWriter(p); err != nil {
+		return Category{}, err
+	}
+	var out Category
+	err := s.store.InTx(ctx, func(tx Store) error {
+		c, err := tx.LockCategory(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !ifMatch.AllowsWrite(c.Version) {
+			return stale("category")
+		}
+		base := ""
+		if name != nil && *name != c.Name {
+			c.Name = *name
+			base = slug.Make(c.Name)
+		}
+		if description != nil {
+			c.Description = description
+		}
+		if err := validateCategory(CategoryFields{Name: c.Name, Description: c.Description}); err != nil {
+			return err
+		}
+		out, err = tx.UpdateCategory(ctx, c, base)
+		return err
+	})
+	return out, err
+}
+
+// DeleteCategory soft-deletes an empty category.
+func (s *Service) DeleteCategory(ctx context.Context, p identity.Principal, id uuid.UUID, ifMatch etag.Condition) error {
+	if err := requireWriter(p); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx Store) error {
+		c, err := tx.LockCategory(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !ifMatch.AllowsWrite(c.Version) {
+			return stale("category")
+		}
+		has, err := tx.CategoryHasProducts(ctx, id)
+		if err != nil {
+			return err
+		}
+		if has {
+			return apperr.New(apperr.KindConflict, "The category still has products; move or delete them first.")
+		}
+		return tx.DeleteCategory(ctx, id)
+	})
+}
+
+// CreateProduct adds a product with a slug derived from its name.
+func (s *Service) CreateProduct(ctx context.Context, p identity.Principal, f ProductFields) (Product, error) {
+	if err := requireWriter(p); err != nil {
+		return Product{}, err
+	}
+	f = withDefaults(f)
+	if err := validateProduct(f); err != nil {
+		return Product{}, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Product{}, apperr.Internal(err)
+	}
+	return s.store.CreateProduct(ctx, id, f, slug.Make(f.Name))
+}
+
+func withDefaults(f ProductFields) ProductFields {
+	if f.Currency == "" {
+		f.Currency = DefaultCurrency
+	}
+	if f.Attributes == nil {
+		f.Attributes = map[string]any{}
+	}
+	return f
+}
+
+// Product returns a live product; inactive ones only to those who may see them.
+func (s *Service) Product(ctx context.Context, includeInactive bool, id uuid.UUID) (Product, error) {
+	pr, err := s.store.Product(ctx, id)
+	if err != nil {
+		return Product{}, err
+	}
+	if !pr.Active && !includeInactive {
+		return Product{}, apperr.NotFound("product")
+	}
+	return pr, nil
+}
+
+// ListProducts returns a page of products. With a search query the default order is relevance.
+func (s *Service) ListProducts(ctx context.Context, f ProductFilter, req page.Request) (page.Page[Product], error) {
+	if f.Q != "" {
+		req = req.Normalized("relevance")
+	} else {
+		if req.Sort == "relevance" {
+			return page.Page[Product]{}, apperr.Invalid("The request is invalid.", apperr.Detail{Field: "sort", Message: "relevance needs q"})
+		}
+		req = req.Normalized("-created_at")
+	}
+	if f.PriceMin != nil && f.PriceMax != nil && *f.PriceMin > *f.PriceMax {
+		return page.Page[Product]{}, apperr.Invalid("The request is invalid.", apperr.Detail{Field: "price_min", Message: "must not exceed price_max"})
+	}
+	return s.store.ListProducts(ctx, f, req)
+}
+
+// ReplaceProduct writes every field (PUT).
+func (s *Service) ReplaceProduct(ctx context.Context, p identity.Principal, id uuid.UUID, f ProductFields, ifMatch etag.Condition) (Product, error) {
+	return s.updateProduct(ctx, p, id, ifMatch, func(pr *Product) { set(pr, withDefaults(f)) })
+}
+
+// PatchProduct writes the fields sent (PATCH).
+func (s *Service) PatchProduct(ctx context.Context, p identity.Principal, id uuid.UUID, c ProductPatch, ifMatch etag.Condition) (Product, error) {
+	return s.updateProduct(ctx, p, id, ifMatch, func(pr *Product) { apply(pr, c) })
+}
+
+func (s *Service) updateProduct(ctx context.Context, p identity.Principal, id uuid.UUID, ifMatch etag.Condition, change func(*Product)) (Product, error) {
+	if err := requireWriter(p); err != nil {
+		return Product{}, err
+	}
+	var out Product
+	err := s.store.InTx(ctx, func(tx Store) error {
+		pr, err := tx.LockProduct(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !ifMatch.AllowsWrite(pr.Version) {
+			return stale("product")
+		}
+		oldName := pr.Name
+		change(&pr)
+		if err := validateProduct(fieldsOf(pr)); err != nil {
+			return err
+		}
+		base := ""
+		if pr.Name != oldName {
+			base = slug.Make(pr.Name)
+		}
+		out, err = tx.UpdateProduct(ctx, pr, base)
+		return err
+	})
+	return out, err
+}
+
+// DeleteProduct soft-deletes a product; order lines keep referring to it.
+func (s *Service) DeleteProduct(ctx context.Context, p identity.Principal, id uuid.UUID, ifMatch etag.Condition) error {
+	if err := requireWriter(p); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx Store) error {
+		pr, err := tx.LockProduct(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !ifMatch.AllowsWrite(pr.Version) {
+			return stale("product")
+		}
+		return tx.DeleteProduct(ctx, id)
+	})
+}
+
+func fieldsOf(p Product) ProductFields {
+	return ProductFields{Name: p.Name, Description: p.Description, PriceCents: p.PriceCents, Currency: p.Currency,
+		Stock: p.Stock, CategoryID: p.CategoryID, Attributes: p.Attributes, Active: p.Active}
+}
+
+func set(p *Product, f ProductFields) {
+	p.Name, p.Description, p.PriceCents, p.Currency = f.Name, f.Description, f.PriceCents, f.Currency
+	p.Stock, p.CategoryID, p.Attributes, p.Active = f.Stock, f.CategoryID, f.Attributes, f.Active
+}
+
+func apply(p *Product, c ProductPatch) {
+	if c.Name != nil {
+		p.Name = *c.Name
+	}
+	if c.Description != nil {
+		p.Description = c.Description
+	}
+	if c.PriceCents != nil {
+		p.PriceCents = *c.PriceCents
+	}
+	if c.Currency != nil {
+		p.Currency = *c.Currency
+	}
+	if c.Stock != nil {
+		p.Stock = *c.Stock
+	}
+	if c.CategoryID != nil {
+		p.CategoryID = c.CategoryID
+	}
+	if c.Attributes != nil {
+		p.Attributes = c.Attributes
+	}
+	if c.Active != nil {
+		p.Active = *c.Active
+	}
+}

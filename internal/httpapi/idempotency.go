@@ -1,0 +1,162 @@
+package httpapi
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/storefront/storefront/internal/apperr"
+	"github.com/storefront/storefront/internal/identity"
+	"github.com/storefront/storefront/internal/idempotency"
+)
+
+const (
+	headerIdempotencyKey = "Idempotency-Key"
+	headerReplayed       = "Idempotent-Replayed"
+	rawBodyKey           = "raw_body"
+)
+
+// replayedHeaders are the response headers stored with a response and sent again on replay.
+var replayedHeaders = []string{echo.HeaderContentType, echo.HeaderLocation, "ETag", echo.HeaderCacheControl}
+
+var (
+	errKeyReused  = apperr.Coded(apperr.KindUnprocessable, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request.")
+	errInProgress = apperr.Coded(apperr.KindConflict, "REQUEST_IN_PROGRESS", "A request with this Idempotency-Key is still being processed; retry later.")
+)
+
+// idempotent honours Idempotency-Key on the operations whose spec declares it. The work runs in a
+// transaction that also stores the response, so a crash can never leave the work without its key or a
+// key without its work. Responses of 500 and above are not kept: the key is released and a retry runs again.
+func idempotent(ct *contract, store idempotency.Store, logger *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			op := ct.lookup(c)
+			key := c.Request().Header.Get(headerIdempotencyKey)
+			if op == nil || !op.idempotent || key == "" {
+				return next(c)
+			}
+			req := c.Request()
+			claim, err := store.Claim(req.Context(), idempotencyScope(c), key, fingerprint(c))
+			switch {
+			case err != nil:
+				return err
+			case claim.Mismatch:
+				return errKeyReused
+			case claim.InProgress:
+				return errInProgress
+			case claim.Replay != nil:
+				return replay(c, claim.Replay)
+			}
+
+			txCtx, tx, err := store.Begin(req.Context())
+			if err != nil {
+				_ = store.Release(req.Context(), claim.ID)
+				return err
+			}
+			defer func() { _ = tx.Rollback(req.Context()) }() // no-op after commit
+			c.SetRequest(req.WithContext(txCtx))
+			buf := &bufferedWriter{header: c.Response().Header()}
+			resp := c.Response()
+			real := resp.Writer
+			resp.Writer = buf
+			if err := next(c); err != nil {
+				c.Error(err)
+			}
+			resp.Writer = real
+			c.SetRequest(req)
+
+			if buf.status >= http.StatusInternalServerError {
+				_ = tx.Rollback(req.Context())
+				if err := store.Release(req.Context(), claim.ID); err != nil {
+					logger.Error("releasing idempotency key", "request_id", requestID(c), "error", err)
+				}
+				return buf.flush(real)
+			}
+			stored := idempotency.Response{Status: buf.status, Header: map[string]string{}, Body: buf.body.Bytes()}
+			for _, h := range replayedHeaders {
+				if v := resp.Header().Get(h); v != "" {
+					stored.Header[h] = v
+				}
+			}
+			err = store.Complete(txCtx, claim.ID, stored)
+			if err == nil {
+				err = tx.Commit(req.Context())
+			}
+			if err != nil {
+				_ = tx.Rollback(req.Context())
+				_ = store.Release(req.Context(), claim.ID)
+				for _, h := range replayedHeaders {
+					resp.Header().Del(h)
+				}
+				resp.Committed, resp.Status, resp.Size = false, 0, 0
+				return apperr.Internal(errors.Join(errors.New("storing idempotent response"), err))
+			}
+			return buf.flush(real)
+		}
+	}
+}
+
+// idempotencyScope keeps keys per caller: the user, or the client address for anonymous calls.
+func idempotencyScope(c echo.Context) string {
+	if p, ok := identity.PrincipalFrom(c.Request().Context()); ok {
+		return "user:" + p.UserID.String()
+	}
+	return "ip:" + c.RealIP()
+}
+
+// fingerprint identifies the request a key was first used with: method, path and body.
+func fingerprint(c echo.Context) []byte {
+	h := sha256.New()
+	h.Write([]byte(c.Request().Method + " " + c.Request().URL.Path + "\n"))
+	if b, ok := c.Get(rawBodyKey).([]byte); ok {
+		h.Write(b)
+	}
+	return h.Sum(nil)
+}
+
+func replay(c echo.Context, r *idempotency.Response) error {
+	h := c.Response().Header()
+	for k, v := range r.Header {
+		h.Set(k, v)
+	}
+	h.Set(headerReplayed, "true")
+	c.Response().WriteHeader(r.Status)
+	_, err := c.Response().Write(r.Body)
+	return err
+}
+
+// bufferedWriter holds a response until its fate (stored or not) is decided. Headers go straight to
+// the real response's header map.
+type bufferedWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+
+func (b *bufferedWriter) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+func (b *bufferedWriter) flush(w http.ResponseWriter) error {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	w.WriteHeader(b.status)
+	_, err := w.Write(b.body.Bytes())
+	return err
+}

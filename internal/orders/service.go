@@ -1,0 +1,300 @@
+package orders
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/storefront/storefront/internal/apperr"
+	"github.com/storefront/storefront/internal/identity"
+	"github.com/storefront/storefront/internal/page"
+)
+
+// Service holds the order rules.
+type Service struct {
+	store    Store
+	provider PaymentProvider
+}
+
+// NewService wires the rules to a store and a payment provider.
+func NewService(store Store, provider PaymentProvider) *Service {
+	return &Service{store: store, provider: provider}
+}
+
+func canManage(p identity.Principal) bool { return p.Has(identity.ScopeOrdersManage) }
+
+var errOrderNotFound = apperr.NotFound("order")
+
+// visible hides other users' orders behind a 404 unless the caller manages orders.
+func visible(p identity.Principal, o Order) error {
+	if o.UserID != p.UserID && !canManage(p) {
+		return errOrderNotFound
+	}
+	return nil
+}
+
+var countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
+
+func validatePlace(lines []Line, a Address) error {
+	var d []apperr.Detail
+	if len(lines) < 1 || len(lines) > MaxLines {
+		d = append(d, apperr.Detail{Field: "items", Message: "must have 1 to 100 lines"})
+	}
+	for i, l := range lines {
+		if l.Quantity < 1 || l.Quantity > MaxQuantity {
+			d = append(d, apperr.Detail{Field: "items[" + strconv.Itoa(i) + "].quantity", Message: "must be between 1 and 10000"})
+		}
+	}
+	for field, v := range map[string]string{"name": a.Name, "line1": a.Line1, "city": a.City, "postal_code": a.PostalCode} {
+		if n := utf8.RuneCountInString(v); n < 1 || n > 200 {
+			d = append(d, apperr.Detail{Field: "shipping_address." + field, Message: "is required"})
+		}
+	}
+	if !countryPattern.MatchString(a.Country) {
+		d = append(d, apperr.Detail{Field: "shipping_address.country", Message: "must be an ISO 3166-1 alpha-2 code"})
+	}
+	if len(d) > 0 {
+		return apperr.Invalid("The request is invalid.", d...)
+	}
+	return nil
+}
+
+// mergeLines folds lines naming the same product into the first of them.
+func mergeLines(lines []Line) []Line {
+	out := make([]Line, 0, len(lines))
+	at := map[uuid.UUID]int{}
+	for _, l := range lines {
+		if i, ok := at[l.ProductID]; ok {
+			out[i].Quantity += l.Quantity
+			continue
+		}
+		at[l.ProductID] = len(out)
+		out = append(out, l)
+	}
+	return out
+}
+
+// Place creates a pending order for the caller. In one transaction it locks the products, checks them,
+// takes the stock and copies the prices, so concurrent orders never oversell.
+func (s *Service) Place(ctx context.Context, p identity.Principal, lines []Line, address Address) (Order, error) {
+	if err := validatePlace(lines, address); err != nil {
+		return Order{}, err
+	}
+	lines = mergeLines(lines)
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Order{}, apperr.Internal(err)
+	}
+	var out Order
+	err = s.store.InTx(ctx, func(tx Store) error {
+		ids := make([]uuid.UUID, len(lines))
+		for i, l := range lines {
+			ids[i] = l.ProductID
+		}
+		products, err := tx.LockProducts(ctx, ids)
+		if err != nil {
+			return err
+		}
+		o, deltas, err := priceOrder(lines, products)
+		if err != nil {
+			return err
+		}
+		o.ID, o.UserID, o.Address = id, p.UserID, address
+		if err := tx.AdjustStock(ctx, deltas); err != nil {
+			return err
+		}
+		out, err = tx.InsertOrder(ctx, o)
+		return err
+	})
+	return out, err
+}
+
+// priceOrder applies the order rules to locked products: available, one currency, minimum subtotal,
+// enough stock. It returns the order lines and the stock to take.
+func priceOrder(lines []Line, products map[uuid.UUID]StockedProduct) (NewOrder, map[uuid.UUID]int32, error) {
+	var o NewOrder
+	deltas := make(map[uuid.UUID]int32, len(lines))
+	var short []apperr.Detail
+	var shortMsg string
+	for i, l := range lines {
+		pr, ok := products[l.ProductID]
+		field := "items[" + strconv.Itoa(i) + "]"
+		if !ok || pr.Deleted || !pr.Active {
+			e := apperr.New(apperr.KindUnprocessable, "Product "+l.ProductID.String()+" is not available.")
+			e.Details = []apperr.Detail{{Field: field + ".product_id", Message: "is not an available product"}}
+			return NewOrder{}, nil, e
+		}
+		if o.Currency == "" {
+			o.Currency = pr.Currency
+		} else if o.Currency != pr.Currency {
+			e := apperr.New(apperr.KindUnprocessable, "All products of an order must have the same currency.")
+			e.Details = []apperr.Detail{{Field: field + ".product_id", Message: "is priced in " + pr.Currency + ", not " + o.Currency}}
+			return NewOrder{}, nil, e
+		}
+		if pr.Stock < l.Quantity {
+			if shortMsg == "" {
+				shortMsg = fmt.Sprintf("Only %d of %s (%s) is in stock.", pr.Stock, pr.Name, pr.ID)
+			}
+			short = append(short, apperr.Detail{Field: field + ".quantity",
+				Message: fmt.Sprintf("only %d available of product %s", pr.Stock, pr.ID)})
+		}
+		line := int64(l.Quantity) * pr.PriceCents
+		o.Items = append(o.Items, Item{ProductID: pr.ID, Name: pr.Name, UnitPriceCents: pr.PriceCents, Quantity: l.Quantity, LineTotalCents: line})
+		o.SubtotalCents += line
+		deltas[pr.ID] = -l.Quantity
+	}
+	if o.SubtotalCents < MinSubtotalCents {
+		return NewOrder{}, nil, apperr.Coded(apperr.KindUnprocessable, "ORDER_MINIMUM_NOT_MET",
+			fmt.Sprintf("The subtotal is %d cents; orders need at least %d.", o.SubtotalCents, MinSubtotalCents))
+	}
+	if len(short) > 0 {
+		e := apperr.Coded(apperr.KindUnprocessable, "INSUFFICIENT_STOCK", shortMsg)
+		e.Details = short
+		return NewOrder{}, nil, e
+	}
+	o.TotalCents = o.SubtotalCents // no shipping or tax yet
+	return o, deltas, nil
+}
+
+// Get returns an order the caller may see.
+func (s *Service) Get(ctx context.Context, p identity.Principal, id uuid.UUID) (Order, error) {
+	o, err := s.store.Order(ctx, id)
+	if err != nil {
+		return Order{}, err
+	}
+	if err := visible(p, o); err != nil {
+		return Order{}, err
+	}
+	return o, nil
+}
+
+// List returns the caller's orders, or everyone's for order managers.
+func (s *Service) List(ctx context.Context, p identity.Principal, status Status, req page.Request) (page.Page[Order], error) {
+	f := Filter{Status: status}
+	if !canManage(p) {
+		f.UserID = &p.UserID
+	}
+	return s.store.ListOrders(ctx, f, req.Normalized("-created_at"))
+}
+
+// ListForUser returns one user's orders, to that user or an order manager.
+func (s *Service) ListForUser(ctx context.Context, p identity.Principal, userID uuid.UUID, status Status, req page.Request) (page.Page[Order], error) {
+	if userID != p.UserID && !canManage(p) {
+		return page.Page[Order]{}, apperr.NotFound("user")
+	}
+	return s.store.ListOrders(ctx, Filter{UserID: &userID, Status: status}, req.Normalized("-created_at"))
+}
+
+// Pay charges the order through the provider. A decline is recorded and answered 402; the order stays pending.
+func (s *Service) Pay(ctx context.Context, p identity.Principal, id uuid.UUID, method string) (Order, error) {
+	var out Order
+	declined := false
+	err := s.store.InTx(ctx, func(tx Store) error {
+		o, err := tx.LockOrder(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := visible(p, o); err != nil {
+			return err
+		}
+		if o.UserID != p.UserID {
+			return apperr.New(apperr.KindForbidden, "Only the customer who placed the order may pay it.")
+		}
+		if _, err := Next(o.Status, Pay); err != nil {
+			return err
+		}
+		// The row lock is held while the provider answers, so one order is never charged twice.
+		res, err := s.provider.Charge(ctx, Charge{OrderID: o.ID, AmountCents: o.TotalCents, Currency: o.Currency, Method: method})
+		if err != nil {
+			return apperr.Internal(fmt.Errorf("charging order %s: %w", o.ID, err))
+		}
+		rec := PaymentRecord{Status: "succeeded", AmountCents: o.TotalCents, Currency: o.Currency, Method: method,
+			Provider: s.provider.Name(), Reference: res.Reference}
+		if res.Declined {
+			rec.Status, rec.FailureReason = "failed", &res.DeclineReason
+			declined = true
+			return tx.RecordPayment(ctx, o.ID, rec) // commit the attempt; the 402 comes after
+		}
+		if err := tx.RecordPayment(ctx, o.ID, rec); err != nil {
+			return err
+		}
+		out, err = tx.SetStatus(ctx, o.ID, StatusPaid, StatusChange{})
+		return err
+	})
+	if err != nil {
+		return Order{}, err
+	}
+	if declined {
+		return Order{}, apperr.New(apperr.KindPaymentRequired, "The payment was declined; the order is still pending.")
+	}
+	return out, nil
+}
+
+// Ship records the shipment of a paid order; order managers only.
+func (s *Service) Ship(ctx context.Context, p identity.Principal, id uuid.UUID, carrier, tracking string) (Order, error) {
+	return s.manage(ctx, p, id, Ship, StatusChange{Carrier: &carrier, TrackingNumber: &tracking})
+}
+
+// Deliver marks a shipped order delivered; order managers only.
+func (s *Service) Deliver(ctx context.Context, p identity.Principal, id uuid.UUID) (Order, error) {
+	return s.manage(ctx, p, id, Deliver, StatusChange{})
+}
+
+func (s *Service) manage(ctx context.Context, p identity.Principal, id uuid.UUID, t Transition, c StatusChange) (Order, error) {
+	if !canManage(p) {
+		return Order{}, apperr.New(apperr.KindForbidden, "This operation needs scope "+identity.ScopeOrdersManage+".")
+	}
+	var out Order
+	err := s.store.InTx(ctx, func(tx Store) error {
+		o, err := tx.LockOrder(ctx, id)
+		if err != nil {
+			return err
+		}
+		to, err := Next(o.Status, t)
+		if err != nil {
+			return err
+		}
+		out, err = tx.SetStatus(ctx, o.ID, to, c)
+		return err
+	})
+	return out, err
+}
+
+// Cancel cancels a pending or paid order, puts the stock back and refunds a paid order.
+func (s *Service) Cancel(ctx context.Context, p identity.Principal, id uuid.UUID, reason *string) (Order, error) {
+	var out Order
+	err := s.store.InTx(ctx, func(tx Store) error {
+		o, err := tx.LockOrder(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := visible(p, o); err != nil {
+			return err
+		}
+		if _, err := Next(o.Status, Cancel); err != nil {
+			return err
+		}
+		restock := make(map[uuid.UUID]int32, len(o.Items))
+		for _, it := range o.Items {
+			restock[it.ProductID] += it.Quantity
+		}
+		if err := tx.AdjustStock(ctx, restock); err != nil {
+			return err
+		}
+		if o.Status == StatusPaid && o.Payment != nil {
+			if err := s.provider.Refund(ctx, o.Payment.ProviderReference, o.Payment.AmountCents, o.Payment.Currency); err != nil {
+				return apperr.Internal(fmt.Errorf("refunding order %s: %w", o.ID, err))
+			}
+			if err := tx.MarkRefunded(ctx, o.ID); err != nil {
+				return err
+			}
+		}
+		out, err = tx.SetStatus(ctx, o.ID, StatusCancelled, StatusChange{CancellationReason: reason})
+		return err
+	})
+	return out, err
+}
