@@ -123,6 +123,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready ch
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
+	janitorCtx, stopJanitor := context.WithCancel(ctx)
+	defer stopJanitor()
+	go a.RunJanitor(janitorCtx, 10*time.Minute)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

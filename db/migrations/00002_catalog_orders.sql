@@ -103,17 +103,17 @@ CREATE INDEX payments_order_idx ON payments (order_id, created_at);
 -- At most one successful (or later refunded) charge per order.
 CREATE UNIQUE INDEX payments_one_charge_per_order ON payments (order_id) WHERE status IN ('succeeded', 'refunded');
 
--- Idempotency keys: the stored response is written in the same transaction as the work it records.
+-- Idempotency keys: a row is written, with the response, in the same transaction as the work it
+-- records. A request in flight holds a transaction-scoped advisory lock on its key instead of a row, so
+-- a crash leaves nothing behind.
 CREATE TABLE idempotency_keys (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     scope           text        NOT NULL,
     key             text        NOT NULL,
     fingerprint     bytea       NOT NULL,
-    state           text        NOT NULL DEFAULT 'in_progress' CHECK (state IN ('in_progress', 'completed')),
-    response_status integer,
-    response_header jsonb,
-    response_body   bytea,
-    locked_at       timestamptz NOT NULL DEFAULT now(),
+    response_status integer     NOT NULL,
+    response_header jsonb       NOT NULL,
+    response_body   bytea       NOT NULL,
     created_at      timestamptz NOT NULL DEFAULT now(),
     expires_at      timestamptz NOT NULL DEFAULT now() + interval '24 hours',
     UNIQUE (scope, key)

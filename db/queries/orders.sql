@@ -17,7 +17,7 @@ WHERE p.public_id = v.id;
 INSERT INTO orders (public_id, user_id, subtotal_cents, total_cents, currency, shipping_address)
 SELECT sqlc.arg(public_id), u.id, sqlc.arg(subtotal_cents), sqlc.arg(total_cents), sqlc.arg(currency), sqlc.arg(shipping_address)
 FROM users u WHERE u.public_id = sqlc.arg(user_public_id)
-RETURNING id;
+RETURNING id, version, created_at, updated_at;
 
 -- name: InsertOrderItems :exec
 INSERT INTO order_items (order_id, product_id, position, name, unit_price_cents, quantity, line_total_cents)

@@ -9,50 +9,6 @@ import (
 	"context"
 )
 
-const claimIdempotencyKey = `-- name: ClaimIdempotencyKey :one
-INSERT INTO idempotency_keys (scope, key, fingerprint)
-VALUES ($1, $2, $3)
-ON CONFLICT (scope, key) DO NOTHING
-RETURNING id
-`
-
-type ClaimIdempotencyKeyParams struct {
-	Scope       string
-	Key         string
-	Fingerprint []byte
-}
-
-// Inserts the key as in progress; no row comes back when the scope already holds it.
-func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyKeyParams) (int64, error) {
-	row := q.db.QueryRow(ctx, claimIdempotencyKey, arg.Scope, arg.Key, arg.Fingerprint)
-	var id int64
-	err := row.Scan(&id)
-	return id, err
-}
-
-const completeIdempotencyKey = `-- name: CompleteIdempotencyKey :exec
-UPDATE idempotency_keys
-SET state = 'completed', response_status = $2, response_header = $3, response_body = $4, locked_at = now()
-WHERE id = $1
-`
-
-type CompleteIdempotencyKeyParams struct {
-	ID             int64
-	ResponseStatus *int32
-	ResponseHeader []byte
-	ResponseBody   []byte
-}
-
-func (q *Queries) CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempotencyKeyParams) error {
-	_, err := q.db.Exec(ctx, completeIdempotencyKey,
-		arg.ID,
-		arg.ResponseStatus,
-		arg.ResponseHeader,
-		arg.ResponseBody,
-	)
-	return err
-}
-
 const deleteExpiredIdempotencyKeys = `-- name: DeleteExpiredIdempotencyKeys :execrows
 DELETE FROM idempotency_keys WHERE expires_at < now()
 `
@@ -75,61 +31,78 @@ func (q *Queries) DeleteIdempotencyKey(ctx context.Context, id int64) error {
 }
 
 const getIdempotencyKey = `-- name: GetIdempotencyKey :one
-SELECT id, fingerprint, state, response_status, response_header, response_body,
-       (locked_at < now() - make_interval(secs => $1::int))::boolean AS stale,
-       (expires_at < now())::boolean AS expired
+SELECT id, fingerprint, response_status, response_header, response_body, (expires_at < now())::boolean AS expired
 FROM idempotency_keys
-WHERE scope = $2 AND key = $3
+WHERE scope = $1 AND key = $2
 `
 
 type GetIdempotencyKeyParams struct {
-	StaleSeconds int32
-	Scope        string
-	Key          string
+	Scope string
+	Key   string
 }
 
 type GetIdempotencyKeyRow struct {
 	ID             int64
 	Fingerprint    []byte
-	State          string
-	ResponseStatus *int32
+	ResponseStatus int32
 	ResponseHeader []byte
 	ResponseBody   []byte
-	Stale          bool
 	Expired        bool
 }
 
 func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyParams) (GetIdempotencyKeyRow, error) {
-	row := q.db.QueryRow(ctx, getIdempotencyKey, arg.StaleSeconds, arg.Scope, arg.Key)
+	row := q.db.QueryRow(ctx, getIdempotencyKey, arg.Scope, arg.Key)
 	var i GetIdempotencyKeyRow
 	err := row.Scan(
 		&i.ID,
 		&i.Fingerprint,
-		&i.State,
 		&i.ResponseStatus,
 		&i.ResponseHeader,
 		&i.ResponseBody,
-		&i.Stale,
 		&i.Expired,
 	)
 	return i, err
 }
 
-const takeOverIdempotencyKey = `-- name: TakeOverIdempotencyKey :one
-UPDATE idempotency_keys SET locked_at = now()
-WHERE id = $1 AND state = 'in_progress' AND locked_at < now() - make_interval(secs => $2::int)
-RETURNING id
+const insertIdempotencyKey = `-- name: InsertIdempotencyKey :exec
+INSERT INTO idempotency_keys (scope, key, fingerprint, response_status, response_header, response_body)
+VALUES ($1, $2, $3, $4, $5, $6)
 `
 
-type TakeOverIdempotencyKeyParams struct {
-	ID           int64
-	StaleSeconds int32
+type InsertIdempotencyKeyParams struct {
+	Scope          string
+	Key            string
+	Fingerprint    []byte
+	ResponseStatus int32
+	ResponseHeader []byte
+	ResponseBody   []byte
 }
 
-// An in-progress key whose request died (its lock went stale) may be claimed again; one taker wins.
-func (q *Queries) TakeOverIdempotencyKey(ctx context.Context, arg TakeOverIdempotencyKeyParams) (int64, error) {
-	row := q.db.QueryRow(ctx, takeOverIdempotencyKey, arg.ID, arg.StaleSeconds)
-	var id int64
-	err := row.Scan(&id)
-	return id, err
+func (q *Queries) InsertIdempotencyKey(ctx context.Context, arg InsertIdempotencyKeyParams) error {
+	_, err := q.db.Exec(ctx, insertIdempotencyKey,
+		arg.Scope,
+		arg.Key,
+		arg.Fingerprint,
+		arg.ResponseStatus,
+		arg.ResponseHeader,
+		arg.ResponseBody,
+	)
+	return err
+}
+
+const lockIdempotencyKey = `-- name: LockIdempotencyKey :one
+SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || ' ' || $2::text, 7411))::boolean AS locked
+`
+
+type LockIdempotencyKeyParams struct {
+	Scope string
+	Key   string
+}
+
+// Takes the key for the rest of the transaction; false when another transaction holds it.
+func (q *Queries) LockIdempotencyKey(ctx context.Context, arg LockIdempotencyKeyParams) (bool, error) {
+	row := q.db.QueryRow(ctx, lockIdempotencyKey, arg.Scope, arg.Key)
+	var locked bool
+	err := row.Scan(&locked)
+	return locked, err
 }

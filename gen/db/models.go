@@ -27,11 +27,9 @@ type IdempotencyKey struct {
 	Scope          string
 	Key            string
 	Fingerprint    []byte
-	State          string
-	ResponseStatus *int32
+	ResponseStatus int32
 	ResponseHeader []byte
 	ResponseBody   []byte
-	LockedAt       time.Time
 	CreatedAt      time.Time
 	ExpiresAt      time.Time
 }

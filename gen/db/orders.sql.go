@@ -89,7 +89,7 @@ const insertOrder = `-- name: InsertOrder :one
 INSERT INTO orders (public_id, user_id, subtotal_cents, total_cents, currency, shipping_address)
 SELECT $1, u.id, $2, $3, $4, $5
 FROM users u WHERE u.public_id = $6
-RETURNING id
+RETURNING id, version, created_at, updated_at
 `
 
 type InsertOrderParams struct {
@@ -101,7 +101,14 @@ type InsertOrderParams struct {
 	UserPublicID    uuid.UUID
 }
 
-func (q *Queries) InsertOrder(ctx context.Context, arg InsertOrderParams) (int64, error) {
+type InsertOrderRow struct {
+	ID        int64
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+func (q *Queries) InsertOrder(ctx context.Context, arg InsertOrderParams) (InsertOrderRow, error) {
 	row := q.db.QueryRow(ctx, insertOrder,
 		arg.PublicID,
 		arg.SubtotalCents,
@@ -110,9 +117,14 @@ func (q *Queries) InsertOrder(ctx context.Context, arg InsertOrderParams) (int64
 		arg.ShippingAddress,
 		arg.UserPublicID,
 	)
-	var id int64
-	err := row.Scan(&id)
-	return id, err
+	var i InsertOrderRow
+	err := row.Scan(
+		&i.ID,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
 }
 
 const insertOrderItems = `-- name: InsertOrderItems :exec

@@ -112,3 +112,17 @@ func IsKind(err error, kind Kind) bool {
 	e, ok := As(err)
 	return ok && e.Kind == kind
 }
+
+// Collect turns the non-nil details into one validation error, or nil when there are none.
+func Collect(details ...*Detail) error {
+	var out []Detail
+	for _, d := range details {
+		if d != nil {
+			out = append(out, *d)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return Invalid("The request is invalid.", out...)
+}

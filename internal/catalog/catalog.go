@@ -133,7 +133,7 @@ func validateOptionalText(field string, s *string, max int) *apperr.Detail {
 }
 
 func validateCategory(f CategoryFields) error {
-	return collect(validateText("name", f.Name, 1, 100), validateOptionalText("description", f.Description, 2000))
+	return apperr.Collect(validateText("name", f.Name, 1, 100), validateOptionalText("description", f.Description, 2000))
 }
 
 func validateProduct(f ProductFields) error {
@@ -153,20 +153,7 @@ func validateProduct(f ProductFields) error {
 	} else if b, err := json.Marshal(f.Attributes); err != nil || len(b) > MaxAttributeBytes {
 		d = append(d, invalid("attributes", "must be at most 16 KiB as JSON"))
 	}
-	return collect(d...)
-}
-
-func collect(details ...*apperr.Detail) error {
-	var out []apperr.Detail
-	for _, d := range details {
-		if d != nil {
-			out = append(out, *d)
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return apperr.Invalid("The request is invalid.", out...)
+	return apperr.Collect(d...)
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }

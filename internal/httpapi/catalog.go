@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 
-
 	"github.com/storefront/storefront/gen/api"
 	"github.com/storefront/storefront/internal/catalog"
 	"github.com/storefront/storefront/internal/etag"
@@ -198,4 +197,3 @@ func toAPIProduct(p catalog.Product) api.Product {
 		Currency: p.Currency, Stock: p.Stock, CategoryId: p.CategoryID, Attributes: p.Attributes, Active: p.Active,
 		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
 }
-

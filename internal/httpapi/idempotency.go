@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/storefront/storefront/internal/apperr"
-	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/idempotency"
+	"github.com/storefront/storefront/internal/identity"
 )
 
 const (
@@ -28,10 +27,11 @@ var (
 	errInProgress = apperr.Coded(apperr.KindConflict, "REQUEST_IN_PROGRESS", "A request with this Idempotency-Key is still being processed; retry later.")
 )
 
-// idempotent honours Idempotency-Key on the operations whose spec declares it. The work runs in a
-// transaction that also stores the response, so a crash can never leave the work without its key or a
-// key without its work. Responses of 500 and above are not kept: the key is released and a retry runs again.
-func idempotent(ct *contract, store idempotency.Store, logger *slog.Logger) echo.MiddlewareFunc {
+// idempotent honours Idempotency-Key on the operations whose spec declares it. The key is claimed, the
+// work done and the response stored in one transaction, so a crash can never leave the work without its
+// key or a key without its work; while the transaction runs it holds the key, and a concurrent request
+// with the same key gets 409. Responses of 500 and above are not kept, so a retry runs again.
+func idempotent(ct *contract, store idempotency.Store) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			op := ct.lookup(c)
@@ -40,55 +40,49 @@ func idempotent(ct *contract, store idempotency.Store, logger *slog.Logger) echo
 				return next(c)
 			}
 			req := c.Request()
-			claim, err := store.Claim(req.Context(), idempotencyScope(c), key, fingerprint(c))
+			scope, fp := idempotencyScope(c), fingerprint(c)
+			txCtx, tx, err := store.Begin(req.Context())
+			if err != nil {
+				return err
+			}
+			defer func() { _ = tx.Rollback(req.Context()) }() // a no-op after Commit
+			claim, err := store.Claim(txCtx, scope, key, fp)
 			switch {
 			case err != nil:
 				return err
-			case claim.Mismatch:
-				return errKeyReused
 			case claim.InProgress:
 				return errInProgress
+			case claim.Mismatch:
+				return errKeyReused
 			case claim.Replay != nil:
 				return replay(c, claim.Replay)
 			}
 
-			txCtx, tx, err := store.Begin(req.Context())
-			if err != nil {
-				_ = store.Release(req.Context(), claim.ID)
-				return err
-			}
-			defer func() { _ = tx.Rollback(req.Context()) }() // no-op after commit
-			c.SetRequest(req.WithContext(txCtx))
-			buf := &bufferedWriter{header: c.Response().Header()}
 			resp := c.Response()
+			buf := &bufferedWriter{header: resp.Header()}
 			real := resp.Writer
 			resp.Writer = buf
+			c.SetRequest(req.WithContext(txCtx))
 			if err := next(c); err != nil {
 				c.Error(err)
 			}
 			resp.Writer = real
 			c.SetRequest(req)
-
 			if buf.status >= http.StatusInternalServerError {
-				_ = tx.Rollback(req.Context())
-				if err := store.Release(req.Context(), claim.ID); err != nil {
-					logger.Error("releasing idempotency key", "request_id", requestID(c), "error", err)
-				}
-				return buf.flush(real)
+				return buf.flush(real) // rolled back by the deferred Rollback
 			}
+
 			stored := idempotency.Response{Status: buf.status, Header: map[string]string{}, Body: buf.body.Bytes()}
 			for _, h := range replayedHeaders {
 				if v := resp.Header().Get(h); v != "" {
 					stored.Header[h] = v
 				}
 			}
-			err = store.Complete(txCtx, claim.ID, stored)
+			err = store.Complete(txCtx, scope, key, fp, stored)
 			if err == nil {
 				err = tx.Commit(req.Context())
 			}
 			if err != nil {
-				_ = tx.Rollback(req.Context())
-				_ = store.Release(req.Context(), claim.ID)
 				for _, h := range replayedHeaders {
 					resp.Header().Del(h)
 				}

@@ -13,8 +13,8 @@ import (
 
 	"github.com/storefront/storefront/gen/api"
 	"github.com/storefront/storefront/internal/catalog"
-	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/idempotency"
+	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/orders"
 )
 
@@ -73,7 +73,7 @@ func New(deps Deps) (*echo.Echo, error) {
 		}))
 	}
 	e.Use(withClientIP, authenticate(ct, deps.Identity.Tokens()), validateRequests(ct),
-		idempotent(ct, deps.Idempotency, deps.Logger))
+		idempotent(ct, deps.Idempotency))
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	return e, nil
 }

@@ -1,5 +1,7 @@
 // Package idempotency is the contract between the HTTP layer, which replays stored responses, and the
-// storage that keeps them. A request's work and its stored response commit in one transaction.
+// storage that keeps them. A request's work and its stored response commit in one transaction; a
+// request in flight holds its key with a lock that ends with its transaction, so nothing is left behind
+// by a crash.
 package idempotency
 
 import (
@@ -7,11 +9,8 @@ import (
 	"time"
 )
 
-// Keys live this long; an in-progress key whose request died is free again after StaleAfter.
-const (
-	TTL        = 24 * time.Hour
-	StaleAfter = time.Minute
-)
+// TTL is how long a stored response is replayed.
+const TTL = 24 * time.Hour
 
 // Response is what is stored and replayed.
 type Response struct {
@@ -20,11 +19,10 @@ type Response struct {
 	Body   []byte
 }
 
-// Claim is the outcome of presenting a key: either this request owns it (ID), or an earlier one does.
+// Claim is what presenting a key found. The zero value means: this request owns the key, go ahead.
 type Claim struct {
-	ID         int64
-	Replay     *Response // the earlier request finished: answer with this
-	InProgress bool      // the earlier request is still running
+	Replay     *Response // an earlier request finished: answer with this
+	InProgress bool      // an earlier request with this key is still running
 	Mismatch   bool      // the key was used with a different request
 }
 
@@ -36,15 +34,13 @@ type Tx interface {
 
 // Store keeps keys and responses.
 type Store interface {
-	// Claim takes the key for this request (fingerprint identifies method, path and body) or reports
-	// what an earlier request with it left.
-	Claim(ctx context.Context, scope, key string, fingerprint []byte) (Claim, error)
 	// Begin starts the unit of work; stores used with the returned context take part in it.
 	Begin(ctx context.Context) (context.Context, Tx, error)
+	// Claim, inside the unit of work of ctx, takes the key until the unit ends and reports what an
+	// earlier request left. fingerprint identifies the request (method, path, body).
+	Claim(ctx context.Context, scope, key string, fingerprint []byte) (Claim, error)
 	// Complete stores the response inside the unit of work of ctx.
-	Complete(ctx context.Context, id int64, r Response) error
-	// Release forgets a claimed key, so a retry runs again (after failures that changed nothing).
-	Release(ctx context.Context, id int64) error
+	Complete(ctx context.Context, scope, key string, fingerprint []byte, r Response) error
 	// DeleteExpired removes keys past their lifetime.
 	DeleteExpired(ctx context.Context) (int64, error)
 }

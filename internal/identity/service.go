@@ -56,7 +56,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (User, error) {
 	if r.Role == "" {
 		r.Role = RoleCustomer
 	}
-	if err := collect(validateEmail("email", r.Email), validatePassword("password", r.Password), validateName("name", r.Name)); err != nil {
+	if err := apperr.Collect(validateEmail("email", r.Email), validatePassword("password", r.Password), validateName("name", r.Name)); err != nil {
 		return User{}, err
 	}
 	if !r.Role.Valid() {
@@ -286,7 +286,7 @@ func (s *Service) checkChanges(p Principal, c Changes) error {
 	if c.Status != nil && !c.Status.Valid() {
 		details = append(details, &apperr.Detail{Field: "status", Message: "unknown status"})
 	}
-	if err := collect(details...); err != nil {
+	if err := apperr.Collect(details...); err != nil {
 		return err
 	}
 	if (c.Role != nil || c.Status != nil) && !p.IsAdmin() {
@@ -357,7 +357,7 @@ func (s *Service) EnsureUser(ctx context.Context, r Registration) (User, error) 
 	if err != nil {
 		return User{}, err
 	}
-	if err := collect(validatePassword("password", r.Password)); err != nil {
+	if err := apperr.Collect(validatePassword("password", r.Password)); err != nil {
 		return User{}, err
 	}
 	hash, err := s.hasher.Hash(r.Password)

@@ -103,20 +103,6 @@ func validatePassword(field, password string) *apperr.Detail {
 	return nil
 }
 
-// collect turns the non-nil details into one validation error, or nil.
-func collect(details ...*apperr.Detail) error {
-	var out []apperr.Detail
-	for _, d := range details {
-		if d != nil {
-			out = append(out, *d)
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return apperr.Invalid("The request is invalid.", out...)
-}
-
 // normalizeEmail is the form emails are compared in.
 func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 

@@ -47,15 +47,7 @@ func TestUserListQueriesUseIndexes(t *testing.T) {
 	}
 	for name, q := range queries {
 		t.Run(name, func(t *testing.T) {
-			rows, err := conn.Query(ctx, "EXPLAIN "+q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			if err != nil {
-				t.Fatal(err)
-			}
-			plan := strings.Join(lines, "\n")
+			plan := explain(t, conn, q)
 			if !strings.Contains(plan, "Index") || strings.Contains(plan, "Seq Scan") || strings.Contains(plan, "Sort  (") {
 				t.Fatalf("plan does not use an index:\n%s", plan)
 			}

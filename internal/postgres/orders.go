@@ -66,12 +66,12 @@ func (s *OrderStore) InsertOrder(ctx context.Context, o orders.NewOrder) (orders
 		return orders.Order{}, apperr.Internal(err)
 	}
 	q := s.q(ctx)
-	key, err := q.InsertOrder(ctx, db.InsertOrderParams{PublicID: o.ID, UserPublicID: o.UserID, SubtotalCents: o.SubtotalCents,
+	row, err := q.InsertOrder(ctx, db.InsertOrderParams{PublicID: o.ID, UserPublicID: o.UserID, SubtotalCents: o.SubtotalCents,
 		TotalCents: o.TotalCents, Currency: o.Currency, ShippingAddress: addr})
 	if err != nil {
 		return orders.Order{}, translate(err, "order")
 	}
-	p := db.InsertOrderItemsParams{OrderID: key}
+	p := db.InsertOrderItemsParams{OrderID: row.ID}
 	for i, it := range o.Items {
 		p.ProductPublicIds = append(p.ProductPublicIds, it.ProductID)
 		p.Positions = append(p.Positions, int32(i))
@@ -83,7 +83,10 @@ func (s *OrderStore) InsertOrder(ctx context.Context, o orders.NewOrder) (orders
 	if err := q.InsertOrderItems(ctx, p); err != nil {
 		return orders.Order{}, translate(err, "order")
 	}
-	return s.Order(ctx, o.ID)
+	// Everything but the database's timestamps and version is already known: no need to read it back.
+	return orders.Order{ID: o.ID, UserID: o.UserID, Status: orders.StatusPending, Items: o.Items,
+		SubtotalCents: o.SubtotalCents, TotalCents: o.TotalCents, Currency: o.Currency, ShippingAddress: o.Address,
+		Version: row.Version, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}, nil
 }
 
 func (s *OrderStore) Order(ctx context.Context, id uuid.UUID) (orders.Order, error) {

@@ -1,0 +1,33 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/storefront/storefront/gen/db"
+)
+
+// Cleanup deletes what has outlived its purpose: idempotency keys past 24 hours, refresh tokens a day
+// after they expired, and failed sign-ins older than a day. It returns how many rows each removed.
+func Cleanup(ctx context.Context, pool *pgxpool.Pool) (map[string]int64, error) {
+	q := db.New(pool)
+	out := map[string]int64{}
+	steps := []struct {
+		name string
+		run  func(context.Context) (int64, error)
+	}{
+		{"idempotency_keys", q.DeleteExpiredIdempotencyKeys},
+		{"refresh_tokens", q.DeleteExpiredRefreshTokens},
+		{"login_failures", q.DeleteOldLoginFailures},
+	}
+	for _, s := range steps {
+		n, err := s.run(ctx)
+		if err != nil {
+			return out, fmt.Errorf("cleaning %s: %w", s.name, err)
+		}
+		out[s.name] = n
+	}
+	return out, nil
+}
