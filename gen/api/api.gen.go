@@ -179,6 +179,27 @@ func (e PaymentStatus) Valid() bool {
 	}
 }
 
+// Defines values for PostStatus.
+const (
+	Archived  PostStatus = "archived"
+	Draft     PostStatus = "draft"
+	Published PostStatus = "published"
+)
+
+// Valid indicates whether the value is a known member of the PostStatus enum.
+func (e PostStatus) Valid() bool {
+	switch e {
+	case Archived:
+		return true
+	case Draft:
+		return true
+	case Published:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReadinessStatus.
 const (
 	ReadinessStatusOk          ReadinessStatus = "ok"
@@ -341,6 +362,69 @@ func (e ListOrdersParamsCount) Valid() bool {
 	}
 }
 
+// Defines values for ListPostsParamsSort.
+const (
+	ListPostsParamsSortMinusCreatedAt   ListPostsParamsSort = "-created_at"
+	ListPostsParamsSortMinusPublishedAt ListPostsParamsSort = "-published_at"
+	ListPostsParamsSortPublishedAt      ListPostsParamsSort = "published_at"
+	ListPostsParamsSortRelevance        ListPostsParamsSort = "relevance"
+	ListPostsParamsSortTitle            ListPostsParamsSort = "title"
+)
+
+// Valid indicates whether the value is a known member of the ListPostsParamsSort enum.
+func (e ListPostsParamsSort) Valid() bool {
+	switch e {
+	case ListPostsParamsSortMinusCreatedAt:
+		return true
+	case ListPostsParamsSortMinusPublishedAt:
+		return true
+	case ListPostsParamsSortPublishedAt:
+		return true
+	case ListPostsParamsSortRelevance:
+		return true
+	case ListPostsParamsSortTitle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListPostsParamsCount.
+const (
+	ListPostsParamsCountEstimated ListPostsParamsCount = "estimated"
+	ListPostsParamsCountExact     ListPostsParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListPostsParamsCount enum.
+func (e ListPostsParamsCount) Valid() bool {
+	switch e {
+	case ListPostsParamsCountEstimated:
+		return true
+	case ListPostsParamsCountExact:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListCommentsParamsCount.
+const (
+	ListCommentsParamsCountEstimated ListCommentsParamsCount = "estimated"
+	ListCommentsParamsCountExact     ListCommentsParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListCommentsParamsCount enum.
+func (e ListCommentsParamsCount) Valid() bool {
+	switch e {
+	case ListCommentsParamsCountEstimated:
+		return true
+	case ListCommentsParamsCountExact:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListProductsParamsSort.
 const (
 	ListProductsParamsSortCreatedAt      ListProductsParamsSort = "created_at"
@@ -476,6 +560,51 @@ func (e ListUserOrdersParamsCount) Valid() bool {
 	}
 }
 
+// Defines values for ListUserPostsParamsSort.
+const (
+	ListUserPostsParamsSortMinusCreatedAt   ListUserPostsParamsSort = "-created_at"
+	ListUserPostsParamsSortMinusPublishedAt ListUserPostsParamsSort = "-published_at"
+	ListUserPostsParamsSortPublishedAt      ListUserPostsParamsSort = "published_at"
+	ListUserPostsParamsSortRelevance        ListUserPostsParamsSort = "relevance"
+	ListUserPostsParamsSortTitle            ListUserPostsParamsSort = "title"
+)
+
+// Valid indicates whether the value is a known member of the ListUserPostsParamsSort enum.
+func (e ListUserPostsParamsSort) Valid() bool {
+	switch e {
+	case ListUserPostsParamsSortMinusCreatedAt:
+		return true
+	case ListUserPostsParamsSortMinusPublishedAt:
+		return true
+	case ListUserPostsParamsSortPublishedAt:
+		return true
+	case ListUserPostsParamsSortRelevance:
+		return true
+	case ListUserPostsParamsSortTitle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListUserPostsParamsCount.
+const (
+	ListUserPostsParamsCountEstimated ListUserPostsParamsCount = "estimated"
+	ListUserPostsParamsCountExact     ListUserPostsParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListUserPostsParamsCount enum.
+func (e ListUserPostsParamsCount) Valid() bool {
+	switch e {
+	case ListUserPostsParamsCountEstimated:
+		return true
+	case ListUserPostsParamsCountExact:
+		return true
+	default:
+		return false
+	}
+}
+
 // Attributes Free-form product attributes (at most 50 members, 16 KiB as JSON).
 type Attributes map[string]interface{}
 
@@ -527,6 +656,37 @@ type Cents = int64
 
 // CheckStatus `disabled` when the dependency is not configured.
 type CheckStatus string
+
+// Comment defines model for Comment.
+type Comment struct {
+	AuthorId openapi_types.UUID `json:"author_id"`
+
+	// Body Stored and returned exactly as sent; never HTML-interpreted by the server.
+	Body      CommentBody        `json:"body"`
+	CreatedAt Timestamp          `json:"created_at"`
+	Id        openapi_types.UUID `json:"id"`
+	PostId    openapi_types.UUID `json:"post_id"`
+}
+
+// CommentBody Stored and returned exactly as sent; never HTML-interpreted by the server.
+type CommentBody = string
+
+// CommentCreate defines model for CommentCreate.
+type CommentCreate struct {
+	// Body Stored and returned exactly as sent; never HTML-interpreted by the server.
+	Body CommentBody `json:"body"`
+}
+
+// CommentList defines model for CommentList.
+type CommentList struct {
+	Data []Comment `json:"data"`
+	Meta ListMeta  `json:"meta"`
+}
+
+// CommentResponse defines model for CommentResponse.
+type CommentResponse struct {
+	Data Comment `json:"data"`
+}
 
 // Currency ISO 4217 code.
 type Currency = string
@@ -687,6 +847,68 @@ type PaymentCreate struct {
 // PersonName defines model for PersonName.
 type PersonName = string
 
+// Post defines model for Post.
+type Post struct {
+	AuthorId openapi_types.UUID `json:"author_id"`
+
+	// Body Stored and returned exactly as sent; never HTML-interpreted by the server.
+	Body        PostBody           `json:"body"`
+	CreatedAt   Timestamp          `json:"created_at"`
+	Excerpt     *PostExcerpt       `json:"excerpt,omitempty"`
+	Id          openapi_types.UUID `json:"id"`
+	PublishedAt *Timestamp         `json:"published_at,omitempty"`
+
+	// Slug Derived by the server from the name or title; unique; read-only.
+	Slug      Slug       `json:"slug"`
+	Status    PostStatus `json:"status"`
+	Tags      Tags       `json:"tags"`
+	Title     PostTitle  `json:"title"`
+	UpdatedAt Timestamp  `json:"updated_at"`
+}
+
+// PostBody Stored and returned exactly as sent; never HTML-interpreted by the server.
+type PostBody = string
+
+// PostCreate defines model for PostCreate.
+type PostCreate struct {
+	// Body Stored and returned exactly as sent; never HTML-interpreted by the server.
+	Body    PostBody     `json:"body"`
+	Excerpt *PostExcerpt `json:"excerpt,omitempty"`
+	Status  *PostStatus  `json:"status,omitempty"`
+	Tags    *Tags        `json:"tags,omitempty"`
+	Title   PostTitle    `json:"title"`
+}
+
+// PostExcerpt defines model for PostExcerpt.
+type PostExcerpt = string
+
+// PostList defines model for PostList.
+type PostList struct {
+	Data []Post   `json:"data"`
+	Meta ListMeta `json:"meta"`
+}
+
+// PostPatch defines model for PostPatch.
+type PostPatch struct {
+	// Body Stored and returned exactly as sent; never HTML-interpreted by the server.
+	Body    *PostBody    `json:"body,omitempty"`
+	Excerpt *PostExcerpt `json:"excerpt,omitempty"`
+	Status  *PostStatus  `json:"status,omitempty"`
+	Tags    *Tags        `json:"tags,omitempty"`
+	Title   *PostTitle   `json:"title,omitempty"`
+}
+
+// PostResponse defines model for PostResponse.
+type PostResponse struct {
+	Data Post `json:"data"`
+}
+
+// PostStatus defines model for PostStatus.
+type PostStatus string
+
+// PostTitle defines model for PostTitle.
+type PostTitle = string
+
 // Product defines model for Product.
 type Product struct {
 	// Active Inactive products are hidden from the public and cannot be ordered.
@@ -821,6 +1043,25 @@ type Slug = string
 // Stock Units available to order.
 type Stock = int32
 
+// Tag A lower-case slug.
+type Tag = string
+
+// TagCount defines model for TagCount.
+type TagCount struct {
+	// Name A lower-case slug.
+	Name      Tag   `json:"name"`
+	PostCount int64 `json:"post_count"`
+}
+
+// TagList defines model for TagList.
+type TagList struct {
+	Data []TagCount `json:"data"`
+	Meta ListMeta   `json:"meta"`
+}
+
+// Tags defines model for Tags.
+type Tags = []Tag
+
 // Timestamp defines model for Timestamp.
 type Timestamp = time.Time
 
@@ -940,6 +1181,9 @@ type OrderSort string
 // OrderStatusFilter defines model for OrderStatusFilter.
 type OrderStatusFilter = OrderStatus
 
+// PostId defines model for PostId.
+type PostId = openapi_types.UUID
+
 // ProductId defines model for ProductId.
 type ProductId = openapi_types.UUID
 
@@ -975,6 +1219,9 @@ type PayloadTooLarge = Error
 
 // PaymentDeclined The body of every error response.
 type PaymentDeclined = Error
+
+// PostOK defines model for PostOK.
+type PostOK = PostResponse
 
 // PreconditionFailed The body of every error response.
 type PreconditionFailed = Error
@@ -1095,6 +1342,91 @@ type ShipOrderParams struct {
 	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
 }
 
+// ListPostsParams defines parameters for ListPosts.
+type ListPostsParams struct {
+	// AuthorId Only posts by this user.
+	AuthorId *openapi_types.UUID `form:"author_id,omitempty" json:"author_id,omitempty"`
+
+	// Q Full-text search over title (weighted highest), excerpt and body; ranked.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Tag Only posts with this tag.
+	Tag *Tag `form:"tag,omitempty" json:"tag,omitempty"`
+
+	// Status Only posts in this state. Drafts and archived posts are listed only to their author and to
+	// callers with scope `posts:moderate`; others see published posts only.
+	Status *PostStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Slug Only the post with this slug.
+	Slug *Slug `form:"slug,omitempty" json:"slug,omitempty"`
+
+	// Sort Sort key; a leading `-` sorts descending. Ties are broken by `id`. `relevance` needs `q` and is
+	// its default; otherwise the default is `-published_at` (unpublished posts last).
+	Sort *ListPostsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListPostsParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListPostsParamsSort defines parameters for ListPosts.
+type ListPostsParamsSort string
+
+// ListPostsParamsCount defines parameters for ListPosts.
+type ListPostsParamsCount string
+
+// DeletePostParams defines parameters for DeletePost.
+type DeletePostParams struct {
+	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetPostParams defines parameters for GetPost.
+type GetPostParams struct {
+	// IfNoneMatch An `ETag` from an earlier response; answers `304` if the resource still has it.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdatePostParams defines parameters for UpdatePost.
+type UpdatePostParams struct {
+	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ReplacePostParams defines parameters for ReplacePost.
+type ReplacePostParams struct {
+	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListCommentsParams defines parameters for ListComments.
+type ListCommentsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListCommentsParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListCommentsParamsCount defines parameters for ListComments.
+type ListCommentsParamsCount string
+
+// CreateCommentParams defines parameters for CreateComment.
+type CreateCommentParams struct {
+	// IdempotencyKey Makes the request safe to retry; see Conventions.
+	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+}
+
 // ListProductsParams defines parameters for ListProducts.
 type ListProductsParams struct {
 	// CategoryId Only products in this category.
@@ -1161,6 +1493,15 @@ type UpdateProductParams struct {
 type ReplaceProductParams struct {
 	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListTagsParams defines parameters for ListTags.
+type ListTagsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -1249,6 +1590,48 @@ type ListUserOrdersParamsSort string
 // ListUserOrdersParamsCount defines parameters for ListUserOrders.
 type ListUserOrdersParamsCount string
 
+// ListUserPostsParams defines parameters for ListUserPosts.
+type ListUserPostsParams struct {
+	// Q Full-text search over title (weighted highest), excerpt and body; ranked.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Tag Only posts with this tag.
+	Tag *Tag `form:"tag,omitempty" json:"tag,omitempty"`
+
+	// Status Only posts in this state. Drafts and archived posts are listed only to their author and to
+	// callers with scope `posts:moderate`; others see published posts only.
+	Status *PostStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Slug Only the post with this slug.
+	Slug *Slug `form:"slug,omitempty" json:"slug,omitempty"`
+
+	// Sort Sort key; a leading `-` sorts descending. Ties are broken by `id`. `relevance` needs `q` and is
+	// its default; otherwise the default is `-published_at` (unpublished posts last).
+	Sort *ListUserPostsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListUserPostsParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListUserPostsParamsSort defines parameters for ListUserPosts.
+type ListUserPostsParamsSort string
+
+// ListUserPostsParamsCount defines parameters for ListUserPosts.
+type ListUserPostsParamsCount string
+
+// CreatePostParams defines parameters for CreatePost.
+type CreatePostParams struct {
+	// IdempotencyKey Makes the request safe to retry; see Conventions.
+	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+}
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
@@ -1279,6 +1662,15 @@ type PayOrderJSONRequestBody = PaymentCreate
 // ShipOrderJSONRequestBody defines body for ShipOrder for application/json ContentType.
 type ShipOrderJSONRequestBody = ShipmentCreate
 
+// UpdatePostJSONRequestBody defines body for UpdatePost for application/json ContentType.
+type UpdatePostJSONRequestBody = PostPatch
+
+// ReplacePostJSONRequestBody defines body for ReplacePost for application/json ContentType.
+type ReplacePostJSONRequestBody = PostCreate
+
+// CreateCommentJSONRequestBody defines body for CreateComment for application/json ContentType.
+type CreateCommentJSONRequestBody = CommentCreate
+
 // CreateProductJSONRequestBody defines body for CreateProduct for application/json ContentType.
 type CreateProductJSONRequestBody = ProductCreate
 
@@ -1296,6 +1688,9 @@ type UpdateUserJSONRequestBody = UserPatch
 
 // ReplaceUserJSONRequestBody defines body for ReplaceUser for application/json ContentType.
 type ReplaceUserJSONRequestBody = UserReplacement
+
+// CreatePostJSONRequestBody defines body for CreatePost for application/json ContentType.
+type CreatePostJSONRequestBody = PostCreate
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -1362,6 +1757,30 @@ type ServerInterface interface {
 	// ShipOrder Ship an order
 	// (POST /v1/orders/{order_id}/shipment)
 	ShipOrder(ctx echo.Context, orderId OrderId, params ShipOrderParams) error
+	// ListPosts List posts
+	// (GET /v1/posts)
+	ListPosts(ctx echo.Context, params ListPostsParams) error
+	// DeletePost Delete a post
+	// (DELETE /v1/posts/{post_id})
+	DeletePost(ctx echo.Context, postId PostId, params DeletePostParams) error
+	// GetPost Get a post
+	// (GET /v1/posts/{post_id})
+	GetPost(ctx echo.Context, postId PostId, params GetPostParams) error
+	// UpdatePost Update a post
+	// (PATCH /v1/posts/{post_id})
+	UpdatePost(ctx echo.Context, postId PostId, params UpdatePostParams) error
+	// ReplacePost Replace a post
+	// (PUT /v1/posts/{post_id})
+	ReplacePost(ctx echo.Context, postId PostId, params ReplacePostParams) error
+	// ListComments List comments
+	// (GET /v1/posts/{post_id}/comments)
+	ListComments(ctx echo.Context, postId PostId, params ListCommentsParams) error
+	// CreateComment Comment on a post
+	// (POST /v1/posts/{post_id}/comments)
+	CreateComment(ctx echo.Context, postId PostId, params CreateCommentParams) error
+	// DeleteComment Delete a comment
+	// (DELETE /v1/posts/{post_id}/comments/{comment_id})
+	DeleteComment(ctx echo.Context, postId PostId, commentId openapi_types.UUID) error
 	// ListProducts List products
 	// (GET /v1/products)
 	ListProducts(ctx echo.Context, params ListProductsParams) error
@@ -1380,6 +1799,9 @@ type ServerInterface interface {
 	// ReplaceProduct Replace a product
 	// (PUT /v1/products/{product_id})
 	ReplaceProduct(ctx echo.Context, productId ProductId, params ReplaceProductParams) error
+	// ListTags List tags
+	// (GET /v1/tags)
+	ListTags(ctx echo.Context, params ListTagsParams) error
 	// ListUsers List users
 	// (GET /v1/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -1401,6 +1823,12 @@ type ServerInterface interface {
 	// ListUserOrders List a user's orders
 	// (GET /v1/users/{user_id}/orders)
 	ListUserOrders(ctx echo.Context, userId UserId, params ListUserOrdersParams) error
+	// ListUserPosts List a user's posts
+	// (GET /v1/users/{user_id}/posts)
+	ListUserPosts(ctx echo.Context, userId UserId, params ListUserPostsParams) error
+	// CreatePost Write a post
+	// (POST /v1/users/{user_id}/posts)
+	CreatePost(ctx echo.Context, userId UserId, params CreatePostParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -1897,6 +2325,323 @@ func (w *ServerInterfaceWrapper) ShipOrder(ctx echo.Context) error {
 	return err
 }
 
+// ListPosts converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPosts(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPostsParams
+	// ------------- Optional query parameter "author_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "author_id", ctx.QueryParams(), &params.AuthorId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter author_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "tag" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tag", ctx.QueryParams(), &params.Tag, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tag: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "slug" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "slug", ctx.QueryParams(), &params.Slug, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter slug: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPosts(ctx, params)
+	return err
+}
+
+// DeletePost converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePost(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "post_id" -------------
+	var postId PostId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "post_id", ctx.Param("post_id"), &postId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter post_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeletePostParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePost(ctx, postId, params)
+	return err
+}
+
+// GetPost converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPost(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "post_id" -------------
+	var postId PostId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "post_id", ctx.Param("post_id"), &postId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter post_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPostParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPost(ctx, postId, params)
+	return err
+}
+
+// UpdatePost converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdatePost(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "post_id" -------------
+	var postId PostId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "post_id", ctx.Param("post_id"), &postId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter post_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdatePostParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdatePost(ctx, postId, params)
+	return err
+}
+
+// ReplacePost converts echo context to params.
+func (w *ServerInterfaceWrapper) ReplacePost(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "post_id" -------------
+	var postId PostId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "post_id", ctx.Param("post_id"), &postId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter post_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReplacePostParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReplacePost(ctx, postId, params)
+	return err
+}
+
+// ListComments converts echo context to params.
+func (w *ServerInterfaceWrapper) ListComments(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "post_id" -------------
+	var postId PostId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "post_id", ctx.Param("post_id"), &postId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter post_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCommentsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListComments(ctx, postId, params)
+	return err
+}
+
+// CreateComment converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateComment(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "post_id" -------------
+	var postId PostId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "post_id", ctx.Param("post_id"), &postId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter post_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCommentParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKeyOptional
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateComment(ctx, postId, params)
+	return err
+}
+
+// DeleteComment converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteComment(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "post_id" -------------
+	var postId PostId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "post_id", ctx.Param("post_id"), &postId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter post_id: %s", err))
+	}
+
+	// ------------- Path parameter "comment_id" -------------
+	var commentId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "comment_id", ctx.Param("comment_id"), &commentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter comment_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteComment(ctx, postId, commentId)
+	return err
+}
+
 // ListProducts converts echo context to params.
 func (w *ServerInterfaceWrapper) ListProducts(ctx echo.Context) error {
 	var err error
@@ -2141,6 +2886,31 @@ func (w *ServerInterfaceWrapper) ReplaceProduct(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ReplaceProduct(ctx, productId, params)
+	return err
+}
+
+// ListTags converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTags(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTagsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTags(ctx, params)
 	return err
 }
 
@@ -2430,6 +3200,116 @@ func (w *ServerInterfaceWrapper) ListUserOrders(ctx echo.Context) error {
 	return err
 }
 
+// ListUserPosts converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUserPosts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "user_id" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUserPostsParams
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "tag" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tag", ctx.QueryParams(), &params.Tag, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tag: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "slug" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "slug", ctx.QueryParams(), &params.Slug, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter slug: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListUserPosts(ctx, userId, params)
+	return err
+}
+
+// CreatePost converts echo context to params.
+func (w *ServerInterfaceWrapper) CreatePost(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "user_id" -------------
+	var userId UserId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreatePostParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKeyOptional
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreatePost(ctx, userId, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -2492,6 +3372,17 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/users/:user_id", wrapper.GetUser, options.OperationMiddlewares["getUser"]...)
 	router.PATCH(options.BaseURL+"/v1/users/:user_id", wrapper.UpdateUser, options.OperationMiddlewares["updateUser"]...)
 	router.PUT(options.BaseURL+"/v1/users/:user_id", wrapper.ReplaceUser, options.OperationMiddlewares["replaceUser"]...)
+	router.GET(options.BaseURL+"/v1/posts", wrapper.ListPosts, options.OperationMiddlewares["listPosts"]...)
+	router.GET(options.BaseURL+"/v1/users/:user_id/posts", wrapper.ListUserPosts, options.OperationMiddlewares["listUserPosts"]...)
+	router.POST(options.BaseURL+"/v1/users/:user_id/posts", wrapper.CreatePost, options.OperationMiddlewares["createPost"]...)
+	router.DELETE(options.BaseURL+"/v1/posts/:post_id", wrapper.DeletePost, options.OperationMiddlewares["deletePost"]...)
+	router.GET(options.BaseURL+"/v1/posts/:post_id", wrapper.GetPost, options.OperationMiddlewares["getPost"]...)
+	router.PATCH(options.BaseURL+"/v1/posts/:post_id", wrapper.UpdatePost, options.OperationMiddlewares["updatePost"]...)
+	router.PUT(options.BaseURL+"/v1/posts/:post_id", wrapper.ReplacePost, options.OperationMiddlewares["replacePost"]...)
+	router.GET(options.BaseURL+"/v1/posts/:post_id/comments", wrapper.ListComments, options.OperationMiddlewares["listComments"]...)
+	router.POST(options.BaseURL+"/v1/posts/:post_id/comments", wrapper.CreateComment, options.OperationMiddlewares["createComment"]...)
+	router.DELETE(options.BaseURL+"/v1/posts/:post_id/comments/:comment_id", wrapper.DeleteComment, options.OperationMiddlewares["deleteComment"]...)
+	router.GET(options.BaseURL+"/v1/tags", wrapper.ListTags, options.OperationMiddlewares["listTags"]...)
 	router.GET(options.BaseURL+"/v1/categories", wrapper.ListCategories, options.OperationMiddlewares["listCategories"]...)
 	router.POST(options.BaseURL+"/v1/categories", wrapper.CreateCategory, options.OperationMiddlewares["createCategory"]...)
 	router.DELETE(options.BaseURL+"/v1/categories/:category_id", wrapper.DeleteCategory, options.OperationMiddlewares["deleteCategory"]...)
@@ -2564,6 +3455,16 @@ type OrderOKJSONResponse struct {
 type PayloadTooLargeJSONResponse Error
 
 type PaymentDeclinedJSONResponse Error
+
+type PostOKResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+type PostOKJSONResponse struct {
+	Body PostResponse
+
+	Headers PostOKResponseHeaders
+}
 
 type PreconditionFailedJSONResponse Error
 
@@ -4678,6 +5579,940 @@ func (response ShipOrder500JSONResponse) VisitShipOrderResponse(w http.ResponseW
 	return err
 }
 
+type ListPostsRequestObject struct {
+	Params ListPostsParams
+}
+
+type ListPostsResponseObject interface {
+	VisitListPostsResponse(w http.ResponseWriter) error
+}
+
+type ListPosts200ResponseHeaders struct {
+	CacheControl string
+}
+
+type ListPosts200JSONResponse struct {
+	Body    PostList
+	Headers ListPosts200ResponseHeaders
+}
+
+func (response ListPosts200JSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPosts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListPosts400JSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPosts401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPosts401JSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPosts500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListPosts500JSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePostRequestObject struct {
+	PostId PostId `json:"post_id"`
+	Params DeletePostParams
+}
+
+type DeletePostResponseObject interface {
+	VisitDeletePostResponse(w http.ResponseWriter) error
+}
+
+type DeletePost204Response struct {
+}
+
+func (response DeletePost204Response) VisitDeletePostResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeletePost400JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePost401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePost401JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePost403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeletePost403JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePost404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeletePost404JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePost412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response DeletePost412JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePost500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeletePost500JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPostRequestObject struct {
+	PostId PostId `json:"post_id"`
+	Params GetPostParams
+}
+
+type GetPostResponseObject interface {
+	VisitGetPostResponse(w http.ResponseWriter) error
+}
+
+type GetPost200JSONResponse struct{ PostOKJSONResponse }
+
+func (response GetPost200JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPost304Response = NotModifiedResponse
+
+func (response GetPost304Response) VisitGetPostResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetPost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetPost400JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPost401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPost401JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPost404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetPost404JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPost500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetPost500JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePostRequestObject struct {
+	PostId PostId `json:"post_id"`
+	Params UpdatePostParams
+	Body   *UpdatePostJSONRequestBody
+}
+
+type UpdatePostResponseObject interface {
+	VisitUpdatePostResponse(w http.ResponseWriter) error
+}
+
+type UpdatePost200JSONResponse struct{ PostOKJSONResponse }
+
+func (response UpdatePost200JSONResponse) VisitUpdatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdatePost400JSONResponse) VisitUpdatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePost401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdatePost401JSONResponse) VisitUpdatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePost403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdatePost403JSONResponse) VisitUpdatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePost404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdatePost404JSONResponse) VisitUpdatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePost409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdatePost409JSONResponse) VisitUpdatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePost412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response UpdatePost412JSONResponse) VisitUpdatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePost413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdatePost413JSONResponse) VisitUpdatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePost415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdatePost415JSONResponse) VisitUpdatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePost500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdatePost500JSONResponse) VisitUpdatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplacePostRequestObject struct {
+	PostId PostId `json:"post_id"`
+	Params ReplacePostParams
+	Body   *ReplacePostJSONRequestBody
+}
+
+type ReplacePostResponseObject interface {
+	VisitReplacePostResponse(w http.ResponseWriter) error
+}
+
+type ReplacePost200JSONResponse struct{ PostOKJSONResponse }
+
+func (response ReplacePost200JSONResponse) VisitReplacePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplacePost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReplacePost400JSONResponse) VisitReplacePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplacePost401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReplacePost401JSONResponse) VisitReplacePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplacePost403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReplacePost403JSONResponse) VisitReplacePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplacePost404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReplacePost404JSONResponse) VisitReplacePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplacePost409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ReplacePost409JSONResponse) VisitReplacePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplacePost412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response ReplacePost412JSONResponse) VisitReplacePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplacePost413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ReplacePost413JSONResponse) VisitReplacePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplacePost415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ReplacePost415JSONResponse) VisitReplacePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplacePost500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReplacePost500JSONResponse) VisitReplacePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommentsRequestObject struct {
+	PostId PostId `json:"post_id"`
+	Params ListCommentsParams
+}
+
+type ListCommentsResponseObject interface {
+	VisitListCommentsResponse(w http.ResponseWriter) error
+}
+
+type ListComments200ResponseHeaders struct {
+	CacheControl string
+}
+
+type ListComments200JSONResponse struct {
+	Body    CommentList
+	Headers ListComments200ResponseHeaders
+}
+
+func (response ListComments200JSONResponse) VisitListCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListComments400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListComments400JSONResponse) VisitListCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListComments401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListComments401JSONResponse) VisitListCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListComments404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListComments404JSONResponse) VisitListCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListComments500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListComments500JSONResponse) VisitListCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommentRequestObject struct {
+	PostId PostId `json:"post_id"`
+	Params CreateCommentParams
+	Body   *CreateCommentJSONRequestBody
+}
+
+type CreateCommentResponseObject interface {
+	VisitCreateCommentResponse(w http.ResponseWriter) error
+}
+
+type CreateComment201ResponseHeaders struct {
+	IdempotentReplayed *string
+	Location           string
+}
+
+type CreateComment201JSONResponse struct {
+	Body    CommentResponse
+	Headers CreateComment201ResponseHeaders
+}
+
+func (response CreateComment201JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateComment400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateComment400JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateComment401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateComment401JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateComment403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateComment403JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateComment404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateComment404JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateComment409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateComment409JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateComment413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateComment413JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateComment415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateComment415JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateComment422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CreateComment422JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateComment500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateComment500JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCommentRequestObject struct {
+	PostId    PostId             `json:"post_id"`
+	CommentId openapi_types.UUID `json:"comment_id"`
+}
+
+type DeleteCommentResponseObject interface {
+	VisitDeleteCommentResponse(w http.ResponseWriter) error
+}
+
+type DeleteComment204Response struct {
+}
+
+func (response DeleteComment204Response) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteComment400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteComment400JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteComment401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteComment401JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteComment403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteComment403JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteComment404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteComment404JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteComment500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteComment500JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProductsRequestObject struct {
 	Params ListProductsParams
 }
@@ -5412,6 +7247,64 @@ func (response ReplaceProduct422JSONResponse) VisitReplaceProductResponse(w http
 type ReplaceProduct500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReplaceProduct500JSONResponse) VisitReplaceProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTagsRequestObject struct {
+	Params ListTagsParams
+}
+
+type ListTagsResponseObject interface {
+	VisitListTagsResponse(w http.ResponseWriter) error
+}
+
+type ListTags200ResponseHeaders struct {
+	CacheControl string
+}
+
+type ListTags200JSONResponse struct {
+	Body    TagList
+	Headers ListTags200ResponseHeaders
+}
+
+func (response ListTags200JSONResponse) VisitListTagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTags400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListTags400JSONResponse) VisitListTagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTags500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListTags500JSONResponse) VisitListTagsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -6216,6 +8109,253 @@ func (response ListUserOrders500JSONResponse) VisitListUserOrdersResponse(w http
 	return err
 }
 
+type ListUserPostsRequestObject struct {
+	UserId UserId `json:"user_id"`
+	Params ListUserPostsParams
+}
+
+type ListUserPostsResponseObject interface {
+	VisitListUserPostsResponse(w http.ResponseWriter) error
+}
+
+type ListUserPosts200ResponseHeaders struct {
+	CacheControl string
+}
+
+type ListUserPosts200JSONResponse struct {
+	Body    PostList
+	Headers ListUserPosts200ResponseHeaders
+}
+
+func (response ListUserPosts200JSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserPosts400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListUserPosts400JSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserPosts401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListUserPosts401JSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserPosts500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListUserPosts500JSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePostRequestObject struct {
+	UserId UserId `json:"user_id"`
+	Params CreatePostParams
+	Body   *CreatePostJSONRequestBody
+}
+
+type CreatePostResponseObject interface {
+	VisitCreatePostResponse(w http.ResponseWriter) error
+}
+
+type CreatePost201ResponseHeaders struct {
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
+}
+
+type CreatePost201JSONResponse struct {
+	Body    PostResponse
+	Headers CreatePost201ResponseHeaders
+}
+
+func (response CreatePost201JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreatePost400JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePost401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreatePost401JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePost403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreatePost403JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePost404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreatePost404JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePost409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreatePost409JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePost413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreatePost413JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePost415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreatePost415JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePost422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CreatePost422JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePost500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreatePost500JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetDocs Rendered documentation
@@ -6281,6 +8421,30 @@ type StrictServerInterface interface {
 	// ShipOrder Ship an order
 	// (POST /v1/orders/{order_id}/shipment)
 	ShipOrder(ctx context.Context, request ShipOrderRequestObject) (ShipOrderResponseObject, error)
+	// ListPosts List posts
+	// (GET /v1/posts)
+	ListPosts(ctx context.Context, request ListPostsRequestObject) (ListPostsResponseObject, error)
+	// DeletePost Delete a post
+	// (DELETE /v1/posts/{post_id})
+	DeletePost(ctx context.Context, request DeletePostRequestObject) (DeletePostResponseObject, error)
+	// GetPost Get a post
+	// (GET /v1/posts/{post_id})
+	GetPost(ctx context.Context, request GetPostRequestObject) (GetPostResponseObject, error)
+	// UpdatePost Update a post
+	// (PATCH /v1/posts/{post_id})
+	UpdatePost(ctx context.Context, request UpdatePostRequestObject) (UpdatePostResponseObject, error)
+	// ReplacePost Replace a post
+	// (PUT /v1/posts/{post_id})
+	ReplacePost(ctx context.Context, request ReplacePostRequestObject) (ReplacePostResponseObject, error)
+	// ListComments List comments
+	// (GET /v1/posts/{post_id}/comments)
+	ListComments(ctx context.Context, request ListCommentsRequestObject) (ListCommentsResponseObject, error)
+	// CreateComment Comment on a post
+	// (POST /v1/posts/{post_id}/comments)
+	CreateComment(ctx context.Context, request CreateCommentRequestObject) (CreateCommentResponseObject, error)
+	// DeleteComment Delete a comment
+	// (DELETE /v1/posts/{post_id}/comments/{comment_id})
+	DeleteComment(ctx context.Context, request DeleteCommentRequestObject) (DeleteCommentResponseObject, error)
 	// ListProducts List products
 	// (GET /v1/products)
 	ListProducts(ctx context.Context, request ListProductsRequestObject) (ListProductsResponseObject, error)
@@ -6299,6 +8463,9 @@ type StrictServerInterface interface {
 	// ReplaceProduct Replace a product
 	// (PUT /v1/products/{product_id})
 	ReplaceProduct(ctx context.Context, request ReplaceProductRequestObject) (ReplaceProductResponseObject, error)
+	// ListTags List tags
+	// (GET /v1/tags)
+	ListTags(ctx context.Context, request ListTagsRequestObject) (ListTagsResponseObject, error)
 	// ListUsers List users
 	// (GET /v1/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -6320,6 +8487,12 @@ type StrictServerInterface interface {
 	// ListUserOrders List a user's orders
 	// (GET /v1/users/{user_id}/orders)
 	ListUserOrders(ctx context.Context, request ListUserOrdersRequestObject) (ListUserOrdersResponseObject, error)
+	// ListUserPosts List a user's posts
+	// (GET /v1/users/{user_id}/posts)
+	ListUserPosts(ctx context.Context, request ListUserPostsRequestObject) (ListUserPostsResponseObject, error)
+	// CreatePost Write a post
+	// (POST /v1/users/{user_id}/posts)
+	CreatePost(ctx context.Context, request CreatePostRequestObject) (CreatePostResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -7078,6 +9251,282 @@ func (sh *strictHandler) ShipOrder(ctx echo.Context, orderId OrderId, params Shi
 	return nil
 }
 
+// ListPosts operation middleware
+func (sh *strictHandler) ListPosts(ctx echo.Context, params ListPostsParams) error {
+	var request ListPostsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPosts(ctx.Request().Context(), request.(ListPostsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPosts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPostsResponseObject); ok {
+		return validResponse.VisitListPostsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePost operation middleware
+func (sh *strictHandler) DeletePost(ctx echo.Context, postId PostId, params DeletePostParams) error {
+	var request DeletePostRequestObject
+
+	request.PostId = postId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePost(ctx.Request().Context(), request.(DeletePostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePostResponseObject); ok {
+		return validResponse.VisitDeletePostResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPost operation middleware
+func (sh *strictHandler) GetPost(ctx echo.Context, postId PostId, params GetPostParams) error {
+	var request GetPostRequestObject
+
+	request.PostId = postId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPost(ctx.Request().Context(), request.(GetPostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPostResponseObject); ok {
+		return validResponse.VisitGetPostResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdatePost operation middleware
+func (sh *strictHandler) UpdatePost(ctx echo.Context, postId PostId, params UpdatePostParams) error {
+	var request UpdatePostRequestObject
+
+	request.PostId = postId
+	request.Params = params
+
+	var body UpdatePostJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdatePost(ctx.Request().Context(), request.(UpdatePostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdatePost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdatePostResponseObject); ok {
+		return validResponse.VisitUpdatePostResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReplacePost operation middleware
+func (sh *strictHandler) ReplacePost(ctx echo.Context, postId PostId, params ReplacePostParams) error {
+	var request ReplacePostRequestObject
+
+	request.PostId = postId
+	request.Params = params
+
+	var body ReplacePostJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReplacePost(ctx.Request().Context(), request.(ReplacePostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReplacePost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReplacePostResponseObject); ok {
+		return validResponse.VisitReplacePostResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListComments operation middleware
+func (sh *strictHandler) ListComments(ctx echo.Context, postId PostId, params ListCommentsParams) error {
+	var request ListCommentsRequestObject
+
+	request.PostId = postId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListComments(ctx.Request().Context(), request.(ListCommentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListComments")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCommentsResponseObject); ok {
+		return validResponse.VisitListCommentsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateComment operation middleware
+func (sh *strictHandler) CreateComment(ctx echo.Context, postId PostId, params CreateCommentParams) error {
+	var request CreateCommentRequestObject
+
+	request.PostId = postId
+	request.Params = params
+
+	var body CreateCommentJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateComment(ctx.Request().Context(), request.(CreateCommentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateComment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCommentResponseObject); ok {
+		return validResponse.VisitCreateCommentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteComment operation middleware
+func (sh *strictHandler) DeleteComment(ctx echo.Context, postId PostId, commentId openapi_types.UUID) error {
+	var request DeleteCommentRequestObject
+
+	request.PostId = postId
+	request.CommentId = commentId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteComment(ctx.Request().Context(), request.(DeleteCommentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteComment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteCommentResponseObject); ok {
+		return validResponse.VisitDeleteCommentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListProducts operation middleware
 func (sh *strictHandler) ListProducts(ctx echo.Context, params ListProductsParams) error {
 	var request ListProductsRequestObject
@@ -7295,6 +9744,31 @@ func (sh *strictHandler) ReplaceProduct(ctx echo.Context, productId ProductId, p
 		return err
 	} else if validResponse, ok := response.(ReplaceProductResponseObject); ok {
 		return validResponse.VisitReplaceProductResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListTags operation middleware
+func (sh *strictHandler) ListTags(ctx echo.Context, params ListTagsParams) error {
+	var request ListTagsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTags(ctx.Request().Context(), request.(ListTagsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTags")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTagsResponseObject); ok {
+		return validResponse.VisitListTagsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7550,212 +10024,325 @@ func (sh *strictHandler) ListUserOrders(ctx echo.Context, userId UserId, params 
 	return nil
 }
 
+// ListUserPosts operation middleware
+func (sh *strictHandler) ListUserPosts(ctx echo.Context, userId UserId, params ListUserPostsParams) error {
+	var request ListUserPostsRequestObject
+
+	request.UserId = userId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUserPosts(ctx.Request().Context(), request.(ListUserPostsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUserPosts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListUserPostsResponseObject); ok {
+		return validResponse.VisitListUserPostsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreatePost operation middleware
+func (sh *strictHandler) CreatePost(ctx echo.Context, userId UserId, params CreatePostParams) error {
+	var request CreatePostRequestObject
+
+	request.UserId = userId
+	request.Params = params
+
+	var body CreatePostJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreatePost(ctx.Request().Context(), request.(CreatePostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreatePost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreatePostResponseObject); ok {
+		return validResponse.VisitCreatePostResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rchu30uCroOY7VZG+j6RISrIdqrZqGUlO6Oh2ROn45IReDjgDkjgaAmMAI5nx6u8+wD7iPskWGpgr",
-	"h5ehZcvJp1SqLJKDAdDobvS9Pzsen4WcEaak0/nskE94FgYE/j7Giky4mF8TGXImif7uHgcR/OFjhfW/",
-	"niBYEX+IldNx2s32q3qrVW83b1rNTlP//y+n5vhEeoKGinLmdJwzziWpBwSPkSIYYeYjysaRpJzJhlNz",
-	"qO90nGbrx338Ch/UX3stUn/tt3H9x/H+qN4evRm3/ANyiF/5Ts1heEacjnNDsFNzZBBNnI6j4EMU+mvW",
-	"9fj4WHMuhU/EF2/Qi4QgzJs7Hee2f7L5Hl439bOKzKTT+f2zE1BGhoorHAw9cyDtw2Yz2WWfMG+K0c+C",
-	"EIbMlkPB/chTw01h5jk152OEmaJq7nTaNSdiVA1DQT0ST9lqHzYfP9QcOaVhSNlkiH1fEAkY4cEw54wz",
-	"nzO9bx4xJfRXP//k1GD9LafjtNqor9A7PCPyB4n6HyMsSHpYXR+jM35PAuzpb0MuYcPchz2+b/2GDt79",
-	"4jzWHKmwiqTTcULCfMom+oijUQl8Sr5af/w1J5JEVIAc4MuVAfhKjMGeovfE6SgRkZqDlRJ0FClDU1zQ",
-	"CdVU0J/SPyJ+pw/xgdDJVA0nTqfVbD7WHM/S3bAKJWyFpnnC7CuCZ8RH73CIGZEETQDTFME11Go20aQK",
-	"dXrOarwtYFxCvRIersPUdUPKUnHvzukcNDem6lv5BERNZpgGTsfBPv6fUnFBxoIz1bAccjtQFHBf8EB/",
-	"60VS8RkRTgbnLRJtuOXHmjMl2CfCMm5vSo45U4IHsOvcMetfKZugkAfUmyM+RmpKkLDg0mcsyMeICuLH",
-	"KCy9KZkB3Gb40xlhEzXVp/am5qh5qDcgldD0qZdxeoMni3P+gwjN3zOT8Uh4pIbGXCC3N65fcEbq51h5",
-	"UxduBP2d+bjxgl4dlK2n55NZyBVh6pqEAZ7rlxRX5+q3uuhhqrF9SiWiEpYJp+4noNGrxwwRLAJKBNKL",
-	"IlKhB6qm5nE8I8hNJvTm9V/JHNafrpewaOZ0fnf0jM6HsgWfcQ+bdRWXeXt9FgPQ4m8CyNVAGnMxA/SJ",
-	"BK0LMiaaC2jcykCvffiqbDXXRIl5d6yIWFxPn3ic+RIpjh4wVWhExlwQpMRcoxeeYMo2XBdlar9t1kNn",
-	"GkBvXh1oLj6jzHxuJmujTJEJEYbOQyzwjKgE7Q3f7JUc8Y0Gmv39B4l6J8DL9C8hVtOUQLO8dzOQRvBk",
-	"BpL7pYA81lfl4rq6vi+ROyMKN+AWczvIJZ+wp1wEl6tBxJmmBA1UwR/kEXKJVHSmEcBFkSTmmY8REXMU",
-	"BpgxIn6QKH6mNmAPU+pNkcelfR0gKmcIszlSeBQQJOkfpDFgMUzgXRmgwNrL0BiWqnllvKBynD6OhOSi",
-	"/FTM5hn5pIYePObGSB4Kck95JFGIJ6SBLkP8MSKNZWs0UyzhDYetNmBTwrw07ihFhH7T//q9W/8Xrv/R",
-	"rP84rH/4r785K/mIN/+VzEsOEkWMfowIuiNzFBKBNKIyn/iIh0QARaMdjG5veyeavWA04dxH3pRTj+we",
-	"IUkIOubsnjCVyMH6tYarp9sscJdNeWP78HDV/geDT+1WfTD49Pp0s/1fwrZxye1yju8sQsb8UeIx0TxC",
-	"aFbyJTv9Wjsbw0VTcqQMufo6c9FY8Fme9Zsb4Qg2+iCoImiKw5AwiTgL5ojm7zkkFQ0CNMUSUbV8x/bK",
-	"W77VV+Xr15fnF+wBM/lAhETufvPA3Xrp6Q1ecf1ndEZLOOMVnli+tITiAxiXncsnYxwFyum0m7UVl0sr",
-	"d7W0Sq4Wqxcuu0i4/nHVLQIPPPkVAmvqc1ECLP0tGs2NXKBZjaIzfbIoIFirTsitu0hyoSTSA40+hXb0",
-	"QVug7TbQDSUSYUHQSPA7wvT7XOq7y+CvX1cOfqeeka9ryWWR+zL7yIfluwVx+C0NSgWQS01qAGuJqBXd",
-	"tAC9FGWsdJ1d9N8EGTsd5z/2UjvInvlV7mWW4GSUv2VoYZXxVYiR0defFDW0wrNsWVrNXbWmWA1+wgU9",
-	"6ncZ9gKS2U/Yvza3AShfXF+N8CcOw4AaeXfv39IIvVkT1AwHemojtCdaHBHCSBPWaHDePXt7eX1+ejJ8",
-	"17+80MsjUuIJsQCIL6IR9+f67mVcoXscUB/px2MRlUhV1RgAL0mE9aXL+0f3rHfSveldXgxPr68vr0Hx",
-	"VpgGxuozpiTQ8xp9M7v4WaRXTYBr6x9RbIp5rKXDQizlAxd++UilOYBU6A3yplhgD2Tlxw/LQKR1Hwbb",
-	"2hosj5tS1ymACQYsIu3igjrILQLSRTugfHFGEGFKzDUXcC1sXZDC7ikP4IR2ERcD5uZRxdUyr5ZPrdR/",
-	"+WtF/FRk6Tbjx/YWzKibg6hkaCm0Yq1FH1rRDlDPGALK5rLP7+WMBhlFftUYeObRqDdsHFCvKn0DWg8V",
-	"viOrSej0vNs7G950fz1dJG9DGlqmDgTB/hwJMqFSEUG+FyT2LHBkaiswpjhlrqsOco8vL96e9Y5v3Bpy",
-	"M5vVH3sXgPfD/k335nR4c9296Pc0DbgDtsPwTF/kC2/U2I7c69O/3572b4a9i+HV9eXP16f9vmsu/XJT",
-	"BYL7U4t7IwIWIsE9IiXxdy2dvOViRH3fHFaFYx5nxy095LeX1z/1Tk4WjpjKjA7FCPElkh4Pzc0mO9if",
-	"pYaGZzppDweB1vkkwpGaatXGA/vMKFIowN6dVvji29UufsdN9uvuNjR0e0yrLTg4TeGyMYSpHbsSwL2L",
-	"m9Pri+5ZDr5dhuLBCAYg7gEuPSf1dBmKGPkUEk9D0Sxrx43X7+420AVXYBHBIx4pQwA4kkQfgU+lF3BJ",
-	"/CP0MeKKwK9uuhMXoH3B1VseMb8ioBlXw3E8bimkLy5vhm8vby9OFriVxlnkc2LEEPKJSvWMcL7gSEbe",
-	"NGOQ5QIWpq9UlSL2DM9Bcd9xk51ZpL3g6pz7dEzJEvGzRJGE8zBaqdQsS9/aeRtw4SKrdheB2H5Gpap8",
-	"nYdwTgv+gt9fvIAvXsCY7EB2Nl6kKZbDGRfE6YxxIEnNCYkYGhxqN6vQZ4KxpbwQ7J+Ij62q+3RCXkIs",
-	"1QnFnsU62TfvXq8IkHVSL4DjeUTerF+pnnUsrRpa4ooyPmU8Dzj2bzg/w8IwoCoqCOfDIB639EK66v52",
-	"dtk9Gd5cXg7Putc/n67WksknD+SsVvPgzeHrV2g0V0R+J9J0rMbDpgVSU8xQC53Tn9COu7BNe0td4fmM",
-	"MHVCPM2dqt75fmbYKgifn17cDE9Oj896F6eLN7+HhY8esETx654ZnqGBiZby76mvpRK7LnPxTzV4DUhz",
-	"+3J3jdUbqE9rG3OJXMsPjGR1JcAxSPVcbzENKsNbXwVr0Pn69Pjy4gT0oOHbbu+sBN6J4KFFDm+K2URL",
-	"hGOivCmiKu+ffDaUtku0y0OSMo8sk4+se3zHLdl9jOdGEqjMz03UxVp2Xox+2RwMiyPLcdI89nx2jBt+",
-	"R5iszILjQSWxQFqDHsITTsch83fT0c8evaTverd/9FoXtCd77PrQO+696t2F//zH8bsfG2T+7g//fY9e",
-	"0t7D+c3dH7/d/Gt6oX/w2gEbzd42/X++C5yaQz6FVBA5pMzp/KjFHUHGgshpMptQw4Px+zb72Jz/ffbm",
-	"Yv/qj/3R/r/b+J8t7x8Ph3dvZNP/+fX05lX024/k7M6pmY0MrTX3J4KFcbRvfMoAvVVn3EWMPCADFASz",
-	"QbSHXbj55mnlmxvOzzGbW/Nz1ZMVWJEhOJrWcP/r7s3p8Kx33rspciLO0QyzORoDJ0SSTlidMoSVIrNQ",
-	"ySOkxNwwIxRgZQSa52JJ8VrjxaEdN7sxzfoh0sOFsJA6xIVoHgVxIIVzyzyy7tQyQSYmfIvhSE25oH9U",
-	"vjoiljPArDyz24vu7c0vpxc3veNu8di61kOQQ1UqEyPOM57SOZWSskkNJc6RGjKswNfauyD3/I74yBPE",
-	"13DAgT7Gwl71dZE7rffv39e7GciV6/IZ2FLOECwVfPuRCRzb3O1rjtkaGPEoIKdWG61o9ZLReEw9Spga",
-	"2jDBlfav/u3bt73jnpZn+jeXx78uccWAMv5780Mj0ZKzuAEe/hbC95gGED3Dx/HFhSrokPHrLs3r+BgV",
-	"VXvj/UCwsS9wU92R+VCQSK4hh97J6fnV5c3pxfFvw19Pfxten972F8QqKlHBagwirX65MW5j5NMxRJip",
-	"WGL/flxJDyQI6oZmwDQ7EgSDbXYUSco0oYsoIB3kLmKKW0Pu5fXJ6fXwvHfRO789H15c3gzPT2/c2oC5",
-	"5bBzwQp/e3F1fXl82u93fzo7jT1Ot0xGYciFIv458Sm+AfqoyOqSV6xhc/3bq6vL65vTk+H56UmvO7z5",
-	"7Sqv//UJM1I/6FZYouLc35nqx7hCbnGNLrC5sr1a4fhWbmHpSGJz18nGuZjjzfddGFa6/Ug+l50jc4Aw",
-	"bTcXzI59o+Th4ErwkAhF9fcmdiC/i7eCECC8hFGmYfFoBys041KhwyaakdmICFlDrVfoV/qTxsV3/csL",
-	"uK5m+FN2nsM0KJSP/k08ZTy5zCOBcfkeg812+UJjo13mq8+OINhiQTZ8sNksi7oomd34YSvOmTUurxGw",
-	"6YxIhWehU0SU1eP6Uy7UDfkEq6R+9ZCO2G67mb/6Qj/7GMf0r1mafuYxb6vdGAiP2aCV3x2a5ATZuWv5",
-	"oKPMHB9WHN9WiLPtaVSHa2HT8IJV2wHDcsXNWPXVeiU2W52ec4Y/9cyYVoZmsBDY/Gwt56tep5d7rp8r",
-	"bhQWZd+xar8XFqLZZAUb8lcaJToY9J0ShI9fdxVHVq6E34yy7LetZ0WPpaDJJsVsgQ6bYUHZsZWeV5x0",
-	"uOD7xTMeGbvXjDIuUMSokknug3Wz6SshG+T56qAQ5Jn8tzqRoOYcT4l3Z+P8FpNDfAoKip8kiBDkk5Aw",
-	"Xy8ilkY8zsZ0ElnNMI545Hea6bBEU9Dqhn1bSdAjxMlbD2I2mrIsV6vXv0QH7dZrpIW8RoF951B9fyHU",
-	"/cPn/ce/lWH8CQnoPdmY/xXu47Lr+NTkUGVumyTKLasgHhRXvLC0JCZi5YoWRSeQGPkYEb0vG0iQTXXK",
-	"43kiOq+VVH/i/iKmm+FlqJ6OqSgZgAi/EO0LSRs1NINMLlIXBPugiJr9AUqgC/IAf0lw3o8Iwr5vlTTK",
-	"kLt333KzqFoSpLgQVrloMClxemSjeLJhEOenN79cnoDW1D07u3wPD8dhT06tEOK1LOjJqTklUU16JaUe",
-	"gTK311J9KKeowRpKzAWlOqB+eJn2XLAMZmJwbi+6/+j2zmC2Mm6QWCYW457jeMdciKPNpluIkmyk4QUb",
-	"YPYJzLrRXW7Vx+LyfolmmGWQ8lMYYAYrPAJcNM6OGvI5sE5IbkKc2fyC/K3dLIFLVhH9vFxb/EEi9591",
-	"a/it907c4tvLExizBA3kl+40N/VSMrcArEbo1vJU3M77KRHEJkPxUUBmiMoOwoatwRgUYjU1QTxYInfB",
-	"cuVCSA9GSaoc0hJFPGDAXLBuG0tFmnOJTmehmgM+5cwC6GHKA5sptsbEl0OQ9bpUFuwGGOkLykD9C8GB",
-	"mqaXdgVYy2RQ5p7+sG5RdlTZWhKJtdo60vCRz/E7R5wHBIOFKJMRV5YcIyWcd5wypziaEBMHpwfalLnu",
-	"CPyH3EgtAZb2h/zpQXLcwumlsSyfvySXxsbllGxBEFgcCFUuxBC5YEu0NGYkqeUC3o/t9v7+63Zz/9Wb",
-	"w4PXr1+tlfMK55nsr5YeROnh8gllmeyFCgdMtpF+WmVnEcf4Z9+VDfwvcLWVrysKLXZJyevKgADxOFVl",
-	"l4wpZrixWaUWj6tuD/GwENQss6j6LU6yncnFywjoK5Wh+Dm4xkGqrj7Zdnaa5Kbf6Mo3eW6KzEou/Bll",
-	"8cfF2z/EtPKGbMTJ2lgB+9ijDT+sDrmyqMXVGrd5vpvk12QuiY0zxBYDE9cgCTz0WIhc3HSMwN6d3iKL",
-	"ZqMNkX4rE1smQnKLxLQF61yabZYk4xlEXYBeHi4Z2is532p2Pji1rYx8WxKXnasiiX0xFhfhH8O5+N6l",
-	"MALGUA1Ci9HLGyL0JoYuG0UUm5ezcc/VGWUaAb1GwCmYkEqFnMUI6o22XZRJsumh1o698ObMymuL4F55",
-	"llvh/DeD8tqk7KWgSiZZuvuvbQM3AtIzG8AXipk9sYnXbnJT+272cswoW2kcv5YhnOSSdzKikpMRA0tt",
-	"I1fbS8RvSl+XSCYVYGbM1BX53DeUPOPI3mFa82cTMWFRP5aR5xHiE5MkPo6Yv6zSS4nGXMvDKXeRl6ww",
-	"B6EytLJntR0vM2OHM6Km3C+r4hJHRZsnbOAX1M5QZTHTO5LOogArLpAbzoYeFv6Q37m19FMcVe3uLlq3",
-	"VlQuCWfDTFmaZbVLchwxv7dS0BEhOXsi/5i9jKvSjC2OV4R8j5lf4gABU4liClmjGfhHo4B6EDPqYcY4",
-	"JLlDJLoxFyyaUfLl91ZRTia2oViEr/q19031y409i/bITjIjvmo8wIK8VlU+qhZCkEQArnwYHvp6AQd5",
-	"US2rtMDEOYyspWX+qugvFqxbccAs/VkHownY+X5I5zlo4FthcwUMLQvzKKKXed8KHDnJA6bgXGkuZ+tf",
-	"W2COb49nFpmzZ1oIW97+SnyaiJGUUl9I8/sjzWWY9BXVr4RkNlXArqH4l7UcVbHcT4l3V3VQyKWaiPUI",
-	"mQ22gY34tNqYotgbzxu/qwwSpS6/fGjO5uqMBU85xCGRyeZBbeMzKuRwfV7j26lYxTK7n/xMpbvhQYmk",
-	"7sYh0S6SUx5KkMahBiKUJvWp4sJFOJDciOtySswzM+4TgRWRyMZfHyEXire4EBbgcxOlA3U9sqEpmfLI",
-	"5u1abtLjSi0D/SkNt9YPV7iQ1rjoNrDHV/HKxQtZfHHZQRUtvxU3bc1zFXeclH34XBKbtt969areQjgI",
-	"p7jeLotSyxdkbZdEqbXLo9RsfYl1l3XpuHbZuKWqTUWA5GpYFKapdvpW1jM7rZkDyr8/BX85PsQRpAvb",
-	"Ldtv3+pY+WM8IYLeEx+N5qZoMBH3RKSqOISRcIEUVQE5stVvj5Ag2K9zFswXom2a+SM2rOrDf+3Ukz93",
-	"/7P0wPvxzVwohw1BoWkWluJpRYgq9vzSkNBU5cuKSVorqys6K9TOLqk8bjOJrzAVlRW0bMZwcdPv3t/o",
-	"jUrCfIj/6NpESfCyd5DJ2UWDqNnc97Jvgm9IMQTqoPljmZiXTSxeVvQ7YooGgAi5FEk7dPUZFKt7l3pU",
-	"Fi7CwjoomwSkHkkS2+i4QO7VZf8G7d239nCkpnv2FW4D9RUXBFGFJPEiQUqw8021uzSfK52KFTZpeq0w",
-	"kTvl4mZzL88dRxmx55Oun17sTBF5Y8HzVlaPFskZzLaiuCTcZmWM48xGN35Fq1dqZX2MezysHgGC1sZB",
-	"Bxq6qQCdN2NtAbgyk1YcFGQvIthDxmNfxVilV/u1jQmAb89sSdBreBrF31ZyHD5p1FdV8qiO6Nnlrg7v",
-	"sc99deJ4XHJM11AgVCSVe7cJ6ftugLgunK+2PEHMwCIMsEe28H5+bVB8ddwoA9saWH21S9ZwsCr369J8",
-	"JRlJyE4yzUGEjD1lkk4YMiWPYmkl8T4kY8olF5CaqJr3oeADTDoCQUeLn+mntzGTevf+ZiFjqZsVE0GL",
-	"KEhrAZ9Q5nYQRlrI1auNawr80m8fvjKFa6H2ghaeQkV8hIMJF1RNZ7UBG/Mg4A+UTdD12+M3r9uHNcgc",
-	"Ru/JCIEIg34iUqFjWyb3SujNe0Tu1mypDy1Atg7RjLJIEVkzU3sBpjOJXBmN3BpyKVb6H/IphE9S6n9w",
-	"5Ot//q2oO2DQvAgqvLpoBzMElw/iY1P1Ve6a2HlTOcPpWMCl8uVUqdCkgVM25nGuOjZu1qQjVUjLO1LF",
-	"JSKT31D3qocUwTOnNLG88CCoeBLBF1ARgOCZMd2EWChGhGwgKAHhcy8CP7htlKTXqOHZyWiKA2bLoxNp",
-	"s6/iLH4odiMVFOGydQcUNAqJqCJocZTtvpQOawzYgP3Hf2TbiAxY3Rw35A4Y57ErGb4jQw9L4jbQlXEd",
-	"907Mj7e3+q+de9uY6jX0P7A6n3ni+u0x2t/f/xFRhm5vjht6in5ksHjE/bhZgvt5AIQ6cDqo0Wg8ukco",
-	"oFJrpr4PP2qJQf/4eZDEnA+cGhokYefmUybe33wBUV0D5/HRhanP4KVa37kjc0kgkp8yq/dpbl/WSWeE",
-	"vbv1eQIDhlAXmUcQVFvGHyMChwP0Zuij0OdKcqFcfYYPWCIqZUSAhOBlJpz/f9hGRrjY4+goeSDtYwQP",
-	"gYt/oYMR2vGmBIeIM1Pzz/QsAlKqI0i5kQgHD3gu0RTfm3QZOcUhiTNGXXjINfVqcC0uVCJN76OFLDrX",
-	"4z5xa3ojGE3zyUyuzUlxaygkom5ScNKS85qHpF0BoOZTJDQziRE9V4ZYr7/LuJoSEXdpCAW911tOKsMl",
-	"zVkOmgduzVS+OGjuuzUkOSBzGgcRCj4i/hHCLFMvW02x0jsxdbOxLT6dKe1ry1On0+ybhZ3mqc8YJIsp",
-	"VTFTJmjOIyhWZ9ONJoSBrVdjENmNCzFTm+4hSMiFgvLNcWKTIS9Q6pPNS5h1rjdkyuE1EFQqoSpF7ELv",
-	"OM7AAiXRjulmA9NFzNbX24UztaaTtKIeZ9Z+jXbcg1bbjpJ8RqCzQCDTAn251jhjKqQyaLhYS30nCjW1",
-	"tQ8PM60XjtCyFlBoBo2TMIJLMdczCbiqXjnMlx4JVGuHDnUa7doHaMojIWvmiH09PD1mg4HYvLBAyndk",
-	"Dr+OuD/X00yIkgmM4VG3pNppB0HXPH0jZN6zUAPIpI4Z7ALWcNBuoyXlco7SBU5pYLA03rPtJQU1pEXE",
-	"chj7IyqrdA+c6Douus5ZRt4whXRtp8HCt3uf4+49j3s2pMqtoSlnPLLvMfeSIVs9WM9DPmmRxJB4LNG4",
-	"KRlqcWLKZdpmMUZtSTxBoC0bVnCdMP12e652B/EIgK2RdNFhs6kJTV8fZpgW8GAQMIYYjgZSUOlSY+k5",
-	"ZwRS1rEp+j4hAhm3gmaV2Vz7Hfc/jf/U3bVnylCSc+7GfmBz+skS0DjgWEmY6jot2RPflLaOnkZMU6/V",
-	"lP7TQi2K2B3jD8xe3w10oy+nFMHNkyoSWiaEa0WLgYBQE3pP2JHGVyot9H65OT+rQ1H7UBBVNGEDgLyA",
-	"6t0haJRCpKdvi5Q7MZ9o2TeWM7q5smcDViq42vUBj51yoeoBWM9z1tEdkG1rGTFz19Ali+/cXCXEAdvZ",
-	"byIfz+Wu5XwL9tZ1NuCc8RedfjJ8zLKxzFRI3xJLzKfAXjBUbgwxFUeJYJYdr88qMckabhOaDD/D5qFC",
-	"GGdkwEyBOs1hpEknRWM8o8G8gfogIqOJwMyemtYBOyjjcQTe5BpK7ZjGayGXKv7b4zNNsPajezRgqUMS",
-	"pBDzsPVL2qGxX9JN/ZHm4Ux/CeRhhQM+sfPYBcww07JAY8Bg6faWkEjhO4LIeEyg0FEqbQGmmCJ9ADuj",
-	"DATUI1arpFCybwwuSKcbQpGndqOZKZsO3yH9HeQbzWYYKq9rjVDWYsdqLV6ukeFMhyxzigAh4ZE6Zn7d",
-	"Pp6UP4MQSqqCRSXCqTlWVHY6TqvRNPPzkDAcUqfj7DdasMwQqynoh3s+9+CPCSnpV3ZNfO6lhGYEtYxi",
-	"0UDdIEBYSmIDQYF0E0IeUYbF/EiznOOTC417Gr306hOO2/OdjvMzUSd6GYV2VO1ms1AFTJFPam+qZmDP",
-	"KK1i+Gb/zZtXzTelva4W6pdoBmQzbR9rzqGZrkz9T5a1l2/+kVW6nc7vH7JHfQ1QI34CLGPHqjkKT6TW",
-	"6i+TW8f5oF+0N4Vc6aWH0bU3abvZzFy8tjYjFL2MGNPsEPUUMsEPGvJpEZRSwJsE7fWgX1eAjedrOibt",
-	"APidU6G8XC5dfHnx4XjHWDPvr3F4Z/q20pOAsL7q0CxtNWKYlB5dXhv3tD4s7BWrtWFTEUJxHlgJw5Zc",
-	"0CIy+q17flZ6cpdm5neSs+2OLz2SVRXiCuVjMp6J2NBVfkx6ed2rXsorvsIx3WSMGnENuk0Oa44NC1l/",
-	"WLWMGGOFF8vjNMsmbMyFFzM8KtEoooG/6rR+0zNXOq14rX+909KYveq0oE3YhuyQxPJ+puaTVT066MrE",
-	"nvX/fmYNEDV0TXwqbVGD69OTXn94e30GnbUyJaIGLJ7ksLmfamNjTAN9G1oeCxrGA9XiFIj0Acc+GuEA",
-	"M8+oCKFEgkcgYFlljzKp9M9GsFjAlTQg8IvZcgLDhDOnUYNpKKAJs7Mxfmntq2xbl2p8PN1BCb5dQ/s3",
-	"CI8Q9wQpgcdj6m2NcXrUftXGKHbrQ58/sPXgydcGi+HE73IQyj70VKDqFmqYZeZorJE+7FvX32A5/Sje",
-	"+CK9xUqJzPS5BJOzcWAZuZUtFo3HhbLxCJqGGTUyfQ0esAfB2SR9n1YYM3bMg2bLbSCoPo4O4yrtSQH0",
-	"uAIOPGvemkRAwXc2h3rAbGGtrAdhHAkwEiRvM4wDuQftH11rWclVUk+Dah4o8/kDtK7QCweesUDRUJok",
-	"rUoU1xfbsrptWkA4djP4uNzNkDopHY8LQTxVn3IhSX0EETTzKliaK6/ymPeA6ZvnsZxTrSZk28XhseYc",
-	"bPJ4pj0tDGmtH5IrUa8HtfbXDyo2+oFxh5tMVlIsWg9u/7gJLPINEJ7++u0bx2KGFYBbcIEJ8Egt5wLX",
-	"1ipQYpnQ8hBcweYzH4PpIDYadI3lPzEHtsFODuHHRuM1o4wdHDidYRH6t6RhKJTMh2s2NpmCQJa1wjZQ",
-	"1oOZdhu1rg+psHWUDFhCxnMbD5eWOM5YfpZQtIbSl5B0CuiEoL+wL0ilO2cx/n0joj4oi/ADDzCPjMy4",
-	"DSU/B1F+DeIyOLGCuuwJb3TJFsgrNe6V3LD668ItazRlsOwRv2ivtJYYFIUNdJU1/+XnBF30AadEBINi",
-	"w+BSYgdv04B5U0zhF8GN7UNm+iaBsBFbVRMPQcsto7YstsovIroM/P9MVPdylX4lqr3WmGkjk+VS0rXZ",
-	"eDZMqFQZPU4eQRJWjUZzCL2PAxoWbQJnVKp0GIhrtvSjaXJStsf0kb0zOqMKOsyvefDY1Cbc5EkeMQVd",
-	"T75Q6fyy/qx5yJ5xLkk9IHiMFMHAMCgbR1Lzk8bmzVtf+alx3nRjNRnr0Bp+kw6kX6WhaK70+8qeoikO",
-	"Pm3frS24xZObWqXKbC9DhcfGOeJ8sEk7JWQH6KQvy6S1vvFzB9EEWkzb3JhcNkwDXWSak7s5j5G7SKdm",
-	"jqRselU6zQQc/Erml6Ex3Fkq2/Ye00ibo69KJJMhgy1wNS6StsnF1dpuXysbuCzUyK++hVWNXMz2/K07",
-	"Wz9Zy9mac8Y9vCofOx6dPLctRW93/zc3uP/fcjGC2jBmxAZ68DFn44B66hm19fYmgxd7oj0Ja8xH7P7u",
-	"5LiT8+ExxzoNrma4XynzXJBi9j5n6gs8Gv4RkLJmcn0+VnXzozX7hWqe4bXd5G+jK6S949PyQNn4n7iO",
-	"vHs0YDN+D4mJ5vWxL9MMgmii1Xy6RE84gTdtz6nHEGdWJgAdlKVd6sn8hvOdk9zB+hEXXL3lEfO3pNEN",
-	"yKWk1fC3pxZzYuuopbbE25TB+qtsdStvSiDi1OjnxmhU6gD8Ary84Iwsxc0NYBhPffmrBvv+hjhxzn06",
-	"pjHmbYHhFVHvieXKn4laf9bVTiKGY8+HgwjjNLKCBBFHF0FYJIS5S6iiYOw0kJA9ofcgtuovtLBaUSa9",
-	"BXXliTjdtkKo2fWIrJBEbwiWRviWMxwEiEitb8vGNnKnSdp7KntJniReGPhWDPxPagKqdGsYUttQxjK5",
-	"c0uiSkyDyMXY0BEJOJvoT6X3xjlxtkFw20VzW0zdFsr5YA+Iac8ADMIfU3CZiMeVIDOv+EHa6Mia5phE",
-	"KiMhHtmf45hrwzzzQZ9IEhKHgsdlJxYNcZdmJVUZaaZ07lsaQGPs2oaDuNjIevfNzXyrTzwp0vxt+eYX",
-	"YyMYmXh8yEkohPliuX3pKsCe0XxgbBJmYNCugXoMkmqUwExizybyFGqjBtwDpyUElhAf7ZhsTsgRGjCj",
-	"/fg1RBiPJlPTRHq3pl9DhfmEfOIJyPy1UWfmN5t+jqCImkQeDynxEWU2xCigjMjagEmOPM7ih22MsYm/",
-	"5/dESBIEDXSmH9aSCcQoxTETSQ9YQdCMiAnxrXXNNgCAqPwBGxGEFQoIlgq1ms0mgoQEtAMpJOW9mHeP",
-	"TEYRvF7TLo9UDgJpKopJRFns8xyvNpOdGJcXT4vNHCEtdSTHAVkEcqr3o48t6VA4YIt5Qdkm8nnhLBvV",
-	"XqqHGrXcVOH+MnPhl5oJH/hQEdMSOJHQbKWG3/MV4zfrFJ2tE9+Ge7Kk94GpU+WcceZDZGpSgMr5+aek",
-	"WlLHabVRX6F3eEbkDxL1P0ZYZHJjuz5GZ/yeaAIs1FTqOP33rd/QwbtfKnWuznaT+CrGy7hg+joDZr78",
-	"e8UNrDJdArfyj4AWDL+iErl2WXHUUohp0bj5YrB8RuH7v72FM8tOi8I3YHRy/Zbd3DlJMpMTuCJs2NIG",
-	"iIxUSXNTmpuNPzB9L0ICjkm7XS5YHiHM5kniqUl4OmgeuOXR33b9W0pc31pL/UaWm7ytZsUpbyWXg5Vm",
-	"GX7sZdueGZ/1dhMsdU3C+yXCGQ4M3Qcw9V2LghA/GymTY2fknhH27kA4wtRPmXjczAGpqQAhCQJsil0O",
-	"quNwqfQCC38K6eWJnJ1xQGs+aMf0qTMoYsItZlQqfEeq2ZZSJKgiGvxF6Pbluqp8XRU9cIBAW91Qe7aL",
-	"zvxrcJ9zbuzLrm3aE3McxZGbdO9xyxWbFbzBdh7/vplDBfovdFL/U9P+i3D7/Qq3hqSK0u05FnepbSnb",
-	"VGtzJpLp1fnkEsxUH4hM1ckfJDJ2n4wUsthqyZQQv4fKAbaAWCIAafYDAlBjwKDtf0QDVacMpe2ZTNEw",
-	"mWvTBO+0DZpkScsmtOMeNNuo2OXePRqwVBeWCs+z6nBsNcqnEhlpy9ND/N0GumSBSWU3UtUMz/WG1xqM",
-	"SljnFZ5/BxahMlmq2GzLSSFfRZbK9/v6U7PS9kZsS+/2xKLgC0N9FvHrCs+3k72k7T7wNfjmNbAPW3HP",
-	"9AcwzMZ2CIhL+aSMEufVQs0lY7mtsojWn9LwO1feku4NzskvZyWtEzrOu5Nm6+BVs9lsvmq/abX3m6+b",
-	"B1V4UaG5xItc98KGvqFcp7FvE7YU+6WW2yrzrRaTXBJknM0SeXw2oowYC0/34qSB3I+uKVo3joKgrsgn",
-	"hSTBwpuCt88EH+08EDqZKuIP2JROpkTsWgErmfvIZj1/dIGL2RZ0qT1qNEeCBOQeahig4wUn/IAVQphM",
-	"oqckBNFiA8nS/Eoq1VUMnQU+lgcSiGiJi48yU4gjidZzag7Vj32MCMRuWP9StsNWlqtU7Zy+ejUelyax",
-	"LvaPwtpmmM2Nk3TZ6kxjrBll5WujTL06KOmWsUHLjAorhkTYagvGn77Bgl0oaNgxNU+Thduqe9y7O0Iu",
-	"pOWUPgJpquV7oGwY935Mt1Ds6ba4nLfLCa1AVWjnlE2goJlUZDajbLJbQwKzO5NuULamj7nFVOqks7jS",
-	"PhcK3ZH5EcIaHbUahNy6CxlrEhZqdKMGuolrAY6ECVGaI1drbchNyN61pUo1j4AMEzmAioSWVxylZVFy",
-	"LIRK5NbTLDArwpRtXa8qt/u4GrZtdlDPdlrUn+M/cl0P6rlPyepL62f/RXPu4gaFpkBQviUhFxSKfug7",
-	"64+I32Gn5pjbYTgBKi02I9w01W6TRL+0TaFz2z9ZyPzrK4JnxEfvcIgZkQRNBCEMKYJrqNVsokmV9D8v",
-	"U3abMG+K0c/wNpMLmGtE2GofNpP0QAkP12HquskVtB0ID5rPljaY7f25MmswuWOfO2fwm0Z9ZcQ2TYGr",
-	"FEiICwtTSWOb1EM73MRdPH3mYdxO8rtQ5ww55PhMdYayBZlXI92YQKuT1NeMD0phtzI8qNigtPIeXrIb",
-	"X7Ib/1LZjWHCAZcG3scsfO9zGtRYIbMxnqKBTj9RowDZSNk7QkIbcGvjhCqxcJNztjULf8lI/FMmGK5C",
-	"2NrSsLS8XSQ29hwhzDibz3gkM1XptW6W5h6O5iaq2eYjynwy4oAdl2RJfJF95meitsfpL81mtDN/42TG",
-	"7zmOroLAa7IiVyNotQO1x7FVTuRWaY9Pw023z3oE+rA9q1Mp2CrZoNkZ6THpVJ8pig3ftNpbSKZPm/6Y",
-	"o6GXy+JFHKuQCLmGeUSlLtHQZFKZRDziU9PTCVjBEeIzqqAHkVVSYxYB/RmM8GXthxLtpF1N0G3/pDZg",
-	"bqqBuqZCRQ25hh5daH5TQ4wnDoHdymUl7OKfl+2UKN6b6sT7zVQn3j/8ujrxC+t5YT1Pz3osBW6mCkI3",
-	"mKUu1aQ9n8g2c+LKlqHxG6gLfWTAc7RjeUSmwYy7u9z7ejRg7kcXzTS5g1Ypo5HxLsQd7kxlaptEqum3",
-	"hgSZYOEHREpT5k2SZQ5Rkzy9iTfUbM/Wq6cS2vMs8zDFPaM3q2AJfVyX+BCLs5rC6MvmTZpUbzZzvifs",
-	"YrKFJHXKJGGSgvKyHvKVPW6tZ/G4beocs/ej0yl4vGKn2QqnWNxTt17oJl4vNNn9yzvKNvFZrS26voVD",
-	"qpDrahoqpzXfMy0GkkbA2zqejA8w03vU6Thk/u6P3r85PXt/Mf/X+7fNf72/Hv/2z7/T8d+drItK4ztX",
-	"OHA6B+0qzqqksfxKTxUwjz+nm6q6bPH012fmhnLKXFyRzFc+iAtxbFBY06Ihwh4kcjcQ9Ao3zCpi1HTD",
-	"K95hCM84m8Rjyq/aowHDIOKnfSAypeJOz7u9s+FN99fTC7eB4j7qZto30Juw/SbTsdNUkk4aM8ZNCMvl",
-	"+QmVigjo5f1deNW2a++wJFP+CZs+LDTh/yp+sezuV3rGcr3dq+5iuU8sxof/dm6xF39VxYZ+Bk+W1zMC",
-	"Lrv3Wf9Tyf9kS0JpVtlBVCGfShyGBAuZxg90r3o1yBM2vHJEPD6DJvCE6O+RhxliHAWcTYiAtvwDRpnp",
-	"8KmH5Sr7GzZq+2k0UJ8EY8gY1vfH8sqa2zHMP4EP6/v3SC36mCJZiolLy1cmjcv5mAaZoF1JwMQ2kyS4",
-	"J/LI4IBMq2ZxRipVOtgSSb7UKZSWO3vxCC36e5YiS7Vj0uM28/PwOG8u5+yBX0EH1jqOqYdgdJs4mrTE",
-	"4ALJfftuGk+62xiw5E1zHgnEH1jaN8yGpdqKV8P4e6jXYbAb0vgEkVB0It/W3z5s2oTxSCGqGqibvtz2",
-	"Zdbs1bBtKOkH1as0sTxAl+0dHAQr+G1pRyFjXX8CDrutDJrKjdlMnQIQlwqVObmTkYd67jHAyVDwGS94",
-	"zayqa3o/O0a4NGLtop1by7m/Jr18Nxf9ntZxli2r+FIz9K9eM3TR+bWck670e4EJMuf1AlUZx/cx2nFB",
-	"rnNryNX47u42YiapBbiES2rONSLATpHi/Ai6LBlOqC/xSlzUtKp3e+M68A/Izsb3nPqQwfAgqKJsonX0",
-	"TP1Ay/923INW2zXtU6XCAdld4Th7RqZWwk2qqNXbsBu7aUgufWE6L0znC5hO6vZawnXK1c5Nyupaeaes",
-	"qK6pIhWXKrZ6wZPXRIsdWi+Fd7/rwrvfXmEBczXOI+hTlIRLdJdNCgwQcV/uXrXBC5QzRNg9FZwBo685",
-	"kdCXylSpUHb29nBIG6WXy6c6tXuPQ8U+JHsra6yJKKvZMuGxQqHlAWm7TWZSI2D9ix7IrPm2FksbxloO",
-	"JA7SQfJE5n2Gx5S5WpNOd1C+LslNvibYmudDG7gKvnwJMsnyCD87XezGL/Etm0DstPBxQMfEm3sB6STV",
-	"XND/+z//15TM03/Y2gnwd1rsypjC4hH/O3naFgIkpiiNwOBC5lZlk9GoLojkkdBS3I4b19vRclpSRAI+",
-	"xNW84EO2uKBrZSO7UYvAi/u8EnxEJFR+RjPsTSkjdUGwDyJj2jY/MecxU/gubthvzg/dMo25lDNjzY4n",
-	"TXt+P354/P8BAAD//w==",
+	"7L3rchu3lij8KqieqYo0Q9KkJN+o+qqGkeREjm5borZ3duiPDXaDJLaaAA2gJTM++nse4DzJPMM8ynmS",
+	"U1gA+sbmpWnJchKlUmWRbDSAhbUW1n198QI+mXJGmJJe+4tHPuPJNCLw9wFWZMTF7JLIKWeS6O9ucRTD",
+	"HyFWWP8bCIIVCftYeW1vp7nzqt5q1Xea3Vaz3dT//9OreSGRgaBTRTnz2t4J55LUI4KHSBGMMAsRZcNY",
+	"Us5kw6t5NPTaXrP1dhe/wnv110GL1F+HO7j+drg7qO8M3gxb4R55iV+FXs1jeEK8ttcl2Kt5MopHXttT",
+	"8CGehivWdX9/X/PORUjEV28wiIUgLJh5be/66nD9Pbxu6mcVmUiv/dsXL6KM9BVXOOoH5kB2XjabyS6v",
+	"CAvGGP0kCGHIbHkqeBgHqr8uzAKv5n2KMVNUzbz2Ts2LGVX9qaABcVO2dl427z/WPDmm0ylloz4OQ0Ek",
+	"YEQAw7wTzkLO9L55zJTQX/30o1eD9be8ttfaQVcKvccTIn+Q6OpTjAVJD6sTYnTCb0mEA/3tlEvYMA9h",
+	"jx9av6K99z979zVPKqxi6bW9KWEhZSN9xPGgBD4lX60+/poXSyIqQA7w5YJLtRRdcKzGXFQ6kAEPAXMk",
+	"QXdYEYGwQq+b6H/++wCIQypCpmjIBVJ3HE0oixUBQlmEmc236R7XXMebZko/A0HuKBvVRxrP6oaakqMI",
+	"BR4qr+YpPNI4a4nNDvE+1jxFVaQP8kfzFYK3oOU0mS7YwNgg9XIwB4reEq+tRExqHlZK0IGGi/6NCzqi",
+	"mtNcjenvMb/RU98ROhqr/shrt5rN+5oXWN7Wr8JtNmIFeeZ3pQiekBC9x1PMiCQpfGqo1WyiURUOGHjL",
+	"eUOBqpMTlvBw4YB5cOO195prc85r+QCMk0wwjby2h0P8X1JxQYaCM9Wwt9BmoCjwF8EBH4NYKj4hIovM",
+	"FonW3PJ9zRsTHBJhL8dgTA44U4JHsOvcMetfNfZPeUSDGeJDpMYECQsufcaCfIqpIKFDYRmMyQTgNsGf",
+	"TwgbqbE+tTc1T82megNSCU1iehlHXTyan/PvROg7NDMZj0VAasA6/ONh/YwzUj/FKhj7wFj0d+bj2gt6",
+	"tVe2nuOQTKZcEaYuyTTCM/2S4up8/VYf3Y01to+pRFTCMuHUwwQ0evWYIYJFRIlAelFEKnRH1dg8jicE",
+	"+cmEwaz+C5nB+tP1EhZPgDeJmABLmlvwCQ+wWVdxmdeXJw6AFn8TQC4H0pCLCaBPLGhdkCHRXEDjVgZ6",
+	"Oy9fla3mkigx6wwVEfPruSIBZ6FEiqM7TBUakCEXBCkx0+iFR5iyNddFmdrdMeuhEw2gN6/29E05ocx8",
+	"biZro0yRERGGzqdY4AlRCdobvnlccsRdDTT7+w8SHR8CL9O/TLEapwSa5b3rgTSGJzOQ3C0F5IEWR+bX",
+	"1QlDifwJUbgBkoLfRj75jAPlIxBgDCJONCVooAp+J/eRT6SiE40APoolMc98iomYoWmEGSPiB4ncM7Ue",
+	"uxvTYIwCLu3rAFE5Q5jNkMKDiCBJfyeNHnMwgXdlgAJrL0NjWKrmlW5B5Th9EAvJRfmpmM0z8ln1A3jM",
+	"d0g+FeSW8liiKR6RBjqf4k8xaSxao5liAW942doBbEqYl8YdpYjQb/r/f+vU/4nrvzfrb/v1j//5795S",
+	"PhLMfiGzkoNEMaOfYoJuyAxNiUAaUVlIQsSnRABFoy2Mrq+PDzV7wWjEeYiCMacB2d5HkhB0wNktYSrR",
+	"NfRrDVdPt1ngLuvyxp2XL5ftv9f7vNOq93qfXx+tt/9z2DYuuV1O8Y1FSMcfJR4SzSOEZiVfs9PH2tkQ",
+	"LpqSI2XI19eZj4aCT/Ks39wI+7DRO0EVQWM8nRImEWfRDNH8PYekolGExlgiqhbv2F55i7f6qnz9+vL8",
+	"ij1gJu+IkMjfbe75Gy89vcErrv+ETmgJZ7zAI8uXFlB8BOOyc4VkiONIee2dZm3J5dLKXS2tkqvF6t6L",
+	"LhKuf1x2i8ADD36FwJquuCgBlv4WDWZGLtCsRtGJPlkUEazVU+TXfSS5UBLpgUZnRVv6oC3QthuoS4lE",
+	"WBA0EPyGMP0+n4b+Ivjr15WD36tn5Otaclnkvsw+8nHxbkEcfkejUgHkXJMawFoiakU3LUAvRBkrXWcX",
+	"/e+CDL22928vUlvTC/OrfJFZgucU7EU4MeVSLUMJ/fuDY4TVRheuyfy8dFmpkeZBV6Y1sEXLiuVy6nG2",
+	"jwdc0L1+l+F3ICr+iMNLcz2BNsj1XQ1/4uk0okYAf/EvaaTwrN1xgiM9tdEiErWSCGHEG2spOu2cvDu/",
+	"PD067L+/Oj/TyyNS4hGxAHA344CHMy0MMK7QLY5oiPTjTmYmUlW1AMFLEu1h4fL+3jk5Pux0j8/P+keX",
+	"l+eXYAlQmEbG1DekJNLzGgU4u/hJrFdN4BrRPyJnf7uvpcOmWMo7LsLykUqzJKnQGxSMscABCO/3HxeB",
+	"SCtjDLa1MVju1yX3IwATDJhH2vkFtZFfBKSPtkAb5IwgwpSYabbkW9j6IBbeUh7BCW0jLnrMz6OKr4Vw",
+	"LTBbNeT8l4r4qcjCbbrHXszZztcHUcnQUmg5NUofWtEwUc9YJsrmss+/yFkxMpaFZWPgmXujb7FhRIOq",
+	"9A1o3Vf4hiwnoaPTzvFJv9v55WievA1paCE/EgSHMyTIiEpFBPlekDiwwJGp8cLYBpW5P9vIPzg/e3dy",
+	"fND1a8jPbFZ/PD4DvO9fdTvdo373snN2daxpwO+xLYYnWrKYe6PGduRfHv3t+uiq2z8+619cnv90eXR1",
+	"5RsppNx2guBC1/LngIDJSvCASEnCbUsn77gY0DA0h1XhmIfZcQsP+d355Y/Hh4dzR0xlRqljhIQSyYBP",
+	"zc0m2zicpJaPJzrpAEeRVkIlwrEaa10rAIPRIFYowsGN1kDd7WoXv+Un+/W3Gxq6x0zrUTg6SuGyNoSp",
+	"HbsUwMdn3aPLs85JDr4dhtxgBAMQDwCXnpJ6OgzFjHyekkBD0Sxry3fr97cb6IwrMNHgAY+VIQAcS6KP",
+	"IKQyiLgk4T76FHNF4Fc/3YkP0D7j6h2PWVgR0Iyr/tCNWwjps/Nu/9359dnhHLfSOItCTowYQj5TqZ4Q",
+	"zmccyTgYZyzEXMDC9JWqUsSe4BlYErb8ZGcWac+4OuUhHVKyQPws0WzhPIyaLDXL0rd23ihduMiq3UWg",
+	"R5xQqSpf51M4pzkHxm/Prt9n168jO5CdjVtrjGV/wgXx2kMcSVLzpkT0DQ7tNKvQZ4KxpbwQDLKID63u",
+	"/XBCXkIs1QnFnsUq2TcfU1ERIKukXgDH04i8WUdXPevpWja0xDdmnNx4FnEcdjk/wcIwoCoqCOf9yI1b",
+	"eCFddH49Oe8c9rvn5/2TzuVPR8u1ZPI5ADmr1dx78/L1KzSY2UCD70Cadmo8bFogNcYMtdAp/RFt+XPb",
+	"tLfUBZ5NCFOHJNDcqeqdH2aGLYPw6dFZt394dHByfHY0f/MHWIToDkvkXvfE8JwamGgp/5aGWiqx6zIX",
+	"/1iD14A0ty9/25jhgfq0tjGTyLf8wEhWF3yTqzceRFSOF1NRwlNycTfrw6IwrBwk3EhjT6NDXwjw8FK9",
+	"oHeYRpXxVF+hK9jA5dHB+dkh6I/9d53jkxI8TQQ2LaoFY8xGWpIeEhWMEVV5R/OTsQK7RLs8JCkLyCK5",
+	"0sY5bPklu3f8wUhQlbHWhM+sRtlCGFMFrJ0bWY645rGnw90uvyFMVr663KCSoK6ASNmHJ7y2R2bvx4Of",
+	"AnpO3x9f/37cOqPH8phdvgwOjl8d30z/8feD928bZPb+9/DDMT2nx3en3Zvff+3+c3ymfwh2IjaYvGuG",
+	"/3gfeTWPfJ5SQWSfMq/9VouJggwFkeNkNqH6e8MPO+xTc/a3yZuz3Yvfdwe7/9rB/2gFf797efNGNsOf",
+	"Xo+7r+Jf35KTG69mNtK3VvAfCRYmYmLtUwboLTvjDmLkDhmgIJgNwnbsws03DysXdjk/xWxmzfZVT1Zg",
+	"RfrgMVxxa152ukf9k+PT426RE3GOJpjN0BA4IZJ0xOqUIawUmUyV3EdKzAwzQhFWRhB8Kpbk1uoWh7b8",
+	"7Mb0lQkhOz7E99QhwEfzKAjoKZxb5pFVp5aJFjJxeMyEnNLfK18dMcsZrpae2fVZ57r789FZ9/igUzy2",
+	"jvWs5FCVysT49YSndEqlpGxUQ4lTqYYMKwgRF0iQW35DQhQIEmo44EgfY2Gv+rrIndaHDx/qnQzkym0g",
+	"GdhSzhAsFYI0YhMBuL7/3hyzNcziQUSOrBZf0Voo4+GQBpQw1bfxnkvthlfX794dHxxrOfCqe37wywIX",
+	"Fhgxfmt+bCTWhSxuQKhGC+FbTCMIg+JDd3GhCrq3e925eR0foqJJxHiNEGzsK9x7N2TWFySWK8jh+PDo",
+	"9OK8e3R28Gv/l6Nf+5dH11dzYhWVqGBtB1VAv9w4BTAK6RBCBZXTdL4fF9wdiaK6oRkwaQ8EwWDTHsSS",
+	"Mk3oIo5IG/nzmOLXkH9+eXh02T89Pjs+vT7tn513+6dHXb/WY3457HzwXlyfXVyeHxxdXXV+PDlynrpr",
+	"JuPplAtFwlMSUtwF+qjI6pJXrGBzV9cXF+eX3aPD/unR4XGn3/31Iq83XxFmtCXQSbFExbm/M5WZcYX8",
+	"4hp9YHNle7XC8bXcwEKUBFmvko1zwePr77swrHT7sXwq+1DmAGHaTi4rAYdGycPRheBTIhTV35uYi/wu",
+	"3glCgPASRpnmN6AtrNCES4VeNtGETAZEyBpqvUK/0B81Lr6/Oj+D62qCP2fneZlG9/LBv0igjAecBSQy",
+	"rvIDsHUvXqgzdma++uIJgi0WZONAm82yaJWS2Y3/uuKcWaP8CgGbTohUeDL1ioiyfNzVmAvVJZ9hlTSs",
+	"Hgrj7N3r+fnP9LP3LjljxdL0M/d5G/faQLjPBvv85tEkgc7OXctHj2Xm+Ljk+DZCnE1PozpcC5uGFyzb",
+	"DhjkK27Gqq/Wm7Pe6vScE/z52IxpZWgGC4HNz9bjsOx1ermn+rniRmFR9h3L9ntmIZrNOrGxm6Xhvr3e",
+	"lVeC8O51Fy5Edin8JpRlv209KXosBE02u2kDdFgPC8qOrfS8XIbunM8cT3hs7F4TyrhAMaNKJkks1j2p",
+	"r4RstO6rvUK0bvLf8oyQmncwJsGNDdicz/IJKSgoYZLpQ1BIpoSFehFOGgk4G9JRbDVDF7rKbzTTYYmm",
+	"oNUN+7aS6NWad8AnEyeXrH86mfzM6mzdZGquOFqzrB/1o/e1Ta+rzdbnAmA3iSaduxrSaNoUZhYEuW2V",
+	"YmsGCPOB1Cbly9iyVCwYCREkuUQgTkvC1D5i5JYI9HP39KQOkSpTQSC2Zmaya4i4NWJeXvDYgHGZlW50",
+	"i1VGhwKYYfwS8D36XWQp6KmvIrOMx2S3bqNrc9skqiMbcl+W0Ht8dY72dlqvkVYgCwi5m8PG3bl8qI9f",
+	"du//vQwpD0lEb8naslVB1i8T9Y9Mom2GLySRx1nj015xxXNLS+LUlq5oXi0DbZQPkSbrmQ3uyubD5g81",
+	"UctXasGlhGWGlx1sOqai1gHmgXlOpq+nGppAui+pC4JDMHKZ/QFKoDNyB39JCKgaEITD0BqAKEP+i9uW",
+	"n70GSwLH50Ld542xJY7obGRlNjTt9Kj78/khWGQ6JyfnH+BhF4rq1Qpht4sCUb2aVxJpqldS6m0sC0VY",
+	"aGvJGYFgDSWmyFL7kn54kWWu4HXIxEVen3X+3jk+gdnKJI3E6jmfHONi0HNh5zblei5yvZGGfK2B2Ycw",
+	"61rM2Zqmisv7OZ5glkHKz9MIM1jhPuCicaTWUMhBLIMMWMSZTULLawTNErhkjVxfFluifpDI/0fdOpXq",
+	"x4d+8e3lWe5ZggbyS3eam3ohmVsAViN0a9UubufDmAhiM2b5ICITRGUbYcPWYAyaYjU2gZVYIn/OKu5D",
+	"mCVGST410tqKG9BjPnjOjBU0TcxHR5OpmpnqH1mTI7ob88imE69wH+QQZLWdJgt2A4z0BWWg/pngSI1T",
+	"haACrGUyKKMDfFy1KDuqbC2JCFJtHWlI3xf3zgHnEcFgfc6kTZdlUEoJ5+3yqhVHI2Jik/VAm1fdGUBs",
+	"AjcaUYSl/aEgwLZ2yoT6JL7wy9ckXNpYyZItCAKLA4XNh7hOH/wUlsaMlrZYeXy7s7O7+3qnufvqzcu9",
+	"169frdQhC+eZ7K+WHkTp4fIRZZmMsgoHTDaRflplZ+HyrrLvyiZjFbja0tcVhRa7pOR1ZUCAGMmqskvG",
+	"zNtf22Rbc+OqK68BFoKaZRbNSvOTbKYfBxkBfank756Daxyk6m+ljCc3/VpXvkmGVmRScuFPKHMf52//",
+	"KaaVN2SjAFfGIdnH7m1IeHXIlUWSL7fmmec7Sc5j5pJYO414Plh8BZLAQ/eFaPJ1xwgc3OgtsngyWBPp",
+	"NzLfZ6LWH8K8k2YAJxnbBlHnoJeHS4b2Ss63mg8BTm0j08uGxGXnqkhiX43FRfg7OBffuxBGwBiqQWg+",
+	"o2RNhF7HiG4jFJ3rKpuLUp1RplkpKwScgnm6VMiZz2pZa9tFmSSbsm99ZHNvzqy8Ng/upWe5Ec5/Myiv",
+	"rNyxEFTJJAt3/9g2TSMgPbFFc66q6APbM+0m17VmZi/HjLKV5lZpGcJLLnkvIyp5GTGw1DZysblE/Kb0",
+	"dbNNnDrgAqvI576h5OmyLfppYbh1xIR5/VjGQUBISEzhjmHMwkXlwEo05loeTrmLvGSFK5089qw242Vm",
+	"bH9C1JiHZaW+XKaKecIGlUKBJVWWx7Il6SSOsOIC+dNJP8Ai7PMbv5Z+cpku/va8dWtJeavppJ+pXbao",
+	"wFWOI+b3Vgo6IiRnD+R7v+Dyu/OC6jV9pQuUfA6ImKp1Zjqyj27uOHWJSJUVnApBO+tpMno/qSJj6uyu",
+	"WJB+5j4pvbv69V148CHDiLIeYrOMJKbIOowTHgQ7qqYmJMj0zVzJrVTWXGYO0gt7NM9xloQ2o4XvDeEK",
+	"mOMQZaEbPLuddQxW+vnHli+B2T6xeKnX8DCBVn9ZPCyF6SNK7AZt1hXYM6DICH+u9nqaNVvzsAjG9HaR",
+	"bJ5suZBksomQYdS8qnKGLdNe5NvHzPziIpxNTcQxlAvKCHl6owFw9wAzxqG6GaQgG5/EvK8mXwh+2YFk",
+	"grOL5eCriw/f1Ii9dmikPbLDzIhHDWieMwpVNcJUFadsCtPSh+Ghx4uYztuDspZRmDiHkbW04Hwl6ceA",
+	"dSM5I0t/NorJZBx8P6TzFDTwrbC5AoaWxakX0cu8bwmOHOYBUxRoF7P1R5ea7O3x1IJT5kwf7Ep8GEks",
+	"pdRn0vz+SHMRJj2mxOhIZl2h8RLKUFv3VJXwgDEJbqoOmnKpRmI1QmazBWAjIa02pmhbc/O6d5VBojSu",
+	"KJ9bsL7N1IKnHOJQicEWctgkMKVQhOLLigCSiv0UsvvJz1S6Gx6VSOq+y+n0kRzzqQRpHKrxQ5OMkCou",
+	"fIQjyZHTS8wzEx4SgRWRyCaQ7iMfqnb6EHsYchMKDAUds/GvmUY95u1abtLjSlWcqzGdbmyEXhKnssLw",
+	"s4bTv0roj1vI/IvLDqroXq64aesDrLjjpN7fl5IA+N3Wq1f1FsLRdIzrO2Wh8PnWIDslofA75aHwtrDg",
+	"qsu6dNxO2biFqk1FgOSKFxamqXb6VtYzO62ZA8q/PwV/OT64FLi57Zbt98rqWPljPCSC3hatoqkqDrGq",
+	"XCAwtezbPiz7SBAc1jmLZnMhvc38ERtW9fE/t+rJn9v/UXrgV+5mLjRmgqy2tIyE4mkpwCpBA6U5baX9",
+	"tDoo4ndE1AMsCdLq3ly60TL2vP6Gu3iUNC6qQMfrCEq2bCFkcgVujk0jOVeHAjilJZ2uDF27ePTY6kYC",
+	"0ifWN7rWiLnuoovrLSwXYlA+xcT+rjV5PUlir8gebogVqSs6KbQgK2ngZut4XWAqKlsXsvW6ivTz/kNX",
+	"U6kkLIQI6Y4tUwRxqG1kKmahXtxs7gbZN8E3pJgksNd8W6ajZMt6LeqdFjNFI+BiuQJFduhyBlJsklYa",
+	"czQnxRXWQdkoIvVYEufF5gL5F+dXXfTitvUCx2r8wr7CbyBwaSGqkCRBLEgJa31TTRDMVypLZWJbsmyl",
+	"JJw75eJmcy/PHUcpPeRKnj28zpQi8tpa07WsHk+ds/ZuRHFJQPrSLKCJzf95RJNtGodw71plLh8BWsLa",
+	"Ph0N3VT7y9tgNwBcmT3Whc3bywf2kHE3V7G06tU+9tUE+PbE15Jew8NYrWz/if6D5kVUJY/qiJ5d7vIA",
+	"ePvcoxPH/YJjuoS2JiLpN7RJ0st3A8RVCS+1xeVZDCymEQ7IBvGBjw2KR8eNMrCtgNWjXbKGg1W5XxdW",
+	"C5GxhNogpseqkM7NK+mIIVNw2EkriessGVMuuYDURNXsCsotmiAHEHS0+Jl+eueY1PsP3bmc/k5WTAQV",
+	"uCCtRXxEmd9GGGkhV6/WVfT7+Wrn5SvTbgcqH2rhaapIiHA04oKq8aTWY0MeRRy6o1++O3jzeudlDep2",
+	"oQ9kgECEQT8SqdCBbe5zIfTmAyK3a7bQphYgWy9dL/iamTqIMJ1I5Mt44NeQT7HS/5DPU/gkpf4Hx6H+",
+	"51+K+j0GPaChL42PtjBDcPkgPjS9auS2yS41dSu9tgVcKl+OlZqaImyUDbmrFIdNjEDS2HtKyxt7u8YW",
+	"yW+oc3GMFMETr7SsW+FBsE9IBF9APT6CJ8buOMVCMSJkA0EBxpAHMUSK2n7Teo0anu2MmaPHbFM3Im19",
+	"AldDD0rNSgUlsG3VPwX9VmOqCJofZZtYp8MaPdZj//Zv2W6sPVY3xw3ZtSbywZcM35B+gCXxG+jCxD0c",
+	"H5ofr6/1X1u3tr/3a2gjaXU+88TluwO0u7v7FlGGrrsHDT3FVWyweMBD13PS/9IDQu15bdRoNO79fRRR",
+	"qSTCYQg/aolB//ill2Rl9rwa6iWJmeZTJiPWfAF5Dz3v/t6HqU/gpVrfuSEzSSDXlTKr92luX9aQeICD",
+	"m9WZtD2GUAeZRxD0iMKfYgKHA/Rm6KPQLlxyoXx9hndYIiplTICE4GUm4fX/s/2gcbFV9H7yQNoOGh6C",
+	"+JS5RtBoKxgTPEWcmU4FpvUzkFIdQVK6RDi6wzOJxvjWJJTLMZ4SV6/Jh4d8Uy0W11yZUGlaSM/VmfAD",
+	"HhK/pjeC0Tif7u/brG2/hqZE1E2SetooT/OQtJchVFyOhWYmDtFzzZP0+juMqzERrrfkVNBbveWkLnvS",
+	"43avuefXTN3JveauX0OSAzKnQTxTwQck3EeYZbp8qTFWeiem2xe2LbMyDYlsU610ml2zsKM89RlrerHo",
+	"gGPKBM14DJGhNiF/RBg4KjQGkW3XPorahGhBplwoaDrlUv8NeYFSn2xewqwzvSFTjL6BoE4oVSliF1rw",
+	"cwbmU4m2TFNgmC5mtrr9NpypNZ2k9ew5s84XtOXvtXbsKMknBPohRjItj5/rMDykQiqDhvMd4Lbiqaa2",
+	"nZcvMw0j99GiTtpoAv2nMYJLMdd6GriqXjnMlx4J9JiDUF2Ndjt7aMxjIWvmiEM9PD1mg4HYvLBAyjdk",
+	"Br8OeDjT04yIkgmM4VG/pEdLGykRa8bazb5nrgKvKa5gsAtYw97ODlpQrHY/XeCYRgZL3Z5tS27ofCVi",
+	"lsPYt6isPx9wokvXKo6zjLxh2v/4sOvity++uCbI9y9s0oFfQ2POeGzfY+4lQ7Z6sJ6HfNYiiSFxJ9H4",
+	"KRlqcWLMJUkOz6G2JIEg0N0eK7hOTFy1OVe7AzcCYGskXfSy2dSEpq8PM0wLeDAIGIODo4EU9JnQWHrK",
+	"GYGCcdi0qhsRgYxPTLPKbKW7Lf8/jPPf37ZnylBSlcl3QQzm9JMloGHEsZIw1WVaMNfdlLaKvUZM02XG",
+	"RJhroRbF7IbxO2av7wbq6sspRfAFseiArfSWsH2Nr1SuFZUOAAoiqneHoL0rkYG+LVLuxEKiZV8nZ3Ry",
+	"Rcd7rFRwtesDHjvmQtUjcP3krKNbINvWMmLmtqFL5u7cXB+CHtvabaIQz+S25Xxz9tZVNuCc8RcdfTZ8",
+	"zLKxzFRI3xILzKfAXjD0TZhiKvYTwSw7Xp9VYpI13GZqamAYNg/1uTkjPWbKw2sOI03BFTTEExrNGugK",
+	"RGQ0EpjZU9M6YBtl3OXAm3xDqW3Tv37KpXJ/B6Ymmf3o7/dY6k0HKcQ8bJ3qdqhzqvupM908nOmKiQKs",
+	"cMRHdh67gAlmWhZo9Bgs3d4SEil8QxAZDgmUGU6lLcAUUyIfYGeUgYgGxGqVFArmD8F/7nWmUGJ5p9HM",
+	"NHuD75D+DjLyJxMM/eK0RihrLiqg5pZrZDjTaNycIkBIBKSOWVi3jyfFxxtJpklRifBqnhWVvbbXajTN",
+	"/HxKGJ5Sr+3tNlqwzClWY9APX4Q8gD9GpKTt+yUJeZASmhHUMopFA3WiCGEpiY1iBtJNCHlAGRazfc1y",
+	"Dg7PNO5p9NKrTzjucei1vZ+IOtTLKDTR3mk2CzW4FfmsXozVBOwZpT0E3uy+efOq+aa0Q/dc9VDNgGwt",
+	"mvua99JMV6b+J8t6kW9ZmlW6vfZvH7NHfQlQI2ECLGPHctH9v3nnya3jfdQvejGGakILD6Njb9KdZjNz",
+	"8drOCNByImZMs0N0rJCJ3NGQT0uQlgLelDBaDfpV5c95vqNC0sSQ33gVirvnCiotbv3jdow1836MwzvR",
+	"t5WeBIT1ZYdmaavhYFJ6dHltPND6sLBXrNaGTc00xXlkJQxblEyLyOjXzulJ6cmdm5nfS842O770SJbV",
+	"Zy8UWMx4Jpyhq/yY9PI6F8cpr3iEY+pmjBquAvw6hzXDhoWsPqxaNqXOCC+Wx2mWTdiQi8AxPCrRIKZR",
+	"uOy0ftUzVzott9Y/32lpzF52WtDcfE12SJy8n6m4bFWPNrowgZNXfzuxBogauiQhlbbs1+XR4fFV//ry",
+	"BPqBZwo095ib5GVzN9XGhphG+ja0PBY0jDuqxSkQ6SOOQzTAEWaBURGmEgkeg4BllT3KpNI/G8FiDlfS",
+	"aNavZssJDBPOnIa8pnGsJkbUBqimlaezzWir8fF0ByX4dglN6yE8QtwSpAQeDmmwMcbpUbtVmy/arfdD",
+	"fsdWgydfmdvBid/kIJR96KFA1SlUEM/M0Vghfdi3rr7BcvqR2/g8vTmlBLRSMHFbk7NxYBm5lc23bMOF",
+	"pm0IWp0bNTJ9De6xO8HZKH2fVhgzdsy9ZstvIOj9hV66HmlJ+zFXIxKeNW9NwvfgO1tlqMds6dmsB2EY",
+	"CzASJG8zjAP5eztvfWtZyfUxS4Nq7igL+R00jtQLB54xR9FQvC+t2+myuTfsLZO273FuhhCXuxlSJ6UX",
+	"cCFIoOpjLiSpDyCCZlYFS3MFCO/zHjAbi1XGqZYTsu2heF/z9tZ5/EccJivQQ1qrh+QaxOlBrd3Vg4rt",
+	"iWHcy3UmK2nVpAfvvF0HFvn2gw9//V4Zx2KGFYBbcI4J8Fgt5gKX1ipQYpnQ8hBcweYzH4LpwBkNOsby",
+	"n5gDd8BODrHzRuM1o4wdHDidYRH6twhuMdewDq5ZZzIFgSxrhW2grAdTJoOt60MqbB0lPZaQ8czGw6UN",
+	"hjKWnwUUraH0NSSdAjoh6K/sylnpzplP3liLqPfKIvzAA8xjIzNuQslPQZSPQVwGJ5ZQlz3htS7ZAnml",
+	"xr2SG1Z/XbhljaYMlj0SFu2V1hKD4mkDXWTNf/k5QRe9wykRwSBnGFxI7OBt6rFgjCn8IrixfchM12IQ",
+	"NpxVNfEQtPwyastiq/wqosvA/49Edc9X6SNR7aXGTBuZLBeSrk0ltWFCpcroQfIIkrBqNJhB3ogLaJi3",
+	"CZxQqdJhIK7Z4uimxWjZHtNHXpzQCdWHt/LBA1O9e50nTdrAx69WOl3F7kKT69/y4cPeTnPnVb3Vqu80",
+	"u61mu6n//+dcPNIJ55LUI4KHSBEMDIOyYSw1P4GeAms2mQxT43yXYFfEoO0p+JCNzi1fl2nFaiLE0prp",
+	"LpAsKVO+06zSyzLXeK1U/dNv1Tw0xcGH7Xq9Abd4cFOrVJntZajwwDhHvI82jaeE7ACd9GXp0r2tnzuK",
+	"R1oyDG1iVy6Vq4HOIMjChFj4OY+RP0+nZo6kaVlVOs0EHPxCZudTY7izVLbpPaaRNkdflUgmQwYb4Kor",
+	"I7zOxdXabF9L26fOdairvoVlbVTN9sICla3fCLXmlQRhrBqaDklGQNH/AC8rJuBGJ89tStGb3f/NNe7/",
+	"d1wMoLCRGbGGHnzA2TCigXpCbX1nncHzHckfhDXmI3Z/83Lcyft4n2OdBlcz3K+Uec5JMS++ZIpj3Bv+",
+	"EZGyVu5XfKjq5kdr9puqWYbXdpK/ja5g4n7AGpbUtsrG/7hOS/5+j034LWTVmtc7X6YZBNFEy/l0iZ5w",
+	"CG/anFMPIc6sTADaK8sZ1pOFDe87J7m91SPOuHrHYxZuSKNrkMuFgHRE8Fq9A9PtE1CLObFV1FJb4G3K",
+	"YP1FtjRbMCYQcWr0c2M0KnUAfgVennFGFuLmGjB0U5//osG+uyZOnPKQDqnDvA0wvCLqPbBc+RNRq8+6",
+	"2kk4OB6HcBBTl0ZWkCBcdBGERUKYu6nFauw0UE1gRG9BbNVfQHp9NZn0GtSVB+J0mwqhZtcDskQS7RIs",
+	"jfAtJziKEJFa35aNTeROk7T3UPaSPEk8M/CNGPgf1ARU6dYwpLamjGVy5xZElRBIHpiPDR2QiLOR/lR6",
+	"b5wSbxMEv5ZEOOTeAFM3hXI+2ANi2jMAg/DHFFwm4nEpyMwrfpA2OrKmOSaRykiI+/ZnF3NtmGc+6BNJ",
+	"QlwouKuZMm+IOzcrqcpIM80l3tFIkbXMbGYQF2tZ7765mW/5iSdtTL4t3/xqbAQjE3eHnIRCmC8W25cu",
+	"IhwYzQfGJmEGBu0a6JhBUo0SmEkc2ESeQmHfiAfgtITAEhKiLZPNCTlCPWa0n7CGCOPxaIygNt92Tb+G",
+	"CvMJhSQQkPlro87Mbzb9HEEFQIkCPqUkRJTZEKOIMiJrPSY5CjhzD9sYYxN/z2+JkCSKGuhEP6wlE4hR",
+	"cjETdhuwiwkRIxJa65ptkQVR+T02IAgrFBEsFWo1m00ECQloC1JISjvV+tv7JqMIXq9pl8cqB4E0FcUk",
+	"osw1wfXdajPZia4BT1opaR9pqSM5DsgikGO9H31sLj2i0WPzeUHU9IDUYkZBOMtGtZfqoUYtN31qvs5c",
+	"+LVmwjveVwTLnIRmKzX8lu+ptI4JPcg2OWrvwD1Z0h3MFFnzTjgLITI1qZ7m/fRjUuqr7bV20JVC7/GE",
+	"yB8kuvoUY5HJje2EGJ3wW6IJsFAQrO1dfWj9ivbe/+xVsbVn+609ivHStRRaZcDMN0iquIFlpkvgVuE+",
+	"0ILhV1Qi3y7LRS1NMS0aN58Nlk8ofP/lLZxZdloUvgGjk+u37ObOSZKZnMAlYcOWNkBkpEqam9LcbPyO",
+	"6XsREnBM2u1iwXIfYTZLEk9NwtNec88vj/62699Q4vrWWuo3stzkbTVLTnkjuRysNIvw40W2MbDxWW82",
+	"wULXJLxfIpzhwNCfC9PQtygI8bOxMjl2Ru4Z4OAGhCNMw5SJu3ZnSI0FCEkQYFPsA1Ydh0ulF1j4Q0gv",
+	"D+TsdAGt+aAd08nZoIgJt5hQqfANqWZbSpGgimjwJ6Hb5+uq8nVV9MABAm10Q72wfSZnj8F9TrmxL/u2",
+	"raXjOIojP+lv6ZcrNkt4w6EZ+n0zhwr0b/cz+zPQ/rNw+/0Kt4akitLtKRY3qW0p23Z2fSaS6Wb/4BLM",
+	"WB+ITNXJHyQydp+MFDLfjNTUv7+FygG2gFgiAGn2AwJQo8e0rDKIaaTqlKG0gakpGiZzjUzhnbaFqSxp",
+	"aoq2/L3mDrro/Hp6dNbtHx4dnByfHR36+z2W6sJS4VlWHXZWo3wqkZG2Aj0k3G6gcxaZVHYjVU3wTG94",
+	"pcGohHVe4Nl3YBEqk6WK7Wi9FPJVZKl8R9w/NCvdWYtt6d0eWhR8ZqhPIn5d4Nlmspe0rTMeg29eAvuw",
+	"FfdMcwvDbGx7C1fKJ2WUOK8Wai7p5LbKItrVmE6/c+UtaT3iHf58UtL3o+29P2y29l41m83mq503rZ3d",
+	"5uvmXhVeVOiM8izXPbOhbyjXaexbhy1BWaOFhsoL1+nUlD8yNULAkc0ZaaCOLb2qpSeDMiaZUhIjslGh",
+	"ZRYEfVNNcVDXLtW8b7/HypznhVJLGe+5/qWBjJtbooBPBpQRM7ZzdliaJUmluoA9zrGi/FZByoKZk0Ia",
+	"sTSueqp//xQTiLuwvqFsw+2UH1QrEX9fKy7iXRxFdUU+KySJBhW4R03PF7R1R+horEiIxnQ0JlJt15Bt",
+	"B5yU5NtHArMbEzletupPudVW6ugzv9gMxGxZCiqRwqNFkys88tZlnhDGvnRKysyEEM3VQIeLcMyWk5Om",
+	"vmQ0s+UvqEgwVl+LfC1M3Dd1NiRg5DRPG/Byg4Flm0/q4a8pyGZ6MS8AAyg+XKoM8F2TnNIFmH6pa95d",
+	"0OJ1fuIrLhS6IbN9hFEE1R1GyK/7kG8mkX7WaDYN1HWV/AbCBBjNkK91LuQLEpFbzALi20Kj/iejCFHZ",
+	"g3qCtlPqflrUBPZqvwZ/Yj0Bfh8rH23FrHgaETblNhdBgwuVg4Yrc517c7bXs/lYz7UzcA3Uky2VlsT+",
+	"k6bRpRxwbce96XbuXUuC7rCCahfodRP9z38fAAJIRcjUxLfccZf73sj3kMhlxjXfphl7SWd074Bz8Djo",
+	"GWqmwCKo3oRMq2TrvWkWj39htqBN4xsIckfZqD4ShLC6SepLKrNkm4a7y9g8YocB7tiCej+arxC8CT1p",
+	"emDS039paiAQ3ZNnBX7TuK6MYKYJcpmKCJFfUyuFJIGblgjzotiLL9C9q1JOjLkGgIUqmdS1NJ44s9fa",
+	"Ql9c4YZrLEhogfb5z8ksm2g231NuSqb+6cLMlKk56nk0XZiVkr9780rC/mLp34hjNpwxL49lZbEeW6AW",
+	"bEGog635lERBbC+oZ7YhBn9t2oue9hunvHzP0RYVmKbJnVmCjdWOUh/ERjkzDeSbS9y3lrJE8HYuCB9Q",
+	"HP3f//1/MqSgPzl8h/YeJgO8x/z0W6iaDv4INwyiUpmrGA7pibnkxeOzv3dOjg/7V91O96jfveycXR13",
+	"j8/PXNMKOaZs1GMsa6/L1TH29zOzgfAM1SQVsmHDpoa6K3qc6jRluT8PcClsatKzCywv95qKWhXlnIdN",
+	"70lJ/zm156+c2rPk0k0Se5axubjUvj81aQGgMdTA+JOYg2pIv8eqVJom9hGfUAUWEGtRz/a+CSK93BBt",
+	"+XqYbxKsaz2WsL20J0ZWpgRHJAmpylj6jFUPrWPUm+BZj8FwzCCLm5E7a+maT0xMeRtawtrK6zYBoJ6Q",
+	"Vek95vjUYi24UdANl2mE6I5EUVUG98C+iGcO98zhVnA4S3/LWFy5+vvC6bGLo6jhlT+kGm8N8ShMEvMa",
+	"6O9U0kFEoMIyJBslkhuVC2phuTn/GpWwNjfhdVMDHRTnmxIxJIFaZqxrtVKD2Zozvm26bubr2+wep0aW",
+	"wYs1SmQ548sf0hT2PaqBpjRXSpcPqwmWBk90Qmh/Zid1jUSs8UxxzctyFo99Z4KD+jNUQt+E9JFMGmG2",
+	"/Eyx3EK+Hc3inD6Li99HaIVddZl8s5BFVKe7x8yYK9uB68L6p+SP1cFfvVTZczbfc2DME9Yry7HSuYJl",
+	"lq1z9hVC6Ysv9q9VnprDxEljBxgV2n74QSYOGiebZr5a02ez32PZLMC7MUcBZhCjoNKpkuzA3WV1y5K7",
+	"5S/rr3nscNG0AlgC64cTaWql5UsSXDs+TKJDphgabtlwiBSZveIN+xXhTS7x0dU+WKzJQTWKpEZCUq94",
+	"caQXBI1AY9RhacgUFLhKIqZ6DEKmxLYN4k/m3redNT75uRCTJOdxMENJbEcDHcyZtXqsUCYriX9DlOHC",
+	"rhZFpznorBWg5spIuPCnpCLcgkCXTJXFB41Uy68m4NIUb3c1OGBtE8xmphDHotVB3ZD+hLLytVGmXu2Z",
+	"xdFJPPHarWb6H8Srma+byYJtp9JKK57wygvGn7/Bgn1omts2btJk4bazKw9u9pEPam3pI9AKoXwPlPVh",
+	"fG4LdjkDziOC2fqxiUBoBapCW0dsBP4jqchkQtlou/YtAxO/myi1VNT3NwhFg99rXt3+C6inP7s/cqFo",
+	"+cC0v2ZAGvBbd2thpQQdaAUMOkMKCo2lvKsx/T3mN9ireeZ26I+ASu9rOVa5djn3dYrJuxo/Xtu7vjqc",
+	"qy5/pQiekBC9x1PMiCSpjb+GWs0mGlUpMR+kiHVFWDDG6Cd4m6k3b9hXYMyqrZ2XzSR2TcLDhdA1zSTa",
+	"e82niz0zHG2N8DN3xz5HoC2LQEsljU3K29vhprbPw1e3t4f9fdi1DDnk+Ex1hrIBmVcjXUeg1UnqMS1q",
+	"KeyWlqCyK9mgCNX8yOcK+s8V9P/4FfSnCQdcWNzVsfAXX9LCeZUihc2oBjr6TI0CZKsx3hAytYEcthZV",
+	"JRZuo4Q3ZeHPgcJ/yCL2yxC2trD0Wd4u4ow9+wgzzmYTHkuULNrEJyX17QczUznT1ryX+YL3PXZQEnf0",
+	"VfaZn4jaHKe/OnTYzPwcPfwV0cNLEbSijdW8a8MY4g1K6z8MN928sj7QB1Z5bdsp2aDZGenRiqG5SFz4",
+	"prWzgWT6wDG4WRp6viyexbEKxfZXMI+lYbkmXZ2EVJnGLJoVLI7CVfiGWOHL2g8l2vKd2chH11eHtR7z",
+	"Uw3UBeki39Cjj8DohRhPHALblVsXuVDZJ2U7JYr3ujrxbjPViXdfPq5O/Mx6nlnPw7OeTLDsalXQ/LCo",
+	"bQUegY8wlgRxVqxVUHOdYWtGVB7zO+P7KmbRB1hoNoaDcXm8rJ7m8WNlH9NpYJmLy8G24VRQLt5r7+pF",
+	"uuoVhuNkfn35KDbvLh6ttnfrs/9T9mBVBqEWxuPEclmzFv0KU7ZFmlhMrT4yrmx/v7CBOuGEMuMu3bIX",
+	"IzzexvoHf3txyMF+j/mffDTRdxyYUmQ8MC41OJAxQWSCaYRsdw5DXYKMsAgjIqXpnyvJoigA05VmnRAA",
+	"s7206IfgEVnkVtW/rV3041I/vMhxXpzV5AY1Hqbaid784monB1iSOmWSMElBY18N+cpu5taTuJnX9Qhb",
+	"odBrF9y8zlO8xBMMoNHfuj9yXuW/kHd4HUetgVHbwyH+L6m4IEPBmWq4+nEbeWELTUSAItteEEvFJ1CZ",
+	"K0lbtar15t5W4/hm5LPqBwb0bY/M3v9+/C9OTz6czf754V3znx8uh7/+4290+Dcve0dpfOcKR157b6fK",
+	"baUpd/V1Bczjj5oSUVWgfniZMXNDeWV+3VjmW0q5DmdrdCy3aIhwAEJNAx1pEjDMKmb0U0xK7jCEJ5yN",
+	"3Jjyq3a/xzDotcxy51wa+9Fp5/ik3+38cgSZ61jKOyhXqV/yBimOWjtvUDDGAgdwGZviEcT2jBJExYKV",
+	"l7i9JCMqFREaBt9JioQj9SxbWslpFrQgspCCkE0hSKDqYy4kqQ+wUvoOqUi6Bloi43d88PSKzO6XuoPN",
+	"cir7ggvD5piQw4e/nC/42UlbSftweLK4USRw2Rdf9D+VnK6216ZmlW1EFQqpxNMpwUKmQTOdi+MaFG8y",
+	"vHJAAj4h+ndC9PcQz884ijgbEQFFN3uMslpS80nzDyLHppmnYaOC3PIbrfJckWgIqQT6/lgc+r8Zw/wD",
+	"OG6/fzfsvGM1lqWYuLACk37+B2h4P6RRJlLd5oBMJIluidw3OCDTgqpQoKlCC6kNkeRrPaFpH9lnN+i8",
+	"k3MhslQ7Jj1uPecmd+VHcx5O+BV0YK3jmEZTroJIrmhH1uACRbx2/TSIervRY8mbZjy2dUWs3ONisW0r",
+	"0b77HhqhGeyGsiSCSOjmZcooOeqwD/eY6/ZJVQN10pebKifAXg3bhl7J0BZUE8vdmAiCtnAULeG324vL",
+	"JT0Ah924XFIiN2ZLoBeAuFCozMmdjNzVc48BTk4Fn/CCq9iquiSkymKuIEasnXfuaDn3F2OAqCT6Pay3",
+	"ONuv+rmeyZ+9nsm8x3cxJ11eg2lMCq5eUJWxu4/Rlg9ynV9DvsZ3f7vhmKQW4NLycniGBgTYKVKc7/dM",
+	"3SXbD3lSiYuiK6JffTysA/+Atjf4ltMQ0nbuBFVQKA5nGzNb/rfl77V2fKiagqTCUXlJRbv7J2RqJdyk",
+	"ilq9Cbuxm4a8zWem88x0voLppL7eBVynXO20fWQWO36t2PKDtJG9NcTIXaYoknsgoxc8eLNZ59A6d83u",
+	"N2hvY/xBxhu3jgvBDOJiLc/EN3dhrNHTRQPtz95jF8zVOI+gD9FrN9FdFhDN8i4nGZqZLmt4sp8qBRni",
+	"KdYrTjLDixUPk9DjhRWRlzmH12pi8tw/5Ll/yHP/kOf+Ic/9Q577hzz3D/lzZW8nYtPiRiJfY/Jdlfyt",
+	"b4pcJcQaVJqaxPp7kkpGlNmWvGqMtsoVBltG2qaQ99hcDjmgsb4jTAABPAjDMWLxhAgaIBkPh/RzA4FY",
+	"pC9xoRCWVrTaR0DxECHGCMJSS2NJif1lJaTLLCln84+vqtG4Wbnpx4g+AICsWX56ORPdgOk8YnXq1qZw",
+	"WJ6TzuVGCen5Yc/Z6M8FFf9USQtL6nt/0F8uLaS4RnE8Im7L9VmbQ0M5Q4TdUsGZLZkXi8hre2OlprL9",
+	"4gWe0kapufdzndp9uozFj8ka53QTOmKIsppx6iUuPuCJ+idbUctZkPX65xWcbEBVzdn/jVoJtyPY65Mn",
+	"Mu8zVr/5F14YM4SrO2m0TTySSU+EnJ46tXXz9Cgbom2b1izqUdNjhSY10JPGtMxPf5nrUTNdtyFDl3xW",
+	"aAuuCAltKijJbGcbus/okwthZy6yD5HPOFDRTF/p4A4x+p2N/4MznQqiVXJ9t//cPT1xsonBpTYiMsBT",
+	"gqgyfowZj5EgDMr6KXNvW8A7TC2LO4dMOmrPL61OeElwmIX3PgLSkACKxTm+bkKbyFOilptSDHDEthLD",
+	"kASzICJt5E+NZmxOEFPTYMh26Ia/QxLRWyJI6Ju4IDfifyVPB1rFjCISwsEIDPH03PqvZTyoCyJ5LAIi",
+	"0Zb/wrbk92vIT1qVwwc70Qw+2HcCOvvbOchaa14JTgs+0Figz2uCgzFlpC4IDsF/pu90gQOViW3Sx0ZC",
+	"FPIg1oswpIOumWYalDNzsbpJnTQmvfuP9/8vAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -22,6 +22,16 @@ type Category struct {
 	DeletedAt   *time.Time
 }
 
+type Comment struct {
+	ID        int64
+	PublicID  uuid.UUID
+	PostID    int64
+	AuthorID  int64
+	Body      string
+	CreatedAt time.Time
+	DeletedAt *time.Time
+}
+
 type IdempotencyKey struct {
 	ID             int64
 	Scope          string
@@ -85,6 +95,24 @@ type Payment struct {
 	FailureReason     *string
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+}
+
+type Post struct {
+	ID          int64
+	PublicID    uuid.UUID
+	AuthorID    int64
+	Title       string
+	Slug        string
+	Body        string
+	Excerpt     *string
+	Status      string
+	Tags        []string
+	PublishedAt *time.Time
+	Version     int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	DeletedAt   *time.Time
+	Search      interface{}
 }
 
 type Product struct {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/storefront/storefront/internal/catalog"
 	"github.com/storefront/storefront/internal/config"
+	"github.com/storefront/storefront/internal/content"
 	"github.com/storefront/storefront/internal/httpapi"
 	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/orders"
@@ -33,6 +34,7 @@ type App struct {
 	Redis    *redis.Client
 	Identity *identity.Service
 	Catalog  *catalog.Service
+	Content  *content.Service
 	Orders   *orders.Service
 	Handler  http.Handler
 
@@ -66,11 +68,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 	tokens := identity.NewTokenIssuer(cfg.JWTSecret, cfg.AccessTokenTTL, nil)
 	a.Identity = identity.NewService(postgres.NewIdentityStore(pool), hasher, tokens, cfg.RefreshTokenTTL)
 	a.Catalog = catalog.NewService(postgres.NewCatalogStore(pool))
+	a.Content = content.NewService(postgres.NewContentStore(pool))
 	a.Orders = orders.NewService(postgres.NewOrderStore(pool), orders.Simulator{})
 	a.idempotency = postgres.NewIdempotencyStore(pool)
 
 	deps := httpapi.Deps{
-		Logger: logger, Identity: a.Identity, Catalog: a.Catalog, Orders: a.Orders, Idempotency: a.idempotency,
+		Logger: logger, Identity: a.Identity, Catalog: a.Catalog, Content: a.Content, Orders: a.Orders, Idempotency: a.idempotency,
 		Postgres: pool, CORSOrigins: cfg.CORSAllowedOrigins,
 	}
 	if a.Redis != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/storefront/storefront/internal/catalog"
+	"github.com/storefront/storefront/internal/content"
 	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/page"
 )
@@ -47,20 +48,72 @@ var demoCatalog = []struct {
 	}},
 }
 
-// Seed creates the demo users and, on an empty catalog, the demo catalog. Running it again resets the
-// demo accounts' passwords and roles and leaves the catalog alone.
+// demoPosts are published by the demo editor; each gets the listed comments from the demo customer.
+var demoPosts = []struct {
+	title, excerpt, body string
+	tags, comments       []string
+}{
+	{"Brewing green tea without bitterness", "Cooler water, shorter steeps.",
+		"Green tea turns bitter when the water is too hot. Use water at 70 to 80 °C and steep for one to two minutes. Sencha rewards a second, shorter infusion.",
+		[]string{"tea", "brewing", "green-tea"}, []string{"Two minutes at 75 °C was perfect, thank you!", "Does this work for matcha too?"}},
+	{"Darjeeling, the champagne of teas", "A short history of the first flush.",
+		"Darjeeling's first flush is picked in early spring. Its bright, floral cup earned it the nickname the champagne of teas.",
+		[]string{"tea", "history"}, []string{"My favourite morning cup."}},
+	{"Pour-over coffee in five steps", "Grind, bloom, pour, wait, enjoy.",
+		"Grind medium-fine, rinse the filter, bloom with twice the coffee's weight in water for 30 seconds, then pour slowly in circles. Aim for three minutes in all.",
+		[]string{"coffee", "brewing"}, nil},
+}
+
+// Seed creates the demo users, and on an empty database the demo catalog and posts. Running it again
+// resets the demo accounts' passwords and roles and leaves catalog and posts alone.
 func (a *App) Seed(ctx context.Context) error {
-	var admin identity.User
+	users := map[identity.Role]identity.User{}
 	for _, r := range DemoUsers {
 		u, err := a.Identity.EnsureUser(ctx, r)
 		if err != nil {
 			return fmt.Errorf("seeding %s: %w", r.Email, err)
 		}
-		if u.Role == identity.RoleAdmin {
-			admin = u
-		}
+		users[u.Role] = u
 		a.Logger.Info("demo user ready", "email", u.Email, "role", u.Role)
 	}
+	if err := a.seedCatalog(ctx, users[identity.RoleAdmin]); err != nil {
+		return err
+	}
+	return a.seedPosts(ctx, users[identity.RoleEditor], users[identity.RoleCustomer])
+}
+
+func principalOf(u identity.User) identity.Principal {
+	return identity.Principal{UserID: u.ID, Scopes: u.Role.Scopes()}
+}
+
+func (a *App) seedPosts(ctx context.Context, editor, customer identity.User) error {
+	ed, cu := principalOf(editor), principalOf(customer)
+	existing, err := a.Content.List(ctx, &ed, content.Filter{}, page.Request{Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(existing.Items) > 0 {
+		a.Logger.Info("posts already exist; not seeding them")
+		return nil
+	}
+	published := content.StatusPublished
+	for _, d := range demoPosts {
+		excerpt := d.excerpt
+		p, err := a.Content.Create(ctx, ed, editor.ID, content.Fields{Title: d.title, Body: d.body, Excerpt: &excerpt, Tags: d.tags, Status: &published})
+		if err != nil {
+			return fmt.Errorf("seeding post %q: %w", d.title, err)
+		}
+		for _, c := range d.comments {
+			if _, err := a.Content.Comment(ctx, cu, p.ID, c); err != nil {
+				return fmt.Errorf("seeding comment: %w", err)
+			}
+		}
+	}
+	a.Logger.Info("demo posts ready", "posts", len(demoPosts))
+	return nil
+}
+
+func (a *App) seedCatalog(ctx context.Context, admin identity.User) error {
 	existing, err := a.Catalog.ListCategories(ctx, page.Request{Limit: 1})
 	if err != nil {
 		return err
@@ -69,7 +122,7 @@ func (a *App) Seed(ctx context.Context) error {
 		a.Logger.Info("catalog already has categories; not seeding it")
 		return nil
 	}
-	p := identity.Principal{UserID: admin.ID, Scopes: identity.RoleAdmin.Scopes()}
+	p := principalOf(admin)
 	for _, c := range demoCatalog {
 		desc := c.description
 		cat, err := a.Catalog.CreateCategory(ctx, p, catalog.CategoryFields{Name: c.category, Description: &desc})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/storefront/storefront/gen/api"
 	"github.com/storefront/storefront/internal/catalog"
+	"github.com/storefront/storefront/internal/content"
 	"github.com/storefront/storefront/internal/idempotency"
 	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/orders"
@@ -28,6 +29,7 @@ type Deps struct {
 	Logger      *slog.Logger
 	Identity    *identity.Service
 	Catalog     *catalog.Service
+	Content     *content.Service
 	Orders      *orders.Service
 	Idempotency idempotency.Store
 	Postgres    Pinger

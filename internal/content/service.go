@@ -1,0 +1,250 @@
+package content
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/storefront/storefront/internal/apperr"
+	"github.com/storefront/storefront/internal/etag"
+	"github.com/storefront/storefront/internal/identity"
+	"github.com/storefront/storefront/internal/page"
+	"github.com/storefront/storefront/internal/slug"
+)
+
+// Service holds the content rules.
+type Service struct {
+	store Store
+	now   func() time.Time
+}
+
+// NewService returns the content rules over a store.
+func NewService(store Store) *Service { return &Service{store: store, now: time.Now} }
+
+var errPostNotFound = apperr.NotFound("post")
+
+func moderator(p *identity.Principal) bool { return p != nil && p.Has(identity.ScopePostsModerate) }
+
+// canSee: published posts are public; drafts and archived posts belong to their author and moderators.
+func canSee(p *identity.Principal, post Post) bool {
+	return post.Status == StatusPublished || p != nil && (p.UserID == post.AuthorID || moderator(p))
+}
+
+func canEdit(p *identity.Principal, post Post) bool {
+	return p != nil && (p.UserID == post.AuthorID || moderator(p))
+}
+
+var errNeedsPublish = apperr.New(apperr.KindForbidden, "Publishing needs scope "+identity.ScopePostsPublish+".")
+
+// Create writes a post by the caller, who must be userID.
+func (s *Service) Create(ctx context.Context, p identity.Principal, userID uuid.UUID, f Fields) (Post, error) {
+	if userID != p.UserID {
+		return Post{}, apperr.NotFound("user")
+	}
+	if err := validate(f); err != nil {
+		return Post{}, err
+	}
+	post := Post{AuthorID: p.UserID, Title: f.Title, Body: f.Body, Excerpt: f.Excerpt, Tags: uniqueTags(f.Tags), Status: StatusDraft}
+	if f.Status != nil {
+		if err := s.moveTo(p, &post, *f.Status); err != nil {
+			return Post{}, err
+		}
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Post{}, apperr.Internal(err)
+	}
+	post.ID = id
+	return s.store.CreatePost(ctx, post, slug.Make(post.Title))
+}
+
+// moveTo applies a status change: the workflow's rules, the publish scope, and a first-publish date.
+func (s *Service) moveTo(p identity.Principal, post *Post, to Status) error {
+	if err := CheckTransition(post.Status, to); err != nil {
+		return err
+	}
+	if to == StatusPublished && post.Status != StatusPublished {
+		if !p.Has(identity.ScopePostsPublish) {
+			return errNeedsPublish
+		}
+		if post.PublishedAt == nil {
+			now := s.now().UTC()
+			post.PublishedAt = &now
+		}
+	}
+	post.Status = to
+	return nil
+}
+
+// Get returns a post the caller may see.
+func (s *Service) Get(ctx context.Context, p *identity.Principal, id uuid.UUID) (Post, error) {
+	post, err := s.store.Post(ctx, id)
+	if err != nil {
+		return Post{}, err
+	}
+	if !canSee(p, post) {
+		return Post{}, errPostNotFound
+	}
+	return post, nil
+}
+
+// List returns the posts the caller may see that match the filter.
+func (s *Service) List(ctx context.Context, p *identity.Principal, f Filter, req page.Request) (page.Page[Post], error) {
+	if p != nil {
+		f.ViewerID, f.Moderator = &p.UserID, moderator(p)
+	}
+	if f.Q != "" {
+		req = req.Normalized("relevance")
+	} else {
+		if req.Sort == "relevance" {
+			return page.Page[Post]{}, apperr.Invalid("The request is invalid.", apperr.Detail{Field: "sort", Message: "relevance needs q"})
+		}
+		req = req.Normalized("-published_at")
+	}
+	return s.store.ListPosts(ctx, f, req)
+}
+
+// Replace writes every field (PUT); a nil status keeps the current one.
+func (s *Service) Replace(ctx context.Context, p identity.Principal, id uuid.UUID, f Fields, ifMatch etag.Condition) (Post, error) {
+	if err := validate(f); err != nil {
+		return Post{}, err
+	}
+	return s.update(ctx, p, id, ifMatch, func(post *Post) error {
+		post.Title, post.Body, post.Excerpt, post.Tags = f.Title, f.Body, f.Excerpt, uniqueTags(f.Tags)
+		if f.Status != nil {
+			return s.moveTo(p, post, *f.Status)
+		}
+		return nil
+	})
+}
+
+// Update writes the fields sent (PATCH).
+func (s *Service) Update(ctx context.Context, p identity.Principal, id uuid.UUID, c Patch, ifMatch etag.Condition) (Post, error) {
+	return s.update(ctx, p, id, ifMatch, func(post *Post) error {
+		if c.Title != nil {
+			post.Title = *c.Title
+		}
+		if c.Body != nil {
+			post.Body = *c.Body
+		}
+		if c.Excerpt != nil {
+			post.Excerpt = c.Excerpt
+		}
+		if c.Tags != nil {
+			post.Tags = uniqueTags(*c.Tags)
+		}
+		if err := validate(Fields{Title: post.Title, Body: post.Body, Excerpt: post.Excerpt, Tags: post.Tags}); err != nil {
+			return err
+		}
+		if c.Status != nil {
+			return s.moveTo(p, post, *c.Status)
+		}
+		return nil
+	})
+}
+
+func (s *Service) update(ctx context.Context, p identity.Principal, id uuid.UUID, ifMatch etag.Condition, change func(*Post) error) (Post, error) {
+	var out Post
+	err := s.store.InTx(ctx, func(tx Store) error {
+		post, err := tx.LockPost(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.authorizeChange(&p, post, ifMatch); err != nil {
+			return err
+		}
+		oldTitle := post.Title
+		if err := change(&post); err != nil {
+			return err
+		}
+		base := ""
+		if post.Title != oldTitle {
+			base = slug.Make(post.Title)
+		}
+		out, err = tx.UpdatePost(ctx, post, base)
+		return err
+	})
+	return out, err
+}
+
+// authorizeChange: 404 for posts the caller cannot see, 403 for visible posts of others, 412 when stale.
+func (s *Service) authorizeChange(p *identity.Principal, post Post, ifMatch etag.Condition) error {
+	if !canSee(p, post) {
+		return errPostNotFound
+	}
+	if !canEdit(p, post) {
+		return apperr.New(apperr.KindForbidden, "Only the author or a moderator may change this post.")
+	}
+	if !ifMatch.AllowsWrite(post.Version) {
+		return apperr.New(apperr.KindPrecondition, "The post has changed since the ETag in If-Match; fetch it again.")
+	}
+	return nil
+}
+
+// Delete soft-deletes a post and its comments.
+func (s *Service) Delete(ctx context.Context, p identity.Principal, id uuid.UUID, ifMatch etag.Condition) error {
+	return s.store.InTx(ctx, func(tx Store) error {
+		post, err := tx.LockPost(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.authorizeChange(&p, post, ifMatch); err != nil {
+			return err
+		}
+		return tx.DeletePost(ctx, id)
+	})
+}
+
+// Comments lists a visible post's comments, oldest first.
+func (s *Service) Comments(ctx context.Context, p *identity.Principal, postID uuid.UUID, req page.Request) (page.Page[Comment], error) {
+	if _, err := s.Get(ctx, p, postID); err != nil {
+		return page.Page[Comment]{}, err
+	}
+	return s.store.ListComments(ctx, postID, req.Normalized("created_at"))
+}
+
+// Comment adds the caller's comment to a published post.
+func (s *Service) Comment(ctx context.Context, p identity.Principal, postID uuid.UUID, body string) (Comment, error) {
+	if n := utf8.RuneCountInString(body); n < 1 || n > MaxComment || strings.TrimSpace(body) == "" {
+		return Comment{}, apperr.Invalid("The request is invalid.", apperr.Detail{Field: "body", Message: "must be 1 to 5000 characters"})
+	}
+	post, err := s.Get(ctx, &p, postID)
+	if err != nil {
+		return Comment{}, err
+	}
+	if post.Status != StatusPublished {
+		return Comment{}, apperr.New(apperr.KindConflict, "Comments are accepted on published posts only.")
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Comment{}, apperr.Internal(err)
+	}
+	return s.store.CreateComment(ctx, Comment{ID: id, PostID: postID, AuthorID: p.UserID, Body: body})
+}
+
+// DeleteComment removes a comment: its author, the post's author or a moderator.
+func (s *Service) DeleteComment(ctx context.Context, p identity.Principal, postID, commentID uuid.UUID) error {
+	post, err := s.Get(ctx, &p, postID)
+	if err != nil {
+		return err
+	}
+	c, err := s.store.Comment(ctx, commentID)
+	if err != nil {
+		return err
+	}
+	if c.PostID != post.ID {
+		return apperr.NotFound("comment")
+	}
+	if c.AuthorID != p.UserID && post.AuthorID != p.UserID && !moderator(&p) {
+		return apperr.New(apperr.KindForbidden, "Only the comment's author, the post's author or a moderator may delete it.")
+	}
+	return s.store.DeleteComment(ctx, commentID)
+}
+
+// Tags lists tags of published posts with their counts, by name.
+func (s *Service) Tags(ctx context.Context, req page.Request) (page.Page[TagCount], error) {
+	return s.store.ListTags(ctx, req.Normalized("name"))
+}
