@@ -10,6 +10,17 @@ import (
 	"github.com/storefront/storefront/internal/testenv"
 )
 
+// freshConn connects to a new migrated database for the test.
+func freshConn(t *testing.T) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), testenv.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
 func explain(t *testing.T, conn *pgx.Conn, q string) string {
 	t.Helper()
 	rows, err := conn.Query(context.Background(), "EXPLAIN "+q)
@@ -27,11 +38,7 @@ func explain(t *testing.T, conn *pgx.Conn, q string) string {
 // realistic table: no sequential scan of the big table and no sort of it.
 func TestCatalogAndOrderQueriesUseIndexes(t *testing.T) {
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, testenv.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := freshConn(t)
 	for _, stmt := range []string{
 		`INSERT INTO categories (public_id, name, slug) SELECT gen_random_uuid(), 'Category ' || g, 'category-' || g FROM generate_series(1, 20) g`,
 		`INSERT INTO products (public_id, category_id, name, slug, description, price_cents, stock, active, created_at)

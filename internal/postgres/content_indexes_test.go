@@ -4,20 +4,12 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
-
-	"github.com/storefront/storefront/internal/testenv"
 )
 
 // The public post lists, as internal/postgres/content.go builds them, are served by indexes.
 func TestPostQueriesUseIndexes(t *testing.T) {
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, testenv.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := freshConn(t)
 	for _, stmt := range []string{
 		`INSERT INTO users (public_id, email, name, password_hash)
 		 SELECT gen_random_uuid(), 'u' || g || '@example.com', 'U', 'x' FROM generate_series(1, 200) g`,

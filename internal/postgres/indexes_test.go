@@ -4,10 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
-
-	"github.com/storefront/storefront/internal/testenv"
 )
 
 // Every user list sort and the filters in front of the default sort are served by an index: with a
@@ -15,12 +11,8 @@ import (
 // in 00001_identity.sql.
 func TestUserListQueriesUseIndexes(t *testing.T) {
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, testenv.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, `
+	conn := freshConn(t)
+	_, err := conn.Exec(ctx, `
 		INSERT INTO users (public_id, email, name, password_hash, role, status, created_at)
 		SELECT gen_random_uuid(), 'user' || g || '@example.com', 'Name ' || (g % 1000), 'x',
 		       (ARRAY['customer','editor','admin'])[1 + g % 3], (ARRAY['active','suspended'])[1 + g % 2],
