@@ -42,3 +42,7 @@ DELETE FROM login_failures WHERE email = $1 AND client_ip = $2;
 
 -- name: DeleteOldLoginFailures :execrows
 DELETE FROM login_failures WHERE failed_at < now() - interval '1 day';
+
+-- name: LockLoginAttempts :exec
+-- Serialises sign-in attempts for one email and address until the transaction ends.
+SELECT pg_advisory_xact_lock(hashtextextended(sqlc.arg(email)::text || ' ' || sqlc.arg(client_ip)::text, 7412));

@@ -8,15 +8,22 @@ FOR UPDATE;
 
 -- name: AdjustStock :exec
 -- Adds delta (negative to take stock) to each product; the CHECK (stock >= 0) is the last line of defence.
+-- The rows are locked in id order first, like LockProductsForOrder, so no two transactions that adjust
+-- stock (placing or cancelling orders) can deadlock.
+WITH v AS (
+    SELECT unnest(sqlc.arg(ids)::uuid[]) AS id, unnest(sqlc.arg(deltas)::int[]) AS delta
+), locked AS (
+    SELECT p.id, p.public_id FROM products p WHERE p.public_id IN (SELECT v.id FROM v) ORDER BY p.id FOR UPDATE
+)
 UPDATE products p
 SET stock = p.stock + v.delta, version = p.version + 1, updated_at = now()
-FROM (SELECT unnest(sqlc.arg(ids)::uuid[]) AS id, unnest(sqlc.arg(deltas)::int[]) AS delta) AS v
-WHERE p.public_id = v.id;
+FROM locked JOIN v ON v.id = locked.public_id
+WHERE p.id = locked.id;
 
 -- name: InsertOrder :one
 INSERT INTO orders (public_id, user_id, subtotal_cents, total_cents, currency, shipping_address)
 SELECT sqlc.arg(public_id), u.id, sqlc.arg(subtotal_cents), sqlc.arg(total_cents), sqlc.arg(currency), sqlc.arg(shipping_address)
-FROM users u WHERE u.public_id = sqlc.arg(user_public_id)
+FROM users u WHERE u.public_id = sqlc.arg(user_public_id) AND u.deleted_at IS NULL AND u.status = 'active'
 RETURNING id, version, created_at, updated_at;
 
 -- name: InsertOrderItems :exec

@@ -101,6 +101,21 @@ func (q *Queries) DeleteOldLoginFailures(ctx context.Context) (int64, error) {
 	return result.RowsAffected(), nil
 }
 
+const lockLoginAttempts = `-- name: LockLoginAttempts :exec
+SELECT pg_advisory_xact_lock(hashtextextended($1::text || ' ' || $2::text, 7412))
+`
+
+type LockLoginAttemptsParams struct {
+	Email    string
+	ClientIp string
+}
+
+// Serialises sign-in attempts for one email and address until the transaction ends.
+func (q *Queries) LockLoginAttempts(ctx context.Context, arg LockLoginAttemptsParams) error {
+	_, err := q.db.Exec(ctx, lockLoginAttempts, arg.Email, arg.ClientIp)
+	return err
+}
+
 const lockRefreshToken = `-- name: LockRefreshToken :one
 SELECT u.public_id AS user_public_id, u.deleted_at AS user_deleted_at,
        rt.family_id, rt.expires_at, rt.used_at, rt.revoked_at

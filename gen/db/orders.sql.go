@@ -13,10 +13,15 @@ import (
 )
 
 const adjustStock = `-- name: AdjustStock :exec
+WITH v AS (
+    SELECT unnest($1::uuid[]) AS id, unnest($2::int[]) AS delta
+), locked AS (
+    SELECT p.id, p.public_id FROM products p WHERE p.public_id IN (SELECT v.id FROM v) ORDER BY p.id FOR UPDATE
+)
 UPDATE products p
 SET stock = p.stock + v.delta, version = p.version + 1, updated_at = now()
-FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::int[]) AS delta) AS v
-WHERE p.public_id = v.id
+FROM locked JOIN v ON v.id = locked.public_id
+WHERE p.id = locked.id
 `
 
 type AdjustStockParams struct {
@@ -25,6 +30,8 @@ type AdjustStockParams struct {
 }
 
 // Adds delta (negative to take stock) to each product; the CHECK (stock >= 0) is the last line of defence.
+// The rows are locked in id order first, like LockProductsForOrder, so no two transactions that adjust
+// stock (placing or cancelling orders) can deadlock.
 func (q *Queries) AdjustStock(ctx context.Context, arg AdjustStockParams) error {
 	_, err := q.db.Exec(ctx, adjustStock, arg.Ids, arg.Deltas)
 	return err
@@ -88,7 +95,7 @@ func (q *Queries) GetOrder(ctx context.Context, publicID uuid.UUID) (GetOrderRow
 const insertOrder = `-- name: InsertOrder :one
 INSERT INTO orders (public_id, user_id, subtotal_cents, total_cents, currency, shipping_address)
 SELECT $1, u.id, $2, $3, $4, $5
-FROM users u WHERE u.public_id = $6
+FROM users u WHERE u.public_id = $6 AND u.deleted_at IS NULL AND u.status = 'active'
 RETURNING id, version, created_at, updated_at
 `
 

@@ -24,6 +24,10 @@ import (
 type Options struct {
 	// Argon2 overrides the password hashing cost (tests use a cheap one).
 	Argon2 *identity.Argon2Params
+	// DisableClientCache sends every cached read to Redis (for measuring what the in-process copy saves).
+	DisableClientCache bool
+	// DisableRateLimit runs without the limiter even with Redis (benchmarks of the read paths).
+	DisableRateLimit bool
 }
 
 // App is a wired service.
@@ -37,6 +41,9 @@ type App struct {
 	Content  *content.Service
 	Orders   *orders.Service
 	Handler  http.Handler
+	// Cache and Limiter are nil without Redis.
+	Cache   *redis.Cache
+	Limiter *redis.Limiter
 
 	idempotency *postgres.IdempotencyStore
 }
@@ -49,12 +56,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 	}
 	a := &App{Config: cfg, Logger: logger, Pool: pool}
 	if cfg.RedisURL != "" {
-		if a.Redis, err = redis.New(cfg.RedisURL); err != nil {
+		a.Redis, err = redis.New(redis.Options{URL: cfg.RedisURL, Prefix: cfg.RedisKeyPrefix, Logger: logger,
+			DisableClientCache: opts.DisableClientCache})
+		if err != nil {
 			pool.Close()
 			return nil, err
 		}
+		a.Cache, a.Limiter = redis.NewCache(a.Redis), redis.NewLimiter(a.Redis)
 	} else {
-		logger.Info("REDIS_URL is not set: running without Redis")
+		logger.Info("REDIS_URL is not set: running without Redis: no cache and no rate limits")
 	}
 	params := identity.DefaultArgon2Params
 	if opts.Argon2 != nil {
@@ -66,18 +76,37 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 		return nil, err
 	}
 	tokens := identity.NewTokenIssuer(cfg.JWTSecret, cfg.AccessTokenTTL, nil)
-	a.Identity = identity.NewService(postgres.NewIdentityStore(pool), hasher, tokens, cfg.RefreshTokenTTL)
-	a.Catalog = catalog.NewService(postgres.NewCatalogStore(pool))
-	a.Content = content.NewService(postgres.NewContentStore(pool))
-	a.Orders = orders.NewService(postgres.NewOrderStore(pool), orders.Simulator{})
+	var (
+		identityStore identity.Store = postgres.NewIdentityStore(pool)
+		catalogStore  catalog.Store  = postgres.NewCatalogStore(pool)
+		contentStore  content.Store  = postgres.NewContentStore(pool)
+		orderStore    orders.Store   = postgres.NewOrderStore(pool)
+	)
+	if a.Cache != nil {
+		identityStore = redis.NewIdentityStore(identityStore, a.Cache)
+		catalogStore = redis.NewCatalogStore(catalogStore, a.Cache)
+		contentStore = redis.NewContentStore(contentStore, a.Cache)
+		orderStore = redis.NewOrderStore(orderStore, a.Cache)
+	}
+	a.Identity = identity.NewService(identityStore, hasher, tokens, cfg.RefreshTokenTTL)
+	if a.Limiter != nil {
+		a.Identity.UseLoginThrottle(redis.NewLoginThrottle(a.Limiter, identity.StoreThrottle{Store: identityStore}))
+	}
+	a.Catalog = catalog.NewService(catalogStore)
+	a.Content = content.NewService(contentStore)
+	a.Orders = orders.NewService(orderStore, orders.NewSimulator())
 	a.idempotency = postgres.NewIdempotencyStore(pool)
 
 	deps := httpapi.Deps{
 		Logger: logger, Identity: a.Identity, Catalog: a.Catalog, Content: a.Content, Orders: a.Orders, Idempotency: a.idempotency,
-		Postgres: pool, CORSOrigins: cfg.CORSAllowedOrigins,
+		Postgres: pool, CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
+		RateLimits: httpapi.RateLimits{Anonymous: cfg.RateLimitAnonymous, User: cfg.RateLimitUser},
 	}
 	if a.Redis != nil {
 		deps.Redis = a.Redis
+		if !opts.DisableRateLimit {
+			deps.Limiter = a.Limiter
+		}
 	}
 	e, err := httpapi.New(deps)
 	if err != nil {

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,6 +31,11 @@ type Config struct {
 	LogLevel           slog.Level
 	CORSAllowedOrigins []string
 	OTLPEndpoint       string
+	RedisKeyPrefix     string
+	TrustedProxies     []*net.IPNet
+	// Requests per minute: per client address when anonymous, per user when signed in.
+	RateLimitAnonymous int
+	RateLimitUser      int
 
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
@@ -65,6 +72,35 @@ func Load(getenv func(string) string) (Config, error) {
 	} else if _, err := url.Parse(c.DatabaseURL); err != nil {
 		problems = append(problems, fmt.Errorf("DATABASE_URL is not a URL: %v", err))
 	}
+	c.RedisKeyPrefix = strings.TrimSpace(getenv("REDIS_KEY_PREFIX"))
+	if c.RedisKeyPrefix == "" {
+		c.RedisKeyPrefix = "sf:"
+	}
+	var err error
+	if c.RateLimitAnonymous, err = positiveInt(getenv, "RATE_LIMIT_ANONYMOUS_PER_MINUTE", 100); err != nil {
+		problems = append(problems, err)
+	}
+	if c.RateLimitUser, err = positiveInt(getenv, "RATE_LIMIT_USER_PER_MINUTE", 1000); err != nil {
+		problems = append(problems, err)
+	}
+	for _, cidr := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
+		if cidr = strings.TrimSpace(cidr); cidr == "" {
+			continue
+		}
+		if !strings.Contains(cidr, "/") {
+			if strings.Contains(cidr, ":") {
+				cidr += "/128"
+			} else {
+				cidr += "/32"
+			}
+		}
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("TRUSTED_PROXIES entry %q is not an address or CIDR", cidr))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, n)
+	}
 	if c.RedisURL != "" {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
 			problems = append(problems, errors.New("REDIS_URL must look like redis://host:6379/0"))
@@ -100,6 +136,18 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(problems...))
 	}
 	return c, nil
+}
+
+func positiveInt(getenv func(string) string, name string, def int) (int, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000000 {
+		return 0, fmt.Errorf("%s must be a whole number from 1 to 1000000, got %q", name, v)
+	}
+	return n, nil
 }
 
 func (c *Config) loadSecret(secret string) error {
@@ -139,6 +187,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel.String()),
 		slog.Any("cors_allowed_origins", c.CORSAllowedOrigins),
 		slog.String("otel_exporter_otlp_endpoint", c.OTLPEndpoint),
+		slog.String("redis_key_prefix", c.RedisKeyPrefix),
+		slog.Int("rate_limit_anonymous_per_minute", c.RateLimitAnonymous),
+		slog.Int("rate_limit_user_per_minute", c.RateLimitUser),
+		slog.Int("trusted_proxies", len(c.TrustedProxies)),
 	)
 }
 

@@ -51,7 +51,11 @@ func TestLogin(t *testing.T) {
 }
 
 func TestLoginThrottle(t *testing.T) {
-	env := testenv.Start(t)
+	t.Run("in PostgreSQL", func(t *testing.T) { testLoginThrottle(t, testenv.Start(t)) })
+	t.Run("in Redis", func(t *testing.T) { testLoginThrottle(t, testenv.Start(t, testenv.RedisEnv(t)...)) })
+}
+
+func testLoginThrottle(t *testing.T, env *testenv.Env) {
 	ctx := context.Background()
 	env.Register("throttle@example.com", "right-password", "Throttle")
 	for i := 0; i < 5; i++ {

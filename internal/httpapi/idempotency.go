@@ -2,12 +2,16 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"net/http"
+	"runtime/debug"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/storefront/storefront/internal/aftercommit"
 	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/idempotency"
 	"github.com/storefront/storefront/internal/identity"
@@ -40,12 +44,16 @@ func idempotent(ct *contract, store idempotency.Store) echo.MiddlewareFunc {
 				return next(c)
 			}
 			req := c.Request()
+			// Ending the transaction must not depend on the client still being there.
+			endCtx := context.WithoutCancel(req.Context())
 			scope, fp := idempotencyScope(c), fingerprint(c)
 			txCtx, tx, err := store.Begin(req.Context())
 			if err != nil {
 				return err
 			}
-			defer func() { _ = tx.Rollback(req.Context()) }() // a no-op after Commit
+			// Cache invalidations wait for this transaction's commit.
+			txCtx, hooks := aftercommit.With(txCtx)
+			defer func() { _ = tx.Rollback(endCtx) }() // a no-op after Commit
 			claim, err := store.Claim(txCtx, scope, key, fp)
 			switch {
 			case err != nil:
@@ -63,13 +71,18 @@ func idempotent(ct *contract, store idempotency.Store) echo.MiddlewareFunc {
 			real := resp.Writer
 			resp.Writer = buf
 			c.SetRequest(req.WithContext(txCtx))
-			if err := next(c); err != nil {
+			restore := func() {
+				resp.Writer = real
+				c.SetRequest(req)
+			}
+			if err := runRecovering(c, next); err != nil {
 				c.Error(err)
 			}
-			resp.Writer = real
-			c.SetRequest(req)
+			restore()
 			if buf.status >= http.StatusInternalServerError {
-				return buf.flush(real) // rolled back by the deferred Rollback
+				// Roll back before answering, so an immediate retry does not find the key still held.
+				_ = tx.Rollback(endCtx)
+				return buf.flush(real)
 			}
 
 			stored := idempotency.Response{Status: buf.status, Header: map[string]string{}, Body: buf.body.Bytes()}
@@ -80,7 +93,10 @@ func idempotent(ct *contract, store idempotency.Store) echo.MiddlewareFunc {
 			}
 			err = store.Complete(txCtx, scope, key, fp, stored)
 			if err == nil {
-				err = tx.Commit(req.Context())
+				err = tx.Commit(endCtx)
+			}
+			if err == nil {
+				hooks.Run()
 			}
 			if err != nil {
 				for _, h := range replayedHeaders {
@@ -92,6 +108,20 @@ func idempotent(ct *contract, store idempotency.Store) echo.MiddlewareFunc {
 			return buf.flush(real)
 		}
 	}
+}
+
+// runRecovering runs next and turns a panic into an error, so the 500 is rendered into the buffer this
+// middleware flushes (a panic unwinding past it would leave the client an empty response).
+func runRecovering(c echo.Context, next echo.HandlerFunc) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			err = apperr.Internal(fmt.Errorf("panic: %v\n%s", r, debug.Stack()))
+		}
+	}()
+	return next(c)
 }
 
 // idempotencyScope keeps keys per caller: the user, or the client address for anonymous calls.

@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,14 +22,23 @@ const headerRequestID = "X-Request-ID"
 
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
-type requestIDKey struct{}
+// Generated request ids are a random per-process prefix and a counter: unique across instances and
+// restarts, and cheap (no entropy read per request).
+var (
+	requestIDPrefix  = strings.ReplaceAll(uuid.NewString(), "-", "")[:16]
+	requestIDCounter atomic.Uint64
+)
+
+func newRequestID() string {
+	return requestIDPrefix + "-" + strconv.FormatUint(requestIDCounter.Add(1), 36)
+}
 
 // withRequestID accepts a sane incoming X-Request-ID or makes one, and echoes it on the response.
 func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		rid := c.Request().Header.Get(headerRequestID)
 		if !validRequestID.MatchString(rid) {
-			rid = uuid.NewString()
+			rid = newRequestID()
 		}
 		c.Set("request_id", rid)
 		c.Response().Header().Set(headerRequestID, rid)
@@ -51,6 +63,9 @@ func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 				c.Error(err)
 			}
 			req := c.Request()
+			if !logger.Enabled(req.Context(), slog.LevelInfo) {
+				return nil
+			}
 			attrs := []slog.Attr{
 				slog.String("request_id", requestID(c)),
 				slog.String("method", req.Method),

@@ -16,25 +16,32 @@ func (s *Server) GetHealth(context.Context, api.GetHealthRequestObject) (api.Get
 func (s *Server) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObject) (api.GetReadinessResponseObject, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	check := func(p Pinger) api.CheckStatus {
+	check := func(name string, p Pinger, down api.CheckStatus) api.CheckStatus {
 		if p == nil {
 			return api.CheckStatusDisabled
 		}
 		if err := p.Ping(ctx); err != nil {
-			s.deps.Logger.WarnContext(ctx, "readiness check failed", "error", err)
-			return api.CheckStatusUnavailable
+			s.deps.Logger.WarnContext(ctx, "readiness check failed", "dependency", name, "error", err)
+			return down
 		}
 		return api.CheckStatusOk
 	}
+	// PostgreSQL is required; Redis is not: without it the instance serves without cache and limits, so
+	// taking every instance out of the load balancer because Redis is down would turn a degradation
+	// into an outage.
 	r := api.Readiness{Checks: struct {
 		Postgres api.CheckStatus `json:"postgres"`
 		Redis    api.CheckStatus `json:"redis"`
-	}{Postgres: check(s.deps.Postgres), Redis: check(s.deps.Redis)}}
-	if r.Checks.Postgres == api.CheckStatusUnavailable || r.Checks.Redis == api.CheckStatusUnavailable {
+	}{Postgres: check("postgres", s.deps.Postgres, api.CheckStatusUnavailable), Redis: check("redis", s.deps.Redis, api.CheckStatusDegraded)}}
+	switch {
+	case r.Checks.Postgres == api.CheckStatusUnavailable:
 		r.Status = api.ReadinessStatusUnavailable
 		return api.GetReadiness503JSONResponse(r), nil
+	case r.Checks.Redis == api.CheckStatusDegraded:
+		r.Status = api.ReadinessStatusDegraded
+	default:
+		r.Status = api.ReadinessStatusOk
 	}
-	r.Status = api.ReadinessStatusOk
 	return api.GetReadiness200JSONResponse(r), nil
 }
 

@@ -5,6 +5,7 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/storefront/storefront/internal/idempotency"
 	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/orders"
+	"github.com/storefront/storefront/internal/ratelimit"
 )
 
 // Pinger is a dependency /ready checks.
@@ -35,6 +37,10 @@ type Deps struct {
 	Postgres    Pinger
 	Redis       Pinger // nil when REDIS_URL is not configured
 	CORSOrigins []string
+	// Limiter is nil when no rate limiting runs (no Redis).
+	Limiter        ratelimit.Limiter
+	RateLimits     RateLimits
+	TrustedProxies []*net.IPNet
 }
 
 // Server implements the generated strict server interface.
@@ -46,8 +52,8 @@ type Server struct {
 var _ api.StrictServerInterface = (*Server)(nil)
 
 // New builds the Echo instance with the full middleware chain:
-// request id → access log → recover → security headers → CORS → client IP → auth → validation →
-// idempotency → handler.
+// request id → access log → recover → security headers → CORS → client IP → rate limit → auth →
+// validation → idempotency → handler.
 func New(deps Deps) (*echo.Echo, error) {
 	ct, err := loadContract()
 	if err != nil {
@@ -61,20 +67,30 @@ func New(deps Deps) (*echo.Echo, error) {
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	// The peer address, not X-Forwarded-For: a client must not choose the address it is throttled by.
+	// The peer address, unless the peer is a configured trusted proxy: a client must not choose the
+	// address it is throttled by.
 	e.IPExtractor = echo.ExtractIPDirect()
+	if len(deps.TrustedProxies) > 0 {
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range deps.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	}
 	e.HTTPErrorHandler = errorHandler(deps.Logger)
 	e.Use(withRequestID, accessLog(deps.Logger), recoverPanics(deps.Logger), securityHeaders)
 	if len(deps.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
-			AllowOrigins:  deps.CORSOrigins,
-			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
-			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match", "Idempotency-Key", headerRequestID},
-			ExposeHeaders: []string{"ETag", "Location", headerRequestID, "Retry-After"},
-			MaxAge:        int((10 * time.Minute).Seconds()),
+			AllowOrigins: deps.CORSOrigins,
+			AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+			AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match", "Idempotency-Key", headerRequestID},
+			ExposeHeaders: []string{"ETag", "Location", headerRequestID, "Retry-After", headerReplayed,
+				"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"},
+			MaxAge: int((10 * time.Minute).Seconds()),
 		}))
 	}
-	e.Use(withClientIP, authenticate(ct, deps.Identity.Tokens()), validateRequests(ct),
+	e.Use(withClientIP, limitRates(deps.Limiter, deps.RateLimits, deps.Identity.Tokens()),
+		authenticate(ct, deps.Identity.Tokens()), validateRequests(ct),
 		idempotent(ct, deps.Idempotency))
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	return e, nil

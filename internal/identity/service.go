@@ -28,6 +28,7 @@ type Tokens struct {
 // Service holds the identity rules.
 type Service struct {
 	store      Store
+	throttle   LoginThrottle
 	hasher     *PasswordHasher
 	tokens     *TokenIssuer
 	refreshTTL time.Duration
@@ -36,8 +37,11 @@ type Service struct {
 
 // NewService wires the rules to their store, hasher and token issuer.
 func NewService(store Store, hasher *PasswordHasher, tokens *TokenIssuer, refreshTTL time.Duration) *Service {
-	return &Service{store: store, hasher: hasher, tokens: tokens, refreshTTL: refreshTTL, now: time.Now}
+	return &Service{store: store, throttle: StoreThrottle{store}, hasher: hasher, tokens: tokens, refreshTTL: refreshTTL, now: time.Now}
 }
+
+// UseLoginThrottle replaces the default (PostgreSQL) failed sign-in throttle.
+func (s *Service) UseLoginThrottle(t LoginThrottle) { s.throttle = t }
 
 // Tokens exposes the issuer, for the authentication middleware.
 func (s *Service) Tokens() *TokenIssuer { return s.tokens }
@@ -76,11 +80,11 @@ func (s *Service) Register(ctx context.Context, r Registration) (User, error) {
 // Login checks credentials, with a throttle on failures per email and client address.
 func (s *Service) Login(ctx context.Context, email, password, clientIP string) (Tokens, error) {
 	key := normalizeEmail(email)
-	failures, retryAfter, err := s.store.RecentLoginFailures(ctx, key, clientIP, LoginWindow)
+	allowed, retryAfter, err := s.throttle.Attempt(ctx, key, clientIP)
 	if err != nil {
 		return Tokens{}, err
 	}
-	if failures >= MaxLoginFailures {
+	if !allowed {
 		e := apperr.New(apperr.KindRateLimited, "Too many failed sign-in attempts; try again later.")
 		e.RetryAfter = retryAfter
 		return Tokens{}, e
@@ -89,7 +93,7 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP string) (
 	switch {
 	case apperr.IsKind(err, apperr.KindNotFound):
 		s.hasher.Waste(password)
-		return Tokens{}, s.failLogin(ctx, key, clientIP)
+		return Tokens{}, errBadCredentials
 	case err != nil:
 		return Tokens{}, err
 	}
@@ -98,23 +102,16 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP string) (
 		return Tokens{}, apperr.Internal(fmt.Errorf("verifying password of user %s: %w", u.ID, err))
 	}
 	if !ok {
-		return Tokens{}, s.failLogin(ctx, key, clientIP)
+		return Tokens{}, errBadCredentials // the attempt is already counted
 	}
 	if u.Status != StatusActive {
 		// Same answer as a wrong password: a suspended account must not confirm its password.
 		return Tokens{}, errBadCredentials
 	}
-	if err := s.store.ClearLoginFailures(ctx, key, clientIP); err != nil {
+	if err := s.throttle.Succeeded(ctx, key, clientIP); err != nil {
 		return Tokens{}, err
 	}
 	return s.issue(ctx, s.store, u, uuid.New())
-}
-
-func (s *Service) failLogin(ctx context.Context, email, ip string) error {
-	if err := s.store.RecordLoginFailure(ctx, email, ip); err != nil {
-		return err
-	}
-	return errBadCredentials
 }
 
 func (s *Service) issue(ctx context.Context, store Store, u User, family uuid.UUID) (Tokens, error) {

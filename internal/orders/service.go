@@ -85,6 +85,12 @@ func (s *Service) Place(ctx context.Context, p identity.Principal, lines []Line,
 		return Order{}, err
 	}
 	lines = mergeLines(lines)
+	for i, l := range lines {
+		if l.Quantity > MaxQuantity {
+			return Order{}, apperr.Invalid("The request is invalid.", apperr.Detail{
+				Field: "items[" + strconv.Itoa(i) + "].quantity", Message: "lines of one product add up to more than 10000"})
+		}
+	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return Order{}, apperr.Internal(err)
@@ -208,7 +214,8 @@ func (s *Service) Pay(ctx context.Context, p identity.Principal, id uuid.UUID, m
 			return err
 		}
 		// The row lock is held while the provider answers, so one order is never charged twice.
-		res, err := s.provider.Charge(ctx, Charge{OrderID: o.ID, AmountCents: o.TotalCents, Currency: o.Currency, Method: method})
+		res, err := s.provider.Charge(ctx, Charge{OrderID: o.ID, AmountCents: o.TotalCents, Currency: o.Currency, Method: method,
+			IdempotencyKey: "order-" + o.ID.String()})
 		if err != nil {
 			return apperr.Internal(fmt.Errorf("charging order %s: %w", o.ID, err))
 		}

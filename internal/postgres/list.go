@@ -215,7 +215,8 @@ func countList(ctx context.Context, conn db.DBTX, q *listQuery, mode string) (*i
 			return nil, apperr.Internal(fmt.Errorf("counting %s: %w", q.table, err))
 		}
 	case page.CountEstimated:
-		if !q.filtered {
+		// pg_class only knows the whole table: good for an unconditioned list, otherwise ask the planner.
+		if !q.filtered && (len(q.conds) == 0 || len(q.conds) == 1 && q.conds[0] == "true") {
 			var f float64
 			relation := strings.Fields(q.countTable)[0]
 			err := conn.QueryRow(ctx, "SELECT reltuples FROM pg_class WHERE oid = $1::regclass", relation).Scan(&f)

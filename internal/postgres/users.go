@@ -44,9 +44,16 @@ func translateUser(err error) error {
 	return translate(err, "user")
 }
 
+// Writes that can fail with a unique violation (answered 409) run in a savepoint: inside a request's
+// transaction (idempotency keys) the failure must not abort the transaction that stores the answer.
+
 func (s *IdentityStore) CreateUser(ctx context.Context, u identity.NewUser) (identity.User, error) {
-	row, err := s.q(ctx).CreateUser(ctx, db.CreateUserParams{
-		PublicID: u.ID, Email: u.Email, Name: u.Name, PasswordHash: u.PasswordHash, Role: string(u.Role),
+	var row db.User
+	err := s.inTx(ctx, func(b base) (err error) {
+		row, err = b.q(ctx).CreateUser(ctx, db.CreateUserParams{
+			PublicID: u.ID, Email: u.Email, Name: u.Name, PasswordHash: u.PasswordHash, Role: string(u.Role),
+		})
+		return err
 	})
 	if err != nil {
 		return identity.User{}, translateUser(err)
@@ -79,9 +86,13 @@ func (s *IdentityStore) LockUser(ctx context.Context, id uuid.UUID) (identity.Us
 }
 
 func (s *IdentityStore) UpdateUser(ctx context.Context, u identity.User) (identity.User, error) {
-	row, err := s.q(ctx).UpdateUser(ctx, db.UpdateUserParams{
-		Email: u.Email, Name: u.Name, Role: string(u.Role), Status: string(u.Status),
-		PasswordHash: u.PasswordHash, PublicID: u.ID,
+	var row db.User
+	err := s.inTx(ctx, func(b base) (err error) {
+		row, err = b.q(ctx).UpdateUser(ctx, db.UpdateUserParams{
+			Email: u.Email, Name: u.Name, Role: string(u.Role), Status: string(u.Status),
+			PasswordHash: u.PasswordHash, PublicID: u.ID,
+		})
+		return err
 	})
 	if err != nil {
 		return identity.User{}, translateUser(err)
@@ -121,6 +132,10 @@ func (s *IdentityStore) RevokeRefreshFamily(ctx context.Context, familyID uuid.U
 
 func (s *IdentityStore) RevokeUserRefreshTokens(ctx context.Context, userID uuid.UUID) error {
 	return translate(s.q(ctx).RevokeUserRefreshTokens(ctx, userID), "refresh token")
+}
+
+func (s *IdentityStore) LockLoginAttempts(ctx context.Context, email, ip string) error {
+	return translate(s.q(ctx).LockLoginAttempts(ctx, db.LockLoginAttemptsParams{Email: email, ClientIp: ip}), "login attempt")
 }
 
 func (s *IdentityStore) RecentLoginFailures(ctx context.Context, email, ip string, window time.Duration) (int, time.Duration, error) {

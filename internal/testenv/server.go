@@ -3,6 +3,8 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -40,20 +42,30 @@ type Env struct {
 // Start runs the full stack on a fresh database. extraEnv overrides configuration.
 func Start(t testing.TB, extraEnv ...string) *Env {
 	t.Helper()
-	vars := map[string]string{"DATABASE_URL": NewDatabase(t), "JWT_SECRET": Secret, "LOG_LEVEL": "debug"}
+	return StartWith(t, app.Options{}, extraEnv...)
+}
+
+// StartWith is Start with app options (the test Argon2 cost is always used).
+func StartWith(t testing.TB, opts app.Options, extraEnv ...string) *Env {
+	t.Helper()
+	vars := map[string]string{"JWT_SECRET": Secret, "LOG_LEVEL": "debug"}
 	for _, kv := range extraEnv {
 		k, v, _ := strings.Cut(kv, "=")
 		vars[k] = v
+	}
+	if vars["DATABASE_URL"] == "" {
+		vars["DATABASE_URL"] = NewDatabase(t)
 	}
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	a, err := app.New(ctx, cfg, logger, app.Options{Argon2: &cheapArgon2})
+	opts.Argon2 = &cheapArgon2
+	a, err := app.New(ctx, cfg, logger, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +83,16 @@ func Start(t testing.TB, extraEnv ...string) *Env {
 		t.Fatal(err)
 	}
 	return &Env{t: t, URL: srv.URL, App: a, Client: client, HTTP: hc, logs: logs}
+}
+
+// DatabaseURL is the database this instance runs on; pass it to a second Start to share it.
+func (e *Env) DatabaseURL() string { return e.App.Config.DatabaseURL }
+
+// RedisEnv configures the test Redis with a key prefix of the test's own, so tests never share keys.
+func RedisEnv(t testing.TB) []string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return []string{"REDIS_URL=" + RedisURL(), "REDIS_KEY_PREFIX=test:" + hex.EncodeToString(b) + ":"}
 }
 
 // Logs is everything the service logged so far.

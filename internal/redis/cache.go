@@ -1,0 +1,159 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/storefront/storefront/internal/aftercommit"
+)
+
+// TTL of a cached resource.
+const TTL = 10 * time.Minute
+
+// tombstoneTTL is how long an invalidated key refuses to be refilled: long enough for a reader that
+// loaded the old row before the write to give up its fill.
+const tombstoneTTL = 2 * time.Second
+
+// tombstone marks a key just invalidated; it reads as a miss.
+const tombstone = "\x00"
+
+// CacheStats counts cache outcomes, for metrics.
+type CacheStats struct {
+	LocalHits     atomic.Int64 // served from this process's memory (client-side cache)
+	RedisHits     atomic.Int64 // served by Redis
+	Misses        atomic.Int64 // loaded from the store
+	Invalidations atomic.Int64
+	Errors        atomic.Int64 // Redis failed; the store answered
+}
+
+// decoded remembers the last decoding of each cached string: a local hit returns the very same string
+// until the key changes, so it need not be parsed again. Values handed out are shared and must not be
+// modified; the stores' callers only read what Product, Category, UserByID and Post return.
+type decoded struct {
+	mu sync.RWMutex
+	m  map[string]decodedEntry
+}
+
+type decodedEntry struct {
+	raw   string
+	value any
+}
+
+const maxDecoded = 10000
+
+func (d *decoded) get(key, raw string) (any, bool) {
+	d.mu.RLock()
+	e, ok := d.m[key]
+	d.mu.RUnlock()
+	return e.value, ok && e.raw == raw
+}
+
+func (d *decoded) put(key, raw string, v any) {
+	d.mu.Lock()
+	if len(d.m) >= maxDecoded {
+		clear(d.m) // crude bound; the memo only saves parsing
+	}
+	d.m[key] = decodedEntry{raw: raw, value: v}
+	d.mu.Unlock()
+}
+
+// Cache is cache-aside over Redis with RESP3 client-side caching: a read is served from process memory
+// when possible, Redis tracks which instances hold which keys, and a write anywhere invalidates every
+// instance's copy.
+type Cache struct {
+	c       *Client
+	Stats   *CacheStats
+	decoded *decoded
+}
+
+// NewCache returns a cache over the client.
+func NewCache(c *Client) *Cache {
+	return &Cache{c: c, Stats: &CacheStats{}, decoded: &decoded{m: map[string]decodedEntry{}}}
+}
+
+// getOrLoad returns the cached value of key, or loads it, stores it and returns it. A Redis failure
+// falls back to load.
+func getOrLoad[T any](ctx context.Context, cache *Cache, key string, load func() (T, error)) (T, error) {
+	client, err := cache.c.get()
+	if err != nil {
+		cache.Stats.Errors.Add(1)
+		cache.c.failed("cache get", err)
+		return load()
+	}
+	rctx, cancel := bounded(ctx)
+	defer cancel()
+	res := client.DoCache(rctx, client.B().Get().Key(key).Cache(), TTL)
+	raw, err := res.ToString()
+	switch {
+	case err == nil && raw != tombstone:
+		if res.IsCacheHit() {
+			if v, ok := cache.decoded.get(key, raw); ok {
+				if tv, ok := v.(T); ok {
+					cache.Stats.LocalHits.Add(1)
+					return tv, nil
+				}
+			}
+		}
+		var v T
+		if json.Unmarshal([]byte(raw), &v) == nil {
+			if res.IsCacheHit() {
+				cache.Stats.LocalHits.Add(1)
+			} else {
+				cache.Stats.RedisHits.Add(1)
+			}
+			cache.decoded.put(key, raw, v)
+			return v, nil
+		}
+	case err != nil && !rueidis.IsRedisNil(err):
+		cache.Stats.Errors.Add(1)
+		cache.c.failed("cache get", err)
+		return load()
+	}
+	cache.Stats.Misses.Add(1)
+	v, err := load()
+	if err != nil {
+		return v, err // not found is not cached: a later create must be visible at once
+	}
+	if b, err := json.Marshal(v); err == nil {
+		// NX: a tombstone left by a concurrent write wins over this possibly stale fill.
+		if err := client.Do(rctx, client.B().Set().Key(key).Value(string(b)).Nx().Ex(TTL).Build()).Error(); err != nil && !rueidis.IsRedisNil(err) {
+			cache.Stats.Errors.Add(1)
+			cache.c.failed("cache set", err)
+		}
+	}
+	return v, nil
+}
+
+// invalidate drops keys now and again after the surrounding transaction commits. Each drop leaves a
+// short tombstone, which also makes Redis tell every instance holding the key to forget it.
+func (cache *Cache) invalidate(ctx context.Context, keys ...string) {
+	drop := func() {
+		client, err := cache.c.get()
+		if err != nil {
+			cache.Stats.Errors.Add(1)
+			cache.c.failed("cache invalidate", err)
+			return
+		}
+		cmds := make(rueidis.Commands, 0, len(keys))
+		for _, k := range keys {
+			cmds = append(cmds, client.B().Set().Key(k).Value(tombstone).Px(tombstoneTTL).Build())
+		}
+		rctx, cancel := bounded(context.WithoutCancel(ctx))
+		defer cancel()
+		for _, r := range client.DoMulti(rctx, cmds...) {
+			if err := r.Error(); err != nil {
+				cache.Stats.Errors.Add(1)
+				cache.c.failed("cache invalidate", err)
+				return
+			}
+		}
+		cache.Stats.Invalidations.Add(int64(len(keys)))
+	}
+	drop()
+	aftercommit.Do(ctx, drop)
+}
