@@ -15,9 +15,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/storefront/storefront/internal/app"
 	"github.com/storefront/storefront/internal/config"
 	"github.com/storefront/storefront/internal/identity"
+	"github.com/storefront/storefront/internal/telemetry"
 )
 
 func main() {
@@ -52,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := slog.New(telemetry.LogHandler{Handler: slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel})})
 	switch cmd {
 	case "serve":
 		return serve(ctx, cfg, logger, nil)
@@ -95,14 +98,51 @@ func withApp(ctx context.Context, cfg config.Config, logger *slog.Logger, fn fun
 	return fn(a)
 }
 
+// serveMetrics serves /metrics alone on its own listener (for an admin network), and returns its stop.
+func serveMetrics(addr string, a *app.App, logger *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on METRICS_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	logger.Info("metrics listening", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
+}
+
 // serve listens first (so HTTP_ADDR=:0 works and the address is logged), then serves until ctx ends,
 // and drains in-flight requests before returning. ready, when set, receives the bound address.
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan<- string) error {
-	a, err := app.New(ctx, cfg, logger, app.Options{})
+	var opts app.Options
+	if cfg.OTLPEndpoint != "" {
+		tp, err := telemetry.NewTracerProvider(ctx, cfg.OTLPEndpoint)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tp.Shutdown(flush); err != nil {
+				logger.Warn("flushing traces", "error", err)
+			}
+		}()
+		opts.TracerProvider = tp
+		logger.Info("tracing on: exporting spans over OTLP", "endpoint", cfg.OTLPEndpoint)
+	}
+	a, err := app.New(ctx, cfg, logger, opts)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if cfg.MetricsAddr != "" {
+		stop, err := serveMetrics(cfg.MetricsAddr, a, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if cfg.JWTSecretGenerated {
 		logger.Warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart")
 	}

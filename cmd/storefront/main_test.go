@@ -5,7 +5,9 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,13 +51,19 @@ func TestRun(t *testing.T) {
 			t.Fatal("create-admin without a password succeeded")
 		}
 	})
-	t.Run("serve listens on :0 and shuts down cleanly", func(t *testing.T) {
+	t.Run("serve listens on :0, serves metrics apart, and shuts down cleanly", func(t *testing.T) {
 		srvCtx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		ready := make(chan string, 1)
 		done := make(chan error, 1)
-		var logs bytes.Buffer
-		go func() { done <- serveForTest(srvCtx, getenv, &logs, ready) }()
+		logs := &lockedBuffer{}
+		withMetrics := func(k string) string {
+			if k == "METRICS_ADDR" {
+				return "127.0.0.1:0"
+			}
+			return getenv(k)
+		}
+		go func() { done <- serveForTest(srvCtx, withMetrics, logs, ready) }()
 		var addr string
 		select {
 		case addr = <-ready:
@@ -72,6 +80,28 @@ func TestRun(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("health = %d", resp.StatusCode)
 		}
+		// /metrics lives on METRICS_ADDR only.
+		main, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		main.Body.Close()
+		if main.StatusCode != http.StatusNotFound {
+			t.Fatalf("/metrics on the main listener = %d", main.StatusCode)
+		}
+		m := regexp.MustCompile(`"msg":"metrics listening","addr":"([^"]+)"`).FindStringSubmatch(logs.String())
+		if m == nil {
+			t.Fatalf("no metrics listener logged: %s", logs.String())
+		}
+		metrics, err := http.Get("http://" + m[1] + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(metrics.Body)
+		metrics.Body.Close()
+		if metrics.StatusCode != http.StatusOK || !strings.Contains(string(b), "storefront_http_request_duration_seconds") {
+			t.Fatalf("metrics listener: %d", metrics.StatusCode)
+		}
 		cancel()
 		select {
 		case err := <-done:
@@ -82,4 +112,21 @@ func TestRun(t *testing.T) {
 			t.Fatal("serve did not stop")
 		}
 	})
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/storefront/storefront/internal/config"
+	"github.com/storefront/storefront/internal/telemetry"
 )
 
 // serveForTest runs serve with a config from getenv and reports the bound address on ready.
@@ -14,5 +15,5 @@ func serveForTest(ctx context.Context, getenv func(string) string, logs io.Write
 	if err != nil {
 		return err
 	}
-	return serve(ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil)), ready)
+	return serve(ctx, cfg, slog.New(telemetry.LogHandler{Handler: slog.NewJSONHandler(logs, nil)}), ready)
 }

@@ -1711,6 +1711,9 @@ type ServerInterface interface {
 	// GetHealth Liveness probe
 	// (GET /health)
 	GetHealth(ctx echo.Context) error
+	// GetMetrics Prometheus metrics
+	// (GET /metrics)
+	GetMetrics(ctx echo.Context) error
 	// GetOpenapiJson The contract as JSON
 	// (GET /openapi.json)
 	GetOpenapiJson(ctx echo.Context) error
@@ -1862,6 +1865,15 @@ func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetHealth(ctx)
+	return err
+}
+
+// GetMetrics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMetrics(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMetrics(ctx)
 	return err
 }
 
@@ -3370,6 +3382,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 	router.GET(options.BaseURL+"/health", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/ready", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
+	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics, options.OperationMiddlewares["getMetrics"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenapiYaml, options.OperationMiddlewares["getOpenapiYaml"]...)
 	router.GET(options.BaseURL+"/openapi.json", wrapper.GetOpenapiJson, options.OperationMiddlewares["getOpenapiJson"]...)
 	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
@@ -3757,6 +3770,70 @@ func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseW
 type GetHealth500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response GetHealth500JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMetricsRequestObject struct {
+}
+
+type GetMetricsResponseObject interface {
+	VisitGetMetricsResponse(w http.ResponseWriter) error
+}
+
+type GetMetrics200TextResponse string
+
+func (response GetMetrics200TextResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetMetrics404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetMetrics404JSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMetrics500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetMetrics500JSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -14282,6 +14359,9 @@ type StrictServerInterface interface {
 	// GetHealth Liveness probe
 	// (GET /health)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
+	// GetMetrics Prometheus metrics
+	// (GET /metrics)
+	GetMetrics(ctx context.Context, request GetMetricsRequestObject) (GetMetricsResponseObject, error)
 	// GetOpenapiJson The contract as JSON
 	// (GET /openapi.json)
 	GetOpenapiJson(ctx context.Context, request GetOpenapiJsonRequestObject) (GetOpenapiJsonResponseObject, error)
@@ -14465,6 +14545,29 @@ func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetHealthResponseObject); ok {
 		return validResponse.VisitGetHealthResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMetrics operation middleware
+func (sh *strictHandler) GetMetrics(ctx echo.Context) error {
+	var request GetMetricsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMetrics(ctx.Request().Context(), request.(GetMetricsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMetrics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMetricsResponseObject); ok {
+		return validResponse.VisitGetMetricsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -16022,261 +16125,265 @@ func (sh *strictHandler) CreatePost(ctx echo.Context, userId UserId, params Crea
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17ciK5tjc6FUWeE9H2+YAC7HrhuBGHtl3dVPu1bbyrezd1SZEpQNuJlCUp7aLr+t87gDuSbwxnKHck",
-	"X2hJ+YLkkZRddlWzY0eXgZRSj6X10lq/9cXx+CTkjDAlndYXh3zGkzAg8PchVmTExfSSyJAzSfR3tziI",
-	"4A8fK6z/9QTBivh9rJyW06w3X1UbjWqz3m3UW3X9/385Fccn0hM0VJQzp+WccC5JNSB4iBTBCDMfUTaM",
-	"JOVM1pyKQ32n5dQbb/fwK7xffe01SPW138TVt8O9QbU5eDNs+PvkJX7lOxWH4QlxWk6XYKfiyCAaOS1H",
-	"wYco9FeM6/7+vuKcC5+Ir56gFwlBmDd1Ws711dH6c3hd188qMpFO688vTkAZ6SuucND3zIY0X9brySyv",
-	"CPPGGP0iCGHITDkU3I881V93zTyn4nyKMFNUTZ1Ws+JEjKp+KKhH4lc2mi/r9x8rjhzTMKRs1Me+L4gE",
-	"ivCgmXPCmc+ZnjePmBL6q19+diow/obTchpNdKXQezwh8ieJrj5FWJB0s9o+Rif8lgTY09+GXMKEuQ9z",
-	"/ND4A+2//9W5rzhSYRVJp+WEhPmUjfQWR4OC9Sn4avX2V5xIElFi5YBeLrhUS8kFR2rMRakNGXAfKEcS",
-	"dIcVEQgr9LqO/ud/H8LhkIqQEA25QOqOowllkSJwUBZRZv1tOsc1x/Gmnp6fgSB3lI2qI01nVXOakq3w",
-	"BR4qp+IoPNI0aw+bbeJ8rDiKqkBv5M/mKwS9oOVnMh2wWWND1MuX2VP0ljgtJSJScbBSgg70uujfuKAj",
-	"qjnN1Zj+FfEb/eo7Qkdj1R85rUa9fl9xPMvb+mW4zUasIM/8rhTBE+Kj9zjEjEiSrk8FNep1NCrDAT1n",
-	"OW+YOdXJDkt4eGaDuXfjtPbra3POa/kAjJNMMA2cloN9/N9ScUGGgjNVs1Jos6WY4S+CAz16kVR8QkSW",
-	"mC0RrTnl+4ozJtgnwgpHb0wOOVOCBzDr3DbrXzX1hzyg3hTxIVJjgoRdLr3HgnyKqCB+TMLSG5MJrNsE",
-	"fz4hbKTGetfeVBw1DfUEpBL6iOlhHHfxaP6d/yRCy9DMy3gkPFIB1uF2htUzzkj1FCtv7AJj0d+Zj2sP",
-	"6NV+0Xg6PpmEXBGmLkkY4KnuZHZ0ru7VRXdjTe1jKhGVMEzYdT9ZGj16zBDBIqBEID0oIhW6o2psHscT",
-	"gtzkhd60+huZwvjT8RIWTYA3iYgAS5ob8An3sBnX7DCvL0/iBbT0myzk8kUacjEB8okErQoyJJoLaNrK",
-	"rF7z5aui0VxiRU7ohCr4z/yYLs0iSISDgN8RH4VEoDvKfH6HdjgjVibsGhmh19bDQUBEDV0RpsySC6wI",
-	"CnT/mixFxCTauSS+fpazIR1Fgvi7+WVMZkSZ2muamdCJXtpGHf5XcSaU2W+SeVGmyIiI/MQu9Tlner6L",
-	"JxeQoUKUmaUHJqrsJDcfVn3VsCQpWO8r4nHmSxQxRQMYzzAKArN6mmzxLaYBHgQE4RGmbN3hvXm1v87g",
-	"iBLT9lARsXhgiqM7TBUakCEXBCkx1ZuaDGYNIt1wcL+vItVufESxRG7ycBX+6xpO5AVUiySkxlghQbAP",
-	"K8wDnwikObh8aCr8fR0yXDDwpIX70ET4+yoqXDgiSZT7kDR3X3FCLPCEqES0Gd2o4xePKtadfpKocwT6",
-	"iv4lxGqcCuGsfrUe24zgyQy33Ctklofa5JgfV9v3JXInROEaWANuC7nkM/aUi8BIMcJmoqUdMEB+Jw+Q",
-	"S6SiE83kXRRJYp75FBExRWGAGSPiJ4niZyo9djem3hh5XNruYHs4Q5hNkQKGIOlfpNZj8ZpAX5lFgbEX",
-	"iSoYqtaH4gEVy63DSEguinfFTJ6Rz6rvwWNuLMhCQW4pjyQK8YjU0HmIP0WktmiM5hUL5P/LRhOoKVFQ",
-	"NO0oRYTu6f/+s139F67+Va++7Vc//q//dJbqCt70NzIt2EgUMfopIuiGTEHQaUJlPvERD4kAqY12MLq+",
-	"7hwBL0Yjzn3kjTn1yO4BkoSgQ85uCVOJP0F3azS3dJozGsS6+k/z5ctl8+/1Pjcb1V7v8+vj9eZ/DtPG",
-	"BRrkKb6xBBnrQBIPiWb9QkuIr5npY81sCMpkwZYy5GqV1UVDwSd59c5ofQcw0TtBFUFjHIaEScRZMEU0",
-	"r8siqWgQoDGWiKrFM7Zq7eKpvioev1aQv2IOmMk7IiRy9+r77sZDT7X0kuNfIJIv8MjypQUnHvSa3Lt8",
-	"MsRRoJxWs15ZLupWCl/wry0SJFz/uEyKwAMPLkJgTFdcFKl+XCg0mBrdX7MaRSd6Z1FAsK8Fh1t1keRC",
-	"SaQbGr8U2tEbbRdtt4a6lEiEBUEDwW8I0/251HcXrb/urnj5nWrGhq4kwiL3ZfaRj4tnCybvOxoU6pXn",
-	"+qjBWkujgVOJtJG8kGSsBZ0d9H8KMnRazn+8SP3JL8yv8kVmCE7sRFtEEyGXahlJ6N8fnCKsx2nhmMzP",
-	"S4eVOmIfdGTXcvHxieTy0xP7Nx9wQPe6L8PvQFX8GfvWgAOPD9eyGv7EYRhQY2S/+Lc0lnb2bmGCA/1q",
-	"4ylIXEdECKPeWG/wafvk3fnl6fFR//3V+ZkeHpESj4hdgFgyDrg/1coA4wrd4oD6SD8em0JEqrJeXugk",
-	"8RAsHN4/2yedo3a3c37WP768PL8Eb5/CNDDu/CElgX6vcXJlBz+J9KgJiBH9I4p97PeVtFmIpbzjwi9u",
-	"qTRLkgq9Qd4YC+yB8n7/cdESUX2yYVobL8v9usf9GJYJGswT7fyAWsidXUgX7YDHhzOCCFNiqtmSa9fW",
-	"BbXwlvIAdmgXcdFjbp5UXKOEZ/x1M8boojnYFi9mDN2s16CaMyPX6iRtMdORtfzW7EQ/rU3HasnJ/D4/",
-	"m2wfa8/n9+IJ5ftaY0qzti+QSmx1nv9WkpUospAi48dezF1lrk/NBU0LCTu2eGvOvJ+4mnEUL1uYnFM5",
-	"4+hd1gaeyZHVlsCfJ4FzNgyoV1ZSgoDoK3xDlguj49N256Tfbf92PC8ojZDR5nIgCPanSJARlYoI8lzE",
-	"gWcXR6au/tgJDJpoC7mH52fvTjqHXbeC3Mxk9cfOGUiQ/lW33T3udy/bZ1cdLU3cHttheKJ19LketdxA",
-	"7uXxP66Pr7r9zln/4vL8l8vjqyvX6PPFNw0IVGNtyQ0IXPAI7hEpib+7lTjf24F8x8WA+r45VyVO5DDb",
-	"buF5fHd++XPn6GjuNFKZ8WQxQnyJpMdDo87LFvYnqRf/iQ6luT4CfhGpMWFKrwbx0SBSKMDejUQYxSaF",
-	"HfyOm8zX3a1tD8J3dRA6TBHBcHCckvDah4HatkvPQuese3x51j7JHYU2Q3FjBA0Q94BDP6VMajMUMfI5",
-	"JJ4meDOsHTcev7tbQ2dcwRUCHvBIGbGCI0n0afGp9AIuiX+APkVcEfjVTWfi1vSenXH1jkfML7nQjKv+",
-	"MG63cKXPzrv9d+fXZ0dzOoBmL8jnxJjJ5DOV6gnX+YwjGXnjTJQCFzAwbfKplAdN8BQ83TtuMrMtf/ne",
-	"+MsZV6fcp0NKFniyCpzkcHSMx11qnY2y2RiWGSpY31ZKvKInVKrS5mYIR2ou3unPbaToNlI05pDghjNR",
-	"cGMs+xMuiNMa4kCSihMS0Tc01KyXYaUJxRaKLbjbRXxo3fgP6YTYstdnzl6BMsrzMXtUVrnO8hHyJel1",
-	"ldMMqPWpPGZp2GI1G7e4rGlBpOP2hDz/E3KBpwHHfpfzEyyM+C7jYOa8H8TtFmreF+0/Ts7bR/3u+Xn/",
-	"pH35y/Hy6yry2QPbv1Hff/Py9Ss0mNqo/mfgjIvv02DSAqkxZqiBTunPaMedm+ZWHf8OT8OEMHVEPK2G",
-	"lbVD/UyzZYfh9Pis2z86PjzpnB3PW6MeFj66wxLF3T0x6YdmTVAo+C31taVsx2WM0bE+CYb6c/Nyd03o",
-	"EsgxJBWeSuRayepuz8V3di74JuZgNAioHC9WHRJFKpc6tj7ZzjQrpl5unDnbe8ctWc+TtYC0Aarp5R2m",
-	"QWmOr63uFbrP5fHh+dkR3Ln137U7JwUcP/HxjLHUDJWNiH+AhkR5Y0RVPnvhyfQfO0Q7PCQp88giV5TN",
-	"pNpxC2a/VYq+v1MC/rHS/N/kUq5m/jM5rSX4/1zLYhFgHttKgS19F9J3l98QJktbvnGjggRsj0jZhyec",
-	"lkOm78eDXzx6Tt93rv/qNM5oR3bY5UvvsPOqcxP+/s/D929rZPr+L/9Dh57Tzt1p9+avP7r/Gp/pH7xm",
-	"wAaTd3X/9/eBU3HI55AKIvuUOa239bqWCUNB5Dh5m1D9/eGHJvtUn/5j8uZs7+KvvcHev5v494b3z7uX",
-	"N29k3f/l9bj7KvrjLTm5cSpmIn0bzfozwcJkPq19CGH1lh3BNmLkDplFQfA2SLG1AzffbJ2yf6vzxk8x",
-	"m8bprSUPnsCK9CExY4WhfdnuHvdPOqed7qzKxTmaYDZFQ1D5kKQjVqUMYaXIJFTyACkxNVoXCrAyXtin",
-	"0r3isYo4GXjHzU7M3W1l7oR/kplsZrQTEmHutiHPWU+T+IiyCkQJm2TTHrM3U4irMRF3VJJduHBWxYsk",
-	"a+gDpgq5kIxbhWxcrftB9u2PHOeVme/Kxmme8g97hq+ZQXOhf5W2mSKWC51aeoavz9rX3V+Pz7qdw/bs",
-	"MW7bhIacZKEyCb96wlN7SqWkbFRBSS5HBRnJ7euzJcgtvyE+8gTx9TrgQB/rmbn+yHbShw8fqu0MERSH",
-	"PmTIhHKGYNUhzTMyOCFlMgB/1FNog2zxICDHNiChZIyajIZD6mlZ0LdIN0uj1a6u373rHHaOz7r9q+75",
-	"4W8LEnsgHuPP+sdaEiiRPbqQwNrIoEXwYWyloRJhBHF356Y7PkSz0R0mlwbBxL4i6emGTPuCRHIFt+oc",
-	"HZ9enHePzw7/6P92/Ef/8vj6as7dQyWaiZwGZ7/u3AR4Y+TTIYCkqFjqP5/EpDsSBFXD0iDmdSAIhqDX",
-	"QSQp03xYRAFpIXeeUtwKcs8vj44v+6eds87p9Wn/7LzbPz3uupUec4vXzoVI9Ouzi8vzw+Orq/bPJ8fb",
-	"/KXvkE3JKAy5UMQ/JT7FXWDPJZWGpIsVCsPV9cXF+WX3+Kh/enzUafe7f1zk75uvCDNXV3CXiyWaffcz",
-	"u2pmXCF3dowuKAxFc936V7+74yE3iFFKQNtWuVdzYHTrk+hMs0JK1bbl1qu6peoCqk7oDKiinQOhxL65",
-	"ccPBheAhEYrq7036fZ7I3glCQNtItMMUzhLtYIUmXCr0so4mZDIgQlZQ4xX6jf6sufr7q/MzYIUT/Dn7",
-	"npcp0BMf/Jt4sHyHmHkkMFnThxCrvHigcbBq5qsvjiDYHtIsJFC9XmSLFLzd5MeWfGc2qHqFj5ZOiFR4",
-	"Ejqz53h5u6sxF6pLPsMoqV8eFSGOV14vj/hMP3sfY3GuGJp+5j4fo7z2ItxncR/+dGiCl2zfXckDiWTe",
-	"8XHJ9m1EOJvuRvl1nZk0dLBsOhBQXXIy9gbERuOvNzr9zgn+3DFtGpkzg4XA5mcbMb6sOz3cU/3c7ERh",
-	"ULaPZfM9syuaBRm1MD6FyE+93pVTQPBxdxcxWtLS9ZtQlv228aTksXBpsmC2G5DDelRQtG2F+xUDss+l",
-	"p+EJj0wQwoQyLlDEqJIJZqlNL9EiIQvc9Gq/AKNwDaDCinM4Jt6Nxe6ZB3X1KXhl/ATYlSCfhIT5ehCx",
-	"Xp8ijB4g1ycjgf2khcEgzcGQapO7xyImCPbG4DjZSe4FsIhzhCQRt8SvgDeBRwp5Ws0yd27J5YC0Sdkx",
-	"cBK/0XyOJR4ZcOuY4eg/7VwKYJQqziGfTGKldX3ayICBlxcqBhZ8BWGZYf2sH72vbCosNxtfjMS0CazR",
-	"nGBKYZ3SNbNLkJtW4VnJLMI8opfBFzaXsSoSjPgI0BYDMIslYeoAMXJLBPq1e3pShZTUUBDId54amEdN",
-	"aqKWn9fL+iZs04x0IxlamhxmlhnaL1m+R5eE9gQ9tSA0w3hMZh9PdG1en+QEZrHfitDjO1fnaL/ZeI08",
-	"7pMZgtzLUePeHDDnxy979/9ZRJRHJKC3ZG3NbsbSKDI0jg2qe4YvJBBY2TuM/dkRzw0tSUhfOqJ5mx28",
-	"SnyI9LGe2izuLPh6flMT99pKb1bhwTLNizY2bVPS5gE33zwn0+KpgiaALU+qgmAfxKOZH5AEOiN38JeE",
-	"zOkBQdj3rc+dMuS+uG1AWHosEQsQzOYw1+avJwui+7NoF9kc9NPj7q/nR+AEb5+cnH+Ah2MkF6cyg1qz",
-	"CMfFqTgFQC16JIWBp0WpOAt9pjm/O4yh4Pan0KWvH150GTITl5EBQLg+a/+z3TmBtxVpGslF0zxKYwyG",
-	"lsM/s/j+cxBqtTRheA3KPoK3rsWcrYt5dni/RhPMMkT5OQwwgxEeAC2amNoK8jkohQDFjDizaKh5e6Re",
-	"sC5ZZ/WXxR7lnyRyf6/asJtq58id7b24pEL2QMPxS2eae/XCY24XsNxBtxeJs9P5MCaCWOhmPgjIBFHZ",
-	"QtiwNWiDQqzGBkEBS+TOXUS6EN6CUQLsDdDqcYMec0E/NhdPaRUIdDwJ1dSWEchcHaC7MQ8srvWKW+gc",
-	"gaz2EmWX3SxG2kHRUv9KcKDGqTlSYq1l0ihjDnxcNSjbqmgsiQpSbhxpQviXuM8B5wHBDEzaFL+7CMpX",
-	"StjvGOBbcTQiBoREN7QA3+0BhKlzY48FWNofZhTYRrNIqU+y0798DfKvzbQvmIIgMilK4QIqgAtXw/aM",
-	"mYiWxabr22Zzb+91s7736s3L/devX60DtZ/dz2R+lXQjCjeXjyjLQJuW2GCyifbTKNqLGAA021cWFXSG",
-	"qy3tblZpsUNKuitaBEjhLqu7ZJzM/bUdxpW4XXnj1cNCUDPMWafW/Es2s4+9jIK+VPOPnwMxDlr1tzLG",
-	"E0m/lsg3qNyKTAoE/oSy+OO89A8xLT0hm1q5Ms/BPnZvAUXKr1wRDslyX6J5vp2A72aExNp41vNQIyuI",
-	"BB66n8EiWbeNwN6NniKLJoM1iX6jy4MM5slDuHdSKOoEOtwQ6tzq5dclc/YK9rfcDQbs2kaulw0Pl31X",
-	"ySP21VQ8u/7xOs/2u3CNgDGUW6F5PKI1CXodF77NgIovzrJIRuUZZYpp9NW1hYowkdaa9qxOksWOtzd0",
-	"cz1nRl6ZX+6le7kRzX+zVV5ZQmLhUiUvWTj7x/ZpGgXpiT2acyVsH9ifaSe5rjczKxwzxlaKzKV1CCcR",
-	"8k5GVXIyamChb+Ric434TWF3000udeACriSf+4aaZwxh0U+rEK6jJszbxzLyPELM5Zggw4j5i+pSFVjM",
-	"lfw65QR5wQhXXvLYvdqMl5m2/QlRY+4X1ZyK4T/MEzbNAir9qCJwkB1JJ1GAFRfIDSd9Dwu/z2/cSvop",
-	"hg9xd+e9W0vqLIWTfqaI1qJKSzmOmJ9b4dIRITl7oJv/Cy6f3S2oHtNXXoGSzx4RoVrnTcf20c0vTmPI",
-	"kNIGTomQofUsGT2f1JAxRZ1XDEg/c5/UeV7dfRcefMggpuwNsRlGEtFkL4wTHgQzKmcmJMT0za6SG6mu",
-	"ucwdpAf2aDfH2SO02Vl4bgQ3QzkxoSy8Bs9OZx2HlX7+sfVLYLZPrF7qMTxMmNfflg4L1/QRNXZDNusq",
-	"7JmlyCh/caH/FN+q4mDhjentIt08mfJMruImSoYx88rqGaac+xzf7jDzSxxfbcLIxlDCIaPk6Yl6wN09",
-	"zBiHMluA62buJObvanAu4HvZhmRCw8FjndbG3UB9+KZO7LUDM+2WHWVaPGo49ZxTqKwTpqw6ZbNGlz4M",
-	"Dz1evHbeH5T1jMKLcxRZiY9DSe3HLOtGekb2/NkoJpPv8HyOzlOcgW9FzSUotChKfpa8TH9LaOQovzCz",
-	"Cu1itv7oWpOVHk+tOGX29MFE4sNoYulJ3R7N53c0F1HSY2qM8ZFZV2m8hHrI9nqqTHjAmHg3ZRuFXKqR",
-	"WE2Q2VwFmIhPy7WZ9a3F7437KloJuTA3Is50aIHZD1Apg0ghzBC3Zd+zyRI7kAqxC3WE+B2rzeYtZDIV",
-	"sikM6/tj7dIX7ybAlFmUs02CXmYQ2r6sCE6ZiU22/s7qOg7P/JsKZ8ODAivAjZOJXSTHPJSg6UPJeXmA",
-	"XOJTxYWLcCA5im0e88yE+0RgRSBHRYGTx4UqbS7ENfrchBlDVajsriXJyxXH9K51Mt2u0Hy6GtNwYwf3",
-	"khiYFU6lNQIKyoQVxQOZ77hoo2avrktO2t4vlpxxUonmS0Fw/V7j1atqA+EgHONqsyjMvpl7QbMgzL5Z",
-	"HGZvS96sUgQK2zWL2i00m0ouSK6szsxryu2+1SPNTCtmg/L9p8tfTA9xct/cdIvme2Xtt/w2HhFBb2c9",
-	"rqmZD3GwXCBw4xygiNFPETlAgmC/ylkwnQsXrue32LCqj/9rp5r8uftfhRt+FUv9/PiuIV8vRQVSPK2C",
-	"UiYgoTBbz2ILzF5vBfyOiKqHJUHalJxLZVrGntefcBePDvXuljzH6yhhFg8BssS8+B2bRomuDjOIDaL0",
-	"dUXk2sWjxzZlkiV9Ylumax2k6w56drwzw4X4lk8Rsb8rERH9ksQXkt1cHytSVRQ2JEO0r/aLKFDrBBeY",
-	"itKeiyyY7ez5ef+hq0+pJMyH6Ou2BQWEGNcWMnCyqBfV63tetif4hswmIOzX3xbZP1nM27mLJ4M8iSKm",
-	"aABcLAcHaJsuZyBvXu2vjmea0+JmxkHZKCDVSJL4hpwL5F6cX3XRi9vGCxyp8QvbhVtDcF2GqEKSeJEg",
-	"Baz1TTlFMA/jm7qqLZ7vSk04t8uzk811ntuOwvOQwwN+eHssJeS1LbJrWT5WO+dJ3ujEJcHuSzOMJja3",
-	"6BHdwWmMg14wvvqKBqyEte+L9OqmlmXev7vBwhX5euOQfCt8YA6Zq+wyXlw92scWTUBvTyyW9BgexiNm",
-	"S8P3HzTnouzxKE/o2eEuD663zz364bhfsE2XZESlMmXPN02oeTaLuCqZprIYeMasRRhgj2wQe/jYS/Ho",
-	"tFG0bCvW6tGErOFgZeTrQhwUGUlw5PmuKeMfXyFLOmKI5px5ybVc0qZYcwGtiarpFSACmwAKUHS0+pl+",
-	"ehczqfcfunN4Ae2smggm8Iy2FvARZW4LYaSVXAueDgCtv141X75CO1DcjAVT0DhDRXyEgxEXVI0nlR4b",
-	"8iDgd5SN0OW7wzevmy8rgEiGPpABAhUG/UykQsZnr9CF0JP3iNytWFhrrUA2XqIJZZEi0qC5IC/AdCKR",
-	"K6OBW0EuxUr/Qz6H8ElK/Q+OfP3PvxV1ewwzH7nS4yFx0Q5mCIQP4kME38UoMAZa2WnZhUv1y7FSoUH/",
-	"o2zIY4hCbOIP7IlzcEj/W2qNdig4UzWLPJjWKr5KfkPtiw5SBE+cQjzBmQfBPyERfAGYnQRPjN8xxEIx",
-	"ImQNAZ6uz70IolCpKY6tx6jXs5Vxc/QYLCs4Kw32QYyzCUD/UkGlJYsMqvT3MqKKoPlW5tBlmtV6rMf+",
-	"4z/QIWe3hOn5yB6rmu2GzF0TVeFKhm9I38OSuDV0YWIqOkfmx+tr/dfOLRGScoZe79ZQYvOZJy7fHaK9",
-	"vb23iDJ03T2s6VdcRYaKB9ynxL7lSw8Oas9poVqtdu8eoIACPpDvw49aY9A/fuklGZ89p4J6SdKn+ZTJ",
-	"tjVfQE5Fz7m/d+HVJ9CptnduyFQSyKOlzNp9mtsjV7+plunHRQPs3azO0u0xhNrIPKK3lIf4U2QAjOC8",
-	"mfMB5wH2F0/04nKhXL2Hd1giKmVE4AhBZyaZ9v+CgERXL0Q8OJiTe5A8IBWdaOXRPgSxLwFmDCorxL+i",
-	"HW9McIg4M1VAEYBPwFGqIkh4lwgHd3gq0RjfmmR1OcYhiZGoXHjINYDmuBKjPkvoZx7DwvW4T9yKnghG",
-	"4zyUgGszwl2o6VA1CfCuxUlwgYdYAtZUNcQ0iIRmJjGhu2n+vtnWNoM6EMCqf5IoFPRWTzkp/4WZvNNM",
-	"3N2v77sVg027X99zK0hyIOY0QCgUfED8A3OpQ4x6g9QYKz0TBhVesWFDmQoWKMDejcy+Zs8M7BhOH6B0",
-	"pGfQ+NQlcmcANDX/K8DDdGHe7gy6JTBGWA49MKAmbJASkuf+y91tAbSE4camgMaKyhporrAG0OL5LTEQ",
-	"AqZGB3gsYLKa0t395luUK+9hiCNXbSOzHPMLkcN3iGUUQVMeQRCuxT4YEQb3NvpAkd0D9CniCvwRMB1B",
-	"Qi6UFl04Rlkw3AZ8HAktSHjrVO+vKQFXQwCtTFV6zjvD6hlnJC4Ixxl4kyXacffq+xbnLGK2ptwukLj1",
-	"JKVV5Dizd1Fox91vNG0rySdEz4wEMi1Kp7KV6oZUSGVOpTuDuO6inSjUzKf58iVUMMWeIkIeIAyMWG8F",
-	"RiPOfeSNOfXILprgG81gEegIEg/BOS30rrRiyoH3pVtCJZImKlqfwuY+GvNIyIqheF83T6neHEhsOpzh",
-	"bDdkCr8OuD/VrxkRJZM1NtRRUK27hZSItJzpZvuZw5c3OBbmsAGn3G820QIo9oN0gGMamEMbz9lIUgM/",
-	"JyKWO8BvUQFAjQuH4dJql3qPU/XL1Om3h3Xm2xdf4N8+9e9f2PwOt4LGnPHI9mPEtOFiurF+D/msNTTD",
-	"8WIFz025ktauxlySZPNi0pbEE3q5NdcC6WpC2M2+2hnELWBtjeKPXtbr+qBpaWqaaX0XGgGfjNfRrBRU",
-	"d9RUesoZAWRArBVj8Dwic0WoJUcW0nDH/S8TZ+Hu2j1lKAHAcuN4EbP7yRDQMOBYSXjVZYoxHisOtqSS",
-	"JkxT0NoE82sdH0XshvE7ZrWZGupqWZ0S+IKwf6BWekvYgaZXKtdKAIAFMhxUokkkFSLS08Iz5U7MJ9oU",
-	"iNWudq5MSI8V6vF2fCByxlyoagA3YTln8Q6o+pWM1r1rziWLVZBczbIe29mrIx9P5a7lfHPu51Uu8Zwv",
-	"HB1/NnzMsrHMq5AWmgu8ycBeMNRYCzEVB4memm2v9yrxUBtuExq4EcPmofoEZ6THTG0azWGkwbZBQzyh",
-	"wbSGrsBiQCOBmd01bRK3UCZ6AHiTa05qC5g21N+N//YM/Jv96B70WBpcAEqZedjGGNimcYyBm8YWmIfB",
-	"mmzBV8jDCgd8ZN9jBzDBTKtGtR6DoVspIZHCNwSR4ZAAnnSqfAKlmPo8sHbGNgqoR6yRTaFazxDCCZx2",
-	"CFDnzVo9tXTMd0h/B+AHkwkWU6cFBrKsxEESlXi4RqWFwdpdhBUSHqli5lft40lpjVqS1DNrUzkVx1oO",
-	"Tstp1Orm/TwkDIfUaTl7tQYMM8RqDObyC5978MfIoHvnbbFL4nMvPWhGb83YWTXUDgKEpSQx7iggjsYH",
-	"eUAZFtMDzXIOj8407Wny0qNPOG7Hd1rOL0Qd6WFUnITv6rE06/UZLHxFPqsXYzUB905h1Z83e2/evKoX",
-	"wFfNVyNkwIAs7M99xXlpXlfkDUmG9aKj2RXDQVy4IfVBOK0/P2a3+hJWjfjJYhm3XpxI8adznkgd56Pu",
-	"6MUYgJsWbkbbStJmvZ4RvLbuD9S7iphWbmuoo5AJZNIrn4ZPFS68QYtavfSryhDwfL2g2PGlvy9RDyOH",
-	"XbW4ims8Y6yZ92Ns3omWVvolYLss2zR7tmrxmhRuXd454XF2S4QVse+vzs8MPJ3iPLAahsV/0yoy+qN9",
-	"elK4c+fmze8lZ5ttX7oly4D4Z7AsMxc1sd+veJv08NoXnZRXPMI2dTM+nhjqf53NmmLDQlZvViWbvWiU",
-	"F8vjNMsmbMiFFzM8KtEgooG/bLf+0G8utVvxWH+83dKUvWy3NPlPV7LDl/W91FAaYhpoQWXZH+iJFyZC",
-	"9eofJ8jnxMBtG6vE6uABxz4a4AAzz+j0oewxwSNQiax5RplU+vcaamdhuA00tz2zub6toZhtmwH27rGd",
-	"Zr2+29IkdUNIKOPw1+VY3RWrYXtcS3lNdVRJEgyzOOFWvzU6yxwZpjHJX83xk+1JmH4auJxGI5vAXBtm",
-	"nOKHZ+5GSoqIdAYFpKx/nJpAFHFLkBJ4OKTexsSsW+2VXJZ46n2f37HVy5OHWo/Xid/kVij70EMtVXsG",
-	"hT7zjtoKxcb2ulo45kyveOLzRzm2d8DghcsE69w3V4VGJWbzlaPxTO1o1GaJhZp2g3vsTnA2SvvTtmjG",
-	"Y7xfb7g1BD419DIucxvXAE6QPuFZ02sSKGl8hMa912MWQDh7VzOMBPgfkt4sc3D3m2+LXHqZ8KU7ynx+",
-	"h8ZYwsDBzTB3ogGCMUVfjXPyNywflRZTiy90fFx8oZNeBzseF4J4qjrmQpLqAGKVpmWoNAcjeZ+/a7RR",
-	"b0WcavlBtqXc7yvO/jqP/4z9ZAS6SWN1k1zhW92osbe60QWeamnT5fwEixEx7V6u87KCwnm6cfPtOmuR",
-	"L7P98JL9ylzhZlgBXMDOMQEeqcVc4NI6HAqcHlrVAmeG+cyH4JWI/RFtc8eSeBqbcCMBWQrGmDatzI0D",
-	"cDrDIvRvAUixuBAvKASxNxZ0vayDt4ayd8UyaWwvmaTC9kqqx5JjPLWRh2mRqoxTacGJ1qv0NUc6Xejk",
-	"QM8ELTpC9feHH5rsU336j8mbs72Lv/YGe/9u4t8b3j/vXt68kXX/l9fj7qvoj7fkpKR4nk+TWetQ7xfF",
-	"UsJ1Co/UtpLh91XJcBOm+3fnn+bYL2Gg9hCvpUfNcNDUNVygROmvZxQp42cBvzDxZ73d1o+HorCGLrLO",
-	"4/w7wSq6wymfhEaxW3khP4e7yh7zxpjCL4Ibzxk4rj2jt4E+Gfvkk/ulhlvEULMMSX4VX82s//fEWLfa",
-	"0jM77Zeaom16gFx45G2uuI3VK3SBHCaPIAmzRYMpJG/FUUXznqgTKlXaDDR5W/3AlG0vmmP6yItY5Kx8",
-	"8NDA86/zpMnd+fjV/ogYkj85mya+8c98DL/TrDdfVRuNarPebdRbdf3/f80FBZ5wLkk1IHiIFMHAaCgb",
-	"RlLzISgasmY1aD+9EuoSHKOUtBwFH7Ih8sXjMuXtTZhmWhQhjuZM6hA062WKTufqOhZ6BnSvmvemNPiQ",
-	"1X232tsPqL09D9aqSTpDtRnmemhuWp2PNkWygJsCl9C6UwzTYYNmgmgEiAM2aTaXJltDZxDAZsLX3Nz1",
-	"szvPfs07klKXZdlvJnrpNzI9twgJlnluqtZoXpRjm6U4YYa7bcCCYvj3dfSYxmbzWloTfa6uafkpLKuN",
-	"bqbnzzDPMtXNCyK6VjVNmyQtoFiLh5eBwMStk+e2jPrHZNQbaev1NbT1d1wMAC/QtFhDHhxyNgyo95Tm",
-	"f3OdxjbiAA8CcmzQ9J9U4uWTXP50ckLH+Xifk4iGBWWEWqFMnLM5XnzJYFXdG7EQEFVUcpEPVdX8aO9v",
-	"QjXNiNB28rfxCJjYULjWSKAmszGiceFD96DHJvwWgChM93G8i2kEEafLxW+BN+AIetpcAA8hFrnIXNkv",
-	"gtnQL/O3zsstV30orrq/usUZV+94xPwN2fAaHPFCANgCBKG8g+vS74ghmkO5iiFWFgSdZBjbRRYM1xsT",
-	"yMMxjlZzwVMYB/QVrOeMM7KQ/ayxhvGrz3/Ty763Ji2dcp8OaUyxG5yMsiT7PCzJX4haTSPldjBe/44P",
-	"GxjGSfkzNkMcnAxZFZA0aFDzjaMesJlG9BYMVf0FgBWVs0Kvwe/0QEJwU7PTzHpAltieXYKlMbflBAcB",
-	"IlJpC722iaVpIBAeymGeP0pbgbGZwPh73QGUklLmiK6pthsEgwXBrMTkJ86lpAxIwNlIfyqUU6fE2eRg",
-	"XEsi4kOxCYV/493Jx6ZCCl5moSFbI11mk6CxdKlNFz9Jm8xR0RyaSGWMlQP7c5wiZph1PkcFSULizLUY",
-	"8W7+BufcjKQs486UHXtHA0XWup8xjbhY69rnm98PLd/xpMDdN+bTT0XF4P7mMXEkYZnmi8We74sAe8Z4",
-	"h7ZJyKMh1xrqMMgdVgIziT2bvj1TKiLgHgRQQZAr8dGOwfCAzPAeMwa8X0GE8Wg0RoD2vFvR3VBhPiGf",
-	"eALwXmxwvfnNgg4hwJSWyOMhhQxrG5cdUEZkpcckRx5n8cM2lcqkGUKsNAmCGjrRD2sNCgK74/hNOw2Y",
-	"xYSIEfGt398WXYXkwx4bEIQVCgiWCjXq9TqCvEu0A5my55dHx5f9085Z5/T6tH923u2fHnfd3QOTOA3d",
-	"x4Hd2RVIM25Nvu3Z1fW7d53DzvFZt3/VPT/8zY1Hm8GkiEs6pviYB0hrR8l2QLKkHOv56G2Ls0BrPTaf",
-	"/kxNVXGtDs0okdnkvUJXivEsmcqHX3eR8bUXGHe8rwiWOU3S4nP9ma/Suc6drZctm9lqglwuqDdroHWd",
-	"E858SMBJMHOdX35OAF5bTqOJrhR6jydE/iTR1acIiwwiStvH6ITfEn0AZ2BgW87Vh8YfaP/9r06Zy91s",
-	"Bd9HuVaJi1SuulrJl9wsOYFllyrArfwDOAuGX1GJXDusOII6xHTW77a9Stk6/bZOv+3dy4MacVkpOWvD",
-	"AaNKtKoihSxnWGQQLZYkvVmWBxYEVdIoQEZh4XdMqzuQPm4wdBbbGQcIs2kCm2LS9ffr+25x7qId/4YK",
-	"+Ld2kjxzh2PexbiEOjYy78C5uIiuXtjS0Yn42vQFC2NooH+JcEYgQwFgTH3Xki6kdkXKIEsYNXiAvRvQ",
-	"lTH1U5ke11NGaixAZ4bA4NlCw+Vpv1CZhYE/hDL7QFE5ca5VPtgYw5OGREy454RKhW9IOZdoSgRlNMUf",
-	"5bxvxeO3Eo+zsQhAeBtJxBe2AP70MbjWKTfXKa6ttx9zKsWRmxTed4vt4yU85cg0fd5MpQTfsPOZ/gg8",
-	"Y6uE/3hKuDmKs1r4KRY3qWszOc6lmI/VOR5FYxrrjZSpN+MniYzbMaP1oFmlxxbdugV8LotanChcmm2B",
-	"wlXrMa0bDSIaqCplSNJJFGCltSRAKpbIDSd9Dwu/z28MzJ5PPLAo0l/sN76Ldtz9ehNdtP84PT7r9o+O",
-	"D086Z8dH7kGPpa4YqfA0642JnZb5rHqj3Xm6ib9bQ+csMIBRRoub4Kme8Ep/ZQHLvcDTZ+CQLNLd7A72",
-	"J0SNuR5quvJldLcL082PwIKba7E7PdsjS4JbRvxdqXsXeLqZridtnb/H4LeXwHYsPLipxGeYlK3FFwNt",
-	"pgwW581XzV1jPbG0Sng1puEzNzKTOonO0a8nBUUKW877o3pj/1W9Xq+/ar5pNPfqr+v7ZXjYTBnHrR65",
-	"ZV/fgR6pqXYddgZgpQsduBe2bKpvQE0N8h/Ee3AG4GIGQlxra4bUDI6JJEZFpELrSMgXeKhMBQQsvDGk",
-	"pUF/Bz1WFGMyA6CaCTLRv9SQiQaRyOOTAWXEtG2fHRUClFCpLmCOcywsP1XQ6uDNCTxeJE1EC9W/f4oI",
-	"hDXZq1Az3T6UeUr5SLk6WPeV2UG8i4KgqshnhSTRSwXRAKawJdq5I3Q0VsRHYzoaE6l2KwAQLUKVAG0f",
-	"IIHZjYnhLxr1p9xoS5UtnR9sZsUsoh2VSOHRopcrPHLWZbqQT7b0lZSZF0KQZQ0dLaIxCxItDWp8MLUQ",
-	"eVQkFKvFKV+LEg8MPrcEigzzZwM6NxRYNPmk6NeaijOXKq2xU7gMYGhxqTKLH1cCLRxAEK2//FCHteDF",
-	"V1wodEOmBwijAIDVRsitupDPL5F+1lhSNdSN8bkHwsTvTZGrbTzkChKQW8w84tpqCu4nY3hR2QOUcJ8M",
-	"cRSog7QCAczVfg3X59Vk8ftYuWgnYrO7EWADor9oNbhQudWIa/nketY8I/+xmqvZZlCNtfS3Uyqs+/OD",
-	"whSkHHDtOJUB6HzOtSToDisAmkOv6+h//vchEIBUhIQmnOuOx7BTtXyhvBzyQP1tiohgWaHTcg45hxsV",
-	"/YaKgU0HU5+QsAwawpv67PYvRGOwMAkDQe4oG1VHghBWNaAJCShi0lNGGJtHbDOgHQuT/bP5CkFP6Enh",
-	"FzQnWg29AIdui7qwjUD57qNTM/q25rPLPAYQvxpa5TIJd7e8Na9hv/gCladLJaca6Q6SUcmkCIG5QDZr",
-	"VFl4hTyjuNQWZJbqw73NKt0e7x87wOxHSBLN1CNZmCIamtM8z4kWpofmtea8eX+w2G43hpSNu89bUlkr",
-	"qscWGPQ7ELxlgZKTuK7dBSDgGzKpr80/1a/9xrmnP2L8WAl5apJYl1BxORLQG7hR8moNuUZtd61PPTG1",
-	"40tOF44G+v//3/8vc4T0p/ic2OJ8Q8EnPeam30L1M7jxjJtB2gWLK38BhEQOYKJz9s/2Seeof9Vtd4/7",
-	"3cv22VWn2zk/i2txyjFlox5jWc9+rh6Re5B5G5jLUBVCIZsXY2qhxcWLUi9GURLuA+gLmzr/7QCLy7ak",
-	"xlVJy+Zh82xTlrHNsd3m2D6okE8ybJexx6jwBjE0+XLgW6iAmzhxHFeQ7sc6X/RZOkB8QhX4Su2dXbYU",
-	"sBfo4fpox9XNXAOeU+mxhF2mNTGzZgqESBDflA21dwLG/4/Wcf9P8LTHoDlmgNDDyJ31ic8jC6Q8ES1h",
-	"icXIu7BQT8ji9Bxz/G2xv6w240Va5jtCdyQIyjLGB77t3HLGLWd8JM5oz+0y1ljsiXkRu1QW569Alz+l",
-	"zpcK4oGfZMjX0D+ppIOAQEEjEldIBk2RygVoxvE7/x5YxptfEnTTKwCAZQ+JGBJPLbsOaDRSl/yab3xb",
-	"t3ms/fVvBR4H5djQxRogx7EfcOts33rjtt6EFd55L2W3D+tQKIzWa/u+jKvhMhXXlbXuecW1iMo53A5i",
-	"Jz9ATVJTkC99JAO3kEWanIXPylcnXox9YFnM84jls6MuUncXcv7y7PQxkQWKZmDk3g8q9sovf3mw6S3q",
-	"wVYMblEPtoGyDwtdl5OQc5DTVlpz9hUm5Isv9q9VV/xHye2+bWAcZfbDTzK52Y8tycxXa172H/RYFi3h",
-	"bsyRhxnELKr0VQmKwt4y5OlEZdhe9G956rPnqc80syjFcE6O08MZI5VCYMeEnXSOkoDgEKtxGgGb8itn",
-	"Vjf+ioj2GMsjRndb7FoDvL0EBS4pAbY4uB/ihKnmnMPCKHmAGk6C5HsMouTFrs0TTd59YOsYf3JzUcUJ",
-	"jMdgipJw3ho6nLuf6LEZwOIk5QFRhmdmtSghIV6dtXISYqC8OOI9wfReENucKYXwoMkJ+dF4XJo6ijHK",
-	"IIxtgtnUQA0uGh0gI/YnUH63YGyUqVf7ZnB0Ek2cVqOe/g9SFMzX9WTAlCkyIqLUiCe89IDx528wYFcf",
-	"P7dl4muSgRviU9y7OUAu+BkLH7GFZ4vmQFkf2uemYIcz4DwgmK2fjgIHbeZUoZ1jNoIAAqnIZELZaLfy",
-	"LXNRnk1iQmqkuxtkH8DvFadq/wXS05/jP3LZB/lchL9nDgLw21hqYaUEHUTKtOKCQhl/52pM/4r4DXYq",
-	"jpEO/RGc0vtKjlWuXSFxnfqMMYqp03Kur47mCjZeKYInxEfvcYgZkSS9rK2gRr2ORmWqNnopYV0R5o0x",
-	"+gV6MyUcDfvyzD1Xo/mynqQrSHh4JltBM4nWfv3p0g0MR1sj4yCWsdt7kK2x8rdLOkgVyE0qRtrmBpT2",
-	"4QtG2jP8PC4aDJfLiY/ycmID7l2OI8d8tzynfMwrjnTtlmIn25FsgJ4833JblHIrUrb+r21RymdZlDJM",
-	"BNvC4jaxZH7xJQXyL5XzZ1rV0PFnatwVtjrEDSGhjZ+1IMqlJLPN99tUMm9T/raccJvy9xzrQi7jSZWF",
-	"sOx5R3XsfT9AmHE2nfBIomTQJvI/KRk5mJpiLbaMpMzXkOyxw4KI/q9ymP9C1OZs66uTAM2bt3mAT5AH",
-	"uJSwS16Wmb42zAbcoFrlwwjazYtVwrnCKu82jb2l4KIz9qI1PHM5dfBNo7mBLfrA2XTZs7cVTlsN/xvU",
-	"r1zBdJYm2BmIOuJTZWoraxayOJ9O4Rti9Xl7gSTRjhvfG7jo+uqo0mNu6quK0+2Qa86xi+DWAzGe3Ajv",
-	"li4wHye9PSm7KnDRres926un3rO9l4/rPduyrC3Lej4sK5P2ttorYX5YVAkWjyC4JJIEcTaLa1jRGr8+",
-	"jhWj0o/5nQmamEXc87DQ7A974+LMN/2ax896e8zbZsuUYrw2G0EPlRSd1p4eZIx0aThV5teXj3JZ2sWj",
-	"1Releu+3l6RbP85SufNkPG/+blMZPrEwBDuSy8pa6y4Mcq80WVVYEEirsjV9a6jtTygz4VM7Vk+Cx1tY",
-	"/+DuLg5BPOgx95OLJlrlAWetjAYmxAbO2ZggvZkBsvWIDdMUZISFHxApIXsTS7IoKtDU714nJNBML8V9",
-	"FTwgi8Ks9G9r475e6ocXBdLNvtWAPtQeBvBWT34x4O0hlqRKmSRMUnAYrV750mFnjScJO1s3QszaCE5r",
-	"JuwrjhxbEhkGS6O/jf/IRZn9jaLF1gncMmvUcrCP/1sqLshQcKZqcemBjaKyZsomw4lsOV4kFZ8AOHuC",
-	"Y2Q9NJtHX5lAOEY+q75nlr7lkOn7vzr/5vTkw9n0Xx/e1f/14XL4x+//oMN/OFnVQ9M7VzhwWvvNMkqI",
-	"PrmrtRBgHls1ZKuGPAfz99lYeBnFwymK84qsShArQ0ZFWCfEK+YuCHtggtTQseZsRgZFjH6KSIFqgvCE",
-	"s1HcpliDOugxDN4rZoVuDq7u+LTdOel3278dA0IdlvIOCtjoTt4gxVGj+QZ5YyywBzqWAZckyMCnCKIi",
-	"wYqLZV2SEZWKCL0GzySHPebgWWmzUoAsqKVvVwoyc4QgnqqOuZCkOsBKadWgJEc2qyVsHNKj5L9nZr80",
-	"PMwMp3Rs2EyzOdkS08M2Nmwrwp6TCNsGbX0TX0F8/AukY9ZR8OKL/qdUEJa2IK0EbCGqkE8lDkOChUxj",
-	"o9sXnQrAshsROCAenxD9OyH6e0i4ZhwFnI2IgCpJPUZZJUFz12KByDFS2hg00lGQW35D/Bq6IsEQcr21",
-	"WrA4N3szObgN5NqyraeLOfl+wrLmA60iWchsFmKr6+d/kigUfEiDTCqxxWGYSBLcEnlgjrlMi5wB9HoW",
-	"wCEGatgviDb5hagN+cDXRkbp127Doh6OzkzQ00IiK7e9ut16wU48LiWWi3iCX8GZKXhAXC2NEozfHKxu",
-	"1nMOsP57bpodu1vrsaSnKY8s8q+1dOIkWxPyoPrx966mfnMqADhYaMaGMDMA6fGpsg/3mM18RlTVUDvt",
-	"3OAQg+Q1El03RPpBOGR3YyII2sFBsEQU7y4GQn8A4bsxEHpiKWbLoM4s4kIzMmdpMnJXzT0GNBkKPuEz",
-	"oWPWZ0l8qizlCmIM2fmgDW3Z/mY8yaWMvYeNHkv50xZxeIs4vJL9JhFgiznwcnT1MZkJ/QKnGo7lP9px",
-	"wVRwK8jV58TdrcXMVdsEacEJPEUDAmwYKc4PegZRXXNQrTSU4r7oiuiuO8Mq8B0otY9vOfUBx+FOUAWl",
-	"IzDyOLMMJOabO+5+o+kCrjGSCgfFxVns7J+QGRZwoTIOuE3YlJ00APlsmdWWWT0Bs0pjvxZwq2IPiK1d",
-	"vzgQzKpJP0mbdFZBjNxl4M7jBzL2y0JQunx1+fUtmjgSwhaqrmxSUt8EEpgwjnXunk0jLta60v7md99r",
-	"1JHXi/at+cf3YljBRRrOE3ZRQfSNbawFh215ZfXMWQuXFVk/SI2XzKGbrbSWQJPN1k5JUq0W1nJbFo20",
-	"VuH0bc3ybc3ybc3ybc3ybc3ybc3ybc3y7cXY9mLs2cOHJdrw4uLlX3PjsAp9TCsAudooFQApn0T6e5Iq",
-	"vNQUKA2xGqOdYvvR1hm0GGY9NgdiBtxJi34TsQYPQnOMWDQhgnpIRsMh/VxDoO1q3UwohKXVmA8QMHKI",
-	"NGcEYamV7KR267Iag0UOubP5x1dVbdmsHuFjhLvBgqxZn3C5bNxAljxi+cLGpuuwHBSNy40Q0fLNtnBo",
-	"WxG5jdrellh57qnKS+pzftBfLi2tskYtBSJui71PNuOecoYIu6WCM1thIRKB03LGSoWy9eIFDmmt8DLo",
-	"c5Xaeca4KB+TMc55EuiIIcoqJlQgCRwAUad/sgDs8f2SHv+8OyIbmF2JbweNEwiUHrjNS57I9Gd8+/Md",
-	"XhinYVyJxviG8EgmtZBzXqXQllnQrWwGny1yv6imfY/NFLWHGvagYGUK28/VtA/XLcTcJZ8V2gHJL6E8",
-	"NSWZ6exCtXq9cz7MLM4QQOQz9lQw1ZoaXJYab4zNI4A9DQVRupXssV+7pyexymloqYWI9HBIEFXmlnPK",
-	"IyQIgyoQyqhjduFjSi1KSwTcDWr3Ly1mcUmwn13vAwRHQ8JSLEYSil9o0/cLnGgGCxC22EIBDok39QLS",
-	"Qm5o/FhmBzGFzUNyTMPQbCTySUBviSC+awJR4xb/T/K0h5lHgoD4sDECQ7olt1ExMhpUBZE8Eh6RaMd9",
-	"EeKp3iO3gtwX+j3JB/uiKXywfQI5u7u5lbW+9wKaFnygqUDv1wR7Y8pIVRDsw+26VtUE9lQmmFZvG/GR",
-	"z71ID8IcHXTNNNOgnBl9KX5prGRL5/7j/f8JAAD//w==",
+	"7L37ctu4li/8KijOVLU9IymS7Nzk+qpGbTtppX3bttzp3q18IkRCErYpgAFAO+oc/3se4DzJPMM8ynmS",
+	"U1gAbxJ1oWInTlq7dnUsiQBxWVg3rPVbnx2PT0LOCFPSaX12yCc8CQMCfx9iRUZcTC+JDDmTRH93i4MI",
+	"/vCxwvpfTxCsiN/Hymk5zXrzRbXRqDbr3Ua9Vdf//6dTcXwiPUFDRTlzWs4J55JUA4KHSBGMMPMRZcNI",
+	"Us5kzak41HdaTr3xeg+/wPvVl16DVF/6TVx9PdwbVJuDV8OGv0+e4xe+U3EYnhCn5XQJdiqODKKR03IU",
+	"fIhCf8W47u/vK8658In44gl6kRCEeVOn5VxfHa0/h5d1/awiE+m0/vzsBJSRvuIKB33PbEjzeb2ezPKK",
+	"MG+M0VtBCENmyqHgfuSp/rpr5jkV52OEmaJq6rSaFSdiVPVDQT0Sv7LRfF6//1Bx5JiGIWWjPvZ9QSRQ",
+	"hAfNnBPOfM70vHnElNBfvf3ZqcD4G07LaTTRlULv8ITInyS6+hhhQdLNavsYnfBbEmBPfxtyCRPmPszx",
+	"feMPtP/uF+e+4kiFVSSdlhMS5lM20lscDQrWp+Cr1dtfcSJJRImVA3q54FItJRccqTEXpTZkwH2gHEnQ",
+	"HVZEIKzQyzr6n/8+hMMhFSEhGnKB1B1HE8oiReCgLKLM+ut0jmuO41U9PT8DQe4oG1VHms6q5jQlW+EL",
+	"PFROxVF4pGnWHjbbxPlQcRRVgd7In81XCHpBy89kOmCzxoaoly+zp+gtcVpKRKTiYKUEHeh10b9xQUdU",
+	"c5qrMf0r4jf61XeEjsaqP3JajXr9vuJ4lrf1y3CbjVhBnvldKYInxEfvcIgZkSRdnwpq1OtoVIYDes5y",
+	"3jBzqpMdlvDwzAZz78Zp7dfX5pzX8gEYJ5lgGjgtB/v4v6TiggwFZ6pmpdBmSzHDXwQHevQiqfiEiCwx",
+	"WyJac8r3FWdMsE+EFY7emBxypgQPYNa5bda/auoPeUC9KeJDpMYECbtceo8F+RhRQfyYhKU3JhNYtwn+",
+	"dELYSI31rr2qOGoa6glIJfQR08M47uLR/Dt/I0LL0MzLeCQ8UgHW4XaG1TPOSPUUK2/sAmPR35mPaw/o",
+	"xX7ReDo+mYRcEaYuSRjgqe5kdnSu7tVFd2NN7WMqEZUwTNh1P1kaPXrMEMEioEQgPSgiFbqjamwexxOC",
+	"3OSF3rT6K5nC+NPxEhZNgDeJiABLmhvwCfewGdfsMK8vT+IFtPSbLOTyRRpyMQHyiQStCjIkmgto2sqs",
+	"XvP5i6LRXGJFTuiEKvjP/JguzSJIhIOA3xEfhUSgO8p8fod2OCNWJuwaGaHX1sNBQEQNXRGmzJILrAgK",
+	"dP+aLEXEJNq5JL5+lrMhHUWC+Lv5ZUxmRJnaa5qZ0Ile2kYd/ldxJpTZb5J5UabIiIj8xC71OWd6vosn",
+	"F5ChQpSZpQcmquwkNx9WfdWwJClY7yviceZLFDFFAxjPMAoCs3qabPEtpgEeBAThEaZs3eG9erG/zuCI",
+	"EtP2UBGxeGCKoztMFRqQIRcEKTHVm5oMZg0i3XBwv68i1W58RLFEbvJwFf7rGk7kBVSLJKTGWCFBsA8r",
+	"zAOfCKQ5uHxoKvx9HTJcMPCkhfvQRPj7KipcOCJJlPuQNHdfcUIs8ISoRLQZ3ajjF48q1p1+kqhzBPqK",
+	"/iXEapwK4ax+tR7bjODJDLfcK2SWh9rkmB9X2/clcidE4RpYA24LueQT9pSLwEgxwmaipR0wQH4nD5BL",
+	"pKITzeRdFElinvkYETFFYYAZI+InieJnKj12N6beGHlc2u5gezhDmE2RAoYg6V+k1mPxmkBfmUWBsReJ",
+	"Khiq1ofiARXLrcNISC6Kd8VMnpFPqu/BY24syEJBbimPJArxiNTQeYg/RqS2aIzmFQvk//NGE6gpUVA0",
+	"7ShFhO7p//+zXf0nrv5Vr77uVz/85787S3UFb/ormRZsJIoY/RgRdEOmIOg0oTKf+IiHRIDURjsYXV93",
+	"joAXoxHnPvLGnHpk9wBJQtAhZ7eEqcSfoLs1mls6zRkNYl39p/n8+bL593qfmo1qr/fp5fF68z+HaeMC",
+	"DfIU31iCjHUgiYdEs36hJcSXzPSxZjYEZbJgSxlytcrqoqHgk7x6Z7S+A5jonaCKoDEOQ8Ik4iyYIprX",
+	"ZZFUNAjQGEtE1eIZW7V28VRfFI9fK8hfMAfM5B0RErl79X1346GnWnrJ8S8QyRd4ZPnSghMPek3uXT4Z",
+	"4ihQTqtZrywXdSuFL/jXFgkSrn9cJkXggQcXITCmKy6KVD8uFBpMje6vWY2iE72zKCDY14LDrbpIcqEk",
+	"0g2NXwrt6I22i7ZbQ11KJMKCoIHgN4Tp/lzqu4vWX3dXvPxONWNDVxJhkfsy+8iHxbMFk/cNDQr1ynN9",
+	"1GCtpdHAqUTaSF5IMtaCzg763wUZOi3n356l/uRn5lf5LDMEJ3aiLaKJkEu1jCT07w9OEdbjtHBM5uel",
+	"w0odsQ86smu5+PhEcvnpif2bDzige92X4XegKv6MfWvAgceHa1kNf+IwDKgxsp/9SxpLO3u3MMGBfrXx",
+	"FCSuIyKEUW+sN/i0ffLm/PL0+Kj/7ur8TA+PSIlHxC5ALBkH3J9qZYBxhW5xQH2kH49NISJVWS8vdJJ4",
+	"CBYO77f2Seeo3e2cn/WPLy/PL8HbpzANjDt/SEmg32ucXNnBTyI9agJiRP+IYh/7fSVtFmIp77jwi1sq",
+	"zZKkQq+QN8YCe6C8339YtERUn2yY1sbLcr/ucT+GZYIG80Q7P6AWcmcX0kU74PHhjCDClJhqtuTatXVB",
+	"LbylPIAd2kVc9JibJxXXKOEZf92MMbpoDrbFsxlDN+s1qObMyLU6SVvMdGQtvzU70U9r07FacjK/z88m",
+	"28fa8/m9eEL5vtaY0qztC6QSW53nv5ZkJYospMj4sWdzV5nrU3NB00LCji3emjPvJ65mHMXLFibnVM44",
+	"epe1gWdyZLUl8KdJ4JwNA+qVlZQgIPoK35Dlwuj4tN056Xfbvx7PC0ojZLS5HAiC/SkSZESlIoI8FXHg",
+	"2cWRqas/dgKDJtpC7uH52ZuTzmHXrSA3M1n9sXMGEqR/1W13j/vdy/bZVUdLE7fHdhieaB19rkctN5B7",
+	"efyP6+Orbr9z1r+4PH97eXx15Rp9vvimAYFqrC25AYELHsE9IiXxd7cS53s7kG+4GFDfN+eqxIkcZtst",
+	"PI9vzi9/7hwdzZ1GKjOeLEaIL5H0eGjUednC/iT14n+jQ2muj4BfRGpMmNKrQXw0iBQKsHcjEUaxSWEH",
+	"v+Mm83V3a9uD8F0dhA5TRDAcHKckvPZhoLbt0rPQOeseX561T3JHoc1Q3BhBA8Q94NDfUia1GYoY+RQS",
+	"TxO8GdaOG4/f3a2hM67gCgEPeKSMWMGRJPq0+FR6AZfEP0AfI64I/OqmM3Fres/OuHrDI+aXXGjGVX8Y",
+	"t1u40mfn3f6b8+uzozkdQLMX5HNizGTyiUr1Ddf5jCMZeeNMlAIXMDBt8qmUB03wFDzdO24ysy1/+d74",
+	"yxlXp9ynQ0oWeLIKnORwdIzHXWqdjbLZGJYZKljfVkq8oidUqtLmZghHai7e6c9tpOg2UjTmkOCGM1Fw",
+	"Yyz7Ey6I0xriQJKKExLRNzTUrJdhpQnFFootuNtFfGjd+A/phNiy1yfOXoEyyvMxe1RWuc7yEfIl6XWV",
+	"0wyo9Vt5zNKwxWo2bnFZ04JIx+0Jefon5AJPA479LucnWBjxXcbBzHk/iNst1Lwv2n+cnLeP+t3z8/5J",
+	"+/Lt8fLrKvLJA9u/Ud9/9fzlCzSY2qj+J+CMi+/TYNICqTFmqIFO6c9ox52b5lYd/w5Pw4QwdUQ8rYaV",
+	"tUP9TLNlh+H0+KzbPzo+POmcHc9box4WPrrDEsXdfWPSD82aoFDwW+prS9mOyxijY30SDPXn5uXumtAl",
+	"kGNIKjyVyLWS1d2ei+/sXPBNzMFoEFA5Xqw6JIpULnVsfbKdaVZMvdw4c7b3jluynidrAWkDVNPLG0yD",
+	"0hxfW90rdJ/L48PzsyO4c+u/aXdOCjh+4uMZY6kZKhsR/wANifLGiKp89sI303/sEO3wkKTMI4tcUTaT",
+	"asctmP1WKfr+Tgn4x0rzf5NLuZr5z+S0luD/cy2LRYB5bCsFtvRdSN9dfkOYLG35xo0KErA9ImUfnnBa",
+	"Dpm+Gw/eevScvutc/9VpnNGO7LDL595h50XnJvz9t8N3r2tk+u4v/32HntPO3Wn35q8/uv8cn+kfvGbA",
+	"BpM3df/3d4FTccinkAoi+5Q5rdf1upYJQ0HkOHmbUP394fsm+1if/mPy6mzv4q+9wd6/mvj3hvfb3fOb",
+	"V7Luv3057r6I/nhNTm6ciplI30az/kywMJlPax9CWL1lR7CNGLlDZlEQvA1SbO3AzTdbp+zf6rzxU8ym",
+	"cXpryYMnsCJ9SMxYYWhftrvH/ZPOaac7q3JxjiaYTdEQVD4k6YhVKUNYKTIJlTxASkyN1oUCrIwX9lvp",
+	"XvFYRZwMvONmJ+butjJ3wj/JTDYz2gmJMHfbkOesp0l8RFkFooRNsmmP2ZspxNWYiDsqyS5cOKviRZI1",
+	"9B5ThVxIxq1CNq7W/SD79keO88rMd2XjNE/5hz3D18ygudC/SttMEcuFTi09w9dn7evuL8dn3c5he/YY",
+	"t21CQ06yUJmEX33DU3tKpaRsVEFJLkcFGcnt67MlyC2/IT7yBPH1OuBAH+uZuf7IdtL79++r7QwRFIc+",
+	"ZMiEcoZg1SHNMzI4IWUyAH/UU2iDbPEgIMc2IKFkjJqMhkPqaVnQt0g3S6PVrq7fvOkcdo7Puv2r7vnh",
+	"rwsSeyAe48/6h1oSKJE9upDA2sigRfBhbKWhEmEEcXfnpjs+RLPRHSaXBsHEviDp6YZM+4JEcgW36hwd",
+	"n16cd4/PDv/o/3r8R//y+Ppqzt1DJZqJnAZnv+7cBHhj5NMhgKSoWOo/ncSkOxIEVcPSIOZ1IAiGoNdB",
+	"JCnTfFhEAWkhd55S3Apyzy+Pji/7p52zzun1af/svNs/Pe66lR5zi9fOhUj067OLy/PD46ur9s8nx9v8",
+	"pe+QTckoDLlQxD8lPsVdYM8llYakixUKw9X1xcX5Zff4qH96fNRp97t/XOTvm68IM1dXcJeLJZp99xO7",
+	"amZcIXd2jC4oDEVz3fpXv7vjITeIUUpA21a5V3NgdOuT6EyzQkrVtuXWq7ql6gKqTugMqKKdA6HEvrlx",
+	"w8GF4CERiurvTfp9nsjeCEJA20i0wxTOEu1ghSZcKvS8jiZkMiBCVlDjBfqV/qy5+rur8zNghRP8Kfue",
+	"5ynQEx/8i3iwfIeYeSQwWdOHEKu8eKBxsGrmq8+OINge0iwkUL1eZIsUvN3kx5Z8ZzaoeoWPlk6IVHgS",
+	"OrPneHm7qzEXqks+wSipXx4VIY5XXi+P+Ew/ex9jca4Ymn7mPh+jvPYi3GdxH/50aIKXbN9dyQOJZN7x",
+	"Ycn2bUQ4m+5G+XWdmTR0sGw6EFBdcjL2BsRG4683Ov3OCf7UMW0amTODhcDmZxsxvqw7PdxT/dzsRGFQ",
+	"to9l8z2zK5oFGbUwPoXIT73elVNA8HF3FzFa0tL1m1CW/bbxTclj4dJkwWw3IIf1qKBo2wr3KwZkn0tP",
+	"wxMemSCECWVcoIhRJRPMUpteokVCFrjpxX4BRuEaQIUV53BMvBuL3TMP6upT8Mr4CbArQT4JCfP1IGK9",
+	"PkUYPUCuT0YC+0kLg0GagyHVJnePRUwQ7I3BcbKT3AtgEecISSJuiV8BbwKPFPK0mmXu3JLLAWmTsmPg",
+	"JH6j+RxLPDLg1jHD0X/auRTAKFWcQz6ZxErr+rSRAQMvL1QMLPgKwjLD+lk/el/ZVFhuNr4YiWkTWKM5",
+	"wZTCOqVrZpcgN63Cs5JZhHlEL4MvbC5jVSQY8RGgLQZgFkvC1AFi5JYI9Ev39KQKKamhIJDvPDUwj5rU",
+	"RC0/r+f1TdimGelGMrQ0OcwsM7RfsnyPLgntCfrWgtAM4zGZfTzRtXl9khOYxX4rQo/vXJ2j/WbjJfK4",
+	"T2YIci9HjXtzwJwfPu/d/3sRUR6RgN6StTW7GUujyNA4NqjuGb6QQGBl7zD2Z0c8N7QkIX3piOZtdvAq",
+	"8SHSx3pqs7iz4Ov5TU3cayu9WYUHyzQv2ti0TUmbB9x885xMi6cKmgC2PKkKgn0Qj2Z+QBLojNzBXxIy",
+	"pwcEYd+3PnfKkPvstgFh6bFELEAwm8Ncm7+eLIjuz6JdZHPQT4+7v5wfgRO8fXJy/h4ejpFcnMoMas0i",
+	"HBen4hQAteiRFAaeFqXiLPSZ5vzuMIaC259Cl75+eNFlyExcRgYA4fqs/Vu7cwJvK9I0koumeZTGGAwt",
+	"h39m8f3nINRqacLwGpR9BG9dizlbF/Ps8H6JJphliPJTGGAGIzwAWjQxtRXkc1AKAYoZcWbRUPP2SL1g",
+	"XbLO6s+LPco/SeT+XrVhN9XOkTvbe3FJheyBhuOXzjT36oXH3C5guYNuLxJnp/N+TASx0M18EJAJorKF",
+	"sGFr0AaFWI0NggKWyJ27iHQhvAWjBNgboNXjBj3mgn5sLp7SKhDoeBKqqS0jkLk6QHdjHlhc6xW30DkC",
+	"We0lyi67WYy0g6Kl/oXgQI1Tc6TEWsukUcYc+LBqULZV0VgSFaTcONKE8M9xnwPOA4IZmLQpfncRlK+U",
+	"sN8xwLfiaEQMCIluaAG+2wMIU+fGHguwtD/MKLCNZpFSn2Snf/4S5F+baV8wBUFkUpTCBVQAF66G7Rkz",
+	"ES2LTdfXzebe3stmfe/Fq+f7L1++WAdqP7ufyfwq6UYUbi4fUZaBNi2xwWQT7adRtBcxAGi2rywq6AxX",
+	"W9rdrNJih5R0V7QIkMJdVnfJOJn7azuMK3G78sarh4WgZpizTq35l2xmH3sZBX2p5h8/B2IctOqvZYwn",
+	"kn4tkW9QuRWZFAj8CWXxx3npH2JaekI2tXJlnoN97N4CipRfuSIckuW+RPN8OwHfzQiJtfGs56FGVhAJ",
+	"PHQ/g0WybhuBvRs9RRZNBmsS/UaXBxnMk4dw76RQ1Al0uCHUudXLr0vm7BXsb7kbDNi1jVwvGx4u+66S",
+	"R+yLqXh2/eN1nu134RoBYyi3QvN4RGsS9DoufJsBFV+cZZGMyjPKFNPoi2sLFWEirTXtWZ0kix1vb+jm",
+	"es6MvDK/3Ev3ciOa/2qrvLKExMKlSl6ycPaP7dM0CtI39mjOlbB9YH+mneS63syscMwYWykyl9YhnETI",
+	"OxlVycmogYW+kYvNNeJXhd1NN7nUgQu4knzuK2qeMYRFP61CuI6aMG8fy8jzCDGXY4IMI+YvqktVYDFX",
+	"8uuUE+QFI1x5yWP3ajNeZtr2J0SNuV9UcyqG/zBP2DQLqPSjisBBdiSdRAFWXCA3nPQ9LPw+v3Er6acY",
+	"PsTdnfduLamzFE76mSJaiyot5Thifm6FS0eE5OyBbv4vuHxyt6B6TF94BUo+eUSEap03HdtHN784jSFD",
+	"Shs4JUKG1rNk9HxSQ8YUdV4xIP3MfVLneXX3XXjwIYOYsjfEZhhJRJO9ME54EMyonJmQENNXu0pupLrm",
+	"MneQHtij3Rxnj9BmZ+GpEdwM5cSEsvAaPDuddRxW+vnH1i+B2X5j9VKP4WHCvP62dFi4po+osRuyWVdh",
+	"zyxFRvmLC/2n+FYVBwtvTG8X6ebJlGdyFTdRMoyZV1bPMOXc5/h2h5lf4vhqE0Y2hhIOGSVPT9QD7u5h",
+	"xjiU2QJcN3MnMX9Xg3MB38s2JBMaDh7rtDbuBurDV3Virx2YabfsKNPiUcOp55xCZZ0wZdUpmzW69GF4",
+	"6PHitfP+oKxnFF6co8hKfBxKaj9mWTfSM7Lnz0YxmXyHp3N0vsUZ+FrUXIJCi6LkZ8nL9LeERo7yCzOr",
+	"0C5m64+uNVnp8a0Vp8yePphIfBhNLD2p26P59I7mIkp6TI0xPjLrKo2XUA/ZXk+VCQ8YE++mbKOQSzUS",
+	"qwkym6sAE/FpuTazvrX4vXFfRSshF+ZGxJkOLTD7ASplECmEGeK27Hs2WWIHUiF2oY4Qv2O12byFTKZC",
+	"NoVhfX+sXfri3QSYMotytknQywxC2+cVwSkzscnW31ldx+GZf1PhbHhQYAW4cTKxi+SYhxI0fSg5Lw+Q",
+	"S3yquHARDiRHsc1jnplwnwisCOSoKHDyuFClzYW4Rp+bMGOoCpXdtSR5ueKY3rVOptsVmk9XYxpu7OBe",
+	"EgOzwqm0RkBBmbCieCDzHRdt1OzVdclJ2/vFkjNOKtF8Lgiu32u8eFFtIByEY1xtFoXZN3MvaBaE2TeL",
+	"w+xtyZtVikBhu2ZRu4VmU8kFyZXVmXlNud23eqSZacVsUL7/dPmL6SFO7pubbtF8r6z9lt/GIyLo7azH",
+	"NTXzIQ6WCwRunAMUMfoxIgdIEOxXOQumc+HC9fwWG1b14T93qsmfu/9RuOFXsdTPj+8a8vVSVCDF0yoo",
+	"ZQISCrP1LLbA7PVWwO+IqHpYEqRNyblUpmXsef0Jd/HoUO9uyXO8jhJm8RAgS8yL37FplOjqMIPYIEpf",
+	"V0SuXTx6bFMmWdJvbMt0rYN03UHPjndmuBDf8jEi9nclIqJfkvhCspvrY0WqisKGZIj2xX4RBWqd4AJT",
+	"UdpzkQWznT0/79539SmVhPkQfd22oIAQ49pCBk4W9aJ6fc/L9gTfkNkEhP366yL7J4t5O3fxZJAnUcQU",
+	"DYCL5eAAbdPlDOTVi/3V8UxzWtzMOCgbBaQaSRLfkHOB3Ivzqy56dtt4hiM1fma7cGsIrssQVUgSLxKk",
+	"gLW+KqcI5mF8U1e1xfNdqQnndnl2srnOc9tReB5yeMAPb4+lhLy2RXYty8dq5zzJG524JNh9aYbRxOYW",
+	"PaI7OI1x0AvGV1/RgJWw9n2RXt3Ussz7dzdYuCJfbxySb4UPzCFzlV3Gi6tH+9iiCejtG4slPYaH8YjZ",
+	"0vD9B825KHs8yhN6drjLg+vtc49+OO4XbNMlGVGpTNnzTRNqnswirkqmqSwGnjFrEQbYIxvEHj72Ujw6",
+	"bRQt24q1ejQhazhYGfm6EAdFRhIceb5ryvjHV8iSjhiiOWdeci2XtCnWXEBromp6BYjAJoACFB2tfqaf",
+	"3sRM6t377hxeQDurJoIJPKOtBXxEmdtCGGkl14KnA0DrL1fN5y/QDhQ3Y8EUNM5QER/hYMQFVeNJpceG",
+	"PAj4HWUjdPnm8NXL5vMKIJKh92SAQIVBPxOpkPHZK3Qh9OQ9IncrFtZaK5CN52hCWaSINGguyAswnUjk",
+	"ymjgVpBLsdL/kE8hfJJS/4MjX//zL0XdHsPMR670eEhctIMZAuGD+BDBdzEKjIFWdlp24VL9cqxUaND/",
+	"KBvyGKIQm/gDe+IcHNL/klqjHQrOVM0iD6a1iq+S31D7ooMUwROnEE9w5kHwT0gEXwBmJ8ET43cMsVCM",
+	"CFlDgKfrcy+CKFRqimPrMer1bGXcHD0GywrOSoN9EONsAtC/VFBpySKDKv29jKgiaL6VOXSZZrUe67F/",
+	"+zd0yNktYXo+sseqZrshc9dEVbiS4RvS97Akbg1dmJiKzpH58fpa/7VzS4SknKGXuzWU2Hzmics3h2hv",
+	"b+81ogxddw9r+hVXkaHiAfcpsW/53IOD2nNaqFar3bsHKKCAD+T78KPWGPSPn3tJxmfPqaBekvRpPmWy",
+	"bc0XkFPRc+7vXXj1CXSq7Z0bMpUE8mgps3af5vbI1W+qZfpx0QB7N6uzdHsMoTYyj+gt5SH+GBkAIzhv",
+	"5nzAeYD9xRO9uFwoV+/hHZaIShkROELQmUmm/f8gINHVCxEPDubkHiQPSEUnWnm0D0HsS4AZg8oK8a9o",
+	"xxsTHCLOTBVQBOATcJSqCBLeJcLBHZ5KNMa3JlldjnFIYiQqFx5yDaA5rsSozxL6mcewcD3uE7eiJ4LR",
+	"OA8l4NqMcBdqOlRNArxrcRJc4CGWgDVVDTENIqGZSUzobpq/b7a1zaAOBLDqnyQKBb3VU07Kf2Em7zQT",
+	"d/fr+27FYNPu1/fcCpIciDkNEAoFHxD/wFzqEKPeIDXGSs+EQYVXbNhQpoIFCrB3I7Ov2TMDO4bTBygd",
+	"6Rk0PnWJ3BkATc3/CvAwXZi3O4NuCYwRlkMPDKgJG6SE5Ln/cHdbAC1huLEpoLGisgaaK6wBtHh+SwyE",
+	"gKnRAR4LmKymdHe/+RrlynsY4shV28gsx/xC5PAdYhlF0JRHEIRrsQ9GhMG9jT5QZPcAfYy4An8ETEeQ",
+	"kAulRReOURYMtwEfR0ILEt461ftrSsDVEEArU5We886wesYZiQvCcQbeZIl23L36vsU5i5itKbcLJG49",
+	"SWkVOc7sXRTacfcbTdtK8gnRMyOBTIvSqWyluiEVUplT6c4grrtoJwo182k+fw4VTLGniJAHCAMj1luB",
+	"0YhzH3ljTj2yiyb4RjNYBDqCxENwTgu9K62YcuB96ZZQiaSJitansLmPxjwSsmIo3tfNU6o3BxKbDmc4",
+	"2w2Zwq8D7k/1a0ZEyWSNDXUUVOtuISUiLWe62X7m8OUNjoU5bMAp95tNtACK/SAd4JgG5tDGczaS1MDP",
+	"iYjlDvBrVABQ48JhuLTapd7jVP0ydfrtYZ359tln+LdP/ftnNr/DraAxZzyy/RgxbbiYbqzfQz5pDc1w",
+	"vFjBc1OupLWrMZck2byYtCXxhF5uzbVAupoQdrOvdgZxC1hbo/ij5/W6PmhamppmWt+FRsAn43U0KwXV",
+	"HTWVnnJGABkQa8UYPI/IXBFqyZGFNNxx/8PEWbi7dk8ZSgCw3DhexOx+MgQ0DDhWEl51mWKMx4qDLamk",
+	"CdMUtDbB/FrHRxG7YfyOWW2mhrpaVqcEviDsH6iV3hJ2oOmVyrUSAGCBDAeVaBJJhYj0tPBMuRPziTYF",
+	"YrWrnSsT0mOFerwdH4icMReqGsBNWM5ZvAOqfiWjde+ac8liFSRXs6zHdvbqyMdTuWs535z7eZVLPOcL",
+	"R8efDB+zbCzzKqSF5gJvMrAXDDXWQkzFQaKnZtvrvUo81IbbhAZuxLB5qD7BGekxU5tGcxhpsG3QEE9o",
+	"MK2hK7AY0EhgZndNm8QtlIkeAN7kmpPaAqYN9Xfjvz0D/2Y/ugc9lgYXgFJmHrYxBrZpHGPgprEF5mGw",
+	"JlvwFfKwwgEf2ffYAUww06pRrcdg6FZKSKTwDUFkOCSAJ50qn0Appj4PrJ2xjQLqEWtkU6jWM4RwAqcd",
+	"AtR5s1ZPLR3zHdLfAfjBZILF1GmBgSwrcZBEJR6uUWlhsHYXYYWER6qY+VX7eFJao5Yk9czaVE7FsZaD",
+	"03Iatbp5Pw8JwyF1Ws5erQHDDLEag7n8zOce/DEy6N55W+yS+NxLD5rRWzN2Vg21gwBhKUmMOwqIo/FB",
+	"HlCGxfRAs5zDozNNe5q89OgTjtvxnZbzlqgjPYyKk/BdPZZmvT6Dha/IJ/VsrCbg3ims+vNq79WrF/UC",
+	"+Kr5aoQMGJCF/bmvOM/N64q8IcmwnnU0u2I4iAs3pD4Ip/Xnh+xWX8KqET9ZLOPWixMp/nTOE6njfNAd",
+	"PRsDcNPCzWhbSdqs1zOC19b9gXpXEdPKbQ11FDKBTHrl0/CpwoU3aFGrl35VGQKerxcUO7709yXqYeSw",
+	"qxZXcY1njDXzfozNO9HSSr8EbJdlmzYhStAlR+jU/K6Ndb1dF4JPiBqTSCJNzMj4z1uJ5uRHtnvDViNF",
+	"kCKTMNC2l2YSVq/wAixlRTNpC/pLGRoGdDRWFaSN/gGWmuPyoGJAfysZxF8IsqOpHqzV/ABPZcVW6FcC",
+	"M0mNOtRjb7mmK0UnxAoLWPwaOuMq0yfxa+g9wFWdHncvO4dX/fbR0aUL4oaoCrKrlOURYMFrMQ06lSQh",
+	"tt1JpY0Sa5lSaWDccuYm0sqMYcpz9GzXe01eEgbYXCYXMpPGi5cvXzYbL9bgJpow7SSBHvfr+6vp8Yyr",
+	"Nzxi/iMQcIbOJsmKLCRiKyBq8cEupOS8h83j7JYIqye+uzo/MxiLivPAqskWxFDbeeiP9ulJIfs5N29+",
+	"JznbjAelG7esmsQMIGvmtjF2XhdvqR5e+6KTCrxH2KpuxlEZ16tYZ7Om2MjB1ZtVyabgGg3cHkJ9yAgb",
+	"cuHFUptKNIho4C/brT/0m0vtVjzWH2+3NGUv2y1N/tOVMv15fS+19oeYBlrbsjIcjJ0LE2Z99Y8T5HNi",
+	"MOMNT7SGZMCxjwY4wMwzhmkoe0wLEN2T9TFQJpX+vYbaWSx5gy9vz2yub+vtyLbNoNP32E6zXt9taZK6",
+	"ISSUcQz3csD5ijUTPa5VVU11VEkSDLNg99ZIW8Dj08D6L1Zbku1JNJc0+j4NqTfR5TZWPgXBz1zwldRz",
+	"0hkUkLL+cWqiqcQt0fJ4OKTexsSsW+2VXJZ46n2f37HVy5OvFxCvE7/JrVD2oYdaqvZMKYXMO2ortHPb",
+	"62oNL+c/iCc+f5Rjox28NnAjZm+ozH23sevYfPlzPFMAHbVZ4mZJu8E9dic4G6X9jWh8pQDXHvv1hltD",
+	"4BhGz+NazXEh6wSuFp41vSbRvsbRbXzUPWZRsLMXjsNIgBMt6c0yB3e/+brIL52JwbujzOd3aIwlDBx8",
+	"ZXMnGnBEUwjhGFhiwxpoaUXA+FbSx8W3kmlMg+NxIYinqmMuJKkOIOBuWoZKc1io9/kLcxu6WcSplh9k",
+	"uB6WRp1c4/GfsZ+MQDdprG6Sq96sGzX2Vje6wFMtbbqcn2AxIqbd83VeVlD9UTduvl5nLfK14h9esl+Z",
+	"OIQMK4AogjkmwCO1mAtcWq9ZgedOq1rgkTOf+RBca7FTrW0uChM7pwnXapBqYzxCppW5NgNOZ1iE/i0A",
+	"KRZXkwaFIL5SAF0ve0tRQ9mAB5k0tjelUmF7r9pjyTGe2vDZtNJaxjO64ETrVfqSI50udHKgZyJvHaH6",
+	"+8P3TfaxPv3H5NXZ3sVfe4O9fzXx7w3vt7vnN69k3X/7ctx9Ef3xmpyUFM/zuV5rHer9ooBguBPkkdqW",
+	"4/y+ynFuwnT/7vzTHPslDNQe4rX0qBkOmt5vFChR+usZRco4C+Fyg/izVzbWGY2isIYusjcg+XeCVXSH",
+	"Uz4JjeK7kYX8HC7ce8wbYwq/CK6sW09SbUTBvb9WGeKLpcS71XCLGGqWIckv4quZ9f+eGOtWW3pip/1S",
+	"U7TNcZELj7wFPLABp4UukMPkESRhtmgwhQzEODRu3hN1QqVKm4Emb0t46CEUzzF95FksclY+eGhqTKzz",
+	"pElA+/DF/oi4rkRyNk2Q7p/5RBSnWW++qDYa1Wa926i36vr//5yLbD3hXJJqQPAQKYKB0VA2jKTmQ1D5",
+	"Zs2S5n56r9klOIbaaTkKPmTzPIrHpZclTnFIK3vEIclJMY1mvUzl9Fxx0kLPgO5V896UBh+yRPVWe/sB",
+	"tbenwVo1SWeoNsNcD024gPPB5vkWcFPgElp3irFmbORXEI0ANsNmfudyvWvoDKIwTQymm4uhcOfZr3lH",
+	"Uq+1LPvNhOD9SqbnFubDMs9N1RrNi3JssxQnzHC3DVhQXMNgHT2msdm8lhb2nyvOW34Kywr8m+n5M8yz",
+	"TIn+grDEVU3TJkkLqDjk4WVIRnHr5Lkto/4xGfVG2np9DW39DRcDAL00LdaQB4ecDQPqfUvzv7lOYxu5",
+	"gQcBOTYlIb6pxMtnav3p5ISO8+E+JxENC8oItUKZOGdzPPucAVy7N2IhIKqobigfqqr50d7fhGqaEaHt",
+	"5G/jETABznCtkeClZgOd4+qd7kGPTfgtoKmY7uOgLdMIwqaXi98Cb8AR9LS5AB5CQH2RubJfhBWjX+Zv",
+	"nZdbrvpQXLVkaNQGbHgNjnghADEEglDewHXpd8QQzaFcxRArC4JOMoztIovo7I0JJJMZR6u54CmMA/oC",
+	"1nPGGVnIftZYw/jV57/qZd9bk5ZOuU+HNKbYDU5GWZJ9GpbkW6JW00i5HYzXv+PDBoYxssSMzRBH2ENq",
+	"EGS+mtIPxlEPAGMjeguGqv4CELfKWaHX4Hd6ICG4qdlpZj0gS2zPLsHSmNtygoMAEam0hV7bxNI0OB4P",
+	"5TDPH6WtwNhMYPy97gBKSSlzRNdU2w0Mx4JgVmKSbOfyqgYk4GykP9WKg8GdTQ7GtSQiPhSbUPhX3p18",
+	"bCrkkWYWGlKO0mU2WUZLl9p08ZO0GUkVzaGJVMZYObA/x3mOhlnnE62QJCROv4xhG+dvcM7NSMoy7kzt",
+	"vDc0UGSt+xnTiIu1rn2++v3Q8h1PqjR+ZT79ragY3N88Jo4kLNN8sdjzfRFgzxjvJo0lDnk05FpDHQYJ",
+	"8JDdgj2LQTBT7yTgHgRQQZAr8dGOAaIBeIMeMwa8X0GE8Wg0RgBZvlvR3VBhPiGfeAJAi2xwvfnNImch",
+	"AEaXyOMhBZgAG5cdUEZkpcckRx5n8cM2H9DkykKsNAmCGjrRD2sNCgK74/hNOw2YxYSIEfGt399WDoYM",
+	"2h4bEIQVCgiWCjXq9TqC5GG0A+ne55dHx5f9085Z5/T6tH923u2fHnfd3QOT/Q/dx4Hd2RVI08ZN0vjZ",
+	"1fWbN53DzvFZt3/VPT/81Y1HmwFWieuSpiCvB0hrR8l2QMavHOv56G2LU5lrPTafw09NaXytDs0okdkM",
+	"1EJXivEsmfKdX3aR8aUXGHe8rwiWOU3Sgsz9mS81u86drZet/dpqglwuKJps8KGdE858SMBJgJ+dtz8n",
+	"KMUtp9FEVwq9wxMif5Lo6mOERQbWp+1jdMJviT6AM1jGLefqfeMPtP/uF6fM5W62DPWjXKvElVZXXa3k",
+	"68aWnMCySxXgVv4BnAXDr6hErh1WHEEdYjrrd9tepWydflun3/bu5UGNuKyUnLXhgFElWlWRQpYzLDKw",
+	"LEuS3izLAwuCKmkUIKOw8Dum1R3AQDBAUIvtjAOE2TTB/jGYE/v1fbc4d9GOf0MF/Gs7SZ64wzHvYlxC",
+	"HRuZd+BcXERXz2z980R8bfqChTE00L9EOCOQoYo1pr5rSRdSuyJl4FGMGjzA3g3oypj6qUyPi4IjNRag",
+	"M0Ng8Gy17PK0X6jMwsAfQpl9oKicONcqH2yM4UlDIibcc0KlwjeknEs0JYIymuKPct634vFricfZWAQg",
+	"vI0k4jOfBPSWmMI6D821Trm5TnHBziMJp1Icufa9xHeL7eMlPOXINH3aTKUE37Dzmf4IPGOrhP94Srg5",
+	"irNa+CkWN6lrMznOpZiP1TkeRWMa642UqTfjJ4mM2zGj9aBZpcdWjrsFkDkLvZ0oXJptgcJV6zGtGw0i",
+	"GqgqZUjSSRRgpbUkgNuWyA0nfQ8Lv89vDFakTzywKNJf7De+i3bc/XoTXbT/OD0+6/aPjg9POmfHR+5B",
+	"j6WuGKnwNOuNiZ2W+ax6o915uom/W0PnLDCoZ0aLm+CpnvBKf2UBy73A0yfgkCzS3ewO9idEjbkearry",
+	"ZXS3C9PNj8CCm2uxOz3bI0uCW0b8Xal7F3i6ma4nbbHKx+C3l8B2LMa9KSdpmJQtKBmjxaYMFufNV81d",
+	"Yz2xtEp4NabhEzcyk2KfztEvJwWVNlvOu6N6Y/9FvV6vv2i+ajT36i/r+2V42Ewt0q0euWVf34Eeqal2",
+	"HXYGiLsLHbgXtvavb5B5DfIfxHtwBuBiBgdfa2uG1AyOiSRGRaRC60jIF3ioTBkPLLwxpKVBfwc9VhRj",
+	"MoMCnAky0b/UkIkGkcjjkwFlxLRtnx0VApRQqS5gjnMsLD9V0OrgzQk8XiRNRAvVv3+MCIQ12atQM90+",
+	"1CpL+Ui5Ym73ldlBvImCoApwoZLopYJoAFOdFe3cEToaK+KjMR2NiVS7FUA5F6FK0OIPkMDsxsTwF436",
+	"Y260pWrvzg82s2IW0Y5KpPBo0csVHjnrMl3IJ1v6SoBZBUByrEgNHS2iMYt0LlWMRGpCMahIKFaLU74W",
+	"JR4YkHkJFBnmzwZ0biiwaPJJ5bo1FWcuVVooqnAZwNDiUmUWPy5nWziAIFp/+aGYcMGLr7hQ6IZMDxBG",
+	"AQCrjZBbdSGfXyL9rLGkaqgbg8wPhInfmyJX23jIFSQgt5h5xLUlQdyPxvCisgdQ9z4Z4ihQB2kZDZir",
+	"/Rquz6vJ4vexctFOxGZ3I8CmEsSi1eBC5VYjLkiV61nzjPzHaq7woIHm1tLfTqmweNUPClOQcsC141QG",
+	"oPM515KgO6wAaA69rKP/+e9DC3lMSGjCue54DDtVy1d7zCEP1F+niAiWFTot55BzuFHRb6gY7H8w9QkJ",
+	"y6AhvKrPbv9CNAYLkzAQ5I6yUXUkCGFVA5qQgCImPWWEsXnENgPasVjvP5uvEPSEvin8guZEq6EX4NBt",
+	"URe2ESjffXRqRt/WfHaZxwDiV0OrXCbh7pa35jXsZ5+hfHqp5FQj3UEyKplU0jAXyGaNKguvkGcUl9qC",
+	"zFJ9uLdZpdvj/WMHmP0ISaKZojoLU0RDc5rnOdHC9NC81pw37w8W2+3GkLJx93lLKmtF9dgCg37HFHcw",
+	"QMlJXNfuAhDwDZnUl+af6td+5dzTHzF+rIQ8NUmsS6i4HAnoDdwoebWGXKO2u9annpja8SWnC0cD/d//",
+	"/X8yR0h/is+JrTA5FHzSY276LZTwgxvPuBmkXbC4fB1ASOQAJjpnv7VPOkf9q267e9zvXrbPrjrdzvlZ",
+	"XFBWjikb9RjLevZzRbXcg8zbwFw2tVqQzYsxBf3iClypF6MoCfcB9IVNnf92gMW1h1LjqqRl87B5tinL",
+	"2ObYbnNsH1TIJxm2y9hjVHiDGJp8OfAtVMBNnDiOK0j3k6k3dYD4hCrwldo7u2w9ay/Qw/XRjqubuQY8",
+	"p9JjCbtMC7tmzRQIkSC+qX1r7wSM/x+t4/6f4GmPQXPMAKGHkTvrE59HFkh5IlrCEouRd2GhviGL03PM",
+	"8bfF/rLajBdpme8I3ZEgKMsYH/i2c8sZt5zxkTijPbfLWGOxJ+ZZ7FJZnL8CXf6UOl8qiAd+kiFfQ79R",
+	"SQcBgYJGJC7zDZoilQvQjON3/j2wjDe/JOimVwAAyx4SMSSeWnYd0GikLvk13/i6bvNY++vfCjwOyrGh",
+	"izVAjmM/4NbZvvXGbb0JK7zzXspuH9ahUBit1/Z9GZd0Zioujmzd84prEZVzuB3ETn6AmqSmIF/6SAZu",
+	"IYs0OQuflS+xvRj7wLKYpxHLZ0ddpO4u5Pzl2eljIgsUzcDIvR9U7JVf/vJg01vUg60Y3KIebANlHxa6",
+	"Lich5yCnrbTm7AtMyGef7V+rrviPktt928A4yuyHn2Rysx9bkpmv1rzsP+ixLFrC3ZgjDzOIWVTpqxIU",
+	"hb1lyNOJyrC96N/y1CfPU59oZlGK4Zwcp4czRiqFwI4JO+kcJQHBIVbjNAI25VfOrG78BRHtMZZHjO62",
+	"2LUGeHsJClxSAmxxcD/ECVPNOYeFUfIANZwEyfcYRMmLXZsnmrz7wNYx/ujmoooTGI/BFCXhvDV0OHc/",
+	"0WMzgMVJygOiDM/MalFCQrw6a+UkxEB5ccR7gum9ILY5UwrhQZMT8qPxuDR1FGOUQRjbBLOpgRpcNDpA",
+	"RuxPoPxuwdgoUy/2zeDoJJo4rUY9/R+kKJiv68mAKVNkRESpEU946QHjT19hwK4+fm7LxNckAzfEp7h3",
+	"c4Bc8DMWPmILzxbNgbI+tM9NwQ5nwHlAMFs/HQUO2sypQjvHbAQBBFKRyYSy0W7la+aiPJnEhNRIdzfI",
+	"PoDfK07V/gukpz/Hf+SyD/K5CH/PHATgt7HUwkoJOoiUacUFhTL+ztWY/hXxG+xUHCMd+iM4pfeVHKtc",
+	"u0LiOvUZYxRTp+VcXx3NFWy8UgRPiI/e4RAzIkl6WVtBjXodjcpUbfRSwroizBtj9BZ6MyUcDfvyzD1X",
+	"o/m8nqQrSHh4JltBM4nWfv3bpRsYjrZGxkEsY7f3IFtj5W+XdJAqkJtUjLTNDSjtwxeMtGf4aVw0GC6X",
+	"Ex/l5cQG3LscR475bnlO+ZhXHOnaLcVOtiPZAD15vuW2KOVWpGz9X9uilE+yKGWYCLaFxW1iyfzscwrk",
+	"Xyrnz7SqoeNP1LgrbHWIG0JCGz9rQZRLSWab77epZN6m/G054Tbl7ynWhVzGkyoLYdnzjurY+36AMONs",
+	"OuGRRMmgTeR/UjJyMDXFWmwZSZmvIdljhwUR/V/kMH9L1OZs64uTAM2bt3mA3yAPcClhl7wsM31tmA24",
+	"QbXKhxG0mxerhHOFVd5tGntLwUVn7EVreOZy6uCbRnMDW/SBs+myZ28rnLYa/leoX7mC6SxNsDMQdcSn",
+	"ytRW1ixkcT6dwjfE6vP2AkmiHTe+N3DR9dVRpcfc1FcVp9sh15xjF8GtB2I8uRHeLV1gPk56+6bsqsBF",
+	"t673bK+ees/2nj+u92zLsrYs6+mwrEza22qvhPlhUSVYPILgkkgSxNksrmFFa/z6OFaMSj/mdyZoYhZx",
+	"z8NCsz/sjYsz3/RrHj/r7TFvmy1TivHabAQ9VFJ0Wnt6kDHSpeFUmV+fP8plaRePVl+U6r3fXpJu/ThL",
+	"5c4343nzd5vK8ImFIdiRXFbWWndhkHulyarCgkBala3pW0Ntf0KZCZ/asXoSPN7C+gd3d3EI4kGPuR9d",
+	"NNEqDzhrZTQwITZwzsYE6c0MkK1HbJimICMs/IBICdmbWJJFUYGmfvc6IYFmeinuq+ABWRRmpX9bG/f1",
+	"Uj+8KJBu9q0G9KH2MIC3evKLAW8PsSRVyiRhkoLDaPXKlw47a3yTsLN1I8SsjeC0ZsK+4sixJZFhsDT6",
+	"2/iPXJTZ3yhabJ3ALbNGLQf7+L+k4oIMBWeqFpce2Cgqa6ZsMpzIluNFUvEJgLMnOEbWQ7N59JUJhGPk",
+	"k+p7ZulbDpm++6vzL05P3p9N//n+Tf2f7y+Hf/z+Dzr8h5NVPTS9c4UDp7XfLKOE6JO7WgsB5rFVQ7Zq",
+	"yFMwf5+MhZdRPJyiOK/IqgSxMmRUhHVCvGLugrAHJkgNHWvOZmRQxOjHiBSoJghPOBvFbYo1qIMew+C9",
+	"Ylbo5uDqjk/bnZN+t/3rMSDUYSnvoICN7uQVUhw1mq+QN8YCe6BjGXBJggx8iiAqEqy4WNYlGVGpiNBr",
+	"8ERy2GMOnpU2KwXIglr6dqUgM0cI4qnqmAtJqgOslFYNSnJks1rCxiE9Sv57ZvZLw8PMcErHhs00m5Mt",
+	"MT1sY8O2IuwpibBt0NZX8RXEx79AOmYdBc8+639KBWFpC9JKwBaiCvlU4jAkWMg0Nrp90akALLsRgQPi",
+	"8QnRvxOiv4eEa8ZRwNmICKiS1GOUVRI0dy0WiBwjpY1BIx0FueU3xK+hKxIMIddbqwWLc7M3k4PbQK4t",
+	"2/p2MSffT1jWfKBVJAuZzUJsdf38TxKFgg9pkEkltjgME0mCWyIPzDGXaZEzgF7PAjjEQA37BdEmb4na",
+	"kA98aWSUfu02LOrh6MwEPS0ksnLbq9utF+zE41JiuYgn+BWcmYIHxNXSKMH4zcHqZj3nAOu/56bZsbu1",
+	"Hkt6mvLIIv9aSydOsjUhD6off+9q6jenAoCDhWZsCDMDkB6fKvtwj9nMZ0RVDbXTzg0OMUheI9F1Q6Qf",
+	"hEN2NyaCoB0cBEtE8e5iIPQHEL4bA6EnlmK2DOrMIi40I3OWJiN31dxjQJOh4BM+EzpmfZbEp8pSriDG",
+	"kJ0P2tCW7a/Gk1zK2HvY6LGUP20Rh7eIwyvZbxIBtpgDL0dXH5OZ0C9wquFY/qMdF0wFt4JcfU7c3VrM",
+	"XLVNkBacwFM0IMCGkeL8oGcQ1TUH1UpDKe6LrojuujOsAt+BUvv4llMfcBzuBFVQOgIjjzPLQGK+uePu",
+	"N5ou4BojqXBQXJzFzv4bMsMCLlTGAbcJm7KTBiCfLbPaMqtvwKzS2K8F3KrYA2Jr1y8OBLNq0k/SJp1V",
+	"ECN3Gbjz+IGM/bIQlC5fXX59iyaOhLCFqiublNQ3gQQmjGOdu2fTiIu1rrS/+t33GnXk9aJ9bf7xvRhW",
+	"cJGG84RdVBB9YxtrwWFbXlk9c9bCZUXWD1LjJXPoZiutJdBks7VTklSrhbXclkUjrVU4fVuzfFuzfFuz",
+	"fFuzfFuzfFuzfFuzfHsxtr0Ye/LwYYk2vLh4+ZfcOKxCH9MKQK42SgVAyieR/p6kCi81BUpDrMZop9h+",
+	"tHUGLYZZj82BmAF30qLfRKzBg9AcIxZNiKAektFwSD/VEGi7WjcTCmFpNeYDBIwcIs0ZQVhqJTup3bqs",
+	"xmCRQ+5s/vFVVVs2q0f4GOFusCBr1idcLhs3kCWPWL6wsek6LAdF43IjRLR8sy0c2lZEbqO2tyVWnnqq",
+	"8pL6nO/1l0tLq6xRS4GI22Lvk824p5whwm6p4MxWWIhE4LScsVKhbD17hkNaK7wM+lSldp4xLsqHZIxz",
+	"ngQ6YoiyigkVSAIHQNTpnywAe3y/pMc/747IBmZX4ttB4wQCpQdu85InMv0Z3/58hxfGaRhXojG+ITyS",
+	"SS3knFcptGUWdCubwWeL3C+qad9jM0XtoYY9KFiZwvZzNe3DdQsxd8knhXZA8ksoT01JZjq7UK1e75wP",
+	"M4szBBD5hD0VTLWmBpelxhtj8whgT0NBlG4le+yX7ulJrHIaWmohIj0cEkSVueWc8ggJwqAKhDLqmF34",
+	"mFKL0hIBd4Pa/UuLWVwS7GfX+wDB0ZCwFIuRhOIX2vT9AieawQKELbZQgEPiTb2AtJAbGj+W2UFMYfOQ",
+	"HNMwNBuJfBLQWyKI75pA1LjF/0qe9jDzSBAQHzZGYEi35DYqRkaDqiCSR8IjEu24z0I81XvkVpD7TL8n",
+	"+WBfNIUPtk8gZ3c3t7LW915A04IPNBXo/Zpgb0wZqQqCfbhd16qawJ7KBNPqbSM+8rkX6UGYo4OumWYa",
+	"lDOjL8UvjZVs6dx/uP9/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/storefront/storefront/internal/catalog"
 	"github.com/storefront/storefront/internal/config"
@@ -18,6 +21,7 @@ import (
 	"github.com/storefront/storefront/internal/orders"
 	"github.com/storefront/storefront/internal/postgres"
 	"github.com/storefront/storefront/internal/redis"
+	"github.com/storefront/storefront/internal/telemetry"
 )
 
 // Options adjust what Config does not cover.
@@ -28,6 +32,10 @@ type Options struct {
 	DisableClientCache bool
 	// DisableRateLimit runs without the limiter even with Redis (benchmarks of the read paths).
 	DisableRateLimit bool
+	// TracerProvider turns tracing on (HTTP, SQL and Redis spans); nil leaves it off entirely.
+	TracerProvider trace.TracerProvider
+	// NoMetrics leaves out the request metrics middleware (to measure what instrumentation costs).
+	NoMetrics bool
 }
 
 // App is a wired service.
@@ -44,25 +52,28 @@ type App struct {
 	// Cache and Limiter are nil without Redis.
 	Cache   *redis.Cache
 	Limiter *redis.Limiter
+	Metrics *telemetry.Metrics
 
 	idempotency *postgres.IdempotencyStore
 }
 
 // New connects to PostgreSQL (and prepares Redis when configured) and wires the services and HTTP stack.
 func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Options) (*App, error) {
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, opts.TracerProvider)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Logger: logger, Pool: pool}
+	a := &App{Config: cfg, Logger: logger, Pool: pool, Metrics: telemetry.NewMetrics()}
+	a.Metrics.RegisterPool(pool)
 	if cfg.RedisURL != "" {
 		a.Redis, err = redis.New(redis.Options{URL: cfg.RedisURL, Prefix: cfg.RedisKeyPrefix, Logger: logger,
-			DisableClientCache: opts.DisableClientCache})
+			DisableClientCache: opts.DisableClientCache, Tracer: telemetry.Tracer(opts.TracerProvider)})
 		if err != nil {
 			pool.Close()
 			return nil, err
 		}
 		a.Cache, a.Limiter = redis.NewCache(a.Redis), redis.NewLimiter(a.Redis)
+		a.registerRedisMetrics()
 	} else {
 		logger.Info("REDIS_URL is not set: running without Redis: no cache and no rate limits")
 	}
@@ -95,12 +106,17 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 	a.Catalog = catalog.NewService(catalogStore)
 	a.Content = content.NewService(contentStore)
 	a.Orders = orders.NewService(orderStore, orders.NewSimulator())
+	a.Orders.ObserveTransitions(a.Metrics.OrderTransition)
 	a.idempotency = postgres.NewIdempotencyStore(pool)
 
 	deps := httpapi.Deps{
 		Logger: logger, Identity: a.Identity, Catalog: a.Catalog, Content: a.Content, Orders: a.Orders, Idempotency: a.idempotency,
 		Postgres: pool, CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
 		RateLimits: httpapi.RateLimits{Anonymous: cfg.RateLimitAnonymous, User: cfg.RateLimitUser},
+		Metrics:    a.Metrics, MetricsElsewhere: cfg.MetricsAddr != "", NoMetrics: opts.NoMetrics,
+	}
+	if opts.TracerProvider != nil {
+		deps.Tracing = opts.TracerProvider
 	}
 	if a.Redis != nil {
 		deps.Redis = a.Redis
@@ -115,6 +131,22 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 	}
 	a.Handler = e
 	return a, nil
+}
+
+// registerRedisMetrics exports the cache, limiter and Redis failure counters, read at scrape time.
+func (a *App) registerRedisMetrics() {
+	st := a.Cache.Stats
+	for result, n := range map[string]*atomic.Int64{"local_hit": &st.LocalHits, "redis_hit": &st.RedisHits, "miss": &st.Misses, "error": &st.Errors} {
+		a.Metrics.CounterFunc("cache_requests_total", "Cached reads, by where they were answered.", prometheus.Labels{"result": result},
+			func() float64 { return float64(n.Load()) })
+	}
+	a.Metrics.CounterFunc("cache_invalidations_total", "Cache keys invalidated.", nil, func() float64 { return float64(st.Invalidations.Load()) })
+	for decision, n := range map[string]*atomic.Int64{"allow": &a.Limiter.Allowed, "deny": &a.Limiter.Denied, "fail_open": &a.Limiter.FailedOpen} {
+		a.Metrics.CounterFunc("rate_limit_decisions_total", "Rate limit decisions; fail_open when Redis could not answer.",
+			prometheus.Labels{"decision": decision}, func() float64 { return float64(n.Load()) })
+	}
+	a.Metrics.CounterFunc("redis_failures_total", "Redis operations that failed; the service went on without Redis.", nil,
+		func() float64 { return float64(a.Redis.Failures()) })
 }
 
 // Migrate applies pending migrations.

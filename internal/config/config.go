@@ -26,6 +26,7 @@ type Config struct {
 	DatabaseURL        string
 	RedisURL           string
 	HTTPAddr           string
+	MetricsAddr        string // when set, /metrics is served here and not on HTTPAddr
 	JWTSecret          []byte
 	AppEnv             string
 	LogLevel           slog.Level
@@ -51,6 +52,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DatabaseURL:     strings.TrimSpace(getenv("DATABASE_URL")),
 		RedisURL:        strings.TrimSpace(getenv("REDIS_URL")),
 		HTTPAddr:        strings.TrimSpace(getenv("HTTP_ADDR")),
+		MetricsAddr:     strings.TrimSpace(getenv("METRICS_ADDR")),
 		AppEnv:          strings.TrimSpace(getenv("APP_ENV")),
 		OTLPEndpoint:    strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_ENDPOINT")),
 		AccessTokenTTL:  15 * time.Minute,
@@ -180,6 +182,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("app_env", c.AppEnv),
 		slog.String("http_addr", c.HTTPAddr),
+		slog.String("metrics_addr", c.MetricsAddr),
 		slog.String("database_url", maskURL(c.DatabaseURL)),
 		slog.String("redis_url", maskURL(c.RedisURL)),
 		slog.String("jwt_secret", "[masked]"),

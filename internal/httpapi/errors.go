@@ -85,8 +85,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		}
 		rid := requestID(c)
 		if status >= http.StatusInternalServerError {
-			logger.ErrorContext(c.Request().Context(), "request failed", "request_id", rid,
-				"route", c.Path(), "error", err.Error())
+			logger.ErrorContext(c.Request().Context(), "request failed", "route", c.Path(), "error", err.Error())
 		}
 		h := c.Response().Header()
 		switch ae.Kind {
@@ -114,7 +113,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			err = c.JSON(status, body)
 		}
 		if err != nil {
-			logger.Error("writing error response", "request_id", rid, "error", err)
+			logger.ErrorContext(c.Request().Context(), "writing error response", "error", err)
 		}
 	}
 }

@@ -12,11 +12,12 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/storefront/storefront/internal/identity"
+	"github.com/storefront/storefront/internal/telemetry"
 )
 
 func TestInternalErrorsLeakNothing(t *testing.T) {
 	var logs bytes.Buffer
-	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	logger := slog.New(telemetry.LogHandler{Handler: slog.NewJSONHandler(&logs, nil)})
 	e := echo.New()
 	e.HTTPErrorHandler = errorHandler(logger)
 	e.Use(withRequestID, accessLog(logger), recoverPanics(logger))

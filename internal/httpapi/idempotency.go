@@ -35,7 +35,7 @@ var (
 // work done and the response stored in one transaction, so a crash can never leave the work without its
 // key or a key without its work; while the transaction runs it holds the key, and a concurrent request
 // with the same key gets 409. Responses of 500 and above are not kept, so a retry runs again.
-func idempotent(ct *contract, store idempotency.Store) echo.MiddlewareFunc {
+func idempotent(ct *contract, store idempotency.Store, replayed func()) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			op := ct.lookup(c)
@@ -63,6 +63,7 @@ func idempotent(ct *contract, store idempotency.Store) echo.MiddlewareFunc {
 			case claim.Mismatch:
 				return errKeyReused
 			case claim.Replay != nil:
+				replayed()
 				return replay(c, claim.Replay)
 			}
 

@@ -42,7 +42,7 @@ func TestPanicUnderIdempotencyKey(t *testing.T) {
 	store := &stubStore{tx: &stubTx{}}
 	e := echo.New()
 	e.HTTPErrorHandler = errorHandler(logger)
-	e.Use(withRequestID, accessLog(logger), recoverPanics(logger), idempotent(ct, store))
+	e.Use(withRequestID, accessLog(logger), recoverPanics(logger), idempotent(ct, store, func() {}))
 	e.POST("/v1/categories", func(echo.Context) error { panic("boom") })
 
 	req := httptest.NewRequest(http.MethodPost, "/v1/categories", strings.NewReader(`{"name":"x"}`))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/identity"
+	"github.com/storefront/storefront/internal/telemetry"
 )
 
 const headerRequestID = "X-Request-ID"
@@ -42,6 +43,8 @@ func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set("request_id", rid)
 		c.Response().Header().Set(headerRequestID, rid)
+		req := c.Request()
+		c.SetRequest(req.WithContext(telemetry.WithRequestID(req.Context(), rid)))
 		return next(c)
 	}
 }
@@ -66,8 +69,8 @@ func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 			if !logger.Enabled(req.Context(), slog.LevelInfo) {
 				return nil
 			}
+			// request_id, trace_id and span_id come from the context (telemetry.LogHandler).
 			attrs := []slog.Attr{
-				slog.String("request_id", requestID(c)),
 				slog.String("method", req.Method),
 				slog.String("route", routeOf(c)),
 				slog.Int("status", c.Response().Status),
@@ -101,11 +104,27 @@ func recoverPanics(logger *slog.Logger) echo.MiddlewareFunc {
 					if r == http.ErrAbortHandler {
 						panic(r)
 					}
-					logger.Error("panic", "request_id", requestID(c), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+					logger.ErrorContext(c.Request().Context(), "panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 					err = apperr.Internal(fmt.Errorf("panic: %v", r))
 				}
 			}()
 			return next(c)
+		}
+	}
+}
+
+// observe records every request's duration by route template and status class, and requests in flight.
+func observe(m *telemetry.Metrics) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			done := m.InFlight()
+			defer done()
+			if err := next(c); err != nil {
+				c.Error(err)
+			}
+			m.ObserveRequest(c.Request().Method, routeOf(c), c.Response().Status, time.Since(start))
+			return nil
 		}
 	}
 }

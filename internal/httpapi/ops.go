@@ -6,7 +6,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+
 	"github.com/storefront/storefront/gen/api"
+	"github.com/storefront/storefront/internal/apperr"
 )
 
 func (s *Server) GetHealth(context.Context, api.GetHealthRequestObject) (api.GetHealthResponseObject, error) {
@@ -43,6 +46,33 @@ func (s *Server) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObje
 		r.Status = api.ReadinessStatusOk
 	}
 	return api.GetReadiness200JSONResponse(r), nil
+}
+
+func (s *Server) GetMetrics(context.Context, api.GetMetricsRequestObject) (api.GetMetricsResponseObject, error) {
+	if s.deps.MetricsElsewhere {
+		return nil, apperr.NotFound("metrics endpoint (it is served on METRICS_ADDR)")
+	}
+	families, err := s.deps.Metrics.Registry.Gather()
+	if err != nil {
+		return nil, apperr.Internal(err)
+	}
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range families {
+		if err := enc.Encode(mf); err != nil {
+			return nil, apperr.Internal(err)
+		}
+	}
+	return metricsResponse(buf.Bytes()), nil
+}
+
+type metricsResponse []byte
+
+func (m metricsResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(m)
+	return err
 }
 
 func (s *Server) GetOpenapiYaml(context.Context, api.GetOpenapiYamlRequestObject) (api.GetOpenapiYamlResponseObject, error) {

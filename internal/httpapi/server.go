@@ -11,6 +11,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/labstack/echo/otelecho"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/storefront/storefront/gen/api"
 	"github.com/storefront/storefront/internal/catalog"
@@ -19,6 +21,7 @@ import (
 	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/orders"
 	"github.com/storefront/storefront/internal/ratelimit"
+	"github.com/storefront/storefront/internal/telemetry"
 )
 
 // Pinger is a dependency /ready checks.
@@ -41,6 +44,13 @@ type Deps struct {
 	Limiter        ratelimit.Limiter
 	RateLimits     RateLimits
 	TrustedProxies []*net.IPNet
+	Metrics        *telemetry.Metrics
+	// MetricsElsewhere: /metrics is served on a separate listener (METRICS_ADDR), not by this handler.
+	MetricsElsewhere bool
+	// NoMetrics leaves out the request metrics middleware (benchmarks of instrumentation overhead).
+	NoMetrics bool
+	// Tracing is nil when tracing is off; then no tracing middleware runs at all.
+	Tracing trace.TracerProvider
 }
 
 // Server implements the generated strict server interface.
@@ -52,8 +62,8 @@ type Server struct {
 var _ api.StrictServerInterface = (*Server)(nil)
 
 // New builds the Echo instance with the full middleware chain:
-// request id → access log → recover → security headers → CORS → client IP → rate limit → auth →
-// validation → idempotency → handler.
+// request id → trace span → metrics → access log → recover → security headers → CORS → client IP →
+// rate limit → auth → validation → idempotency → handler.
 func New(deps Deps) (*echo.Echo, error) {
 	ct, err := loadContract()
 	if err != nil {
@@ -78,7 +88,15 @@ func New(deps Deps) (*echo.Echo, error) {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
 	e.HTTPErrorHandler = errorHandler(deps.Logger)
-	e.Use(withRequestID, accessLog(deps.Logger), recoverPanics(deps.Logger), securityHeaders)
+	e.Use(withRequestID)
+	if deps.Tracing != nil {
+		e.Use(otelecho.Middleware(telemetry.ServiceName, otelecho.WithTracerProvider(deps.Tracing),
+			otelecho.WithPropagators(telemetry.Propagator())))
+	}
+	if !deps.NoMetrics {
+		e.Use(observe(deps.Metrics))
+	}
+	e.Use(accessLog(deps.Logger), recoverPanics(deps.Logger), securityHeaders)
 	if len(deps.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins: deps.CORSOrigins,
@@ -91,7 +109,7 @@ func New(deps Deps) (*echo.Echo, error) {
 	}
 	e.Use(withClientIP, limitRates(deps.Limiter, deps.RateLimits, deps.Identity.Tokens()),
 		authenticate(ct, deps.Identity.Tokens()), validateRequests(ct),
-		idempotent(ct, deps.Idempotency))
+		idempotent(ct, deps.Idempotency, deps.Metrics.IdempotencyReplayed))
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	return e, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/storefront/storefront/internal/aftercommit"
 	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/page"
@@ -18,6 +19,17 @@ import (
 type Service struct {
 	store    Store
 	provider PaymentProvider
+	observe  func(transition string)
+}
+
+// ObserveTransitions calls fn with "place", "pay", "ship", "deliver" or "cancel" each time an order
+// changes, once the change is committed (for metrics).
+func (s *Service) ObserveTransitions(fn func(transition string)) { s.observe = fn }
+
+func (s *Service) observed(ctx context.Context, transition string) {
+	if s.observe != nil {
+		aftercommit.Do(ctx, func() { s.observe(transition) })
+	}
 }
 
 // NewService wires the rules to a store and a payment provider.
@@ -116,6 +128,9 @@ func (s *Service) Place(ctx context.Context, p identity.Principal, lines []Line,
 		out, err = tx.InsertOrder(ctx, o)
 		return err
 	})
+	if err == nil {
+		s.observed(ctx, "place")
+	}
 	return out, err
 }
 
@@ -238,6 +253,7 @@ func (s *Service) Pay(ctx context.Context, p identity.Principal, id uuid.UUID, m
 	if declined {
 		return Order{}, apperr.New(apperr.KindPaymentRequired, "The payment was declined; the order is still pending.")
 	}
+	s.observed(ctx, string(Pay))
 	return out, nil
 }
 
@@ -268,6 +284,9 @@ func (s *Service) manage(ctx context.Context, p identity.Principal, id uuid.UUID
 		out, err = tx.SetStatus(ctx, o.ID, to, c)
 		return err
 	})
+	if err == nil {
+		s.observed(ctx, string(t))
+	}
 	return out, err
 }
 
@@ -303,5 +322,8 @@ func (s *Service) Cancel(ctx context.Context, p identity.Principal, id uuid.UUID
 		out, err = tx.SetStatus(ctx, o.ID, StatusCancelled, StatusChange{CancellationReason: reason})
 		return err
 	})
+	if err == nil {
+		s.observed(ctx, string(Cancel))
+	}
 	return out, err
 }

@@ -9,21 +9,27 @@ import (
 	"io/fs"
 	"log/slog"
 
+	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/storefront/storefront/db/migrations"
 	"github.com/storefront/storefront/internal/apperr"
 )
 
-// Connect opens a pool and checks it answers.
-func Connect(ctx context.Context, url string) (*pgxpool.Pool, error) {
+// Connect opens a pool and checks it answers. With a tracer provider every query gets a span.
+func Connect(ctx context.Context, url string, tp ...trace.TracerProvider) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parsing DATABASE_URL: %w", err)
+	}
+	if len(tp) > 0 && tp[0] != nil {
+		// Statement text is recorded, never its arguments (they can hold password hashes and tokens).
+		cfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tp[0]), otelpgx.WithDisableConnectionDetailsInAttributes())
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -87,8 +87,10 @@ func getOrLoad[T any](ctx context.Context, cache *Cache, key string, load func()
 	}
 	rctx, cancel := bounded(ctx)
 	defer cancel()
+	rctx, end := cache.c.span(rctx, "GET")
 	res := client.DoCache(rctx, client.B().Get().Key(key).Cache(), TTL)
 	raw, err := res.ToString()
+	end(err)
 	switch {
 	case err == nil && raw != tombstone:
 		if res.IsCacheHit() {
@@ -121,7 +123,10 @@ func getOrLoad[T any](ctx context.Context, cache *Cache, key string, load func()
 	}
 	if b, err := json.Marshal(v); err == nil {
 		// NX: a tombstone left by a concurrent write wins over this possibly stale fill.
-		if err := client.Do(rctx, client.B().Set().Key(key).Value(string(b)).Nx().Ex(TTL).Build()).Error(); err != nil && !rueidis.IsRedisNil(err) {
+		sctx, end := cache.c.span(rctx, "SET")
+		err := client.Do(sctx, client.B().Set().Key(key).Value(string(b)).Nx().Ex(TTL).Build()).Error()
+		end(err)
+		if err != nil && !rueidis.IsRedisNil(err) {
 			cache.Stats.Errors.Add(1)
 			cache.c.failed("cache set", err)
 		}
@@ -145,6 +150,8 @@ func (cache *Cache) invalidate(ctx context.Context, keys ...string) {
 		}
 		rctx, cancel := bounded(context.WithoutCancel(ctx))
 		defer cancel()
+		rctx, end := cache.c.span(rctx, "SET tombstone")
+		defer end(nil)
 		for _, r := range client.DoMulti(rctx, cmds...) {
 			if err := r.Error(); err != nil {
 				cache.Stats.Errors.Add(1)

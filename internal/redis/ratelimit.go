@@ -55,8 +55,10 @@ func (l *Limiter) Take(ctx context.Context, key string, limit int, period time.D
 	}
 	ctx, cancel := bounded(ctx)
 	defer cancel()
+	ctx, end := l.c.span(ctx, "EVALSHA gcra")
 	vals, err := gcra.Exec(ctx, client, []string{l.c.Key("rl", key)},
 		[]string{strconv.FormatInt(period.Milliseconds(), 10), strconv.Itoa(limit)}).AsIntSlice()
+	end(err)
 	if err != nil || len(vals) != 4 {
 		l.FailedOpen.Add(1)
 		l.c.failed("rate limit", err)

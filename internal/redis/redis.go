@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options tune the client.
@@ -22,6 +25,8 @@ type Options struct {
 	// DisableClientCache turns off RESP3 client-side caching (every cached read goes to Redis).
 	DisableClientCache bool
 	Logger             *slog.Logger
+	// Tracer, when set, records a span for every Redis operation.
+	Tracer trace.Tracer
 }
 
 // Client is a lazily connected rueidis client that fails fast while Redis is unreachable.
@@ -29,6 +34,7 @@ type Client struct {
 	opt    rueidis.ClientOption
 	prefix string
 	logger *slog.Logger
+	tracer trace.Tracer
 
 	mu        sync.Mutex
 	client    rueidis.Client
@@ -45,9 +51,25 @@ var ErrUnavailable = errors.New("redis unavailable")
 // opTimeout bounds one Redis operation; past it the request goes on without Redis.
 const opTimeout = 300 * time.Millisecond
 
-// bounded returns ctx limited to opTimeout, detached from the request's cancellation only in deadline.
+// bounded returns ctx limited to opTimeout.
 func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, opTimeout)
+}
+
+// span starts a client span for a Redis operation when tracing is on; end it with the error.
+func (c *Client) span(ctx context.Context, op string) (context.Context, func(error)) {
+	if c.tracer == nil {
+		return ctx, func(error) {}
+	}
+	ctx, s := c.tracer.Start(ctx, "redis "+op, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("db.system", "redis"), attribute.String("db.operation", op)))
+	return ctx, func(err error) {
+		if err != nil && !rueidis.IsRedisNil(err) {
+			s.RecordError(err)
+			s.SetStatus(codes.Error, "redis error")
+		}
+		s.End()
+	}
 }
 
 // redialEvery bounds how often a down Redis is dialled again; requests in between fail fast.
@@ -69,7 +91,7 @@ func New(o Options) (*Client, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Client{opt: opt, prefix: o.Prefix, logger: logger}, nil
+	return &Client{opt: opt, prefix: o.Prefix, logger: logger, tracer: o.Tracer}, nil
 }
 
 // Key prefixes a key.

@@ -21,6 +21,7 @@ import (
 	"github.com/storefront/storefront/internal/app"
 	"github.com/storefront/storefront/internal/config"
 	"github.com/storefront/storefront/internal/identity"
+	"github.com/storefront/storefront/internal/telemetry"
 )
 
 // Secret signs the tests' access tokens.
@@ -61,7 +62,7 @@ func StartWith(t testing.TB, opts app.Options, extraEnv ...string) *Env {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := slog.New(telemetry.LogHandler{Handler: slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: cfg.LogLevel})})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	opts.Argon2 = &cheapArgon2

@@ -1,0 +1,48 @@
+package telemetry
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// ServiceName names the service in traces.
+const ServiceName = "storefront"
+
+// NewTracerProvider returns a provider exporting over OTLP/HTTP to endpoint (a URL such as
+// http://collector:4318; the exporter also reads the standard OTEL_EXPORTER_OTLP_* settings), and its
+// shutdown, which flushes pending spans. W3C trace context is the propagation format.
+func NewTracerProvider(ctx context.Context, endpoint string) (*sdktrace.TracerProvider, error) {
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint))
+	if err != nil {
+		return nil, fmt.Errorf("creating OTLP exporter: %w", err)
+	}
+	res := resource.NewWithAttributes("", attribute.String("service.name", ServiceName))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(5*time.Second)), sdktrace.WithResource(res))
+	SetPropagation()
+	return tp, nil
+}
+
+// Propagator is W3C traceparent/tracestate and baggage.
+func Propagator() propagation.TextMapPropagator {
+	return propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+}
+
+// SetPropagation installs Propagator globally, for instrumentation that reads the global one.
+func SetPropagation() { otel.SetTextMapPropagator(Propagator()) }
+
+// Tracer is the service's tracer from tp, or nil when tracing is off.
+func Tracer(tp trace.TracerProvider) trace.Tracer {
+	if tp == nil {
+		return nil
+	}
+	return tp.Tracer("github.com/storefront/storefront")
+}
