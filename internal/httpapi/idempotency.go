@@ -20,7 +20,7 @@ import (
 const (
 	headerIdempotencyKey = "Idempotency-Key"
 	headerReplayed       = "Idempotent-Replayed"
-	rawBodyKey           = "raw_body"
+	canonicalBodyKey     = "canonical_body"
 )
 
 // replayedHeaders are the response headers stored with a response and sent again on replay.
@@ -133,11 +133,12 @@ func idempotencyScope(c echo.Context) string {
 	return "ip:" + c.RealIP()
 }
 
-// fingerprint identifies the request a key was first used with: method, path and body.
+// fingerprint identifies the request a key was first used with: method, path, query and canonical body.
 func fingerprint(c echo.Context) []byte {
 	h := sha256.New()
-	h.Write([]byte(c.Request().Method + " " + c.Request().URL.Path + "\n"))
-	if b, ok := c.Get(rawBodyKey).([]byte); ok {
+	u := c.Request().URL
+	h.Write([]byte(c.Request().Method + " " + u.Path + "?" + u.RawQuery + "\n"))
+	if b, ok := c.Get(canonicalBodyKey).([]byte); ok {
 		h.Write(b)
 	}
 	return h.Sum(nil)

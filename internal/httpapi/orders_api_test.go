@@ -461,3 +461,21 @@ func TestIdempotencyKeyInFlight(t *testing.T) {
 		t.Fatal("refused request took stock")
 	}
 }
+
+// A retry that serialises the same JSON differently (key order, spacing) is the same request.
+func TestIdempotencyFingerprintIsCanonical(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	tea := f.product(t, apiclient.ProductCreate{Name: "Sencha", PriceCents: 1250, Stock: 10})
+	k := key()
+	a := `{"items":[{"product_id":"` + tea.Id.String() + `","quantity":1}],"shipping_address":{"name":"A","line1":"B","city":"C","postal_code":"D","country":"GB"}}`
+	b := `{ "shipping_address": {"country":"GB","postal_code":"D","city":"C","line1":"B","name":"A"},
+	        "items": [ {"quantity": 1, "product_id": "` + tea.Id.String() + `"} ] }`
+	first, err := f.env.Client.CreateOrderWithBodyWithResponse(ctx, k, "application/json", strings.NewReader(a), testenv.Bearer(f.customer))
+	wantStatus(t, first, first.Body, err, http.StatusCreated)
+	second, err := f.env.Client.CreateOrderWithBodyWithResponse(ctx, k, "application/json", strings.NewReader(b), testenv.Bearer(f.customer))
+	wantStatus(t, second, second.Body, err, http.StatusCreated)
+	if second.HTTPResponse.Header.Get("Idempotent-Replayed") != "true" || f.stock(t, tea.Id) != 9 {
+		t.Fatal("the reformatted retry was not a replay")
+	}
+}

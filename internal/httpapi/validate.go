@@ -50,7 +50,7 @@ func validateRequests(ct *contract) echo.MiddlewareFunc {
 				if err != nil {
 					return err
 				}
-				c.Set(rawBodyKey, body)
+				c.Set(canonicalBodyKey, body)
 			}
 			params := make(map[string]string, len(c.ParamNames()))
 			for i, name := range c.ParamNames() {
@@ -98,7 +98,13 @@ func checkBody(req *http.Request, op *operation) ([]byte, error) {
 		}
 		return nil, apperr.Coded(apperr.KindInvalid, "MALFORMED_JSON", msg)
 	}
-	return body, nil
+	// The canonical form (sorted keys, no insignificant space) identifies the request for idempotency
+	// keys, so a retry that serialises the same JSON differently is still the same request.
+	canonical, err := json.Marshal(v)
+	if err != nil {
+		return nil, apperr.Internal(err)
+	}
+	return canonical, nil
 }
 
 // validationError turns kin-openapi's errors into one VALIDATION_ERROR with a detail per violation.
