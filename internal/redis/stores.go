@@ -39,6 +39,15 @@ func (cache *Cache) written(ctx context.Context, tx *pending, keys ...string) {
 	cache.invalidate(ctx, keys...)
 }
 
+// readThrough serves a single read from the cache, except inside a transaction (the decorator's own
+// or a request's), where it reads the store and never fills.
+func readThrough[T any](ctx context.Context, cache *Cache, tx *pending, key string, load func() (T, error)) (T, error) {
+	if tx != nil || aftercommit.Active(ctx) {
+		return load()
+	}
+	return getOrLoad(ctx, cache, key, load)
+}
+
 // committed invalidates what a finished transaction wrote.
 func (cache *Cache) committed(ctx context.Context, tx *pending, err error) error {
 	if err == nil && len(tx.keys) > 0 {
@@ -73,10 +82,7 @@ func (s *CatalogStore) InTx(ctx context.Context, fn func(catalog.Store) error) e
 }
 
 func (s *CatalogStore) Category(ctx context.Context, id uuid.UUID) (catalog.Category, error) {
-	if s.tx != nil || aftercommit.Active(ctx) {
-		return s.Store.Category(ctx, id)
-	}
-	return getOrLoad(ctx, s.cache, s.cache.categoryKey(id), func() (catalog.Category, error) { return s.Store.Category(ctx, id) })
+	return readThrough(ctx, s.cache, s.tx, s.cache.categoryKey(id), func() (catalog.Category, error) { return s.Store.Category(ctx, id) })
 }
 
 func (s *CatalogStore) UpdateCategory(ctx context.Context, c catalog.Category, baseSlug string) (catalog.Category, error) {
@@ -92,10 +98,7 @@ func (s *CatalogStore) DeleteCategory(ctx context.Context, id uuid.UUID) error {
 }
 
 func (s *CatalogStore) Product(ctx context.Context, id uuid.UUID) (catalog.Product, error) {
-	if s.tx != nil || aftercommit.Active(ctx) {
-		return s.Store.Product(ctx, id)
-	}
-	return getOrLoad(ctx, s.cache, s.cache.productKey(id), func() (catalog.Product, error) { return s.Store.Product(ctx, id) })
+	return readThrough(ctx, s.cache, s.tx, s.cache.productKey(id), func() (catalog.Product, error) { return s.Store.Product(ctx, id) })
 }
 
 func (s *CatalogStore) UpdateProduct(ctx context.Context, p catalog.Product, baseSlug string) (catalog.Product, error) {
@@ -162,10 +165,7 @@ func (s *IdentityStore) InTx(ctx context.Context, fn func(identity.Store) error)
 }
 
 func (s *IdentityStore) UserByID(ctx context.Context, id uuid.UUID) (identity.User, error) {
-	if s.tx != nil || aftercommit.Active(ctx) {
-		return s.Store.UserByID(ctx, id)
-	}
-	return getOrLoad(ctx, s.cache, s.cache.userKey(id), func() (identity.User, error) {
+	return readThrough(ctx, s.cache, s.tx, s.cache.userKey(id), func() (identity.User, error) {
 		u, err := s.Store.UserByID(ctx, id)
 		u.PasswordHash = ""
 		return u, err
@@ -205,10 +205,7 @@ func (s *ContentStore) InTx(ctx context.Context, fn func(content.Store) error) e
 }
 
 func (s *ContentStore) Post(ctx context.Context, id uuid.UUID) (content.Post, error) {
-	if s.tx != nil || aftercommit.Active(ctx) {
-		return s.Store.Post(ctx, id)
-	}
-	return getOrLoad(ctx, s.cache, s.cache.postKey(id), func() (content.Post, error) { return s.Store.Post(ctx, id) })
+	return readThrough(ctx, s.cache, s.tx, s.cache.postKey(id), func() (content.Post, error) { return s.Store.Post(ctx, id) })
 }
 
 func (s *ContentStore) UpdatePost(ctx context.Context, p content.Post, baseSlug string) (content.Post, error) {
