@@ -41,6 +41,7 @@ INSERT INTO comments (public_id, post_id, author_id, body)
 SELECT sqlc.arg(public_id), p.id, u.id, sqlc.arg(body)
 FROM posts p, users u
 WHERE p.public_id = sqlc.arg(post_public_id) AND u.public_id = sqlc.arg(author_public_id)
+  AND p.deleted_at IS NULL AND p.status = 'published'
 RETURNING created_at;
 
 -- name: GetComment :one

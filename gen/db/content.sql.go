@@ -17,6 +17,7 @@ INSERT INTO comments (public_id, post_id, author_id, body)
 SELECT $1, p.id, u.id, $2
 FROM posts p, users u
 WHERE p.public_id = $3 AND u.public_id = $4
+  AND p.deleted_at IS NULL AND p.status = 'published'
 RETURNING created_at
 `
 

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 const (
@@ -183,7 +185,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("app_env", c.AppEnv),
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("metrics_addr", c.MetricsAddr),
-		slog.String("database_url", maskURL(c.DatabaseURL)),
+		slog.String("database", describeDatabase(c.DatabaseURL)),
 		slog.String("redis_url", maskURL(c.RedisURL)),
 		slog.String("jwt_secret", "[masked]"),
 		slog.Bool("jwt_secret_generated", c.JWTSecretGenerated),
@@ -195,6 +197,16 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("rate_limit_user_per_minute", c.RateLimitUser),
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
 	)
+}
+
+// describeDatabase names host, port, database and user only: a connection string may carry its password
+// in places a URL mask would miss (keyword form, query parameters).
+func describeDatabase(raw string) string {
+	cfg, err := pgconn.ParseConfig(raw)
+	if err != nil {
+		return "[unparseable]"
+	}
+	return fmt.Sprintf("host=%s port=%d dbname=%s user=%s", cfg.Host, cfg.Port, cfg.Database, cfg.User)
 }
 
 func maskURL(raw string) string {

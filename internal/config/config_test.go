@@ -39,7 +39,7 @@ func TestLoad(t *testing.T) {
 		}
 	})
 	t.Run("secrets masked in logs", func(t *testing.T) {
-		c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u:hunter2@localhost/db", "JWT_SECRET": secret,
+		c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u:hunter2@localhost/db?password=hunter2", "JWT_SECRET": secret,
 			"CORS_ALLOWED_ORIGINS": "https://app.example.com/ , http://localhost:3000"}))
 		if err != nil {
 			t.Fatal(err)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -150,6 +151,9 @@ func commentFromRow(r db.GetCommentRow) content.Comment {
 func (s *ContentStore) CreateComment(ctx context.Context, c content.Comment) (content.Comment, error) {
 	created, err := s.q(ctx).CreateComment(ctx, db.CreateCommentParams{PublicID: c.ID, PostPublicID: c.PostID,
 		AuthorPublicID: c.AuthorID, Body: c.Body})
+	if errors.Is(err, pgx.ErrNoRows) { // archived or deleted since the service looked
+		return content.Comment{}, apperr.New(apperr.KindConflict, "Comments are accepted on published posts only.")
+	}
 	if err != nil {
 		return content.Comment{}, translate(err, "post")
 	}

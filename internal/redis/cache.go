@@ -53,7 +53,13 @@ func (d *decoded) get(key, raw string) (any, bool) {
 	return e.value, ok && e.raw == raw
 }
 
+// maxDecodedBytes keeps large values (long posts) out of the memo, so it stays small.
+const maxDecodedBytes = 8 << 10
+
 func (d *decoded) put(key, raw string, v any) {
+	if len(raw) > maxDecodedBytes {
+		return
+	}
 	d.mu.Lock()
 	if len(d.m) >= maxDecoded {
 		clear(d.m) // crude bound; the memo only saves parsing
@@ -117,13 +123,21 @@ func getOrLoad[T any](ctx context.Context, cache *Cache, key string, load func()
 		return load()
 	}
 	cache.Stats.Misses.Add(1)
+	started := time.Now()
 	v, err := load()
 	if err != nil {
 		return v, err // not found is not cached: a later create must be visible at once
 	}
+	// A load slower than a tombstone's life may have read a row a write has since replaced and whose
+	// tombstone is already gone: do not fill with it.
+	if time.Since(started) >= tombstoneTTL/2 {
+		return v, nil
+	}
 	if b, err := json.Marshal(v); err == nil {
 		// NX: a tombstone left by a concurrent write wins over this possibly stale fill.
-		sctx, end := cache.c.span(rctx, "SET")
+		setCtx, cancel := bounded(ctx)
+		defer cancel()
+		sctx, end := cache.c.span(setCtx, "SET")
 		err := client.Do(sctx, client.B().Set().Key(key).Value(string(b)).Nx().Ex(TTL).Build()).Error()
 		end(err)
 		if err != nil && !rueidis.IsRedisNil(err) {
@@ -134,7 +148,7 @@ func getOrLoad[T any](ctx context.Context, cache *Cache, key string, load func()
 	return v, nil
 }
 
-// invalidate drops keys now and again after the surrounding transaction commits. Each drop leaves a
+// invalidate drops keys (now and again after the request's transaction commits, when there is one). Each drop leaves a
 // short tombstone, which also makes Redis tell every instance holding the key to forget it.
 func (cache *Cache) invalidate(ctx context.Context, keys ...string) {
 	drop := func() {
@@ -161,6 +175,8 @@ func (cache *Cache) invalidate(ctx context.Context, keys ...string) {
 		}
 		cache.Stats.Invalidations.Add(int64(len(keys)))
 	}
-	drop()
+	if aftercommit.Active(ctx) {
+		drop() // now, and again once the request's transaction has committed
+	}
 	aftercommit.Do(ctx, drop)
 }

@@ -32,6 +32,41 @@ local remaining = math.floor((now + period - new_tat) / interval)
 return {1, remaining, math.ceil(new_tat - now), 0}
 `)
 
+// window counts attempts in a window that opens with the first one: {count, milliseconds left}.
+var window = rueidis.NewLuaScript(`
+local n = redis.call("INCR", KEYS[1])
+if n == 1 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
+return {n, redis.call("PTTL", KEYS[1])}
+`)
+
+// CountInWindow counts one attempt against "limit per period, counted from the first attempt" and
+// refuses past the limit until the period has passed (the failed sign-in rule).
+func (l *Limiter) CountInWindow(ctx context.Context, key string, limit int, period time.Duration) (ratelimit.Decision, error) {
+	client, err := l.c.get()
+	if err != nil {
+		l.c.failed("login throttle", err)
+		return ratelimit.Decision{}, err
+	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	ctx, end := l.c.span(ctx, "EVALSHA window")
+	vals, err := window.Exec(ctx, client, []string{l.c.Key("rl", key)}, []string{strconv.FormatInt(period.Milliseconds(), 10)}).AsIntSlice()
+	end(err)
+	if err != nil || len(vals) != 2 {
+		l.c.failed("login throttle", err)
+		if err == nil {
+			err = ErrUnavailable
+		}
+		return ratelimit.Decision{}, err
+	}
+	left := time.Duration(vals[1]) * time.Millisecond
+	d := ratelimit.Decision{Allowed: vals[0] <= int64(limit), Limit: limit, Remaining: max(limit-int(vals[0]), 0), Reset: left}
+	if !d.Allowed {
+		d.RetryAfter = left
+	}
+	return d, nil
+}
+
 // Limiter applies limits shared by every instance using the same Redis.
 type Limiter struct {
 	c *Client

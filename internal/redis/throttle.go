@@ -24,7 +24,7 @@ func NewLoginThrottle(l *Limiter, fallback identity.LoginThrottle) *LoginThrottl
 func throttleKey(email, ip string) string { return "login:" + ip + ":" + email }
 
 func (t *LoginThrottle) Attempt(ctx context.Context, email, ip string) (bool, time.Duration, error) {
-	d, err := t.limiter.Take(ctx, throttleKey(email, ip), identity.MaxLoginFailures, identity.LoginWindow)
+	d, err := t.limiter.CountInWindow(ctx, throttleKey(email, ip), identity.MaxLoginFailures, identity.LoginWindow)
 	if err != nil {
 		return t.fallback.Attempt(ctx, email, ip)
 	}

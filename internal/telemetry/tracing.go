@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -21,11 +22,22 @@ const ServiceName = "storefront"
 // http://collector:4318; the exporter also reads the standard OTEL_EXPORTER_OTLP_* settings), and its
 // shutdown, which flushes pending spans. W3C trace context is the propagation format.
 func NewTracerProvider(ctx context.Context, endpoint string) (*sdktrace.TracerProvider, error) {
-	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint))
+	// OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL; traces go to its /v1/traces.
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_ENDPOINT %q is not a URL such as http://collector:4318", endpoint)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/v1/traces"
+	}
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(u.String()))
 	if err != nil {
 		return nil, fmt.Errorf("creating OTLP exporter: %w", err)
 	}
-	res := resource.NewWithAttributes("", attribute.String("service.name", ServiceName))
+	res, err := resource.Merge(resource.Default(), resource.NewWithAttributes("", attribute.String("service.name", ServiceName)))
+	if err != nil {
+		res = resource.Default()
+	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(5*time.Second)), sdktrace.WithResource(res))
 	SetPropagation()
 	return tp, nil
