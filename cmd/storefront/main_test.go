@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,7 +55,7 @@ func TestRun(t *testing.T) {
 		defer cancel()
 		ready := make(chan string, 1)
 		done := make(chan error, 1)
-		logs := &lockedBuffer{}
+		logs := &testenv.SyncBuffer{}
 		withMetrics := func(k string) string {
 			if k == "METRICS_ADDR" {
 				return "127.0.0.1:0"
@@ -112,21 +111,4 @@ func TestRun(t *testing.T) {
 			t.Fatal("serve did not stop")
 		}
 	})
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -37,7 +37,7 @@ type Env struct {
 	App    *app.App
 	Client *apiclient.ClientWithResponses
 	HTTP   *http.Client
-	logs   *syncBuffer
+	logs   *SyncBuffer
 }
 
 // Start runs the full stack on a fresh database. extraEnv overrides configuration.
@@ -61,7 +61,7 @@ func StartWith(t testing.TB, opts app.Options, extraEnv ...string) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &SyncBuffer{}
 	logger := slog.New(telemetry.LogHandler{Handler: slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: cfg.LogLevel})})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -200,18 +200,19 @@ func jsonNumbersToFloat(v any) any {
 	return v
 }
 
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for a server writing logs while a test reads them.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
