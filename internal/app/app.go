@@ -74,6 +74,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 		}
 		a.Cache, a.Limiter = redis.NewCache(a.Redis), redis.NewLimiter(a.Redis)
 		a.registerRedisMetrics()
+		if err := a.Redis.Connect(ctx); err != nil {
+			logger.Warn("redis unreachable at start: serving without cache and rate limits until it answers", "error", err)
+		}
 	} else {
 		logger.Info("REDIS_URL is not set: running without Redis: no cache and no rate limits")
 	}
@@ -147,6 +150,14 @@ func (a *App) registerRedisMetrics() {
 	}
 	a.Metrics.CounterFunc("redis_failures_total", "Redis operations that failed; the service went on without Redis.", nil,
 		func() float64 { return float64(a.Redis.Failures()) })
+	a.Metrics.CounterFunc("redis_skipped_total", "Redis operations not tried because the circuit breaker was open.", nil,
+		func() float64 { return float64(a.Redis.Skipped()) })
+	a.Metrics.GaugeFunc("redis_circuit_open", "1 while Redis is bypassed (unreachable or unresponsive), else 0.", func() float64 {
+		if a.Redis.Open() {
+			return 1
+		}
+		return 0
+	})
 }
 
 // Migrate applies pending migrations.

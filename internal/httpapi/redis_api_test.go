@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/storefront/storefront/gen/apiclient"
+	"github.com/storefront/storefront/internal/redis"
 	"github.com/storefront/storefront/internal/testenv"
 )
 
@@ -124,23 +127,40 @@ func TestCacheCoherentAcrossInstances(t *testing.T) {
 	}
 }
 
-// With Redis gone the service keeps serving (no cache, no limits), says so once in the log, reports
-// itself degraded, and recovers without a restart when Redis returns.
-func TestRedisOutageAndRecovery(t *testing.T) {
+// productOnPrivateRedis starts a service on its own redis-server, creates a product at price as an
+// admin, and returns a reader of it that expects 200.
+func productOnPrivateRedis(t *testing.T, name string, price int64) (*testenv.RedisServer, *testenv.Env, string, uuid.UUID, func() *apiclient.GetProductResponse) {
+	t.Helper()
 	srv := testenv.StartRedisServer(t)
-	env := testenv.Start(t, "REDIS_URL="+srv.URL(), "REDIS_KEY_PREFIX=outage:")
+	env := testenv.Start(t, "REDIS_URL="+srv.URL(), "REDIS_KEY_PREFIX="+name+":")
 	ctx := context.Background()
-	_, admin := env.Admin("outage-admin@example.com")
-	created, err := env.Client.CreateProductWithResponse(ctx, nil, apiclient.ProductCreate{Name: "Hojicha", PriceCents: 900, Stock: 5}, testenv.Bearer(admin))
+	_, admin := env.Admin(name + "-admin@example.com")
+	created, err := env.Client.CreateProductWithResponse(ctx, nil, apiclient.ProductCreate{Name: "Tea " + name, PriceCents: price, Stock: 5}, testenv.Bearer(admin))
 	wantStatus(t, created, created.Body, err, http.StatusCreated)
 	id := created.JSON201.Data.Id
-
-	get := func() *apiclient.GetProductResponse {
+	return srv, env, admin, id, func() *apiclient.GetProductResponse {
 		t.Helper()
 		resp, err := env.Client.GetProductWithResponse(ctx, id, nil)
 		wantStatus(t, resp, resp.Body, err, http.StatusOK)
 		return resp
 	}
+}
+
+// waitClosed waits for the circuit breaker to close (Redis reached again).
+func waitClosed(t *testing.T, c *redis.Client) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); c.Open(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("circuit still open: Redis not reached again")
+		}
+	}
+}
+
+// With Redis gone the service keeps serving (no cache, no limits), says so once in the log, reports
+// itself degraded, and recovers without a restart when Redis returns.
+func TestRedisOutageAndRecovery(t *testing.T) {
+	srv, env, admin, id, get := productOnPrivateRedis(t, "outage", 900)
+	ctx := context.Background()
 	if get().HTTPResponse.Header.Get("RateLimit-Limit") == "" {
 		t.Fatal("no rate limit headers while Redis is up")
 	}
@@ -161,7 +181,7 @@ func TestRedisOutageAndRecovery(t *testing.T) {
 	if env.App.Redis.Failures() == 0 {
 		t.Fatal("failures not counted")
 	}
-	if n := strings.Count(env.Logs(), "redis unavailable"); n < 1 || n > 2 {
+	if n := strings.Count(env.Logs(), `"msg":"redis unavailable: serving without it"`); n < 1 || n > 2 {
 		t.Fatalf("logged %d times during the outage; want once per interval", n)
 	}
 
@@ -181,9 +201,93 @@ func TestRedisOutageAndRecovery(t *testing.T) {
 	if resp.HTTPResponse.Header.Get("RateLimit-Limit") == "" || resp.JSON200.Data.PriceCents != 950 {
 		t.Fatalf("after recovery: limit header %q, price %d", resp.HTTPResponse.Header.Get("RateLimit-Limit"), resp.JSON200.Data.PriceCents)
 	}
-	hits := env.App.Cache.Stats.LocalHits.Load() + env.App.Cache.Stats.RedisHits.Load()
+	waitForCacheHit(t, env.App.Cache.Stats, get)
+}
+
+// waitForCacheHit reads until the cache answers (an owed invalidation's tombstone lives 2 s).
+func waitForCacheHit(t *testing.T, st *redis.CacheStats, get func() *apiclient.GetProductResponse) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		hits := st.LocalHits.Load() + st.RedisHits.Load()
+		get()
+		if st.LocalHits.Load()+st.RedisHits.Load() > hits {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("cache not in use again after recovery")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// A Redis that hangs (accepts, never answers) trips the circuit breaker after a few failed operations:
+// from then on no request waits on Redis. A write made meanwhile owes its invalidation, which is
+// delivered when Redis answers again, so the value cached before the hang is never served again.
+func TestRedisHangTripsBreaker(t *testing.T) {
+	srv, env, admin, id, get := productOnPrivateRedis(t, "hang", 2400)
+	ctx := context.Background()
 	get()
-	if env.App.Cache.Stats.LocalHits.Load()+env.App.Cache.Stats.RedisHits.Load() != hits+1 {
-		t.Fatal("cache not in use again after recovery")
+	waitForCacheHit(t, env.App.Cache.Stats, get) // 2400 is now cached in Redis and in this process
+
+	srv.Pause()
+	for i := 0; !env.App.Redis.Open(); i++ {
+		if i == 10 {
+			t.Fatalf("circuit still closed after %d requests against a hung Redis", i)
+		}
+		get()
+	}
+	failures, skipped := env.App.Redis.Failures(), env.App.Redis.Skipped()
+	upd, err := env.Client.UpdateProductWithResponse(ctx, id, nil, apiclient.ProductPatch{PriceCents: ptr(int64(2500))}, testenv.Bearer(admin))
+	wantStatus(t, upd, upd.Body, err, http.StatusOK)
+	for i := 0; i < 20; i++ {
+		if resp := get(); resp.JSON200.Data.PriceCents != 2500 {
+			t.Fatalf("price %d during the hang; want 2500", resp.JSON200.Data.PriceCents)
+		}
+	}
+	if n := env.App.Redis.Failures(); n != failures {
+		t.Fatalf("%d more operations waited on the hung Redis after the circuit opened", n-failures)
+	}
+	if n := env.App.Redis.Skipped() - skipped; n < 20 {
+		t.Fatalf("%d operations skipped by the open circuit; want at least one per request", n)
+	}
+	m := scrape(t, env)
+	if m["storefront_redis_circuit_open"] != 1 || m["storefront_redis_skipped_total"] < 20 {
+		t.Fatalf("metrics: circuit_open %v, skipped %v", m["storefront_redis_circuit_open"], m["storefront_redis_skipped_total"])
+	}
+	ready, err := env.Client.GetReadinessWithResponse(ctx)
+	wantStatus(t, ready, ready.Body, err, http.StatusOK)
+	if ready.JSON200.Checks.Redis != apiclient.CheckStatusDegraded {
+		t.Fatalf("ready during the hang: %+v", ready.JSON200)
+	}
+
+	srv.Resume()
+	waitClosed(t, env.App.Redis)
+	// Redis still holds the 2400 cached before the hang; the owed invalidation must have removed it.
+	if resp := get(); resp.JSON200.Data.PriceCents != 2500 {
+		t.Fatalf("price %d after the hang; want 2500 (stale cache)", resp.JSON200.Data.PriceCents)
+	}
+	waitForCacheHit(t, env.App.Cache.Stats, get)
+	if resp := get(); resp.JSON200.Data.PriceCents != 2500 || resp.HTTPResponse.Header.Get("RateLimit-Limit") == "" {
+		t.Fatalf("after recovery: price %d, limit header %q", resp.JSON200.Data.PriceCents, resp.HTTPResponse.Header.Get("RateLimit-Limit"))
+	}
+}
+
+// Redis down when the service starts: it starts and serves, and takes Redis up when it appears.
+func TestRedisDownAtStart(t *testing.T) {
+	srv := testenv.StartRedisServer(t)
+	srv.Stop()
+	env := testenv.Start(t, "REDIS_URL="+srv.URL(), "REDIS_KEY_PREFIX=late:")
+	ctx := context.Background()
+	resp, err := env.Client.ListProductsWithResponse(ctx, nil)
+	wantStatus(t, resp, resp.Body, err, http.StatusOK)
+	if !env.App.Redis.Open() || resp.HTTPResponse.Header.Get("RateLimit-Limit") != "" {
+		t.Fatal("started as if Redis were up")
+	}
+	srv.Start()
+	waitClosed(t, env.App.Redis)
+	resp, err = env.Client.ListProductsWithResponse(ctx, nil)
+	wantStatus(t, resp, resp.Body, err, http.StatusOK)
+	if resp.HTTPResponse.Header.Get("RateLimit-Limit") == "" {
+		t.Fatal("no rate limits after Redis came up")
 	}
 }

@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,6 +12,10 @@ import (
 
 	"github.com/storefront/storefront/internal/aftercommit"
 )
+
+// cacheNamespace starts every cache key; its version changes whenever the cached JSON of a resource
+// changes shape, so instances of a new release never decode an old release's values.
+const cacheNamespace = "cache:v1"
 
 // TTL of a cached resource.
 const TTL = 10 * time.Minute
@@ -75,31 +80,96 @@ type Cache struct {
 	c       *Client
 	Stats   *CacheStats
 	decoded *decoded
+	owed    *owed
 }
 
-// NewCache returns a cache over the client.
+// NewCache returns a cache over the client. Register it before the client connects: invalidations
+// that could not reach Redis are delivered when it is reached again, before the cache is used.
 func NewCache(c *Client) *Cache {
-	return &Cache{c: c, Stats: &CacheStats{}, decoded: &decoded{m: map[string]decodedEntry{}}}
+	cache := &Cache{c: c, Stats: &CacheStats{}, decoded: &decoded{m: map[string]decodedEntry{}}, owed: &owed{keys: map[string]struct{}{}}}
+	c.OnRecover(cache.settle)
+	return cache
+}
+
+// owed holds invalidations that could not reach Redis. Until they are delivered, this instance reads
+// those keys from the store; past maxOwed keys it forgets them and, on recovery, drops every cached key.
+type owed struct {
+	mu       sync.Mutex
+	n        atomic.Int64 // len(keys), read without the lock on every cached read
+	keys     map[string]struct{}
+	overflow bool
+}
+
+const maxOwed = 10000
+
+func (o *owed) add(keys ...string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, k := range keys {
+		if len(o.keys) >= maxOwed {
+			o.overflow = true
+			break
+		}
+		o.keys[k] = struct{}{}
+	}
+	o.n.Store(int64(len(o.keys)))
+}
+
+func (o *owed) has(key string) bool {
+	if o.n.Load() == 0 {
+		return false
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, ok := o.keys[key]
+	return ok
+}
+
+// restore puts back what take returned, when delivering it failed.
+func (o *owed) restore(keys []string, overflow bool) {
+	o.add(keys...)
+	if overflow {
+		o.mu.Lock()
+		o.overflow = true
+		o.mu.Unlock()
+	}
+}
+
+// take returns the owed keys and whether some were forgotten; restore them if delivery fails.
+func (o *owed) take() ([]string, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	keys := make([]string, 0, len(o.keys))
+	for k := range o.keys {
+		keys = append(keys, k)
+	}
+	overflow := o.overflow
+	clear(o.keys)
+	o.overflow = false
+	o.n.Store(0)
+	return keys, overflow
 }
 
 // getOrLoad returns the cached value of key, or loads it, stores it and returns it. A Redis failure
 // falls back to load.
 func getOrLoad[T any](ctx context.Context, cache *Cache, key string, load func() (T, error)) (T, error) {
-	client, err := cache.c.get()
-	if err != nil {
-		cache.Stats.Errors.Add(1)
-		cache.c.failed("cache get", err)
-		return load()
+	if cache.owed.has(key) {
+		return load() // Redis may still hold the value this instance's write replaced
 	}
-	rctx, cancel := bounded(ctx)
-	defer cancel()
-	rctx, end := cache.c.span(rctx, "GET")
-	res := client.DoCache(rctx, client.B().Get().Key(key).Cache(), TTL)
-	raw, err := res.ToString()
-	end(err)
+	var (
+		raw string
+		hit bool
+	)
+	err := cache.c.doCached(ctx, "GET", &hit, func(ctx context.Context, client rueidis.Client) error {
+		res := client.DoCache(ctx, client.B().Get().Key(key).Cache(), TTL)
+		hit = res.IsCacheHit()
+		var err error
+		raw, err = res.ToString()
+		return err
+	})
 	switch {
 	case err == nil && raw != tombstone:
-		if res.IsCacheHit() {
+		if hit {
 			if v, ok := cache.decoded.get(key, raw); ok {
 				if tv, ok := v.(T); ok {
 					cache.Stats.LocalHits.Add(1)
@@ -109,7 +179,7 @@ func getOrLoad[T any](ctx context.Context, cache *Cache, key string, load func()
 		}
 		var v T
 		if json.Unmarshal([]byte(raw), &v) == nil {
-			if res.IsCacheHit() {
+			if hit {
 				cache.Stats.LocalHits.Add(1)
 			} else {
 				cache.Stats.RedisHits.Add(1)
@@ -119,7 +189,6 @@ func getOrLoad[T any](ctx context.Context, cache *Cache, key string, load func()
 		}
 	case err != nil && !rueidis.IsRedisNil(err):
 		cache.Stats.Errors.Add(1)
-		cache.c.failed("cache get", err)
 		return load()
 	}
 	cache.Stats.Misses.Add(1)
@@ -135,43 +204,42 @@ func getOrLoad[T any](ctx context.Context, cache *Cache, key string, load func()
 	}
 	if b, err := json.Marshal(v); err == nil {
 		// NX: a tombstone left by a concurrent write wins over this possibly stale fill.
-		setCtx, cancel := bounded(ctx)
-		defer cancel()
-		sctx, end := cache.c.span(setCtx, "SET")
-		err := client.Do(sctx, client.B().Set().Key(key).Value(string(b)).Nx().Ex(TTL).Build()).Error()
-		end(err)
+		err := cache.c.do(ctx, "SET", func(ctx context.Context, client rueidis.Client) error {
+			return client.Do(ctx, client.B().Set().Key(key).Value(string(b)).Nx().Ex(TTL).Build()).Error()
+		})
 		if err != nil && !rueidis.IsRedisNil(err) {
 			cache.Stats.Errors.Add(1)
-			cache.c.failed("cache set", err)
 		}
 	}
 	return v, nil
 }
 
-// invalidate drops keys (now and again after the request's transaction commits, when there is one). Each drop leaves a
-// short tombstone, which also makes Redis tell every instance holding the key to forget it.
+// tombstones leaves a short tombstone on each key: a read sees a miss, a concurrent fill (SET NX)
+// cannot put the old value back, and Redis tells every instance holding the key to forget it.
+func tombstones(ctx context.Context, client rueidis.Client, keys []string) error {
+	cmds := make(rueidis.Commands, 0, len(keys))
+	for _, k := range keys {
+		cmds = append(cmds, client.B().Set().Key(k).Value(tombstone).Px(tombstoneTTL).Build())
+	}
+	for _, r := range client.DoMulti(ctx, cmds...) {
+		if err := r.Error(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// invalidate drops keys (now and again after the request's transaction commits, when there is one).
+// Keys that cannot reach Redis are owed: read from the store here and delivered when Redis is back.
 func (cache *Cache) invalidate(ctx context.Context, keys ...string) {
 	drop := func() {
-		client, err := cache.c.get()
+		err := cache.c.do(context.WithoutCancel(ctx), "SET tombstone", func(ctx context.Context, client rueidis.Client) error {
+			return tombstones(ctx, client, keys)
+		})
 		if err != nil {
 			cache.Stats.Errors.Add(1)
-			cache.c.failed("cache invalidate", err)
+			cache.owed.add(keys...)
 			return
-		}
-		cmds := make(rueidis.Commands, 0, len(keys))
-		for _, k := range keys {
-			cmds = append(cmds, client.B().Set().Key(k).Value(tombstone).Px(tombstoneTTL).Build())
-		}
-		rctx, cancel := bounded(context.WithoutCancel(ctx))
-		defer cancel()
-		rctx, end := cache.c.span(rctx, "SET tombstone")
-		defer end(nil)
-		for _, r := range client.DoMulti(rctx, cmds...) {
-			if err := r.Error(); err != nil {
-				cache.Stats.Errors.Add(1)
-				cache.c.failed("cache invalidate", err)
-				return
-			}
 		}
 		cache.Stats.Invalidations.Add(int64(len(keys)))
 	}
@@ -179,4 +247,49 @@ func (cache *Cache) invalidate(ctx context.Context, keys ...string) {
 		drop() // now, and again once the request's transaction has committed
 	}
 	aftercommit.Do(ctx, drop)
+}
+
+// settle delivers the owed invalidations; when some were forgotten it drops every cached key. It runs
+// when Redis is reached again, before the circuit closes.
+func (cache *Cache) settle(ctx context.Context, client rueidis.Client) error {
+	keys, overflow := cache.owed.take()
+	err := tombstones(ctx, client, keys)
+	if err == nil && overflow {
+		err = cache.dropAll(ctx, client)
+	}
+	if err != nil {
+		cache.owed.restore(keys, overflow)
+		return err
+	}
+	cache.Stats.Invalidations.Add(int64(len(keys)))
+	return nil
+}
+
+// dropAll tombstones every cached key under this client's prefix.
+func (cache *Cache) dropAll(ctx context.Context, client rueidis.Client) error {
+	var cursor uint64
+	for {
+		entry, err := client.Do(ctx, client.B().Scan().Cursor(cursor).Match(globEscape(cache.c.Key(cacheNamespace))+":*").Count(1000).Build()).AsScanEntry()
+		if err != nil {
+			return err
+		}
+		if err := tombstones(ctx, client, entry.Elements); err != nil {
+			return err
+		}
+		if cursor = entry.Cursor; cursor == 0 {
+			return nil
+		}
+	}
+}
+
+// globEscape quotes the characters SCAN MATCH treats as a pattern.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -42,21 +43,8 @@ return {n, redis.call("PTTL", KEYS[1])}
 // CountInWindow counts one attempt against "limit per period, counted from the first attempt" and
 // refuses past the limit until the period has passed (the failed sign-in rule).
 func (l *Limiter) CountInWindow(ctx context.Context, key string, limit int, period time.Duration) (ratelimit.Decision, error) {
-	client, err := l.c.get()
+	vals, err := l.script(ctx, "EVALSHA window", window, key, 2, strconv.FormatInt(period.Milliseconds(), 10))
 	if err != nil {
-		l.c.failed("login throttle", err)
-		return ratelimit.Decision{}, err
-	}
-	ctx, cancel := bounded(ctx)
-	defer cancel()
-	ctx, end := l.c.span(ctx, "EVALSHA window")
-	vals, err := window.Exec(ctx, client, []string{l.c.Key("rl", key)}, []string{strconv.FormatInt(period.Milliseconds(), 10)}).AsIntSlice()
-	end(err)
-	if err != nil || len(vals) != 2 {
-		l.c.failed("login throttle", err)
-		if err == nil {
-			err = ErrUnavailable
-		}
 		return ratelimit.Decision{}, err
 	}
 	left := time.Duration(vals[1]) * time.Millisecond
@@ -65,6 +53,20 @@ func (l *Limiter) CountInWindow(ctx context.Context, key string, limit int, peri
 		d.RetryAfter = left
 	}
 	return d, nil
+}
+
+// script runs a limiter script on key and returns its n integers.
+func (l *Limiter) script(ctx context.Context, op string, lua *rueidis.Lua, key string, n int, args ...string) ([]int64, error) {
+	var vals []int64
+	err := l.c.do(ctx, op, func(ctx context.Context, client rueidis.Client) error {
+		var err error
+		vals, err = lua.Exec(ctx, client, []string{l.c.Key("rl", key)}, args).AsIntSlice()
+		if err == nil && len(vals) != n {
+			err = fmt.Errorf("%s: %d values, want %d", op, len(vals), n)
+		}
+		return err
+	})
+	return vals, err
 }
 
 // Limiter applies limits shared by every instance using the same Redis.
@@ -81,25 +83,9 @@ func NewLimiter(c *Client) *Limiter { return &Limiter{c: c} }
 
 // Take counts one request against key's limit per period.
 func (l *Limiter) Take(ctx context.Context, key string, limit int, period time.Duration) (ratelimit.Decision, error) {
-
-	client, err := l.c.get()
+	vals, err := l.script(ctx, "EVALSHA gcra", gcra, key, 4, strconv.FormatInt(period.Milliseconds(), 10), strconv.Itoa(limit))
 	if err != nil {
 		l.FailedOpen.Add(1)
-		l.c.failed("rate limit", err)
-		return ratelimit.Decision{}, err
-	}
-	ctx, cancel := bounded(ctx)
-	defer cancel()
-	ctx, end := l.c.span(ctx, "EVALSHA gcra")
-	vals, err := gcra.Exec(ctx, client, []string{l.c.Key("rl", key)},
-		[]string{strconv.FormatInt(period.Milliseconds(), 10), strconv.Itoa(limit)}).AsIntSlice()
-	end(err)
-	if err != nil || len(vals) != 4 {
-		l.FailedOpen.Add(1)
-		l.c.failed("rate limit", err)
-		if err == nil {
-			err = ErrUnavailable
-		}
 		return ratelimit.Decision{}, err
 	}
 	d := ratelimit.Decision{Allowed: vals[0] == 1, Limit: limit, Remaining: int(vals[1]),
@@ -114,11 +100,7 @@ func (l *Limiter) Take(ctx context.Context, key string, limit int, period time.D
 
 // Reset forgets key's history.
 func (l *Limiter) Reset(ctx context.Context, key string) error {
-	client, err := l.c.get()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := bounded(ctx)
-	defer cancel()
-	return client.Do(ctx, client.B().Del().Key(l.c.Key("rl", key)).Build()).Error()
+	return l.c.do(ctx, "DEL", func(ctx context.Context, client rueidis.Client) error {
+		return client.Do(ctx, client.B().Del().Key(l.c.Key("rl", key)).Build()).Error()
+	})
 }

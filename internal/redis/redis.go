@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,27 +30,45 @@ type Options struct {
 	Tracer trace.Tracer
 }
 
-// Client is a lazily connected rueidis client that fails fast while Redis is unreachable.
+// Client is a rueidis client behind a circuit breaker. While Redis is unreachable or unresponsive the
+// circuit is open: every operation fails at once (callers go on without Redis) and a background probe
+// dials and pings Redis once per probeEvery until it answers, then closes the circuit. No request ever
+// waits on a dial, and a hung Redis costs only the few requests that trip the breaker.
 type Client struct {
 	opt    rueidis.ClientOption
 	prefix string
 	logger *slog.Logger
 	tracer trace.Tracer
 
-	mu        sync.Mutex
-	client    rueidis.Client
-	lastDial  time.Time
-	lastError error
+	client      atomic.Pointer[rueidis.Client] // nil until the first successful dial
+	open        atomic.Bool                    // the circuit: true while Redis is considered down
+	consecutive atomic.Int64                   // failures in a row while closed
+	probeMu     sync.Mutex                     // one probe at a time
+	onRecover   []func(context.Context, rueidis.Client) error
+	done        chan struct{}
+	closeOnce   sync.Once
 
-	failures   atomic.Int64 // commands that failed because Redis was unreachable
+	failures   atomic.Int64 // operations that reached Redis and failed
+	skipped    atomic.Int64 // operations not attempted because the circuit was open
 	lastLogged atomic.Int64 // unix nanos of the last failure logged
 }
 
 // ErrUnavailable is returned while Redis cannot be reached.
 var ErrUnavailable = errors.New("redis unavailable")
 
-// opTimeout bounds one Redis operation; past it the request goes on without Redis.
-const opTimeout = 300 * time.Millisecond
+// errCircuitOpen is returned, wrapped in ErrUnavailable, without trying Redis.
+var errCircuitOpen = fmt.Errorf("%w: circuit open", ErrUnavailable)
+
+const (
+	// opTimeout bounds one Redis operation; past it the request goes on without Redis.
+	opTimeout = 300 * time.Millisecond
+	// tripAfter consecutive failures open the circuit.
+	tripAfter = 3
+	// probeEvery is how often an open circuit dials or pings Redis again.
+	probeEvery = time.Second
+	// recoverTimeout bounds the recovery hooks run before the circuit closes.
+	recoverTimeout = 5 * time.Second
+)
 
 // bounded returns ctx limited to opTimeout.
 func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -72,10 +91,8 @@ func (c *Client) span(ctx context.Context, op string) (context.Context, func(err
 	}
 }
 
-// redialEvery bounds how often a down Redis is dialled again; requests in between fail fast.
-const redialEvery = time.Second
-
-// New parses the URL; it does not connect.
+// New parses the URL; it does not connect (see Connect). The circuit starts open: until a probe
+// reaches Redis, operations fail fast.
 func New(o Options) (*Client, error) {
 	opt, err := rueidis.ParseURL(o.URL)
 	if err != nil {
@@ -91,55 +108,159 @@ func New(o Options) (*Client, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Client{opt: opt, prefix: o.Prefix, logger: logger, tracer: o.Tracer}, nil
+	c := &Client{opt: opt, prefix: o.Prefix, logger: logger, tracer: o.Tracer, done: make(chan struct{})}
+	c.open.Store(true)
+	return c, nil
 }
 
-// Key prefixes a key.
+// Connect makes one attempt to reach Redis now (bounded by the dial timeout and opTimeout). When it
+// fails, the service starts without Redis and the background probe keeps trying.
+func (c *Client) Connect(ctx context.Context) error {
+	if err := c.probe(ctx); err != nil {
+		go c.probeUntilUp()
+		return err
+	}
+	return nil
+}
+
+// OnRecover registers fn to run with the client each time Redis is reached again, before the circuit
+// closes; an error keeps the circuit open until the next probe. Register before Connect.
+func (c *Client) OnRecover(fn func(context.Context, rueidis.Client) error) {
+	c.onRecover = append(c.onRecover, fn)
+}
+
+// probe dials if needed, pings, and runs the recovery hooks; on success it closes the circuit.
+func (c *Client) probe(ctx context.Context) error {
+	c.probeMu.Lock()
+	defer c.probeMu.Unlock()
+	if !c.open.Load() {
+		return nil
+	}
+	client := c.client.Load()
+	if client == nil {
+		cl, err := rueidis.NewClient(c.opt)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		c.client.Store(&cl)
+		client = &cl
+	}
+	pctx, cancel := bounded(ctx)
+	defer cancel()
+	if err := (*client).Do(pctx, (*client).B().Ping().Build()).Error(); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	// Recovery may have more to do than one operation; the circuit stays open meanwhile, so no request waits on it.
+	ctx, cancel = context.WithTimeout(ctx, recoverTimeout)
+	defer cancel()
+	for _, fn := range c.onRecover {
+		if err := fn(ctx, *client); err != nil {
+			return fmt.Errorf("%w: recovering: %v", ErrUnavailable, err)
+		}
+	}
+	c.consecutive.Store(0)
+	c.open.Store(false)
+	return nil
+}
+
+// probeUntilUp probes once per probeEvery until Redis answers or the client is closed.
+func (c *Client) probeUntilUp() {
+	t := time.NewTicker(probeEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+		}
+		if c.probe(context.Background()) == nil {
+			c.logger.Info("redis reachable again: cache and rate limits back on")
+			return
+		}
+	}
+}
+
+// trip opens the circuit (once) and starts probing.
+func (c *Client) trip(op string, err error) {
+	if c.open.CompareAndSwap(false, true) {
+		c.logger.Warn("redis circuit open: serving without Redis until it answers again", "op", op, "error", err)
+		go c.probeUntilUp()
+	}
+}
+
+// Key prefixes a key made of parts joined by ':'.
 func (c *Client) Key(parts ...string) string {
-	k := c.prefix
+	n := len(c.prefix) + len(parts) - 1
+	for _, p := range parts {
+		n += len(p)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(c.prefix)
 	for i, p := range parts {
 		if i > 0 {
-			k += ":"
+			b.WriteByte(':')
 		}
-		k += p
+		b.WriteString(p)
 	}
-	return k
+	return b.String()
 }
 
-// get returns the connected client, dialling at most once per redialEvery while Redis is down.
+// get returns the client while the circuit is closed; it never waits.
 func (c *Client) get() (rueidis.Client, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.client != nil {
-		return c.client, nil
+	if c.open.Load() {
+		return nil, errCircuitOpen
 	}
-	if time.Since(c.lastDial) < redialEvery {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, c.lastError)
-	}
-	c.lastDial = time.Now()
-	client, err := rueidis.NewClient(c.opt)
+	return *c.client.Load(), nil
+}
+
+// do runs one operation: it fails fast while the circuit is open, bounds the operation by opTimeout,
+// traces it, and feeds the outcome to the breaker.
+func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context, client rueidis.Client) error) error {
+	return c.doCached(ctx, op, nil, fn)
+}
+
+// doCached is do for an operation that may be answered from process memory: fn sets *local when it
+// was, and then the outcome says nothing about Redis. Answers from Redis, errors included (a nil
+// reply, a script error), count as Redis being up.
+func (c *Client) doCached(ctx context.Context, op string, local *bool, fn func(ctx context.Context, client rueidis.Client) error) error {
+	client, err := c.get()
 	if err != nil {
-		c.lastError = err
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		c.skipped.Add(1)
+		return err
 	}
-	c.client = client
-	return client, nil
+	rctx, cancel := bounded(ctx)
+	defer cancel()
+	rctx, end := c.span(rctx, op)
+	err = fn(rctx, client)
+	end(err)
+	_, answered := rueidis.IsRedisErr(err)
+	switch {
+	case local != nil && *local:
+	case err == nil || answered || rueidis.IsRedisNil(err):
+		c.consecutive.Store(0)
+	case ctx.Err() != nil:
+		// The caller gave up (a client went away); that says nothing about Redis.
+	default:
+		c.failed(op, err)
+	}
+	return err
 }
 
 // Ping checks that Redis answers.
 func (c *Client) Ping(ctx context.Context) error {
-	client, err := c.get()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := bounded(ctx)
-	defer cancel()
-	return client.Do(ctx, client.B().Ping().Build()).Error()
+	return c.do(ctx, "PING", func(ctx context.Context, client rueidis.Client) error {
+		return client.Do(ctx, client.B().Ping().Build()).Error()
+	})
 }
 
-// failed counts a failure and logs it at most once per interval, so a Redis outage does not flood the log.
+// failed counts a failure, trips the breaker after tripAfter in a row, and logs at most once per
+// interval, so a Redis outage does not flood the log.
 func (c *Client) failed(op string, err error) {
 	c.failures.Add(1)
+	if c.consecutive.Add(1) >= tripAfter {
+		c.trip(op, err)
+	}
 	now := time.Now().UnixNano()
 	last := c.lastLogged.Load()
 	if now-last < int64(10*time.Second) || !c.lastLogged.CompareAndSwap(last, now) {
@@ -148,15 +269,24 @@ func (c *Client) failed(op string, err error) {
 	c.logger.Warn("redis unavailable: serving without it", "op", op, "error", err, "failures_total", c.failures.Load())
 }
 
-// Failures is how many operations failed because Redis was unreachable.
+// Open reports whether the circuit is open (Redis is being bypassed).
+func (c *Client) Open() bool { return c.open.Load() }
+
+// Skipped is how many operations were not tried because the circuit was open.
+func (c *Client) Skipped() int64 { return c.skipped.Load() }
+
+// Failures is how many operations reached for Redis and failed.
 func (c *Client) Failures() int64 { return c.failures.Load() }
 
-// Close releases the connections.
+// Close stops probing and releases the connections.
 func (c *Client) Close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.client != nil {
-		c.client.Close()
-		c.client = nil
-	}
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.probeMu.Lock()
+		defer c.probeMu.Unlock()
+		c.open.Store(true)
+		if cl := c.client.Swap(nil); cl != nil {
+			(*cl).Close()
+		}
+	})
 }

@@ -56,10 +56,18 @@ func (cache *Cache) committed(ctx context.Context, tx *pending, err error) error
 	return err
 }
 
-func (cache *Cache) productKey(id uuid.UUID) string  { return cache.c.Key("product", id.String()) }
-func (cache *Cache) categoryKey(id uuid.UUID) string { return cache.c.Key("category", id.String()) }
-func (cache *Cache) userKey(id uuid.UUID) string     { return cache.c.Key("user", id.String()) }
-func (cache *Cache) postKey(id uuid.UUID) string     { return cache.c.Key("post", id.String()) }
+func (cache *Cache) productKey(id uuid.UUID) string {
+	return cache.c.Key(cacheNamespace, "product", id.String())
+}
+func (cache *Cache) categoryKey(id uuid.UUID) string {
+	return cache.c.Key(cacheNamespace, "category", id.String())
+}
+func (cache *Cache) userKey(id uuid.UUID) string {
+	return cache.c.Key(cacheNamespace, "user", id.String())
+}
+func (cache *Cache) postKey(id uuid.UUID) string {
+	return cache.c.Key(cacheNamespace, "post", id.String())
+}
 
 // CatalogStore caches products and categories.
 type CatalogStore struct {

@@ -3,7 +3,6 @@
 package telemetry
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -53,8 +52,14 @@ func (m *Metrics) ObserveRequest(method, route string, status int, d time.Durati
 	default:
 		method = "OTHER" // any token is a method: keep the label bounded
 	}
-	m.requestDuration.WithLabelValues(method, route, strconv.Itoa(status/100)+"xx").Observe(d.Seconds())
+	class := "other"
+	if status >= 100 && status < 600 {
+		class = statusClasses[status/100-1]
+	}
+	m.requestDuration.WithLabelValues(method, route, class).Observe(d.Seconds())
 }
+
+var statusClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
 
 // InFlight tracks requests being served: call the returned function when the request ends.
 func (m *Metrics) InFlight() func() {
@@ -73,6 +78,11 @@ func (m *Metrics) CounterFunc(name, help string, labels prometheus.Labels, read 
 	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Namespace: namespace, Name: name, Help: help, ConstLabels: labels,
 	}, read))
+}
+
+// GaugeFunc exports a gauge read at scrape time under the service's namespace.
+func (m *Metrics) GaugeFunc(name, help string, read func() float64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help}, read))
 }
 
 // RegisterPool exports the PostgreSQL pool's statistics.

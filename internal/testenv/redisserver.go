@@ -6,6 +6,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -61,6 +62,22 @@ func (s *RedisServer) Start() {
 		time.Sleep(50 * time.Millisecond)
 	}
 	s.t.Fatalf("redis-server on port %d did not start", s.Port)
+}
+
+// Pause freezes the server (SIGSTOP): connections stay open and nothing answers, as with a hung host.
+func (s *RedisServer) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server go on (SIGCONT).
+func (s *RedisServer) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *RedisServer) signal(sig syscall.Signal) {
+	s.t.Helper()
+	if s.cmd == nil || s.cmd.Process == nil {
+		s.t.Fatal("redis-server is not running")
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		s.t.Fatal(err)
+	}
 }
 
 // Stop kills the server, as a crash would.
