@@ -1,10 +1,13 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
@@ -20,6 +23,90 @@ type operation struct {
 	bodyRequired bool
 	mediaTypes   []string // accepted request media types; empty when the operation takes no body
 	idempotent   bool     // the spec declares an Idempotency-Key header parameter
+	// fast lists the parameters of an operation that takes no body and whose parameters are all simple
+	// strings in the path or headers (nil otherwise): see fastValid.
+	fast []fastParam
+}
+
+// fastParam is a path or header parameter whose schema is a string with at most a format and length
+// bounds, which the middleware can check without kin-openapi.
+type fastParam struct {
+	name             string
+	inPath, required bool
+	minLen, maxLen   int64 // maxLen < 0: no bound
+	format           func(string) error
+}
+
+// fastValid reports whether the request's parameters pass the checks kin-openapi would make. The checks
+// are the schema's own (length in characters, the same format functions kin-openapi calls), so true
+// means kin-openapi would accept the request too; on false the middleware asks kin-openapi, which
+// decides and reports. It spares the common reads kin-openapi's per-request cost.
+func (o *operation) fastValid(c echo.Context) bool {
+	for _, p := range o.fast {
+		var v string
+		if p.inPath {
+			v = c.Param(p.name)
+		} else {
+			v = c.Request().Header.Get(p.name)
+		}
+		if v == "" {
+			if p.required || p.inPath {
+				return false
+			}
+			continue
+		}
+		n := int64(utf8.RuneCountInString(v))
+		if n < p.minLen || p.maxLen >= 0 && n > p.maxLen || p.format != nil && p.format(v) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// fastParams returns the fast checks for params, or nil when one of them needs kin-openapi.
+func fastParams(params ...openapi3.Parameters) []fastParam {
+	out := []fastParam{}
+	for _, list := range params {
+		for _, ref := range list {
+			p := ref.Value
+			if p == nil || (p.In != "path" && p.In != "header") || p.Content != nil || p.Schema == nil || p.Schema.Value == nil {
+				return nil
+			}
+			sch := p.Schema.Value
+			if !sch.Type.Is("string") || len(sch.Type.Slice()) != 1 || !onlyKeywords(sch, "type", "format", "minLength", "maxLength", "description", "example", "examples", "title") {
+				return nil
+			}
+			fp := fastParam{name: p.Name, inPath: p.In == "path", required: p.Required, minLen: int64(sch.MinLength), maxLen: -1}
+			if sch.MaxLength != nil {
+				fp.maxLen = int64(*sch.MaxLength)
+			}
+			if sch.Format != "" {
+				if fp.format = formatChecks[sch.Format]; fp.format == nil {
+					return nil
+				}
+			}
+			out = append(out, fp)
+		}
+	}
+	return out
+}
+
+// onlyKeywords reports whether the schema uses no keyword but these.
+func onlyKeywords(s *openapi3.Schema, allowed ...string) bool {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return false
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return false
+	}
+	for k := range m {
+		if !slices.Contains(allowed, k) {
+			return false
+		}
+	}
+	return true
 }
 
 // contract indexes the spec's operations by Echo route ("GET /v1/users/:user_id"), so the middleware
@@ -62,6 +149,9 @@ func loadContract() (*contract, error) {
 				for mt := range rb.Value.Content {
 					o.mediaTypes = append(o.mediaTypes, mt)
 				}
+			}
+			if len(o.mediaTypes) == 0 {
+				o.fast = fastParams(item.Parameters, op.Parameters)
 			}
 			ct.ops[method+" "+echoPath(path)] = o
 		}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -34,27 +35,24 @@ func newRequestID() string {
 	return requestIDPrefix + "-" + strconv.FormatUint(requestIDCounter.Add(1), 36)
 }
 
-// withRequestID accepts a sane incoming X-Request-ID or makes one, and echoes it on the response.
+// withRequestID accepts a sane incoming X-Request-ID or makes one, and echoes it on the response. It
+// also records the caller's address (see IPExtractor), so strict handlers, which only see a context,
+// have both; one context for the two keeps the request copied once.
 func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		rid := c.Request().Header.Get(headerRequestID)
-		if !validRequestID.MatchString(rid) {
+		req := c.Request()
+		rid := req.Header.Get(headerRequestID)
+		if rid == "" || !validRequestID.MatchString(rid) {
 			rid = newRequestID()
 		}
-		c.Set("request_id", rid)
-		c.Response().Header().Set(headerRequestID, rid)
-		req := c.Request()
-		c.SetRequest(req.WithContext(telemetry.WithRequestID(req.Context(), rid)))
+		c.Response().Header()[headerRequestID] = []string{rid}
+		ctx := telemetry.WithRequestID(req.Context(), rid)
+		c.SetRequest(req.WithContext(context.WithValue(ctx, clientIPKey{}, c.RealIP())))
 		return next(c)
 	}
 }
 
-func requestID(c echo.Context) string {
-	if rid, ok := c.Get("request_id").(string); ok {
-		return rid
-	}
-	return ""
-}
+func requestID(c echo.Context) string { return telemetry.RequestID(c.Request().Context()) }
 
 // accessLog writes one line per request. It renders errors itself (through Echo's error handler) so the
 // line carries the final status.
@@ -129,19 +127,30 @@ func observe(m *telemetry.Metrics) echo.MiddlewareFunc {
 	}
 }
 
-// securityHeaders sets the defaults every response carries; /docs widens the CSP for Redoc.
+// securityHeaders sets the defaults every response carries; /docs widens the CSP for Redoc. The
+// values are shared, canonical-keyed slices: nothing appends to a response header's slice in place
+// (Add appends to a one-element slice, which copies), so sharing them saves allocating per request.
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Resource-Policy", "same-site")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		// Authenticated and error responses must not be stored by shared caches; handlers that serve
-		// cacheable content replace this.
-		h.Set(echo.HeaderCacheControl, "no-store")
+		for _, kv := range defaultHeaders {
+			h[kv.name] = kv.value
+		}
 		return next(c)
 	}
+}
+
+var defaultHeaders = []struct {
+	name  string
+	value []string
+}{
+	{"Strict-Transport-Security", []string{"max-age=63072000; includeSubDomains"}},
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Referrer-Policy", []string{"no-referrer"}},
+	{"Cross-Origin-Resource-Policy", []string{"same-site"}},
+	{"Content-Security-Policy", []string{"default-src 'none'; frame-ancestors 'none'"}},
+	// Authenticated and error responses must not be stored by shared caches; handlers that serve
+	// cacheable content replace this.
+	{echo.HeaderCacheControl, []string{"no-store"}},
 }

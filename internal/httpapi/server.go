@@ -88,17 +88,17 @@ func New(deps Deps) (*echo.Echo, error) {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
 	e.HTTPErrorHandler = errorHandler(deps.Logger)
-	e.Use(withRequestID)
+	mw := []echo.MiddlewareFunc{withRequestID}
 	if deps.Tracing != nil {
-		e.Use(otelecho.Middleware(telemetry.ServiceName, otelecho.WithTracerProvider(deps.Tracing),
+		mw = append(mw, otelecho.Middleware(telemetry.ServiceName, otelecho.WithTracerProvider(deps.Tracing),
 			otelecho.WithPropagators(telemetry.Propagator())))
 	}
 	if !deps.NoMetrics {
-		e.Use(observe(deps.Metrics))
+		mw = append(mw, observe(deps.Metrics))
 	}
-	e.Use(accessLog(deps.Logger), recoverPanics(deps.Logger), securityHeaders)
+	mw = append(mw, accessLog(deps.Logger), recoverPanics(deps.Logger), securityHeaders)
 	if len(deps.CORSOrigins) > 0 {
-		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+		mw = append(mw, middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins: deps.CORSOrigins,
 			AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
 			AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match", "Idempotency-Key", headerRequestID},
@@ -107,23 +107,26 @@ func New(deps Deps) (*echo.Echo, error) {
 			MaxAge: int((10 * time.Minute).Seconds()),
 		}))
 	}
-	e.Use(withClientIP, limitRates(deps.Limiter, deps.RateLimits, deps.Identity.Tokens()),
+	mw = append(mw, limitRates(deps.Limiter, deps.RateLimits, deps.Identity.Tokens()),
 		authenticate(ct, deps.Identity.Tokens()), validateRequests(ct),
 		idempotent(ct, deps.Idempotency, deps.Metrics.IdempotencyReplayed))
+	e.Use(chain(mw...))
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	return e, nil
 }
 
-type clientIPKey struct{}
-
-// withClientIP makes the caller's address available to strict handlers, which only see a context.
-func withClientIP(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		req := c.Request()
-		c.SetRequest(req.WithContext(context.WithValue(req.Context(), clientIPKey{}, c.RealIP())))
-		return next(c)
+// chain composes middleware once, at start. Echo v4 composes the middleware given to Use again for
+// every request (a closure per middleware per request); the composed chain ends in the handler Echo
+// routed the request to, which is what Echo passes a Use middleware as next.
+func chain(mw ...echo.MiddlewareFunc) echo.MiddlewareFunc {
+	h := func(c echo.Context) error { return c.Handler()(c) }
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
 	}
+	return func(echo.HandlerFunc) echo.HandlerFunc { return h }
 }
+
+type clientIPKey struct{}
 
 func clientIP(ctx context.Context) string {
 	ip, _ := ctx.Value(clientIPKey{}).(string)

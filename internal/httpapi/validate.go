@@ -52,6 +52,9 @@ func validateRequests(ct *contract) echo.MiddlewareFunc {
 				}
 				c.Set(canonicalBodyKey, body)
 			}
+			if op.fast != nil && op.fastValid(c) {
+				return next(c)
+			}
 			params := make(map[string]string, len(c.ParamNames()))
 			for i, name := range c.ParamNames() {
 				params[name] = c.ParamValues()[i]
