@@ -131,7 +131,7 @@ func (s *Server) GetProduct(ctx context.Context, req api.GetProductRequestObject
 	if m := etag.Parse(req.Params.IfNoneMatch); m.Present() && m.MatchWeak(pr.Version) {
 		return api.GetProduct304Response{Headers: api.NotModifiedResponseHeaders{ETag: etag.Format(pr.Version)}}, nil
 	}
-	return api.GetProduct200JSONResponse{ProductOKJSONResponse: productOK(pr, cache)}, nil
+	return s.productOKMemo(pr, cache)
 }
 
 func (s *Server) ReplaceProduct(ctx context.Context, req api.ReplaceProductRequestObject) (api.ReplaceProductResponseObject, error) {

@@ -33,6 +33,9 @@ func TestInternalErrorsLeakNothing(t *testing.T) {
 			if rec.Code != http.StatusInternalServerError {
 				t.Fatalf("status %d", rec.Code)
 			}
+			if got := rec.Header().Get("X-Request-ID"); got != "rid-"+path[1:] {
+				t.Fatalf("X-Request-ID %q", got)
+			}
 			body := rec.Body.String()
 			if strings.Contains(body, secret) || !strings.Contains(body, `"code":"INTERNAL"`) || !strings.Contains(body, "rid-"+path[1:]) {
 				t.Fatalf("body %s", body)

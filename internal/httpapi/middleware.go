@@ -22,6 +22,9 @@ import (
 
 const headerRequestID = "X-Request-ID"
 
+// requestIDKey is headerRequestID as net/http keys it (X-Request-Id), for direct map access.
+var requestIDKey = http.CanonicalHeaderKey(headerRequestID)
+
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // Generated request ids are a random per-process prefix and a counter: unique across instances and
@@ -41,11 +44,13 @@ func newRequestID() string {
 func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		rid := req.Header.Get(headerRequestID)
-		if rid == "" || !validRequestID.MatchString(rid) {
+		var rid string
+		if v := req.Header[requestIDKey]; len(v) > 0 && validRequestID.MatchString(v[0]) {
+			rid = v[0]
+		} else {
 			rid = newRequestID()
 		}
-		c.Response().Header()[headerRequestID] = []string{rid}
+		c.Response().Header()[requestIDKey] = []string{rid}
 		ctx := telemetry.WithRequestID(req.Context(), rid)
 		c.SetRequest(req.WithContext(context.WithValue(ctx, clientIPKey{}, c.RealIP())))
 		return next(c)

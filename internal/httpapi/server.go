@@ -55,8 +55,9 @@ type Deps struct {
 
 // Server implements the generated strict server interface.
 type Server struct {
-	deps Deps
-	docs *docs
+	deps   Deps
+	docs   *docs
+	bodies *bodyMemo
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -73,7 +74,7 @@ func New(deps Deps) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{deps: deps, docs: d}
+	s := &Server{deps: deps, docs: d, bodies: newBodyMemo()}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
