@@ -3449,6 +3449,7 @@ type CategoryOKResponseHeaders struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -3515,6 +3516,7 @@ type OrderListOKResponseHeaders struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -3532,6 +3534,7 @@ type OrderOKResponseHeaders struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -3576,6 +3579,7 @@ type PostOKResponseHeaders struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -3606,6 +3610,7 @@ type ProductOKResponseHeaders struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -3621,6 +3626,7 @@ type TokensResponseHeaders struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -3695,6 +3701,7 @@ type UserOKResponseHeaders struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -3996,6 +4003,9 @@ func (response Login200JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 	}
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
 	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -4407,6 +4417,9 @@ func (response RefreshTokens200JSONResponse) VisitRefreshTokensResponse(w http.R
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4614,6 +4627,7 @@ type ListCategories200ResponseHeaders struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -4640,6 +4654,9 @@ func (response ListCategories200JSONResponse) VisitListCategoriesResponse(w http
 	}
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
 	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -5389,6 +5406,9 @@ func (response GetCategory200JSONResponse) VisitGetCategoryResponse(w http.Respo
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5551,6 +5571,9 @@ func (response UpdateCategory200JSONResponse) VisitUpdateCategoryResponse(w http
 	}
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
 	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -5901,6 +5924,9 @@ func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6023,6 +6049,9 @@ func (response ListOrders200JSONResponse) VisitListOrdersResponse(w http.Respons
 	}
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
 	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -6552,6 +6581,9 @@ func (response GetOrder200JSONResponse) VisitGetOrderResponse(w http.ResponseWri
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6744,6 +6776,9 @@ func (response CancelOrder200JSONResponse) VisitCancelOrderResponse(w http.Respo
 	}
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
 	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -7069,6 +7104,9 @@ func (response DeliverOrder200JSONResponse) VisitDeliverOrderResponse(w http.Res
 	}
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
 	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -7427,6 +7465,9 @@ func (response PayOrder200JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7784,6 +7825,9 @@ func (response ShipOrder200JSONResponse) VisitShipOrderResponse(w http.ResponseW
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -8121,6 +8165,7 @@ type ListPosts200ResponseHeaders struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -8147,6 +8192,9 @@ func (response ListPosts200JSONResponse) VisitListPostsResponse(w http.ResponseW
 	}
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
 	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -8560,6 +8608,9 @@ func (response GetPost200JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -8757,6 +8808,9 @@ func (response UpdatePost200JSONResponse) VisitUpdatePostResponse(w http.Respons
 	}
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
 	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -9110,6 +9164,9 @@ func (response ReplacePost200JSONResponse) VisitReplacePostResponse(w http.Respo
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -9446,6 +9503,7 @@ type ListComments200ResponseHeaders struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -9472,6 +9530,9 @@ func (response ListComments200JSONResponse) VisitListCommentsResponse(w http.Res
 	}
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
 	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -10239,6 +10300,7 @@ type ListProducts200ResponseHeaders struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -10265,6 +10327,9 @@ func (response ListProducts200JSONResponse) VisitListProductsResponse(w http.Res
 	}
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
 	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -11017,6 +11082,9 @@ func (response GetProduct200JSONResponse) VisitGetProductResponse(w http.Respons
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -11214,6 +11282,9 @@ func (response UpdateProduct200JSONResponse) VisitUpdateProductResponse(w http.R
 	}
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
 	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -11569,6 +11640,9 @@ func (response ReplaceProduct200JSONResponse) VisitReplaceProductResponse(w http
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -11906,6 +11980,7 @@ type ListTags200ResponseHeaders struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -11932,6 +12007,9 @@ func (response ListTags200JSONResponse) VisitListTagsResponse(w http.ResponseWri
 	}
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
 	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -12039,6 +12117,7 @@ type ListUsers200ResponseHeaders struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -12065,6 +12144,9 @@ func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseW
 	}
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
 	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -12750,6 +12832,9 @@ func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -12947,6 +13032,9 @@ func (response UpdateUser200JSONResponse) VisitUpdateUserResponse(w http.Respons
 	}
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
 	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -13300,6 +13388,9 @@ func (response ReplaceUser200JSONResponse) VisitReplaceUserResponse(w http.Respo
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -13650,6 +13741,9 @@ func (response ListUserOrders200JSONResponse) VisitListUserOrdersResponse(w http
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -13824,6 +13918,7 @@ type ListUserPosts200ResponseHeaders struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -13850,6 +13945,9 @@ func (response ListUserPosts200JSONResponse) VisitListUserPostsResponse(w http.R
 	}
 	if response.Headers.RateLimitReset != nil {
 		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
 	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -16125,265 +16223,268 @@ func (sh *strictHandler) CreatePost(ctx echo.Context, userId UserId, params Crea
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17ciK5tjc6FUWeE9H2+QADdr1w3IhD265uqv3aNt7VvZu6pMgUoO1EypKUdtF1/e8dwB3JN4YzlDuS",
-	"L7SkfEHySMquclWzY0eXgZRSj6X10lq/9dnx+CTkjDAlndZnh3zCkzAg8PcRVmTExfSKyJAzSfR3dziI",
-	"4A8fK6z/9QTBivh9rJyW06w3X1YbjWqz3m3UW3X9/385Fccn0hM0VJQzp+Wcci5JNSB4iBTBCDMfUTaM",
-	"JOVM1pyKQ32n5dQbb/bxS3xQfeU1SPWV38TVN8P9QbU5eD1s+AfkBX7pOxWH4QlxWk6XYKfiyCAaOS1H",
-	"wYco9FeM6+HhoeJcCJ+IL56gFwlBmDd1Ws7N9fH6c3hV188qMpFO68/PTkAZ6SuucND3zIY0X9TrySyv",
-	"CfPGGP0iCGHITDkU3I881V93zTyn4nyMMFNUTZ1Ws+JEjKp+KKhH4lc2mi/qDx8qjhzTMKRs1Me+L4gE",
-	"ivCgmXPKmc+ZnjePmBL6q19+diow/obTchpNdK3QOzwh8ieJrj9GWJB0s9o+Rqf8jgTY09+GXMKEuQ9z",
-	"fN/4Ax28+9V5qDhSYRVJp+WEhPmUjfQWR4OC9Sn4avX2V5xIElFi5YBeLrlUS8kFR2rMRakNGXAfKEcS",
-	"dI8VEQgr9KqO/ud/H8HhkIqQEA25QOqeowllkSJwUBZRZv1NOsc1x/G6np6fgSD3lI2qI01nVXOakq3w",
-	"BR4qp+IoPNI0aw+bbeJ8qDiKqkBv5M/mKwS9oOVnMh2wWWND1MuX2VP0jjgtJSJScbBSgg70uujfuKAj",
-	"qjnN9Zj+FfFb/ep7Qkdj1R85rUa9/lBxPMvb+mW4zUasIM/8rhXBE+KjdzjEjEiSrk8FNep1NCrDAT1n",
-	"OW+YOdXJDkt4eGaDuXfrtA7qa3POG/kIjJNMMA2cloN9/N9ScUGGgjNVs1Jos6WY4S+CAz16kVR8QkSW",
-	"mC0RrTnlh4ozJtgnwgpHb0yOOFOCBzDr3DbrXzX1hzyg3hTxIVJjgoRdLr3HgnyMqCB+TMLSG5MJrNsE",
-	"fzolbKTGetdeVxw1DfUEpBL6iOlhnHTxaP6d/yRCy9DMy3gkPFIB1uF2htVzzkj1DCtv7AJj0d+Zj2sP",
-	"6OVB0Xg6PpmEXBGmrkgY4KnuZHZ0ru7VRfdjTe1jKhGVMEzYdT9ZGj16zBDBIqBEID0oIhW6p2psHscT",
-	"gtzkhd60+huZwvjT8RIWTYA3iYgAS5ob8Cn3sBnX7DBvrk7jBbT0myzk8kUacjEB8okErQoyJJoLaNrK",
-	"rF7zxcui0VxhRU7phCr4z/yYrswiSISDgN8TH4VEoHvKfH6PdjgjVibsGhmh19bDQUBEDV0TpsySC6wI",
-	"CnT/mixFxCTauSK+fpazIR1Fgvi7+WVMZkSZ2m+amdCJXtpGHf5XcSaU2W+SeVGmyIiI/MSu9Dlner6L",
-	"JxeQoUKUmaUHJqrsJDcfVn3VsCQpWO9r4nHmSxQxRQMYzzAKArN6mmzxHaYBHgQE4RGmbN3hvX55sM7g",
-	"iBLT9lARsXhgiqN7TBUakCEXBCkx1ZuaDGYNIt1wcL+vItVufESxRG7ycBX+6xpO5AVUiySkxlghQbAP",
-	"K8wDnwikObh8bCr8fR0yXDDwpIX72ET4+yoqXDgiSZT7mDT3UHFCLPCEqES0Gd2o4xePKtadfpKocwz6",
-	"iv4lxGqcCuGsfrUe24zgyQy33C9klkfa5JgfV9v3JXInROEaWANuC7nkE/aUi8BIMcJmoqUdMEB+Lw+R",
-	"S6SiE83kXRRJYp75GBExRWGAGSPiJ4niZyo9dj+m3hh5XNruYHs4Q5hNkQKGIOlfpNZj8ZpAX5lFgbEX",
-	"iSoYqtaH4gEVy62jSEguinfFTJ6RT6rvwWNuLMhCQe4ojyQK8YjU0EWIP0aktmiM5hUL5P+LRhOoKVFQ",
-	"NO0oRYTu6f/+s139F67+Va++6Vc//K//dJbqCt70NzIt2EgUMfoxIuiWTEHQaUJlPvERD4kAqY12MLq5",
-	"6RwDL0Yjzn3kjTn1yO4hkoSgI87uCFOJP0F3azS3dJozGsS6+k/zxYtl8+/1PjUb1V7v06uT9eZ/AdPG",
-	"BRrkGb61BBnrQBIPiWb9QkuIL5npU81sCMpkwZYy5GqV1UVDwSd59c5ofYcw0XtBFUFjHIaEScRZMEU0",
-	"r8siqWgQoDGWiKrFM7Zq7eKpviwev1aQv2AOmMl7IiRy9+sH7sZDT7X0kuNfIJIv8cjypQUnHvSa3Lt8",
-	"MsRRoJxWs15ZLupWCl/wry0SJFz/uEyKwAOPLkJgTNdcFKl+XCg0mBrdX7MaRSd6Z1FAsK8Fh1t1keRC",
-	"SaQbGr8U2tEbbRdtt4a6lEiEBUEDwW8J0/251HcXrb/urnj5nWrGhq4kwiL3ZfaRD4tnCybvWxoU6pUX",
-	"+qjBWkujgVOJtJG8kGSsBZ0d9H8KMnRazn/spf7kPfOr3MsMwYmdaItoIuRSLSMJ/fujU4T1OC0ck/l5",
-	"6bBSR+yjjuxGLj4+kVx+emL/5iMO6EH3ZfgdqIo/Y98acODx4VpWw584DANqjOy9f0tjaWfvFiY40K82",
-	"noLEdUSEMOqN9QaftU/fXlydnRz3311fnOvhESnxiNgFiCXjgPtTrQwwrtAdDqiP9OOxKUSkKuvlhU4S",
-	"D8HC4f2zfdo5bnc7F+f9k6uriyvw9ilMA+POH1IS6PcaJ1d28JNIj5qAGNE/otjH/lBJm4VYynsu/OKW",
-	"SrMkqdBr5I2xwB4o7w8fFi0R1ScbprXxsjyse9xPYJmgwTzRzg+ohdzZhXTRDnh8OCOIMCWmmi25dm1d",
-	"UAvvKA9gh3YRFz3m5knFNUp4xl83Y4wumoNtsTdj6Ga9BtWcGblWJ2mLmY6s5bdmJ/ppbTpWS07m9/nZ",
-	"ZPtYez6/F08o39caU5q1fYFUYqvz4reSrESRhRQZP7Y3d5W5PjUXNC0k7NjirTnzfuJqxlG8bGFyTuWM",
-	"o3dZG3gmR1ZbAn+eBM7ZMKBeWUkJAqKv8C1ZLoxOztqd0363/dvJvKA0Qkaby4Eg2J8iQUZUKiLIcxEH",
-	"nl0cmbr6YycwaKIt5B5dnL897Rx13QpyM5PVHzvnIEH6191296TfvWqfX3e0NHF7bIfhidbR53rUcgO5",
-	"Vyf/uDm57vY75/3Lq4tfrk6ur12jzxffNCBQjbUlNyBwwSO4R6Qk/u5W4nxvB/ItFwPq++ZclTiRw2y7",
-	"hefx7cXVz53j47nTSGXGk8UI8SWSHg+NOi9b2J+kXvxvdCjN9RHwi0iNCVN6NYiPBpFCAfZuJcIoNins",
-	"4HfcZL7ubm17EL6rg9BhigiGg5OUhNc+DNS2XXoWOufdk6vz9mnuKLQZihsjaIC4Bxz6W8qkNkMRI59C",
-	"4mmCN8PacePxu7s1dM4VXCHgAY+UESs4kkSfFp9KL+CS+IfoY8QVgV/ddCZuTe/ZOVdvecT8kgvNuOoP",
-	"43YLV/r8ott/e3FzfjynA2j2gnxOjJlMPlGpvuE6n3MkI2+ciVLgAgamTT6V8qAJnoKne8dNZrblL98b",
-	"fznn6oz7dEjJAk9WgZMcjo7xuEuts1E2G8MyQwXr20qJV/SUSlXa3AzhSM3FO/25jRTdRorGHBLccCYK",
-	"boxlf8IFcVpDHEhScUIi+oaGmvUyrDSh2EKxBXe7iA+tG/8xnRBb9vrM2StQRnk+Zo/KKtdZPkK+JL2u",
-	"cpoBtX4rj1katljNxi0ua1oQ6bg9Ic//hFziacCx3+X8FAsjvss4mDnvB3G7hZr3ZfuP04v2cb97cdE/",
-	"bV/9crL8uop88sD2b9QPXr949RINpjaq/xk44+L7NJi0QGqMGWqgM/oz2nHnprlVx7/D0zAhTB0TT6th",
-	"Ze1QP9Ns2WE4Oznv9o9Pjk475yfz1qiHhY/usURxd9+Y9EOzJigU/I762lK24zLG6FifBEP9uXm5uyZ0",
-	"CeQYkgpPJXKtZHW35+I7Oxd8E3MwGgRUjherDokilUsdW59sZ5oVUy83zpztveOWrOfJWkDaANX08hbT",
-	"oDTH11b3Ct3n6uTo4vwY7tz6b9ud0wKOn/h4xlhqhspGxD9EQ6K8MaIqn73wzfQfO0Q7PCQp88giV5TN",
-	"pNpxC2a/VYq+v1MC/rHS/N/kUq5m/jM5rSX4/1zLYhFgHttKgS19F9J3l98SJktbvnGjggRsj0jZhyec",
-	"lkOm78aDXzx6Qd91bv7qNM5pR3bY1QvvqPOycxv+/s+jd29qZPruL/99h17Qzv1Z9/avP7r/Gp/rH7xm",
-	"wAaTt3X/93eBU3HIp5AKIvuUOa039bqWCUNB5Dh5m1D9g+H7JvtYn/5j8vp8//Kv/cH+v5v494b3z/sX",
-	"t69l3f/l1bj7MvrjDTm9dSpmIn0bzfozwcJkPq19CGH1lh3BNmLkHplFQfA2SLG1AzffbJ2yf6vzxs8w",
-	"m8bprSUPnsCK9CExY4WhfdXunvRPO2ed7qzKxTmaYDZFQ1D5kKQjVqUMYaXIJFTyECkxNVoXCrAyXthv",
-	"pXvFYxVxMvCOm52Yu9vK3An/JDPZzGgnJMLcbUOes54m8RFlFYgSNsmmPWZvphBXYyLuqSS7cOGsihdJ",
-	"1tB7TBVyIRm3Ctm4WveD7NsfOc4rM9+VjdM85R/2DN8wg+ZC/yptM0UsFzq19AzfnLdvur+enHc7R+3Z",
-	"Y9y2CQ05yUJlEn71DU/tGZWSslEFJbkcFWQkt6/PliB3/Jb4yBPE1+uAA32sZ+b6I9tJ79+/r7YzRFAc",
-	"+pAhE8oZglWHNM/I4ISUyQD8UU+hDbLFg4Cc2ICEkjFqMhoOqadlQd8i3SyNVru+efu2c9Q5Oe/2r7sX",
-	"R78tSOyBeIw/6x9qSaBE9uhCAmsjgxbBh7GVhkqEEcTdXZju+BDNRneYXBoEE/uCpKdbMu0LEskV3Kpz",
-	"fHJ2edE9OT/6o//byR/9q5Ob6zl3D5VoJnIanP26cxPgjZFPhwCSomKp/3wSk+5JEFQNS4OY14EgGIJe",
-	"B5GkTPNhEQWkhdx5SnEryL24Oj656p91zjtnN2f984tu/+yk61Z6zC1eOxci0W/OL68ujk6ur9s/n55s",
-	"85e+QzYlozDkQhH/jPgUd4E9l1Qaki5WKAzXN5eXF1fdk+P+2clxp93v/nGZv2++JsxcXcFdLpZo9t3P",
-	"7KqZcYXc2TG6oDAUzXXrX/3ujofcIEYpAW1b5V7NgdGtT6IzzQopVduWW6/qlqoLqDqhM6CKdg6EEvvm",
-	"xg0Hl4KHRCiqvzfp93kieysIAW0j0Q5TOEu0gxWacKnQizqakMmACFlBjZfoN/qz5urvri/OgRVO8Kfs",
-	"e16kQE988G/iwfIdYeaRwGRNH0Gs8uKBxsGqma8+O4Jge0izkED1epEtUvB2kx9b8p3ZoOoVPlo6IVLh",
-	"SejMnuPl7a7HXKgu+QSjpH55VIQ4Xnm9POJz/exDjMW5Ymj6mYd8jPLai/CQxX3406EJXrJ9dyUPJJJ5",
-	"x4cl27cR4Wy6G+XXdWbS0MGy6UBAdcnJ2BsQG42/3uj0Oyf4U8e0aWTODBYCm59txPiy7vRwz/RzsxOF",
-	"Qdk+ls333K5oFmTUwvgUIj/1etdOAcHH3V3GaElL129CWfbbxjclj4VLkwWz3YAc1qOCom0r3K8YkH0u",
-	"PQ1PeGSCECaUcYEiRpVMMEtteokWCVngppcHBRiFawAVVpyjMfFuLXbPPKirT8Er4yfArgT5JCTM14OI",
-	"9foUYfQQuT4ZCewnLQwGaQ6GVJvcPRYxQbA3BsfJTnIvgEWcIySJuCN+BbwJPFLI02qWuXNLLgekTcqO",
-	"gZP4reZzLPHIgFvHDEf/aedSAKNUcY74ZBIrrevTRgYMvLxQMbDgKwjLDOtn/ehDZVNhudn4YiSmTWCN",
-	"5gRTCuuUrpldgty0Cs9KZhHmEb0MvrC5jFWRYMRHgLYYgFksCVOHiJE7ItCv3bPTKqSkhoJAvvPUwDxq",
-	"UhO1/Lxe1Ddhm2akG8nQ0uQws8zQfsnyPbkktCfoWwtCM4ynZPbxRNfm9UlOYBb7rQg9vnN9gQ6ajVfI",
-	"4z6ZIcj9HDXuzwFzfvi8//CfRUR5TAJ6R9bW7GYsjSJD48Sgumf4QgKBlb3DOJgd8dzQkoT0pSOat9nB",
-	"q8SHSB/rqc3izoKv5zc1ca+t9GYVHizTvGhj0zYlbR5w881zMi2eKmgC2PKkKgj2QTya+QFJoHNyD39J",
-	"yJweEIR93/rcKUPu3l0DwtJjiViAYDaHuTZ/PVkQ3Z9Fu8jmoJ+ddH+9OAYnePv09OI9PBwjuTiVGdSa",
-	"RTguTsUpAGrRIykMPC1KxVnoM8353WEMBbc/hS59/fCiy5CZuIwMAMLNefuf7c4pvK1I00gumuZRGmMw",
-	"tBz+mcX3n4NQq6UJw2tQ9jG8dS3mbF3Ms8P7NZpgliHKT2GAGYzwEGjRxNRWkM9BKQQoZsSZRUPN2yP1",
-	"gnXJOqs/L/Yo/ySR+3vVht1UO8fubO/FJRWyBxqOXzrT3KsXHnO7gOUOur1InJ3O+zERxEI380FAJojK",
-	"FsKGrUEbFGI1NggKWCJ37iLShfAWjBJgb4BWjxv0mAv6sbl4SqtAoJNJqKa2jEDm6gDdj3lgca1X3ELn",
-	"CGS1lyi77GYx0g6KlvpXggM1Ts2REmstk0YZc+DDqkHZVkVjSVSQcuNIE8I/x30OOA8IZmDSpvjdRVC+",
-	"UsJ+xwDfiqMRMSAkuqEF+G4PIEydG3sswNL+MKPANppFSn2Snf75S5B/baZ9wRQEkUlRChdQAVy4GrZn",
-	"zES0LDZd3zSb+/uvmvX9l69fHLx69XIdqP3sfibzq6QbUbi5fERZBtq0xAaTTbSfRtFexACg2b6yqKAz",
-	"XG1pd7NKix1S0l3RIkAKd1ndJeNk7q/tMK7E7cobrx4Wgpphzjq15l+ymX3sZRT0pZp//ByIcdCqv5Yx",
-	"nkj6tUS+QeVWZFIg8CeUxR/npX+IaekJ2dTKlXkO9rEHCyhSfuWKcEiW+xLN8+0EfDcjJNbGs56HGllB",
-	"JPDQwwwWybptBPZu9RRZNBmsSfQbXR5kME8ew72TQlEn0OGGUOdWL78umbNXsL/lbjBg1zZyvWx4uOy7",
-	"Sh6xL6bi2fWP13m234VrBIyh3ArN4xGtSdDruPBtBlR8cZZFMirPKFNMoy+uLVSEibTWtGd1kix2vL2h",
-	"m+s5M/LK/HIv3cuNaP6rrfLKEhILlyp5ycLZP7VP0yhI39ijOVfC9pH9mXaS63ozs8IxY2ylyFxah3AS",
-	"Ie9kVCUnowYW+kYuN9eIXxd2N93kUgcu4Eryua+oecYQFv20CuE6asK8fSwjzyPEXI4JMoyYv6guVYHF",
-	"XMmvU06QF4xw5SWP3avNeJlp258QNeZ+Uc2pGP7DPGHTLKDSjyoCB9mRdBIFWHGB3HDS97Dw+/zWraSf",
-	"YvgQd3feu7WkzlI46WeKaC2qtJTjiPm5FS4dEZKzR7r5v+Ty2d2C6jF94RUo+eQREap13nRiH9384jSG",
-	"DClt4JQIGVrPktHzSQ0ZU9R5xYD0Mw9JnefV3XfhwccMYsreEJthJBFN9sI44UEwo3JmQkJMX+0quZHq",
-	"msvcQXpgT3ZznD1Cm52F50ZwM5QTE8rCa/DsdNZxWOnnn1q/BGb7jdVLPYbHCfP629Jh4Zo+ocZuyGZd",
-	"hT2zFBnlLy70n+JbVRwsvDG9W6SbJ1OeyVXcRMkwZl5ZPcOUc5/j2x1mfonjq00Y2RhKOGSUPD1RD7i7",
-	"hxnjUGYLcN3MncT8XQ3OBXwv25BMaDh4rNPauBuoD1/Vib12YKbdsuNMiycNp55zCpV1wpRVp2zW6NKH",
-	"4aGni9fO+4OynlF4cY4iK/FxKKn9mGXdSM/Inj8bxWTyHZ7P0fkWZ+BrUXMJCi2Kkp8lL9PfEho5zi/M",
-	"rEK7mK0/udZkpce3Vpwye/poIvFxNLH0pG6P5vM7moso6Sk1xvjIrKs0XkE9ZHs9VSY8YEy827KNQi7V",
-	"SKwmyGyuAkzEp+XazPrW4vfGfRWthFyYGxFnOrTA7AeolEGkEGaI27Lv2WSJHUiF2IU6Qvye1WbzFjKZ",
-	"CtkUhvX9sXbpi3cTYMosytkmQS8zCG2fVwSnzMQmW39ndR2HZ/5NhbPhQYEV4MbJxC6SYx5K0PSh5Lw8",
-	"RC7xqeLCRTiQHMU2j3lmwn0isCKQo6LAyeNClTYX4hp9bsKMoSpUdteS5OWKY3rXOpluV2g+XY9puLGD",
-	"e0kMzAqn0hoBBWXCiuKBzHdctFGzV9clJ23vF0vOOKlE87kguH6/8fJltYFwEI5xtVkUZt/MvaBZEGbf",
-	"LA6ztyVvVikChe2aRe0Wmk0lFyRXVmfmNeV23+qRZqYVs0H5/tPlL6aHOLlvbrpF87229lt+G4+JoHez",
-	"HtfUzIc4WC4QuHEOUcTox4gcIkGwX+UsmM6FC9fzW2xY1Yf/tVNN/tz9r8INv46lfn58N5Cvl6ICKZ5W",
-	"QSkTkFCYrWexBWavtwJ+T0TVw5IgbUrOpTItY8/rT7iLR0d6d0ue43WUMIuHAFliXvyOTaNEV4cZxAZR",
-	"+roicu3i0VObMsmSfmNbpmsdpOsOena8M8OF+JaPEbG/KxER/ZLEF5LdXB8rUlUUNiRDtC8PiihQ6wSX",
-	"mIrSnossmO3s+Xn3vqtPqSTMh+jrtgUFhBjXFjJwsqgX1ev7XrYn+IbMJiAc1N8U2T9ZzNu5iyeDPIki",
-	"pmgAXCwHB2ibLmcgr18erI5nmtPiZsZB2Sgg1UiS+IacC+ReXlx30d5dYw9Harxnu3BrCK7LEFVIEi8S",
-	"pIC1vi6nCOZhfFNXtcXzXakJ53Z5drK5znPbUXgecnjAj2+PpYS8tkV2I8vHauc8yRuduCTYfWmG0cTm",
-	"Fj2hOziNcdALxldf0YCVsPZ9kV7d1LLM+3c3WLgiX28ckm+FD8whc5VdxourR/vUogno7RuLJT2Gx/GI",
-	"2dLw/UfNuSh7PMoTena4y4Pr7XNPfjgeFmzTFRlRqUzZ800Tap7NIq5KpqksBp4xaxEG2CMbxB4+9VI8",
-	"OW0ULduKtXoyIWs4WBn5uhAHRUYSHHm+a8r4x1fIko4YojlnXnItl7Qp1lxAa6Jqeg2IwCaAAhQdrX6m",
-	"n97GTOrd++4cXkA7qyaCCTyjrQV8RJnbQhhpJdeCpwNA66/XzRcv0Q4UN2PBFDTOUBEf4WDEBVXjSaXH",
-	"hjwI+D1lI3T19uj1q+aLCiCSofdkgECFQT8TqZDx2St0KfTkPSJ3KxbWWiuQjRdoQlmkiDRoLsgLMJ1I",
-	"5Mpo4FaQS7HS/5BPIXySUv+DI1//829F3R7DzEeu9HhIXLSDGQLhg/gQwXcxCoyBVnZaduFS/XKsVGjQ",
-	"/ygb8hiiEJv4A3viHBzS/5Zaox0KzlTNIg+mtYqvk99Q+7KDFMETpxBPcOZB8E9IBF8AZifBE+N3DLFQ",
-	"jAhZQ4Cn63MvgihUaopj6zHq9Wxl3Bw9BssKzkqDfRDjbALQv1RQackigyr9vYyoImi+lTl0mWa1Huux",
-	"//gPdMTZHWF6PrLHqma7IXPXRFW4kuFb0vewJG4NXZqYis6x+fHmRv+1c0eEpJyhV7s1lNh85omrt0do",
-	"f3//DaIM3XSPavoV15Gh4gH3KbFv+dyDg9pzWqhWqz24hyiggA/k+/Cj1hj0j597ScZnz6mgXpL0aT5l",
-	"sm3NF5BT0XMeHlx49Sl0qu2dWzKVBPJoKbN2n+b2yNVvqmX6cdEAe7ers3R7DKE2Mo/oLeUh/hgZACM4",
-	"b+Z8wHmA/cUTvbhcKFfv4T2WiEoZEThC0JlJpv2/ICDR1QsRDw7m5B4mD0hFJ1p5tA9B7EuAGYPKCvGv",
-	"aMcbExwizkwVUATgE3CUqggS3iXCwT2eSjTGdyZZXY5xSGIkKhcecg2gOa7EqM8S+pnHsHA97hO3oieC",
-	"0TgPJeDajHAXajpUTQK8a3ESXOAhloA1VQ0xDSKhmUlM6G6av2+2tc2gDgSw6p8kCgW901NOyn9hJu81",
-	"E3cP6gduxWDTHtT33QqSHIg5DRAKBR8Q/9Bc6hCj3iA1xkrPhEGFV2zYUKaCBQqwdyuzr9k3AzuB0wco",
-	"HekZND51idwZAE3N/wrwMF2YtzuDbgmMEZZDDwyoCRukhOS5/3J3WwAtYbixKaCxorIGmiusAbR4cUcM",
-	"hICp0QEeC5ispnT3oPkG5cp7GOLIVdvILMf8QuTwHWIZRdCURxCEa7EPRoTBvY0+UGT3EH2MuAJ/BExH",
-	"kJALpUUXjlEWDLcBH0dCCxLeOtX7a0rA1RBAK1OVnvPOsHrOGYkLwnEG3mSJdtz9+oHFOYuYrSm3CyRu",
-	"PUlpFTnO7F0U2nEPGk3bSvIJ0TMjgUyL0qlspbohFVKZU+nOIK67aCcKNfNpvngBFUyxp4iQhwgDI9Zb",
-	"gdGIcx95Y049sosm+FYzWAQ6gsRDcE4LvSutmHLgfemWUImkiYrWp7B5gMY8ErJiKN7XzVOqNwcSmw5n",
-	"ONstmVYA0wI4wMeIwJL7BoJiR+tuGEKvDeJpSz9va67qp2SIPb2TKbSIImJXM12ZbJR+H7DJgqrfLaRE",
-	"pOVVNzOeeZx6g4dhDi10ddBsogWQ7ofpRMc0MIc/XjsjkQ2MnYhYjhG8QQVANy4cqiurpWpaSdU4U+/f",
-	"HvqZb/c+w7996j/s2TwRt4LGnPHI9mPEveGGurF+D/mkNT3DOWNF0U25m9bSxlyShAjiIyKJJ/SKa+4H",
-	"UtqEwhv6sDOIW8DaGgMCvajX9YHVUtk003ozNAJ+G6+jWSmoEqmp/YwzAgiDWCvY4MFE5qpRS6AsNOKO",
-	"+18mXsPdtXvKUAKk5cZxJ2b3kyGgYcCxkvCqqxSrPFZAbGkmTeCmMLZJCtC2AorYLeP3zGpFNdTVMj89",
-	"KAvSB/T6jOgdYYeaZKlcK5EAFshwYokmkVSISE8L4ZTLMZ9okyJW39q5ciM9VmgP2PGB6BpzoaoB3Kjl",
-	"nM47YDJUMtr7rjnfLFZlcrXPemxnv458PJW7loPOubFXudZzPnV08snwQ8sOM69CWvgu8EoDm8JQqy3E",
-	"VBwm+m62vd6rxNNtuFZoYEuMuIAqFpyRHjM1bjSTkQYjBw3xhAbTGroGywONBGZ217Rp3UKZKARgT645",
-	"qS1g/lDHN/7bMzBy9qN72GNpkAIod+ZhG6tgm8axCm4ao2AeBqu0BV8hDysc8JF9jx3ABDOtYtV6DIZu",
-	"pY1ECt8SRIZDArjUqRILlGLq/MDaGRsroB6xxjqFqj9DCEtw2iFApjdr9dRiMt8h/R2AKEwmWEydFhja",
-	"shIHW1Ti4RrVGAZrdxFWSHikiplftY8nJTpqSXLQrG3mVBxrgTgtp1Grm/fzkDAcUqfl7NcaMEwtjsDs",
-	"3vO5B3+MDEp43qa7Ij730oNm9N+MvVZD7SBAWEoS45cCcml8kAeUYTE91Czn6Phc054mLz36hON2fKfl",
-	"/ELUsR5GxUn4rh5Ls16fwdRX5JPaG6sJuIkKqwe93n/9+mW9AAZrvqohAwZk4YMeKs4L87oir0oyrL2O",
-	"ZlcMB3EBiNSX4bT+/JDd6itYNeIni2Xcg3FCxp/ORSJ1nA+6o70xAEAt3Iy2laTNej0jeG39IKibFTGt",
-	"JNdQRyETEKVXPg3DKlx4gzq1eulXlTPg+bpDsQNNf1+irkYOA2txNdh4xlgz76fYvFMtrfRLwAZatmkT",
-	"ogRdcoTOzO/a6NfbdSn4hKgxiSTSxIyMH76VaE5+ZLs3bDVSBCkyCQNtw4E6aPQKL8BSVjSTtuDBlKFh",
-	"QEdjVUE+VniApea4PKgY8OBKBjkYgvVoqk9rcyHAU1mxWqcSmElq1KEe+4VrulJ0QqywgMWvoXOuMn0S",
-	"v4beA+zV2Un3qnN03W8fH1+5IG6IqiC7SlkeAZ4ALaZBp5IkxLY7qbRxYy1cKg0cXM5sRVqZMUx5jp7t",
-	"eq/JS8IAm0vpQmbSePnq1atm4+Ua3EQTpp0k0ONB/WA1PZ5z9ZZHzH8CAs7Q2SRZkYVEbAVELT7YhZSc",
-	"99R5nN0RYfVEbbgYrEbFeWDVZGuxaHsR/dE+Oy1kPxfmze8kZ5vxoHTjllWlmAF2zdxaxk7w4i3Vw2tf",
-	"dlKB9wRb1c04PGMrcJ3NmmIjB1dvViWbyms0cHsI9SEjbMiFF0ttKtEgooG/bLf+0G8utVvxWH+83dKU",
-	"vWy3NPlPV8r0F/X91GswxDTQ2paV4WDsXJpw7et/nCKfE4M9b3iiNSQDjn00wAFmnjFMQ9ljWoDonqyv",
-	"gjKp9O811M5i0hucentmc31br0m2bQblvsd2mvX6bkuT1C0hoYxjwZcD11esmehxrapqqqNKkmCYBc23",
-	"RtoCHp8G6H+x2pJsT6K5pFH8aWi+iVK3MfcpmH7morCknpPOoICU9Y9TE5Ul7oiWx8Mh9TYmZt1qv+Sy",
-	"xFPv+/yerV6efN2BeJ34bW6Fsg891lK1Z0oyZN5RW6Gd215Xa3g5/0E88fmjHBvt4LWBmzV702XuzY1d",
-	"x+bLqOOZQuqozRI3S9oN7rF7wdko7W9E46sJuD45qDfcGgIHM3oR13yOC2InsLfwrOk1iRo2DnPj6+4x",
-	"i6advbgcRgKcaElvljm4B803Rf7tTCzfPWU+v0djLGHg4CubO9GAR5pCEccAFRvWUksrC8a3mz4uvt1M",
-	"YyMcjwtBPFUdcyFJdQBO1mkZKs1hqj7kL95tCGgRp1p+kOGaWRp1co3Hf8Z+MgLdpLG6Sa4KtG7U2F/d",
-	"6BJPtbTpcn6KxYiYdi/WeVlBFUnduPlmnbXI15x/fMl+beIZMqwAohHmmACP1GIucGW9ZgWeO61qgUfO",
-	"fOZDcK3FTrW2uXBM7JwmXM9Byo7xCJlW5voNOJ1hEfq3AKRYXJUaFIL4agJ0vextRw1lAydk0tjeuEqF",
-	"7f1sjyXHeGrDcNOKbRnP6IITrVfpS450utDJgZ6J4HWE6h8M3zfZx/r0H5PX5/uXf+0P9v/dxL83vH/e",
-	"v7h9Lev+L6/G3ZfRH2/IaUnxPJ8zttahPigKLIa7RR6pbVnP76us5yZM9+/OP82xX8JA7SFeS4+a4aDp",
-	"/UaBEqW/nlGkjLMQLjeIP3tlY53RKApr6DJ7A5J/J1hF9zjlk9AovhtZyM/h4r7HvDGm8Ivgyrr1JNVG",
-	"FMQPaJUhvlhKvFsNt4ihZhmS/CK+mln/74mxbrWlZ3barzRF21wZufDIW+AEG7ha6AI5Sh5BEmaLBlPI",
-	"ZIxD7OY9UadUqrQZaPK2FIgeQvEc00f2YpGz8sEjU6tinSdNItuHL/ZHxPUpkrNpgn3/zCe0OM1682W1",
-	"0ag2691GvVXX///XXITsKeeSVAOCh0gRDIyGsmEkNR+CCjprlkb303vNLsExZE/LUfAhmy9SPC69LHGq",
-	"RFohJA5tTopyNOtlKrDnipwWegZ0r5r3pjT4mKWut9rbD6i9PQ/Wqkk6Q7UZ5npkwgWcDzZfuICbApfQ",
-	"ulOMWWMjv4JoBPAbNoM8lzNeQ+cQzWliOd1cDIU7z37NO5K6r2XZbyaU7zcyvbBwIZZ5bqrWaF6UY5ul",
-	"OGGGu23AguJaCOvoMY3N5lU0jPixvbkiv+WnkGk6x0nN9PwZ5lmm1H9BWOKqpmmTpAVULvLwMkSkuHXy",
-	"3JZR/5iMeiNtvb6Gtv6WiwGAZ5oWa8iDI86GAfW+pfnfXKexjdzAg4CcmNIS31Ti5TO+/nRyQsf58JCT",
-	"iIYFZYRaoUycszn2PmeA2x6MWAiIKqo/yoeqan609zehmmZEaDv523gETIAzXGskuKvZQOe4Cqh72GMT",
-	"fgeoLKb7OGjLNIKw6eXit8AbcAw9bS6AhxCYX2SuHBRhzuiX+Vvn5ZarPhZXLRkatQEbXoMjXgpAHoEg",
-	"lLdwXfodMURzKFcxxMqCoJMMY7vMIkN7YwJJacbRai54CuOAvoD1nHNGFrKfNdYwfvXFb3rZ99ekpTPu",
-	"0yGNKXaDk1GWZJ+HJfkLUatppNwOxuvf8WEDwxihYsZmiCPsITUIMmhNCQnjqAegshG9A0NVfwHIXeWs",
-	"0BvwOz2SENzU7DSzHpAltmeXYGnMbTnBQYCIVNpCr21iaRo8kMdymOeP0lZgbCYw/l53AKWklDmia6rt",
-	"Bs5jQTArMcm6c3lVAxJwNtKfasXB4M4mB+NGEhEfik0o/CvvTj42FfJRMwsNKUfpMpsso6VLbbr4SdqM",
-	"pIrm0EQqY6wc2p/jPEfDrPOJVkgSEqdfxvCP8zc4F2YkZRl3pgbfWxoostb9jGnExVrXPl/9fmj5jifV",
-	"Hr8yn/5WVAzubx4TRxKWab5Y7Pm+DLBnjHeTxhKHPBpyraEOg0R6yG7BnsUymKmbEnAPAqggyJX4aMcA",
-	"2gBMQo8ZA96vIMJ4NBojgD7frehuqDCfkE88AeBHNrje/GYRuBAArEvk8ZAC3ICNyw4oI7LSY5Ijj7P4",
-	"YZsPaHJlIVaaBEENneqHtQYFgd1x/KadBsxiQsSI+NbvbysQQwZtjw0IwgoFBEuFGvV6HUHyMNqBdO+L",
-	"q+OTq/5Z57xzdnPWP7/o9s9Ouu7uoUERgO7jwO7sCqRp4yZp/Pz65u3bzlHn5Lzbv+5eHP3mxqPNALTE",
-	"9U1TsNhDpLWjZDsg41eO9Xz0tsWpzLUem8cCoKbEvlaHZpTIbAZqoSvFeJZMGdAvu8j40guMe95XBMuc",
-	"JmnB6v7Ml6xd587Wy9aQbTVBLhcUXzY4084pZz4k4CQA0s4vPydoxy2n0UTXCr3DEyJ/kuj6Y4RFBh6o",
-	"7WN0yu+IPoAzmMgt5/p94w908O5Xp8zlbrac9ZNcq8QVW1ddreTrz5acwLJLFeBW/iGcBcOvqESuHVYc",
-	"QR1iOut3216lbJ1+W6ff9u7lUY24rJScteGAUSVaVZFCljMsMrAsS5LeLMsDC4IqaRQgo7Dwe6bVHcBA",
-	"MIBSi+2MQ4TZNMEQMpgTB/UDtzh30Y5/QwX8aztJnrnDMe9iXEIdG5l34FxcRFd7to56Ir42fcHCGBro",
-	"XyKcEchQDRtT381AM4WRMvAoRg0eYO8WdGVM/VSmx8XFkRoL0JkhMHi26nZ52i9UZmHgj6HMPlJUTpxr",
-	"lQ82xvCkIRET7jmhUuFbUs4lmhJBGU3xRznvW/H4LMSjIcON5OOeTwJ6R0y5nsfmYWfcXK64YPWRhG8p",
-	"jlz7XuK7xdbyEg5zbJo+bxZTgovY+Ux/BA6yVcl/PJ5jjuIs0znD4jZ1dCbHuRTzsRrIk+hPY72RMvVt",
-	"/CSRcUJmdCA0qwLZenR3ADlnAb0T9UuzLVC/aj2mNaVBRANVpQxJOokCrLTOBCDeErnhpO9h4ff5rUGO",
-	"9IkH9kX6i/3Gd9GOe1Bvosv2H2cn593+8cnRaef85Ng97LHUMSMVnmZ9M7ELM59jb3Q9Tzfxd2voggUG",
-	"A83odBM81RNe6b0sYLmXePoM3JNFmpzdwf6EqDHXQ01Xvowmd2m6+RFYcHMtdqdne2xJcMuIv2ffCJ5u",
-	"pvlJWxDzKbjvFTAhi6NvSlYalmWLVsZIsim7xXnTVvPaWGssrSBej2n4zA3QpKCoc/zraUE1z5bz7rje",
-	"OHhZr9frL5uvG839+qv6QRmONlPvdKtVbpnZd6BVaqpdh50BGu9C5+6lrS/sG9RegwoIsSCcAfCYwdrX",
-	"upshNYNxIolRGKnQGhPyBR4qUyoEC28MKWvQ32GPFcWfzCAEZwJQ9C81ZCJFJPL4ZEAZMW3b58eF4CVU",
-	"qkuY4xwLy08VdDx4cwKdF0kT7UL17wD1nl6Tmun2oR5aykfKFYx7qMwO4m0UBFWAEpVELxVECpgKsGjn",
-	"ntDRWBEfjeloTKTarQACughVgkB/iARmtya+v2jUH3OjLVXfd36wmRWzaHdUIoVHi16u8MhZl+lCrtnS",
-	"VwIEK4CVY0Vq6HgRjVkUdKlilFITpkFFQrFanPK1KPHQANBLoMgwfzagc0OBRZNPquOtqUZzqdJiVIXL",
-	"AGYXlyqz+HHJ3MIBBNH6yw8FiwtefM2FQrdkeogwCgB0bYTcqgu5/hLpZ41dVUPdGIB+IExs3xS52uJD",
-	"riABucPMI64tO+J+NGYYlT2AwffJEEeBOkxLdcBc7ddwtV5NFr+PlYt2Ija7GwE21SYWrQYXKrcacdGr",
-	"XM+aZ+Q/VnPFDQ1st5b+dkqFBbJ+UAiDlAOuHcMyAJ3PuZEE3WMFIHToVR39z/8+snDIhIQm1Ouex5BU",
-	"tXxFyRwqQf1NipZgWaHTco44h9sW/YaKqQsAhj8hYRmkhNf12e1fiNRgIRQGgtxTNqqOBCGsagAVEsDE",
-	"pKeMMDaP2GZAOxYH/mfzFYKe0DeFZtCcaDUsAxy6LSLDNjrlu49czejbms/mVO4ZHRtiW0OrXCah8Ja3",
-	"5jXsvc9Qor1U4qqR7iAZlUyqbJjLZbNGlYXXyzOKS21B1qk+3NuM0+3x/rGDz36EBNJMwZ2F6aOhOc3z",
-	"nGhh6mhea86b94eL7XZjSNmY/LwllbWiemyBQb9jCj8YEOUk5mt3AUD4hkzqS3NT9Wu/cl7qjxhbVkKe",
-	"mgTXJVRcjgT0Bm6U2FpDrlHbXetTT0zt+MrThaOB/v//9//LHCH9KT4ntorlUPBJj7npt1DhD+4/42aQ",
-	"ksHi0nYAL5EDn+ic/7N92jnuX3fb3ZN+96p9ft3pdi7O46K1ckzZqMdY1rOfK7jlHmbeBuayqeOCbM6M",
-	"KfYXV+dKvRhFCbqPoC9s6vy3AyyuS5QaVyUtm8fNwU1Zxjb/dpt/+6hCPsm+XcYeo8IbxNDk0oFvoQJu",
-	"4sRxXEG6n0wtqkPEJ1SBr9Te2WVrZnsBgeqmO65u5hpgnUqPJewyLR6bNVMgYIL4pr6uvRMw/n+0jvt/",
-	"gqc9Bs0xA/QeRu6tT3wedSDliWgJSyxG5YWF+oYsTs8xx98W+8tqM16kZb4jdE+CoCxjfOTbzi1n3HLG",
-	"J+KM9twuY43Fnpi92KWyOLcFuvwpdb5UEA/8JHu+hv5JJR0EBIodkbiUOGiKVC5AOo7f+ffAOd78kqCb",
-	"XgEAZHtIxJB4atl1QKORuuTXfOObus1x7a9/K/A0CMiGLtYAQI79gFtn+9Ybt/UmrPDOeym7fVyHQmG0",
-	"Xtv3ZVzumam4cLJ1zyuuRVTO4XYYO/kBhpKaYn3pIxkohiwK5Sy0Vr789mJcBMtinkcsnx11kbq7kPOX",
-	"Z6dPiTpQNAMj935QsVd++csDUW8REbZicIuIsA2UfVxYu5yEnEv6tNKasy8wIfc+279WXfEfJ7f7toFx",
-	"lNkPP8nkZj+2JDNfrXnZf9hjWSSF+zFHHmYQs6jSVyUIC/vLUKkTlWF70b/lqc+epz4XjrMQ3zk5To9n",
-	"jFQKQR8TdtI5TgKCQ6zGaQRsyq+cWd34CyLaY5yPGPltsWsNsPgShLikPNji4H6IE6aacw4Lo+QBhjgJ",
-	"ku8xiJIXuzZrNHn3oa1x/NHNRRUnEB+DKUrCeWvoaO5+osdmwIyTlAdEGZ6Z1aKEhHh11spJiEH04oj3",
-	"BO97QWxzpkzCoyYn5EfjcWlqLMYIhDC2CWZTA0O4aHSAmtifQGnegrFRpl4emMHRSTRxWo16+j9IUTBf",
-	"15MBU6bIiIhSI57w0gPGn77CgF19/NyWia9JBm6IT3Hv9hC54GcsfMQWpS2aA2V9aJ+bgh3OgPOAYLZ+",
-	"OgoctJlThXZO2AgCCKQikwllo93K18xFeTaJCamR7m6QfQC/V5yq/RdIT3+O/8hlH+RzEf6eOQjAb2Op",
-	"hZUSdBAp04oLCiX+nesx/Svit9ipOEY69EdwSh8qOVa5dvXEdWo3xginTsu5uT6eK+Z4rQieEB+9wyFm",
-	"RJL0sraCGvU6GpWp6OilhHVNmDfG6BfozZR3NOzLM/dcjeaLepKuIOHhmWwFzSRaB/Vvl25gONoaGQex",
-	"jN3eg2yNlb9d0kGqQG5STdI2N4C1j19M0p7h53HRYLhcTnyUlxMbcO9yHDnmu+U55VNecaRrtxRX2Y5k",
-	"A2Tl+ZbbgpVbkbL1f20LVj7LgpVhItgWFr6JJfPe5xTkv1TOn2lVQyefqHFX2MoRt4SENn7WAiyXksw2",
-	"329TybxN+dtywm3K33OsGbmMJ1UWQrbnHdWx9/0QYcbZdMIjiZJBm8j/pJzkYGoKudgSkzJfX7LHjgoi",
-	"+r/IYf4LUZuzrS9OAjRv3uYBfoM8wKWEXfKyzPS1YTbgBpUsH0fQbl7IEs4VVnm3aewtBRedsRet4ZnL",
-	"qYNvGs0NbNFHzqbLnr2tcNpq+F+htuUKprM0wc5A1BGfKlN3WbOQxfl0Ct8Sq8/bCySJdtz43sBFN9fH",
-	"lR5zU19VnG6HXHOOXQS3Hojx5EZ4t3Tx+Tjp7ZuyqwIX3bres/166j3bf/G03rMty9qyrOfDsjJpb6u9",
-	"EuaHRVVi8QiCSyJJEGezuIYVrfHr41gxKv2Y35ugiVnEPQ8Lzf6wNy7OfNOvefqst6e8bbZMKcZrsxH0",
-	"UGXRae3rQcZIl4ZTZX598SSXpV08Wn1Rqvd+e0m69eMslTvfjOfN320qwycWhmBHclnJa92FQe6VJqsK",
-	"CwJpVbbebw21/QllJnxqx+pJ8HgL6x/c3cUhiIc95n500USrPOCsldHAhNjAORsTpDczQLZWsWGagoyw",
-	"8AMiJWRvYkkWRQWa2t7rhASa6aW4r4IHZFGYlf5tbdzXK/3wokC62bca0Ifa4wDe6skvBrw9wpJUKZOE",
-	"SQoOo9UrXzrsrPFNws7WjRCzNoLTmgn7iiPHlkSGwdLob+M/clFmf6NosXUCt8watRzs4/+WigsyFJyp",
-	"Wlx6YKOorJmSynAiW44XScUnAM6e4BhZD83m0VcmEI6RT6rvmaVvOWT67q/Ovzk9fX8+/df7t/V/vb8a",
-	"/vH7P+jwH05W9dD0zhUOnNZBs4wSok/uai0EmMdWDdmqIc/B/H02Fl5G8XCK4rwiqxLEypBREdYJ8Yq5",
-	"C8IemCA1dKI5m5FBEaMfI1KgmiA84WwUtynWoA57DIP3ilmhm4OrOzlrd0773fZvJ4BQh6W8hwI2upPX",
-	"SHHUaL5G3hgL7IGOZcAlCTLwKYKoSLDi0llXZESlIkKvwTPJYY85eFbarBQgC+rs25WCzBwhiKeqYy4k",
-	"qQ6wUlo1KMmRzWoJG4f0JPnvmdkvDQ8zwykdGzbTbE62xPSwjQ3birDnJMK2QVtfxVcQH/8C6Zh1FOx9",
-	"1v+UCsLSFqSVgC1EFfKpxGFIsJBpbHT7slMBWHYjAgfE4xOifydEfw8J14yjgLMREVAlqccoqyRo7los",
-	"EDlGShuDRjoKcsdviV9D1yQYQq63VgsW52ZvJge3gVxbtvXtYk6+n7Cs+UCrSBYym4XY6vr5nyQKBR/S",
-	"IJNKbHEYJpIEd0QemmMu0yJnAL2eBXCIgRoOCqJNfiFqQz7wpZFR+rXbsKjHozMT9LSQyMptr263XrAT",
-	"j0uJ5SKe4FdwZgoeEFdLowTjNwerm/WcA6z/vptmx+7Weizpacoji/xrLZ04ydaEPKh+/L2rqd+cCgAO",
-	"FpqxIcwMQHp8quzDPWYznxFVNdROOzc4xCB5jUTXDZF+EA7Z/ZgIgnZwECwRxbuLgdAfQfhuDISeWIrZ",
-	"Mqgzi7jQjMxZmozcV3OPAU2Ggk/4TOiY9VkSnypLuYIYQ3Y+aENbtr8ZT3IpY+9xo8dS/rRFHN4iDq9k",
-	"v0kE2GIOvBxdfUxmQr/AqYZj+Y92XDAV3Apy9Tlxd2sxc9U2QVpwAk/RgAAbRorzw55BVNccVCsNpbgv",
-	"uia6686wCnzHBQjKO059wHG4F1RB6QiMPM4sA4n55o570Gi6gGuMpMJBcXEWO/tvyAwLuFAZB9wmbMpO",
-	"GoB8tsxqy6y+AbNKY78WcKtiD4itXb84EMyqST9Jm3RWQYzcZ+DO4wcy9stCULp8dfn1LZo4EsIWqq5s",
-	"UlLfBBKYMI517p5NIy7WutL+6nffa9SR14v2tfnH92JYwUUazhN2UUH0jW2sBYdteWX1zFkLlxVZP0yN",
-	"l8yhm620lkCTzdZOSVKtFtZyWxaNtFbh9G3N8m3N8m3N8m3N8m3N8m3N8m3N8u3F2PZi7NnDhyXa8OLi",
-	"5V9y47AKfUwrALnaKBUAKZ9E+nuSKrzUFCgNsRqjnWL70dYZtBhmPTYHYgbcSYt+E7EGD0JzjFg0IYJ6",
-	"SEbDIf1UQ6Dtat1MKISl1ZgPETByiDRnBGGpleykduuyGoNFDrnz+cdXVW3ZrB7hU4S7wYKsWZ9wuWzc",
-	"QJY8YfnCxqbrsBwUjcuNENHyzbZwaFsRuY3a3pZYee6pykvqc77XXy4trbJGLQUi7oq9TzbjnnKGCLuj",
-	"gjNbYSESgdNyxkqFsrW3h0NaK7wM+lSldp4xLsqHZIxzngQ6YoiyigkVSAIHQNTpnywAe3y/pMc/747I",
-	"BmZX4ttB4wQCpQdu85InMv0Z3/58h5fGaRhXojG+ITySSS3knFcptGUWdCubwWeL3C+qad9jM0XtoYY9",
-	"KFiZwvZzNe3DdQsxd8knhXZA8ksoT01JZjq7UK1e75wPM4szBBD5hD0VTLWmBpelxhtj8whgT0NBlG4l",
-	"e+zX7tlprHIaWmohIj0cEkSVueWc8ggJwqAKhDLqmF34mFKL0hIBd4Pa/UuLWVwR7GfX+xDB0ZCwFIuR",
-	"hOIX2vT9AieawQKELbZQgEPiTb2AtJAbGj+W2UFMYfOQHNMwNBuJfBLQOyKI75pA1LjF/5M87WHmkSAg",
-	"PmyMwJBuyW1UjIwGVUEkj4RHJNpx90I81XvkVpC7p9+TfLAvmsIH2yeQs7ubW1nrey+gacEHmgr0fk2w",
-	"N6aMVAXBPtyua1VNYE9lgmn1thEf+dyL9CDM0UE3TDMNypnRl+KXxkq2dB4+PPyfAAAA//8=",
+	"7L35chrJtjf6Khl1TkRL5wMESJ5Q3IhDS3I3bk1bQu3u3fhSSVUCuVVkljOzJNO++vc+wH2S7xnOo9wn",
+	"+SJXZk1QDIUly/Zmx462gBpyWHOu9VufHY9PQs4IU9JpfXbIJzwJAwJ/H2FFRlxMr4gMOZNEf3eHgwj+",
+	"8LHC+l9PEKyI38fKaTnNevNltdGoNuvdRr1V1///p1NxfCI9QUNFOXNazinnklQDgodIEYww8xFlw0hS",
+	"zmTNqTjUd1pOvfFmH7/EB9VXXoNUX/lNXH0z3B9Um4PXw4Z/QF7gl75TcRieEKfldAl2Ko4MopHTchR8",
+	"iEJ/xbgeHh4qzoXwifjiCXqREIR5U6fl3Fwfrz+HV3V9rSIT6bT++uwElJG+4goHfc9sSPNFvZ7M8pow",
+	"b4zRL4IQhsyUQ8H9yFP9ddfMcyrOxwgzRdXUaTUrTsSo6oeCeiR+ZaP5ov7woeLIMQ1DykZ97PuCSKAI",
+	"D25zTjnzOdPz5hFTQn/1y89OBcbfcFpOo4muFXqHJ0T+JNH1xwgLkm5W28folN+RAHv625BLmDD3YY7v",
+	"G3+ig3e/Og8VRyqsIum0nJAwn7KR3uJoULA+BV+t3v6KE0kiSqwc0Msll2opueBIjbkotSED7gPlSILu",
+	"sSICYYVe1dH//O8jYA6pCAnRkAuk7jmaUBYpAoyyiDLrb9I5rjmO1/WUfwaC3FM2qo40nVUNNyVb4Qs8",
+	"VE7FUXikadYym73F+VBxFFWB3sifzVcInoKW82Q6YLPGhqiXL7On6B1xWkpEpOJgpQQd6HXRv3FBR1RL",
+	"musx/Tvit/rV94SOxqo/clqNev2h4nhWtvXLSJuNREFe+F0rgifER+9wiBmRJF2fCmrU62hURgJ6znLZ",
+	"MMPVyQ5LuHhmg7l367QO6mtLzhv5CIKTTDANnJaDffzfUnFBhoIzVbNaaLOlmJEvggM9epFUfEJElpgt",
+	"Ea055YeKMybYJ8IqR29MjjhTggcw69w261819Yc8oN4U8SFSY4KEXS69x4J8jKggfkzC0huTCazbBH86",
+	"JWykxnrXXlccNQ31BKQSmsX0ME66eDT/zt+J0Do08zIeCY9UQHS4nWH1nDNSPcPKG7sgWPR35uPaA3p5",
+	"UDSejk8mIVeEqSsSBniqHzI7Olc/1UX3Y03tYyoRlTBM2HU/WRo9eswQwSKgRCA9KCIVuqdqbC7HE4Lc",
+	"5IXetPobmcL40/ESFk1ANomIgEiaG/Ap97AZ1+wwb65O4wW09Jss5PJFGnIxAfKJBK0KMiRaCmjayqxe",
+	"88XLotFcYUVO6YQq+M/8mK7MIkiEg4DfEx+FRKB7ynx+j3Y4I1Yn7BododfWw0FARA1dE6bMkgusCAr0",
+	"8zVZiohJtHNFfH0tZ0M6igTxd/PLmMyIMrXfNDOhE720jTr8r+JMKLPfJPOiTJEREfmJXWk+Z3q+iycX",
+	"kKFClJmlByGq7CQ3H1Z91bAkKVjva+Jx5ksUMUUDGM8wCgKzepps8R2mAR4EBOERpmzd4b1+ebDO4IgS",
+	"0/ZQEbF4YIqje0wVGpAhFwQpMdWbmgxmDSLdcHC/Y23szbF2G2we+jfwlFtBnCFyR8Q04eoWwkiOsWZ0",
+	"T8tNNImkQowrNNaCCKfsb8WBpmRN2YaQe0xxhBlXYyB8NUY+HQKHKc2lPmGK4kCiHUlHjPhVyuyNEk3w",
+	"FElCEGVG2CNrMUstAXssYmE0CKgca67iUsndGjoSXMqqMSJiASQR9n3kXsCXbq3HnHIS+49VPN6NZRuW",
+	"yE0ursJ/XSPCvYBqXY7UGCskCPaBNHngE4G06pOPzb5/rMO/Cwae3OE+Nvf+sYp9F45IEuU+JrM+VJwQ",
+	"CzwhKrEJjFHZ8YtHFRudP0nUOQZDT/8SYjVOrZesYbqevongygwN7hdqmSPtq82Pq+37ErkTonAN3Ci3",
+	"hVzyCXvKReDdGS090WYCaA5+Lw+RS6SiE60dXRRJYq75GGmWDwPMGBE/SRRfU+mx+zH1xsjTDJZqcc4Q",
+	"ZlOkQJJK+jcxbAVrAs/KLAqMvUjHw1C1IRkPqFjhH0VCclG8K2byjHxSfQ8uc2MLIBTkjvJIohCPSA1d",
+	"hPhjRGqLxmhesUAuvGg0gZoSOaFpRyki9JP+77/a1X/i6t/16pt+9cP/+k9nqZHlTX8jBVK4jSJGP0YE",
+	"3ZIpWAiaUJlPfMRDIkA0ox2Mbm46x6DE0IhzH3ljTj2yewhC8oizOy1L40CMfqwxedNpzphe6xqOzRcv",
+	"ls2/1/vUbFR7vU+vTtab/wVMGxeY3mf41hJkbDxKPCRaZwqtWr9kpk81syFY4QVbypCrbX0XDQWf5O1i",
+	"oy8PYaL3giqCxjgMCZOIs2CKaN4JQFLRIEBjLBFVi2ds/YHFU31ZPH7tWXzBHDCT91pZu/v1A3fjoafu",
+	"TcnxL1DJl3hk5dICjgeDMPcunwxxFCin1axXlqu6lcoXApOLFAnXPy7TInDBo6sQGNM1F0U2MxcKDabG",
+	"adKiRtGJ3lkUEOxrxeFWXSS5UBLpG01AD+3ojbaLtltDXUokwoKggeC3hOnnudR3F62/flzx8jvVTPCh",
+	"kiiL3JfZSz4sni3ECt7SoNAgv9CsBmstjetCJZIKq4UkY0MP2UH/pyBDp+X8x14aiN8zv8q9zBCcOPq4",
+	"iCa0+bqMJPTvj04RNlS3cEzm56XDSiPYjzqyG7mYfSK5nHviwPAjDuhBP8vIOzAVf8a+9XwhVMa1roY/",
+	"cRgG1EQn9v4lTYgieygzwYF+tQmxJDE3IoQxb2wY/ax9+vbi6uzkuP/u+uJcD49IiUfELkCsGQfcn2pj",
+	"QHtidzigPtKXxz4kkapseBwekoRWFg7v9/Zp57jd7Vyc90+uri6uIEyqMA3MOciQkkC/10QHs4MHv3FA",
+	"QI3oH1F8OPFQSW8LsZT3XPjFdyotkqRCr5E3xgJ7YLw/fFi0RFRzNkxr42V5WJfdT2CZ4IZ5op0fUAu5",
+	"swvpoh3wj7XvTJgSUy2WXLu2LpiFd5QHsEO7iIsec/OkYn3bTKBzxhldNAd7x96Mo5sNt1RzbuRaD0nv",
+	"mHmQ9fzWfIi+WruO1ZKT+WN+NtlnrD2fP4onlH/WGlOa9X2BVGKv8+K3kqJEkYUUGV+2N3cGvD41F9xa",
+	"SNixx1tz5gPs1UyEfdnC5KLxmQj5snvgmhxZffcEHsfnlt0F1/y4zMDZMKBeWa0KyqSv8C1ZrrhOztqd",
+	"0363/dvJvFI1Ckm71oEg2J8iQUZUKiLIt6I6PLs4Mj1PiSPtYLW2kHt0cf72tHPUdSvIzUxWf+ycg7bp",
+	"X3fb3ZN+96p9ft3RmsftsR2GJ9qen3ui1jHIvTr5x83JdbffOe9fXl38cnVyfe0a27/4OAeBGa29vgGB",
+	"UzTBPSIl8Xe32ul7Y8i3XAyo7xu+KsGRw+x9C/nx7cXVz53j4zlupDIT9WKE+BJJj4fG9Jct7E/So5Jn",
+	"YkpzQgHyIlJjwpReDeKjQaRQgL1bCccixv2wg99xk/m6u7UtI3xXjNBhigiGg5OUhNdmBmrvXcoLnfPu",
+	"ydV5+zTHCm2G4psR3IC4BxL6OXVSm6GIkU8h8TTBm2HtuPH43d0aOucKjhvwgEfKqBUcSaK5xafSC7gk",
+	"/iH6GHFF4Fc3nYlb03t2ztVbHjG/5EIzrvrD+L6FK31+0e2/vbg5P56zAbR4QT4nxqUmn6hUz7jO5xzJ",
+	"yBtnUkG4gIFp91ClMig+JN1xk5lt5cv3Jl/OuTrjPh1SsiDqVRBQB9Yx0XmpbTbKZhOFZqhgfb8qiaCe",
+	"UqlKu6YhsNRcUtlf23TcbTpuLCEhZGdSDcdY9idcEKc1xIEkFSckom9oqFkvI0oTii1UW3AOjPjQhvwf",
+	"M2CxDUL8QKIYqKi8zLNstSokly9ZKEnbq4JxQNnPFYlL80ir2UTSZbcWpJ5uuenH4qZLPA049rucn2Jh",
+	"zIIyQW7O+0F830KL/rL95+lF+7jfvbjon7avfjlZfmRGPnkQU2jUD16/ePUSDaa2JOMbCPLFZ3owaYHU",
+	"GDPUQGf0Z7Tjzk1za+Z/h9wwIUwdE0+bd2X9Wz9z2zJmODs57/aPT45OO+cn816uh4WP7rFE8eOemfRD",
+	"syYoFPyO+toDt+MyTu5Yc4Kh/ty83F2TPgU6D0mFpxK5Vgu7W774zviCb+JmxsnfK42uXN3f+mQ7c1sx",
+	"9XITJNqefW4NpS9jAQH1IVTT1ltMg9LaQXv+K+ykq5Oji/NjOPfrv213Tgu0QxJnGmOphS8bEf8QDYny",
+	"xoiqfJnKs9lKdoh2eEhS5pFF4TBbMrfjFsx+a0B9f1wCMbrSusIUza5WFDPFyyV0xdydxerCXLbVGFuN",
+	"8cW80OW3hMnSHnV8U0FVvkek7MMVTssh03fjwS8evaDvOjd/dxrntCM77OqFd9R52bkN//j96N2bGpm+",
+	"+9t/36EXtHN/1r39+8/uP8fn+gevGbDB5G3d/+Nd4FQc8imkgsg+ZU7rTb2u9cdQEDlO3iZU/2D4vsk+",
+	"1qf/mLw+37/8e3+w/68m/qPh/X7/4va1rPu/vBp3X0Z/viGnt07FTKRvM3V/JliYqq61GRZWbxm7thEj",
+	"98gsCoK3Qd21Hbj5ZhtE3vLmAt7kZ5hN4/rokkwqsCJ9KFBZ4exftbsn/dPOWac7a8pxjiaYTdEQTEkk",
+	"6YhVKUNYKTIJlTxESkyNNYcCrEzU+LlsunisSbnujpudmLvbypx3/yQz5fBoJyTCnNtDobwpIUaUVSBb",
+	"2hTd9pg9dUNQg3xPJdmFw3RVvEiyht5jqpAL1dxVKOfWNiWUb//IOWyZ+a68OS10/2F5+IZhWxpf2heL",
+	"WC4tbCkP35y3b7q/npx3O0ftWTZu28KOnBaiMkkte0auPaNSUjaqoKSmpYKMlvc1bwlyx2+Jn6/wd2fm",
+	"+iP7X+/fv6+2M0RQnNaRIRPKGYJVh3LXyADNlKmE/FG50CYQ40FATmyyRcn8OxkNh9TTuqBvoZKWZuJd",
+	"37x92znqnJx3+9fdi6PfFhQ4Qa7JX/UPtSQJJMu6UMjbyMCN8GHs/aESKRLx4y7M4/gQzWaumJoiBBP7",
+	"guKvWzLtCxLJFdKqc3xydnnRPTk/+rP/28mf/auTm+u5MBKVaCYrHA4c9MNN8jrOYIDY8X47BVr3JAiq",
+	"RqRBPu9AEAwJvYNIUqblsIgC0kLuPKW4FeReXB2fXPXPOueds5uz/vlFt3920nUrPeYWr50LWfY355dX",
+	"F0cn19ftn09PtnVc36GYklEYcqGIf0Z8irsgnksaDckjVhgM1zeXlxdX3ZPj/tnJcafd7/55mT/zvibM",
+	"HJ/BeTKWaPbd39hxN+MKubNjdMFgKJrrNm773bGH3CCnKkH9WxW2zaEZrk+iM7cVUqr2LbfR2m1E6As5",
+	"IKFJoKB2DvEU++bUDweXgodEKKq/N5AFeYJ8KwgByySxJFPsVLSDFZpwqdCLOpqQyYAIWUGNl+g3+rPW",
+	"AO+uL85BbE7wp+x7XqTgWHzwL+LB8h1h5pHAVJofQc724oHGSbuZrz47gmDL0FkYpXq9yG8peLupKS75",
+	"zmxy+YrYL50QqfAkdGZ5fvl912MuVJd8glFSvzySRJy3vV7t9bm+9iEGfl0xNH3NQz5Xe+1FeMhiZfzl",
+	"0ASc2767kgdfybzjw5Lt24hwNt2N8us6M2l4wLLpQGJ5ycnYkxVblbDe6PQ7J/hTx9zTyPAMFgKbn23m",
+	"/LLH6eGe6etmJwqDss9YNt9zu6JZfEQLfVSIltXrXTsFBB8/7jJGmFq6fhPKst82npU8Fi5NFjl5A3JY",
+	"jwqKtq1wv2L0/7kyPTzhkUmEmFDGBYoYVTIByLVlNlolZMGuXh4U4DquAe5YcY7GxLu1eEfzMKM+hQiO",
+	"n6AIE+STkDBfDyL2AVI420Pk+mQksJ/cYQBvc5i32j3vsYgJgr0xBFl2UshPEddKSSLuiF+ByAOPlAUx",
+	"hbO85CBB2uL0GGyK32o5x5LoDYSAzHD0n3YuBdBTFeeITyaxgbs+bWSQ58srFYNBv4KwzLB+1pc+VDZV",
+	"lpuNL0av2gQKak4xpVBY6ZrZJchNq5BXMoswj4Jm0GvNIa+KBCM+AoTKAFxoSZg6RIzcEYF+7Z6dVqE0",
+	"NxQE6r6nBhpTk5qo5ef1or6J2DQj3UiHliaHmWWG+5cs35NrQstBz60IzTCeUtjHE11b1ie1kVm8vKJW",
+	"BZ3rC3TQbLxCHvfJDEHu56hxfw7M9MPn/Yf/LCLKYxLQO7K2ZTfjaRQ5GiemhUBGLiSwYdnzjoPZEc8N",
+	"LSnMXzqief8eIlB8aCGvTTV7Fuk/v6lJKG5l5KuQscztRRub3lPS54GQ4Lwk0+qpgibQyIBUBcE+qEcz",
+	"PyAJdE7u4S8Dsz0gCPu+jc9Thty9uwak0ccasQD1bQ6nbv4os6AaIYv6ka3FPzvp/npxDAHz9unpxXu4",
+	"OEa0cSoz6D2L8GycilMAWKNHUpj8WlQ6tDC+movRwxgKTooKw//64kUHJzM5HBkgiJvz9u/tzim8rcjS",
+	"SA6l5pEtYwC5HGacbSYxBztXSwun16DsY3jrWsLZhqNnh/drNMEsQ5SfwgAzGOEh0KLJ660gn4NRCPDV",
+	"iDOLIJv3R+oF65INbH9eHH3+SSL3j6pN0al2jt3ZpxejwWcZGtgvnWnu1QvZ3C5gOUa3h46z03k/JoJY",
+	"uGs+CMgEUdlC2Ig1uAeFWI0NkgSWyJ07tHQhFQajBAwd4OjjG3rMBfvYHFKlLUfQySRUU9uzInPMgO7H",
+	"PLBY4CtOrHMEsjpKlF12sxjpA4qW+leCAzVO3ZESay2TmzLuwIdVg7J3FY0lMUHKjSMtjP8cP3PAeUAw",
+	"A5c2xTwvgj+WEvY7BkVXHI2IAWPRN1pQ9PYAUuW58ccCLO0PMwZso1lk1CdV+p+/BC3ZIg4UTEEQmXRA",
+	"cQEdwYVjZMtjJvtlsev6ptnc33/VrO+/fP3i4NWrl+u0J8juZzK/SroRhZvLR5Rl4GBLbDDZxPppFO1F",
+	"DJqafVYWSXVGqi193KzRYoeUPK5oEaA8vaztkgky99cOGFfi+8o7rx4Wgpphzga15l+ymX/sZQz0pZZ/",
+	"fB2ocbCqv5Yznmj6tVS+QTJXZFKg8CeUxR/ntX+IaekJ2VLQlbUW9rIHC6xSfuWK8FiWxxLN9e0EsDij",
+	"JNbGAJ+HXFlBJHDRwwwmy7r3COzd6imyaDJYk+g3OjzIYL88Rngnhe9O4NYNoc6tXn5dMrxXsL/lTjBg",
+	"1zYKvWzIXPZdJVnsi6l4dv3jdZ597sI1AsFQboXmcZnWJOh1Qvi2Cis+OMsiOpUXlCm20xf3YyrChlpr",
+	"2rM2SRZv357QzT05M/LK/HIv3cuNaP6rrfLKthsLlyp5ycLZP3VM0xhIzxzRnOuX/MjxTDvJdaOZWeWY",
+	"cbZShDJtQziJkncyppKTMQMLYyOXm1vErwsfN93kUAcO4ErKua9oecaQG/205eU6ZsK8fywjzyPEHI4J",
+	"MoyYv6iXV4HHXMmvU06RF4xw5SGP3avNZJm5tz8hasz9oj5dMVyJucKWZEB3JFUEZrIj6SQKsOICueGk",
+	"72Hh9/mtW0k/xXAn7u58dGtJb6pw0s80HlvUnSonEfNzK1w6IiRnj3Tyf8nlN3cKqsf0hUeg5JNHRKjW",
+	"edOJvXTzg9MY4qS0g1MiZWg9T0bPJ3VkTAfxFQPS1zwkTcVXP74LFz5mElP2hNgMI8losgfGiQyCGZVz",
+	"ExJi+mpHyY3U1lwWDtIDe7KT4ywLbcYL3xrBzVBOTCgLj8Gz01knYKWvf2r7EoTtM5uXegyPk+b1b0uH",
+	"hWv6hBa7IZt1DfbMUmSMP1/goZaWKR5XxcHCG9O7RbZ5MuWZusZNjAzj5pW1M6Cd9Lzc7sw3mhYEjaGV",
+	"RcbI0xP1QLp7mDEOrckAh86cScyf1eBcwveyDcmkhkPEOu0nvIH58FWD2GsnZtotO87c8aTp1HNBobJB",
+	"mLLmlK0wXXoxXPR0+dr5eFA2MgovzlFkJWaHktaPWdaN7Iws/9ksJlPv8O2wznPwwNei5hIUWpQlP0te",
+	"5nlLaOQ4vzCzBu1isf7kVpPVHs9tOGX29NFU4uNYYimnblnz22PNRZT0lBZjzDLrGo1X0EPaHk+VSQ8Y",
+	"E++27E0hl2okVhNktlYBJuLTcvfMxtbi98bPKloJubA2Iq50aIHbD7Aqg0ghzBC3rfKzxRI7UAqxC/2U",
+	"+D2rzdYtZCoVsiUM68dj7dIX7ybAn1n0tE2SXmaQ3z6vSE6ZyU228c7qOgHP/JsKZ8ODAi/AjQuPXSTH",
+	"PJRg6UObfnmIXOJTxYWLcCA5in0ec82E+0RgRaBGRUGQx4VudS7kNfrcpBlDd6zsriWFzhXHPF3bZPq+",
+	"QvfpekzDjQPcS3JgVgSV1kgoKJNWFA9k/sFFGzV7dF1y0vZ8seSMk448nwuS6/cbL19WGwgH4RhXm0Vp",
+	"9s3cC5oFafbN4jR72/pnlSFQeF+z6L6FblPJBcm1F5p5Tbndt3akmWnFbFD++enyF9NDXNw3N92i+V5b",
+	"/y2/jcdE0LvZiGvq5kMeLBcIwjiHKGL0Y0QOkSDYr3IWTOfShev5LTai6sP/2qkmf+7+V+GGX8daPz++",
+	"G6jXSxGEFE87vJRJSCis1rM4BLPHWwG/J6LqYUmQdiXnSpmWief1J9zFoyO9uyX5eB0jzGInQJWYF79j",
+	"0yzR1WkGsUOUvq6IXLt49NSuTLKkz+zLdG2AdN1Bz453ZriQ3/IxIvZ3JSKiX5LEQrKb62NFqorChmSI",
+	"9uVBEQVqm+ASU1E6cpEFyZ3ln3fvu5pLJWE+ZF+3LYAg5Li2kIGpRb2oXt/3sk+Cb8hsAcJB/U2R/5PF",
+	"0p07eDIolShiigYgxXLQgfbW5QLk9cuD1flMc1bczDgoGwWkGkkSn5BzgdzLi+su2rtr7OFIjffsI9wa",
+	"guMyRBWSxIsEKRCtr8sZgnl44DRUbXGCV1rCuV2enWzu4bntKOSHHM7w4/tjKSGv7ZHdyPK52rlI8kYc",
+	"lyS7L60wmtjaoicMB6c5DnrB+OojGvAS1j4v0qubepb5+O4GC1cU641T8q3ygTlkjrLLRHH1aJ9aNQG9",
+	"PbNa0mN4nIiYbZHff9Sai7LsUZ7Qs8Ndnlxvr3ty5nhYsE1XZESlMu3fNy2o+WYWcVUxTWUx8IxZizDA",
+	"Htkg9/Cpl+LJaaNo2Vas1ZMpWSPByujXhTgoMpIQyPNdwJaT8RGypCOGaC6YlxzLJfcUWy5gNVE1vQb0",
+	"YJNAAYaONj/TT29jIfXufXcOL6CdNRPBBZ6x1gI+osxtIYy0kWuB1gHM9dfr5ouXaAeasbFgChZnqIiP",
+	"cDDigqrxpNJjQx4E/J6yEbp6e/T6VfNFBRDJ0HsyQGDCoJ+JVMjE7BW6FHryHpG7FQuBrQ3Ixgs0oSxS",
+	"RBo0F+QFmE4kcmU0cCvIpVjpf8inED5Jqf/Bka//+Zeibo9h5iNXejwkLtrBDIHyQXyI4LsYBcbAMDst",
+	"u3CpfTlWKjRIgZQNeQxniE3+geU4B4f0v6W2aIeCM1WzKIVpz+br5DfUvuwgRfDEKcQenLkQ4hMSwReA",
+	"70nwxMQdQywUI0LWEGDv+tyLIAuVmibheox6PVuZMEePwbJCsNJgH8SYnNAUQCro9mRRRJX+XkZUETR/",
+	"l2G6zG21Huux//gPdMTZHWF6PrLHqma7oXLXZFW4kuFb0vewJG4NXZqcis6x+fHmRv+1c0eEpJyhV7s1",
+	"lPh85oqrt0dof3//DaIM3XSPavoV15Gh4gH3KbFv+dwDRu05LVSr1R7cQxRQwAfyffhRWwz6x8+9pOKz",
+	"51RQLyn6NJ8y1bbmC6ip6DkPDy68+hQeqv2dWzKVBOpoKbN+n5b2yNVvqmWe46IB9m5XV+n2GEJtZC7R",
+	"W8pD/DEyAEbAb4Y/gB9gf/FELy4XytV7eI8lolJGBFgIHmaKaf8vSEh09ULEg4M5uYfJBVLRiTYe7UWQ",
+	"+xJgxqALQ/wr2vHGBIeIM9O1FAH4BLBSFUHBu0Q4uMdTicb4zhSryzEOSYxE5cJFrgE/x5UYIVrCc+Yx",
+	"LFyP+8St6IlgNM5DCbi2ItyF/g9VUwDvWpwEF2SIJWBNVUNMg0hoYRITupvW75ttbTPoGQGi+ieJQkHv",
+	"9JSTFmSYyXstxN2D+oFbMTi2B/V9t4IkB2JOE4RCwQfEPzSHOsSYN0iNsdIzYdCRFhsxlOl2gQLs3crs",
+	"a/bNwE6A+wClI+VBE1OXyJ0B0NTyrwAP04V5uzPoliAYYTn0wICasEFKSK77L3e3BdASRhqbZhsrunCg",
+	"uSYcQIsXd8RACJh+HhCxgMlqSncPmm9QrhWIIY5cZ47McswvRA7fIdZRBE15BEm4FvtgRBic22iGIruH",
+	"6GPEFcQjYDqChFworbpwjLJgpA3EOBJakPDWqd5f04auhgCGmaqUzzvD6jlnJG5KxxlEkyXacffrBxbn",
+	"LGK2r90ukLiNJKWd7DizZ1Foxz1oNO1dkk+InhkJZNoYT2W75Q2pkMpwpTuDzu6inSjUwqf54gV0XMWe",
+	"IkIeIgyCWG8FRiPOfeSNOfXILprgWy1gEdgIEg8hOC30rrRiyoH3pVtCJZImK1pzYfMAjXkkZMVQvK9v",
+	"T6neMCQ2D5yRbLdkWgFMC5AAHyMCS+4bCIodbbthSL02iKctfb3tEauvkiH29E6m0CKKiF0tdGWyUfp9",
+	"ICYLOpq3kBKR1lfdzHjmMe0NHoZhWnjUQbOJFsC/H6YTHdPAMH+8dkYjGxg7EbGcIHiDCoBuXGCqK2ul",
+	"alpJzThYBWmZfubbvc/wb5/6D3u2TsStoDFnPLLPMereSEN9s34P+aQtPSM5Y0PRTaWbttLGXJKECGIW",
+	"kcQTesW19AMtbVLhDX3YGcR3wNoaBwK9qNc1w2qtbG7TdjPcBPI2XkezUtCpUlP7GWcEEAaxNrAhgonM",
+	"UaPWQFloxB33v0y+hrtr95ShBEjLjfNOzO4nQ0DDgGMl4VVXKa55bIDYNk6awE0jb1MUoH0FFLFbxu+Z",
+	"tYpqqKt1fsooC8oH9PqM6B1hh5pkqVyrkAAWyEhiiSaRVIhITyvhVMoxn2iXIjbf2rnWJD1W6A/Y8YHq",
+	"GnOhqgGcqOWCzjvgMlQy1vuu4W8WmzK5nmo9trNfRz6eyl0rQefC2KtC67mYOjr5ZOShFYeZVyGtfBdE",
+	"pUFMYegBF2IqDhN7N3u/3qsk0m2kVmhgS4y6gI4XnJEeM/1wtJCRBiMHDfGEBtMaugbPA40EZnbXtGvd",
+	"QpksBBBPruHUFgh/6Dsc/+0ZGDn70T3ssTRJAYw7c7HNVbC3xrkKbpqjYC4Gr7QFXyEPKxzwkX2PHcAE",
+	"M21i1XoMhm61jUQK3xJEhkMCuNSpEQuUYnoCwdoZHyugHrHOOoUOQUNIS3DaIcCrN2v11GMy3yH9HYAo",
+	"TCYAJw6OtqzEyRaVeLjGNIbB2l2EFRIeqWLmV+3lSTuPWlIcNOubORXHeiBOy2nU6ub9PCQMh9RpOfu1",
+	"BgxTqyNwu/d87sEfI4MSnvfprojPvZTRjP2b8ddqqB0ECEtJYvxSQC6NGXlAGRbTQy1yjo7PNe1p8tKj",
+	"TyRux3dazi9EHethVJxE7uqxNOv1Gfx9RT6pvbGaQJiosNPQ6/3Xr1/WC2Cw5rslMhBAFj7ooeK8MK8r",
+	"iqokw9rraHHFcBA3i0hjGU7rrw/Zrb6CVSN+slgmPBgXZPzlXCRax/mgH7Q3BgCohZvRtpq0Wa9nFK/t",
+	"NQQ9tiKmjeQa6ihkEqL0yqdpWIULb1CnVi/9qtYHPN+jKA6g6e9L9ODIYWAt7kgbzxhr4f0Um3eqtZV+",
+	"CfhAyzZtQpSgS1jozPyunX69XZeCT4gak0giTczIxOFbieXkR/bxRqxGiiBFJmGgfTgwB41d4QVYyooW",
+	"0hY8mDI0DOhorCrIxwoPsNQSlwcVAx5cySAHQ7IeTe1p7S4EeCor1upUAjNJjTnUY79wTVeKTohVFrD4",
+	"NXTOVeaZxK+h9wB7dXbSveocXffbx8dXLqgboirIrlJWRkAkQKtpsKkkCbF9nFTaubEeLpUGDi7ntiJt",
+	"zBihPEfPdr3XlCVhgM2hdKEwabx89epVs/FyDWmiCdNOEujxoH6wmh7PuXrLI+Y/AQFn6GySrMhCIrYK",
+	"ohYzdiEl5yN1Hmd3RFg7UTsuBqtRcR5YM9l6LNpfRH+2z04Lxc+FefM7ydlmMijduGVdKWaAXTOnlnEQ",
+	"vHhL9fDal51U4T3BVnUzAc/YC1xns6bY6MHVm1XJlvIaC9wyoWYywoZceLHWphINIhr4y3brT/3mUrsV",
+	"j/XH2y1N2ct2S5P/dKVOf1HfT6MGQ0wDbW1ZHQ7OzqVJ177+xynyOTHY80YmWkcy4NhHAxxg5hnHNJQ9",
+	"phWIfpKNVVAmlf69htpZTHqDU295NvdsGzXJ3ptBue+xnWa9vtvSJHVLSCjjXPDlwPUV6yZ6XJuqmuqo",
+	"kiQYZkHzrZO2QManCfpfbLYk25NYLmkWf5qab7LUbc59CqafOSgsaeekMyggZf3j1GRliTui9fFwSL2N",
+	"iVnftV9yWeKp931+z1YvT77vQLxO/Da3QtmLHmup2jMtGTLvqK2wzu1TV1t4ufhBPPF5Vo6ddojawMma",
+	"Peky5+bGr2Pz7dnxTIN21GZJmCV9DO6xe8HZKH3eiMZHE3B8clBvuDUEAWb0Iu4PHTfPTmBv4Vrz1CRr",
+	"2ATMTay7xyyadvbgchgJCKIlT7PCwT1ovimKb2dy+e4p8/k9GmMJA4dY2RxHAx5pCkUcA1Rs2Hct7UIY",
+	"n276uPh0M82NcDwuBPFUdcyFJNUBBFmnZag0h6n6kD94tymgRZJqOSPDMbM05uQal/+M/WQE+pbG6lty",
+	"HaP1TY391Tdd4qnWNl3OT7EYEXPfi3VeVtBxUt/cfLPOWuT70z++Zr82+QwZUQDZCHNCgEdqsRS4slGz",
+	"gsidNrUgImc+8yGE1uKgWtscOCZ+ThOO56Bkx0SEzF3m+A0knRER+rcAtFjcwRoMgvhoAmy97GlHDWUT",
+	"J2Rysz1xlQrb89keS9h4atNw045tmcjoAo7Wq/QlLJ0udMLQMxm8jlD9g+H7JvtYn/5j8vp8//Lv/cH+",
+	"v5r4j4b3+/2L29ey7v/yatx9Gf35hpyWVM/zNWNrMfVBUWIxnC3ySG1bgH5fLUA3Ebr/7vLTsP0SAWqZ",
+	"eC07akaCpucbBUaU/nrGkDLBQjjcIP7skY0NRqMorKHL7AlI/p3gFd3jVE7CTfHZyEJ5Dgf3PeaNMYVf",
+	"BFc2rCepdqIgf0CbDPHBUhLdarhFAjUrkOQXydXM+n9PgnVrLX1j3H6lKdrWysiFLG+BE2ziamEI5Ci5",
+	"BEmYLRpMoZIxTrGbj0SdUqnS28CSt61A9BCK55heshernJUXHpleFetcaQrZPnxxPCLuT5Hwpkn2/Stf",
+	"0OI0682X1Uaj2qx3G/VWXf//n3MZsqecS1INCB4iRTAIGsqGkdRyCDrorNlG3U/PNbsEx5A9LUfBh2y9",
+	"SPG49LLEpRJph5A4tTlpytGsl+nWnmtyWhgZ0E/Vsjelwcdsi71tdf1vbul9G2JYk3+GwjOC+MikFjgf",
+	"bG1xgeQFiaLtrBjfxmaJBdEIoDpstXmuvryGziHz0+R9url8C3deVJt3JD1iy4rqTNrfb2R6YaFFrKDd",
+	"1ATScisnYktJzYwk3EBcxX0T1rF5GpvNq2gY8WV7cw2By08hc+uc1DXT82cE7Ykt3V/Glye2sroghXHV",
+	"rektyR3Q5cjDy9CT4ruT634sob4V1F9k2dfXsOzfcjEAoE1zxxr64IizYUC95wwVNNe52WZ54EFATkwb",
+	"imfVePnqsL+cnNJxPjzkNKIRQRmlVqgT5/yTvc8ZkLcHoxYCoop6lfKhqpof7VlPqKYZFdpO/jbRA5MM",
+	"DUcgCUZrNik67hjqHvbYhN8Bgot5fJzgZW6CFOvl6rcgcnAMT9pcAQ8hib/ItTkowqfRL/O3gc6tVH0s",
+	"qVoyjWoDMbyGRLwUgFICCStv4Wj1OxKIhilXCcTKggSVjGC7zKJIe2MCBWwmKGsOgwpzhr5A9JxzRhaK",
+	"nzXWMH71xW962ffXpKUz7tMhjSl2A84oS7Lfhif5C1GraaTcDsbr3/FhA8MYzWLGZ4iz8aGMCKptTbsJ",
+	"E9QHULMRvQNHVX8BKF/lvNAbiFE9khLc1O00sx6QJb5nl2Bp3G05wUGAiFTaQ69t4mka7JDHCq7nWWmr",
+	"MDZTGP9e5wWltJRh0TXNdgP9sSDxlZjC3rkarAEJOBvpT7XixHFnE8a4kUTETLEJhX/l3cnnsULtamah",
+	"oTwpXWZTkbR0qc0jfpK2eqmiJTSRyjgrh/bnuCbSCOt8URaShMSlmjFU5Pxpz4UZSVnBnenX95YGiqx1",
+	"lmNu4mKtI6Kvfpa0fMeTzpBfWU4/FxVD+JvHxJGkcJovFke+LwPsGefdlLzE6ZGGXGuow6DoHiphsGdx",
+	"D2Z6rATcg2QrSIglPtox4DcAqdBjxoH3K4gwHo3GCGDSdyv6MVSYT8gnngCgJJuIb36zaF0IwNgl8nhI",
+	"AZrA5nAHlBFZ6THJkcdZfLGtHTR1tZBXTYKghk71xdqCgiTwONfTTgNmMSFiRHwb97fdiqHatscGBGGF",
+	"AoKlQo16vY6g0BjtQGn4xdXxyVX/rHPeObs5659fdPtnJ11399AgDsDj4yTw7AqkJeamwPz8+ubt285R",
+	"5+S827/uXhz95sajzYC5xL1QU2DZQ6Sto2Q7oDpYjvV89LbFZc+1HpvHDaCmHb82h2aMyGy1amEoxUSW",
+	"TMvQLzvI+NIDjHveVwTLnCVpge3+yre3Xed818v2m201QS8XNGo2mNTOKWc+FOskYNPOLz8nyMgtp9FE",
+	"1wq9wxMif5Lo+mOERQZKqO1jdMrviGbAGfzklnP9vvEnOnj3q1PmIDjb+vpJjlXi7q6rjlbyvWpLTmDZ",
+	"oQpIK/8QeMHIKyqRa4cVZ1uHmM7G3bZHKdug3zbotz17eVQnLqslZ304EFSJVVVkkOUciwyEy5ICOSvy",
+	"wIOgShoDyBgs/J5pcwfwEgz41GI/4xBhNk3whgw+xUH9wC2uc7Tj39AA/9pBkm884JgPMS6hjo3cOwgu",
+	"LqKrPdtzPVFfm75gYQ4NPF8inFHI0DkbU9/NwDiFkTJQKsYMHmDvFmxlTP1Up8eNyJEaC7CZIYl4tkN3",
+	"edovNGZh4I9hzD5SVk5cl5VPTMZwpSERkxo6oVLhW1IuJJoSQRlL8Ufh9616/CbUoyHDjfTjnk8CekdM",
+	"nuZjy7Azbg5XXPD6SCK3FEeufS/x3WJveYmEOTa3ftsipoQUsfOZ/ggSZGuS/3gyx7DirNA5w+I2DXQm",
+	"7FxK+FgL5Ensp7HeSJnGNn6SyAQhMzYQmjWBbO+6O4Cns+DfifmlxRaYX7Ue05bSIKKBqlKGJJ1EAVba",
+	"ZgLAb4nccNL3sPD7/NagTPrEA/8i/cV+47toxz2oN9Fl+8+zk/Nu//jk6LRzfnLsHvZYGpiRCk+zsZk4",
+	"hJmvxze2nqdv8Xdr6IIFBi/N2HQTPNUTXhm9LBC5l3j6DYQniyw5u4P9CVFjroearnwZS+7SPOZHEMHN",
+	"tcSdnu2xJcGtIP6eYyN4upnlJ23zzKeQvlcghCzmvmlvaUSWbXAZo86m4hbnXVsta2OrsbSBeD2m4Tfu",
+	"gCbNR53jX08LOn+2nHfH9cbBy3q9Xn/ZfN1o7tdf1Q/KSLSZ3qhbq3IrzL4Dq1JT7TriDJB7FwZ3L20v",
+	"Yt8g/BoEQcgF4QxAygwuv7bdDKkZPBRJjMFIhbaYkC/wUJm2Ilh4YyhZg+cd9lhR/skMmnAmAUX/UkMm",
+	"U0Qij08GlBFzb/v8uBDohEp1CXOcE2H5qYKNB29OYPYiabJdqP4dYOHTY1Iz3T70TkvlSLnmcg+V2UG8",
+	"jYKgCrCjkuilgkwB0y0W7dwTOhor4qMxHY2JVLsVQEsXoUrQ6g+RwOzW5PcXjfpjbrSlegHPDzazYhYZ",
+	"j0qk8GjRyxUeOesKXag1W/pKgGsFYHOsSA0dL6Ixi5guVYxoatI0qEgoVqtTvhYlHhqwegkUGeZ5Ax5u",
+	"KLBo8kknvTXNaC5V2riqcBnA7eJSZRY/bq9bOIAgWn/5oblxwYuvuVDolkwPEUYBALSNkFt1ARdAIn2t",
+	"8atqqBuD1Q+Eye2bIld7fMgVJCB3mHnEtS1K3I/GDaOyB5D5PhniKFCHaVsPmKv9Go7Wq8ni97Fy0U7E",
+	"ZncjwKYzxaLV4ELlViNukJV7spYZ+Y/VXCNEA/Gttb+dUmEzrR8U7iCVgGvnsAzA5nNuJEH3WAFgHXpV",
+	"R//zv48sdDIhoUn1uucxfFUt330yh2BQf5MiK1hR6LScI87htEW/oWJ6CIDjT0hYBlXhdX12+xeiOli4",
+	"hYEg95SNqiNBCKsa8IUEXDF5UkYZm0vsbUA7FjP+Z/MVgiehZ4Vx0JJoNYQDMN0WvWGL3vC8mSzPZ5tr",
+	"mZwzz2fscciDDa0hmqTNWzmct8b3PkPr91JFrsYSAC2qZNK9wxxEmzWqLDyKnjFyagsqVLUg2FanbhPV",
+	"fuxEtR+h2DTTyGdhqWlouHleEi0sM81b2PlQwOFiH984XTZ/P+91ZT2uHlvg/O+YhhIGnDnJD9tdADy+",
+	"oZD60jpW/dqvXMP6I+ahldCnphh2CRWXIwG9gRsVwdaQa0x818bfE7c8Ph51gTXQ/////n8ZFtKfYj6x",
+	"3TGHgk96zE2/hc6BcFYa3wblGyxumQdQFDmgis757+3TznH/utvunvS7V+3z6063c3EeN8OVY8pGPcay",
+	"pwC5Rl7uYeZt4Fqb/jDI1teYJoJx16804lFUzPsI9sKmBwV2gMX9jlJHrKQX9Lj1uqnI2Nbqbmt1H1XJ",
+	"J5W6y8RjVHjaGJq6O4hDVCCknASZK0g/J9Pj6hDxCVUQV7Xne9le3F5AoGvqjqtvcw0IT6XHEnGZNqXN",
+	"uimQXEF807fXnh+YswK0zlHBBE97DG7HDJB+GLm38fN5hIJUJqIlIrEY7RcW6hlFnJ5jTr4tjq3VZiJO",
+	"y+JM6J4EQVnB+Mgno1vJuJWMTyQZLd8uE43FkZi9OKSyuA4GHvlTGnypIB74SaV9Df1OJR0EBJookbhF",
+	"OViKVC5AUI7f+e+Bn7z5gUI3PS4AKPiQiCHx1LKjg0YjDd+v+cY3dVsP21//BOFpkJUNXawBrBzHAbeB",
+	"+W1g/nkjdz9O5MEAOqei+XGDD4VZgG3fl3HLaabi5s02lK+4Vme54NxhfCAA8JbUNAxML8lAPGTRLWch",
+	"u/ItwBfjLVhx9G3kCNpRF5nGC7VEedH7lGgGRTMwOvIHVZHll788wPUWaWF7gLVFWtgm4D4uXF5OQ84V",
+	"k1ptzdkXuJt7n+1fq9IBjpNMAHuDCarZDz/JJAsg9jozX62ZGHDYY1mEhvsxRx5mkAup0lclyA37y9Cu",
+	"E5NhmxSwlanfvEz9ViTOQtzohJ0ezxmpFIJJJuKkc5wkGodYjdPM2lReObO28Rdkysf4ITGi3OIwHGD8",
+	"JchzSYuyxUUDkH9MteQcFmbfA7xxknzfY5B9L3ZtNWry7kPbZ/mjm8tWTqBDBlOUpAnX0NHcWUaPzYAk",
+	"J6UUiDI8M6tFhQ7x6qxV6xCD88WZ9AmO+IKc6Uz7hUctesiPxuPS9HmMkQ1hbBPMpgbecNHoAI2xP4H2",
+	"wAVjo0y9PDCDo5No4rQa9fR/UPpgvq4nA6ZMkRERpUY84aUHjD99hQG7mv3clsnFSQZuiE9x7/YQuRCT",
+	"LLzENsYtmgNlfbg/NwU7nAHnAcFs/TIXYLQZrkI7J2wEyQZSkcmEstFu5WvWuHwzBQ+pk+5uUNUAv1ec",
+	"qv0XSE9/jv/IVTXkaxz+PWsbQN7GWgsrJeggUuYuLugIFv96TP+O+C12Ko7RDv0RcOlDJScq1+7guE7/",
+	"yBg51Wk5N9fHcw0lrxXBE+KjdzjEjEiSHuxWUKNeR6MyXSW9lLCuCfPGGP0CTzMtJo348syZWKP5op6U",
+	"QUi4eKYKQguJ1kH9+coYjERbo5Ih1rHbM5Ptmcm2mGFJMUNqbG7S0dLebkBzH7+hpeX3b+NQwkjEnKop",
+	"r1M2kPTlpHcso8tL1ac8DknXbim2sx3JBujO83dum2ZuY2XbWNm2aeY32TQzTBTbwuY7sWbe+5w2GihV",
+	"S2juqqGTT9SENmz3iltCQpuXa0GeS2lmW0e4qWbelhJuJeG2lPBb7Fu5TCZVFsLG54PacaT+EGHG2XTC",
+	"I4mSQZuKgqSl5WBqmsnYNpcy3+Oyx44KKgW+KLj+C1Gbi60vLi40b97WFz5DfeFSwi55sGaetWGV4Qbd",
+	"NB9H0W7eTBP4Cqt8iDWOrEI4z/iL1vHM1erBN43mBr7oI1fpZXlvq5y2Fv5X6K+5QugsLdwzMHnEp8r0",
+	"ftYiZHGdnsK3xNrz9rBJoh03PmNw0c31caXH3DRWFZfxIdfwsYvghAQxnpwe75ZugB8X0z2ruCoI0a0b",
+	"Pduvp9Gz/RdPGz3biqytyPp2RFamnG51VML8sKhTLR5BIkokCeJsFluxoi1+zY4VY9KP+b1JsJhF/fOw",
+	"0OIPe+Piijr9mqevpnvKk2krlGLMOJttD50enda+HmSMtmkkVebXF09ysNrFo9WHqnrvtweq2wPVR4v5",
+	"PJt8nD8HVUamLEztjuSyFt36EQZpWJpqLSwIlGvZ/sQ11PYnlJm0rB1rU8HlLax/cHcXpzYe9pj70UUT",
+	"bR5BYFdGA5O6Azw5JkhvZoBsb2UjYAUZYeEHREqoIMWSLMo2NL3I10k1NNNLcWoFD8ii9C3929o4tVf6",
+	"4kUJerNvNcATtccB6NWTXwzQe4QlqVImCZMUgkurV750OlvjWdLZ1s08s/6E05pJJ4sz0pZknMHS6G/j",
+	"P3LZa/9GWWjrJISZNWo52Mf/LRUXZCg4U7W4VcJG2V4zLaCBI1uOF0nFJwAmn2Ap2WjO5lldJsGOkU+q",
+	"75mlbzlk+u7vzr84PX1/Pv3n+7f1f76/Gv75xz/o8B9O1kzR9M4VDpzWQbOMwaI5d7XFAsJja7JsTZbv",
+	"7Zjqm/EcM0aKU5Q/FlnzITacjDmxTupYLIkQ9sC1qaETLQWNvooY/RiRAjMG4Qlno/ieYmvrsMcwRMWY",
+	"VdA5eL2Ts3bntN9t/3YCiHpYyntozqMf8hopjhrN18gbY4E9sMcMGCZBBu5FEBUJVtwW7IqMqFRE6DX4",
+	"RuroY2mf1UwrlU2xAgntSkF1kBDEU9UxF5JUB1gpbUaUlN5mtYTNb3qSGvzM7JemnZnhlM45m7ltTg/F",
+	"9LDNOdtmWnxLKmybDPZV4gox+xdox2xQYe+z/qdUcpf2Nq0GbCGqkE8lDkOChUxzrtuXnQrAyBsVOCAe",
+	"nxD9OyH6eyj6ZhwFnI2IgA5QPUZZJUGf12qByDFS2nE02lGQO35L/Bq6JsEQ6s21WbC4PnwzPbhNENuK",
+	"refLZfl+0r3mE7giWShsFmLB6+t/kigUfEiDTDmzxYKYSBLcEXlo2FymDdwAKj4LIhGDRRwUZLH8QtSG",
+	"cuBLM670a7fpVo9HZyaZaiGRldtefd96SVQ8bpOWy6SCXyHwKXhAXK2NEkziHAxwNsoObQj23bRCd7fW",
+	"Y8mTpjyySMXW04kLfU0qherH37ua+g1XANCx0IINYWYA3WOushf3mK2+RlTVUDt9uMFNBs1rNLq+EekL",
+	"gcnux0QQtIODYIkq3l0M3P4Iyndj4PbEU8y2eJ1ZxIVuZM7TZOS+mrsMaDIUfMJnUtJsfJP4VFnKFcQ4",
+	"svPJINqz/c1EnUs5e4+blZbKpy1C8hYheaX4TTLLFkvg5WjwYzKTUgZBNRzrf7TjgqvgVpCr+cTdrcXC",
+	"VfsEaYMMPEUDAmIYKc4PewYBXktQbTSUkr7omuhHd4ZVkDsuwGDeceoDlsS9oApaXWDkcWYFSCw3d9yD",
+	"RtMFHGYkFQ6Km8nY2T+jMCyQQmUCcJuIKTtpABPaCqutsHoGYZXmlC2QVsURENuXf3GCmTWTfpK2mK2C",
+	"GLnPwLPHF2T8l4XAePnO+et7NHHWhG3CXVaswG0m6cCkfKxzTm1u4mKt4++vfk6+Ro98vWhfW358L44V",
+	"HKThPGEXNXvf2MdawGzLu8ZneC1c1kD+MHVeMkw32xkugUeb7fWSlHAt7D23LHNprabw237s237s237s",
+	"237s237s237s237s2/S17SHaDwVhlljOixuzf8npxCoENG0s5Hq5VABUfRLp70lqHFPTfDXEaox2in1N",
+	"20PR4qj12ByQGkgybSaY7Da4EG7HiEUTIqiHZDQc0k81BJaxtuOEQlha6/oQgdCHDHZGEJbaIE/60i7r",
+	"n1gUvDufv3xVl5nNei0+RWocLMiavReX69EN9M4TtmZsbLoOy4HZuNwIlS1/2xaSbZtnss3w3raE+dbL",
+	"pZf0Hn2vv1zaCmaN3g9E3BVHqmzVP+UMEXZHBWe2I0QkAqfljJUKZWtvD4e0Vnhw9KlK7TxjbJYPyRjn",
+	"og50xBBlFZNWkCQZgKrTP1nA+PgsSo9/PnSRTeKuxCeJJmAERg+c/CVXZJ5nzgHmH3hpAoxx5xwTR8Ij",
+	"mfR5zkWgQtsWQt9lKwNtA/9F/fp7bKZhP/TnBwMr07R/rl9/uG6T6S75pNAOaH4JrbcpyUxnFzrx653z",
+	"YWZxNQEin7Cngqm21OBg1URubM0B7GkoiNJ3yR77tXt2GpuchpZaiEgPhwRRZU5EpzxCgjDoWqGMOWYX",
+	"PqbUonJHwP6gdv/S5htXBPvZ9T5EwBoSlmIxmlH8QgshUBBwM3iEsMUWjnBIvKkXkBZyQxPzMjuIKWwe",
+	"kmMahmYjkU8CekcE8V2TtBrf8f8kV3uYeSQIiA8bIzCUcXKbQSOjQVUQySPhEYl23L0QT/UeuRXk7un3",
+	"JB/si6bwwT4TyNndza2sjdMX0LTgA00Fer8m2BtTRqqCYB9O4rWpJrCnMom3etuIj3zuRXoQhnXQDdNC",
+	"g3Jm7KX4pbGRLZ2HDw//JwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

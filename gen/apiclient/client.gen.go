@@ -7486,6 +7486,7 @@ type LoginResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -7774,6 +7775,7 @@ type RefreshTokensResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -7932,6 +7934,7 @@ type ListCategoriesResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -8438,6 +8441,7 @@ type GetCategoryResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -8565,6 +8569,7 @@ type UpdateCategoryResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -8800,6 +8805,7 @@ type GetMeResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -8901,6 +8907,7 @@ type ListOrdersResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -9258,6 +9265,7 @@ type GetOrderResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -9399,6 +9407,7 @@ type CancelOrderResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -9616,6 +9625,7 @@ type DeliverOrderResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -9852,6 +9862,7 @@ type PayOrderResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -10088,6 +10099,7 @@ type ShipOrderResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -10322,6 +10334,7 @@ type ListPostsResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -10612,6 +10625,7 @@ type GetPostResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -10759,6 +10773,7 @@ type UpdatePostResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -10994,6 +11009,7 @@ type ReplacePostResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -11228,6 +11244,7 @@ type ListCommentsResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -11752,6 +11769,7 @@ type ListProductsResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -12259,6 +12277,7 @@ type GetProductResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -12406,6 +12425,7 @@ type UpdateProductResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -12641,6 +12661,7 @@ type ReplaceProductResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -12875,6 +12896,7 @@ type ListTagsResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -12975,6 +12997,7 @@ type ListUsersResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -13443,6 +13466,7 @@ type GetUserResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -13590,6 +13614,7 @@ type UpdateUserResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -13825,6 +13850,7 @@ type ReplaceUserResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -14059,6 +14085,7 @@ type ListUserOrdersResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -14198,6 +14225,7 @@ type ListUserPostsResponse200Headers struct {
 	RateLimitLimit      *int32
 	RateLimitRemaining  *int32
 	RateLimitReset      *int32
+	Vary                *string
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
@@ -15951,6 +15979,13 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -16605,6 +16640,13 @@ func ParseRefreshTokensResponse(rsp *http.Response) (*RefreshTokensResponse, err
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -16945,6 +16987,13 @@ func ParseListCategoriesResponse(rsp *http.Response) (*ListCategoriesResponse, e
 				return nil, err
 			}
 			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
@@ -18149,6 +18198,13 @@ func ParseGetCategoryResponse(rsp *http.Response) (*GetCategoryResponse, error) 
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -18458,6 +18514,13 @@ func ParseUpdateCategoryResponse(rsp *http.Response) (*UpdateCategoryResponse, e
 				return nil, err
 			}
 			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
@@ -18987,6 +19050,13 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -19199,6 +19269,13 @@ func ParseListOrdersResponse(rsp *http.Response) (*ListOrdersResponse, error) {
 				return nil, err
 			}
 			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
@@ -20056,6 +20133,13 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -20407,6 +20491,13 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 				return nil, err
 			}
 			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
@@ -20946,6 +21037,13 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 				return nil, err
 			}
 			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
@@ -21531,6 +21629,13 @@ func ParsePayOrderResponse(rsp *http.Response) (*PayOrderResponse, error) {
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -22115,6 +22220,13 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -22642,6 +22754,13 @@ func ParseListPostsResponse(rsp *http.Response) (*ListPostsResponse, error) {
 				return nil, err
 			}
 			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
@@ -23321,6 +23440,13 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -23682,6 +23808,13 @@ func ParseUpdatePostResponse(rsp *http.Response) (*UpdatePostResponse, error) {
 				return nil, err
 			}
 			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
@@ -24260,6 +24393,13 @@ func ParseReplacePostResponse(rsp *http.Response) (*ReplacePostResponse, error) 
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -24794,6 +24934,13 @@ func ParseListCommentsResponse(rsp *http.Response) (*ListCommentsResponse, error
 				return nil, err
 			}
 			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
@@ -26026,6 +26173,13 @@ func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -27236,6 +27390,13 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -27597,6 +27758,13 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 				return nil, err
 			}
 			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
@@ -28175,6 +28343,13 @@ func ParseReplaceProductResponse(rsp *http.Response) (*ReplaceProductResponse, e
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -28696,6 +28871,13 @@ func ParseListTagsResponse(rsp *http.Response) (*ListTagsResponse, error) {
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -28908,6 +29090,13 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 				return nil, err
 			}
 			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
@@ -30001,6 +30190,13 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -30362,6 +30558,13 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 				return nil, err
 			}
 			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
@@ -30940,6 +31143,13 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -31475,6 +31685,13 @@ func ParseListUserOrdersResponse(rsp *http.Response) (*ListUserOrdersResponse, e
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -31777,6 +31994,13 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 				return nil, err
 			}
 			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
 		}
 		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
 			var value int32

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -60,8 +61,8 @@ func TestCategories(t *testing.T) {
 	t.Run("public read, cacheable, conditional", func(t *testing.T) {
 		resp, err := env.Client.GetCategoryWithResponse(ctx, tea.Id, nil)
 		wantStatus(t, resp, resp.Body, err, http.StatusOK)
-		if cc := resp.HTTPResponse.Header.Get("Cache-Control"); cc != "public, max-age=60" {
-			t.Fatalf("Cache-Control %q", cc)
+		if cc, vary := resp.HTTPResponse.Header.Get("Cache-Control"), resp.HTTPResponse.Header.Values("Vary"); cc != "public, max-age=60" || !slices.Contains(vary, "Authorization") {
+			t.Fatalf("Cache-Control %q, Vary %q", cc, vary)
 		}
 		tag := resp.HTTPResponse.Header.Get("ETag")
 		nm, err := env.Client.GetCategoryWithResponse(ctx, tea.Id, &apiclient.GetCategoryParams{IfNoneMatch: &tag})

@@ -158,4 +158,7 @@ var defaultHeaders = []struct {
 	// Authenticated and error responses must not be stored by shared caches; handlers that serve
 	// cacheable content replace this.
 	{echo.HeaderCacheControl, []string{"no-store"}},
+	// What a caller sees can depend on its credentials (inactive products, drafts): a shared cache must
+	// keep public responses per Authorization. CORS adds Origin to a copy.
+	{echo.HeaderVary, []string{"Authorization"}},
 }
