@@ -31,7 +31,7 @@ type operation struct {
 // fastParam is a path or header parameter whose schema is a string with at most a format and length
 // bounds, which the middleware can check without kin-openapi.
 type fastParam struct {
-	name             string
+	name             string // as net/http keys it, for headers
 	inPath, required bool
 	minLen, maxLen   int64 // maxLen < 0: no bound
 	format           func(string) error
@@ -46,14 +46,15 @@ func (o *operation) fastValid(c echo.Context) bool {
 		var v string
 		if p.inPath {
 			v = c.Param(p.name)
+		} else if vs, ok := c.Request().Header[p.name]; ok {
+			v = vs[0] // kin-openapi reads the first value too
+		} else if p.required {
+			return false
 		} else {
-			v = c.Request().Header.Get(p.name)
+			continue // absent and optional
 		}
 		if v == "" {
-			if p.required || p.inPath {
-				return false
-			}
-			continue
+			return false // kin-openapi decides what an empty value means
 		}
 		n := int64(utf8.RuneCountInString(v))
 		if n < p.minLen || p.maxLen >= 0 && n > p.maxLen || p.format != nil && p.format(v) != nil {
@@ -69,7 +70,8 @@ func fastParams(params ...openapi3.Parameters) []fastParam {
 	for _, list := range params {
 		for _, ref := range list {
 			p := ref.Value
-			if p == nil || (p.In != "path" && p.In != "header") || p.Content != nil || p.Schema == nil || p.Schema.Value == nil {
+			if p == nil || (p.In != "path" && p.In != "header") || p.Content != nil || p.Schema == nil || p.Schema.Value == nil ||
+				(p.Style != "" && p.Style != "simple") || (p.Explode != nil && *p.Explode) {
 				return nil
 			}
 			sch := p.Schema.Value
@@ -77,6 +79,9 @@ func fastParams(params ...openapi3.Parameters) []fastParam {
 				return nil
 			}
 			fp := fastParam{name: p.Name, inPath: p.In == "path", required: p.Required, minLen: int64(sch.MinLength), maxLen: -1}
+			if !fp.inPath {
+				fp.name = http.CanonicalHeaderKey(p.Name)
+			}
 			if sch.MaxLength != nil {
 				fp.maxLen = int64(*sch.MaxLength)
 			}

@@ -11,6 +11,9 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// absent stands for a parameter not sent at all.
+const absent = "\x00absent"
+
 // The request fast path may only accept what kin-openapi accepts: for every operation it serves, every
 // combination of awkward parameter values is tried both ways, and an acceptance by the fast path that
 // kin-openapi would refuse fails the test. It must also be in use, or it saves nothing.
@@ -20,7 +23,7 @@ func TestFastPathAcceptsOnlyWhatKinAccepts(t *testing.T) {
 		t.Fatal(err)
 	}
 	samples := []string{
-		"", "0190a4c1-2b3c-7d4e-8f90-a1b2c3d4e5f6", "0190A4C1-2B3C-7D4E-8F90-A1B2C3D4E5F6", "0190a4c12b3c7d4e8f90a1b2c3d4e5f6",
+		absent, "", "0190a4c1-2b3c-7d4e-8f90-a1b2c3d4e5f6", "0190A4C1-2B3C-7D4E-8F90-A1B2C3D4E5F6", "0190a4c12b3c7d4e8f90a1b2c3d4e5f6",
 		"0190a4c1-2b3c-7d4e-8f90-a1b2c3d4e5f", "0190a4c1-2b3c-7d4e-8f90-a1b2c3d4e5f6a", "g190a4c1-2b3c-7d4e-8f90-a1b2c3d4e5f6",
 		"{0190a4c1-2b3c-7d4e-8f90-a1b2c3d4e5f6}", `W/"3"`, `"3"`, "*", strings.Repeat("é", 256), strings.Repeat("é", 257),
 		strings.Repeat("a", 300), "a@example.com", "not an email",
@@ -37,8 +40,8 @@ func TestFastPathAcceptsOnlyWhatKinAccepts(t *testing.T) {
 		// Every parameter takes every sample in turn while the others hold a valid value.
 		valid := func(p fastParam) string {
 			if p.format != nil {
-				if p.format(samples[1]) == nil {
-					return samples[1]
+				if p.format(samples[2]) == nil {
+					return samples[2]
 				}
 				return "a@example.com"
 			}
@@ -55,11 +58,15 @@ func TestFastPathAcceptsOnlyWhatKinAccepts(t *testing.T) {
 					if j == i {
 						v = sample
 					}
-					if p.inPath {
+					switch {
+					case p.inPath && v == absent:
+						names, values = append(names, p.name), append(values, "")
+						params[p.name] = ""
+					case p.inPath:
 						names, values = append(names, p.name), append(values, v)
 						params[p.name] = v
-					} else if v != "" {
-						req.Header.Set(p.name, v)
+					case v != absent: // "" is sent as an empty header
+						req.Header[p.name] = []string{v}
 					}
 				}
 				c.SetParamNames(names...)

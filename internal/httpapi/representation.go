@@ -26,8 +26,11 @@ type bodyKey struct {
 	version int64
 }
 
-// maxBodies bounds the memo (about 0.5 KB a product); past it the memo starts over.
-const maxBodies = 10000
+// maxBodies and maxBodyBytes bound the memo to about 40 MB; past maxBodies it starts over.
+const (
+	maxBodies    = 10000
+	maxBodyBytes = 4 << 10
+)
 
 func newBodyMemo() *bodyMemo { return &bodyMemo{m: map[bodyKey][]byte{}} }
 
@@ -45,7 +48,10 @@ func (m *bodyMemo) get(id uuid.UUID, version int64, v func() any) ([]byte, error
 	if err := json.NewEncoder(&buf).Encode(v()); err != nil {
 		return nil, err
 	}
-	b = buf.Bytes()
+	if buf.Len() > maxBodyBytes {
+		return buf.Bytes(), nil // long descriptions and attributes: encode each time rather than hold them
+	}
+	b = bytes.Clone(buf.Bytes())
 	m.mu.Lock()
 	if len(m.m) >= maxBodies {
 		clear(m.m)

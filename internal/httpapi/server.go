@@ -118,7 +118,8 @@ func New(deps Deps) (*echo.Echo, error) {
 
 // chain composes middleware once, at start. Echo v4 composes the middleware given to Use again for
 // every request (a closure per middleware per request); the composed chain ends in the handler Echo
-// routed the request to, which is what Echo passes a Use middleware as next.
+// routed the request to (c.Handler()), which is what Echo passes the last Use middleware as next. It
+// therefore ignores next: it must be the only Use middleware, which New guarantees.
 func chain(mw ...echo.MiddlewareFunc) echo.MiddlewareFunc {
 	h := func(c echo.Context) error { return c.Handler()(c) }
 	for i := len(mw) - 1; i >= 0; i-- {

@@ -3,7 +3,6 @@ package redis
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,73 +80,16 @@ type Cache struct {
 	Stats   *CacheStats
 	decoded *decoded
 	owed    *owed
+	// delivering is set while a goroutine delivers owed invalidations (deliverLater).
+	delivering atomic.Bool
 }
 
 // NewCache returns a cache over the client. Register it before the client connects: invalidations
 // that could not reach Redis are delivered when it is reached again, before the cache is used.
 func NewCache(c *Client) *Cache {
-	cache := &Cache{c: c, Stats: &CacheStats{}, decoded: &decoded{m: map[string]decodedEntry{}}, owed: &owed{keys: map[string]struct{}{}}}
+	cache := &Cache{c: c, Stats: &CacheStats{}, decoded: &decoded{m: map[string]decodedEntry{}}, owed: newOwed()}
 	c.OnRecover(cache.settle)
 	return cache
-}
-
-// owed holds invalidations that could not reach Redis. Until they are delivered, this instance reads
-// those keys from the store; past maxOwed keys it forgets them and, on recovery, drops every cached key.
-type owed struct {
-	mu       sync.Mutex
-	n        atomic.Int64 // len(keys), read without the lock on every cached read
-	keys     map[string]struct{}
-	overflow bool
-}
-
-const maxOwed = 10000
-
-func (o *owed) add(keys ...string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, k := range keys {
-		if len(o.keys) >= maxOwed {
-			o.overflow = true
-			break
-		}
-		o.keys[k] = struct{}{}
-	}
-	o.n.Store(int64(len(o.keys)))
-}
-
-func (o *owed) has(key string) bool {
-	if o.n.Load() == 0 {
-		return false
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	_, ok := o.keys[key]
-	return ok
-}
-
-// restore puts back what take returned, when delivering it failed.
-func (o *owed) restore(keys []string, overflow bool) {
-	o.add(keys...)
-	if overflow {
-		o.mu.Lock()
-		o.overflow = true
-		o.mu.Unlock()
-	}
-}
-
-// take returns the owed keys and whether some were forgotten; restore them if delivery fails.
-func (o *owed) take() ([]string, bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	keys := make([]string, 0, len(o.keys))
-	for k := range o.keys {
-		keys = append(keys, k)
-	}
-	overflow := o.overflow
-	clear(o.keys)
-	o.overflow = false
-	o.n.Store(0)
-	return keys, overflow
 }
 
 // getOrLoad returns the cached value of key, or loads it, stores it and returns it. A Redis failure
@@ -230,7 +172,7 @@ func tombstones(ctx context.Context, client rueidis.Client, keys []string) error
 }
 
 // invalidate drops keys (now and again after the request's transaction commits, when there is one).
-// Keys that cannot reach Redis are owed: read from the store here and delivered when Redis is back.
+// Keys that cannot reach Redis are owed (see owe).
 func (cache *Cache) invalidate(ctx context.Context, keys ...string) {
 	drop := func() {
 		err := cache.c.do(context.WithoutCancel(ctx), "SET tombstone", func(ctx context.Context, client rueidis.Client) error {
@@ -238,7 +180,7 @@ func (cache *Cache) invalidate(ctx context.Context, keys ...string) {
 		})
 		if err != nil {
 			cache.Stats.Errors.Add(1)
-			cache.owed.add(keys...)
+			cache.owe(keys...)
 			return
 		}
 		cache.Stats.Invalidations.Add(int64(len(keys)))
@@ -247,49 +189,4 @@ func (cache *Cache) invalidate(ctx context.Context, keys ...string) {
 		drop() // now, and again once the request's transaction has committed
 	}
 	aftercommit.Do(ctx, drop)
-}
-
-// settle delivers the owed invalidations; when some were forgotten it drops every cached key. It runs
-// when Redis is reached again, before the circuit closes.
-func (cache *Cache) settle(ctx context.Context, client rueidis.Client) error {
-	keys, overflow := cache.owed.take()
-	err := tombstones(ctx, client, keys)
-	if err == nil && overflow {
-		err = cache.dropAll(ctx, client)
-	}
-	if err != nil {
-		cache.owed.restore(keys, overflow)
-		return err
-	}
-	cache.Stats.Invalidations.Add(int64(len(keys)))
-	return nil
-}
-
-// dropAll tombstones every cached key under this client's prefix.
-func (cache *Cache) dropAll(ctx context.Context, client rueidis.Client) error {
-	var cursor uint64
-	for {
-		entry, err := client.Do(ctx, client.B().Scan().Cursor(cursor).Match(globEscape(cache.c.Key(cacheNamespace))+":*").Count(1000).Build()).AsScanEntry()
-		if err != nil {
-			return err
-		}
-		if err := tombstones(ctx, client, entry.Elements); err != nil {
-			return err
-		}
-		if cursor = entry.Cursor; cursor == 0 {
-			return nil
-		}
-	}
-}
-
-// globEscape quotes the characters SCAN MATCH treats as a pattern.
-func globEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune(`*?[]\\`, r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

@@ -8,19 +8,23 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // newTestCache connects to the test Redis (TEST_REDIS_URL, else the local one) under a fresh key
 // prefix holding SCAN pattern characters.
-func newTestCache(t *testing.T) (*Client, *Cache) {
+func newTestCache(t *testing.T, prefix string) (*Client, *Cache) {
 	t.Helper()
 	url := os.Getenv("TEST_REDIS_URL")
 	if url == "" {
 		url = "redis://127.0.0.1:6379/0"
 	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	c, err := New(Options{URL: url, Prefix: "test:" + hex.EncodeToString(b) + ":*?[x]:"})
+	if prefix == "" {
+		b := make([]byte, 6)
+		_, _ = rand.Read(b)
+		prefix = "test:" + hex.EncodeToString(b) + ":*?[x]:"
+	}
+	c, err := New(Options{URL: url, Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,18 +36,73 @@ func newTestCache(t *testing.T) (*Client, *Cache) {
 	return c, cache
 }
 
-// When more invalidations are owed than the cache remembers, recovery drops every cached key under the
-// prefix (and only those), so nothing written during the outage is served stale.
-func TestSettleAfterOverflowDropsEveryCachedKey(t *testing.T) {
-	c, cache := newTestCache(t)
-	ctx := context.Background()
-	loads := 0
-	load := func() (string, error) { loads++; return "v", nil }
-	keys := []string{c.Key(cacheNamespace, "product", "a"), c.Key(cacheNamespace, "post", "b")}
-	for _, k := range keys {
-		if _, err := getOrLoad(ctx, cache, k, load); err != nil {
+// readCached reads key until the cache answers it (the first read's empty result stays in the
+// client-side cache until Redis's invalidation of it arrives) and returns the value.
+func readCached(t *testing.T, cache *Cache, key string, load func() (string, error)) string {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		hits := cache.Stats.LocalHits.Load() + cache.Stats.RedisHits.Load()
+		v, err := getOrLoad(context.Background(), cache, key, load)
+		if err != nil {
 			t.Fatal(err)
 		}
+		if cache.Stats.LocalHits.Load()+cache.Stats.RedisHits.Load() > hits {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never served from the cache", key)
+		}
+	}
+}
+
+func constant(v string) func() (string, error) { return func() (string, error) { return v, nil } }
+
+// Keys owed an invalidation are read from the store, never from the cache, until delivered.
+func TestOwedKeyBypassesCache(t *testing.T) {
+	c, cache := newTestCache(t, "")
+	key := c.Key(cacheNamespace, "user", "u")
+	readCached(t, cache, key, constant("old"))
+	cache.owed.add(key)
+	if v, err := getOrLoad(context.Background(), cache, key, constant("new")); err != nil || v != "new" {
+		t.Fatalf("owed key: %q, %v; want the store's value", v, err)
+	}
+}
+
+// An invalidation that failed while the circuit stayed closed (an error reply, one timeout) is still
+// delivered: another instance stops serving the old value within a few seconds, not after the TTL.
+func TestOwedInvalidationDeliveredWhileClosed(t *testing.T) {
+	a, cacheA := newTestCache(t, "")
+	_, cacheB := newTestCache(t, a.prefix)
+	key := a.Key(cacheNamespace, "product", "p")
+	if v := readCached(t, cacheB, key, constant("old")); v != "old" {
+		t.Fatalf("B cached %q", v)
+	}
+	cacheA.owe(key) // as invalidate does when Redis refuses the tombstone
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		v, err := getOrLoad(context.Background(), cacheB, key, constant("new"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v == "new" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("B still serves the old value: the owed invalidation was never delivered")
+		}
+	}
+	if a.Open() || cacheA.owed.pending() {
+		t.Fatalf("after delivery: open %v, pending %v", a.Open(), cacheA.owed.pending())
+	}
+}
+
+// Past maxOwed keys the cache forgets them: this instance then reads everything from the store, and
+// every cached key under the prefix (and only those) is tombstoned for the other instances.
+func TestOverflowDropsEveryCachedKey(t *testing.T) {
+	c, cache := newTestCache(t, "")
+	ctx := context.Background()
+	keys := []string{c.Key(cacheNamespace, "product", "a"), c.Key(cacheNamespace, "post", "b")}
+	for _, k := range keys {
+		readCached(t, cache, k, constant("v"))
 	}
 	// A key under another prefix, which the prefix would match were its pattern characters unescaped,
 	// must survive.
@@ -54,49 +113,41 @@ func TestSettleAfterOverflowDropsEveryCachedKey(t *testing.T) {
 	}
 	t.Cleanup(func() { client.Do(context.Background(), client.B().Del().Key(other).Build()) })
 
-	for i := 0; i <= maxOwed; i++ {
-		cache.owed.add("owed:" + strconv.Itoa(i))
+	keysOwed := make([]string, maxOwed+1)
+	for i := range keysOwed {
+		keysOwed[i] = "owed:" + strconv.Itoa(i)
 	}
-	if !cache.owed.overflow || cache.owed.n.Load() != maxOwed {
-		t.Fatalf("owed %d keys", cache.owed.n.Load())
+	cache.owed.add(keysOwed...)
+	if !cache.owed.has(keys[0]) {
+		t.Fatal("after an overflow, cached keys are still read from the cache")
 	}
 	if err := cache.settle(ctx, client); err != nil {
 		t.Fatal(err)
 	}
-	if cache.owed.n.Load() != 0 || cache.owed.overflow {
-		t.Fatal("owed invalidations not cleared after settling")
+	if err := cache.dropSome(ctx, client); err != nil {
+		t.Fatal(err)
+	}
+	if cache.owed.pending() {
+		t.Fatal("still pending after settling and dropping")
 	}
 	for _, k := range keys {
 		if raw, err := client.Do(ctx, client.B().Get().Key(k).Build()).ToString(); err != nil || raw != tombstone {
-			t.Fatalf("%s after settling: %q, %v; want a tombstone", k, raw, err)
+			t.Fatalf("%s after the drop: %q, %v; want a tombstone", k, raw, err)
 		}
 	}
 	if raw, err := client.Do(ctx, client.B().Get().Key(other).Build()).ToString(); err != nil || raw != "keep" {
-		t.Fatalf("another prefix's key after settling: %q, %v", raw, err)
-	}
-	loads = 0
-	if _, err := getOrLoad(ctx, cache, keys[0], load); err != nil || loads != 1 {
-		t.Fatalf("read after settling: loads %d, %v; want a load from the store", loads, err)
+		t.Fatalf("another prefix's key after the drop: %q, %v", raw, err)
 	}
 }
 
-// Keys owed an invalidation are read from the store, never from Redis, until settled.
-func TestOwedKeyBypassesCache(t *testing.T) {
-	c, cache := newTestCache(t)
-	ctx := context.Background()
-	key := c.Key(cacheNamespace, "user", "u")
-	loads := 0
-	load := func() (string, error) { loads++; return "v", nil }
-	for i := 0; i < 2; i++ {
-		if _, err := getOrLoad(ctx, cache, key, load); err != nil {
-			t.Fatal(err)
-		}
+// A closed client stays closed: a probe that runs after Close neither dials nor closes the circuit.
+func TestProbeAfterClose(t *testing.T) {
+	c, _ := newTestCache(t, "")
+	c.Close()
+	if err := c.probe(context.Background()); err == nil || !c.Open() || c.client.Load() != nil {
+		t.Fatalf("probe after Close: %v, open %v, client %v", err, c.Open(), c.client.Load() != nil)
 	}
-	if loads != 1 {
-		t.Fatalf("%d loads; want the second read cached", loads)
-	}
-	cache.owed.add(key)
-	if _, err := getOrLoad(ctx, cache, key, load); err != nil || loads != 2 {
-		t.Fatalf("owed key: %d loads, %v; want a load", loads, err)
+	if _, err := c.get(); err == nil {
+		t.Fatal("get after Close returned a client")
 	}
 }

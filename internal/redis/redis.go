@@ -45,7 +45,8 @@ type Client struct {
 	consecutive atomic.Int64                   // failures in a row while closed
 	probeMu     sync.Mutex                     // one probe at a time
 	onRecover   []func(context.Context, rueidis.Client) error
-	done        chan struct{}
+	life        context.Context // cancelled by Close: stops the probe and background work
+	stop        context.CancelFunc
 	closeOnce   sync.Once
 
 	failures   atomic.Int64 // operations that reached Redis and failed
@@ -108,7 +109,8 @@ func New(o Options) (*Client, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	c := &Client{opt: opt, prefix: o.Prefix, logger: logger, tracer: o.Tracer, done: make(chan struct{})}
+	c := &Client{opt: opt, prefix: o.Prefix, logger: logger, tracer: o.Tracer}
+	c.life, c.stop = context.WithCancel(context.Background())
 	c.open.Store(true)
 	return c, nil
 }
@@ -124,7 +126,8 @@ func (c *Client) Connect(ctx context.Context) error {
 }
 
 // OnRecover registers fn to run with the client each time Redis is reached again, before the circuit
-// closes; an error keeps the circuit open until the next probe. Register before Connect.
+// closes; an error keeps the circuit open until the next probe. Register before Connect (the hooks are
+// read without a lock).
 func (c *Client) OnRecover(fn func(context.Context, rueidis.Client) error) {
 	c.onRecover = append(c.onRecover, fn)
 }
@@ -133,6 +136,9 @@ func (c *Client) OnRecover(fn func(context.Context, rueidis.Client) error) {
 func (c *Client) probe(ctx context.Context) error {
 	c.probeMu.Lock()
 	defer c.probeMu.Unlock()
+	if c.life.Err() != nil {
+		return fmt.Errorf("%w: client closed", ErrUnavailable)
+	}
 	if !c.open.Load() {
 		return nil
 	}
@@ -169,11 +175,11 @@ func (c *Client) probeUntilUp() {
 	defer t.Stop()
 	for {
 		select {
-		case <-c.done:
+		case <-c.life.Done():
 			return
 		case <-t.C:
 		}
-		if c.probe(context.Background()) == nil {
+		if c.probe(c.life) == nil {
 			c.logger.Info("redis reachable again: cache and rate limits back on")
 			return
 		}
@@ -208,10 +214,11 @@ func (c *Client) Key(parts ...string) string {
 
 // get returns the client while the circuit is closed; it never waits.
 func (c *Client) get() (rueidis.Client, error) {
-	if c.open.Load() {
+	p := c.client.Load()
+	if p == nil || c.open.Load() {
 		return nil, errCircuitOpen
 	}
-	return *c.client.Load(), nil
+	return *p, nil
 }
 
 // do runs one operation: it fails fast while the circuit is open, bounds the operation by opTimeout,
@@ -281,7 +288,7 @@ func (c *Client) Failures() int64 { return c.failures.Load() }
 // Close stops probing and releases the connections.
 func (c *Client) Close() {
 	c.closeOnce.Do(func() {
-		close(c.done)
+		c.stop()
 		c.probeMu.Lock()
 		defer c.probeMu.Unlock()
 		c.open.Store(true)

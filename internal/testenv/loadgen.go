@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // LoadConn is a minimal HTTP/1.1 keep-alive client for benchmarks, in the manner of wrk: it writes a
@@ -46,6 +48,9 @@ func DialLoad(baseURL, path string, headers ...string) (*LoadConn, error) {
 func (l *LoadConn) Get(n, want int) (int, error) {
 	if len(l.batch) != n*len(l.req) {
 		l.batch = bytes.Repeat(l.req, n)
+	}
+	if err := l.conn.SetDeadline(time.Now().Add(loadTimeout)); err != nil {
+		return 0, err
 	}
 	if _, err := l.conn.Write(l.batch); err != nil {
 		return 0, err
@@ -100,6 +105,8 @@ func (l *LoadConn) read() (int, error) {
 		}
 	}
 	switch {
+	case status < 200 || status == http.StatusNoContent || status == http.StatusNotModified:
+		return status, nil // no body, whatever the headers say
 	case chunked:
 		return status, l.discardChunks()
 	case length >= 0:
@@ -115,18 +122,31 @@ func (l *LoadConn) discardChunks() error {
 		if err != nil {
 			return err
 		}
-		size, err := strconv.ParseInt(string(bytes.TrimSpace(line)), 16, 64)
+		sizeText, _, _ := bytes.Cut(line, []byte(";")) // chunk extensions
+		size, err := strconv.ParseInt(string(bytes.TrimSpace(sizeText)), 16, 64)
 		if err != nil {
 			return fmt.Errorf("bad chunk size %q", line)
+		}
+		if size == 0 {
+			break
 		}
 		if _, err := l.r.Discard(int(size) + 2); err != nil { // the chunk and its CRLF
 			return err
 		}
-		if size == 0 {
+	}
+	for { // trailers, up to the empty line
+		line, err := l.r.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
 			return nil
 		}
 	}
 }
+
+// loadTimeout bounds one round trip, so a stuck server fails the benchmark rather than hanging it.
+const loadTimeout = 30 * time.Second
 
 // Close closes the connection.
 func (l *LoadConn) Close() error { return l.conn.Close() }

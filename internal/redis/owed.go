@@ -1,0 +1,195 @@
+package redis
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// owed holds invalidations that could not reach Redis. Until one is delivered, this instance reads
+// that key from the store, never from the cache. Past maxOwed keys it forgets them: it then reads every
+// key from the store for a TTL (by then every value cached before the forgotten writes has expired),
+// and tombstones every cached key under the prefix when Redis can be reached (for other instances).
+type owed struct {
+	mu   sync.Mutex
+	n    atomic.Int64 // len(keys), read without the lock on every cached read
+	keys map[string]struct{}
+	// overflow: keys were forgotten and every cached key is still to be dropped, from cursor on.
+	overflow  bool
+	overflows int64 // counts overflows, so a drop that began before the latest one does not clear it
+	cursor    uint64
+	bypass    atomic.Int64 // unix nanos until which every read goes to the store
+}
+
+const maxOwed = 10000
+
+func newOwed() *owed { return &owed{keys: map[string]struct{}{}} }
+
+func (o *owed) add(keys ...string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, k := range keys {
+		if _, ok := o.keys[k]; ok {
+			continue
+		}
+		if len(o.keys) >= maxOwed {
+			o.overflow, o.cursor = true, 0
+			o.overflows++
+			o.bypass.Store(time.Now().Add(TTL).UnixNano())
+			break
+		}
+		o.keys[k] = struct{}{}
+	}
+	o.n.Store(int64(len(o.keys)))
+}
+
+// has reports whether key must be read from the store.
+func (o *owed) has(key string) bool {
+	if o.n.Load() == 0 && o.bypass.Load() == 0 {
+		return false
+	}
+	if until := o.bypass.Load(); until != 0 {
+		if time.Now().UnixNano() < until {
+			return true
+		}
+		o.bypass.CompareAndSwap(until, 0)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, ok := o.keys[key]
+	return ok
+}
+
+// pending reports whether anything is still to be delivered.
+func (o *owed) pending() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.keys) > 0 || o.overflow
+}
+
+// take returns the owed keys; give them back with add when delivering them fails.
+func (o *owed) take() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	keys := make([]string, 0, len(o.keys))
+	for k := range o.keys {
+		keys = append(keys, k)
+	}
+	clear(o.keys)
+	o.n.Store(0)
+	return keys
+}
+
+// owe records keys whose invalidation failed and makes sure someone delivers them.
+func (cache *Cache) owe(keys ...string) {
+	cache.owed.add(keys...)
+	cache.deliverLater()
+}
+
+// settle delivers the owed keys' tombstones. The client runs it when Redis is reached again, before the
+// circuit closes, so that this instance's other readers find the tombstones in place.
+func (cache *Cache) settle(ctx context.Context, client rueidis.Client) error {
+	keys := cache.owed.take()
+	if err := tombstones(ctx, client, keys); err != nil {
+		cache.owed.add(keys...)
+		return err
+	}
+	cache.Stats.Invalidations.Add(int64(len(keys)))
+	return nil
+}
+
+// deliverLater starts, unless it runs already, the background delivery of what is owed: once per
+// probeEvery, while the circuit is closed, it settles the owed keys and goes on with dropping every
+// cached key after an overflow, until nothing is owed. It covers what the probe's settle does not:
+// failures that did not open the circuit (one timeout, an error reply), and keys owed while the probe
+// was settling.
+func (cache *Cache) deliverLater() {
+	if !cache.delivering.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		for {
+			cache.deliver()
+			cache.delivering.Store(false)
+			// Keys owed after deliver's last look and before the flag was down would be stranded.
+			if !cache.owed.pending() || !cache.delivering.CompareAndSwap(false, true) {
+				return
+			}
+		}
+	}()
+}
+
+func (cache *Cache) deliver() {
+	t := time.NewTicker(probeEvery)
+	defer t.Stop()
+	for cache.owed.pending() {
+		select {
+		case <-cache.c.life.Done():
+			return
+		case <-t.C:
+		}
+		client, err := cache.c.get()
+		if err != nil {
+			continue // the circuit is open: the probe settles first
+		}
+		ctx, cancel := context.WithTimeout(cache.c.life, recoverTimeout)
+		if cache.settle(ctx, client) == nil {
+			_ = cache.dropSome(ctx, client)
+		}
+		cancel()
+	}
+}
+
+// dropSome goes on tombstoning every cached key under the prefix after an overflow, from where it got
+// to, until ctx ends or the scan is complete.
+func (cache *Cache) dropSome(ctx context.Context, client rueidis.Client) error {
+	o := cache.owed
+	o.mu.Lock()
+	overflow, cursor, gen := o.overflow, o.cursor, o.overflows
+	o.mu.Unlock()
+	if !overflow {
+		return nil
+	}
+	match := globEscape(cache.c.Key(cacheNamespace)) + ":*"
+	for ctx.Err() == nil {
+		entry, err := client.Do(ctx, client.B().Scan().Cursor(cursor).Match(match).Count(1000).Build()).AsScanEntry()
+		if err != nil {
+			return err
+		}
+		if err := tombstones(ctx, client, entry.Elements); err != nil {
+			return err
+		}
+		cache.Stats.Invalidations.Add(int64(len(entry.Elements)))
+		cursor = entry.Cursor
+		o.mu.Lock()
+		if o.overflows != gen { // overflowed again meanwhile: that drop starts over
+			o.mu.Unlock()
+			return nil
+		}
+		o.cursor = cursor
+		if cursor == 0 {
+			o.overflow = false
+		}
+		o.mu.Unlock()
+		if cursor == 0 {
+			return nil
+		}
+	}
+	return ctx.Err()
+}
+
+// globEscape quotes the characters SCAN MATCH treats as a pattern.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
