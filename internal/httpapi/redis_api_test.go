@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/redis/rueidis"
 
 	"github.com/storefront/storefront/gen/apiclient"
 	"github.com/storefront/storefront/internal/redis"
@@ -289,5 +290,45 @@ func TestRedisDownAtStart(t *testing.T) {
 	wantStatus(t, resp, resp.Body, err, http.StatusOK)
 	if resp.HTTPResponse.Header.Get("RateLimit-Limit") == "" {
 		t.Fatal("no rate limits after Redis came up")
+	}
+}
+
+// Redis refusing a write (here: out of memory) makes an invalidation fail without opening the circuit.
+// The writer owes it and delivers it once Redis accepts writes again, so another instance stops serving
+// the old value within seconds rather than after the 10-minute TTL.
+func TestRefusedInvalidationDeliveredLater(t *testing.T) {
+	srv, a, admin, id, _ := productOnPrivateRedis(t, "refused", 3000)
+	b := testenv.Start(t, "REDIS_URL="+srv.URL(), "REDIS_KEY_PREFIX=refused:", "DATABASE_URL="+a.DatabaseURL())
+	ctx := context.Background()
+	readB := func() *apiclient.GetProductResponse {
+		t.Helper()
+		resp, err := b.Client.GetProductWithResponse(ctx, id, nil)
+		wantStatus(t, resp, resp.Body, err, http.StatusOK)
+		return resp
+	}
+	waitForCacheHit(t, b.App.Cache.Stats, readB) // B holds 3000
+
+	admin2, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{"127.0.0.1:" + strconv.Itoa(srv.Port)}, DisableCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin2.Close()
+	setMaxMemory := func(v string) {
+		t.Helper()
+		if err := admin2.Do(ctx, admin2.B().ConfigSet().ParameterValue().ParameterValue("maxmemory", v).Build()).Error(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setMaxMemory("1")
+	upd, err := a.Client.UpdateProductWithResponse(ctx, id, nil, apiclient.ProductPatch{PriceCents: ptr(int64(3100))}, testenv.Bearer(admin))
+	wantStatus(t, upd, upd.Body, err, http.StatusOK)
+	if a.App.Redis.Open() {
+		t.Fatal("an error reply opened the circuit; Redis answered")
+	}
+	setMaxMemory("0")
+	for deadline := time.Now().Add(10 * time.Second); readB().JSON200.Data.PriceCents != 3100; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("B still serves the old price: the refused invalidation was never delivered")
+		}
 	}
 }
