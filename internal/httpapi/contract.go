@@ -47,6 +47,9 @@ func (o *operation) fastValid(c echo.Context) bool {
 		if p.inPath {
 			v = c.Param(p.name)
 		} else if vs, ok := c.Request().Header[p.name]; ok {
+			if len(vs) == 0 {
+				return false
+			}
 			v = vs[0] // kin-openapi reads the first value too
 		} else if p.required {
 			return false

@@ -84,11 +84,9 @@ type Cache struct {
 	delivering atomic.Bool
 }
 
-// NewCache returns a cache over the client. Register it before the client connects: invalidations
-// that could not reach Redis are delivered when it is reached again, before the cache is used.
+// NewCache returns a cache over the client.
 func NewCache(c *Client) *Cache {
 	cache := &Cache{c: c, Stats: &CacheStats{}, decoded: &decoded{m: map[string]decodedEntry{}}, owed: newOwed()}
-	c.OnRecover(cache.settle)
 	return cache
 }
 

@@ -151,3 +151,36 @@ func TestProbeAfterClose(t *testing.T) {
 		t.Fatal("get after Close returned a client")
 	}
 }
+
+// A key owed again while a delivery of it is under way stays owed: that delivery's tombstone may have
+// gone out before the second write committed.
+func TestKeyOwedAgainDuringDeliveryStaysOwed(t *testing.T) {
+	o := newOwed()
+	o.add("k", "j")
+	snap := o.snapshot()
+	if !o.has("k") {
+		t.Fatal("a key being delivered is no longer bypassed")
+	}
+	o.add("k")
+	o.done(snap)
+	if !o.has("k") || o.has("j") || !o.pending() {
+		t.Fatalf("after delivery: k owed %v, j owed %v", o.has("k"), o.has("j"))
+	}
+}
+
+// Once the client is closed, nothing keeps delivering (or spinning).
+func TestNoDeliveryAfterClose(t *testing.T) {
+	c, cache := newTestCache(t, "")
+	cache.owe("k") // a delivery is under way
+	c.Close()
+	for deadline := time.Now().Add(3 * time.Second); cache.delivering.Load(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("delivery still running after Close")
+		}
+	}
+	cache.owe("j")
+	time.Sleep(50 * time.Millisecond)
+	if cache.delivering.Load() {
+		t.Fatal("a delivery started after Close")
+	}
+}

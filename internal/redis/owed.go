@@ -2,6 +2,8 @@ package redis
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,8 +18,9 @@ import (
 // and tombstones every cached key under the prefix when Redis can be reached (for other instances).
 type owed struct {
 	mu   sync.Mutex
-	n    atomic.Int64 // len(keys), read without the lock on every cached read
-	keys map[string]struct{}
+	n    atomic.Int64      // len(keys), read without the lock on every cached read
+	keys map[string]uint64 // owed key → when it was (last) owed, from seq
+	seq  uint64
 	// overflow: keys were forgotten and every cached key is still to be dropped, from cursor on.
 	overflow  bool
 	overflows int64 // counts overflows, so a drop that began before the latest one does not clear it
@@ -27,13 +30,15 @@ type owed struct {
 
 const maxOwed = 10000
 
-func newOwed() *owed { return &owed{keys: map[string]struct{}{}} }
+func newOwed() *owed { return &owed{keys: map[string]uint64{}} }
 
 func (o *owed) add(keys ...string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, k := range keys {
+		o.seq++
 		if _, ok := o.keys[k]; ok {
+			o.keys[k] = o.seq // owed again: a delivery already under way does not settle this one
 			continue
 		}
 		if len(o.keys) >= maxOwed {
@@ -42,7 +47,7 @@ func (o *owed) add(keys ...string) {
 			o.bypass.Store(time.Now().Add(TTL).UnixNano())
 			break
 		}
-		o.keys[k] = struct{}{}
+		o.keys[k] = o.seq
 	}
 	o.n.Store(int64(len(o.keys)))
 }
@@ -71,42 +76,52 @@ func (o *owed) pending() bool {
 	return len(o.keys) > 0 || o.overflow
 }
 
-// take returns the owed keys; give them back with add when delivering them fails.
-func (o *owed) take() []string {
+// snapshot returns what is owed now. The keys stay owed (and bypassed) until done is called with the
+// snapshot after their tombstones are in Redis, so this instance never reads them from the cache
+// while a delivery is under way.
+func (o *owed) snapshot() map[string]uint64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	keys := make([]string, 0, len(o.keys))
-	for k := range o.keys {
-		keys = append(keys, k)
+	return maps.Clone(o.keys)
+}
+
+// done forgets the delivered keys, except those owed again since the snapshot.
+func (o *owed) done(delivered map[string]uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k, seq := range delivered {
+		if o.keys[k] == seq {
+			delete(o.keys, k)
+		}
 	}
-	clear(o.keys)
-	o.n.Store(0)
-	return keys
+	o.n.Store(int64(len(o.keys)))
 }
 
 // owe records keys whose invalidation failed and makes sure someone delivers them.
 func (cache *Cache) owe(keys ...string) {
 	cache.owed.add(keys...)
-	cache.deliverLater()
+	if cache.c.life.Err() == nil {
+		cache.deliverLater()
+	}
 }
 
-// settle delivers the owed keys' tombstones. The client runs it when Redis is reached again, before the
-// circuit closes, so that this instance's other readers find the tombstones in place.
+// settle delivers the owed keys' tombstones.
 func (cache *Cache) settle(ctx context.Context, client rueidis.Client) error {
-	keys := cache.owed.take()
+	owed := cache.owed.snapshot()
+	keys := slices.Collect(maps.Keys(owed))
 	if err := tombstones(ctx, client, keys); err != nil {
-		cache.owed.add(keys...)
 		return err
 	}
+	cache.owed.done(owed)
 	cache.Stats.Invalidations.Add(int64(len(keys)))
 	return nil
 }
 
 // deliverLater starts, unless it runs already, the background delivery of what is owed: once per
 // probeEvery, while the circuit is closed, it settles the owed keys and goes on with dropping every
-// cached key after an overflow, until nothing is owed. It covers what the probe's settle does not:
-// failures that did not open the circuit (one timeout, an error reply), and keys owed while the probe
-// was settling.
+// cached key after an overflow, until nothing is owed or the client is closed. Failures that opened
+// the circuit are delivered within probeEvery of its closing; those that did not (one timeout, an
+// error reply such as OOM) within probeEvery of Redis accepting the writes.
 func (cache *Cache) deliverLater() {
 	if !cache.delivering.CompareAndSwap(false, true) {
 		return
@@ -116,7 +131,7 @@ func (cache *Cache) deliverLater() {
 			cache.deliver()
 			cache.delivering.Store(false)
 			// Keys owed after deliver's last look and before the flag was down would be stranded.
-			if !cache.owed.pending() || !cache.delivering.CompareAndSwap(false, true) {
+			if cache.c.life.Err() != nil || !cache.owed.pending() || !cache.delivering.CompareAndSwap(false, true) {
 				return
 			}
 		}
@@ -136,7 +151,7 @@ func (cache *Cache) deliver() {
 		if err != nil {
 			continue // the circuit is open: the probe settles first
 		}
-		ctx, cancel := context.WithTimeout(cache.c.life, recoverTimeout)
+		ctx, cancel := context.WithTimeout(cache.c.life, deliverTimeout)
 		if cache.settle(ctx, client) == nil {
 			_ = cache.dropSome(ctx, client)
 		}

@@ -44,7 +44,6 @@ type Client struct {
 	open        atomic.Bool                    // the circuit: true while Redis is considered down
 	consecutive atomic.Int64                   // failures in a row while closed
 	probeMu     sync.Mutex                     // one probe at a time
-	onRecover   []func(context.Context, rueidis.Client) error
 	life        context.Context // cancelled by Close: stops the probe and background work
 	stop        context.CancelFunc
 	closeOnce   sync.Once
@@ -67,8 +66,8 @@ const (
 	tripAfter = 3
 	// probeEvery is how often an open circuit dials or pings Redis again.
 	probeEvery = time.Second
-	// recoverTimeout bounds the recovery hooks run before the circuit closes.
-	recoverTimeout = 5 * time.Second
+	// deliverTimeout bounds one background delivery of owed invalidations.
+	deliverTimeout = 5 * time.Second
 )
 
 // bounded returns ctx limited to opTimeout.
@@ -125,14 +124,9 @@ func (c *Client) Connect(ctx context.Context) error {
 	return nil
 }
 
-// OnRecover registers fn to run with the client each time Redis is reached again, before the circuit
-// closes; an error keeps the circuit open until the next probe. Register before Connect (the hooks are
-// read without a lock).
-func (c *Client) OnRecover(fn func(context.Context, rueidis.Client) error) {
-	c.onRecover = append(c.onRecover, fn)
-}
-
-// probe dials if needed, pings, and runs the recovery hooks; on success it closes the circuit.
+// probe dials Redis afresh and pings it; on success it closes the circuit. A fresh client each time:
+// connections idle through an outage can be dead without knowing it, and rueidis spreads commands
+// over several, so a ping on one proves nothing about the others.
 func (c *Client) probe(ctx context.Context) error {
 	c.probeMu.Lock()
 	defer c.probeMu.Unlock()
@@ -142,30 +136,22 @@ func (c *Client) probe(ctx context.Context) error {
 	if !c.open.Load() {
 		return nil
 	}
-	client := c.client.Load()
-	if client == nil {
-		cl, err := rueidis.NewClient(c.opt)
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrUnavailable, err)
-		}
-		c.client.Store(&cl)
-		client = &cl
+	client, err := rueidis.NewClient(c.opt)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	pctx, cancel := bounded(ctx)
 	defer cancel()
-	if err := (*client).Do(pctx, (*client).B().Ping().Build()).Error(); err != nil {
+	if err := client.Do(pctx, client.B().Ping().Build()).Error(); err != nil {
+		client.Close()
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	// Recovery may have more to do than one operation; the circuit stays open meanwhile, so no request waits on it.
-	ctx, cancel = context.WithTimeout(ctx, recoverTimeout)
-	defer cancel()
-	for _, fn := range c.onRecover {
-		if err := fn(ctx, *client); err != nil {
-			return fmt.Errorf("%w: recovering: %v", ErrUnavailable, err)
-		}
-	}
+	old := c.client.Swap(&client)
 	c.consecutive.Store(0)
 	c.open.Store(false)
+	if old != nil {
+		(*old).Close() // operations still on it end with ErrClosing, which the breaker ignores
+	}
 	return nil
 }
 
@@ -243,7 +229,7 @@ func (c *Client) doCached(ctx context.Context, op string, local *bool, fn func(c
 	end(err)
 	_, answered := rueidis.IsRedisErr(err)
 	switch {
-	case local != nil && *local:
+	case local != nil && *local, errors.Is(err, rueidis.ErrClosing):
 	case err == nil || answered || rueidis.IsRedisNil(err):
 		c.consecutive.Store(0)
 	case ctx.Err() != nil:

@@ -68,8 +68,18 @@ func (l *LoadConn) Get(n, want int) (int, error) {
 	return status, nil
 }
 
-// read reads one response and returns its status code.
+// read reads one final response (skipping interim 1xx ones) and returns its status code.
 func (l *LoadConn) read() (int, error) {
+	for {
+		status, err := l.readOne()
+		if err != nil || status >= 200 || status == http.StatusSwitchingProtocols {
+			return status, err
+		}
+	}
+}
+
+// readOne reads one response, interim or final, and returns its status code.
+func (l *LoadConn) readOne() (int, error) {
 	line, err := l.r.ReadSlice('\n')
 	if err != nil {
 		return 0, err
@@ -101,7 +111,8 @@ func (l *LoadConn) read() (int, error) {
 				return 0, fmt.Errorf("bad Content-Length %q", value)
 			}
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			chunked = bytes.EqualFold(value, []byte("chunked"))
+			codings := bytes.Split(value, []byte(","))
+			chunked = bytes.EqualFold(bytes.TrimSpace(codings[len(codings)-1]), []byte("chunked"))
 		}
 	}
 	switch {
