@@ -12,8 +12,9 @@ type hooksKey struct{}
 
 // Hooks collects functions to run after a commit.
 type Hooks struct {
-	mu  sync.Mutex
-	fns []func()
+	mu     sync.Mutex
+	fns    []func()
+	always []func()
 }
 
 // With returns a context whose Do calls are deferred until Run.
@@ -23,14 +24,26 @@ func With(ctx context.Context) (context.Context, *Hooks) {
 }
 
 // Do runs fn now, or after the surrounding transaction commits when ctx carries one.
-func Do(ctx context.Context, fn func()) {
-	if h, ok := ctx.Value(hooksKey{}).(*Hooks); ok {
-		h.mu.Lock()
-		h.fns = append(h.fns, fn)
-		h.mu.Unlock()
+func Do(ctx context.Context, fn func()) { later(ctx, fn, false) }
+
+// Always runs fn now, or after the surrounding transaction ends, whether it committed or not: for work
+// that is harmless when the transaction rolled back and needed when a failed COMMIT may still have been
+// applied (cache invalidation).
+func Always(ctx context.Context, fn func()) { later(ctx, fn, true) }
+
+func later(ctx context.Context, fn func(), always bool) {
+	h, ok := ctx.Value(hooksKey{}).(*Hooks)
+	if !ok {
+		fn()
 		return
 	}
-	fn()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if always {
+		h.always = append(h.always, fn)
+	} else {
+		h.fns = append(h.fns, fn)
+	}
 }
 
 // Active reports whether ctx belongs to a transaction whose commit is still ahead. Caches must not be
@@ -41,12 +54,23 @@ func Active(ctx context.Context) bool {
 }
 
 // Run runs the deferred functions once; call it after the commit.
-func (h *Hooks) Run() {
+func (h *Hooks) Run() { h.run(true) }
+
+// Abandon runs only the Always functions once; call it when the commit failed or the transaction was
+// rolled back.
+func (h *Hooks) Abandon() { h.run(false) }
+
+func (h *Hooks) run(committed bool) {
 	h.mu.Lock()
-	fns := h.fns
-	h.fns = nil
+	fns, always := h.fns, h.always
+	h.fns, h.always = nil, nil
 	h.mu.Unlock()
-	for _, fn := range fns {
+	if committed {
+		for _, fn := range fns {
+			fn()
+		}
+	}
+	for _, fn := range always {
 		fn()
 	}
 }

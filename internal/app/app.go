@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -165,6 +166,13 @@ func (a *App) Migrate(ctx context.Context) error { return postgres.Migrate(ctx, 
 
 // Close releases connections.
 func (a *App) Close() {
+	if a.Cache != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if n := a.Cache.Drain(ctx); n > 0 {
+			a.Logger.Warn("closing with cache invalidations undelivered: other instances may serve those keys stale for up to the cache TTL", "keys", n)
+		}
+		cancel()
+	}
 	if a.Redis != nil {
 		a.Redis.Close()
 	}

@@ -98,6 +98,8 @@ func idempotent(ct *contract, store idempotency.Store, replayed func()) echo.Mid
 			}
 			if err == nil {
 				hooks.Run()
+			} else {
+				hooks.Abandon() // the COMMIT may have been applied all the same
 			}
 			if err != nil {
 				for _, h := range replayedHeaders {

@@ -184,7 +184,7 @@ func (cache *Cache) invalidate(ctx context.Context, keys ...string) {
 		cache.Stats.Invalidations.Add(int64(len(keys)))
 	}
 	if aftercommit.Active(ctx) {
-		drop() // now, and again once the request's transaction has committed
+		drop() // now, and again once the request's transaction has ended
 	}
-	aftercommit.Do(ctx, drop)
+	aftercommit.Always(ctx, drop)
 }

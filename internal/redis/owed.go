@@ -105,6 +105,15 @@ func (cache *Cache) owe(keys ...string) {
 	}
 }
 
+// Drain delivers what is owed, within ctx, before the client closes; it returns how many keys remain
+// owed (those may be served stale by other instances for up to the TTL).
+func (cache *Cache) Drain(ctx context.Context) int {
+	if client, err := cache.c.get(); err == nil && cache.owed.pending() {
+		_ = cache.settle(ctx, client)
+	}
+	return int(cache.owed.n.Load())
+}
+
 // settle delivers the owed keys' tombstones.
 func (cache *Cache) settle(ctx context.Context, client rueidis.Client) error {
 	owed := cache.owed.snapshot()

@@ -44,7 +44,7 @@ type Client struct {
 	open        atomic.Bool                    // the circuit: true while Redis is considered down
 	consecutive atomic.Int64                   // failures in a row while closed
 	probeMu     sync.Mutex                     // one probe at a time
-	life        context.Context // cancelled by Close: stops the probe and background work
+	life        context.Context                // cancelled by Close: stops the probe and background work
 	stop        context.CancelFunc
 	closeOnce   sync.Once
 
@@ -150,7 +150,7 @@ func (c *Client) probe(ctx context.Context) error {
 	c.consecutive.Store(0)
 	c.open.Store(false)
 	if old != nil {
-		(*old).Close() // operations still on it end with ErrClosing, which the breaker ignores
+		(*old).Close() // operations still on it fail, and the breaker ignores them (see current)
 	}
 	return nil
 }
@@ -200,11 +200,20 @@ func (c *Client) Key(parts ...string) string {
 
 // get returns the client while the circuit is closed; it never waits.
 func (c *Client) get() (rueidis.Client, error) {
+	if c.open.Load() { // before the client: the probe swaps the client in before it closes the circuit
+		return nil, errCircuitOpen
+	}
 	p := c.client.Load()
-	if p == nil || c.open.Load() {
+	if p == nil {
 		return nil, errCircuitOpen
 	}
 	return *p, nil
+}
+
+// current reports whether client is still the one in use (the probe replaces it after an outage).
+func (c *Client) current(client rueidis.Client) bool {
+	p := c.client.Load()
+	return p != nil && *p == client
 }
 
 // do runs one operation: it fails fast while the circuit is open, bounds the operation by opTimeout,
@@ -229,7 +238,8 @@ func (c *Client) doCached(ctx context.Context, op string, local *bool, fn func(c
 	end(err)
 	_, answered := rueidis.IsRedisErr(err)
 	switch {
-	case local != nil && *local, errors.Is(err, rueidis.ErrClosing):
+	case local != nil && *local, err != nil && !c.current(client):
+		// Served from memory, or failed on a client replaced meanwhile: says nothing about Redis.
 	case err == nil || answered || rueidis.IsRedisNil(err):
 		c.consecutive.Store(0)
 	case ctx.Err() != nil:

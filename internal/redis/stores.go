@@ -48,9 +48,10 @@ func readThrough[T any](ctx context.Context, cache *Cache, tx *pending, key stri
 	return getOrLoad(ctx, cache, key, load)
 }
 
-// committed invalidates what a finished transaction wrote.
+// committed invalidates what a finished transaction wrote, whatever its outcome: a failed COMMIT may
+// still have been applied, and invalidating after a rollback is harmless.
 func (cache *Cache) committed(ctx context.Context, tx *pending, err error) error {
-	if err == nil && len(tx.keys) > 0 {
+	if len(tx.keys) > 0 {
 		cache.invalidate(ctx, tx.keys...)
 	}
 	return err
