@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/rueidis"
 )
 
 // newTestCache connects to the test Redis (TEST_REDIS_URL, else the local one) under a fresh key
@@ -196,5 +199,53 @@ func TestDrainDeliversOwedKeys(t *testing.T) {
 	client, _ := c.get()
 	if raw, err := client.Do(context.Background(), client.B().Get().Key(key).Build()).ToString(); err != nil || raw != tombstone {
 		t.Fatalf("after draining: %q, %v; want a tombstone", raw, err)
+	}
+}
+
+// Successes mixed among many failures do not keep the circuit closed: at least half of windowOps
+// operations failing opens it, although never tripAfter fail in a row.
+func TestFailureRateTrips(t *testing.T) {
+	c, _ := newTestCache(t, "")
+	errTimeout := errors.New("i/o timeout")
+	for i := 0; i < windowOps+1 && !c.Open(); i++ {
+		_ = c.do(context.Background(), "test", func(context.Context, rueidis.Client) error {
+			if i%3 == 0 {
+				return nil
+			}
+			return errTimeout
+		})
+		if c.Open() && i+1 < windowOps {
+			t.Fatalf("opened after %d operations", i+1)
+		}
+	}
+	if !c.Open() {
+		t.Fatal("two failures in three over a window did not open the circuit")
+	}
+}
+
+// A circuit that reopens soon after closing is probed half as often each time.
+func TestProbeBacksOffWhenFlapping(t *testing.T) {
+	c, _ := newTestCache(t, "")
+	fail := func() {
+		for i := 0; i < tripAfter; i++ {
+			_ = c.do(context.Background(), "test", func(context.Context, rueidis.Client) error { return errors.New("i/o timeout") })
+		}
+	}
+	waitClosed := func() {
+		for deadline := time.Now().Add(10 * time.Second); c.Open(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("circuit still open")
+			}
+		}
+	}
+	fail()
+	first := time.Duration(c.interval.Load())
+	if !c.Open() || first != probeEvery {
+		t.Fatalf("first trip: open %v, interval %v", c.Open(), first)
+	}
+	waitClosed()
+	fail()
+	if got := time.Duration(c.interval.Load()); !c.Open() || got != 2*first {
+		t.Fatalf("second trip soon after closing: open %v, interval %v; want %v", c.Open(), got, 2*first)
 	}
 }

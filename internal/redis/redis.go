@@ -43,6 +43,9 @@ type Client struct {
 	client      atomic.Pointer[rueidis.Client] // nil until the first successful dial
 	open        atomic.Bool                    // the circuit: true while Redis is considered down
 	consecutive atomic.Int64                   // failures in a row while closed
+	window      rateWindow                     // outcomes in the last windowLen, for the failure-rate rule
+	interval    atomic.Int64                   // probe interval now (backs off when the circuit reopens soon after closing)
+	closedAt    atomic.Int64                   // unix nanos when the circuit last closed
 	probeMu     sync.Mutex                     // one probe at a time
 	life        context.Context                // cancelled by Close: stops the probe and background work
 	stop        context.CancelFunc
@@ -62,10 +65,16 @@ var errCircuitOpen = fmt.Errorf("%w: circuit open", ErrUnavailable)
 const (
 	// opTimeout bounds one Redis operation; past it the request goes on without Redis.
 	opTimeout = 300 * time.Millisecond
-	// tripAfter consecutive failures open the circuit.
+	// tripAfter consecutive failures open the circuit; so does a failure rate of at least half of at
+	// least windowOps operations within windowLen (some successes among many timeouts).
 	tripAfter = 3
-	// probeEvery is how often an open circuit dials or pings Redis again.
-	probeEvery = time.Second
+	windowOps = 20
+	windowLen = 10 * time.Second
+	// probeEvery is how often an open circuit dials and pings Redis again; when the circuit reopens
+	// within flapWithin of closing, the interval doubles, up to maxProbeEvery.
+	probeEvery    = time.Second
+	maxProbeEvery = 30 * time.Second
+	flapWithin    = 30 * time.Second
 	// deliverTimeout bounds one background delivery of owed invalidations.
 	deliverTimeout = 5 * time.Second
 )
@@ -110,6 +119,7 @@ func New(o Options) (*Client, error) {
 	}
 	c := &Client{opt: opt, prefix: o.Prefix, logger: logger, tracer: o.Tracer}
 	c.life, c.stop = context.WithCancel(context.Background())
+	c.interval.Store(int64(probeEvery))
 	c.open.Store(true)
 	return c, nil
 }
@@ -121,6 +131,7 @@ func (c *Client) Connect(ctx context.Context) error {
 		go c.probeUntilUp()
 		return err
 	}
+	c.closedAt.Store(0) // the first connection is not a recovery: a failure soon after it is no flapping
 	return nil
 }
 
@@ -148,6 +159,8 @@ func (c *Client) probe(ctx context.Context) error {
 	}
 	old := c.client.Swap(&client)
 	c.consecutive.Store(0)
+	c.window.reset(time.Now().UnixNano())
+	c.closedAt.Store(time.Now().UnixNano())
 	c.open.Store(false)
 	if old != nil {
 		(*old).Close() // operations still on it fail, and the breaker ignores them (see current)
@@ -155,15 +168,16 @@ func (c *Client) probe(ctx context.Context) error {
 	return nil
 }
 
-// probeUntilUp probes once per probeEvery until Redis answers or the client is closed.
+// probeUntilUp probes once per interval until Redis answers or the client is closed.
 func (c *Client) probeUntilUp() {
-	t := time.NewTicker(probeEvery)
+	t := time.NewTimer(time.Duration(c.interval.Load()))
 	defer t.Stop()
 	for {
 		select {
 		case <-c.life.Done():
 			return
 		case <-t.C:
+			t.Reset(time.Duration(c.interval.Load()))
 		}
 		if c.probe(c.life) == nil {
 			c.logger.Info("redis reachable again: cache and rate limits back on")
@@ -172,12 +186,45 @@ func (c *Client) probeUntilUp() {
 	}
 }
 
-// trip opens the circuit (once) and starts probing.
+// trip opens the circuit (once) and starts probing. A Redis that fails again soon after the circuit
+// closed is probed less and less often, so a flapping Redis does not cost a fresh client and a burst of
+// timeouts every second.
 func (c *Client) trip(op string, err error) {
 	if c.open.CompareAndSwap(false, true) {
-		c.logger.Warn("redis circuit open: serving without Redis until it answers again", "op", op, "error", err)
+		next := probeEvery
+		if time.Since(time.Unix(0, c.closedAt.Load())) < flapWithin {
+			next = min(2*time.Duration(c.interval.Load()), maxProbeEvery)
+		}
+		c.interval.Store(int64(next))
+		c.logger.Warn("redis circuit open: serving without Redis until it answers again", "op", op, "error", err, "probe_every", next.String())
 		go c.probeUntilUp()
 	}
+}
+
+// rateWindow counts operations and failures over windowLen. Counts are approximate around a reset,
+// which is all the failure-rate rule needs.
+type rateWindow struct {
+	start, ops, fails atomic.Int64
+}
+
+func (w *rateWindow) reset(now int64) {
+	w.start.Store(now)
+	w.ops.Store(0)
+	w.fails.Store(0)
+}
+
+// record counts one outcome and reports whether the failure rate now trips the circuit.
+func (w *rateWindow) record(failed bool) bool {
+	now := time.Now().UnixNano()
+	if start := w.start.Load(); now-start > int64(windowLen) && w.start.CompareAndSwap(start, now) {
+		w.ops.Store(0)
+		w.fails.Store(0)
+	}
+	ops, fails := w.ops.Add(1), w.fails.Load()
+	if failed {
+		fails = w.fails.Add(1)
+	}
+	return ops >= windowOps && 2*fails >= ops
 }
 
 // Key prefixes a key made of parts joined by ':'.
@@ -242,6 +289,7 @@ func (c *Client) doCached(ctx context.Context, op string, local *bool, fn func(c
 		// Served from memory, or failed on a client replaced meanwhile: says nothing about Redis.
 	case err == nil || answered || rueidis.IsRedisNil(err):
 		c.consecutive.Store(0)
+		c.window.record(false)
 	case ctx.Err() != nil:
 		// The caller gave up (a client went away); that says nothing about Redis.
 	default:
@@ -257,11 +305,11 @@ func (c *Client) Ping(ctx context.Context) error {
 	})
 }
 
-// failed counts a failure, trips the breaker after tripAfter in a row, and logs at most once per
-// interval, so a Redis outage does not flood the log.
+// failed counts a failure, trips the breaker after tripAfter in a row or at the failure rate, and logs
+// at most once per interval, so a Redis outage does not flood the log.
 func (c *Client) failed(op string, err error) {
 	c.failures.Add(1)
-	if c.consecutive.Add(1) >= tripAfter {
+	if rate := c.window.record(true); c.consecutive.Add(1) >= tripAfter || rate {
 		c.trip(op, err)
 	}
 	now := time.Now().UnixNano()
