@@ -32,8 +32,9 @@ type Options struct {
 
 // Client is a rueidis client behind a circuit breaker. While Redis is unreachable or unresponsive the
 // circuit is open: every operation fails at once (callers go on without Redis) and a background probe
-// dials and pings Redis once per probeEvery until it answers, then closes the circuit. No request ever
-// waits on a dial, and a hung Redis costs only the few requests that trip the breaker.
+// dials and pings Redis once per probe interval (probeEvery, backing off while Redis flaps) until it
+// answers, then closes the circuit. No request ever waits on a dial, and a hung Redis costs only the
+// few requests that trip the breaker.
 type Client struct {
 	opt    rueidis.ClientOption
 	prefix string
