@@ -168,8 +168,9 @@ func (a *App) Migrate(ctx context.Context) error { return postgres.Migrate(ctx, 
 func (a *App) Close() {
 	if a.Cache != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		if n := a.Cache.Drain(ctx); n > 0 {
-			a.Logger.Warn("closing with cache invalidations undelivered: other instances may serve those keys stale for up to the cache TTL", "keys", n)
+		if n, overflow := a.Cache.Drain(ctx); n > 0 || overflow {
+			a.Logger.Warn("closing with cache invalidations undelivered: other instances may serve those keys stale for up to the cache TTL",
+				"keys", n, "overflow", overflow)
 		}
 		cancel()
 	}

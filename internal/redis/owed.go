@@ -85,16 +85,20 @@ func (o *owed) snapshot() map[string]uint64 {
 	return maps.Clone(o.keys)
 }
 
-// done forgets the delivered keys, except those owed again since the snapshot.
-func (o *owed) done(delivered map[string]uint64) {
+// done forgets the delivered keys, except those owed again since the snapshot, and returns how many
+// it forgot (a concurrent delivery of the same snapshot forgets none).
+func (o *owed) done(delivered map[string]uint64) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	n := 0
 	for k, seq := range delivered {
-		if o.keys[k] == seq {
+		if s, ok := o.keys[k]; ok && s == seq {
 			delete(o.keys, k)
+			n++
 		}
 	}
 	o.n.Store(int64(len(o.keys)))
+	return n
 }
 
 // owe records keys whose invalidation failed and makes sure someone delivers them.
@@ -105,13 +109,24 @@ func (cache *Cache) owe(keys ...string) {
 	}
 }
 
-// Drain delivers what is owed, within ctx, before the client closes; it returns how many keys remain
-// owed (those may be served stale by other instances for up to the TTL).
-func (cache *Cache) Drain(ctx context.Context) int {
-	if client, err := cache.c.get(); err == nil && cache.owed.pending() {
-		_ = cache.settle(ctx, client)
+// Drain delivers what is owed, within ctx, before the client closes: it tries Redis once even while the
+// circuit is open (the probe may be backing off), tombstones the owed keys and, after an overflow, every
+// cached key. It returns how many keys remain owed and whether an overflow's drop is unfinished; other
+// instances may serve those stale for up to the TTL.
+func (cache *Cache) Drain(ctx context.Context) (owedKeys int, overflow bool) {
+	if cache.owed.pending() {
+		if cache.c.Open() {
+			_ = cache.c.probe(ctx)
+		}
+		if client, err := cache.c.get(); err == nil {
+			if cache.settle(ctx, client) == nil {
+				_ = cache.dropSome(ctx, client)
+			}
+		}
 	}
-	return int(cache.owed.n.Load())
+	cache.owed.mu.Lock()
+	defer cache.owed.mu.Unlock()
+	return len(cache.owed.keys), cache.owed.overflow
 }
 
 // settle delivers the owed keys' tombstones.
@@ -121,8 +136,7 @@ func (cache *Cache) settle(ctx context.Context, client rueidis.Client) error {
 	if err := tombstones(ctx, client, keys); err != nil {
 		return err
 	}
-	cache.owed.done(owed)
-	cache.Stats.Invalidations.Add(int64(len(keys)))
+	cache.Stats.Invalidations.Add(int64(cache.owed.done(owed)))
 	return nil
 }
 

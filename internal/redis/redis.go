@@ -46,7 +46,7 @@ type Client struct {
 	consecutive atomic.Int64                   // failures in a row while closed
 	window      rateWindow                     // outcomes in the last windowLen, for the failure-rate rule
 	interval    atomic.Int64                   // probe interval now (backs off when the circuit reopens soon after closing)
-	closedAt    atomic.Int64                   // unix nanos when the circuit last closed
+	closedAt    atomic.Int64                   // mono() when the circuit last closed after a trip; 0 if never
 	probeMu     sync.Mutex                     // one probe at a time
 	life        context.Context                // cancelled by Close: stops the probe and background work
 	stop        context.CancelFunc
@@ -129,10 +129,9 @@ func New(o Options) (*Client, error) {
 // fails, the service starts without Redis and the background probe keeps trying.
 func (c *Client) Connect(ctx context.Context) error {
 	if err := c.probe(ctx); err != nil {
-		go c.probeUntilUp()
+		go c.probeUntilUp(false)
 		return err
 	}
-	c.closedAt.Store(0) // the first connection is not a recovery: a failure soon after it is no flapping
 	return nil
 }
 
@@ -160,8 +159,7 @@ func (c *Client) probe(ctx context.Context) error {
 	}
 	old := c.client.Swap(&client)
 	c.consecutive.Store(0)
-	c.window.reset(time.Now().UnixNano())
-	c.closedAt.Store(time.Now().UnixNano())
+	c.window.reset(mono())
 	c.open.Store(false)
 	if old != nil {
 		(*old).Close() // operations still on it fail, and the breaker ignores them (see current)
@@ -169,8 +167,10 @@ func (c *Client) probe(ctx context.Context) error {
 	return nil
 }
 
-// probeUntilUp probes once per interval until Redis answers or the client is closed.
-func (c *Client) probeUntilUp() {
+// probeUntilUp probes once per interval until Redis answers or the client is closed. afterTrip says
+// whether the circuit opened on failures (rather than at a failed start), so closing is a recovery
+// after which a new trip counts as flapping.
+func (c *Client) probeUntilUp(afterTrip bool) {
 	t := time.NewTimer(time.Duration(c.interval.Load()))
 	defer t.Stop()
 	for {
@@ -181,6 +181,9 @@ func (c *Client) probeUntilUp() {
 			t.Reset(time.Duration(c.interval.Load()))
 		}
 		if c.probe(c.life) == nil {
+			if afterTrip {
+				c.closedAt.Store(mono())
+			}
 			c.logger.Info("redis reachable again: cache and rate limits back on")
 			return
 		}
@@ -193,14 +196,19 @@ func (c *Client) probeUntilUp() {
 func (c *Client) trip(op string, err error) {
 	if c.open.CompareAndSwap(false, true) {
 		next := probeEvery
-		if time.Since(time.Unix(0, c.closedAt.Load())) < flapWithin {
+		if at := c.closedAt.Load(); at != 0 && time.Duration(mono()-at) < flapWithin {
 			next = min(2*time.Duration(c.interval.Load()), maxProbeEvery)
 		}
 		c.interval.Store(int64(next))
 		c.logger.Warn("redis circuit open: serving without Redis until it answers again", "op", op, "error", err, "probe_every", next.String())
-		go c.probeUntilUp()
+		go c.probeUntilUp(true)
 	}
 }
+
+// mono is a monotonic clock reading in nanoseconds (never 0), immune to wall-clock steps.
+func mono() int64 { return int64(time.Since(monoEpoch)) + 1 }
+
+var monoEpoch = time.Now()
 
 // rateWindow counts operations and failures over windowLen. Counts are approximate around a reset,
 // which is all the failure-rate rule needs.
@@ -216,7 +224,7 @@ func (w *rateWindow) reset(now int64) {
 
 // record counts one outcome and reports whether the failure rate now trips the circuit.
 func (w *rateWindow) record(failed bool) bool {
-	now := time.Now().UnixNano()
+	now := mono()
 	if start := w.start.Load(); now-start > int64(windowLen) && w.start.CompareAndSwap(start, now) {
 		w.ops.Store(0)
 		w.fails.Store(0)
@@ -259,6 +267,7 @@ func (c *Client) get() (rueidis.Client, error) {
 }
 
 // current reports whether client is still the one in use (the probe replaces it after an outage).
+// rueidis clients are pointers, so comparing them is comparing identities.
 func (c *Client) current(client rueidis.Client) bool {
 	p := c.client.Load()
 	return p != nil && *p == client
