@@ -41,9 +41,11 @@ type Options struct {
 
 // App is a wired service.
 type App struct {
-	Config   config.Config
-	Logger   *slog.Logger
-	Pool     *pgxpool.Pool
+	Config config.Config
+	Logger *slog.Logger
+	Pool   *pgxpool.Pool
+	// DB is the unit of work every store and service shares.
+	DB       *postgres.DB
 	Redis    *redis.Client
 	Identity *identity.Service
 	Catalog  *catalog.Service
@@ -91,11 +93,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 		return nil, err
 	}
 	tokens := identity.NewTokenIssuer(cfg.JWTSecret, cfg.AccessTokenTTL, nil)
+	a.DB = postgres.NewDB(pool)
 	var (
-		identityStore identity.Store = postgres.NewIdentityStore(pool)
-		catalogStore  catalog.Store  = postgres.NewCatalogStore(pool)
-		contentStore  content.Store  = postgres.NewContentStore(pool)
-		orderStore    orders.Store   = postgres.NewOrderStore(pool)
+		identityStore identity.Store = postgres.NewIdentityStore(a.DB)
+		catalogStore  catalog.Store  = postgres.NewCatalogStore(a.DB)
+		contentStore  content.Store  = postgres.NewContentStore(a.DB)
+		orderStore    orders.Store   = postgres.NewOrderStore(a.DB)
 	)
 	if a.Cache != nil {
 		identityStore = redis.NewIdentityStore(identityStore, a.Cache)
@@ -103,18 +106,18 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 		contentStore = redis.NewContentStore(contentStore, a.Cache)
 		orderStore = redis.NewOrderStore(orderStore, a.Cache)
 	}
-	a.Identity = identity.NewService(identityStore, hasher, tokens, cfg.RefreshTokenTTL)
+	a.Identity = identity.NewService(identityStore, a.DB, hasher, tokens, cfg.RefreshTokenTTL)
 	if a.Limiter != nil {
-		a.Identity.UseLoginThrottle(redis.NewLoginThrottle(a.Limiter, identity.StoreThrottle{Store: identityStore}))
+		a.Identity.UseLoginThrottle(redis.NewLoginThrottle(a.Limiter, identity.StoreThrottle{Store: identityStore, Tx: a.DB}))
 	}
-	a.Catalog = catalog.NewService(catalogStore)
-	a.Content = content.NewService(contentStore)
-	a.Orders = orders.NewService(orderStore, orders.NewSimulator())
+	a.Catalog = catalog.NewService(catalogStore, a.DB)
+	a.Content = content.NewService(contentStore, a.DB)
+	a.Orders = orders.NewService(orderStore, a.DB, orders.NewSimulator())
 	a.Orders.ObserveTransitions(a.Metrics.OrderTransition)
-	a.idempotency = postgres.NewIdempotencyStore(pool)
+	a.idempotency = postgres.NewIdempotencyStore(a.DB)
 
 	deps := httpapi.Deps{
-		Logger: logger, Identity: a.Identity, Catalog: a.Catalog, Content: a.Content, Orders: a.Orders, Idempotency: a.idempotency,
+		Logger: logger, Identity: a.Identity, Catalog: a.Catalog, Content: a.Content, Orders: a.Orders, Idempotency: a.idempotency, Tx: a.DB,
 		Postgres: pool, CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
 		RateLimits: httpapi.RateLimits{Anonymous: cfg.RateLimitAnonymous, User: cfg.RateLimitUser},
 		Metrics:    a.Metrics, MetricsElsewhere: cfg.MetricsAddr != "", NoMetrics: opts.NoMetrics,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/catalog"
 	"github.com/storefront/storefront/internal/content"
 	"github.com/storefront/storefront/internal/identity"
@@ -82,8 +83,8 @@ func (a *App) Seed(ctx context.Context) error {
 	return a.seedPosts(ctx, users[identity.RoleEditor], users[identity.RoleCustomer])
 }
 
-func principalOf(u identity.User) identity.Principal {
-	return identity.Principal{UserID: u.ID, Scopes: u.Role.Scopes()}
+func principalOf(u identity.User) access.Principal {
+	return access.Principal{UserID: u.ID, Scopes: u.Role.Scopes()}
 }
 
 func (a *App) seedPosts(ctx context.Context, editor, customer identity.User) error {

@@ -95,8 +95,6 @@ type ProductFilter struct {
 // Store is what the catalog rules need from storage. Create and update pick a free slug for the
 // given base; a missing row is KindNotFound; an unknown category is KindUnprocessable.
 type Store interface {
-	InTx(ctx context.Context, fn func(Store) error) error
-
 	CreateCategory(ctx context.Context, id uuid.UUID, f CategoryFields, baseSlug string) (Category, error)
 	Category(ctx context.Context, id uuid.UUID) (Category, error)
 	LockCategory(ctx context.Context, id uuid.UUID) (Category, error)

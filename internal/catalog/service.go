@@ -5,25 +5,27 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/etag"
-	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/page"
 	"github.com/storefront/storefront/internal/slug"
+	"github.com/storefront/storefront/internal/uow"
 )
 
 // Service holds the catalog rules.
 type Service struct {
 	store Store
+	tx    uow.Runner
 }
 
-// NewService returns the catalog rules over a store.
-func NewService(store Store) *Service { return &Service{store: store} }
+// NewService returns the catalog rules over a store and the unit of work it takes part in.
+func NewService(store Store, tx uow.Runner) *Service { return &Service{store: store, tx: tx} }
 
-var errNeedsCatalogWrite = apperr.New(apperr.KindForbidden, "This operation needs scope "+identity.ScopeCatalogWrite+".")
+var errNeedsCatalogWrite = apperr.New(apperr.KindForbidden, "This operation needs scope "+access.ScopeCatalogWrite+".")
 
-func requireWriter(p identity.Principal) error {
-	if !p.Has(identity.ScopeCatalogWrite) {
+func requireWriter(p access.Principal) error {
+	if !p.Has(access.ScopeCatalogWrite) {
 		return errNeedsCatalogWrite
 	}
 	return nil
@@ -34,7 +36,7 @@ func stale(resource string) error {
 }
 
 // CreateCategory adds a category with a slug derived from its name.
-func (s *Service) CreateCategory(ctx context.Context, p identity.Principal, f CategoryFields) (Category, error) {
+func (s *Service) CreateCategory(ctx context.Context, p access.Principal, f CategoryFields) (Category, error) {
 	if err := requireWriter(p); err != nil {
 		return Category{}, err
 	}
@@ -60,13 +62,13 @@ func (s *Service) ListCategories(ctx context.Context, req page.Request) (page.Pa
 }
 
 // UpdateCategory applies a partial change under a row lock.
-func (s *Service) UpdateCategory(ctx context.Context, p identity.Principal, id uuid.UUID, name, description *string, ifMatch etag.Condition) (Category, error) {
+func (s *Service) UpdateCategory(ctx context.Context, p access.Principal, id uuid.UUID, name, description *string, ifMatch etag.Condition) (Category, error) {
 	if err := requireWriter(p); err != nil {
 		return Category{}, err
 	}
 	var out Category
-	err := s.store.InTx(ctx, func(tx Store) error {
-		c, err := tx.LockCategory(ctx, id)
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		c, err := s.store.LockCategory(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -84,38 +86,38 @@ func (s *Service) UpdateCategory(ctx context.Context, p identity.Principal, id u
 		if err := validateCategory(CategoryFields{Name: c.Name, Description: c.Description}); err != nil {
 			return err
 		}
-		out, err = tx.UpdateCategory(ctx, c, base)
+		out, err = s.store.UpdateCategory(ctx, c, base)
 		return err
 	})
 	return out, err
 }
 
 // DeleteCategory soft-deletes an empty category.
-func (s *Service) DeleteCategory(ctx context.Context, p identity.Principal, id uuid.UUID, ifMatch etag.Condition) error {
+func (s *Service) DeleteCategory(ctx context.Context, p access.Principal, id uuid.UUID, ifMatch etag.Condition) error {
 	if err := requireWriter(p); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Store) error {
-		c, err := tx.LockCategory(ctx, id)
+	return s.tx.InTx(ctx, func(ctx context.Context) error {
+		c, err := s.store.LockCategory(ctx, id)
 		if err != nil {
 			return err
 		}
 		if !ifMatch.AllowsWrite(c.Version) {
 			return stale("category")
 		}
-		has, err := tx.CategoryHasProducts(ctx, id)
+		has, err := s.store.CategoryHasProducts(ctx, id)
 		if err != nil {
 			return err
 		}
 		if has {
 			return apperr.New(apperr.KindConflict, "The category still has products; move or delete them first.")
 		}
-		return tx.DeleteCategory(ctx, id)
+		return s.store.DeleteCategory(ctx, id)
 	})
 }
 
 // CreateProduct adds a product with a slug derived from its name.
-func (s *Service) CreateProduct(ctx context.Context, p identity.Principal, f ProductFields) (Product, error) {
+func (s *Service) CreateProduct(ctx context.Context, p access.Principal, f ProductFields) (Product, error) {
 	if err := requireWriter(p); err != nil {
 		return Product{}, err
 	}
@@ -169,22 +171,22 @@ func (s *Service) ListProducts(ctx context.Context, f ProductFilter, req page.Re
 }
 
 // ReplaceProduct writes every field (PUT).
-func (s *Service) ReplaceProduct(ctx context.Context, p identity.Principal, id uuid.UUID, f ProductFields, ifMatch etag.Condition) (Product, error) {
+func (s *Service) ReplaceProduct(ctx context.Context, p access.Principal, id uuid.UUID, f ProductFields, ifMatch etag.Condition) (Product, error) {
 	return s.updateProduct(ctx, p, id, ifMatch, func(pr *Product) { set(pr, withDefaults(f)) })
 }
 
 // PatchProduct writes the fields sent (PATCH).
-func (s *Service) PatchProduct(ctx context.Context, p identity.Principal, id uuid.UUID, c ProductPatch, ifMatch etag.Condition) (Product, error) {
+func (s *Service) PatchProduct(ctx context.Context, p access.Principal, id uuid.UUID, c ProductPatch, ifMatch etag.Condition) (Product, error) {
 	return s.updateProduct(ctx, p, id, ifMatch, func(pr *Product) { apply(pr, c) })
 }
 
-func (s *Service) updateProduct(ctx context.Context, p identity.Principal, id uuid.UUID, ifMatch etag.Condition, change func(*Product)) (Product, error) {
+func (s *Service) updateProduct(ctx context.Context, p access.Principal, id uuid.UUID, ifMatch etag.Condition, change func(*Product)) (Product, error) {
 	if err := requireWriter(p); err != nil {
 		return Product{}, err
 	}
 	var out Product
-	err := s.store.InTx(ctx, func(tx Store) error {
-		pr, err := tx.LockProduct(ctx, id)
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		pr, err := s.store.LockProduct(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -200,26 +202,26 @@ func (s *Service) updateProduct(ctx context.Context, p identity.Principal, id uu
 		if pr.Name != oldName {
 			base = slug.Make(pr.Name)
 		}
-		out, err = tx.UpdateProduct(ctx, pr, base)
+		out, err = s.store.UpdateProduct(ctx, pr, base)
 		return err
 	})
 	return out, err
 }
 
 // DeleteProduct soft-deletes a product; order lines keep referring to it.
-func (s *Service) DeleteProduct(ctx context.Context, p identity.Principal, id uuid.UUID, ifMatch etag.Condition) error {
+func (s *Service) DeleteProduct(ctx context.Context, p access.Principal, id uuid.UUID, ifMatch etag.Condition) error {
 	if err := requireWriter(p); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Store) error {
-		pr, err := tx.LockProduct(ctx, id)
+	return s.tx.InTx(ctx, func(ctx context.Context) error {
+		pr, err := s.store.LockProduct(ctx, id)
 		if err != nil {
 			return err
 		}
 		if !ifMatch.AllowsWrite(pr.Version) {
 			return stale("product")
 		}
-		return tx.DeleteProduct(ctx, id)
+		return s.store.DeleteProduct(ctx, id)
 	})
 }
 

@@ -155,8 +155,6 @@ func uniqueTags(tags []string) []string {
 
 // Store is what the content rules need from storage.
 type Store interface {
-	InTx(ctx context.Context, fn func(Store) error) error
-
 	CreatePost(ctx context.Context, p Post, baseSlug string) (Post, error)
 	Post(ctx context.Context, id uuid.UUID) (Post, error)
 	LockPost(ctx context.Context, id uuid.UUID) (Post, error)

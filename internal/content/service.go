@@ -8,39 +8,43 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/etag"
-	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/page"
 	"github.com/storefront/storefront/internal/slug"
+	"github.com/storefront/storefront/internal/uow"
 )
 
 // Service holds the content rules.
 type Service struct {
 	store Store
+	tx    uow.Runner
 	now   func() time.Time
 }
 
-// NewService returns the content rules over a store.
-func NewService(store Store) *Service { return &Service{store: store, now: time.Now} }
+// NewService returns the content rules over a store and the unit of work it takes part in.
+func NewService(store Store, tx uow.Runner) *Service {
+	return &Service{store: store, tx: tx, now: time.Now}
+}
 
 var errPostNotFound = apperr.NotFound("post")
 
-func moderator(p *identity.Principal) bool { return p != nil && p.Has(identity.ScopePostsModerate) }
+func moderator(p *access.Principal) bool { return p != nil && p.Has(access.ScopePostsModerate) }
 
 // canSee: published posts are public; drafts and archived posts belong to their author and moderators.
-func canSee(p *identity.Principal, post Post) bool {
+func canSee(p *access.Principal, post Post) bool {
 	return post.Status == StatusPublished || p != nil && (p.UserID == post.AuthorID || moderator(p))
 }
 
-func canEdit(p *identity.Principal, post Post) bool {
+func canEdit(p *access.Principal, post Post) bool {
 	return p != nil && (p.UserID == post.AuthorID || moderator(p))
 }
 
-var errNeedsPublish = apperr.New(apperr.KindForbidden, "Publishing needs scope "+identity.ScopePostsPublish+".")
+var errNeedsPublish = apperr.New(apperr.KindForbidden, "Publishing needs scope "+access.ScopePostsPublish+".")
 
 // Create writes a post by the caller, who must be userID.
-func (s *Service) Create(ctx context.Context, p identity.Principal, userID uuid.UUID, f Fields) (Post, error) {
+func (s *Service) Create(ctx context.Context, p access.Principal, userID uuid.UUID, f Fields) (Post, error) {
 	if userID != p.UserID {
 		return Post{}, apperr.NotFound("user")
 	}
@@ -62,12 +66,12 @@ func (s *Service) Create(ctx context.Context, p identity.Principal, userID uuid.
 }
 
 // moveTo applies a status change: the workflow's rules, the publish scope, and a first-publish date.
-func (s *Service) moveTo(p identity.Principal, post *Post, to Status) error {
+func (s *Service) moveTo(p access.Principal, post *Post, to Status) error {
 	if err := CheckTransition(post.Status, to); err != nil {
 		return err
 	}
 	if to == StatusPublished && post.Status != StatusPublished {
-		if !p.Has(identity.ScopePostsPublish) {
+		if !p.Has(access.ScopePostsPublish) {
 			return errNeedsPublish
 		}
 		if post.PublishedAt == nil {
@@ -80,7 +84,7 @@ func (s *Service) moveTo(p identity.Principal, post *Post, to Status) error {
 }
 
 // Get returns a post the caller may see.
-func (s *Service) Get(ctx context.Context, p *identity.Principal, id uuid.UUID) (Post, error) {
+func (s *Service) Get(ctx context.Context, p *access.Principal, id uuid.UUID) (Post, error) {
 	post, err := s.store.Post(ctx, id)
 	if err != nil {
 		return Post{}, err
@@ -92,7 +96,7 @@ func (s *Service) Get(ctx context.Context, p *identity.Principal, id uuid.UUID) 
 }
 
 // List returns the posts the caller may see that match the filter.
-func (s *Service) List(ctx context.Context, p *identity.Principal, f Filter, req page.Request) (page.Page[Post], error) {
+func (s *Service) List(ctx context.Context, p *access.Principal, f Filter, req page.Request) (page.Page[Post], error) {
 	if p != nil {
 		f.ViewerID, f.Moderator = &p.UserID, moderator(p)
 	}
@@ -108,7 +112,7 @@ func (s *Service) List(ctx context.Context, p *identity.Principal, f Filter, req
 }
 
 // Replace writes every field (PUT); a nil status keeps the current one.
-func (s *Service) Replace(ctx context.Context, p identity.Principal, id uuid.UUID, f Fields, ifMatch etag.Condition) (Post, error) {
+func (s *Service) Replace(ctx context.Context, p access.Principal, id uuid.UUID, f Fields, ifMatch etag.Condition) (Post, error) {
 	if err := validate(f); err != nil {
 		return Post{}, err
 	}
@@ -122,7 +126,7 @@ func (s *Service) Replace(ctx context.Context, p identity.Principal, id uuid.UUI
 }
 
 // Update writes the fields sent (PATCH).
-func (s *Service) Update(ctx context.Context, p identity.Principal, id uuid.UUID, c Patch, ifMatch etag.Condition) (Post, error) {
+func (s *Service) Update(ctx context.Context, p access.Principal, id uuid.UUID, c Patch, ifMatch etag.Condition) (Post, error) {
 	return s.update(ctx, p, id, ifMatch, func(post *Post) error {
 		if c.Title != nil {
 			post.Title = *c.Title
@@ -146,10 +150,10 @@ func (s *Service) Update(ctx context.Context, p identity.Principal, id uuid.UUID
 	})
 }
 
-func (s *Service) update(ctx context.Context, p identity.Principal, id uuid.UUID, ifMatch etag.Condition, change func(*Post) error) (Post, error) {
+func (s *Service) update(ctx context.Context, p access.Principal, id uuid.UUID, ifMatch etag.Condition, change func(*Post) error) (Post, error) {
 	var out Post
-	err := s.store.InTx(ctx, func(tx Store) error {
-		post, err := tx.LockPost(ctx, id)
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		post, err := s.store.LockPost(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -164,14 +168,14 @@ func (s *Service) update(ctx context.Context, p identity.Principal, id uuid.UUID
 		if post.Title != oldTitle {
 			base = slug.Make(post.Title)
 		}
-		out, err = tx.UpdatePost(ctx, post, base)
+		out, err = s.store.UpdatePost(ctx, post, base)
 		return err
 	})
 	return out, err
 }
 
 // authorizeChange: 404 for posts the caller cannot see, 403 for visible posts of others, 412 when stale.
-func (s *Service) authorizeChange(p *identity.Principal, post Post, ifMatch etag.Condition) error {
+func (s *Service) authorizeChange(p *access.Principal, post Post, ifMatch etag.Condition) error {
 	if !canSee(p, post) {
 		return errPostNotFound
 	}
@@ -185,21 +189,21 @@ func (s *Service) authorizeChange(p *identity.Principal, post Post, ifMatch etag
 }
 
 // Delete soft-deletes a post and its comments.
-func (s *Service) Delete(ctx context.Context, p identity.Principal, id uuid.UUID, ifMatch etag.Condition) error {
-	return s.store.InTx(ctx, func(tx Store) error {
-		post, err := tx.LockPost(ctx, id)
+func (s *Service) Delete(ctx context.Context, p access.Principal, id uuid.UUID, ifMatch etag.Condition) error {
+	return s.tx.InTx(ctx, func(ctx context.Context) error {
+		post, err := s.store.LockPost(ctx, id)
 		if err != nil {
 			return err
 		}
 		if err := s.authorizeChange(&p, post, ifMatch); err != nil {
 			return err
 		}
-		return tx.DeletePost(ctx, id)
+		return s.store.DeletePost(ctx, id)
 	})
 }
 
 // Comments lists a visible post's comments, oldest first.
-func (s *Service) Comments(ctx context.Context, p *identity.Principal, postID uuid.UUID, req page.Request) (page.Page[Comment], error) {
+func (s *Service) Comments(ctx context.Context, p *access.Principal, postID uuid.UUID, req page.Request) (page.Page[Comment], error) {
 	if _, err := s.Get(ctx, p, postID); err != nil {
 		return page.Page[Comment]{}, err
 	}
@@ -207,7 +211,7 @@ func (s *Service) Comments(ctx context.Context, p *identity.Principal, postID uu
 }
 
 // Comment adds the caller's comment to a published post.
-func (s *Service) Comment(ctx context.Context, p identity.Principal, postID uuid.UUID, body string) (Comment, error) {
+func (s *Service) Comment(ctx context.Context, p access.Principal, postID uuid.UUID, body string) (Comment, error) {
 	if n := utf8.RuneCountInString(body); n < 1 || n > MaxComment || strings.TrimSpace(body) == "" {
 		return Comment{}, apperr.Invalid("The request is invalid.", apperr.Detail{Field: "body", Message: "must be 1 to 5000 characters"})
 	}
@@ -226,7 +230,7 @@ func (s *Service) Comment(ctx context.Context, p identity.Principal, postID uuid
 }
 
 // DeleteComment removes a comment: its author, the post's author or a moderator.
-func (s *Service) DeleteComment(ctx context.Context, p identity.Principal, postID, commentID uuid.UUID) error {
+func (s *Service) DeleteComment(ctx context.Context, p access.Principal, postID, commentID uuid.UUID) error {
 	post, err := s.Get(ctx, &p, postID)
 	if err != nil {
 		return err

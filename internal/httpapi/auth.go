@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/identity"
 )
@@ -27,7 +28,7 @@ func authenticate(ct *contract, tokens *identity.TokenIssuer) echo.MiddlewareFun
 			if op == nil || len(op.security) == 0 {
 				return next(c)
 			}
-			var principal *identity.Principal
+			var principal *access.Principal
 			if raw, sent := bearerToken(c); sent {
 				p, err := tokens.Verify(raw)
 				if err != nil {
@@ -35,7 +36,7 @@ func authenticate(ct *contract, tokens *identity.TokenIssuer) echo.MiddlewareFun
 				}
 				principal = &p
 				req := c.Request()
-				c.SetRequest(req.WithContext(identity.WithPrincipal(req.Context(), p)))
+				c.SetRequest(req.WithContext(access.WithPrincipal(req.Context(), p)))
 			}
 			var missing []string
 			for _, alt := range op.security {
@@ -60,7 +61,7 @@ func authenticate(ct *contract, tokens *identity.TokenIssuer) echo.MiddlewareFun
 	}
 }
 
-func lackingScopes(p identity.Principal, scopes []string) []string {
+func lackingScopes(p access.Principal, scopes []string) []string {
 	var lacking []string
 	for _, s := range scopes {
 		if !p.Has(s) {

@@ -4,9 +4,9 @@ import (
 	"context"
 
 	"github.com/storefront/storefront/gen/api"
+	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/catalog"
 	"github.com/storefront/storefront/internal/etag"
-	"github.com/storefront/storefront/internal/identity"
 )
 
 // publicCache lets browsers and CDNs keep anonymous catalog reads briefly; ETags revalidate them.
@@ -15,11 +15,11 @@ const publicCache = "public, max-age=60"
 // catalogCache is public for anonymous readers and private for signed-in ones, whose view may include
 // inactive products.
 func catalogCache(ctx context.Context) (cache string, includeInactive bool) {
-	p, ok := identity.PrincipalFrom(ctx)
+	p, ok := access.PrincipalFrom(ctx)
 	if !ok {
 		return publicCache, false
 	}
-	return privateRevalidate, p.Has(identity.ScopeCatalogWrite)
+	return privateRevalidate, p.Has(access.ScopeCatalogWrite)
 }
 
 func categoryOK(c catalog.Category, cache string) api.CategoryOKJSONResponse {

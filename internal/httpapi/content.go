@@ -6,22 +6,22 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/storefront/storefront/gen/api"
+	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/content"
 	"github.com/storefront/storefront/internal/etag"
-	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/page"
 )
 
 // viewer is the caller of an operation that also admits anonymous callers.
-func viewer(ctx context.Context) *identity.Principal {
-	if p, ok := identity.PrincipalFrom(ctx); ok {
+func viewer(ctx context.Context) *access.Principal {
+	if p, ok := access.PrincipalFrom(ctx); ok {
 		return &p
 	}
 	return nil
 }
 
 // contentCache: anonymous readers only ever see published posts, which shared caches may keep briefly.
-func contentCache(p *identity.Principal) string {
+func contentCache(p *access.Principal) string {
 	if p == nil {
 		return publicCache
 	}

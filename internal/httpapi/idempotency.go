@@ -11,10 +11,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/storefront/storefront/internal/aftercommit"
+	"github.com/storefront/storefront/internal/access"
+	"github.com/storefront/storefront/internal/uow"
 	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/idempotency"
-	"github.com/storefront/storefront/internal/identity"
 )
 
 const (
@@ -32,10 +32,11 @@ var (
 )
 
 // idempotent honours Idempotency-Key on the operations whose spec declares it. The key is claimed, the
-// work done and the response stored in one transaction, so a crash can never leave the work without its
-// key or a key without its work; while the transaction runs it holds the key, and a concurrent request
-// with the same key gets 409. Responses of 500 and above are not kept, so a retry runs again.
-func idempotent(ct *contract, store idempotency.Store, replayed func()) echo.MiddlewareFunc {
+// work done and the response stored in one unit of work, so a crash can never leave the work without
+// its key or a key without its work; while the unit runs it holds the key, and a concurrent request
+// with the same key gets 409. Responses of 500 and above are not kept (the unit rolls back before the
+// answer is sent, so an immediate retry finds the key free and runs again).
+func idempotent(ct *contract, store idempotency.Store, tx uow.Runner, replayed func()) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			op := ct.lookup(c)
@@ -43,75 +44,68 @@ func idempotent(ct *contract, store idempotency.Store, replayed func()) echo.Mid
 			if op == nil || !op.idempotent || key == "" {
 				return next(c)
 			}
-			req := c.Request()
-			// Ending the transaction must not depend on the client still being there.
-			endCtx := context.WithoutCancel(req.Context())
+			req, resp := c.Request(), c.Response()
 			scope, fp := idempotencyScope(c), fingerprint(c)
-			txCtx, tx, err := store.Begin(req.Context())
-			if err != nil {
-				return err
-			}
-			// Cache invalidations wait for this transaction's commit.
-			txCtx, hooks := aftercommit.With(txCtx)
-			defer func() { _ = tx.Rollback(endCtx) }() // a no-op after Commit
-			claim, err := store.Claim(txCtx, scope, key, fp)
-			switch {
-			case err != nil:
-				return err
-			case claim.InProgress:
-				return errInProgress
-			case claim.Mismatch:
-				return errKeyReused
-			case claim.Replay != nil:
-				replayed()
-				return replay(c, claim.Replay)
-			}
-
-			resp := c.Response()
-			buf := &bufferedWriter{header: resp.Header()}
 			real := resp.Writer
-			resp.Writer = buf
-			c.SetRequest(req.WithContext(txCtx))
-			restore := func() {
+			buf := &bufferedWriter{header: resp.Header()}
+			var earlier *idempotency.Response
+			ran := false
+			err := tx.InTx(req.Context(), func(ctx context.Context) error {
+				claim, err := store.Claim(ctx, scope, key, fp)
+				switch {
+				case err != nil:
+					return err
+				case claim.InProgress:
+					return errInProgress
+				case claim.Mismatch:
+					return errKeyReused
+				case claim.Replay != nil:
+					earlier = claim.Replay
+					return nil
+				}
+				ran = true
+				resp.Writer = buf
+				c.SetRequest(req.WithContext(ctx))
+				if err := runRecovering(c, next); err != nil {
+					c.Error(err)
+				}
 				resp.Writer = real
 				c.SetRequest(req)
-			}
-			if err := runRecovering(c, next); err != nil {
-				c.Error(err)
-			}
-			restore()
-			if buf.status >= http.StatusInternalServerError {
-				// Roll back before answering, so an immediate retry does not find the key still held.
-				_ = tx.Rollback(endCtx)
-				return buf.flush(real)
-			}
-
-			stored := idempotency.Response{Status: buf.status, Header: map[string]string{}, Body: buf.body.Bytes()}
-			for _, h := range replayedHeaders {
-				if v := resp.Header().Get(h); v != "" {
-					stored.Header[h] = v
+				if buf.status >= http.StatusInternalServerError {
+					return errNotKept
 				}
-			}
-			err = store.Complete(txCtx, scope, key, fp, stored)
-			if err == nil {
-				err = tx.Commit(endCtx)
-			}
-			if err == nil {
-				hooks.Run()
-			} else {
-				hooks.Abandon() // the COMMIT may have been applied all the same
-			}
-			if err != nil {
+				stored := idempotency.Response{Status: buf.status, Header: map[string]string{}, Body: buf.body.Bytes()}
 				for _, h := range replayedHeaders {
-					resp.Header().Del(h)
+					if v := resp.Header().Get(h); v != "" {
+						stored.Header[h] = v
+					}
 				}
-				resp.Committed, resp.Status, resp.Size = false, 0, 0
-				return apperr.Internal(errors.Join(errors.New("storing idempotent response"), err))
+				return store.Complete(ctx, scope, key, fp, stored)
+			})
+			switch {
+			case err == nil && earlier != nil:
+				replayed()
+				return replay(c, earlier)
+			case err == nil, errors.Is(err, errNotKept):
+				return buf.flush(real)
+			case !ran:
+				return err
 			}
-			return buf.flush(real)
+			// The handler answered but its answer could not be kept: what it wrote is void.
+			for _, h := range replayedHeaders {
+				resp.Header().Del(h)
+			}
+			resp.Committed, resp.Status, resp.Size = false, 0, 0
+			if apperr.IsKind(err, apperr.KindUnavailable) {
+				return err
+			}
+			return apperr.Internal(errors.Join(errors.New("storing idempotent response"), err))
 		}
 	}
 }
+
+// errNotKept rolls back the unit of a response that is not stored (a 500 or above).
+var errNotKept = errors.New("response not kept")
 
 // runRecovering runs next and turns a panic into an error, so the 500 is rendered into the buffer this
 // middleware flushes (a panic unwinding past it would leave the client an empty response).
@@ -129,7 +123,7 @@ func runRecovering(c echo.Context, next echo.HandlerFunc) (err error) {
 
 // idempotencyScope keeps keys per caller: the user, or the client address for anonymous calls.
 func idempotencyScope(c echo.Context) string {
-	if p, ok := identity.PrincipalFrom(c.Request().Context()); ok {
+	if p, ok := access.PrincipalFrom(c.Request().Context()); ok {
 		return "user:" + p.UserID.String()
 	}
 	return "ip:" + c.RealIP()

@@ -14,16 +14,17 @@ import (
 	"github.com/storefront/storefront/internal/idempotency"
 )
 
+// stubTx is a unit of work that only records whether its work was rolled back.
 type stubTx struct{ rolledBack bool }
 
-func (t *stubTx) Commit(context.Context) error   { return nil }
-func (t *stubTx) Rollback(context.Context) error { t.rolledBack = true; return nil }
-
-type stubStore struct{ tx *stubTx }
-
-func (s *stubStore) Begin(ctx context.Context) (context.Context, idempotency.Tx, error) {
-	return ctx, s.tx, nil
+func (t *stubTx) InTx(ctx context.Context, fn func(context.Context) error) error {
+	err := fn(ctx)
+	t.rolledBack = err != nil
+	return err
 }
+
+type stubStore struct{}
+
 func (s *stubStore) Claim(context.Context, string, string, []byte) (idempotency.Claim, error) {
 	return idempotency.Claim{}, nil
 }
@@ -39,10 +40,10 @@ func TestPanicUnderIdempotencyKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	store := &stubStore{tx: &stubTx{}}
+	store, tx := &stubStore{}, &stubTx{}
 	e := echo.New()
 	e.HTTPErrorHandler = errorHandler(logger)
-	e.Use(withRequestID, accessLog(logger), recoverPanics(logger), idempotent(ct, store, func() {}))
+	e.Use(withRequestID, accessLog(logger), recoverPanics(logger), idempotent(ct, store, tx, func() {}))
 	e.POST("/v1/categories", func(echo.Context) error { panic("boom") })
 
 	req := httptest.NewRequest(http.MethodPost, "/v1/categories", strings.NewReader(`{"name":"x"}`))
@@ -52,7 +53,7 @@ func TestPanicUnderIdempotencyKey(t *testing.T) {
 	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), `"code":"INTERNAL"`) || strings.Contains(rec.Body.String(), "boom") {
 		t.Fatalf("status %d body %q", rec.Code, rec.Body.String())
 	}
-	if !store.tx.rolledBack {
+	if !tx.rolledBack {
 		t.Fatal("transaction not rolled back")
 	}
 }

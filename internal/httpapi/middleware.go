@@ -15,8 +15,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
-	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/telemetry"
 )
 
@@ -81,7 +81,7 @@ func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 				slog.Int64("bytes_out", c.Response().Size),
 				slog.String("remote_ip", c.RealIP()),
 			}
-			if p, ok := identity.PrincipalFrom(req.Context()); ok {
+			if p, ok := access.PrincipalFrom(req.Context()); ok {
 				attrs = append(attrs, slog.String("user_id", p.UserID.String()))
 			}
 			logger.LogAttrs(req.Context(), slog.LevelInfo, "request", attrs...)

@@ -22,6 +22,7 @@ import (
 	"github.com/storefront/storefront/internal/orders"
 	"github.com/storefront/storefront/internal/ratelimit"
 	"github.com/storefront/storefront/internal/telemetry"
+	"github.com/storefront/storefront/internal/uow"
 )
 
 // Pinger is a dependency /ready checks.
@@ -37,6 +38,8 @@ type Deps struct {
 	Content     *content.Service
 	Orders      *orders.Service
 	Idempotency idempotency.Store
+	// Tx is the unit of work an idempotent request's work and stored response share.
+	Tx          uow.Runner
 	Postgres    Pinger
 	Redis       Pinger // nil when REDIS_URL is not configured
 	CORSOrigins []string
@@ -110,7 +113,7 @@ func New(deps Deps) (*echo.Echo, error) {
 	}
 	mw = append(mw, limitRates(deps.Limiter, deps.RateLimits, deps.Identity.Tokens()),
 		authenticate(ct, deps.Identity.Tokens()), validateRequests(ct),
-		idempotent(ct, deps.Idempotency, deps.Metrics.IdempotencyReplayed))
+		idempotent(ct, deps.Idempotency, deps.Tx, deps.Metrics.IdempotencyReplayed))
 	e.Use(chain(mw...))
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	return e, nil

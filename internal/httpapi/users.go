@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/storefront/storefront/gen/api"
+	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/etag"
 	"github.com/storefront/storefront/internal/identity"
 )
@@ -11,10 +12,10 @@ import (
 // privateRevalidate lets the caller's own cache keep a response but revalidate it with its ETag.
 const privateRevalidate = "private, no-cache"
 
-func principal(ctx context.Context) (identity.Principal, error) {
-	p, ok := identity.PrincipalFrom(ctx)
+func principal(ctx context.Context) (access.Principal, error) {
+	p, ok := access.PrincipalFrom(ctx)
 	if !ok {
-		return identity.Principal{}, errNoToken
+		return access.Principal{}, errNoToken
 	}
 	return p, nil
 }

@@ -26,16 +26,8 @@ type Claim struct {
 	Mismatch   bool      // the key was used with a different request
 }
 
-// Tx is one unit of work.
-type Tx interface {
-	Commit(ctx context.Context) error
-	Rollback(ctx context.Context) error
-}
-
-// Store keeps keys and responses.
+// Store keeps keys and responses. Claim and Complete run inside the unit of work of their context.
 type Store interface {
-	// Begin starts the unit of work; stores used with the returned context take part in it.
-	Begin(ctx context.Context) (context.Context, Tx, error)
 	// Claim, inside the unit of work of ctx, takes the key until the unit ends and reports what an
 	// earlier request left. fingerprint identifies the request (method, path, body).
 	Claim(ctx context.Context, scope, key string, fingerprint []byte) (Claim, error)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/storefront/storefront/internal/access"
 )
 
 func TestPasswordHasher(t *testing.T) {
@@ -60,7 +62,7 @@ func TestAccessTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := issuer.Verify(token)
-	if err != nil || p.UserID != id || !p.Has(ScopePostsPublish) || p.Has(ScopeUsersAdmin) {
+	if err != nil || p.UserID != id || !p.Has(access.ScopePostsPublish) || p.Has(access.ScopeUsersAdmin) {
 		t.Fatalf("Verify = %+v, %v", p, err)
 	}
 	t.Run("expired", func(t *testing.T) {
@@ -93,13 +95,13 @@ func TestRoles(t *testing.T) {
 	if Role("root").Valid() {
 		t.Fatal("unknown role valid")
 	}
-	if RoleCustomer.Has(ScopePostsPublish) || !RoleEditor.Has(ScopePostsPublish) || !RoleAdmin.Has(ScopeCatalogWrite) {
+	if RoleCustomer.Has(access.ScopePostsPublish) || !RoleEditor.Has(access.ScopePostsPublish) || !RoleAdmin.Has(access.ScopeCatalogWrite) {
 		t.Fatal("role scopes are off")
 	}
 	// Scopes returns a copy: callers cannot widen a role.
 	s := RoleCustomer.Scopes()
-	s[0] = ScopeUsersAdmin
-	if RoleCustomer.Has(ScopeUsersAdmin) {
+	s[0] = access.ScopeUsersAdmin
+	if RoleCustomer.Has(access.ScopeUsersAdmin) {
 		t.Fatal("Scopes leaked the role's slice")
 	}
 }

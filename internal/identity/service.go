@@ -7,9 +7,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/etag"
 	"github.com/storefront/storefront/internal/page"
+	"github.com/storefront/storefront/internal/uow"
 )
 
 // Login throttle: this many failures per email and client address inside the window answer 429.
@@ -28,6 +30,7 @@ type Tokens struct {
 // Service holds the identity rules.
 type Service struct {
 	store      Store
+	tx         uow.Runner
 	throttle   LoginThrottle
 	hasher     *PasswordHasher
 	tokens     *TokenIssuer
@@ -35,9 +38,10 @@ type Service struct {
 	now        func() time.Time
 }
 
-// NewService wires the rules to their store, hasher and token issuer.
-func NewService(store Store, hasher *PasswordHasher, tokens *TokenIssuer, refreshTTL time.Duration) *Service {
-	return &Service{store: store, throttle: StoreThrottle{store}, hasher: hasher, tokens: tokens, refreshTTL: refreshTTL, now: time.Now}
+// NewService wires the rules to their store, the unit of work it takes part in, a hasher and a token issuer.
+func NewService(store Store, tx uow.Runner, hasher *PasswordHasher, tokens *TokenIssuer, refreshTTL time.Duration) *Service {
+	return &Service{store: store, tx: tx, throttle: StoreThrottle{Store: store, Tx: tx}, hasher: hasher, tokens: tokens,
+		refreshTTL: refreshTTL, now: time.Now}
 }
 
 // UseLoginThrottle replaces the default (PostgreSQL) failed sign-in throttle.
@@ -111,15 +115,15 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP string) (
 	if err := s.throttle.Succeeded(ctx, key, clientIP); err != nil {
 		return Tokens{}, err
 	}
-	return s.issue(ctx, s.store, u, uuid.New())
+	return s.issue(ctx, u, uuid.New())
 }
 
-func (s *Service) issue(ctx context.Context, store Store, u User, family uuid.UUID) (Tokens, error) {
+func (s *Service) issue(ctx context.Context, u User, family uuid.UUID) (Tokens, error) {
 	refresh, hash, err := newRefreshToken()
 	if err != nil {
 		return Tokens{}, apperr.Internal(err)
 	}
-	if err := store.CreateRefreshToken(ctx, u.ID, family, hash, s.now().Add(s.refreshTTL)); err != nil {
+	if err := s.store.CreateRefreshToken(ctx, u.ID, family, hash, s.now().Add(s.refreshTTL)); err != nil {
 		return Tokens{}, err
 	}
 	access, err := s.tokens.Issue(u.ID, u.Role.Scopes())
@@ -132,8 +136,8 @@ func (s *Service) issue(ctx context.Context, store Store, u User, family uuid.UU
 // Refresh rotates a refresh token. Presenting a used token revokes its whole family.
 func (s *Service) Refresh(ctx context.Context, token string) (Tokens, error) {
 	var out Tokens
-	err := s.store.InTx(ctx, func(tx Store) error {
-		rt, err := tx.LockRefreshToken(ctx, hashRefreshToken(token))
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		rt, err := s.store.LockRefreshToken(ctx, hashRefreshToken(token))
 		if err != nil {
 			return err
 		}
@@ -142,22 +146,22 @@ func (s *Service) Refresh(ctx context.Context, token string) (Tokens, error) {
 			return errBadRefresh
 		case rt.Used || rt.UserDeleted:
 			// Reuse of a rotated token (or a token of a deleted user): commit the revocation, then refuse.
-			if err := tx.RevokeRefreshFamily(ctx, rt.FamilyID); err != nil {
+			if err := s.store.RevokeRefreshFamily(ctx, rt.FamilyID); err != nil {
 				return err
 			}
 			return nil
 		}
-		u, err := tx.UserByID(ctx, rt.UserID)
+		u, err := s.store.UserByID(ctx, rt.UserID)
 		if err != nil {
 			return err
 		}
 		if u.Status != StatusActive {
-			return tx.RevokeRefreshFamily(ctx, rt.FamilyID)
+			return s.store.RevokeRefreshFamily(ctx, rt.FamilyID)
 		}
-		if err := tx.MarkRefreshTokenUsed(ctx, hashRefreshToken(token)); err != nil {
+		if err := s.store.MarkRefreshTokenUsed(ctx, hashRefreshToken(token)); err != nil {
 			return err
 		}
-		out, err = s.issue(ctx, tx, u, rt.FamilyID)
+		out, err = s.issue(ctx, u, rt.FamilyID)
 		return err
 	})
 	if apperr.IsKind(err, apperr.KindNotFound) {
@@ -174,20 +178,20 @@ func (s *Service) Refresh(ctx context.Context, token string) (Tokens, error) {
 
 // Logout revokes the token's family. Unknown tokens are ignored so the call is idempotent.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.store.InTx(ctx, func(tx Store) error {
-		rt, err := tx.LockRefreshToken(ctx, hashRefreshToken(token))
+	return s.tx.InTx(ctx, func(ctx context.Context) error {
+		rt, err := s.store.LockRefreshToken(ctx, hashRefreshToken(token))
 		if apperr.IsKind(err, apperr.KindNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		return tx.RevokeRefreshFamily(ctx, rt.FamilyID)
+		return s.store.RevokeRefreshFamily(ctx, rt.FamilyID)
 	})
 }
 
 // Me returns the caller's own account; a deleted account no longer authenticates.
-func (s *Service) Me(ctx context.Context, p Principal) (User, error) {
+func (s *Service) Me(ctx context.Context, p access.Principal) (User, error) {
 	u, err := s.store.UserByID(ctx, p.UserID)
 	if apperr.IsKind(err, apperr.KindNotFound) {
 		return User{}, apperr.New(apperr.KindUnauthenticated, "The account of this token no longer exists.")
@@ -196,7 +200,7 @@ func (s *Service) Me(ctx context.Context, p Principal) (User, error) {
 }
 
 // visible hides other users' accounts from non-admins behind a 404.
-func visible(p Principal, id uuid.UUID) error {
+func visible(p access.Principal, id uuid.UUID) error {
 	if p.UserID != id && !p.IsAdmin() {
 		return apperr.NotFound("user")
 	}
@@ -204,7 +208,7 @@ func visible(p Principal, id uuid.UUID) error {
 }
 
 // Get returns a user the caller may see.
-func (s *Service) Get(ctx context.Context, p Principal, id uuid.UUID) (User, error) {
+func (s *Service) Get(ctx context.Context, p access.Principal, id uuid.UUID) (User, error) {
 	if err := visible(p, id); err != nil {
 		return User{}, err
 	}
@@ -212,9 +216,9 @@ func (s *Service) Get(ctx context.Context, p Principal, id uuid.UUID) (User, err
 }
 
 // List returns a page of users; admin only.
-func (s *Service) List(ctx context.Context, p Principal, f UserFilter, req page.Request) (page.Page[User], error) {
+func (s *Service) List(ctx context.Context, p access.Principal, f UserFilter, req page.Request) (page.Page[User], error) {
 	if !p.IsAdmin() {
-		return page.Page[User]{}, apperr.New(apperr.KindForbidden, "This operation needs scope "+ScopeUsersAdmin+".")
+		return page.Page[User]{}, apperr.New(apperr.KindForbidden, "This operation needs scope "+access.ScopeUsersAdmin+".")
 	}
 	return s.store.ListUsers(ctx, f, req.Normalized("-created_at"))
 }
@@ -228,7 +232,7 @@ type Changes struct {
 
 // Update applies changes under a row lock, so concurrent partial updates never lose each other,
 // and refuses the write when ifMatch names another version.
-func (s *Service) Update(ctx context.Context, p Principal, id uuid.UUID, c Changes, ifMatch etag.Condition) (User, error) {
+func (s *Service) Update(ctx context.Context, p access.Principal, id uuid.UUID, c Changes, ifMatch etag.Condition) (User, error) {
 	if err := visible(p, id); err != nil {
 		return User{}, err
 	}
@@ -237,8 +241,8 @@ func (s *Service) Update(ctx context.Context, p Principal, id uuid.UUID, c Chang
 	}
 	passwordChanged := false
 	var out User
-	err := s.store.InTx(ctx, func(tx Store) error {
-		u, err := tx.LockUser(ctx, id)
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		u, err := s.store.LockUser(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -255,18 +259,18 @@ func (s *Service) Update(ctx context.Context, p Principal, id uuid.UUID, c Chang
 			passwordChanged = true
 		}
 		apply(&u, c)
-		if out, err = tx.UpdateUser(ctx, u); err != nil {
+		if out, err = s.store.UpdateUser(ctx, u); err != nil {
 			return err
 		}
 		if passwordChanged {
-			return tx.RevokeUserRefreshTokens(ctx, id)
+			return s.store.RevokeUserRefreshTokens(ctx, id)
 		}
 		return nil
 	})
 	return out, err
 }
 
-func (s *Service) checkChanges(p Principal, c Changes) error {
+func (s *Service) checkChanges(p access.Principal, c Changes) error {
 	var details []*apperr.Detail
 	if c.Email != nil {
 		details = append(details, validateEmail("email", *c.Email))
@@ -287,13 +291,13 @@ func (s *Service) checkChanges(p Principal, c Changes) error {
 		return err
 	}
 	if (c.Role != nil || c.Status != nil) && !p.IsAdmin() {
-		return apperr.New(apperr.KindForbidden, "Changing role or status needs scope "+ScopeUsersAdmin+".")
+		return apperr.New(apperr.KindForbidden, "Changing role or status needs scope "+access.ScopeUsersAdmin+".")
 	}
 	return nil
 }
 
 // authorizePasswordChange: users prove the current password; admins may reset other users' passwords.
-func (s *Service) authorizePasswordChange(p Principal, u User, current *string) error {
+func (s *Service) authorizePasswordChange(p access.Principal, u User, current *string) error {
 	if p.IsAdmin() && p.UserID != u.ID {
 		return nil
 	}
@@ -326,22 +330,22 @@ func apply(u *User, c Changes) {
 }
 
 // Delete soft-deletes a user and revokes their refresh tokens.
-func (s *Service) Delete(ctx context.Context, p Principal, id uuid.UUID, ifMatch etag.Condition) error {
+func (s *Service) Delete(ctx context.Context, p access.Principal, id uuid.UUID, ifMatch etag.Condition) error {
 	if err := visible(p, id); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Store) error {
-		u, err := tx.LockUser(ctx, id)
+	return s.tx.InTx(ctx, func(ctx context.Context) error {
+		u, err := s.store.LockUser(ctx, id)
 		if err != nil {
 			return err
 		}
 		if !ifMatch.AllowsWrite(u.Version) {
 			return apperr.New(apperr.KindPrecondition, "The user has changed since the ETag in If-Match; fetch it again.")
 		}
-		if err := tx.DeleteUser(ctx, id); err != nil {
+		if err := s.store.DeleteUser(ctx, id); err != nil {
 			return err
 		}
-		return tx.RevokeUserRefreshTokens(ctx, id)
+		return s.store.RevokeUserRefreshTokens(ctx, id)
 	})
 }
 

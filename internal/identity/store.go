@@ -38,9 +38,6 @@ type RefreshToken struct {
 // Store is what the identity rules need from storage. Implementations translate storage errors into
 // apperr errors: a missing row is KindNotFound, a taken email is EMAIL_TAKEN.
 type Store interface {
-	// InTx runs fn with a Store bound to one transaction; fn's error rolls it back.
-	InTx(ctx context.Context, fn func(Store) error) error
-
 	CreateUser(ctx context.Context, u NewUser) (User, error)
 	UserByID(ctx context.Context, id uuid.UUID) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)

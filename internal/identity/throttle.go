@@ -3,6 +3,8 @@ package identity
 import (
 	"context"
 	"time"
+
+	"github.com/storefront/storefront/internal/uow"
 )
 
 // LoginThrottle limits sign-in attempts per email and client address: MaxLoginFailures failures per
@@ -17,14 +19,17 @@ type LoginThrottle interface {
 
 // StoreThrottle keeps the throttle in the identity Store (PostgreSQL): a sliding window of attempts,
 // counted and recorded under a per-key lock.
-type StoreThrottle struct{ Store Store }
+type StoreThrottle struct {
+	Store Store
+	Tx    uow.Runner
+}
 
 func (t StoreThrottle) Attempt(ctx context.Context, email, ip string) (allowed bool, retryAfter time.Duration, err error) {
-	err = t.Store.InTx(ctx, func(tx Store) error {
-		if err := tx.LockLoginAttempts(ctx, email, ip); err != nil {
+	err = t.Tx.InTx(ctx, func(ctx context.Context) error {
+		if err := t.Store.LockLoginAttempts(ctx, email, ip); err != nil {
 			return err
 		}
-		n, wait, err := tx.RecentLoginFailures(ctx, email, ip, LoginWindow)
+		n, wait, err := t.Store.RecentLoginFailures(ctx, email, ip, LoginWindow)
 		if err != nil {
 			return err
 		}
@@ -33,7 +38,7 @@ func (t StoreThrottle) Attempt(ctx context.Context, email, ip string) (allowed b
 			return nil
 		}
 		allowed = true
-		return tx.RecordLoginFailure(ctx, email, ip)
+		return t.Store.RecordLoginFailure(ctx, email, ip)
 	})
 	return allowed, retryAfter, err
 }

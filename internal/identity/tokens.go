@@ -10,6 +10,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"github.com/storefront/storefront/internal/access"
 )
 
 const (
@@ -67,7 +69,7 @@ func (t *TokenIssuer) TTL() time.Duration { return t.ttl }
 var ErrInvalidToken = errors.New("invalid access token")
 
 // Verify checks signature, algorithm, issuer, audience and expiry, and returns the principal.
-func (t *TokenIssuer) Verify(token string) (Principal, error) {
+func (t *TokenIssuer) Verify(token string) (access.Principal, error) {
 	var claims accessClaims
 	_, err := jwt.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return t.secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -79,13 +81,13 @@ func (t *TokenIssuer) Verify(token string) (Principal, error) {
 		jwt.WithTimeFunc(t.now),
 	)
 	if err != nil {
-		return Principal{}, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+		return access.Principal{}, fmt.Errorf("%w: %v", ErrInvalidToken, err)
 	}
 	id, err := uuid.Parse(claims.Subject)
 	if err != nil || claims.ID == "" {
-		return Principal{}, ErrInvalidToken
+		return access.Principal{}, ErrInvalidToken
 	}
-	return Principal{UserID: id, Scopes: claims.Scope}, nil
+	return access.Principal{UserID: id, Scopes: claims.Scope}, nil
 }
 
 // newRefreshToken returns an opaque 256-bit token and the hash that is stored in its place.

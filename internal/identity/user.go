@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
 )
 
@@ -29,23 +30,11 @@ const (
 	StatusSuspended Status = "suspended"
 )
 
-// Scopes. The spec's security requirements name them; middleware enforces them.
-const (
-	ScopeOrdersWrite   = "orders:write"
-	ScopePostsWrite    = "posts:write"
-	ScopeCommentsWrite = "comments:write"
-	ScopePostsPublish  = "posts:publish"
-	ScopePostsModerate = "posts:moderate"
-	ScopeUsersAdmin    = "users:admin"
-	ScopeCatalogWrite  = "catalog:write"
-	ScopeOrdersManage  = "orders:manage"
-)
-
 var roleScopes = map[Role][]string{
-	RoleCustomer: {ScopeOrdersWrite, ScopePostsWrite, ScopeCommentsWrite},
-	RoleEditor:   {ScopeOrdersWrite, ScopePostsWrite, ScopeCommentsWrite, ScopePostsPublish, ScopePostsModerate},
-	RoleAdmin: {ScopeOrdersWrite, ScopePostsWrite, ScopeCommentsWrite, ScopePostsPublish, ScopePostsModerate,
-		ScopeUsersAdmin, ScopeCatalogWrite, ScopeOrdersManage},
+	RoleCustomer: {access.ScopeOrdersWrite, access.ScopePostsWrite, access.ScopeCommentsWrite},
+	RoleEditor:   {access.ScopeOrdersWrite, access.ScopePostsWrite, access.ScopeCommentsWrite, access.ScopePostsPublish, access.ScopePostsModerate},
+	RoleAdmin: {access.ScopeOrdersWrite, access.ScopePostsWrite, access.ScopeCommentsWrite, access.ScopePostsPublish, access.ScopePostsModerate,
+		access.ScopeUsersAdmin, access.ScopeCatalogWrite, access.ScopeOrdersManage},
 }
 
 // Valid reports whether r is a known role.

@@ -114,7 +114,6 @@ type Filter struct {
 
 // Store is what the order rules need from storage.
 type Store interface {
-	InTx(ctx context.Context, fn func(Store) error) error
 	// LockProducts locks the products (in a stable order, so concurrent orders cannot deadlock).
 	LockProducts(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]StockedProduct, error)
 	// AdjustStock adds each delta to the product's stock.

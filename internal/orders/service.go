@@ -9,15 +9,16 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/storefront/storefront/internal/aftercommit"
+	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
-	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/page"
+	"github.com/storefront/storefront/internal/uow"
 )
 
 // Service holds the order rules.
 type Service struct {
 	store    Store
+	tx       uow.Runner
 	provider PaymentProvider
 	observe  func(transition string)
 }
@@ -28,21 +29,21 @@ func (s *Service) ObserveTransitions(fn func(transition string)) { s.observe = f
 
 func (s *Service) observed(ctx context.Context, transition string) {
 	if s.observe != nil {
-		aftercommit.Do(ctx, func() { s.observe(transition) })
+		uow.AfterCommit(ctx, func() { s.observe(transition) })
 	}
 }
 
-// NewService wires the rules to a store and a payment provider.
-func NewService(store Store, provider PaymentProvider) *Service {
-	return &Service{store: store, provider: provider}
+// NewService wires the rules to a store, the unit of work it takes part in, and a payment provider.
+func NewService(store Store, tx uow.Runner, provider PaymentProvider) *Service {
+	return &Service{store: store, tx: tx, provider: provider}
 }
 
-func canManage(p identity.Principal) bool { return p.Has(identity.ScopeOrdersManage) }
+func canManage(p access.Principal) bool { return p.Has(access.ScopeOrdersManage) }
 
 var errOrderNotFound = apperr.NotFound("order")
 
 // visible hides other users' orders behind a 404 unless the caller manages orders.
-func visible(p identity.Principal, o Order) error {
+func visible(p access.Principal, o Order) error {
 	if o.UserID != p.UserID && !canManage(p) {
 		return errOrderNotFound
 	}
@@ -92,7 +93,7 @@ func mergeLines(lines []Line) []Line {
 
 // Place creates a pending order for the caller. In one transaction it locks the products, checks them,
 // takes the stock and copies the prices, so concurrent orders never oversell.
-func (s *Service) Place(ctx context.Context, p identity.Principal, lines []Line, address Address) (Order, error) {
+func (s *Service) Place(ctx context.Context, p access.Principal, lines []Line, address Address) (Order, error) {
 	if err := validatePlace(lines, address); err != nil {
 		return Order{}, err
 	}
@@ -108,12 +109,12 @@ func (s *Service) Place(ctx context.Context, p identity.Principal, lines []Line,
 		return Order{}, apperr.Internal(err)
 	}
 	var out Order
-	err = s.store.InTx(ctx, func(tx Store) error {
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
 		ids := make([]uuid.UUID, len(lines))
 		for i, l := range lines {
 			ids[i] = l.ProductID
 		}
-		products, err := tx.LockProducts(ctx, ids)
+		products, err := s.store.LockProducts(ctx, ids)
 		if err != nil {
 			return err
 		}
@@ -122,10 +123,10 @@ func (s *Service) Place(ctx context.Context, p identity.Principal, lines []Line,
 			return err
 		}
 		o.ID, o.UserID, o.Address = id, p.UserID, address
-		if err := tx.AdjustStock(ctx, deltas); err != nil {
+		if err := s.store.AdjustStock(ctx, deltas); err != nil {
 			return err
 		}
-		out, err = tx.InsertOrder(ctx, o)
+		out, err = s.store.InsertOrder(ctx, o)
 		return err
 	})
 	if err == nil {
@@ -182,7 +183,7 @@ func priceOrder(lines []Line, products map[uuid.UUID]StockedProduct) (NewOrder, 
 }
 
 // Get returns an order the caller may see.
-func (s *Service) Get(ctx context.Context, p identity.Principal, id uuid.UUID) (Order, error) {
+func (s *Service) Get(ctx context.Context, p access.Principal, id uuid.UUID) (Order, error) {
 	o, err := s.store.Order(ctx, id)
 	if err != nil {
 		return Order{}, err
@@ -194,7 +195,7 @@ func (s *Service) Get(ctx context.Context, p identity.Principal, id uuid.UUID) (
 }
 
 // List returns the caller's orders, or everyone's for order managers.
-func (s *Service) List(ctx context.Context, p identity.Principal, status Status, req page.Request) (page.Page[Order], error) {
+func (s *Service) List(ctx context.Context, p access.Principal, status Status, req page.Request) (page.Page[Order], error) {
 	f := Filter{Status: status}
 	if !canManage(p) {
 		f.UserID = &p.UserID
@@ -203,7 +204,7 @@ func (s *Service) List(ctx context.Context, p identity.Principal, status Status,
 }
 
 // ListForUser returns one user's orders, to that user or an order manager.
-func (s *Service) ListForUser(ctx context.Context, p identity.Principal, userID uuid.UUID, status Status, req page.Request) (page.Page[Order], error) {
+func (s *Service) ListForUser(ctx context.Context, p access.Principal, userID uuid.UUID, status Status, req page.Request) (page.Page[Order], error) {
 	if userID != p.UserID && !canManage(p) {
 		return page.Page[Order]{}, apperr.NotFound("user")
 	}
@@ -211,11 +212,11 @@ func (s *Service) ListForUser(ctx context.Context, p identity.Principal, userID 
 }
 
 // Pay charges the order through the provider. A decline is recorded and answered 402; the order stays pending.
-func (s *Service) Pay(ctx context.Context, p identity.Principal, id uuid.UUID, method string) (Order, error) {
+func (s *Service) Pay(ctx context.Context, p access.Principal, id uuid.UUID, method string) (Order, error) {
 	var out Order
 	declined := false
-	err := s.store.InTx(ctx, func(tx Store) error {
-		o, err := tx.LockOrder(ctx, id)
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		o, err := s.store.LockOrder(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -239,12 +240,12 @@ func (s *Service) Pay(ctx context.Context, p identity.Principal, id uuid.UUID, m
 		if res.Declined {
 			rec.Status, rec.FailureReason = "failed", &res.DeclineReason
 			declined = true
-			return tx.RecordPayment(ctx, o.ID, rec) // commit the attempt; the 402 comes after
+			return s.store.RecordPayment(ctx, o.ID, rec) // commit the attempt; the 402 comes after
 		}
-		if err := tx.RecordPayment(ctx, o.ID, rec); err != nil {
+		if err := s.store.RecordPayment(ctx, o.ID, rec); err != nil {
 			return err
 		}
-		out, err = tx.SetStatus(ctx, o.ID, StatusPaid, StatusChange{})
+		out, err = s.store.SetStatus(ctx, o.ID, StatusPaid, StatusChange{})
 		return err
 	})
 	if err != nil {
@@ -258,22 +259,22 @@ func (s *Service) Pay(ctx context.Context, p identity.Principal, id uuid.UUID, m
 }
 
 // Ship records the shipment of a paid order; order managers only.
-func (s *Service) Ship(ctx context.Context, p identity.Principal, id uuid.UUID, carrier, tracking string) (Order, error) {
+func (s *Service) Ship(ctx context.Context, p access.Principal, id uuid.UUID, carrier, tracking string) (Order, error) {
 	return s.manage(ctx, p, id, Ship, StatusChange{Carrier: &carrier, TrackingNumber: &tracking})
 }
 
 // Deliver marks a shipped order delivered; order managers only.
-func (s *Service) Deliver(ctx context.Context, p identity.Principal, id uuid.UUID) (Order, error) {
+func (s *Service) Deliver(ctx context.Context, p access.Principal, id uuid.UUID) (Order, error) {
 	return s.manage(ctx, p, id, Deliver, StatusChange{})
 }
 
-func (s *Service) manage(ctx context.Context, p identity.Principal, id uuid.UUID, t Transition, c StatusChange) (Order, error) {
+func (s *Service) manage(ctx context.Context, p access.Principal, id uuid.UUID, t Transition, c StatusChange) (Order, error) {
 	if !canManage(p) {
-		return Order{}, apperr.New(apperr.KindForbidden, "This operation needs scope "+identity.ScopeOrdersManage+".")
+		return Order{}, apperr.New(apperr.KindForbidden, "This operation needs scope "+access.ScopeOrdersManage+".")
 	}
 	var out Order
-	err := s.store.InTx(ctx, func(tx Store) error {
-		o, err := tx.LockOrder(ctx, id)
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		o, err := s.store.LockOrder(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -281,7 +282,7 @@ func (s *Service) manage(ctx context.Context, p identity.Principal, id uuid.UUID
 		if err != nil {
 			return err
 		}
-		out, err = tx.SetStatus(ctx, o.ID, to, c)
+		out, err = s.store.SetStatus(ctx, o.ID, to, c)
 		return err
 	})
 	if err == nil {
@@ -291,10 +292,10 @@ func (s *Service) manage(ctx context.Context, p identity.Principal, id uuid.UUID
 }
 
 // Cancel cancels a pending or paid order, puts the stock back and refunds a paid order.
-func (s *Service) Cancel(ctx context.Context, p identity.Principal, id uuid.UUID, reason *string) (Order, error) {
+func (s *Service) Cancel(ctx context.Context, p access.Principal, id uuid.UUID, reason *string) (Order, error) {
 	var out Order
-	err := s.store.InTx(ctx, func(tx Store) error {
-		o, err := tx.LockOrder(ctx, id)
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		o, err := s.store.LockOrder(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -308,18 +309,18 @@ func (s *Service) Cancel(ctx context.Context, p identity.Principal, id uuid.UUID
 		for _, it := range o.Items {
 			restock[it.ProductID] += it.Quantity
 		}
-		if err := tx.AdjustStock(ctx, restock); err != nil {
+		if err := s.store.AdjustStock(ctx, restock); err != nil {
 			return err
 		}
 		if o.Status == StatusPaid && o.Payment != nil {
 			if err := s.provider.Refund(ctx, o.Payment.ProviderReference, o.Payment.AmountCents, o.Payment.Currency); err != nil {
 				return apperr.Internal(fmt.Errorf("refunding order %s: %w", o.ID, err))
 			}
-			if err := tx.MarkRefunded(ctx, o.ID); err != nil {
+			if err := s.store.MarkRefunded(ctx, o.ID); err != nil {
 				return err
 			}
 		}
-		out, err = tx.SetStatus(ctx, o.ID, StatusCancelled, StatusChange{CancellationReason: reason})
+		out, err = s.store.SetStatus(ctx, o.ID, StatusCancelled, StatusChange{CancellationReason: reason})
 		return err
 	})
 	if err == nil {

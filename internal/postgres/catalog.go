@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/storefront/storefront/gen/db"
 	"github.com/storefront/storefront/internal/apperr"
@@ -18,17 +17,12 @@ import (
 )
 
 // CatalogStore implements catalog.Store.
-type CatalogStore struct{ base }
+type CatalogStore struct{ *DB }
 
 var _ catalog.Store = (*CatalogStore)(nil)
 
 // NewCatalogStore returns a store over the pool.
-func NewCatalogStore(pool *pgxpool.Pool) *CatalogStore { return &CatalogStore{base{pool: pool}} }
-
-// InTx binds a copy of the store to one transaction.
-func (s *CatalogStore) InTx(ctx context.Context, fn func(catalog.Store) error) error {
-	return s.inTx(ctx, func(b base) error { return fn(&CatalogStore{b}) })
-}
+func NewCatalogStore(d *DB) *CatalogStore { return &CatalogStore{d} }
 
 // slugAttempts bounds the retries when concurrent writers pick the same free slug.
 const slugAttempts = 5
@@ -36,15 +30,15 @@ const slugAttempts = 5
 // withFreeSlug runs write with a free slug for base (or keep, when base is empty), retrying on a race
 // for the slug's unique index. Each attempt runs in a savepoint so a collision does not spoil the
 // surrounding transaction.
-func (s base) withFreeSlug(ctx context.Context, baseSlug, keep, constraint string,
+func (d *DB) withFreeSlug(ctx context.Context, baseSlug, keep, constraint string,
 	taken func(*db.Queries, string) ([]string, error), write func(*db.Queries, string) error) error {
 	if baseSlug == "" {
-		return s.inTx(ctx, func(b base) error { return write(b.q(ctx), keep) })
+		return d.InTx(ctx, func(ctx context.Context) error { return write(d.q(ctx), keep) })
 	}
 	var err error
 	for i := 0; i < slugAttempts; i++ {
-		err = s.inTx(ctx, func(b base) error {
-			q := b.q(ctx)
+		err = d.InTx(ctx, func(ctx context.Context) error {
+			q := d.q(ctx)
 			existing, err := taken(q, baseSlug)
 			if err != nil {
 				return err

@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/storefront/storefront/gen/db"
 	"github.com/storefront/storefront/internal/apperr"
@@ -16,17 +15,12 @@ import (
 )
 
 // ContentStore implements content.Store.
-type ContentStore struct{ base }
+type ContentStore struct{ *DB }
 
 var _ content.Store = (*ContentStore)(nil)
 
 // NewContentStore returns a store over the pool.
-func NewContentStore(pool *pgxpool.Pool) *ContentStore { return &ContentStore{base{pool: pool}} }
-
-// InTx binds a copy of the store to one transaction.
-func (s *ContentStore) InTx(ctx context.Context, fn func(content.Store) error) error {
-	return s.inTx(ctx, func(b base) error { return fn(&ContentStore{b}) })
-}
+func NewContentStore(d *DB) *ContentStore { return &ContentStore{d} }
 
 func postFromRow(r db.GetPostRow) content.Post {
 	return content.Post{ID: r.PublicID, AuthorID: r.AuthorPublicID, Title: r.Title, Slug: r.Slug, Body: r.Body,

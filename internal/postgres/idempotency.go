@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/storefront/storefront/gen/db"
 	"github.com/storefront/storefront/internal/apperr"
@@ -14,22 +13,12 @@ import (
 )
 
 // IdempotencyStore implements idempotency.Store.
-type IdempotencyStore struct{ base }
+type IdempotencyStore struct{ *DB }
 
 var _ idempotency.Store = (*IdempotencyStore)(nil)
 
 // NewIdempotencyStore returns a store over the pool.
-func NewIdempotencyStore(pool *pgxpool.Pool) *IdempotencyStore {
-	return &IdempotencyStore{base{pool: pool}}
-}
-
-func (s *IdempotencyStore) Begin(ctx context.Context) (context.Context, idempotency.Tx, error) {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, nil, apperr.Internal(fmt.Errorf("beginning transaction: %w", err))
-	}
-	return WithTx(ctx, tx), tx, nil
-}
+func NewIdempotencyStore(d *DB) *IdempotencyStore { return &IdempotencyStore{d} }
 
 func (s *IdempotencyStore) Claim(ctx context.Context, scope, key string, fp []byte) (idempotency.Claim, error) {
 	q := s.q(ctx)
@@ -68,6 +57,6 @@ func (s *IdempotencyStore) Complete(ctx context.Context, scope, key string, fp [
 }
 
 func (s *IdempotencyStore) DeleteExpired(ctx context.Context) (int64, error) {
-	n, err := db.New(s.pool).DeleteExpiredIdempotencyKeys(ctx)
+	n, err := s.q(ctx).DeleteExpiredIdempotencyKeys(ctx)
 	return n, translate(err, "idempotency key")
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/storefront/storefront/gen/db"
 	"github.com/storefront/storefront/internal/apperr"
@@ -17,17 +16,12 @@ import (
 )
 
 // OrderStore implements orders.Store.
-type OrderStore struct{ base }
+type OrderStore struct{ *DB }
 
 var _ orders.Store = (*OrderStore)(nil)
 
 // NewOrderStore returns a store over the pool.
-func NewOrderStore(pool *pgxpool.Pool) *OrderStore { return &OrderStore{base{pool: pool}} }
-
-// InTx binds a copy of the store to one transaction.
-func (s *OrderStore) InTx(ctx context.Context, fn func(orders.Store) error) error {
-	return s.inTx(ctx, func(b base) error { return fn(&OrderStore{b}) })
-}
+func NewOrderStore(d *DB) *OrderStore { return &OrderStore{d} }
 
 // address is the JSONB form of a shipping address.
 type address struct {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/storefront/storefront/gen/db"
 	"github.com/storefront/storefront/internal/apperr"
@@ -16,17 +15,12 @@ import (
 )
 
 // IdentityStore implements identity.Store.
-type IdentityStore struct{ base }
+type IdentityStore struct{ *DB }
 
 var _ identity.Store = (*IdentityStore)(nil)
 
 // NewIdentityStore returns a store over the pool.
-func NewIdentityStore(pool *pgxpool.Pool) *IdentityStore { return &IdentityStore{base{pool: pool}} }
-
-// InTx binds a copy of the store to one transaction.
-func (s *IdentityStore) InTx(ctx context.Context, fn func(identity.Store) error) error {
-	return s.inTx(ctx, func(b base) error { return fn(&IdentityStore{b}) })
-}
+func NewIdentityStore(d *DB) *IdentityStore { return &IdentityStore{d} }
 
 func userFromRow(r db.User) identity.User {
 	return identity.User{
@@ -49,8 +43,8 @@ func translateUser(err error) error {
 
 func (s *IdentityStore) CreateUser(ctx context.Context, u identity.NewUser) (identity.User, error) {
 	var row db.User
-	err := s.inTx(ctx, func(b base) (err error) {
-		row, err = b.q(ctx).CreateUser(ctx, db.CreateUserParams{
+	err := s.InTx(ctx, func(ctx context.Context) (err error) {
+		row, err = s.q(ctx).CreateUser(ctx, db.CreateUserParams{
 			PublicID: u.ID, Email: u.Email, Name: u.Name, PasswordHash: u.PasswordHash, Role: string(u.Role),
 		})
 		return err
@@ -87,8 +81,8 @@ func (s *IdentityStore) LockUser(ctx context.Context, id uuid.UUID) (identity.Us
 
 func (s *IdentityStore) UpdateUser(ctx context.Context, u identity.User) (identity.User, error) {
 	var row db.User
-	err := s.inTx(ctx, func(b base) (err error) {
-		row, err = b.q(ctx).UpdateUser(ctx, db.UpdateUserParams{
+	err := s.InTx(ctx, func(ctx context.Context) (err error) {
+		row, err = s.q(ctx).UpdateUser(ctx, db.UpdateUserParams{
 			Email: u.Email, Name: u.Name, Role: string(u.Role), Status: string(u.Status),
 			PasswordHash: u.PasswordHash, PublicID: u.ID,
 		})

@@ -9,7 +9,7 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"github.com/storefront/storefront/internal/aftercommit"
+	"github.com/storefront/storefront/internal/uow"
 )
 
 // cacheNamespace starts every cache key; its version changes whenever the cached JSON of a resource
@@ -169,7 +169,8 @@ func tombstones(ctx context.Context, client rueidis.Client, keys []string) error
 	return nil
 }
 
-// invalidate drops keys (now and again after the request's transaction commits, when there is one).
+// invalidate drops keys: now, and again once the outermost transaction has ended when there is one
+// (a reader between the two could otherwise refill the cache with the row being replaced).
 // Keys that cannot reach Redis are owed (see owe).
 func (cache *Cache) invalidate(ctx context.Context, keys ...string) {
 	drop := func() {
@@ -183,8 +184,8 @@ func (cache *Cache) invalidate(ctx context.Context, keys ...string) {
 		}
 		cache.Stats.Invalidations.Add(int64(len(keys)))
 	}
-	if aftercommit.Active(ctx) {
-		drop() // now, and again once the request's transaction has ended
+	if uow.Active(ctx) {
+		drop() // now, and again once the outermost transaction has ended
 	}
-	aftercommit.Always(ctx, drop)
+	uow.AfterEnd(ctx, drop)
 }

@@ -1,10 +1,25 @@
-package identity
+// Package access names who is calling and what they may do: the authenticated Principal and the
+// scopes that operations require. It holds no token or crypto code, so every domain can depend on it.
+package access
 
 import (
 	"context"
 	"slices"
 
 	"github.com/google/uuid"
+)
+
+// Scopes. The spec's security requirements name them; the edge enforces them, and the domains check
+// the ones that depend on the resource (owner or moderator, say).
+const (
+	ScopeOrdersWrite   = "orders:write"
+	ScopePostsWrite    = "posts:write"
+	ScopeCommentsWrite = "comments:write"
+	ScopePostsPublish  = "posts:publish"
+	ScopePostsModerate = "posts:moderate"
+	ScopeUsersAdmin    = "users:admin"
+	ScopeCatalogWrite  = "catalog:write"
+	ScopeOrdersManage  = "orders:manage"
 )
 
 // Principal is the authenticated caller of a request.
