@@ -111,6 +111,31 @@ type Store interface {
 	ListProducts(ctx context.Context, f ProductFilter, req page.Request) (page.Page[Product], error)
 }
 
+// categoryNameTaken answers a category name another live category has.
+func categoryNameTaken(err error) error {
+	if apperr.IsDuplicate(err, "category", "name") {
+		e := apperr.New(apperr.KindConflict, "A category with this name already exists.")
+		e.Details = []apperr.Detail{{Field: "name", Message: "is already taken"}}
+		e.Cause = err
+		return e
+	}
+	return err
+}
+
+// unknownCategory answers a product that names a category that does not exist: the request is well
+// formed, but refers to nothing (422 on the field).
+func unknownCategory(err error) error {
+	if apperr.IsNotFound(err, "category") {
+		e := apperr.New(apperr.KindUnprocessable, "The category does not exist.")
+		e.Details = []apperr.Detail{{Field: "category_id", Message: "is not an existing category"}}
+		return e
+	}
+	return err
+}
+
+// ProductSorts are the keys a product list can be ordered by; with a search query also "relevance".
+var ProductSorts = []string{"created_at", "name", "price"}
+
 var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 
 func invalid(field, msg string) *apperr.Detail { return &apperr.Detail{Field: field, Message: msg} }

@@ -22,7 +22,7 @@ type Service struct {
 // NewService returns the catalog rules over a store and the unit of work it takes part in.
 func NewService(store Store, tx uow.Runner) *Service { return &Service{store: store, tx: tx} }
 
-var errNeedsCatalogWrite = apperr.New(apperr.KindForbidden, "This operation needs scope "+access.ScopeCatalogWrite+".")
+var errNeedsCatalogWrite = apperr.NeedsScope(access.ScopeCatalogWrite)
 
 func requireWriter(p access.Principal) error {
 	if !p.Has(access.ScopeCatalogWrite) {
@@ -31,8 +31,22 @@ func requireWriter(p access.Principal) error {
 	return nil
 }
 
-func stale(resource string) error {
-	return apperr.New(apperr.KindPrecondition, "The "+resource+" has changed since the ETag in If-Match; fetch it again.")
+// lockCategory reads a category under a row lock for a conditional write.
+func (s *Service) lockCategory(ctx context.Context, id uuid.UUID, ifMatch etag.Condition) (Category, error) {
+	c, err := s.store.LockCategory(ctx, id)
+	if err != nil {
+		return Category{}, err
+	}
+	return c, ifMatch.CheckWrite(c.Version, "category")
+}
+
+// lockProduct reads a product under a row lock for a conditional write.
+func (s *Service) lockProduct(ctx context.Context, id uuid.UUID, ifMatch etag.Condition) (Product, error) {
+	pr, err := s.store.LockProduct(ctx, id)
+	if err != nil {
+		return Product{}, err
+	}
+	return pr, ifMatch.CheckWrite(pr.Version, "product")
 }
 
 // CreateCategory adds a category with a slug derived from its name.
@@ -47,7 +61,8 @@ func (s *Service) CreateCategory(ctx context.Context, p access.Principal, f Cate
 	if err != nil {
 		return Category{}, apperr.Internal(err)
 	}
-	return s.store.CreateCategory(ctx, id, f, slug.Make(f.Name))
+	c, err := s.store.CreateCategory(ctx, id, f, slug.Make(f.Name))
+	return c, categoryNameTaken(err)
 }
 
 // Category returns a live category.
@@ -57,7 +72,10 @@ func (s *Service) Category(ctx context.Context, id uuid.UUID) (Category, error) 
 
 // ListCategories returns categories by name.
 func (s *Service) ListCategories(ctx context.Context, req page.Request) (page.Page[Category], error) {
-	req = req.Normalized("name")
+	req, err := req.Sorted("name", "name")
+	if err != nil {
+		return page.Page[Category]{}, err
+	}
 	return s.store.ListCategories(ctx, req)
 }
 
@@ -68,12 +86,9 @@ func (s *Service) UpdateCategory(ctx context.Context, p access.Principal, id uui
 	}
 	var out Category
 	err := s.tx.InTx(ctx, func(ctx context.Context) error {
-		c, err := s.store.LockCategory(ctx, id)
+		c, err := s.lockCategory(ctx, id, ifMatch)
 		if err != nil {
 			return err
-		}
-		if !ifMatch.AllowsWrite(c.Version) {
-			return stale("category")
 		}
 		base := ""
 		if name != nil && *name != c.Name {
@@ -87,7 +102,7 @@ func (s *Service) UpdateCategory(ctx context.Context, p access.Principal, id uui
 			return err
 		}
 		out, err = s.store.UpdateCategory(ctx, c, base)
-		return err
+		return categoryNameTaken(err)
 	})
 	return out, err
 }
@@ -98,12 +113,8 @@ func (s *Service) DeleteCategory(ctx context.Context, p access.Principal, id uui
 		return err
 	}
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
-		c, err := s.store.LockCategory(ctx, id)
-		if err != nil {
+		if _, err := s.lockCategory(ctx, id, ifMatch); err != nil {
 			return err
-		}
-		if !ifMatch.AllowsWrite(c.Version) {
-			return stale("category")
 		}
 		has, err := s.store.CategoryHasProducts(ctx, id)
 		if err != nil {
@@ -129,7 +140,8 @@ func (s *Service) CreateProduct(ctx context.Context, p access.Principal, f Produ
 	if err != nil {
 		return Product{}, apperr.Internal(err)
 	}
-	return s.store.CreateProduct(ctx, id, f, slug.Make(f.Name))
+	pr, err := s.store.CreateProduct(ctx, id, f, slug.Make(f.Name))
+	return pr, unknownCategory(err)
 }
 
 func withDefaults(f ProductFields) ProductFields {
@@ -156,16 +168,12 @@ func (s *Service) Product(ctx context.Context, includeInactive bool, id uuid.UUI
 
 // ListProducts returns a page of products. With a search query the default order is relevance.
 func (s *Service) ListProducts(ctx context.Context, f ProductFilter, req page.Request) (page.Page[Product], error) {
-	if f.Q != "" {
-		req = req.Normalized("relevance")
-	} else {
-		if req.Sort == "relevance" {
-			return page.Page[Product]{}, apperr.Invalid("The request is invalid.", apperr.Detail{Field: "sort", Message: "relevance needs q"})
-		}
-		req = req.Normalized("-created_at")
+	req, err := req.SortedBySearch(f.Q, "-created_at", ProductSorts...)
+	if err != nil {
+		return page.Page[Product]{}, err
 	}
 	if f.PriceMin != nil && f.PriceMax != nil && *f.PriceMin > *f.PriceMax {
-		return page.Page[Product]{}, apperr.Invalid("The request is invalid.", apperr.Detail{Field: "price_min", Message: "must not exceed price_max"})
+		return page.Page[Product]{}, apperr.InvalidField("price_min", "must not exceed price_max")
 	}
 	return s.store.ListProducts(ctx, f, req)
 }
@@ -186,12 +194,9 @@ func (s *Service) updateProduct(ctx context.Context, p access.Principal, id uuid
 	}
 	var out Product
 	err := s.tx.InTx(ctx, func(ctx context.Context) error {
-		pr, err := s.store.LockProduct(ctx, id)
+		pr, err := s.lockProduct(ctx, id, ifMatch)
 		if err != nil {
 			return err
-		}
-		if !ifMatch.AllowsWrite(pr.Version) {
-			return stale("product")
 		}
 		oldName := pr.Name
 		change(&pr)
@@ -203,7 +208,7 @@ func (s *Service) updateProduct(ctx context.Context, p access.Principal, id uuid
 			base = slug.Make(pr.Name)
 		}
 		out, err = s.store.UpdateProduct(ctx, pr, base)
-		return err
+		return unknownCategory(err)
 	})
 	return out, err
 }
@@ -214,12 +219,8 @@ func (s *Service) DeleteProduct(ctx context.Context, p access.Principal, id uuid
 		return err
 	}
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
-		pr, err := s.store.LockProduct(ctx, id)
-		if err != nil {
+		if _, err := s.lockProduct(ctx, id, ifMatch); err != nil {
 			return err
-		}
-		if !ifMatch.AllowsWrite(pr.Version) {
-			return stale("product")
 		}
 		return s.store.DeleteProduct(ctx, id)
 	})

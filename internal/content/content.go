@@ -42,8 +42,7 @@ func CheckTransition(from, to Status) error {
 			return nil
 		}
 	}
-	return apperr.Coded(apperr.KindConflict, "INVALID_STATE_TRANSITION",
-		fmt.Sprintf("The post is %s and cannot become %s.", from, to))
+	return apperr.InvalidTransition(fmt.Sprintf("The post is %s and cannot become %s.", from, to))
 }
 
 // Post is a piece of writing. Text is kept exactly as written.
@@ -106,6 +105,9 @@ type Filter struct {
 	ViewerID  *uuid.UUID
 	Moderator bool
 }
+
+// PostSorts are the keys a post list can be ordered by; with a search query also "relevance".
+var PostSorts = []string{"published_at", "created_at", "title"}
 
 // Limits shared with the spec.
 const (

@@ -28,7 +28,10 @@ func NewService(store Store, tx uow.Runner) *Service {
 	return &Service{store: store, tx: tx, now: time.Now}
 }
 
-var errPostNotFound = apperr.NotFound("post")
+var (
+	errPostNotFound   = apperr.NotFound("post")
+	errCommentsClosed = apperr.New(apperr.KindConflict, "Comments are accepted on published posts only.")
+)
 
 func moderator(p *access.Principal) bool { return p != nil && p.Has(access.ScopePostsModerate) }
 
@@ -100,13 +103,9 @@ func (s *Service) List(ctx context.Context, p *access.Principal, f Filter, req p
 	if p != nil {
 		f.ViewerID, f.Moderator = &p.UserID, moderator(p)
 	}
-	if f.Q != "" {
-		req = req.Normalized("relevance")
-	} else {
-		if req.Sort == "relevance" {
-			return page.Page[Post]{}, apperr.Invalid("The request is invalid.", apperr.Detail{Field: "sort", Message: "relevance needs q"})
-		}
-		req = req.Normalized("-published_at")
+	req, err := req.SortedBySearch(f.Q, "-published_at", PostSorts...)
+	if err != nil {
+		return page.Page[Post]{}, err
 	}
 	return s.store.ListPosts(ctx, f, req)
 }
@@ -182,10 +181,7 @@ func (s *Service) authorizeChange(p *access.Principal, post Post, ifMatch etag.C
 	if !canEdit(p, post) {
 		return apperr.New(apperr.KindForbidden, "Only the author or a moderator may change this post.")
 	}
-	if !ifMatch.AllowsWrite(post.Version) {
-		return apperr.New(apperr.KindPrecondition, "The post has changed since the ETag in If-Match; fetch it again.")
-	}
-	return nil
+	return ifMatch.CheckWrite(post.Version, "post")
 }
 
 // Delete soft-deletes a post and its comments.
@@ -207,26 +203,34 @@ func (s *Service) Comments(ctx context.Context, p *access.Principal, postID uuid
 	if _, err := s.Get(ctx, p, postID); err != nil {
 		return page.Page[Comment]{}, err
 	}
-	return s.store.ListComments(ctx, postID, req.Normalized("created_at"))
+	req, err := req.Sorted("created_at", "created_at")
+	if err != nil {
+		return page.Page[Comment]{}, err
+	}
+	return s.store.ListComments(ctx, postID, req)
 }
 
 // Comment adds the caller's comment to a published post.
 func (s *Service) Comment(ctx context.Context, p access.Principal, postID uuid.UUID, body string) (Comment, error) {
 	if n := utf8.RuneCountInString(body); n < 1 || n > MaxComment || strings.TrimSpace(body) == "" {
-		return Comment{}, apperr.Invalid("The request is invalid.", apperr.Detail{Field: "body", Message: "must be 1 to 5000 characters"})
+		return Comment{}, apperr.InvalidField("body", "must be 1 to 5000 characters")
 	}
 	post, err := s.Get(ctx, &p, postID)
 	if err != nil {
 		return Comment{}, err
 	}
 	if post.Status != StatusPublished {
-		return Comment{}, apperr.New(apperr.KindConflict, "Comments are accepted on published posts only.")
+		return Comment{}, errCommentsClosed
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return Comment{}, apperr.Internal(err)
 	}
-	return s.store.CreateComment(ctx, Comment{ID: id, PostID: postID, AuthorID: p.UserID, Body: body})
+	c, err := s.store.CreateComment(ctx, Comment{ID: id, PostID: postID, AuthorID: p.UserID, Body: body})
+	if apperr.IsNotFound(err, "post") { // archived or deleted since it was read above
+		return Comment{}, errCommentsClosed
+	}
+	return c, err
 }
 
 // DeleteComment removes a comment: its author, the post's author or a moderator.
@@ -250,5 +254,9 @@ func (s *Service) DeleteComment(ctx context.Context, p access.Principal, postID,
 
 // Tags lists tags of published posts with their counts, by name.
 func (s *Service) Tags(ctx context.Context, req page.Request) (page.Page[TagCount], error) {
-	return s.store.ListTags(ctx, req.Normalized("name"))
+	req, err := req.Sorted("name", "name")
+	if err != nil {
+		return page.Page[TagCount]{}, err
+	}
+	return s.store.ListTags(ctx, req)
 }

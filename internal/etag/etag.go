@@ -7,6 +7,8 @@ package etag
 import (
 	"strconv"
 	"strings"
+
+	"github.com/storefront/storefront/internal/apperr"
 )
 
 // Format renders a version as a strong entity tag.
@@ -74,4 +76,12 @@ func (c Condition) MatchWeak(version int64) bool {
 // AllowsWrite is true when no If-Match was sent or it matches the current version.
 func (c Condition) AllowsWrite(version int64) bool {
 	return !c.present || c.MatchStrong(version)
+}
+
+// CheckWrite is AllowsWrite as an error: 412 naming the resource when the If-Match is stale.
+func (c Condition) CheckWrite(version int64, resource string) error {
+	if !c.AllowsWrite(version) {
+		return apperr.Stale(resource)
+	}
+	return nil
 }

@@ -56,7 +56,7 @@ func authenticate(ct *contract, tokens *identity.TokenIssuer) echo.MiddlewareFun
 			if principal == nil {
 				return errNoToken
 			}
-			return apperr.New(apperr.KindForbidden, "This operation needs scope "+strings.Join(missing, ", ")+".")
+			return apperr.NeedsScope(strings.Join(missing, ", "))
 		}
 	}
 }

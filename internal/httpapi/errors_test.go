@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/telemetry"
 )
@@ -72,6 +73,43 @@ func TestSpecScopesAreGranted(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// Every wire code is declared once in apperr; the set must equal the spec's ErrorBody.code enum, so
+// the server never sends a code clients cannot decode and the spec lists no code the server lacks.
+func TestErrorCodesMatchSpec(t *testing.T) {
+	ct, err := loadContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := map[string]bool{}
+	for _, v := range ct.doc.Components.Schemas["ErrorBody"].Value.Properties["code"].Value.Enum {
+		spec[v.(string)] = true
+	}
+	declared := map[string]bool{}
+	for _, c := range apperr.Codes {
+		if declared[string(c)] {
+			t.Errorf("code %s declared twice", c)
+		}
+		declared[string(c)] = true
+		if !spec[string(c)] {
+			t.Errorf("code %s is not in the spec's ErrorBody.code enum", c)
+		}
+	}
+	for c := range spec {
+		if !declared[c] {
+			t.Errorf("the spec's code %s is not declared in apperr.Codes", c)
+		}
+	}
+	// Every kind has a default code, and it is declared.
+	for k := apperr.KindInternal; k <= apperr.KindUnsupportedMedia; k++ {
+		if c := apperr.New(k, "").Code; !declared[string(c)] {
+			t.Errorf("kind %d has code %q", k, c)
+		}
+		if _, ok := statusOf[k]; !ok {
+			t.Errorf("kind %d has no HTTP status", k)
 		}
 	}
 }

@@ -12,9 +12,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/storefront/storefront/internal/access"
-	"github.com/storefront/storefront/internal/uow"
 	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/idempotency"
+	"github.com/storefront/storefront/internal/uow"
 )
 
 const (
@@ -27,8 +27,8 @@ const (
 var replayedHeaders = []string{echo.HeaderContentType, echo.HeaderLocation, "ETag", echo.HeaderCacheControl}
 
 var (
-	errKeyReused  = apperr.Coded(apperr.KindUnprocessable, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request.")
-	errInProgress = apperr.Coded(apperr.KindConflict, "REQUEST_IN_PROGRESS", "A request with this Idempotency-Key is still being processed; retry later.")
+	errKeyReused  = apperr.Coded(apperr.KindUnprocessable, apperr.CodeIdempotencyKeyReused, "This Idempotency-Key was used with a different request.")
+	errInProgress = apperr.Coded(apperr.KindConflict, apperr.CodeRequestInProgress, "A request with this Idempotency-Key is still being processed; retry later.")
 )
 
 // idempotent honours Idempotency-Key on the operations whose spec declares it. The key is claimed, the

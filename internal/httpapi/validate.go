@@ -77,7 +77,7 @@ func checkBody(req *http.Request, op *operation) ([]byte, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
 	if err != nil {
-		return nil, apperr.Invalid("The request body could not be read.")
+		return nil, apperr.InvalidField("", "the request body could not be read")
 	}
 	if len(body) > MaxBodyBytes {
 		return nil, errTooLarge
@@ -85,7 +85,7 @@ func checkBody(req *http.Request, op *operation) ([]byte, error) {
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	if len(bytes.TrimSpace(body)) == 0 {
 		if op.bodyRequired {
-			return nil, apperr.Invalid("The request is invalid.", apperr.Detail{Field: "", Message: "a request body is required"})
+			return nil, apperr.InvalidField("", "a request body is required")
 		}
 		return body, nil
 	}
@@ -99,7 +99,7 @@ func checkBody(req *http.Request, op *operation) ([]byte, error) {
 		if errors.As(err, &se) {
 			msg = fmt.Sprintf("The request body is not valid JSON: %s (at byte %d).", se.Error(), se.Offset)
 		}
-		return nil, apperr.Coded(apperr.KindInvalid, "MALFORMED_JSON", msg)
+		return nil, apperr.Coded(apperr.KindInvalid, apperr.CodeMalformedJSON, msg)
 	}
 	// The canonical form (sorted keys, no insignificant space) identifies the request for idempotency
 	// keys, so a retry that serialises the same JSON differently is still the same request.
@@ -117,7 +117,7 @@ func validationError(err error) error {
 	if len(details) == 0 {
 		details = []apperr.Detail{{Field: "", Message: err.Error()}}
 	}
-	return apperr.Invalid("The request is invalid.", details...)
+	return apperr.Invalid(details...)
 }
 
 var printer = message.NewPrinter(language.English)

@@ -68,7 +68,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (User, error) {
 		return User{}, err
 	}
 	if !r.Role.Valid() {
-		return User{}, apperr.Invalid("The request is invalid.", apperr.Detail{Field: "role", Message: "unknown role"})
+		return User{}, apperr.InvalidField("role", "unknown role")
 	}
 	hash, err := s.hasher.Hash(r.Password)
 	if err != nil {
@@ -78,7 +78,8 @@ func (s *Service) Register(ctx context.Context, r Registration) (User, error) {
 	if err != nil {
 		return User{}, apperr.Internal(err)
 	}
-	return s.store.CreateUser(ctx, NewUser{ID: id, Email: r.Email, Name: r.Name, PasswordHash: hash, Role: r.Role})
+	u, err := s.store.CreateUser(ctx, NewUser{ID: id, Email: r.Email, Name: r.Name, PasswordHash: hash, Role: r.Role})
+	return u, emailTaken(err)
 }
 
 // Login checks credentials, with a throttle on failures per email and client address.
@@ -218,9 +219,13 @@ func (s *Service) Get(ctx context.Context, p access.Principal, id uuid.UUID) (Us
 // List returns a page of users; admin only.
 func (s *Service) List(ctx context.Context, p access.Principal, f UserFilter, req page.Request) (page.Page[User], error) {
 	if !p.IsAdmin() {
-		return page.Page[User]{}, apperr.New(apperr.KindForbidden, "This operation needs scope "+access.ScopeUsersAdmin+".")
+		return page.Page[User]{}, apperr.NeedsScope(access.ScopeUsersAdmin)
 	}
-	return s.store.ListUsers(ctx, f, req.Normalized("-created_at"))
+	req, err := req.Sorted("-created_at", "created_at", "email", "name")
+	if err != nil {
+		return page.Page[User]{}, err
+	}
+	return s.store.ListUsers(ctx, f, req)
 }
 
 // Changes are the fields a PUT or PATCH sets; nil leaves a field as it is.
@@ -243,11 +248,11 @@ func (s *Service) Update(ctx context.Context, p access.Principal, id uuid.UUID, 
 	var out User
 	err := s.tx.InTx(ctx, func(ctx context.Context) error {
 		u, err := s.store.LockUser(ctx, id)
+		if err == nil {
+			err = ifMatch.CheckWrite(u.Version, "user")
+		}
 		if err != nil {
 			return err
-		}
-		if !ifMatch.AllowsWrite(u.Version) {
-			return apperr.New(apperr.KindPrecondition, "The user has changed since the ETag in If-Match; fetch it again.")
 		}
 		if c.Password != nil {
 			if err := s.authorizePasswordChange(p, u, c.CurrentPassword); err != nil {
@@ -260,7 +265,7 @@ func (s *Service) Update(ctx context.Context, p access.Principal, id uuid.UUID, 
 		}
 		apply(&u, c)
 		if out, err = s.store.UpdateUser(ctx, u); err != nil {
-			return err
+			return emailTaken(err)
 		}
 		if passwordChanged {
 			return s.store.RevokeUserRefreshTokens(ctx, id)
@@ -302,14 +307,14 @@ func (s *Service) authorizePasswordChange(p access.Principal, u User, current *s
 		return nil
 	}
 	if current == nil {
-		return apperr.Invalid("The request is invalid.", apperr.Detail{Field: "current_password", Message: "is required to change the password"})
+		return apperr.InvalidField("current_password", "is required to change the password")
 	}
 	ok, err := s.hasher.Verify(*current, u.PasswordHash)
 	if err != nil {
 		return apperr.Internal(err)
 	}
 	if !ok {
-		return apperr.Invalid("The request is invalid.", apperr.Detail{Field: "current_password", Message: "is incorrect"})
+		return apperr.InvalidField("current_password", "is incorrect")
 	}
 	return nil
 }
@@ -336,11 +341,11 @@ func (s *Service) Delete(ctx context.Context, p access.Principal, id uuid.UUID, 
 	}
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
 		u, err := s.store.LockUser(ctx, id)
+		if err == nil {
+			err = ifMatch.CheckWrite(u.Version, "user")
+		}
 		if err != nil {
 			return err
-		}
-		if !ifMatch.AllowsWrite(u.Version) {
-			return apperr.New(apperr.KindPrecondition, "The user has changed since the ETag in If-Match; fetch it again.")
 		}
 		if err := s.store.DeleteUser(ctx, id); err != nil {
 			return err
@@ -368,5 +373,6 @@ func (s *Service) EnsureUser(ctx context.Context, r Registration) (User, error) 
 	existing.PasswordHash = hash
 	existing.Role = r.Role
 	existing.Status = StatusActive
-	return s.store.UpdateUser(ctx, existing)
+	u, err := s.store.UpdateUser(ctx, existing)
+	return u, emailTaken(err)
 }

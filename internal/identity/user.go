@@ -92,6 +92,17 @@ func validatePassword(field, password string) *apperr.Detail {
 	return nil
 }
 
+// emailTaken answers a write that would give a second live account the same email.
+func emailTaken(err error) error {
+	if apperr.IsDuplicate(err, "user", "email") {
+		e := apperr.Coded(apperr.KindConflict, apperr.CodeEmailTaken, "The email is already registered.")
+		e.Details = []apperr.Detail{{Field: "email", Message: "is already registered"}}
+		e.Cause = err
+		return e
+	}
+	return err
+}
+
 // normalizeEmail is the form emails are compared in.
 func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 

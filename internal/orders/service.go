@@ -40,7 +40,10 @@ func NewService(store Store, tx uow.Runner, provider PaymentProvider) *Service {
 
 func canManage(p access.Principal) bool { return p.Has(access.ScopeOrdersManage) }
 
-var errOrderNotFound = apperr.NotFound("order")
+var (
+	errOrderNotFound = apperr.NotFound("order")
+	errCustomerGone  = apperr.New(apperr.KindUnauthenticated, "The account of this token is deleted or suspended.")
+)
 
 // visible hides other users' orders behind a 404 unless the caller manages orders.
 func visible(p access.Principal, o Order) error {
@@ -71,7 +74,7 @@ func validatePlace(lines []Line, a Address) error {
 		d = append(d, apperr.Detail{Field: "shipping_address.country", Message: "must be an ISO 3166-1 alpha-2 code"})
 	}
 	if len(d) > 0 {
-		return apperr.Invalid("The request is invalid.", d...)
+		return apperr.Invalid(d...)
 	}
 	return nil
 }
@@ -100,8 +103,7 @@ func (s *Service) Place(ctx context.Context, p access.Principal, lines []Line, a
 	lines = mergeLines(lines)
 	for i, l := range lines {
 		if l.Quantity > MaxQuantity {
-			return Order{}, apperr.Invalid("The request is invalid.", apperr.Detail{
-				Field: "items[" + strconv.Itoa(i) + "].quantity", Message: "lines of one product add up to more than 10000"})
+			return Order{}, apperr.InvalidField("items["+strconv.Itoa(i)+"].quantity", "lines of one product add up to more than 10000")
 		}
 	}
 	id, err := uuid.NewV7()
@@ -127,6 +129,9 @@ func (s *Service) Place(ctx context.Context, p access.Principal, lines []Line, a
 			return err
 		}
 		out, err = s.store.InsertOrder(ctx, o)
+		if apperr.IsNotFound(err, "user") { // deleted or suspended since the token was issued
+			return errCustomerGone
+		}
 		return err
 	})
 	if err == nil {
@@ -170,11 +175,11 @@ func priceOrder(lines []Line, products map[uuid.UUID]StockedProduct) (NewOrder, 
 		deltas[pr.ID] = -l.Quantity
 	}
 	if o.SubtotalCents < MinSubtotalCents {
-		return NewOrder{}, nil, apperr.Coded(apperr.KindUnprocessable, "ORDER_MINIMUM_NOT_MET",
+		return NewOrder{}, nil, apperr.Coded(apperr.KindUnprocessable, apperr.CodeOrderMinimumNotMet,
 			fmt.Sprintf("The subtotal is %d cents; orders need at least %d.", o.SubtotalCents, MinSubtotalCents))
 	}
 	if len(short) > 0 {
-		e := apperr.Coded(apperr.KindUnprocessable, "INSUFFICIENT_STOCK", shortMsg)
+		e := apperr.Coded(apperr.KindUnprocessable, apperr.CodeInsufficientStock, shortMsg)
 		e.Details = short
 		return NewOrder{}, nil, e
 	}
@@ -200,7 +205,11 @@ func (s *Service) List(ctx context.Context, p access.Principal, status Status, r
 	if !canManage(p) {
 		f.UserID = &p.UserID
 	}
-	return s.store.ListOrders(ctx, f, req.Normalized("-created_at"))
+	req, err := req.Sorted("-created_at", "created_at")
+	if err != nil {
+		return page.Page[Order]{}, err
+	}
+	return s.store.ListOrders(ctx, f, req)
 }
 
 // ListForUser returns one user's orders, to that user or an order manager.
@@ -208,13 +217,19 @@ func (s *Service) ListForUser(ctx context.Context, p access.Principal, userID uu
 	if userID != p.UserID && !canManage(p) {
 		return page.Page[Order]{}, apperr.NotFound("user")
 	}
-	return s.store.ListOrders(ctx, Filter{UserID: &userID, Status: status}, req.Normalized("-created_at"))
+	req, err := req.Sorted("-created_at", "created_at")
+	if err != nil {
+		return page.Page[Order]{}, err
+	}
+	return s.store.ListOrders(ctx, Filter{UserID: &userID, Status: status}, req)
 }
 
-// Pay charges the order through the provider. A decline is recorded and answered 402; the order stays pending.
-func (s *Service) Pay(ctx context.Context, p access.Principal, id uuid.UUID, method string) (Order, error) {
+// transition runs one state change t of an order in a unit of work: it locks the order, hides it from
+// callers who may not see it, checks that the state machine allows t, and hands the order and its next
+// state to change.
+func (s *Service) transition(ctx context.Context, p access.Principal, id uuid.UUID, t Transition,
+	change func(ctx context.Context, o Order, to Status) (Order, error)) (Order, error) {
 	var out Order
-	declined := false
 	err := s.tx.InTx(ctx, func(ctx context.Context) error {
 		o, err := s.store.LockOrder(ctx, id)
 		if err != nil {
@@ -223,39 +238,56 @@ func (s *Service) Pay(ctx context.Context, p access.Principal, id uuid.UUID, met
 		if err := visible(p, o); err != nil {
 			return err
 		}
-		if o.UserID != p.UserID {
-			return apperr.New(apperr.KindForbidden, "Only the customer who placed the order may pay it.")
-		}
-		if _, err := Next(o.Status, Pay); err != nil {
+		to, err := Next(o.Status, t)
+		if err != nil {
 			return err
+		}
+		out, err = change(ctx, o, to)
+		return err
+	})
+	return out, err
+}
+
+// setStatus records the order's new state; the transition is observed once committed.
+func (s *Service) setStatus(ctx context.Context, o Order, t Transition, to Status, c StatusChange) (Order, error) {
+	out, err := s.store.SetStatus(ctx, o.ID, to, c)
+	if err == nil {
+		s.observed(ctx, string(t))
+	}
+	return out, err
+}
+
+var errDeclined = apperr.New(apperr.KindPaymentRequired, "The payment was declined; the order is still pending.")
+
+// Pay charges the order through the provider. A decline is recorded and answered 402; the order stays pending.
+func (s *Service) Pay(ctx context.Context, p access.Principal, id uuid.UUID, method string) (Order, error) {
+	declined := false
+	out, err := s.transition(ctx, p, id, Pay, func(ctx context.Context, o Order, to Status) (Order, error) {
+		if o.UserID != p.UserID {
+			return Order{}, apperr.New(apperr.KindForbidden, "Only the customer who placed the order may pay it.")
 		}
 		// The row lock is held while the provider answers, so one order is never charged twice.
 		res, err := s.provider.Charge(ctx, Charge{OrderID: o.ID, AmountCents: o.TotalCents, Currency: o.Currency, Method: method,
 			IdempotencyKey: "order-" + o.ID.String()})
 		if err != nil {
-			return apperr.Internal(fmt.Errorf("charging order %s: %w", o.ID, err))
+			return Order{}, apperr.Internal(fmt.Errorf("charging order %s: %w", o.ID, err))
 		}
 		rec := PaymentRecord{Status: "succeeded", AmountCents: o.TotalCents, Currency: o.Currency, Method: method,
 			Provider: s.provider.Name(), Reference: res.Reference}
 		if res.Declined {
 			rec.Status, rec.FailureReason = "failed", &res.DeclineReason
 			declined = true
-			return s.store.RecordPayment(ctx, o.ID, rec) // commit the attempt; the 402 comes after
+			return Order{}, s.store.RecordPayment(ctx, o.ID, rec) // commit the attempt; the 402 comes after
 		}
 		if err := s.store.RecordPayment(ctx, o.ID, rec); err != nil {
-			return err
+			return Order{}, err
 		}
-		out, err = s.store.SetStatus(ctx, o.ID, StatusPaid, StatusChange{})
-		return err
+		return s.setStatus(ctx, o, Pay, to, StatusChange{})
 	})
-	if err != nil {
-		return Order{}, err
+	if err == nil && declined {
+		return Order{}, errDeclined
 	}
-	if declined {
-		return Order{}, apperr.New(apperr.KindPaymentRequired, "The payment was declined; the order is still pending.")
-	}
-	s.observed(ctx, string(Pay))
-	return out, nil
+	return out, err
 }
 
 // Ship records the shipment of a paid order; order managers only.
@@ -270,61 +302,31 @@ func (s *Service) Deliver(ctx context.Context, p access.Principal, id uuid.UUID)
 
 func (s *Service) manage(ctx context.Context, p access.Principal, id uuid.UUID, t Transition, c StatusChange) (Order, error) {
 	if !canManage(p) {
-		return Order{}, apperr.New(apperr.KindForbidden, "This operation needs scope "+access.ScopeOrdersManage+".")
+		return Order{}, apperr.NeedsScope(access.ScopeOrdersManage)
 	}
-	var out Order
-	err := s.tx.InTx(ctx, func(ctx context.Context) error {
-		o, err := s.store.LockOrder(ctx, id)
-		if err != nil {
-			return err
-		}
-		to, err := Next(o.Status, t)
-		if err != nil {
-			return err
-		}
-		out, err = s.store.SetStatus(ctx, o.ID, to, c)
-		return err
+	return s.transition(ctx, p, id, t, func(ctx context.Context, o Order, to Status) (Order, error) {
+		return s.setStatus(ctx, o, t, to, c)
 	})
-	if err == nil {
-		s.observed(ctx, string(t))
-	}
-	return out, err
 }
 
 // Cancel cancels a pending or paid order, puts the stock back and refunds a paid order.
 func (s *Service) Cancel(ctx context.Context, p access.Principal, id uuid.UUID, reason *string) (Order, error) {
-	var out Order
-	err := s.tx.InTx(ctx, func(ctx context.Context) error {
-		o, err := s.store.LockOrder(ctx, id)
-		if err != nil {
-			return err
-		}
-		if err := visible(p, o); err != nil {
-			return err
-		}
-		if _, err := Next(o.Status, Cancel); err != nil {
-			return err
-		}
+	return s.transition(ctx, p, id, Cancel, func(ctx context.Context, o Order, to Status) (Order, error) {
 		restock := make(map[uuid.UUID]int32, len(o.Items))
 		for _, it := range o.Items {
 			restock[it.ProductID] += it.Quantity
 		}
 		if err := s.store.AdjustStock(ctx, restock); err != nil {
-			return err
+			return Order{}, err
 		}
 		if o.Status == StatusPaid && o.Payment != nil {
 			if err := s.provider.Refund(ctx, o.Payment.ProviderReference, o.Payment.AmountCents, o.Payment.Currency); err != nil {
-				return apperr.Internal(fmt.Errorf("refunding order %s: %w", o.ID, err))
+				return Order{}, apperr.Internal(fmt.Errorf("refunding order %s: %w", o.ID, err))
 			}
 			if err := s.store.MarkRefunded(ctx, o.ID); err != nil {
-				return err
+				return Order{}, err
 			}
 		}
-		out, err = s.store.SetStatus(ctx, o.ID, StatusCancelled, StatusChange{CancellationReason: reason})
-		return err
+		return s.setStatus(ctx, o, Cancel, to, StatusChange{CancellationReason: reason})
 	})
-	if err == nil {
-		s.observed(ctx, string(Cancel))
-	}
-	return out, err
 }

@@ -47,7 +47,7 @@ func TestPriceOrder(t *testing.T) {
 				return
 			}
 			e, ok := apperr.As(err)
-			if !ok || e.Code != tt.code || e.Kind != apperr.KindUnprocessable {
+			if !ok || string(e.Code) != tt.code || e.Kind != apperr.KindUnprocessable {
 				t.Fatalf("err = %v, want %s", err, tt.code)
 			}
 		})

@@ -50,6 +50,5 @@ func Next(from Status, t Transition) (Status, error) {
 	if to, ok := transitions[from][t]; ok {
 		return to, nil
 	}
-	return "", apperr.Coded(apperr.KindConflict, "INVALID_STATE_TRANSITION",
-		fmt.Sprintf("Cannot %s an order that is %s.", t, from))
+	return "", apperr.InvalidTransition(fmt.Sprintf("Cannot %s an order that is %s.", t, from))
 }

@@ -1,6 +1,13 @@
 // Package page holds the keyset-pagination request and result shared by every list.
 package page
 
+import (
+	"slices"
+	"strings"
+
+	"github.com/storefront/storefront/internal/apperr"
+)
+
 // Counting modes for Request.Count.
 const (
 	CountNone      = ""
@@ -34,6 +41,28 @@ func (r Request) Normalized(defaultSort string) Request {
 		r.Limit = MaxLimit
 	}
 	return r
+}
+
+// Sorted is Normalized, and refuses a sort that is not one of keys (each may be prefixed by "-" for
+// descending order). Each domain declares its lists' keys; the stores only know how to order by them.
+func (r Request) Sorted(defaultSort string, keys ...string) (Request, error) {
+	r = r.Normalized(defaultSort)
+	if !slices.Contains(keys, strings.TrimPrefix(r.Sort, "-")) {
+		return r, apperr.InvalidField("sort", "must be one of "+strings.Join(keys, ", ")+", each optionally prefixed by -")
+	}
+	return r, nil
+}
+
+// SortedBySearch is Sorted for a list with full-text search: with a search query q the keys include
+// "relevance", the default (best match first); without one relevance is refused.
+func (r Request) SortedBySearch(q, defaultSort string, keys ...string) (Request, error) {
+	if q != "" {
+		return r.Sorted("relevance", append(slices.Clone(keys), "relevance")...)
+	}
+	if strings.TrimPrefix(r.Sort, "-") == "relevance" {
+		return r, apperr.InvalidField("sort", "relevance needs q")
+	}
+	return r.Sorted(defaultSort, keys...)
 }
 
 // Page is one page of results. NextCursor is empty on the last page; Total is set when counting was asked.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -57,14 +58,7 @@ func categoryFromRow(r db.Category) catalog.Category {
 		Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
-func translateCategory(err error) error {
-	if uniqueConstraint(err) == "categories_name_live_key" {
-		e := apperr.New(apperr.KindConflict, "A category with this name already exists.")
-		e.Details = []apperr.Detail{{Field: "name", Message: "is already taken"}}
-		return e
-	}
-	return translate(err, "category")
-}
+func translateCategory(err error) error { return translate(err, "category") }
 
 func categorySlugs(ctx context.Context) func(*db.Queries, string) ([]string, error) {
 	return func(q *db.Queries, base string) ([]string, error) { return q.CategorySlugsLike(ctx, base) }
@@ -148,18 +142,13 @@ func productFromRow(r productRow) catalog.Product {
 
 func translateProduct(err error) error { return translate(err, "product") }
 
-// categoryRef resolves a category's public ID to its key; an unknown one is a 422 on the field.
+// categoryRef resolves a category's public ID to its key; an unknown one is NotFound("category").
 func categoryRef(ctx context.Context, q *db.Queries, id *uuid.UUID) (*int64, error) {
 	if id == nil {
 		return nil, nil
 	}
 	key, err := q.CategoryInternalID(ctx, *id)
 	if err != nil {
-		if apperr.IsKind(translate(err, "category"), apperr.KindNotFound) {
-			e := apperr.New(apperr.KindUnprocessable, "The category does not exist.")
-			e.Details = []apperr.Detail{{Field: "category_id", Message: "is not an existing category"}}
-			return nil, e
-		}
 		return nil, translate(err, "category")
 	}
 	return &key, nil
@@ -247,8 +236,8 @@ func (s *CatalogStore) ListProducts(ctx context.Context, f catalog.ProductFilter
 	if f.Q != "" {
 		// $1 is the search query: the relevance sort refers to it.
 		q.where("p.search @@ websearch_to_tsquery('english', $?)", f.Q)
-	} else if trimDesc(req.Sort) == "relevance" {
-		return page.Page[catalog.Product]{}, apperr.Invalid("The request is invalid.", apperr.Detail{Field: "sort", Message: "relevance needs q"})
+	} else if trimDesc(req.Sort) == "relevance" { // the domain refuses it; the SQL would read $1 as the query
+		return page.Page[catalog.Product]{}, apperr.Internal(errors.New("relevance sort without a search query"))
 	}
 	if !f.IncludeInactive {
 		q.base("p.active")

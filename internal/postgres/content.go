@@ -102,8 +102,8 @@ func (s *ContentStore) ListPosts(ctx context.Context, f content.Filter, req page
 	if f.Q != "" {
 		// $1 is the search query: the relevance sort refers to it.
 		q.where("p.search @@ websearch_to_tsquery('english', $?)", f.Q)
-	} else if trimDesc(req.Sort) == "relevance" {
-		return page.Page[content.Post]{}, apperr.Invalid("The request is invalid.", apperr.Detail{Field: "sort", Message: "relevance needs q"})
+	} else if trimDesc(req.Sort) == "relevance" { // the domain refuses it; the SQL would read $1 as the query
+		return page.Page[content.Post]{}, apperr.Internal(errors.New("relevance sort without a search query"))
 	}
 	// Visibility: moderators see every post; others published posts and their own.
 	switch {
@@ -145,10 +145,7 @@ func commentFromRow(r db.GetCommentRow) content.Comment {
 func (s *ContentStore) CreateComment(ctx context.Context, c content.Comment) (content.Comment, error) {
 	created, err := s.q(ctx).CreateComment(ctx, db.CreateCommentParams{PublicID: c.ID, PostPublicID: c.PostID,
 		AuthorPublicID: c.AuthorID, Body: c.Body})
-	if errors.Is(err, pgx.ErrNoRows) { // archived or deleted since the service looked
-		return content.Comment{}, apperr.New(apperr.KindConflict, "Comments are accepted on published posts only.")
-	}
-	if err != nil {
+	if err != nil { // no row: the post is no longer live and published
 		return content.Comment{}, translate(err, "post")
 	}
 	c.CreatedAt = created

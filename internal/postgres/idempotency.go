@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-
 	"github.com/storefront/storefront/gen/db"
 	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/idempotency"

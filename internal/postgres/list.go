@@ -87,7 +87,7 @@ func encodeCursor(sort string, key any, id uuid.UUID) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-var errBadCursor = apperr.Invalid("The request is invalid.", apperr.Detail{Field: "cursor", Message: "is not a cursor of this list and sort"})
+var errBadCursor = apperr.InvalidField("cursor", "is not a cursor of this list and sort")
 
 func decodeCursor(raw, sort string, col sortColumn) (any, uuid.UUID, error) {
 	b, err := base64.RawURLEncoding.DecodeString(raw)
@@ -142,8 +142,8 @@ func escapeLike(s string) string {
 func runList[R any, T any](ctx context.Context, conn db.DBTX, q *listQuery, req page.Request,
 	scan func(pgx.Row, *any) (R, error), convert func(R) T, idOf func(T) uuid.UUID) (page.Page[T], error) {
 	col, ok := q.sorts[trimDesc(req.Sort)]
-	if !ok {
-		return page.Page[T]{}, apperr.Invalid("The request is invalid.", apperr.Detail{Field: "sort", Message: "unknown sort"})
+	if !ok { // the domain checks sorts against its whitelist: this is a key the store lacks
+		return page.Page[T]{}, apperr.Internal(fmt.Errorf("listing %s: no sort %q", q.table, req.Sort))
 	}
 	desc := strings.HasPrefix(req.Sort, "-")
 	cmp, dir := ">", "ASC"

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -63,11 +62,8 @@ func (s *OrderStore) InsertOrder(ctx context.Context, o orders.NewOrder) (orders
 	q := s.q(ctx)
 	row, err := q.InsertOrder(ctx, db.InsertOrderParams{PublicID: o.ID, UserPublicID: o.UserID, SubtotalCents: o.SubtotalCents,
 		TotalCents: o.TotalCents, Currency: o.Currency, ShippingAddress: addr})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return orders.Order{}, apperr.New(apperr.KindUnauthenticated, "The account of this token is deleted or suspended.")
-	}
-	if err != nil {
-		return orders.Order{}, translate(err, "order")
+	if err != nil { // no row: the customer is deleted or suspended
+		return orders.Order{}, translate(err, "user")
 	}
 	p := db.InsertOrderItemsParams{OrderID: row.ID}
 	for i, it := range o.Items {

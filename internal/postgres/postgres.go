@@ -64,10 +64,24 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error
 	return nil
 }
 
-// Constraint names the stores translate.
-const uniqueViolation = "23505"
+// SQLSTATEs the stores translate.
+const (
+	uniqueViolation      = "23505"
+	foreignKeyViolation  = "23503"
+	serializationFailure = "40001"
+	deadlockDetected     = "40P01"
+)
 
-// translate maps storage errors to apperr; resource names the entity for NOT_FOUND messages.
+// uniqueFields names the field each unique constraint keeps unique, for the Duplicate errors domains
+// decide on. Slug constraints are absent: the stores retry with another slug (withFreeSlug).
+var uniqueFields = map[string]string{
+	"users_email_live_key":     "email",
+	"categories_name_live_key": "name",
+}
+
+// translate maps storage errors to the domain vocabulary: a missing row is apperr.NotFound(resource),
+// a unique violation apperr.Duplicate(resource, field), a lost race apperr.Concurrent. What the caller
+// is told is the domain's decision; anything else is internal.
 func translate(err error, resource string) error {
 	if err == nil {
 		return nil
@@ -80,10 +94,19 @@ func translate(err error, resource string) error {
 		return err
 	}
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == uniqueViolation {
-		e := apperr.New(apperr.KindConflict, "The "+resource+" conflicts with an existing one.")
-		e.Cause = err
-		return e
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case uniqueViolation:
+			e := apperr.Duplicate(resource, uniqueFields[pgErr.ConstraintName])
+			e.Cause = err
+			return e
+		case foreignKeyViolation:
+			e := apperr.New(apperr.KindConflict, "The "+resource+" refers to something that no longer exists.")
+			e.Cause = err
+			return e
+		case serializationFailure, deadlockDetected:
+			return apperr.Concurrent(err)
+		}
 	}
 	return apperr.Internal(err)
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/storefront/storefront/gen/db"
-	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/page"
 )
@@ -29,14 +28,7 @@ func userFromRow(r db.User) identity.User {
 	}
 }
 
-func translateUser(err error) error {
-	if uniqueConstraint(err) == "users_email_live_key" {
-		e := apperr.Coded(apperr.KindConflict, "EMAIL_TAKEN", "The email is already registered.")
-		e.Details = []apperr.Detail{{Field: "email", Message: "is already registered"}}
-		return e
-	}
-	return translate(err, "user")
-}
+func translateUser(err error) error { return translate(err, "user") }
 
 // Writes that can fail with a unique violation (answered 409) run in a savepoint: inside a request's
 // transaction (idempotency keys) the failure must not abort the transaction that stores the answer.
