@@ -2,23 +2,8 @@ package httpapi
 
 import (
 	"github.com/storefront/storefront/gen/api"
-	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/page"
 )
-
-func toAPIUser(u identity.User) api.User {
-	return api.User{
-		Id: u.ID, Email: api.Email(u.Email), Name: u.Name, Role: api.Role(u.Role), Status: api.UserStatus(u.Status),
-		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
-	}
-}
-
-func toAPITokens(t identity.Tokens) api.TokenResponse {
-	return api.TokenResponse{Data: api.TokenPair{
-		AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: api.Bearer,
-		ExpiresIn: int32(t.ExpiresIn.Seconds()),
-	}}
-}
 
 func toAPIMeta[T any](p page.Page[T]) api.ListMeta {
 	m := api.ListMeta{PerPage: int32(p.Limit), HasMore: p.HasMore, Total: p.Total}

@@ -76,15 +76,15 @@ func (m metricsResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
 }
 
 func (s *Server) GetOpenapiYaml(context.Context, api.GetOpenapiYamlRequestObject) (api.GetOpenapiYamlResponseObject, error) {
-	return rawResponse{contentType: "application/yaml", body: s.docs.yaml}, nil
+	return rawResponse{contentType: "application/yaml", body: s.docs.YAML}, nil
 }
 
 func (s *Server) GetOpenapiJson(context.Context, api.GetOpenapiJsonRequestObject) (api.GetOpenapiJsonResponseObject, error) {
-	return rawResponse{contentType: "application/json", body: s.docs.json}, nil
+	return rawResponse{contentType: "application/json", body: s.docs.JSON}, nil
 }
 
 func (s *Server) GetDocs(context.Context, api.GetDocsRequestObject) (api.GetDocsResponseObject, error) {
-	return rawResponse{contentType: "text/html; charset=utf-8", body: s.docs.html, csp: s.docs.csp}, nil
+	return rawResponse{contentType: "text/html; charset=utf-8", body: s.docs.HTML, csp: s.docs.CSP}, nil
 }
 
 // rawResponse writes bytes prepared at start-up; the spec documents these bodies, and encoding them on

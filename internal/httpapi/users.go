@@ -6,6 +6,7 @@ import (
 	"github.com/storefront/storefront/gen/api"
 	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/etag"
+	"github.com/storefront/storefront/internal/httpapi/edge"
 	"github.com/storefront/storefront/internal/identity"
 )
 
@@ -15,7 +16,7 @@ const privateRevalidate = "private, no-cache"
 func principal(ctx context.Context) (access.Principal, error) {
 	p, ok := access.PrincipalFrom(ctx)
 	if !ok {
-		return access.Principal{}, errNoToken
+		return access.Principal{}, edge.ErrNoToken
 	}
 	return p, nil
 }
@@ -137,29 +138,9 @@ func (s *Server) DeleteUser(ctx context.Context, req api.DeleteUserRequestObject
 	return api.DeleteUser204Response{}, nil
 }
 
-func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
-	t, err := s.deps.Identity.Login(ctx, string(req.Body.Email), req.Body.Password, clientIP(ctx))
-	if err != nil {
-		return nil, err
+func toAPIUser(u identity.User) api.User {
+	return api.User{
+		Id: u.ID, Email: api.Email(u.Email), Name: u.Name, Role: api.Role(u.Role), Status: api.UserStatus(u.Status),
+		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 	}
-	return api.Login200JSONResponse{TokensJSONResponse: tokensOK(t)}, nil
-}
-
-func (s *Server) RefreshTokens(ctx context.Context, req api.RefreshTokensRequestObject) (api.RefreshTokensResponseObject, error) {
-	t, err := s.deps.Identity.Refresh(ctx, req.Body.RefreshToken)
-	if err != nil {
-		return nil, err
-	}
-	return api.RefreshTokens200JSONResponse{TokensJSONResponse: tokensOK(t)}, nil
-}
-
-func (s *Server) Logout(ctx context.Context, req api.LogoutRequestObject) (api.LogoutResponseObject, error) {
-	if err := s.deps.Identity.Logout(ctx, req.Body.RefreshToken); err != nil {
-		return nil, err
-	}
-	return api.Logout204Response{}, nil
-}
-
-func tokensOK(t identity.Tokens) api.TokensJSONResponse {
-	return api.TokensJSONResponse{Body: toAPITokens(t), Headers: api.TokensResponseHeaders{CacheControl: "no-store"}}
 }

@@ -1,4 +1,4 @@
-package httpapi
+package edge
 
 import (
 	"crypto/sha256"
@@ -13,13 +13,15 @@ import (
 	"github.com/storefront/storefront/openapi"
 )
 
-// docs holds the contract as YAML and JSON and the Redoc page, all prepared once at start-up.
-type docs struct {
-	yaml, json, html []byte
-	csp              string
+// Docs holds the contract as YAML and JSON and the Redoc page, all prepared once at start-up. CSP is
+// the page's Content-Security-Policy.
+type Docs struct {
+	YAML, JSON, HTML []byte
+	CSP              string
 }
 
-func newDocs() (*docs, error) {
+// NewDocs prepares the documents.
+func NewDocs() (*Docs, error) {
 	j, err := yaml.YAMLToJSON(openapi.YAML)
 	if err != nil {
 		return nil, fmt.Errorf("converting spec to JSON: %w", err)
@@ -45,5 +47,5 @@ func newDocs() (*docs, error) {
 	csp := "default-src 'none'; script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
 		"style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; " +
 		"worker-src blob:; frame-ancestors 'none'"
-	return &docs{yaml: openapi.YAML, json: j, html: []byte(b.String()), csp: csp}, nil
+	return &Docs{YAML: openapi.YAML, JSON: j, HTML: []byte(b.String()), CSP: csp}, nil
 }
