@@ -45,8 +45,9 @@ check-generate: generate ## Fail if gen/ differs from what make generate produce
 		echo "generated code is out of date; run 'make generate' and commit:"; \
 		git --no-pager diff --stat -- gen/; echo "$$untracked"; exit 1; fi
 
-lint: openapi/node_modules/.installed ## Lint the spec with Spectral (zero errors and zero warnings)
+lint: openapi/node_modules/.installed ## Lint the spec (Spectral, zero errors and warnings) and check the architecture's import rules
 	$(NODE_BIN)/spectral lint --ruleset .spectral.yaml --fail-severity=warn $(SPEC)
+	go test -count=1 ./internal/arch/
 
 vet: ## go vet
 	go vet ./...
