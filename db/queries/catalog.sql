@@ -15,7 +15,7 @@ SET name = $2, slug = $3, description = $4, version = version + 1, updated_at = 
 WHERE public_id = $1 AND deleted_at IS NULL
 RETURNING *;
 
--- name: SoftDeleteCategory :exec
+-- name: SoftDeleteCategory :execrows
 UPDATE categories SET deleted_at = now(), version = version + 1, updated_at = now()
 WHERE public_id = $1 AND deleted_at IS NULL;
 
@@ -61,6 +61,6 @@ SET category_id = $2, name = $3, slug = $4, description = $5, price_cents = $6, 
     attributes = $9, active = $10, version = version + 1, updated_at = now()
 WHERE public_id = $1 AND deleted_at IS NULL;
 
--- name: SoftDeleteProduct :exec
+-- name: SoftDeleteProduct :execrows
 UPDATE products SET deleted_at = now(), version = version + 1, updated_at = now()
 WHERE public_id = $1 AND deleted_at IS NULL;

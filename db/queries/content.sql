@@ -27,14 +27,17 @@ SET title = $2, slug = $3, body = $4, excerpt = $5, status = $6, tags = $7, publ
     version = version + 1, updated_at = now()
 WHERE public_id = $1 AND deleted_at IS NULL;
 
--- name: SoftDeletePost :exec
+-- name: SoftDeletePost :one
+-- Deletes the post and its comments; no row when the post does not exist (or is already deleted).
 WITH deleted AS (
     UPDATE posts SET deleted_at = now(), version = posts.version + 1, updated_at = now()
     WHERE posts.public_id = sqlc.arg(public_id) AND posts.deleted_at IS NULL
     RETURNING posts.id
+), comments_deleted AS (
+    UPDATE comments SET deleted_at = now()
+    WHERE comments.post_id IN (SELECT deleted.id FROM deleted) AND comments.deleted_at IS NULL
 )
-UPDATE comments SET deleted_at = now()
-WHERE comments.post_id IN (SELECT deleted.id FROM deleted) AND comments.deleted_at IS NULL;
+SELECT deleted.id FROM deleted;
 
 -- name: CreateComment :one
 INSERT INTO comments (public_id, post_id, author_id, body)
@@ -49,7 +52,7 @@ SELECT c.public_id, p.public_id AS post_public_id, u.public_id AS author_public_
 FROM comments c JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id
 WHERE c.public_id = $1 AND c.deleted_at IS NULL;
 
--- name: SoftDeleteComment :exec
+-- name: SoftDeleteComment :execrows
 UPDATE comments SET deleted_at = now() WHERE public_id = $1 AND deleted_at IS NULL;
 
 -- name: ListTags :many

@@ -295,24 +295,30 @@ func (q *Queries) ProductSlugsLike(ctx context.Context, base string) ([]string, 
 	return items, nil
 }
 
-const softDeleteCategory = `-- name: SoftDeleteCategory :exec
+const softDeleteCategory = `-- name: SoftDeleteCategory :execrows
 UPDATE categories SET deleted_at = now(), version = version + 1, updated_at = now()
 WHERE public_id = $1 AND deleted_at IS NULL
 `
 
-func (q *Queries) SoftDeleteCategory(ctx context.Context, publicID uuid.UUID) error {
-	_, err := q.db.Exec(ctx, softDeleteCategory, publicID)
-	return err
+func (q *Queries) SoftDeleteCategory(ctx context.Context, publicID uuid.UUID) (int64, error) {
+	result, err := q.db.Exec(ctx, softDeleteCategory, publicID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
-const softDeleteProduct = `-- name: SoftDeleteProduct :exec
+const softDeleteProduct = `-- name: SoftDeleteProduct :execrows
 UPDATE products SET deleted_at = now(), version = version + 1, updated_at = now()
 WHERE public_id = $1 AND deleted_at IS NULL
 `
 
-func (q *Queries) SoftDeleteProduct(ctx context.Context, publicID uuid.UUID) error {
-	_, err := q.db.Exec(ctx, softDeleteProduct, publicID)
-	return err
+func (q *Queries) SoftDeleteProduct(ctx context.Context, publicID uuid.UUID) (int64, error) {
+	result, err := q.db.Exec(ctx, softDeleteProduct, publicID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const updateCategory = `-- name: UpdateCategory :one

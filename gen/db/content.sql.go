@@ -256,28 +256,36 @@ func (q *Queries) PostSlugsLike(ctx context.Context, base string) ([]string, err
 	return items, nil
 }
 
-const softDeleteComment = `-- name: SoftDeleteComment :exec
+const softDeleteComment = `-- name: SoftDeleteComment :execrows
 UPDATE comments SET deleted_at = now() WHERE public_id = $1 AND deleted_at IS NULL
 `
 
-func (q *Queries) SoftDeleteComment(ctx context.Context, publicID uuid.UUID) error {
-	_, err := q.db.Exec(ctx, softDeleteComment, publicID)
-	return err
+func (q *Queries) SoftDeleteComment(ctx context.Context, publicID uuid.UUID) (int64, error) {
+	result, err := q.db.Exec(ctx, softDeleteComment, publicID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
-const softDeletePost = `-- name: SoftDeletePost :exec
+const softDeletePost = `-- name: SoftDeletePost :one
 WITH deleted AS (
     UPDATE posts SET deleted_at = now(), version = posts.version + 1, updated_at = now()
     WHERE posts.public_id = $1 AND posts.deleted_at IS NULL
     RETURNING posts.id
+), comments_deleted AS (
+    UPDATE comments SET deleted_at = now()
+    WHERE comments.post_id IN (SELECT deleted.id FROM deleted) AND comments.deleted_at IS NULL
 )
-UPDATE comments SET deleted_at = now()
-WHERE comments.post_id IN (SELECT deleted.id FROM deleted) AND comments.deleted_at IS NULL
+SELECT deleted.id FROM deleted
 `
 
-func (q *Queries) SoftDeletePost(ctx context.Context, publicID uuid.UUID) error {
-	_, err := q.db.Exec(ctx, softDeletePost, publicID)
-	return err
+// Deletes the post and its comments; no row when the post does not exist (or is already deleted).
+func (q *Queries) SoftDeletePost(ctx context.Context, publicID uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, softDeletePost, publicID)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const updatePost = `-- name: UpdatePost :exec

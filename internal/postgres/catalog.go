@@ -107,7 +107,8 @@ func (s *CatalogStore) UpdateCategory(ctx context.Context, c catalog.Category, b
 }
 
 func (s *CatalogStore) DeleteCategory(ctx context.Context, id uuid.UUID) error {
-	return translateCategory(s.q(ctx).SoftDeleteCategory(ctx, id))
+	n, err := s.q(ctx).SoftDeleteCategory(ctx, id)
+	return deleted(n, err, "category")
 }
 
 func (s *CatalogStore) CategoryHasProducts(ctx context.Context, id uuid.UUID) (bool, error) {
@@ -214,7 +215,8 @@ func (s *CatalogStore) UpdateProduct(ctx context.Context, p catalog.Product, bas
 }
 
 func (s *CatalogStore) DeleteProduct(ctx context.Context, id uuid.UUID) error {
-	return translateProduct(s.q(ctx).SoftDeleteProduct(ctx, id))
+	n, err := s.q(ctx).SoftDeleteProduct(ctx, id)
+	return deleted(n, err, "product")
 }
 
 // productSorts: each plain sort has an index (alone, and behind category_id); relevance ranks q's matches.

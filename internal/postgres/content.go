@@ -78,7 +78,8 @@ func (s *ContentStore) UpdatePost(ctx context.Context, p content.Post, baseSlug 
 }
 
 func (s *ContentStore) DeletePost(ctx context.Context, id uuid.UUID) error {
-	return translate(s.q(ctx).SoftDeletePost(ctx, id), "post")
+	_, err := s.q(ctx).SoftDeletePost(ctx, id)
+	return translate(err, "post")
 }
 
 // neverPublished sorts unpublished posts before every published one (after them when descending), and
@@ -161,7 +162,8 @@ func (s *ContentStore) Comment(ctx context.Context, id uuid.UUID) (content.Comme
 }
 
 func (s *ContentStore) DeleteComment(ctx context.Context, id uuid.UUID) error {
-	return translate(s.q(ctx).SoftDeleteComment(ctx, id), "comment")
+	n, err := s.q(ctx).SoftDeleteComment(ctx, id)
+	return deleted(n, err, "comment")
 }
 
 var commentSorts = map[string]sortColumn{"created_at": {expr: "c.created_at", kind: kindTime}}

@@ -111,6 +111,14 @@ func translate(err error, resource string) error {
 	return apperr.Internal(err)
 }
 
+// deleted translates a soft delete that touched n rows: none means the row was not there.
+func deleted(n int64, err error, resource string) error {
+	if err == nil && n == 0 {
+		return apperr.NotFound(resource)
+	}
+	return translate(err, resource)
+}
+
 // uniqueConstraint reports the name of the unique constraint err violated, if any.
 func uniqueConstraint(err error) string {
 	var pgErr *pgconn.PgError
