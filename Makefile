@@ -9,7 +9,7 @@ SPEC      := openapi/openapi.yaml
 GO_TOOLS  := $(BIN)/oapi-codegen $(BIN)/sqlc
 REDOC_JS  := openapi/node_modules/redoc/bundles/redoc.standalone.js
 
-.PHONY: help tools generate check-generate lint vet test test-go bench run db build clean
+.PHONY: help tools generate check-generate lint vet test test-go fuzz bench run db build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -55,7 +55,13 @@ vet: ## go vet
 test-go: ## Go tests with the race detector (needs PostgreSQL; see README)
 	go test -race -count=1 ./...
 
-test: check-generate lint vet test-go ## Every check CI runs
+# Each fuzz target runs for FUZZTIME on top of its committed seed corpus (testdata/fuzz).
+FUZZTIME ?= 10s
+fuzz: ## Run every fuzz target for FUZZTIME (10s by default)
+	go test -run '^$$' -fuzz '^FuzzBodyChecks$$' -fuzztime $(FUZZTIME) ./internal/httpapi/edge/
+	go test -run '^$$' -fuzz '^FuzzCursorDecode$$' -fuzztime $(FUZZTIME) ./internal/postgres/
+
+test: check-generate lint vet test-go fuzz ## Every check CI runs
 
 bench: ## Benchmarks
 	go test -run '^$$' -bench . -benchmem ./...

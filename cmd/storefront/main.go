@@ -19,6 +19,7 @@ import (
 
 	"github.com/storefront/storefront/internal/app"
 	"github.com/storefront/storefront/internal/config"
+	"github.com/storefront/storefront/internal/httpapi/edge"
 	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/telemetry"
 )
@@ -135,7 +136,12 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready ch
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	closed := false
+	defer func() {
+		if !closed {
+			a.Close()
+		}
+	}()
 	if cfg.MetricsAddr != "" {
 		stop, err := serveMetrics(cfg.MetricsAddr, a, logger)
 		if err != nil {
@@ -150,6 +156,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready ch
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.HTTPAddr, err)
 	}
+	// Requests run under requestsCtx, which the drain cancels when its window runs out.
+	requestsCtx, cancelRequests := context.WithCancel(context.Background())
+	defer cancelRequests()
 	srv := &http.Server{
 		Handler:           a.Handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -158,7 +167,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready ch
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return requestsCtx },
 	}
+	ln = edge.Guard(srv, ln)
 	logger.Info("listening", "addr", ln.Addr().String(), "config", cfg)
 	if ready != nil {
 		ready <- ln.Addr().String()
@@ -173,11 +184,40 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready ch
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
+	stopJanitor()
+	closed = true
+	return drain(srv, cancelRequests, a, cfg.ShutdownTimeout, logger)
+}
+
+// drain stops the server within window, whatever the database does. New connections are refused at
+// once; in-flight requests get most of the window to finish. Those still running then (blocked on a
+// lock, or queued for a database connection) are cancelled: their database work is abandoned and they
+// answer 503 UNAVAILABLE with Retry-After (an idempotent request's key stays usable, since nothing of
+// it committed). What is left after a short grace is cut off, and the pool closes under its own bound.
+func drain(srv *http.Server, cancelRequests context.CancelFunc, a *app.App, window time.Duration, logger *slog.Logger) error {
+	grace := min(2*time.Second, window/4)
+	deadline := time.Now().Add(window)
+	logger.Info("shutting down: draining in-flight requests", "timeout", window)
+	drainCtx, cancel := context.WithDeadline(context.Background(), deadline.Add(-grace))
+	err := srv.Shutdown(drainCtx)
+	cancel()
+	if err != nil {
+		logger.Warn("drain window over: cancelling the requests still running; they answer 503")
+		cancelRequests()
+		graceCtx, cancel := context.WithDeadline(context.Background(), deadline.Add(-grace/4))
+		err = srv.Shutdown(graceCtx)
+		cancel()
+		if err != nil {
+			logger.Warn("requests still running after the grace period: closing their connections")
+			_ = srv.Close()
+		}
+	}
+	done := make(chan struct{})
+	go func() { a.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(max(time.Until(deadline), 500*time.Millisecond)):
+		logger.Warn("closing the database pool took longer than the drain window; exiting anyway")
 	}
 	logger.Info("stopped")
 	return nil

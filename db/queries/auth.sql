@@ -44,5 +44,13 @@ DELETE FROM login_failures WHERE email = $1 AND client_ip = $2;
 DELETE FROM login_failures WHERE failed_at < now() - interval '1 day';
 
 -- name: LockLoginAttempts :exec
--- Serialises sign-in attempts for one email and address until the transaction ends.
-SELECT pg_advisory_xact_lock(hashtextextended(sqlc.arg(email)::text || ' ' || sqlc.arg(client_ip)::text, 7412));
+-- Serialises sign-in attempts for one account (email), from every address, until the transaction ends.
+SELECT pg_advisory_xact_lock(hashtextextended(sqlc.arg(email)::text, 7412));
+
+-- name: CountRecentAccountLoginFailures :one
+-- Failures for this email from every address inside the window, and the seconds until the oldest leaves it.
+SELECT count(*)::bigint AS failures,
+       coalesce(ceil(extract(epoch FROM min(failed_at) + make_interval(secs => sqlc.arg(window_seconds)::int) - now())), 0)::int AS retry_after_seconds
+FROM login_failures
+WHERE email = sqlc.arg(email)
+  AND failed_at > now() - make_interval(secs => sqlc.arg(window_seconds)::int);

@@ -59,6 +59,7 @@ const (
 	MALFORMEDJSON          ErrorBodyCode = "MALFORMED_JSON"
 	METHODNOTALLOWED       ErrorBodyCode = "METHOD_NOT_ALLOWED"
 	NOTFOUND               ErrorBodyCode = "NOT_FOUND"
+	ORDERMAXIMUMEXCEEDED   ErrorBodyCode = "ORDER_MAXIMUM_EXCEEDED"
 	ORDERMINIMUMNOTMET     ErrorBodyCode = "ORDER_MINIMUM_NOT_MET"
 	PAYLOADTOOLARGE        ErrorBodyCode = "PAYLOAD_TOO_LARGE"
 	PAYMENTDECLINED        ErrorBodyCode = "PAYMENT_DECLINED"
@@ -94,6 +95,8 @@ func (e ErrorBodyCode) Valid() bool {
 	case METHODNOTALLOWED:
 		return true
 	case NOTFOUND:
+		return true
+	case ORDERMAXIMUMEXCEEDED:
 		return true
 	case ORDERMINIMUMNOTMET:
 		return true
@@ -701,7 +704,8 @@ type Currency = string
 // DeliveryCreate defines model for DeliveryCreate.
 type DeliveryCreate = map[string]interface{}
 
-// Email defines model for Email.
+// Email An email address, unique regardless of case. Bidirectional controls (such as U+202E) and invisible
+// characters (such as U+200B) are refused, so one address cannot pass for another.
 type Email = openapi_types.Email
 
 // Error The body of every error response.
@@ -851,7 +855,7 @@ type PaymentCreate struct {
 	PaymentMethod string `json:"payment_method"`
 }
 
-// PersonName defines model for PersonName.
+// PersonName A display name; not blank, and without bidirectional controls (such as U+202E).
 type PersonName = string
 
 // Post defines model for Post.
@@ -1099,10 +1103,15 @@ type TokenResponse struct {
 
 // User defines model for User.
 type User struct {
-	CreatedAt time.Time          `json:"created_at"`
-	Email     Email              `json:"email"`
-	Id        openapi_types.UUID `json:"id"`
-	Name      PersonName         `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// Email An email address, unique regardless of case. Bidirectional controls (such as U+202E) and invisible
+	// characters (such as U+200B) are refused, so one address cannot pass for another.
+	Email Email              `json:"email"`
+	Id    openapi_types.UUID `json:"id"`
+
+	// Name A display name; not blank, and without bidirectional controls (such as U+202E).
+	Name PersonName `json:"name"`
 
 	// Role `customer` shops and writes; `editor` also publishes and moderates content; `admin` may do everything.
 	Role Role `json:"role"`
@@ -1120,10 +1129,15 @@ type UserList struct {
 
 // UserPatch defines model for UserPatch.
 type UserPatch struct {
-	CurrentPassword *string     `json:"current_password,omitempty"`
-	Email           *Email      `json:"email,omitempty"`
-	Name            *PersonName `json:"name,omitempty"`
-	Password        *Password   `json:"password,omitempty"`
+	CurrentPassword *string `json:"current_password,omitempty"`
+
+	// Email An email address, unique regardless of case. Bidirectional controls (such as U+202E) and invisible
+	// characters (such as U+200B) are refused, so one address cannot pass for another.
+	Email *Email `json:"email,omitempty"`
+
+	// Name A display name; not blank, and without bidirectional controls (such as U+202E).
+	Name     *PersonName `json:"name,omitempty"`
+	Password *Password   `json:"password,omitempty"`
 
 	// Role `customer` shops and writes; `editor` also publishes and moderates content; `admin` may do everything.
 	Role *Role `json:"role,omitempty"`
@@ -1134,15 +1148,23 @@ type UserPatch struct {
 
 // UserRegistration defines model for UserRegistration.
 type UserRegistration struct {
-	Email    Email      `json:"email"`
+	// Email An email address, unique regardless of case. Bidirectional controls (such as U+202E) and invisible
+	// characters (such as U+200B) are refused, so one address cannot pass for another.
+	Email Email `json:"email"`
+
+	// Name A display name; not blank, and without bidirectional controls (such as U+202E).
 	Name     PersonName `json:"name"`
 	Password Password   `json:"password"`
 }
 
 // UserReplacement defines model for UserReplacement.
 type UserReplacement struct {
-	Email Email      `json:"email"`
-	Name  PersonName `json:"name"`
+	// Email An email address, unique regardless of case. Bidirectional controls (such as U+202E) and invisible
+	// characters (such as U+200B) are refused, so one address cannot pass for another.
+	Email Email `json:"email"`
+
+	// Name A display name; not blank, and without bidirectional controls (such as U+202E).
+	Name PersonName `json:"name"`
 
 	// Role `customer` shops and writes; `editor` also publishes and moderates content; `admin` may do everything.
 	Role *Role `json:"role,omitempty"`
@@ -1240,6 +1262,9 @@ type PreconditionFailed = Error
 // ProductOK defines model for ProductOK.
 type ProductOK = ProductResponse
 
+// ServiceUnavailable The body of every error response.
+type ServiceUnavailable = Error
+
 // Tokens defines model for Tokens.
 type Tokens = TokenResponse
 
@@ -1263,7 +1288,8 @@ type ListCategoriesParams struct {
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	// Cursor The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+	// list and `sort` it was issued for; anything else answers `400`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
@@ -1309,7 +1335,8 @@ type ListOrdersParams struct {
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	// Cursor The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+	// list and `sort` it was issued for; anything else answers `400`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
@@ -1378,7 +1405,8 @@ type ListPostsParams struct {
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	// Cursor The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+	// list and `sort` it was issued for; anything else answers `400`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
@@ -1421,7 +1449,8 @@ type ListCommentsParams struct {
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	// Cursor The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+	// list and `sort` it was issued for; anything else answers `400`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
@@ -1462,7 +1491,8 @@ type ListProductsParams struct {
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	// Cursor The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+	// list and `sort` it was issued for; anything else answers `400`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
@@ -1511,7 +1541,8 @@ type ListTagsParams struct {
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	// Cursor The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+	// list and `sort` it was issued for; anything else answers `400`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
@@ -1532,7 +1563,8 @@ type ListUsersParams struct {
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	// Cursor The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+	// list and `sort` it was issued for; anything else answers `400`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
@@ -1587,7 +1619,8 @@ type ListUserOrdersParams struct {
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	// Cursor The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+	// list and `sort` it was issued for; anything else answers `400`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
@@ -1623,7 +1656,8 @@ type ListUserPostsParams struct {
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	// Cursor The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+	// list and `sort` it was issued for; anything else answers `400`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
@@ -3621,6 +3655,15 @@ type ProductOKJSONResponse struct {
 	Headers ProductOKResponseHeaders
 }
 
+type ServiceUnavailableResponseHeaders struct {
+	RetryAfter int32
+}
+type ServiceUnavailableJSONResponse struct {
+	Body Error
+
+	Headers ServiceUnavailableResponseHeaders
+}
+
 type TokensResponseHeaders struct {
 	CacheControl        string
 	RateLimitLimit      *int32
@@ -4201,6 +4244,21 @@ func (response Login500JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 	return err
 }
 
+type Login503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response Login503JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LogoutRequestObject struct {
 	Body *LogoutJSONRequestBody
 }
@@ -4386,6 +4444,21 @@ func (response Logout500JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response Logout503JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4614,6 +4687,21 @@ func (response RefreshTokens500JSONResponse) VisitRefreshTokensResponse(w http.R
 	return err
 }
 
+type RefreshTokens503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RefreshTokens503JSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCategoriesRequestObject struct {
 	Params ListCategoriesParams
 }
@@ -4747,6 +4835,21 @@ func (response ListCategories500JSONResponse) VisitListCategoriesResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCategories503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListCategories503JSONResponse) VisitListCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5090,6 +5193,21 @@ func (response CreateCategory500JSONResponse) VisitCreateCategoryResponse(w http
 	return err
 }
 
+type CreateCategory503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateCategory503JSONResponse) VisitCreateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteCategoryRequestObject struct {
 	CategoryId CategoryId `json:"category_id"`
 	Params     DeleteCategoryParams
@@ -5377,6 +5495,21 @@ func (response DeleteCategory500JSONResponse) VisitDeleteCategoryResponse(w http
 	return err
 }
 
+type DeleteCategory503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteCategory503JSONResponse) VisitDeleteCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCategoryRequestObject struct {
 	CategoryId CategoryId `json:"category_id"`
 	Params     GetCategoryParams
@@ -5538,6 +5671,21 @@ func (response GetCategory500JSONResponse) VisitGetCategoryResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCategory503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetCategory503JSONResponse) VisitGetCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5897,6 +6045,21 @@ func (response UpdateCategory500JSONResponse) VisitUpdateCategoryResponse(w http
 	return err
 }
 
+type UpdateCategory503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateCategory503JSONResponse) VisitUpdateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMeRequestObject struct {
 }
 
@@ -6019,6 +6182,21 @@ func (response GetMe500JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetMe503JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6177,6 +6355,21 @@ func (response ListOrders500JSONResponse) VisitListOrdersResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrders503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListOrders503JSONResponse) VisitListOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6550,6 +6743,21 @@ func (response CreateOrder500JSONResponse) VisitCreateOrderResponse(w http.Respo
 	return err
 }
 
+type CreateOrder503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateOrder503JSONResponse) VisitCreateOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetOrderRequestObject struct {
 	OrderId OrderId `json:"order_id"`
 }
@@ -6740,6 +6948,21 @@ func (response GetOrder500JSONResponse) VisitGetOrderResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrder503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetOrder503JSONResponse) VisitGetOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7068,6 +7291,21 @@ func (response CancelOrder500JSONResponse) VisitCancelOrderResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelOrder503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CancelOrder503JSONResponse) VisitCancelOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7432,6 +7670,21 @@ func (response DeliverOrder500JSONResponse) VisitDeliverOrderResponse(w http.Res
 	return err
 }
 
+type DeliverOrder503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeliverOrder503JSONResponse) VisitDeliverOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PayOrderRequestObject struct {
 	OrderId OrderId `json:"order_id"`
 	Params  PayOrderParams
@@ -7788,6 +8041,21 @@ func (response PayOrder500JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PayOrder503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PayOrder503JSONResponse) VisitPayOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8152,6 +8420,21 @@ func (response ShipOrder500JSONResponse) VisitShipOrderResponse(w http.ResponseW
 	return err
 }
 
+type ShipOrder503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ShipOrder503JSONResponse) VisitShipOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPostsRequestObject struct {
 	Params ListPostsParams
 }
@@ -8320,6 +8603,21 @@ func (response ListPosts500JSONResponse) VisitListPostsResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPosts503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPosts503JSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8579,6 +8877,21 @@ func (response DeletePost500JSONResponse) VisitDeletePostResponse(w http.Respons
 	return err
 }
 
+type DeletePost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePost503JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPostRequestObject struct {
 	PostId PostId `json:"post_id"`
 	Params GetPostParams
@@ -8775,6 +9088,21 @@ func (response GetPost500JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPost503JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9134,6 +9462,21 @@ func (response UpdatePost500JSONResponse) VisitUpdatePostResponse(w http.Respons
 	return err
 }
 
+type UpdatePost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdatePost503JSONResponse) VisitUpdatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplacePostRequestObject struct {
 	PostId PostId `json:"post_id"`
 	Params ReplacePostParams
@@ -9489,6 +9832,21 @@ func (response ReplacePost500JSONResponse) VisitReplacePostResponse(w http.Respo
 	return err
 }
 
+type ReplacePost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ReplacePost503JSONResponse) VisitReplacePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCommentsRequestObject struct {
 	PostId PostId `json:"post_id"`
 	Params ListCommentsParams
@@ -9690,6 +10048,21 @@ func (response ListComments500JSONResponse) VisitListCommentsResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListComments503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListComments503JSONResponse) VisitListCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10064,6 +10437,21 @@ func (response CreateComment500JSONResponse) VisitCreateCommentResponse(w http.R
 	return err
 }
 
+type CreateComment503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateComment503JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteCommentRequestObject struct {
 	PostId    PostId             `json:"post_id"`
 	CommentId openapi_types.UUID `json:"comment_id"`
@@ -10287,6 +10675,21 @@ func (response DeleteComment500JSONResponse) VisitDeleteCommentResponse(w http.R
 	return err
 }
 
+type DeleteComment503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteComment503JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProductsRequestObject struct {
 	Params ListProductsParams
 }
@@ -10455,6 +10858,21 @@ func (response ListProducts500JSONResponse) VisitListProductsResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProducts503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListProducts503JSONResponse) VisitListProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10798,6 +11216,21 @@ func (response CreateProduct500JSONResponse) VisitCreateProductResponse(w http.R
 	return err
 }
 
+type CreateProduct503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateProduct503JSONResponse) VisitCreateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteProductRequestObject struct {
 	ProductId ProductId `json:"product_id"`
 	Params    DeleteProductParams
@@ -11053,6 +11486,21 @@ func (response DeleteProduct500JSONResponse) VisitDeleteProductResponse(w http.R
 	return err
 }
 
+type DeleteProduct503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteProduct503JSONResponse) VisitDeleteProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetProductRequestObject struct {
 	ProductId ProductId `json:"product_id"`
 	Params    GetProductParams
@@ -11249,6 +11697,21 @@ func (response GetProduct500JSONResponse) VisitGetProductResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProduct503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetProduct503JSONResponse) VisitGetProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11610,6 +12073,21 @@ func (response UpdateProduct500JSONResponse) VisitUpdateProductResponse(w http.R
 	return err
 }
 
+type UpdateProduct503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateProduct503JSONResponse) VisitUpdateProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplaceProductRequestObject struct {
 	ProductId ProductId `json:"product_id"`
 	Params    ReplaceProductParams
@@ -11967,6 +12445,21 @@ func (response ReplaceProduct500JSONResponse) VisitReplaceProductResponse(w http
 	return err
 }
 
+type ReplaceProduct503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ReplaceProduct503JSONResponse) VisitReplaceProductResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTagsRequestObject struct {
 	Params ListTagsParams
 }
@@ -12100,6 +12593,21 @@ func (response ListTags500JSONResponse) VisitListTagsResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTags503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListTags503JSONResponse) VisitListTagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12304,6 +12812,21 @@ func (response ListUsers500JSONResponse) VisitListUsersResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListUsers503JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12580,6 +13103,21 @@ func (response RegisterUser500JSONResponse) VisitRegisterUserResponse(w http.Res
 	return err
 }
 
+type RegisterUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RegisterUser503JSONResponse) VisitRegisterUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteUserRequestObject struct {
 	UserId UserId `json:"user_id"`
 	Params DeleteUserParams
@@ -12803,6 +13341,21 @@ func (response DeleteUser500JSONResponse) VisitDeleteUserResponse(w http.Respons
 	return err
 }
 
+type DeleteUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteUser503JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUserRequestObject struct {
 	UserId UserId `json:"user_id"`
 	Params GetUserParams
@@ -12999,6 +13552,21 @@ func (response GetUser500JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetUser503JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13358,6 +13926,21 @@ func (response UpdateUser500JSONResponse) VisitUpdateUserResponse(w http.Respons
 	return err
 }
 
+type UpdateUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateUser503JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplaceUserRequestObject struct {
 	UserId UserId `json:"user_id"`
 	Params ReplaceUserParams
@@ -13713,6 +14296,21 @@ func (response ReplaceUser500JSONResponse) VisitReplaceUserResponse(w http.Respo
 	return err
 }
 
+type ReplaceUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ReplaceUser503JSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUserOrdersRequestObject struct {
 	UserId UserId `json:"user_id"`
 	Params ListUserOrdersParams
@@ -13904,6 +14502,21 @@ func (response ListUserOrders500JSONResponse) VisitListUserOrdersResponse(w http
 	return err
 }
 
+type ListUserOrders503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListUserOrders503JSONResponse) VisitListUserOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUserPostsRequestObject struct {
 	UserId UserId `json:"user_id"`
 	Params ListUserPostsParams
@@ -14073,6 +14686,21 @@ func (response ListUserPosts500JSONResponse) VisitListUserPostsResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserPosts503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListUserPosts503JSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14445,6 +15073,21 @@ func (response CreatePost500JSONResponse) VisitCreatePostResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreatePost503JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16223,268 +16866,285 @@ func (sh *strictHandler) CreatePost(ctx echo.Context, userId UserId, params Crea
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35chrJtjf6Khl1TkRL5wMESJ5Q3IhDS3I3bk1bQu3u3fhSSVUCuVVkljOzJNO++vc+wH2S7xnOo9wn",
-	"+SJXZk1QDIUly/Zmx462gBpyWHOu9VufHY9PQs4IU9JpfXbIJzwJAwJ/H2FFRlxMr4gMOZNEf3eHgwj+",
-	"8LHC+l9PEKyI38fKaTnNevNltdGoNuvdRr1V1///p1NxfCI9QUNFOXNazinnklQDgodIEYww8xFlw0hS",
-	"zmTNqTjUd1pOvfFmH7/EB9VXXoNUX/lNXH0z3B9Um4PXw4Z/QF7gl75TcRieEKfldAl2Ko4MopHTchR8",
-	"iEJ/xbgeHh4qzoXwifjiCXqREIR5U6fl3Fwfrz+HV3V9rSIT6bT++uwElJG+4goHfc9sSPNFvZ7M8pow",
-	"b4zRL4IQhsyUQ8H9yFP9ddfMcyrOxwgzRdXUaTUrTsSo6oeCeiR+ZaP5ov7woeLIMQ1DykZ97PuCSKAI",
-	"D25zTjnzOdPz5hFTQn/1y89OBcbfcFpOo4muFXqHJ0T+JNH1xwgLkm5W28folN+RAHv625BLmDD3YY7v",
-	"G3+ig3e/Og8VRyqsIum0nJAwn7KR3uJoULA+BV+t3v6KE0kiSqwc0Msll2opueBIjbkotSED7gPlSILu",
-	"sSICYYVe1dH//O8jYA6pCAnRkAuk7jmaUBYpAoyyiDLrb9I5rjmO1/WUfwaC3FM2qo40nVUNNyVb4Qs8",
-	"VE7FUXikadYym73F+VBxFFWB3sifzVcInoKW82Q6YLPGhqiXL7On6B1xWkpEpOJgpQQd6HXRv3FBR1RL",
-	"musx/Tvit/rV94SOxqo/clqNev2h4nhWtvXLSJuNREFe+F0rgifER+9wiBmRJF2fCmrU62hURgJ6znLZ",
-	"MMPVyQ5LuHhmg7l367QO6mtLzhv5CIKTTDANnJaDffzfUnFBhoIzVbNaaLOlmJEvggM9epFUfEJElpgt",
-	"Ea055YeKMybYJ8IqR29MjjhTggcw69w261819Yc8oN4U8SFSY4KEXS69x4J8jKggfkzC0huTCazbBH86",
-	"JWykxnrXXlccNQ31BKQSmsX0ME66eDT/zt+J0Do08zIeCY9UQHS4nWH1nDNSPcPKG7sgWPR35uPaA3p5",
-	"UDSejk8mIVeEqSsSBniqHzI7Olc/1UX3Y03tYyoRlTBM2HU/WRo9eswQwSKgRCA9KCIVuqdqbC7HE4Lc",
-	"5IXetPobmcL40/ESFk1ANomIgEiaG/Ap97AZ1+wwb65O4wW09Jss5PJFGnIxAfKJBK0KMiRaCmjayqxe",
-	"88XLotFcYUVO6YQq+M/8mK7MIkiEg4DfEx+FRKB7ynx+j3Y4I1Yn7BododfWw0FARA1dE6bMkgusCAr0",
-	"8zVZiohJtHNFfH0tZ0M6igTxd/PLmMyIMrXfNDOhE720jTr8r+JMKLPfJPOiTJEREfmJXWk+Z3q+iycX",
-	"kKFClJmlByGq7CQ3H1Z91bAkKVjva+Jx5ksUMUUDGM8wCgKzepps8R2mAR4EBOERpmzd4b1+ebDO4IgS",
-	"0/ZQEbF4YIqje0wVGpAhFwQpMdWbmgxmDSLdcHC/Y23szbF2G2we+jfwlFtBnCFyR8Q04eoWwkiOsWZ0",
-	"T8tNNImkQowrNNaCCKfsb8WBpmRN2YaQe0xxhBlXYyB8NUY+HQKHKc2lPmGK4kCiHUlHjPhVyuyNEk3w",
-	"FElCEGVG2CNrMUstAXssYmE0CKgca67iUsndGjoSXMqqMSJiASQR9n3kXsCXbq3HnHIS+49VPN6NZRuW",
-	"yE0ursJ/XSPCvYBqXY7UGCskCPaBNHngE4G06pOPzb5/rMO/Cwae3OE+Nvf+sYp9F45IEuU+JrM+VJwQ",
-	"CzwhKrEJjFHZ8YtHFRudP0nUOQZDT/8SYjVOrZesYbqevongygwN7hdqmSPtq82Pq+37ErkTonAN3Ci3",
-	"hVzyCXvKReDdGS090WYCaA5+Lw+RS6SiE60dXRRJYq75GGmWDwPMGBE/SRRfU+mx+zH1xsjTDJZqcc4Q",
-	"ZlOkQJJK+jcxbAVrAs/KLAqMvUjHw1C1IRkPqFjhH0VCclG8K2byjHxSfQ8uc2MLIBTkjvJIohCPSA1d",
-	"hPhjRGqLxmhesUAuvGg0gZoSOaFpRyki9JP+77/a1X/i6t/16pt+9cP/+k9nqZHlTX8jBVK4jSJGP0YE",
-	"3ZIpWAiaUJlPfMRDIkA0ox2Mbm46x6DE0IhzH3ljTj2yewhC8oizOy1L40CMfqwxedNpzphe6xqOzRcv",
-	"ls2/1/vUbFR7vU+vTtab/wVMGxeY3mf41hJkbDxKPCRaZwqtWr9kpk81syFY4QVbypCrbX0XDQWf5O1i",
-	"oy8PYaL3giqCxjgMCZOIs2CKaN4JQFLRIEBjLBFVi2ds/YHFU31ZPH7tWXzBHDCT91pZu/v1A3fjoafu",
-	"TcnxL1DJl3hk5dICjgeDMPcunwxxFCin1axXlqu6lcoXApOLFAnXPy7TInDBo6sQGNM1F0U2MxcKDabG",
-	"adKiRtGJ3lkUEOxrxeFWXSS5UBLpG01AD+3ojbaLtltDXUokwoKggeC3hOnnudR3F62/flzx8jvVTPCh",
-	"kiiL3JfZSz4sni3ECt7SoNAgv9CsBmstjetCJZIKq4UkY0MP2UH/pyBDp+X8x14aiN8zv8q9zBCcOPq4",
-	"iCa0+bqMJPTvj04RNlS3cEzm56XDSiPYjzqyG7mYfSK5nHviwPAjDuhBP8vIOzAVf8a+9XwhVMa1roY/",
-	"cRgG1EQn9v4lTYgieygzwYF+tQmxJDE3IoQxb2wY/ax9+vbi6uzkuP/u+uJcD49IiUfELkCsGQfcn2pj",
-	"QHtidzigPtKXxz4kkapseBwekoRWFg7v9/Zp57jd7Vyc90+uri6uIEyqMA3MOciQkkC/10QHs4MHv3FA",
-	"QI3oH1F8OPFQSW8LsZT3XPjFdyotkqRCr5E3xgJ7YLw/fFi0RFRzNkxr42V5WJfdT2CZ4IZ5op0fUAu5",
-	"swvpoh3wj7XvTJgSUy2WXLu2LpiFd5QHsEO7iIsec/OkYn3bTKBzxhldNAd7x96Mo5sNt1RzbuRaD0nv",
-	"mHmQ9fzWfIi+WruO1ZKT+WN+NtlnrD2fP4onlH/WGlOa9X2BVGKv8+K3kqJEkYUUGV+2N3cGvD41F9xa",
-	"SNixx1tz5gPs1UyEfdnC5KLxmQj5snvgmhxZffcEHsfnlt0F1/y4zMDZMKBeWa0KyqSv8C1ZrrhOztqd",
-	"0363/dvJvFI1Ckm71oEg2J8iQUZUKiLIt6I6PLs4Mj1PiSPtYLW2kHt0cf72tHPUdSvIzUxWf+ycg7bp",
-	"X3fb3ZN+96p9ft3RmsftsR2GJ9qen3ui1jHIvTr5x83JdbffOe9fXl38cnVyfe0a27/4OAeBGa29vgGB",
-	"UzTBPSIl8Xe32ul7Y8i3XAyo7xu+KsGRw+x9C/nx7cXVz53j4zlupDIT9WKE+BJJj4fG9Jct7E/So5Jn",
-	"YkpzQgHyIlJjwpReDeKjQaRQgL1bCccixv2wg99xk/m6u7UtI3xXjNBhigiGg5OUhNdmBmrvXcoLnfPu",
-	"ydV5+zTHCm2G4psR3IC4BxL6OXVSm6GIkU8h8TTBm2HtuPH43d0aOucKjhvwgEfKqBUcSaK5xafSC7gk",
-	"/iH6GHFF4Fc3nYlb03t2ztVbHjG/5EIzrvrD+L6FK31+0e2/vbg5P56zAbR4QT4nxqUmn6hUz7jO5xzJ",
-	"yBtnUkG4gIFp91ClMig+JN1xk5lt5cv3Jl/OuTrjPh1SsiDqVRBQB9Yx0XmpbTbKZhOFZqhgfb8qiaCe",
-	"UqlKu6YhsNRcUtlf23TcbTpuLCEhZGdSDcdY9idcEKc1xIEkFSckom9oqFkvI0oTii1UW3AOjPjQhvwf",
-	"M2CxDUL8QKIYqKi8zLNstSokly9ZKEnbq4JxQNnPFYlL80ir2UTSZbcWpJ5uuenH4qZLPA049rucn2Jh",
-	"zIIyQW7O+0F830KL/rL95+lF+7jfvbjon7avfjlZfmRGPnkQU2jUD16/ePUSDaa2JOMbCPLFZ3owaYHU",
-	"GDPUQGf0Z7Tjzk1za+Z/h9wwIUwdE0+bd2X9Wz9z2zJmODs57/aPT45OO+cn816uh4WP7rFE8eOemfRD",
-	"syYoFPyO+toDt+MyTu5Yc4Kh/ty83F2TPgU6D0mFpxK5Vgu7W774zviCb+JmxsnfK42uXN3f+mQ7c1sx",
-	"9XITJNqefW4NpS9jAQH1IVTT1ltMg9LaQXv+K+ykq5Oji/NjOPfrv213Tgu0QxJnGmOphS8bEf8QDYny",
-	"xoiqfJnKs9lKdoh2eEhS5pFF4TBbMrfjFsx+a0B9f1wCMbrSusIUza5WFDPFyyV0xdydxerCXLbVGFuN",
-	"8cW80OW3hMnSHnV8U0FVvkek7MMVTssh03fjwS8evaDvOjd/dxrntCM77OqFd9R52bkN//j96N2bGpm+",
-	"+9t/36EXtHN/1r39+8/uP8fn+gevGbDB5G3d/+Nd4FQc8imkgsg+ZU7rTb2u9cdQEDlO3iZU/2D4vsk+",
-	"1qf/mLw+37/8e3+w/68m/qPh/X7/4va1rPu/vBp3X0Z/viGnt07FTKRvM3V/JliYqq61GRZWbxm7thEj",
-	"98gsCoK3Qd21Hbj5ZhtE3vLmAt7kZ5hN4/rokkwqsCJ9KFBZ4exftbsn/dPOWac7a8pxjiaYTdEQTEkk",
-	"6YhVKUNYKTIJlTxESkyNNYcCrEzU+LlsunisSbnujpudmLvbypx3/yQz5fBoJyTCnNtDobwpIUaUVSBb",
-	"2hTd9pg9dUNQg3xPJdmFw3RVvEiyht5jqpAL1dxVKOfWNiWUb//IOWyZ+a68OS10/2F5+IZhWxpf2heL",
-	"WC4tbCkP35y3b7q/npx3O0ftWTZu28KOnBaiMkkte0auPaNSUjaqoKSmpYKMlvc1bwlyx2+Jn6/wd2fm",
-	"+iP7X+/fv6+2M0RQnNaRIRPKGYJVh3LXyADNlKmE/FG50CYQ40FATmyyRcn8OxkNh9TTuqBvoZKWZuJd",
-	"37x92znqnJx3+9fdi6PfFhQ4Qa7JX/UPtSQJJMu6UMjbyMCN8GHs/aESKRLx4y7M4/gQzWaumJoiBBP7",
-	"guKvWzLtCxLJFdKqc3xydnnRPTk/+rP/28mf/auTm+u5MBKVaCYrHA4c9MNN8jrOYIDY8X47BVr3JAiq",
-	"RqRBPu9AEAwJvYNIUqblsIgC0kLuPKW4FeReXB2fXPXPOueds5uz/vlFt3920nUrPeYWr50LWfY355dX",
-	"F0cn19ftn09PtnVc36GYklEYcqGIf0Z8irsgnksaDckjVhgM1zeXlxdX3ZPj/tnJcafd7/55mT/zvibM",
-	"HJ/BeTKWaPbd39hxN+MKubNjdMFgKJrrNm773bGH3CCnKkH9WxW2zaEZrk+iM7cVUqr2LbfR2m1E6As5",
-	"IKFJoKB2DvEU++bUDweXgodEKKq/N5AFeYJ8KwgByySxJFPsVLSDFZpwqdCLOpqQyYAIWUGNl+g3+rPW",
-	"AO+uL85BbE7wp+x7XqTgWHzwL+LB8h1h5pHAVJofQc724oHGSbuZrz47gmDL0FkYpXq9yG8peLupKS75",
-	"zmxy+YrYL50QqfAkdGZ5fvl912MuVJd8glFSvzySRJy3vV7t9bm+9iEGfl0xNH3NQz5Xe+1FeMhiZfzl",
-	"0ASc2767kgdfybzjw5Lt24hwNt2N8us6M2l4wLLpQGJ5ycnYkxVblbDe6PQ7J/hTx9zTyPAMFgKbn23m",
-	"/LLH6eGe6etmJwqDss9YNt9zu6JZfEQLfVSIltXrXTsFBB8/7jJGmFq6fhPKst82npU8Fi5NFjl5A3JY",
-	"jwqKtq1wv2L0/7kyPTzhkUmEmFDGBYoYVTIByLVlNlolZMGuXh4U4DquAe5YcY7GxLu1eEfzMKM+hQiO",
-	"n6AIE+STkDBfDyL2AVI420Pk+mQksJ/cYQBvc5i32j3vsYgJgr0xBFl2UshPEddKSSLuiF+ByAOPlAUx",
-	"hbO85CBB2uL0GGyK32o5x5LoDYSAzHD0n3YuBdBTFeeITyaxgbs+bWSQ58srFYNBv4KwzLB+1pc+VDZV",
-	"lpuNL0av2gQKak4xpVBY6ZrZJchNq5BXMoswj4Jm0GvNIa+KBCM+AoTKAFxoSZg6RIzcEYF+7Z6dVqE0",
-	"NxQE6r6nBhpTk5qo5ef1or6J2DQj3UiHliaHmWWG+5cs35NrQstBz60IzTCeUtjHE11b1ie1kVm8vKJW",
-	"BZ3rC3TQbLxCHvfJDEHu56hxfw7M9MPn/Yf/LCLKYxLQO7K2ZTfjaRQ5GiemhUBGLiSwYdnzjoPZEc8N",
-	"LSnMXzqief8eIlB8aCGvTTV7Fuk/v6lJKG5l5KuQscztRRub3lPS54GQ4Lwk0+qpgibQyIBUBcE+qEcz",
-	"PyAJdE7u4S8Dsz0gCPu+jc9Thty9uwak0ccasQD1bQ6nbv4os6AaIYv6ka3FPzvp/npxDAHz9unpxXu4",
-	"OEa0cSoz6D2L8GycilMAWKNHUpj8WlQ6tDC+movRwxgKTooKw//64kUHJzM5HBkgiJvz9u/tzim8rcjS",
-	"SA6l5pEtYwC5HGacbSYxBztXSwun16DsY3jrWsLZhqNnh/drNMEsQ5SfwgAzGOEh0KLJ660gn4NRCPDV",
-	"iDOLIJv3R+oF65INbH9eHH3+SSL3j6pN0al2jt3ZpxejwWcZGtgvnWnu1QvZ3C5gOUa3h46z03k/JoJY",
-	"uGs+CMgEUdlC2Ig1uAeFWI0NkgSWyJ07tHQhFQajBAwd4OjjG3rMBfvYHFKlLUfQySRUU9uzInPMgO7H",
-	"PLBY4CtOrHMEsjpKlF12sxjpA4qW+leCAzVO3ZESay2TmzLuwIdVg7J3FY0lMUHKjSMtjP8cP3PAeUAw",
-	"A5c2xTwvgj+WEvY7BkVXHI2IAWPRN1pQ9PYAUuW58ccCLO0PMwZso1lk1CdV+p+/BC3ZIg4UTEEQmXRA",
-	"cQEdwYVjZMtjJvtlsev6ptnc33/VrO+/fP3i4NWrl+u0J8juZzK/SroRhZvLR5Rl4GBLbDDZxPppFO1F",
-	"DJqafVYWSXVGqi193KzRYoeUPK5oEaA8vaztkgky99cOGFfi+8o7rx4Wgpphzga15l+ymX/sZQz0pZZ/",
-	"fB2ocbCqv5Yznmj6tVS+QTJXZFKg8CeUxR/ntX+IaekJ2VLQlbUW9rIHC6xSfuWK8FiWxxLN9e0EsDij",
-	"JNbGAJ+HXFlBJHDRwwwmy7r3COzd6imyaDJYk+g3OjzIYL88Rngnhe9O4NYNoc6tXn5dMrxXsL/lTjBg",
-	"1zYKvWzIXPZdJVnsi6l4dv3jdZ597sI1AsFQboXmcZnWJOh1Qvi2Cis+OMsiOpUXlCm20xf3YyrChlpr",
-	"2rM2SRZv357QzT05M/LK/HIv3cuNaP6rrfLKthsLlyp5ycLZP3VM0xhIzxzRnOuX/MjxTDvJdaOZWeWY",
-	"cbZShDJtQziJkncyppKTMQMLYyOXm1vErwsfN93kUAcO4ErKua9oecaQG/205eU6ZsK8fywjzyPEHI4J",
-	"MoyYv6iXV4HHXMmvU06RF4xw5SGP3avNZJm5tz8hasz9oj5dMVyJucKWZEB3JFUEZrIj6SQKsOICueGk",
-	"72Hh9/mtW0k/xXAn7u58dGtJb6pw0s80HlvUnSonEfNzK1w6IiRnj3Tyf8nlN3cKqsf0hUeg5JNHRKjW",
-	"edOJvXTzg9MY4qS0g1MiZWg9T0bPJ3VkTAfxFQPS1zwkTcVXP74LFz5mElP2hNgMI8losgfGiQyCGZVz",
-	"ExJi+mpHyY3U1lwWDtIDe7KT4ywLbcYL3xrBzVBOTCgLj8Gz01knYKWvf2r7EoTtM5uXegyPk+b1b0uH",
-	"hWv6hBa7IZt1DfbMUmSMP1/goZaWKR5XxcHCG9O7RbZ5MuWZusZNjAzj5pW1M6Cd9Lzc7sw3mhYEjaGV",
-	"RcbI0xP1QLp7mDEOrckAh86cScyf1eBcwveyDcmkhkPEOu0nvIH58FWD2GsnZtotO87c8aTp1HNBobJB",
-	"mLLmlK0wXXoxXPR0+dr5eFA2MgovzlFkJWaHktaPWdaN7Iws/9ksJlPv8O2wznPwwNei5hIUWpQlP0te",
-	"5nlLaOQ4vzCzBu1isf7kVpPVHs9tOGX29NFU4uNYYimnblnz22PNRZT0lBZjzDLrGo1X0EPaHk+VSQ8Y",
-	"E++27E0hl2okVhNktlYBJuLTcvfMxtbi98bPKloJubA2Iq50aIHbD7Aqg0ghzBC3rfKzxRI7UAqxC/2U",
-	"+D2rzdYtZCoVsiUM68dj7dIX7ybAn1n0tE2SXmaQ3z6vSE6ZyU228c7qOgHP/JsKZ8ODAi/AjQuPXSTH",
-	"PJRg6UObfnmIXOJTxYWLcCA5in0ec82E+0RgRaBGRUGQx4VudS7kNfrcpBlDd6zsriWFzhXHPF3bZPq+",
-	"QvfpekzDjQPcS3JgVgSV1kgoKJNWFA9k/sFFGzV7dF1y0vZ8seSMk448nwuS6/cbL19WGwgH4RhXm0Vp",
-	"9s3cC5oFafbN4jR72/pnlSFQeF+z6L6FblPJBcm1F5p5Tbndt3akmWnFbFD++enyF9NDXNw3N92i+V5b",
-	"/y2/jcdE0LvZiGvq5kMeLBcIwjiHKGL0Y0QOkSDYr3IWTOfShev5LTai6sP/2qkmf+7+V+GGX8daPz++",
-	"G6jXSxGEFE87vJRJSCis1rM4BLPHWwG/J6LqYUmQdiXnSpmWief1J9zFoyO9uyX5eB0jzGInQJWYF79j",
-	"0yzR1WkGsUOUvq6IXLt49NSuTLKkz+zLdG2AdN1Bz453ZriQ3/IxIvZ3JSKiX5LEQrKb62NFqorChmSI",
-	"9uVBEQVqm+ASU1E6cpEFyZ3ln3fvu5pLJWE+ZF+3LYAg5Li2kIGpRb2oXt/3sk+Cb8hsAcJB/U2R/5PF",
-	"0p07eDIolShiigYgxXLQgfbW5QLk9cuD1flMc1bczDgoGwWkGkkSn5BzgdzLi+su2rtr7OFIjffsI9wa",
-	"guMyRBWSxIsEKRCtr8sZgnl44DRUbXGCV1rCuV2enWzu4bntKOSHHM7w4/tjKSGv7ZHdyPK52rlI8kYc",
-	"lyS7L60wmtjaoicMB6c5DnrB+OojGvAS1j4v0qubepb5+O4GC1cU641T8q3ygTlkjrLLRHH1aJ9aNQG9",
-	"PbNa0mN4nIiYbZHff9Sai7LsUZ7Qs8Ndnlxvr3ty5nhYsE1XZESlMu3fNy2o+WYWcVUxTWUx8IxZizDA",
-	"Htkg9/Cpl+LJaaNo2Vas1ZMpWSPByujXhTgoMpIQyPNdwJaT8RGypCOGaC6YlxzLJfcUWy5gNVE1vQb0",
-	"YJNAAYaONj/TT29jIfXufXcOL6CdNRPBBZ6x1gI+osxtIYy0kWuB1gHM9dfr5ouXaAeasbFgChZnqIiP",
-	"cDDigqrxpNJjQx4E/J6yEbp6e/T6VfNFBRDJ0HsyQGDCoJ+JVMjE7BW6FHryHpG7FQuBrQ3Ixgs0oSxS",
-	"RBo0F+QFmE4kcmU0cCvIpVjpf8inED5Jqf/Bka//+Zeibo9h5iNXejwkLtrBDIHyQXyI4LsYBcbAMDst",
-	"u3CpfTlWKjRIgZQNeQxniE3+geU4B4f0v6W2aIeCM1WzKIVpz+br5DfUvuwgRfDEKcQenLkQ4hMSwReA",
-	"70nwxMQdQywUI0LWEGDv+tyLIAuVmibheox6PVuZMEePwbJCsNJgH8SYnNAUQCro9mRRRJX+XkZUETR/",
-	"l2G6zG21Huux//gPdMTZHWF6PrLHqma7oXLXZFW4kuFb0vewJG4NXZqcis6x+fHmRv+1c0eEpJyhV7s1",
-	"lPh85oqrt0dof3//DaIM3XSPavoV15Gh4gH3KbFv+dwDRu05LVSr1R7cQxRQwAfyffhRWwz6x8+9pOKz",
-	"51RQLyn6NJ8y1bbmC6ip6DkPDy68+hQeqv2dWzKVBOpoKbN+n5b2yNVvqmWe46IB9m5XV+n2GEJtZC7R",
-	"W8pD/DEyAEbAb4Y/gB9gf/FELy4XytV7eI8lolJGBFgIHmaKaf8vSEh09ULEg4M5uYfJBVLRiTYe7UWQ",
-	"+xJgxqALQ/wr2vHGBIeIM9O1FAH4BLBSFUHBu0Q4uMdTicb4zhSryzEOSYxE5cJFrgE/x5UYIVrCc+Yx",
-	"LFyP+8St6IlgNM5DCbi2ItyF/g9VUwDvWpwEF2SIJWBNVUNMg0hoYRITupvW75ttbTPoGQGi+ieJQkHv",
-	"9JSTFmSYyXstxN2D+oFbMTi2B/V9t4IkB2JOE4RCwQfEPzSHOsSYN0iNsdIzYdCRFhsxlOl2gQLs3crs",
-	"a/bNwE6A+wClI+VBE1OXyJ0B0NTyrwAP04V5uzPoliAYYTn0wICasEFKSK77L3e3BdASRhqbZhsrunCg",
-	"uSYcQIsXd8RACJh+HhCxgMlqSncPmm9QrhWIIY5cZ47McswvRA7fIdZRBE15BEm4FvtgRBic22iGIruH",
-	"6GPEFcQjYDqChFworbpwjLJgpA3EOBJakPDWqd5f04auhgCGmaqUzzvD6jlnJG5KxxlEkyXacffrBxbn",
-	"LGK2r90ukLiNJKWd7DizZ1Foxz1oNO1dkk+InhkJZNoYT2W75Q2pkMpwpTuDzu6inSjUwqf54gV0XMWe",
-	"IkIeIgyCWG8FRiPOfeSNOfXILprgWy1gEdgIEg8hOC30rrRiyoH3pVtCJZImK1pzYfMAjXkkZMVQvK9v",
-	"T6neMCQ2D5yRbLdkWgFMC5AAHyMCS+4bCIodbbthSL02iKctfb3tEauvkiH29E6m0CKKiF0tdGWyUfp9",
-	"ICYLOpq3kBKR1lfdzHjmMe0NHoZhWnjUQbOJFsC/H6YTHdPAMH+8dkYjGxg7EbGcIHiDCoBuXGCqK2ul",
-	"alpJzThYBWmZfubbvc/wb5/6D3u2TsStoDFnPLLPMereSEN9s34P+aQtPSM5Y0PRTaWbttLGXJKECGIW",
-	"kcQTesW19AMtbVLhDX3YGcR3wNoaBwK9qNc1w2qtbG7TdjPcBPI2XkezUtCpUlP7GWcEEAaxNrAhgonM",
-	"UaPWQFloxB33v0y+hrtr95ShBEjLjfNOzO4nQ0DDgGMl4VVXKa55bIDYNk6awE0jb1MUoH0FFLFbxu+Z",
-	"tYpqqKt1fsooC8oH9PqM6B1hh5pkqVyrkAAWyEhiiSaRVIhITyvhVMoxn2iXIjbf2rnWJD1W6A/Y8YHq",
-	"GnOhqgGcqOWCzjvgMlQy1vuu4W8WmzK5nmo9trNfRz6eyl0rQefC2KtC67mYOjr5ZOShFYeZVyGtfBdE",
-	"pUFMYegBF2IqDhN7N3u/3qsk0m2kVmhgS4y6gI4XnJEeM/1wtJCRBiMHDfGEBtMaugbPA40EZnbXtGvd",
-	"QpksBBBPruHUFgh/6Dsc/+0ZGDn70T3ssTRJAYw7c7HNVbC3xrkKbpqjYC4Gr7QFXyEPKxzwkX2PHcAE",
-	"M21i1XoMhm61jUQK3xJEhkMCuNSpEQuUYnoCwdoZHyugHrHOOoUOQUNIS3DaIcCrN2v11GMy3yH9HYAo",
-	"TCYAJw6OtqzEyRaVeLjGNIbB2l2EFRIeqWLmV+3lSTuPWlIcNOubORXHeiBOy2nU6ub9PCQMh9RpOfu1",
-	"BgxTqyNwu/d87sEfI4MSnvfprojPvZTRjP2b8ddqqB0ECEtJYvxSQC6NGXlAGRbTQy1yjo7PNe1p8tKj",
-	"TyRux3dazi9EHethVJxE7uqxNOv1Gfx9RT6pvbGaQJiosNPQ6/3Xr1/WC2Cw5rslMhBAFj7ooeK8MK8r",
-	"iqokw9rraHHFcBA3i0hjGU7rrw/Zrb6CVSN+slgmPBgXZPzlXCRax/mgH7Q3BgCohZvRtpq0Wa9nFK/t",
-	"NQQ9tiKmjeQa6ihkEqL0yqdpWIULb1CnVi/9qtYHPN+jKA6g6e9L9ODIYWAt7kgbzxhr4f0Um3eqtZV+",
-	"CfhAyzZtQpSgS1jozPyunX69XZeCT4gak0giTczIxOFbieXkR/bxRqxGiiBFJmGgfTgwB41d4QVYyooW",
-	"0hY8mDI0DOhorCrIxwoPsNQSlwcVAx5cySAHQ7IeTe1p7S4EeCor1upUAjNJjTnUY79wTVeKTohVFrD4",
-	"NXTOVeaZxK+h9wB7dXbSveocXffbx8dXLqgboirIrlJWRkAkQKtpsKkkCbF9nFTaubEeLpUGDi7ntiJt",
-	"zBihPEfPdr3XlCVhgM2hdKEwabx89epVs/FyDWmiCdNOEujxoH6wmh7PuXrLI+Y/AQFn6GySrMhCIrYK",
-	"ohYzdiEl5yN1Hmd3RFg7UTsuBqtRcR5YM9l6LNpfRH+2z04Lxc+FefM7ydlmMijduGVdKWaAXTOnlnEQ",
-	"vHhL9fDal51U4T3BVnUzAc/YC1xns6bY6MHVm1XJlvIaC9wyoWYywoZceLHWphINIhr4y3brT/3mUrsV",
-	"j/XH2y1N2ct2S5P/dKVOf1HfT6MGQ0wDbW1ZHQ7OzqVJ177+xynyOTHY80YmWkcy4NhHAxxg5hnHNJQ9",
-	"phWIfpKNVVAmlf69htpZTHqDU295NvdsGzXJ3ptBue+xnWa9vtvSJHVLSCjjXPDlwPUV6yZ6XJuqmuqo",
-	"kiQYZkHzrZO2QManCfpfbLYk25NYLmkWf5qab7LUbc59CqafOSgsaeekMyggZf3j1GRliTui9fFwSL2N",
-	"iVnftV9yWeKp931+z1YvT77vQLxO/Da3QtmLHmup2jMtGTLvqK2wzu1TV1t4ufhBPPF5Vo6ddojawMma",
-	"Peky5+bGr2Pz7dnxTIN21GZJmCV9DO6xe8HZKH3eiMZHE3B8clBvuDUEAWb0Iu4PHTfPTmBv4Vrz1CRr",
-	"2ATMTay7xyyadvbgchgJCKIlT7PCwT1ovimKb2dy+e4p8/k9GmMJA4dY2RxHAx5pCkUcA1Rs2Hct7UIY",
-	"n276uPh0M82NcDwuBPFUdcyFJNUBBFmnZag0h6n6kD94tymgRZJqOSPDMbM05uQal/+M/WQE+pbG6lty",
-	"HaP1TY391Tdd4qnWNl3OT7EYEXPfi3VeVtBxUt/cfLPOWuT70z++Zr82+QwZUQDZCHNCgEdqsRS4slGz",
-	"gsidNrUgImc+8yGE1uKgWtscOCZ+ThOO56Bkx0SEzF3m+A0knRER+rcAtFjcwRoMgvhoAmy97GlHDWUT",
-	"J2Rysz1xlQrb89keS9h4atNw045tmcjoAo7Wq/QlLJ0udMLQMxm8jlD9g+H7JvtYn/5j8vp8//Lv/cH+",
-	"v5r4j4b3+/2L29ey7v/yatx9Gf35hpyWVM/zNWNrMfVBUWIxnC3ySG1bgH5fLUA3Ebr/7vLTsP0SAWqZ",
-	"eC07akaCpucbBUaU/nrGkDLBQjjcIP7skY0NRqMorKHL7AlI/p3gFd3jVE7CTfHZyEJ5Dgf3PeaNMYVf",
-	"BFc2rCepdqIgf0CbDPHBUhLdarhFAjUrkOQXydXM+n9PgnVrLX1j3H6lKdrWysiFLG+BE2ziamEI5Ci5",
-	"BEmYLRpMoZIxTrGbj0SdUqnS28CSt61A9BCK55heshernJUXHpleFetcaQrZPnxxPCLuT5Hwpkn2/Stf",
-	"0OI0682X1Uaj2qx3G/VWXf//n3MZsqecS1INCB4iRTAIGsqGkdRyCDrorNlG3U/PNbsEx5A9LUfBh2y9",
-	"SPG49LLEpRJph5A4tTlpytGsl+nWnmtyWhgZ0E/Vsjelwcdsi71tdf1vbul9G2JYk3+GwjOC+MikFjgf",
-	"bG1xgeQFiaLtrBjfxmaJBdEIoDpstXmuvryGziHz0+R9url8C3deVJt3JD1iy4rqTNrfb2R6YaFFrKDd",
-	"1ATScisnYktJzYwk3EBcxX0T1rF5GpvNq2gY8WV7cw2By08hc+uc1DXT82cE7Ykt3V/Glye2sroghXHV",
-	"rektyR3Q5cjDy9CT4ruT634sob4V1F9k2dfXsOzfcjEAoE1zxxr64IizYUC95wwVNNe52WZ54EFATkwb",
-	"imfVePnqsL+cnNJxPjzkNKIRQRmlVqgT5/yTvc8ZkLcHoxYCoop6lfKhqpof7VlPqKYZFdpO/jbRA5MM",
-	"DUcgCUZrNik67hjqHvbYhN8Bgot5fJzgZW6CFOvl6rcgcnAMT9pcAQ8hib/ItTkowqfRL/O3gc6tVH0s",
-	"qVoyjWoDMbyGRLwUgFICCStv4Wj1OxKIhilXCcTKggSVjGC7zKJIe2MCBWwmKGsOgwpzhr5A9JxzRhaK",
-	"nzXWMH71xW962ffXpKUz7tMhjSl2A84oS7Lfhif5C1GraaTcDsbr3/FhA8MYzWLGZ4iz8aGMCKptTbsJ",
-	"E9QHULMRvQNHVX8BKF/lvNAbiFE9khLc1O00sx6QJb5nl2Bp3G05wUGAiFTaQ69t4mka7JDHCq7nWWmr",
-	"MDZTGP9e5wWltJRh0TXNdgP9sSDxlZjC3rkarAEJOBvpT7XixHFnE8a4kUTETLEJhX/l3cnnsULtamah",
-	"oTwpXWZTkbR0qc0jfpK2eqmiJTSRyjgrh/bnuCbSCOt8URaShMSlmjFU5Pxpz4UZSVnBnenX95YGiqx1",
-	"lmNu4mKtI6Kvfpa0fMeTzpBfWU4/FxVD+JvHxJGkcJovFke+LwPsGefdlLzE6ZGGXGuow6DoHiphsGdx",
-	"D2Z6rATcg2QrSIglPtox4DcAqdBjxoH3K4gwHo3GCGDSdyv6MVSYT8gnngCgJJuIb36zaF0IwNgl8nhI",
-	"AZrA5nAHlBFZ6THJkcdZfLGtHTR1tZBXTYKghk71xdqCgiTwONfTTgNmMSFiRHwb97fdiqHatscGBGGF",
-	"AoKlQo16vY6g0BjtQGn4xdXxyVX/rHPeObs5659fdPtnJ11399AgDsDj4yTw7AqkJeamwPz8+ubt285R",
-	"5+S827/uXhz95sajzYC5xL1QU2DZQ6Sto2Q7oDpYjvV89LbFZc+1HpvHDaCmHb82h2aMyGy1amEoxUSW",
-	"TMvQLzvI+NIDjHveVwTLnCVpge3+yre3Xed818v2m201QS8XNGo2mNTOKWc+FOskYNPOLz8nyMgtp9FE",
-	"1wq9wxMif5Lo+mOERQZKqO1jdMrviGbAGfzklnP9vvEnOnj3q1PmIDjb+vpJjlXi7q6rjlbyvWpLTmDZ",
-	"oQpIK/8QeMHIKyqRa4cVZ1uHmM7G3bZHKdug3zbotz17eVQnLqslZ304EFSJVVVkkOUciwyEy5ICOSvy",
-	"wIOgShoDyBgs/J5pcwfwEgz41GI/4xBhNk3whgw+xUH9wC2uc7Tj39AA/9pBkm884JgPMS6hjo3cOwgu",
-	"LqKrPdtzPVFfm75gYQ4NPF8inFHI0DkbU9/NwDiFkTJQKsYMHmDvFmxlTP1Up8eNyJEaC7CZIYl4tkN3",
-	"edovNGZh4I9hzD5SVk5cl5VPTMZwpSERkxo6oVLhW1IuJJoSQRlL8Ufh9616/CbUoyHDjfTjnk8CekdM",
-	"nuZjy7Azbg5XXPD6SCK3FEeufS/x3WJveYmEOTa3ftsipoQUsfOZ/ggSZGuS/3gyx7DirNA5w+I2DXQm",
-	"7FxK+FgL5Ensp7HeSJnGNn6SyAQhMzYQmjWBbO+6O4Cns+DfifmlxRaYX7Ue05bSIKKBqlKGJJ1EAVba",
-	"ZgLAb4nccNL3sPD7/NagTPrEA/8i/cV+47toxz2oN9Fl+8+zk/Nu//jk6LRzfnLsHvZYGpiRCk+zsZk4",
-	"hJmvxze2nqdv8Xdr6IIFBi/N2HQTPNUTXhm9LBC5l3j6DYQniyw5u4P9CVFjroearnwZS+7SPOZHEMHN",
-	"tcSdnu2xJcGtIP6eYyN4upnlJ23zzKeQvlcghCzmvmlvaUSWbXAZo86m4hbnXVsta2OrsbSBeD2m4Tfu",
-	"gCbNR53jX08LOn+2nHfH9cbBy3q9Xn/ZfN1o7tdf1Q/KSLSZ3qhbq3IrzL4Dq1JT7TriDJB7FwZ3L20v",
-	"Yt8g/BoEQcgF4QxAygwuv7bdDKkZPBRJjMFIhbaYkC/wUJm2Ilh4YyhZg+cd9lhR/skMmnAmAUX/UkMm",
-	"U0Qij08GlBFzb/v8uBDohEp1CXOcE2H5qYKNB29OYPYiabJdqP4dYOHTY1Iz3T70TkvlSLnmcg+V2UG8",
-	"jYKgCrCjkuilgkwB0y0W7dwTOhor4qMxHY2JVLsVQEsXoUrQ6g+RwOzW5PcXjfpjbrSlegHPDzazYhYZ",
-	"j0qk8GjRyxUeOesKXag1W/pKgGsFYHOsSA0dL6Ixi5guVYxoatI0qEgoVqtTvhYlHhqwegkUGeZ5Ax5u",
-	"KLBo8kknvTXNaC5V2riqcBnA7eJSZRY/bq9bOIAgWn/5oblxwYuvuVDolkwPEUYBALSNkFt1ARdAIn2t",
-	"8atqqBuD1Q+Eye2bIld7fMgVJCB3mHnEtS1K3I/GDaOyB5D5PhniKFCHaVsPmKv9Go7Wq8ni97Fy0U7E",
-	"ZncjwKYzxaLV4ELlViNukJV7spYZ+Y/VXCNEA/Gttb+dUmEzrR8U7iCVgGvnsAzA5nNuJEH3WAFgHXpV",
-	"R//zv48sdDIhoUn1uucxfFUt330yh2BQf5MiK1hR6LScI87htEW/oWJ6CIDjT0hYBlXhdX12+xeiOli4",
-	"hYEg95SNqiNBCKsa8IUEXDF5UkYZm0vsbUA7FjP+Z/MVgiehZ4Vx0JJoNYQDMN0WvWGL3vC8mSzPZ5tr",
-	"mZwzz2fscciDDa0hmqTNWzmct8b3PkPr91JFrsYSAC2qZNK9wxxEmzWqLDyKnjFyagsqVLUg2FanbhPV",
-	"fuxEtR+h2DTTyGdhqWlouHleEi0sM81b2PlQwOFiH984XTZ/P+91ZT2uHlvg/O+YhhIGnDnJD9tdADy+",
-	"oZD60jpW/dqvXMP6I+ahldCnphh2CRWXIwG9gRsVwdaQa0x818bfE7c8Ph51gTXQ/////n8ZFtKfYj6x",
-	"3TGHgk96zE2/hc6BcFYa3wblGyxumQdQFDmgis757+3TznH/utvunvS7V+3z6063c3EeN8OVY8pGPcay",
-	"pwC5Rl7uYeZt4Fqb/jDI1teYJoJx16804lFUzPsI9sKmBwV2gMX9jlJHrKQX9Lj1uqnI2Nbqbmt1H1XJ",
-	"J5W6y8RjVHjaGJq6O4hDVCCknASZK0g/J9Pj6hDxCVUQV7Xne9le3F5AoGvqjqtvcw0IT6XHEnGZNqXN",
-	"uimQXEF807fXnh+YswK0zlHBBE97DG7HDJB+GLm38fN5hIJUJqIlIrEY7RcW6hlFnJ5jTr4tjq3VZiJO",
-	"y+JM6J4EQVnB+Mgno1vJuJWMTyQZLd8uE43FkZi9OKSyuA4GHvlTGnypIB74SaV9Df1OJR0EBJookbhF",
-	"OViKVC5AUI7f+e+Bn7z5gUI3PS4AKPiQiCHx1LKjg0YjDd+v+cY3dVsP21//BOFpkJUNXawBrBzHAbeB",
-	"+W1g/nkjdz9O5MEAOqei+XGDD4VZgG3fl3HLaabi5s02lK+4Vme54NxhfCAA8JbUNAxML8lAPGTRLWch",
-	"u/ItwBfjLVhx9G3kCNpRF5nGC7VEedH7lGgGRTMwOvIHVZHll788wPUWaWF7gLVFWtgm4D4uXF5OQ84V",
-	"k1ptzdkXuJt7n+1fq9IBjpNMAHuDCarZDz/JJAsg9jozX62ZGHDYY1mEhvsxRx5mkAup0lclyA37y9Cu",
-	"E5NhmxSwlanfvEz9ViTOQtzohJ0ezxmpFIJJJuKkc5wkGodYjdPM2lReObO28Rdkysf4ITGi3OIwHGD8",
-	"JchzSYuyxUUDkH9MteQcFmbfA7xxknzfY5B9L3ZtNWry7kPbZ/mjm8tWTqBDBlOUpAnX0NHcWUaPzYAk",
-	"J6UUiDI8M6tFhQ7x6qxV6xCD88WZ9AmO+IKc6Uz7hUctesiPxuPS9HmMkQ1hbBPMpgbecNHoAI2xP4H2",
-	"wAVjo0y9PDCDo5No4rQa9fR/UPpgvq4nA6ZMkRERpUY84aUHjD99hQG7mv3clsnFSQZuiE9x7/YQuRCT",
-	"LLzENsYtmgNlfbg/NwU7nAHnAcFs/TIXYLQZrkI7J2wEyQZSkcmEstFu5WvWuHwzBQ+pk+5uUNUAv1ec",
-	"qv0XSE9/jv/IVTXkaxz+PWsbQN7GWgsrJeggUuYuLugIFv96TP+O+C12Ko7RDv0RcOlDJScq1+7guE7/",
-	"yBg51Wk5N9fHcw0lrxXBE+KjdzjEjEiSHuxWUKNeR6MyXSW9lLCuCfPGGP0CTzMtJo348syZWKP5op6U",
-	"QUi4eKYKQguJ1kH9+coYjERbo5Ih1rHbM5Ptmcm2mGFJMUNqbG7S0dLebkBzH7+hpeX3b+NQwkjEnKop",
-	"r1M2kPTlpHcso8tL1ac8DknXbim2sx3JBujO83dum2ZuY2XbWNm2aeY32TQzTBTbwuY7sWbe+5w2GihV",
-	"S2juqqGTT9SENmz3iltCQpuXa0GeS2lmW0e4qWbelhJuJeG2lPBb7Fu5TCZVFsLG54PacaT+EGHG2XTC",
-	"I4mSQZuKgqSl5WBqmsnYNpcy3+Oyx44KKgW+KLj+C1Gbi60vLi40b97WFz5DfeFSwi55sGaetWGV4Qbd",
-	"NB9H0W7eTBP4Cqt8iDWOrEI4z/iL1vHM1erBN43mBr7oI1fpZXlvq5y2Fv5X6K+5QugsLdwzMHnEp8r0",
-	"ftYiZHGdnsK3xNrz9rBJoh03PmNw0c31caXH3DRWFZfxIdfwsYvghAQxnpwe75ZugB8X0z2ruCoI0a0b",
-	"Pduvp9Gz/RdPGz3biqytyPp2RFamnG51VML8sKhTLR5BIkokCeJsFluxoi1+zY4VY9KP+b1JsJhF/fOw",
-	"0OIPe+Piijr9mqevpnvKk2krlGLMOJttD50enda+HmSMtmkkVebXF09ysNrFo9WHqnrvtweq2wPVR4v5",
-	"PJt8nD8HVUamLEztjuSyFt36EQZpWJpqLSwIlGvZ/sQ11PYnlJm0rB1rU8HlLax/cHcXpzYe9pj70UUT",
-	"bR5BYFdGA5O6Azw5JkhvZoBsb2UjYAUZYeEHREqoIMWSLMo2NL3I10k1NNNLcWoFD8ii9C3929o4tVf6",
-	"4kUJerNvNcATtccB6NWTXwzQe4QlqVImCZMUgkurV750OlvjWdLZ1s08s/6E05pJJ4sz0pZknMHS6G/j",
-	"P3LZa/9GWWjrJISZNWo52Mf/LRUXZCg4U7W4VcJG2V4zLaCBI1uOF0nFJwAmn2Ap2WjO5lldJsGOkU+q",
-	"75mlbzlk+u7vzr84PX1/Pv3n+7f1f76/Gv75xz/o8B9O1kzR9M4VDpzWQbOMwaI5d7XFAsJja7JsTZbv",
-	"7Zjqm/EcM0aKU5Q/FlnzITacjDmxTupYLIkQ9sC1qaETLQWNvooY/RiRAjMG4Qlno/ieYmvrsMcwRMWY",
-	"VdA5eL2Ts3bntN9t/3YCiHpYyntozqMf8hopjhrN18gbY4E9sMcMGCZBBu5FEBUJVtwW7IqMqFRE6DX4",
-	"RuroY2mf1UwrlU2xAgntSkF1kBDEU9UxF5JUB1gpbUaUlN5mtYTNb3qSGvzM7JemnZnhlM45m7ltTg/F",
-	"9LDNOdtmWnxLKmybDPZV4gox+xdox2xQYe+z/qdUcpf2Nq0GbCGqkE8lDkOChUxzrtuXnQrAyBsVOCAe",
-	"nxD9OyH6eyj6ZhwFnI2IgA5QPUZZJUGf12qByDFS2nE02lGQO35L/Bq6JsEQ6s21WbC4PnwzPbhNENuK",
-	"refLZfl+0r3mE7giWShsFmLB6+t/kigUfEiDTDmzxYKYSBLcEXlo2FymDdwAKj4LIhGDRRwUZLH8QtSG",
-	"cuBLM670a7fpVo9HZyaZaiGRldtefd96SVQ8bpOWy6SCXyHwKXhAXK2NEkziHAxwNsoObQj23bRCd7fW",
-	"Y8mTpjyySMXW04kLfU0qherH37ua+g1XANCx0IINYWYA3WOushf3mK2+RlTVUDt9uMFNBs1rNLq+EekL",
-	"gcnux0QQtIODYIkq3l0M3P4Iyndj4PbEU8y2eJ1ZxIVuZM7TZOS+mrsMaDIUfMJnUtJsfJP4VFnKFcQ4",
-	"svPJINqz/c1EnUs5e4+blZbKpy1C8hYheaX4TTLLFkvg5WjwYzKTUgZBNRzrf7TjgqvgVpCr+cTdrcXC",
-	"VfsEaYMMPEUDAmIYKc4PewYBXktQbTSUkr7omuhHd4ZVkDsuwGDeceoDlsS9oApaXWDkcWYFSCw3d9yD",
-	"RtMFHGYkFQ6Km8nY2T+jMCyQQmUCcJuIKTtpABPaCqutsHoGYZXmlC2QVsURENuXf3GCmTWTfpK2mK2C",
-	"GLnPwLPHF2T8l4XAePnO+et7NHHWhG3CXVaswG0m6cCkfKxzTm1u4mKt4++vfk6+Ro98vWhfW358L44V",
-	"HKThPGEXNXvf2MdawGzLu8ZneC1c1kD+MHVeMkw32xkugUeb7fWSlHAt7D23LHNprabw237s237s237s",
-	"237s237s237s237s2/S17SHaDwVhlljOixuzf8npxCoENG0s5Hq5VABUfRLp70lqHFPTfDXEaox2in1N",
-	"20PR4qj12ByQGkgybSaY7Da4EG7HiEUTIqiHZDQc0k81BJaxtuOEQlha6/oQgdCHDHZGEJbaIE/60i7r",
-	"n1gUvDufv3xVl5nNei0+RWocLMiavReX69EN9M4TtmZsbLoOy4HZuNwIlS1/2xaSbZtnss3w3raE+dbL",
-	"pZf0Hn2vv1zaCmaN3g9E3BVHqmzVP+UMEXZHBWe2I0QkAqfljJUKZWtvD4e0Vnhw9KlK7TxjbJYPyRjn",
-	"og50xBBlFZNWkCQZgKrTP1nA+PgsSo9/PnSRTeKuxCeJJmAERg+c/CVXZJ5nzgHmH3hpAoxx5xwTR8Ij",
-	"mfR5zkWgQtsWQt9lKwNtA/9F/fp7bKZhP/TnBwMr07R/rl9/uG6T6S75pNAOaH4JrbcpyUxnFzrx653z",
-	"YWZxNQEin7Cngqm21OBg1URubM0B7GkoiNJ3yR77tXt2GpuchpZaiEgPhwRRZU5EpzxCgjDoWqGMOWYX",
-	"PqbUonJHwP6gdv/S5htXBPvZ9T5EwBoSlmIxmlH8QgshUBBwM3iEsMUWjnBIvKkXkBZyQxPzMjuIKWwe",
-	"kmMahmYjkU8CekcE8V2TtBrf8f8kV3uYeSQIiA8bIzCUcXKbQSOjQVUQySPhEYl23L0QT/UeuRXk7un3",
-	"JB/si6bwwT4TyNndza2sjdMX0LTgA00Fer8m2BtTRqqCYB9O4rWpJrCnMom3etuIj3zuRXoQhnXQDdNC",
-	"g3Jm7KX4pbGRLZ2HDw//JwAA//8=",
+	"7L35ciK5ui/6Koo8J6LttYEC7Jpw3IhN265uV3taNu7qXk1dUmQK0HIiUZLSLrqu/90PsJ/kPMN5lP0k",
+	"N/RJygGSISm7a2hWrOgykFJq/Obv933yAj6ecEaYkl7rk0c+4vEkIvD3IVZkyMX0isgJZ5Lo7+5wFMMf",
+	"IVZY/xsIghUJe1h5La9Zb76oNhrVZr3TqLfq+v//8ipeSGQg6ERRzryWd8q5JNWI4AFSBCPMQkTZIJaU",
+	"M1nzKh4NvZZXb7zewy/wfvVl0CDVl2ETV18P9vrVZv/VoBHuk+f4RehVPIbHxGt5HYK9iiejeOi1PAUf",
+	"4km4YlwPDw8V70KERHz2BINYCMKCqdfybq6P1p/Dy7p+VpGx9Fp/fPIiykhPcYWjXmA2pPm8Xk9meU1Y",
+	"MMLoJ0EIQ2bKE8HDOFC9ddcs8CrehxgzRdXUazUrXsyo6k0EDYh7ZaP5vP7wvuLJEZ1MKBv2cBgKIuFE",
+	"BNDMO+Us5EzPm8dMCf3VTz96FRh/w2t5jSa6VugtHhP5g0TXH2IsSLpZ7RCjU35HIhzobydcwoR5CHN8",
+	"1/gd7b/92XuoeFJhFUuv5U0ICykb6i2O+wXrU/DV6u2veLEkosTKwXm55FItPS44ViMuSm1In4dwciRB",
+	"91gRgbBCL+vo//6fQ7gcUhEyQQMukLrnaExZrAhclEUns/46neOa43hVT+9PX5B7yobVoT5nVXObkq0I",
+	"BR4or+IpPNRn1l4228R7X/EUVZHeyB/NVwh6QcvvZDpgs8bmUC9f5kDRO+K1lIhJxcNKCdrX66J/44IO",
+	"qaY01yP6Z8xv9avvCR2OVG/otRr1+kPFCyxt65WhNhuRgjzxu1YEj0mI3uIJZkSSdH0qqFGvo2EZChh4",
+	"y2nDzK1OdljCwzMbzINbr7VfX5ty3shHIJxkjGnktTwc4v+UigsyEJypmuVCmy3FDH0RHM5jEEvFx0Rk",
+	"D7M9RGtO+aHijQgOibDMMRiRQ86U4BHMOrfN+ld9+ic8osEU8QFSI4KEXS69x4J8iKkgoTvCMhiRMazb",
+	"GH88JWyoRnrXXlU8NZ3oCUgl9BXTwzju4OH8O38lQvPQzMt4LAJSAdLhnwyq55yR6hlWwcgHwqK/Mx/X",
+	"HtCL/aLxnIRkPOGKMHVFJhGe6k5mR+frXn10P9KnfUQlohKGCbseJkujR48ZIlhElAikB0WkQvdUjczj",
+	"eEyQn7wwmFZ/IVMYfzpewuIx0CYREyBJcwM+5QE245od5s3VqVtAe36ThVy+SAMuxnB8YkGrggyIpgL6",
+	"bGVWr/n8RdForrAip3RMFfxnfkxXZhEkwlHE70mIJkSge8pCfo92OCOWJ+waHqHXNsBRREQNXROmzJIL",
+	"rAiKdP/6WIqYSbRzRUL9LGcDOowFCXfzy5jMiDK11zQzoWO9tI06/K/ijSmz3yTzokyRIRH5iV3pe870",
+	"fBdPLiIDhSgzSw9EVNlJbj6s+qphSVKw3tck4CyUKGaKRjCeQRxFZvX0scV3mEa4HxGEh5iydYf36sX+",
+	"OoMjSkzbA0XE4oEpju4xVahPBlwQpMRUb2oymDUO6YaD+xVrYW/uardB5qF/wp3yK4gzRO6ImCa3uoUw",
+	"kiOsL3qg6SYax1IhxhUaaUKE0+tvyYE+yfpkm4PcZYojzLgawcFXIxTSAdwwpW9pSJiiOJJoR9IhI2GV",
+	"MttQojGeIkkIoswQe2QlZqkpYJfFbBL3IypH+lZxqeRuDR0KLmXVCBGOAEmEwxD5F/ClX+syrxzF/m3V",
+	"He842oYl8pOHq/Bf35DwIKKalyM1wgoJgkM4mjwKiUCa9cnHvr6/rXN/Fww8aeE/9u39bdX1XTgiSZT/",
+	"mJf1oeJNsMBjohKZwAiVJ2HxqJzQ+YNEJ0cg6OlfJliNUuklK5iux29ieDJzBvcKucyh1tXmx9UOQ4n8",
+	"MVG4BmqU30I++YgD5SPQ7gyXHmsxATgHv5cHyCdS0bHmjj6KJTHPfIj1lZ9EmDEifpDIPVPpsvsRDUYo",
+	"0Bcs5eKcIcymSAEllfRPYq4VrAn0lVkUGHsRj4ehakHSDaiY4R/GQnJRvCtm8ox8VL0AHvOdBDAR5I7y",
+	"WKIJHpIaupjgDzExOhkQGtSfmukQcUcD0kJ3OKIh4iyaWl5MuiyiUhlxS3KhfEQVusda/JGxIXQHehkU",
+	"rC6JpO5f3mvS5e/X6/6SNTFTWkCHmvX9V3B8E8KkD6tSROiu/t8/2tV/4eqf9errXvX9f/xvb6lUF0x/",
+	"IQVkv41iRvWC3JIpiCT6ZrCQhIhPiABegHYwurk5OQKuiYachygYcRqQ3QOgyoec3Wni7Sw/ulsjY6fz",
+	"nJH11pVUm8+fL5t/t/ux2ah2ux9fHq83/wuYNi6Q9c/wrb0BTlqVeEA0kxaal3/OTJ9qZgMQ+wu2lCFf",
+	"Kxc+Ggg+zgvihkEfwETvBVUEjfBkQpg0553mtQ4kFY0iNNInXS2esVVAFk/1RfH4tSrzGXNIrthefd/f",
+	"eOipPlVy/AtkgEs8tIRwwZUHCTT3rpAMcBwpfd8ry3nrSm4PltBFnIvrH5exLXjg0XkWjOmaiyIhnQul",
+	"6S9oaZrUKDrWO4sigkNNS/2qjzTFlUg3NBZEtKM32i7abg11KJEIC4L6gt8SpvvzaegvWn/dXfHye9WM",
+	"taOScKfcl9lH3i+eLRgn3tCoUAO40FcN1loaXYlKJBVWC4+MtXVkB/2/BRl4Le9/PUst/8/Mr/JZZgie",
+	"M3cuOhNaXl52JPTvj34irG1w4ZjMz0uHlZrMH3VkN3Lx9Ynl8tvjLNGPOKAH3ZehdyCb/ohDq2qDbY5r",
+	"Xg1/4skkosYc8uzf0thEsl6gMY70q41NJzHyESGMPGXt9mft0zcXV2fHR7231xfnenhESjwkdgEcZ+zz",
+	"cKqFAa36GWFJP+6UViJVWXs8dJLYchYO79f26clRu3Nycd47vrq6uAK7rMI0Mo6XASWRfq8xR2YHD4pq",
+	"nwAb0T8i5w15qKTNJljKey7C4pZKkySp0CsUjLDAAWgLD+8XLRHVNxumtfGyPKx73Y9hmaDB/KGdH1AL",
+	"+bML6aMdUMi1sk6YElNNlny7tj6IhXeUR7BDu4iLLvPzR8VKuBnL6oz2u2gOtsWzGc06a9+p5vTWtTpJ",
+	"W8x0ZFXNNTvRT2tdtVpyMr/Nzybbx9rz+a14Qvm+1pjSrLINR8WpuRe/lCQliiw8ke6xZ3NO5/VPc0HT",
+	"woPtVOyaN2/Rr2ZM+ssWJmf+z5jkl7WBZ3LH6ps/4M4guKwVPPP9XgbOBhENynJVYCY9hW/JcsZ1fNY+",
+	"Oe112r8czzNVw5C0ah0JgsMpEmRIpSKCfC2sI7CLI1MHjjPtg9TaQv7hxfmb05PDjl9Bfmay+uPJOXCb",
+	"3nWn3Tnuda7a59cnmvP4XbbD8FjL83M9ah6D/Kvjf94cX3d6J+e9y6uLn66Or699I/sX+48QiNFa6+sT",
+	"cNsJHhApSbi75U7f2oV8w0WfhqG5VyVu5CDbbuF9fHNx9ePJ0dHcbaQyY/VihIQSyYBPjOgvWzgcp76Z",
+	"L3QpjUsE6EWsRoQpvRokRP1YoQgHtxL8MEb9sIPf8ZP5+ru17UX4pi7CCVNEMBwdp0d47ctAbduld+Hk",
+	"vHN8dd4+zV2FNkOuMYIGiAdAob8kT2ozFDPycUICfeDNsHZ8N35/t4bOubHA4z6PlWErOJZE35aQyiDi",
+	"koQH6EPMFYFf/XQmfk3v2TlXb3jMwpILzbjqDVy7hSt9ftHpvbm4OT+akwE0eUEhJ0alJh+pVF9wnc85",
+	"knEwysSecAED0+qhSmmQ88ru+MnMtvTlW6Mv51yd8ZAOKFlg9SowqMPVMdZ5qWU2ymYjk2ZOwfp6VWJB",
+	"PaVSlVZNJ3Cl5qLY/tjG/27jfx2FBJOdiW0cYdkbc0G81gBHklS8CRE9c4aa9TKkNDmxhWwLHM+ID6zJ",
+	"/zENFlsjxHdEiuEUlad59lqtMsnlcyRKnu1Vxjg42V/KEpcGrlazkavLmhbEum5v0/d1my7xNOI47HB+",
+	"ioURC8oYuTnvRa7dQon+sv376UX7qNe5uOidtq9+Ol7uMiMfA7ApNOr7r56/fIH6U5sD8hUY+ZxPDyYt",
+	"kBphhhrojP6Idvy5aW7F/G/wNowJU0ck0OJdWf02zDRbdhnOjs87vaPjw9OT8+N5LTfAIoSoOdfdFz76",
+	"E7MmaCL4HQ21Bm7HZZTckb4J5vTn5uXvmvAp4HlIKjyVyLdc2N/ei2/sXvBN1EwXbb5S6MolGq5/bGea",
+	"FZ9eboxEW9/nVlD6vCsgICGF6rP1BtOoNHfQmv8KOenq+PDi/Aj8fr037ZPTAu6Q2JlGWGriy4YkPEAD",
+	"ooIRoiqfF/PFZCU7RDs8JCkLyCJzmM3R2/ELZr8VoL69WwI2utK8wmTprmYUM9nSJXjFXMtidmEe23KM",
+	"Lcf47LtwbTJlbliSQ1nyUsT5lgv5xs15+9f2yWn7x9N5zdqm60AGMhlPuMCCRlOU6frApG4gPFCg0RKI",
+	"LtfkGdIzq5Cf+SX9mSgkWm8gLADVOzN0tONn5u7vtmD4IVa4j6XWpBjjEJcqiL6UIbjo9COUSYUZLEuX",
+	"yVGsIFM45Pcs9Y7epwwW9acI20QQyEg0ORWgAlGJdqiSBXE2oPN0WSz1UHfzy+xn1lbzQ8h1rSAaEhxF",
+	"U5MuZlJA3VDng3PSHlbezjTPFha4w28Jk6VtPa5RAUBFQKTswRNeyyPTt6P+TwG9oG9Pbv48aZzTE3nC",
+	"rp4HhycvTm4nv/16+PZ1jUzf/hm+O6EX9OT+rHP75++df43O9Q9BM2L98Zt6+NvbyKt45OOECiJ7lHmt",
+	"1/W6PoYDQeQoeZtQvf3Buyb7UJ/+c/zqfO/yz73+3r+b+LdG8Ov989tXsh7+9HLUeRH//pqc3noVM5Ge",
+	"jSH/kWBhlmXtkwqrt4yRtBEj98gsCoK3QU6cHbj5Zuve2HKNQq7R4fwMs6mDCih5SQVWpAepUyvMUFft",
+	"znHv9OTspDOrZHCOxphN0QCUHMj+rFKGsNL8Q8kDBFRM6xkowl+WNSRjTTLXd/zsxBxHMJEYP8gMMgTa",
+	"mRBhIkoAM8ImuVJWgTh+k3/eZdYfjIAW31NJdg0PKV4kWUPvMFXF1P17jq7ckBd9r3f4hmGLElHaShCz",
+	"XMDiKrnvpvPz8Xnn5LA9e43bNuUox4WoTIIev+CtPaNSUjasoCTbqoIMlw/13RLkjt+SMA924c/M9Xu2",
+	"DLx7967azhyC4oCjzDGhnCFYdUjEjg3mUpkc3e/1FtrQdi1/H9swoJKRoTIeDGigeUHPooYtjRG9vnnz",
+	"5uTw5Pi807vuXBz+siD1DqKg/qi/ryXhSdmrCynmjQzyDh84uwQqEbzjursw3fEBmo2pMtluCCb2GWmJ",
+	"t2TaEySWK6jVydHx2eVF5/j88PfeL8e/966Ob67nDJxUohk9CvQw3blJq8AZOBw73q8ndfCeRFHVkDSI",
+	"NO8LgiHUvB9LyjQdFnFEWsifPyl+BfkXV0fHV72zk/OTs5uz3vlFp3d23PErXeZ+af8Gvxz/dnh8fHR8",
+	"BHkjhavqQ2bIzfnl1cXh8fU1aMfb7I5vj4DJeDLhQpHwjIQUd4BwlxQnki5WiBLXN5eXF1ed46Pe2fHR",
+	"SbvX+f0yb026Jsy4fCEGAks0++6vLESDcYX82TH6IEoUzXXra/jmrofcIA4wgcZc5WrIQX6uf0RnmhWe",
+	"VK11bj0MW1vRZ96A5EzCCWrnYIFxaDzVOLoUfEKEovp7A7ORP5BvBCEgsyQyZgowjHawQmMuFXpeR2My",
+	"7hMhK6jxAv1Cf9Qc4O31xTmQzTH+mH3P8xRBjvf/TQJYvkPMAhIZdIRDyDNYPFAXaJ756pMnCLYXOqPR",
+	"mJj4OY2m4O0mD77kO7MJESuswnRMpMLjiTd755e3ux5xoTrkI4yShuXRT1yuwXp4Aef62QeHjrxiaPqZ",
+	"h3x+wdqL8JDFd/nDowmCvX13JQ8YlHnH+yXbt9HB2XQ3yq/rzKShg2XTgWSIkpOxPhebSbPe6PQ7x/jj",
+	"iWnTyNwZLAQ2P9tsj2Xd6eGe6edmJwqDsn0sm++5XdEsiKiF6ypEeOt2r72CA++6u3SoaEvXb0xZ9tvG",
+	"Fz0eC5cmCy++wXFY7xQUbVvhfrkSGXOppXjMYxO8M6aMCxQzqmSCIm1TwzRLyAK0vdgvAD9dAwG14h2O",
+	"SHBrMbrmsXhDCradMIHaJjO+Yq0DpJjPB8gPyVDgMGlhUKFzwNBace+ymIHL2DiZU1xc4fL7JBF3JKyA",
+	"TYLHyiL9gpcvcTFIC6jgANL4raZzGZ++5hNmOPpPO5cCuLSKd8jHYyfgrn82MuUZyjMVU6hhxcEyw/pR",
+	"P/pQ2ZRZbjY+h7i2CXzZHGNK4dvSNbNLkJtW4V3JLMI8cp+BeDbuXxULRkIEMK4RqNCSMHWAGLkjAv3c",
+	"OTutQjr5RBCVB1w1+kJe7NmAbJqRbsRDSx+HmWWG9kuW78k5ob1BX5oRmmE8JbF3E12b1if5vFmMx6J6",
+	"HifXF2i/2XiJAh6SmQO5lzuNe3MAvO8/7T3876JDeUQiekfWluxmNI0iRePY1NkoYF45VLuKg/QVZIhF",
+	"GIGbd4ACLEkN/UhDKkhghqG5g9a1JdqBjH8s0c1/NOvN411b0OmOStqPSJeloHf5R+s/7gLzEGQQS803",
+	"JAeYAOdetpFKEywlgCnb4B/DPxLyliD2ZR06+7MLP7fCCSbG0oWdN1OAIY0PLLy9AZLIVvXIn83EorjS",
+	"gFdIH0zzovOZtimpuoFlc54gay5bQWMoWkKqguAQuLyZH5xsdE7u4S8Dqd+HfbIOCMqQ/+yuARksjrEX",
+	"AC7OQUTO+2oLEoGygDtZGIyz487PF0fgEWifnl68g4cdmJRXmQHOWgQl5VW8AqwoPZLCuPOirL2FZuKc",
+	"qwHGUOAKK/RvpN/PeDd0L4tcRjPRKxlwlmwsZJEklbjj5tFmHahjDsfRVpSZg4KspWAGaxz5I3jrWszH",
+	"mttnh/dzPMYsc1o/TiLMYIQHcEhNpGIFhRyEXsCwR5xZVOe8vlUvWJes4f7TYuv6DxL5v1VtcFL15Mif",
+	"7b24JET2psO9TGeae/XC+28XsBwFsO7W2em8GxFBLOY970dkjKhsIWzoHbRBE6xGyBFwf85d60MQEEZJ",
+	"RQSoSeEadJkP8r9xwqV1h9DxeKISsPzUjYLuRzyy8Z0rfPW5A7LaCpZddrMYaQdFS/0zwZEapepWibWW",
+	"SaOMuvN+1aBsq6KxJCJWuXGkYBWfXJ99ziOCGajsaeGDIkhyKWG/XWUExdGQGIAk3dBWRmj3IX2FG30z",
+	"wtL+MCOgN5pFSkuCnPHpcxDMLQpIwRQEkUkZJB8QS3xwoNs7ZuJ+Fqvmr5vNvb2Xzfrei1fP91++fLFO",
+	"jZLsfibzq6QbUbi5fEhZBqK5xAYTJ92VEYsaRXvhgIyzfWXRjWeo2tLuZqUZO6Sku6JFAMiIskJNxoje",
+	"W9sgXnHtyivnARaCmmHOGu3mX7KZ/h9kFJClmo17Dtg4aA1/lbEh4fRrsXxTXUCRcQHDH1PmPs5z/wmm",
+	"pSdk07NX5j/Zxx4s2FH5lSvCSFpuKzXPtxMQ8QyTWBuXfx4GacUhgYceZnCS1m0jcHCrp8jicX/NQ7+R",
+	"cySDx/QY5qsUUj8pgWAO6tzq5dclc/cK9rechwZ2bSPT0oaXy76r5BX77FM8u/5unWf7XbhGQBjKrdA8",
+	"VtqaB3odF4XNjHSOwSzKWnlCmeKtfXZRtiK8trWmPSuTZGtgWA/kXM+ZkVfml3vpXm505v+yVV5ZCmfh",
+	"UiUvWTj7p7bZGgHpC1ts54qmP7K91k5yXWttljlmlK0UNVDLEF7C5L2MqORlxMBC28jl5hLxq8Lupps4",
+	"rcDBWJLO/YWSp4PB6aV1b9cRE+b1YxkHASHG+SfIIGbhooJ+BRpzJb9OOUZeMMKVTiy7V5vRMtO2NyZq",
+	"xMOi2nkOQsg8YZNRoGKZKgIY2pF0HEdYcYH8ybgXYBH2+K1fST85CCJ/d966taRe3GTcyxQDXFQxLkcR",
+	"83MrXDoiJGcusmEud5nKSYSnYCA6ANNcP8LstgKeA+c97q/nbSgz1wUuwEsuvzovsh7TZ7qQyceAiIla",
+	"503H9tHNHc8O1qi0AlUi5Go9TUnPJ1WUFB6ubNHRz+hnqYrIOt134MHHDALLetjNMJKIMOtwT2gczKic",
+	"GpIcpr/MFd9IZdll5iY9sCfzvGev0GZ34Ws7cDMnxx2UhWEE2emsYxDTzz+1/ArE9guLr3oMjxMm97c9",
+	"h4Vr+oQagTk26yoEmaXICJehwANNLVMMvoqHRTCid4tk/2TKs7WVNxAyjBpZVs6AmvXzdPtkvpq9IGgE",
+	"5WsyQqSeaADUPYV9AexJ4/OY9wXhXMD8sg3JhNaDRTwtWr6B+PCXGsnXDmy1W3aUafGk4ehzRqeyRp6y",
+	"4pTN3V36MDz0dPHueXtT1vIKL86dyIq7DiWlH7OsG8kZ2ftno8BMvsjXc3W+xB34q05ziRNalGUwe7xM",
+	"f0vOyFF+YWYF2sVk/cmlJss9vrTglNnTR2OJjyOJpTd1ezW/vqu56CQ9pcTorsy6QuMV1I237q8y4Qcj",
+	"EtyWbTThUg3F6gOZzfWAiYS0XJtZ2517r+uraCXkwtwSlynSMhiKbFgBTAfMEJ9YS10m2WQHUkl2oYYa",
+	"v2e12byPTKZHNgVkfXuvXfri3QRgOYtLt0lQzQym3qcVwS8zsd3Wnlpdx6Caf1PhbHhUoAX4LnHbR3LE",
+	"J9LYTwVVRB4gn4RUceEjHEmOnM5jnhnzkAisCOT4KDDy+FCh0oe4yZCb+GbAfMzuWpIoXvFM71om0+0K",
+	"1afrEZ1sbEBfEmOzwqi0RsBCmbAlN5D5jos2atY1XnLS1n9ZcsZJFa5PBckJe40XL6oNhKPJCFebRWkK",
+	"zdwLmgVpCs3iNAVb7muVIFDYrlnUbqHaVHJBciXFZl5TbvetHGlmWjEblO8/Xf7i8+CSI+emWzTfa6u/",
+	"5bfxiAh6N2txTdV8iLPlAoEZ58BmcBwgQXBY5SyazoUj1/NbbEjV+//YqSZ/7v6jcMOvHdfPj+8G8h1T",
+	"bCbF06pOZQIeCrMdLY7DrA8p4vdEVAMsCdKq5Fwq2DLyvP6EO3h4qHe35D1eRwiz2BOQZRe4d2wahbo6",
+	"jMEpROnrio5rBw+fWpVJlvQL6zIdayBdd9Cz450ZLsTPfIiJ/V2JmOiXJLaQ7OaGWJGqorAhmUP7Yr/o",
+	"BGqZ4BJTUdpykYUfnr0/b9919C2VhIUQ3d220IwQQ9tCBgAYdeN6fS/I9gTfkNkEh/366yL9J4tSPOd4",
+	"MvifKGaKRkDFcqCMtulyAvLqxf7qeKk5KW5mHJQNI1KNJXEeeC6Qf3lx3UHP7hrPcKxGz2wXfg2BuwxR",
+	"hSQJYkEKSOurcoJgHng5NVVbBOaVknBul2cnm+s8tx2F9yGH4Pz4+lh6kNfWyG5k+VjwnCV5oxuXBNMv",
+	"zWAa29ylJzQHpzEUesH4ahcNaAlr+4v06qaaZd6+u8HCFdl6Xci/ZT4wh4wru4wVV4/2qVkTnLcvzJb0",
+	"GB7HImbMT6r3qDkdZa9H+YOeHe7y4H373JNfjocF23RFhlQqgZ2xbpOEna9mEVcl61QWA/eYtZhEOCAb",
+	"xDY+9VI8+dkoWrYVa/VkTNZQsDL8dSGOjIwlGPJCH7D5knx8SYcM0ZwxL3HLJW2KJReQmqiaXgMuswmg",
+	"AEFHi5/ppzeOSL1915nDW2hnxURQgWektYgPKfNbCCMt5FoIe4DJ/fm6+fwF2oECjCyagsQ5USREOBpy",
+	"QdVoXOmyAY8ifk/ZEF29OXz1svm8Aohu6B3pIxBh0I9EKmRs9gpdCj35gMjdigUX1wJk4zkaUxYrIg0a",
+	"DgoiTMcS+TLu+xXkU6z0P+TjBD5Jqf/Bcaj/+beifpdhFiJfBnxCfLSDGQLmg/gAwXcORccAXHstu3Cp",
+	"fDlSamKQFikbcAcHiU38gb1xHp7Q/5Raoh0IzlTNojymddqvk99Q+/IEKYLHXiF248yDYJ+QCL4AfFSC",
+	"x8buOMFCMSJkDQGqcciDGKJcqTRQSZwpvZ6tjJmjy2BZwVhpQBccpimUW5AKKrxZFFalv5cxVQTNtzKX",
+	"LtOs1mVd9r/+Fzrk7I4wPR/ZZVWz3ZAZbKIqfMnwLekFWBK/hi5NTMXJkfnx5kb/tXNHhKScoZe7NZTo",
+	"fOaJqzeHaG9v7zWiDN10Dmv6FdexOcV9HlJi3/KpCxe167VQrVZ78A9QRAFfKQzhRy0x6B8/dZOM0q5X",
+	"Qd0kqdR8ymTzmi8gZ6PrPTz48OpT6FTrO7dkKgnk6VJm9T7A2vD1m2qZfnzUx8Ht6izgLkOojcwjekv5",
+	"BH+IDQAU3DdzP+A+wP7isV5cLpSv9/AeS0SljAlcIejMJOv+PxCQ6OuFcIODOfkHyQNS0bEWHu1DEPsS",
+	"YcagvoX7Fe0EI4IniDNTqRgB6gVcpSqChHqJcHSPpxKN8J1JhpcjPCEOycuHh3wDK48rDntbQj/z4Bl+",
+	"wEPiV/REMBrloQp8m3HuQ2WNqkmw9y0Ogw80xB5gfaoGmEax0MTEHXQ/xQcw29q2lZE0qf5Boomgd3rK",
+	"SdlBU5xJIn+/vu9XDA7wfn3PB9QVfYTTAKGJ4H0SHhinDjHiDVR40jNhUIUaGzKUqSOCIhzcyuxr9szA",
+	"juH2ATxIegeNTV0ifwaAVNO/AjxRH+btz6CDAmGE5dADg9OEDRJD8tw//N0WQFcYamzKmKyob4LmypvA",
+	"Wby4s4XATKUUsFjAZPVJ9/ebr1GuyIo5HLmaJ5nlmF+IHH6E41EETXkMQbgWW2FIGPht9IUiuwfoQ8wV",
+	"2CNgOoJMuICiXdihOBhqAzaO5CxIeOtU768pPVlDAGNNVXrPTwbVc86IK0TJGViTJdrx9+r7FicuZrYS",
+	"2C4ccWtJSqtXcmZ9UWjH3280bSvJx0TPjEQyLYapshUyB1RIZW7lfP2wnXiiiU/z+XOU4godIAyEWG8F",
+	"RkPOQxSMOA3ILhrjW01gEcgIEg/AOA1Fx1ru5MD70i2hEkkTFa1vYXMfjXgsZMWc+FA3T0+9uZDYVjHL",
+	"U7ZbMq0AZgZQgA8xgSUPDcTFjpbdMIReG8TYln7e1oXWT8kJDkz5NQddoojY1URXJhul3wdkMlklfTMm",
+	"EZ6SsIWUiDW/6mTGM18twOBtmEsLXe03m2gBfP5BOtERjczld2tnOLKBARQxyxGC16gAYceHS3VlpVR9",
+	"VlIxDlZB2ks/8+2zT/Bvj4YPz2weil9BI854bPsx7N5QQ91Yv4d81JKeoZxOUPRT6qaltBGXJDkE7opI",
+	"Egi94qa+nSA2FN6cDzsD1wLW1igQ6Hm9ri+s5sqmmZaboRHQW7eOZqWgOq0+7WecEUBoxFrABgsmMq5G",
+	"zYGy0JI7/j9MvIa/a/eUoQSIzHdxJ2b3kyGgQcSxkvCqqxQX3gkgtkCWPuCmeL9JCtC6AorZLeP3zEpF",
+	"B/Y0G8lezj6UAMDAidrx9+t1NAcVhBge6/OtRmSsZSYtRKQ3b1E+wpDeEXagLwCVZi/0K5ZnJsCKG9Iu",
+	"0TiWChEZaK6ekk0WEj0TWJl//KMDguRHBXUpav/4h6XZZrawd2btHO3eSTFyrHcdQKHBLScrmZuviYEe",
+	"b7pAu2ZAfSuuopvOm+or04f+3iJ1KkyZS4DKUD17xtUIMy3KVFBEGUEDQkJHj2GEeEjsWqIdqakJOr85",
+	"3T1w2D5wtC0qqHm9/aCpUg2B4i1NDIEBatOdL8jN0u/8kwhevaehVnqSoRo6CQtie1nQhQOB0y+hUOlo",
+	"QDVnXgAFh351kFSO4qCVx83sFOz1iblk5vxrXqUIcwTZ3UDZQn6zVje4RQ3S8O0AkhtqZLcMvSt4Pbzt",
+	"nT5seFnhzvKFOpGr06kXLOT3bFcv9TQjuI3xNFma5/U9lK0NWiCkHCyo6ambhhROFjO1QM2eFlf5tAhx",
+	"UKHG0TdQtdq5Ak1dVqi72+MKYuaIC1WNwPudcxDtgHpfyWjaBncQhFZsEAwzlSW7bGevjkI8lbtW2plz",
+	"Oa1yg+X8X+j4o5FdrOiSeRXSgvICD5I5O1AJc4KpOEh002x7vauJV8qs8sRAGBn6A6sKd8RUBZOwCYCX",
+	"hQZ4TKNpDV2DlQANBWaWIAoORXbSiCEQJXzDVVtmyydcKvd3YCAz7Uf/oMvSgCJQxMzDNq7INnVxRX4a",
+	"T2QeBgtSC75CAVY44kP7HjuAMWZaHap1GQzdSoYSKXxLEBkMCGDwpwonnBRTGQ3WzthDIhoQa1hLqYfX",
+	"8toTKCXRrNVT64b5DunvAFBlPIbSCWAUkxUXGFVxwzVqLAzW7iKskAhIFbOwah9PihrVkkS+WTuKV/Gs",
+	"tcBreY1a3byfTwjDE+q1vL1aA4apuQWYyJ6FPIA/hqYiQt7+ckVCHqQ8zOiqGdtKDbWjCGEpicNqBpRm",
+	"xyP7lGExPdBs4fDoHCiSNMkhCQk5Cb2W9xNRR3oYFS+RkfRYmvX6TK0RzTmfjdQYTLqF9dZe7b169aJe",
+	"AIk3XzOWAW+3UGIPFe+5eV2RBTQZ1jNN1QXDkSuMk9odvdYf77NbfQWrRsJksYwp3yVP/eFdJBKi9153",
+	"9GwEYHALN6NtuUCzXs8IybbiGlQajJlWaGvoRCETvKhXPmUJhQtvEOhWL/2qMi88X6nNGbv19yXqDeXw",
+	"8BZXjHczxpp4P8XmnWpZUL8E7BXLNm1MlKBLrtCZ+R1Rg153KfiYqBGJpREDjc+slch9YWy7N2Q11ryS",
+	"jCcRVsbWZXWAIMJSVjSRtkDplKFBRIcjVUmZ/ITzqGKA0isZlHRgrzTlqlq1j/BUVqyGqARmkhrVpct+",
+	"4vpcQYFywyxg8aFod6ZPEtaMCOKfHXeuTg6ve+2joysf2A1RFWRXKUsjwGqn2TTIApJowRW6k4owq6gC",
+	"sQFoyJyJCWnFwxDlufNs13tNWjKJsAkgKSQmjRcvX75sNl6sQU30wbSThPO4X99ffR7PuXrDYxY+wQHO",
+	"nLNxsiILD7FlEDV3sQtPct6qHnB2R4TV6bRMa3BbFdeyOmyptS4IgkP0e/vstJD8XJg3v5WcbUaD0o1b",
+	"VoFnBsQ6E2HgHFbFW6qH1748SRneE2xVJ+OccArCOps1xYYPrt6sSlbNNfqtvYT6khE24CJwXJtK1I9p",
+	"FC7brd/1m0vtlhvr97db+mQv2y19/KcrebrWgBIL3wDTSEtbloeDHeHSpFZc//MUhZwYJdrQRGv0iTgO",
+	"UR9HWncDI9JEdplmIKCZ8pxuV0PtbP0NU5PD3tlc39bCmdML0zyNLttp1uu7LX2kbgmZSJe3sbxIR8Va",
+	"YAKuRVV96qiSJBpkC4RYJW0BjU+TaT5bbEm2J5Fc0oybNI3GZJTY/Ji0cEjGqV9SzklnUHCU9Y9TE0Ep",
+	"7ojmx4MBDTY+zLrVXsllcVPvabV/9fLka6y4deK3uRXKPvRYS9VebPGorZDOba+rJbyc/cBNfP4qO6Ud",
+	"LKy27gHY5UyMi7Ps5M0C1sCf0dBrqM0Sa2faDe6ye8HZMO1vSJ0bEVyd+/WGX0NgZ0HPXZV8rLTwqGQC",
+	"gQ3Pml6TCH/j3DJ+qS6zkPvZIINBLMAYmPSWWMOar4vMPJm423vKQn6PRljCwMGuPXejAZs4hSV3YDIb",
+	"1phMK666SIQQF0cipHFMXsCFIIGqjriQpNoHh8i0zCnN4Ss/5INkbLh2EaVafpEhJEQacXKNx3/EYTIC",
+	"3aSxukmubr5u1Nhb3egSTzW36XB+isWQmHbP13lZQXVd3bj5ep214GeYTe0E5WcTw+WtrjUjC8hNjmQt",
+	"pibXJmwpQ0Ug6GiOfvBYLSYgV9bgVmD001IaGPPMZz4Aq5yzx7VNXEGiIjXBCw9WdWNMMq2Mlx2IpKEu",
+	"+rcIGCAyxj7jQHIeSBATs07NGsrGR8mksQ2skArbMIwuSyjA1Ebbp4UtM0bVBcRAr9LnUIN0oRNaMBOo",
+	"7wnV2x+8a7IP9ek/x6/O9y7/3Ovv/buJf2sEv94/v30l6+FPL0edF/Hvr8lpSc4+nxq6Fj3YL8ofgBAC",
+	"HqttpeRvq1LyJvR6S3o3Jr2GYiyhvfb+ryW9zRDf1KtSILrpr2fEN2OiBJcKCWcdRdYEjuJJDV1m/S75",
+	"d4Iudo9TEguNnEdmISsAJx/UxKLwi+DKGhMl1aobRBhpQcW5sxKbWsMvosVZWiY/iyRn1v9boslbGe37",
+	"IRRX+jLYRDy5kFpYVBYbFV9oszlMHkESFgr1Ddqsi9+dN52dUqnSZqB6uCgNr/VH8UTTR545RrfywUNT",
+	"aGedJ02W7PvPNqC44jrJtTaZBH/ks+W8Zr35otpoVJv1TqPequv//2su/P6Uc0mqEcEDpAi2pf4GsdQk",
+	"DMp/6bWsN17v4Rd4v/oyaJDqy7CJq68He/1qs/9q0Aj3yXP8IkwdsR2CHR5Yy1PwIZuMVjwuvSwuDyst",
+	"b+TyJpKKQs36QwkilKtAXWjK0L2agojupMyIfYfgaD404Syr5BJ42D2bk9S+eZnxVyymq1rBM1v5MsNr",
+	"vnkKrm9O5nJkaPihCaPw3lvMgwKiDcRIS3cOd8tGr0bxECCELApGDveihs4hIt3Eo/u52BJ/nsqbdyS1",
+	"v8tS+Uyg0y9kemEhjyyN3lTw0iQvR51LEdwMEd2A0rl6MetIWo3N5lU0DPfYs7lC7+WnkGk6R7DN9MIZ",
+	"Gn1sIUWWXelji/hQEFq9qmnaJGkB1d0CvAzVzbVOnvu++MGWxn+WPrEOqX7DRR8AgE2LNVjJIWeDiAZf",
+	"0rbRXKexjWjR3OfYlN/5VpllPuH1Dy/Hr7z3DzlmaqhXhh8WstM5rejZpwxu5YPhKBFRRXWf+UBVzY/W",
+	"JTZR0wz3bSd/G3OHye8AT1ECO53N83DVl/2DLhvzOwClMt27ODjTCLJGlnPuAlPHEfS0Oe8eQF5SkUK1",
+	"XwS5pV8Wbo26W4L8WAS5ZLTZBhR8DWJ6KQB4CeJ63oAH+u9BS819XkVLKwtCgDI08TKLqR+MCGRuGAO0",
+	"8ZkVRmV9BtU654wspFxrLL979cUveu331jyGZzykA+oO+waXquxp/+ZV35+IWn28ym2+27qTEPZ+4mCB",
+	"ZpQclyrhcptc3R7j+wB0yCG9A81afwFwieXU5huwxz0S691UTzaz7pMlynKHYGnsA3KMowgRqbAisraJ",
+	"amxAmB7LB5G/hVs2tRmb2rpVnoI3mtu9pp5h4JcWBDQTA64wl1vXJxFnQ/2pVpwQ4G1yp24kEe4+bXI5",
+	"vp2NzYc2A/RAZo8gYy3dIZOktnSXTBc/SJvQVtF8gUhlFLMD+7NLaTcsIp+nhyQhLtPeIf3O+9MuzEjK",
+	"sotMOdc3NFJkLW+ZacTFWk64v9xbt3zbk8LBfzF3+AYvADgYuDtXSUCw+WKxb+EywoGxcZgEKhdsa056",
+	"DZ0wgFuBvCocWMSbmepaEQ8g/g7Cq0mIdgzsGYDpdJmxc4QVRBiPhyMEBTJ2K7obKswnFJJAAESeTesw",
+	"v1mcRgRlOCQK+IQCKI3NCIgoI7LSZZKjgDP3sM1ENXgUEKVPoqiGTvXD2WR3iBy204BZjIkYktB6Vmwd",
+	"fEAb6LI+QVihiGCpUKNeryOAmEA7AApycXV0fNU7Ozk/Obs5651fdHpnxx1/N4Xego6SCMJ6+j/TTcXA",
+	"rfS13ID4wBIPU7A3/4r2b/CK498Oj4+Pjo98wCpwU3BpC9lVTgFMDHzJ+fXNmzcnhyfH553edefi8Jck",
+	"/T8DFeYqeaew5QdIi4zJlgMCgxzpNdNHw4Fq1LpsPt8d0iGMjDgjWWfzqwutWsbIZwpef5476nPdUPe8",
+	"pwiWOfHawqb+kS/Ovo6DP8hWS281QeKwtRF6OC2OYCoeeKechZBelpQy8H76McHdb3mNJrpW6C0eE/mD",
+	"RNcfYiwyQHXtEKNTfkf0JZ9B52951+8av6P9tz97ZSIBYD+e0jnmapOvcpDlK62XnMAy1xhQxPAA7oKh",
+	"iVQi3w7L5QdMMJ01gW4dYlv769b+uvWgfS2abZbBziq2QOMSoa9IXsypTBlssSXZoJZagm5ElTTymZGn",
+	"+D3T0hiAgxhUxMUa1AHCbJoA4Rkwlv36vl+c1GvHv6Fq8Vcbnb5f22/e2rvkYG2k84Kdd9GRfBZgFpAo",
+	"Spjmpi9YGH8F/UuEM2IAF8jXQoCfgSacxMpADhnhu4+DW5DQMQ1TSUKQQcxCgHYUIKmD9G8R+7SQfUdD",
+	"rXiVvTaFIjQM/DFE6EeK6HL5i/lQegxPmiNiIpLHVCp8S8pZp9NDUEY+/V5IxZYpf+tM2Zzgjbjys5BE",
+	"9I6YyOLHJn9n3LjIfFBTSULyFEe+fS8J/WL1fglxOjJNv27qVIIA2flMvwfis9UhtuQqQ67MLZ6lV2dY",
+	"3KaG44QSlKJbVu55EqltpM+ATO04P0hri81IXmhW8LJVYO8APNKW0UiEPk3xQOirdZmWz/oxjVSVMiTp",
+	"OI6w0pIalM6QyJ+MewEWYY/fGrzmkASgEKW/2G9CH6CAm+iy/fvZ8Xmnd3R8eHpyfnzkH3RZaoSSCk+z",
+	"dihnrs2jZRgJM9BNwt0aumCRQTM0kuQYT/WEV1pqC6j1JZ5+BabYIvnR7mBvTNSI66GmK19Gfrw03XwP",
+	"1Lu5FqXUsz2yR3BLw/+mdiDAQN5A3pS2gvVTEO4roF+28I2pMW2ona0y7aDfU0qN87q4JtNOVi0tll6P",
+	"6OQr15iTCuDe0c+nBeW3W97bo3pj/0W9Xq+/aL5qNPfqL+v7ZYjhTIHyrSy7pYPftyyrD/w6lBDQvBfa",
+	"wC8N5jcJDeq3QRUFfz5nAFxo6upoidGcUgN0JIkRU6nQchoKBR4oUzMAi2AEqZ3Q30GXFQUgzSCMZyKQ",
+	"9C81ZEKFJAr4uE8ZMW3b50eFCEZUqkuY4xz1y08VJEt4cwK9GUsT7kT171DcIXVEm+n2oPZpSoLKFYd9",
+	"qMwO4k0cRVWAIpZELxXEe5hq72jnntDhSJEQjehwRKTarUC1EzFRSbWZAyQwuzXJLEWj/pAbbala/vOD",
+	"zayYRcukEik8XPRyhYfeuvQacjKXvhIgnKGOCFakho4WnTFb8UQqh3Jsgm2oSE6s5sR8rZN4YApxSDiR",
+	"k/zdgM7NCSyafFIJd03hnUuVFp4sXAZQ9rhUmcV35fELBxDF6y//tX644MXXXCh0S6YHCKMIQBuHyK/6",
+	"AL0hkX7WaHM11HHFZvrCxIVOka/1TOQLEpE7zALi2xJj/gej/FHZhZI3IRngOFIHaVkumKv9GoIXqsni",
+	"97Dy0U7MZncjwqay1KLV4ELlVsMVuMz1rGlG/mM1V8jYwP5rwcFOqbAY5neKKJJSwLWjhPogLno3kqB7",
+	"rADEEr2so//7fw4tnDohExOwd88dLl0tXz06BxJSf52Cl1hS6LW8Q87Bs6TfUDF1RcDcQMikDHDJq/rs",
+	"9i8ETrGIJn1B7ikbVoeCEFY1+CYJ4GrSU4YZm0dsMzg7to7Ej+YrBD2hL4qUoinRapQUuHRbgJQtQMqX",
+	"jRX6JsV6Tc5zkv2MKA+B0BMrwybZGpaE5wX5Z5/0P+WSwY0Q4So8uWJAxl9vlrey0GM/Ix/VFmRyaxqy",
+	"zeLeRhF+31GEf/Ok7ExJsYUp2RNDCOaJ2MJ07LxcnzdAHCy2LBhVz+Z+5HW9rJ7XZQtMDjumtI2BiU+C",
+	"93YXlEDYkL59br63fu1fnOu9DRLclIubpPElF6Dc6dF7v1GyeA35Rifxra8hsSM4L7IPtwr9z3/9d+b2",
+	"6U/uitly3APBx13mp99CqWJwKbtmkNHDXI1eAIrJwcicnEMBzd51p9057nWu2ufXJ52Ti3NXfV+OoOAl",
+	"y3o8ctUI/YPM28AWYIpcIZvWZaoWu9KFqYmmKOn9EaSUTZ0idoDFRdtSzbGk2va4ee0ptdnmtG9z2r8W",
+	"0SLJaF9GWeNCp+zEZIqCzaUC5vPEoF5Bup9Mjb8DxMdUgQ3ZukGTMtCCoCAiUOF9x9fNfIOuVemyhNKm",
+	"BfSzehWEr5CQqoyvxPhF0DpukTGedhk0xwwgvBi5t76CeRCQlJyiJdS0GHccFuoLUkc9xxxpXGxHrM1Y",
+	"15bZ1NA9iaKyNPWRHchborolql8fUbVXfhlVLbY6PXPmo8VZVdDlD6mhqYJ4FCaIFDX0K5W0HxGoPwcp",
+	"74l8SuUCLHf3zr8HkvvmfpdO6lWBehYTIgYkUMs8LI1G6uVY842v6zYxu7e+o+VpMN7NuVgD4t3ZPLf+",
+	"i63/4staKbemkgRaPqXqj2stKQzRbIehdIX+mXIl863HQ3HNCXOGyAPnNwG0XGrKtKaPZGBKsmC5s1h8",
+	"doorMUMsJfs6AjjtqIsE8oUMpjzVfkpEjqIZGPb6nXLX8stfHmp/ixay9fNt0UK20dFfDQ5mjrnOpSZb",
+	"Rs/ZZyi5zz7Zv1YFXBwlsRa2gbEC2g8/yCTOwum6ma/WDL046LIsysj9iKMAMwhUVemrEvSRvWW4+4m0",
+	"sQ272JLjr54cfwfEaiGCfXITH08FqhSixCaU6OQoCSCfYDVKI6ZTUufNSuSfkQHhMHAcFuNiuyEgcCaY",
+	"jUl1x8XJIBBXTjXRHRRmVQBaepJU0WWQVSF2bW5z8u4DW1P/g5+LQk/gb/pTlIR/19DhnN+my2Yw15MU",
+	"GUQZnpnVogQWtzpr5bA4WEuXIZFUNFgQC5+pIfOoySz50QRcmuq6DncUxjbGbGpQQxeNDrBSe2Oo514w",
+	"NsrUi30zODqOx14ri0cKKS3m63oyYMoUGRJRasRjXnrA+ONfMGBfXz+/ZaKdkoGbw6d4cHuAfDCiFj5i",
+	"K5kXzYGyHrTPTcEOp895RDBbP30JLtrMrUI7x2wIMRlSkfGYsuFu5a/MXfpqEllS04C/QbYK/F7xqvZf",
+	"OHr6s/sjl62Sz135e+asAL11XAsrJWg/VqYVF3QIi389on/G/BZ7Fc9wh94QbulDJUcq1y5+u07pXYc5",
+	"7LW8m+ujuVq814rgMQnRWzzBjEiSOrErqFGvo2GZgrxBerCuCQtGGP0EvZnqvIZ8BcaJ12g+ryfpLRIe",
+	"nslu0USitV//cukphqKtkaHieOzWybN18myTVJ4mSSWVUzcpBmybG6Tqx68FbEnF1+FFMcQ0x6XKs6MN",
+	"mEQ5wu/Ie3mC/JT+m3TtlgKq25FsAKk+33Jbb3hrodta6Lb1hr+3esOThCcuLAPmmPqzT2lhkFLppaZV",
+	"DR1/pMagYiva3BIysZHPFlm9FFO3qaWbMvVtdumWiG6zS7+zkr/LyFllYZmHvBXeuRYOEGacTcc8ligZ",
+	"uUn3SKoB96embpStECzz5YG77LAgjeOzvAE/EbU5xfvsfFPz5m3K6beVcrr0TpR0Ipq+Nkw83aAQ8eOw",
+	"983rEMOVxCpvTnZWZDBdGgXXasq59E34ptHcQHl+5MTN7LXdssStSvJ1lyZeQa+W5nIalEgSUmWK9Wvq",
+	"szh1U+FbYhUQ65OTaMd3rhgf3VwfVbrMT+1yLrMT+YYE+AgcSYjxxMm+u5zMLcmv/KKUrsAcua6lcK+e",
+	"Wgr3nj+tpXBL7bbU7rugdpkMy9UWGPPDoiLfeAihPrEkiLNZVNKKVlH0Ta4YHWTE700IyyxeZoCFppw4",
+	"GBUnWerXPH2C5VP6/i09c2iLNosCqtB6rT09SIdTa4hc5tfnT+K67uDhare13vuty3rrsn40+9a3SFrn",
+	"Pc3KkKOFIfuxtJelkGbqLgy8tzQJfFgQyOCzpd1rqB2OKTMxcztWkoPHW1j/4O8ujjs96DL/g4/GWigD",
+	"+7eM+yauCq7ziCB9DiJky9Ib2izIEIswIlJCPjKWZFEo6I009fBXx4Ga6aXg0IJHZFFsnf5tbXDoK252",
+	"aK23GgSU2uOgYuvJL0bFPsSSVCmThEkKhrTVK1861rDxRWIN1w0LtFqM15qJ9XPhgkvCAWFp9Lfuj1xo",
+	"4d8oRHCdaD2zRi0Ph/g/peKCDARnquZKm2wUijdT2R5uZMsLYqn4GCo4JHhg1vy0ecidiX5k5KPqBWbp",
+	"Wx6Zvv3z5N+cnr47n/7r3Zv6v95dDX7/7Z908E8vK+Ho884VjrzWfrOMrKNv7mphB4jHVtrZSjvfmjfv",
+	"e9BXM/KNVxTcF1vJw8lcRhJZJ67PETGEA1CoauhYE1DD6mJGP8SkQAJCeMzZ0LUpFtQOugyDGY9Z3p5D",
+	"lzw+a5+c9jrtX44BUBJLeQ91uHQnr5DiqNF8hYIRFjgAUc7AyBJkcIcEUbFgxcUDr8iQSkWEXoOvBJXB",
+	"MYosU1vJp4p5z8SuFGR9CUECVR1xIUm1j5XSEkhJwm9WS9jgsydBdMjMfmlMoBlO6YDAmWZzLMydh21A",
+	"4DaW5WvifttIva/dmuEoRwFjzZoynn3S/5SKvNM6rmWeLUQVCqnEkwnBQqax9O3LkwqUfTDcs08CPib6",
+	"d0L09wAhwDiKOBsSAcXeuoyySlItQnMUIkdIaXXVMFZB7vgtCWvomkQDQC/QEsVitIHNWOg2em9L8b5c",
+	"tNDfIhZvProuloV0amHtBv38DxJNBB/QKJMcb0FJxpJEd0QeGAoh0zKPUNohi2biUEv2C+KEfiJqQxLy",
+	"ueFw+rXbWLiv4oiaSLeF57PcydDt1otw464OYy7MDX4FI6/gEfE1D0yAwHPY21mPAlQc2fPTVPHdWpcl",
+	"PU15bOHBrWrmMs5NsIrque99fXHMhQJ0caHJKcLMFGBwF9I+3GUWBgBRVUPttHMDVg783sgRuiHSD8L9",
+	"vB8RQdAOjqIlAsDu4kILj8DyNy60kKi22fLTM4u4UO/NqcaM3Fdzj8GZnAg+5jPxgtaWS0KqOMA4eIIY",
+	"zXs+3Ear4r8YC3sp7fRxQwZT0raFJd/Ckj8l5U7C/hYT7+XVG0ZkJt4PDIjYSR1oxwfdxq8gX18xf7fm",
+	"6LJWYtJaOHiK+gQoOFKcH3RNxQZNfLWoUopwo2uiuz4ZVIFk+QAge8dpCHgo94IqqGqDUcCZpT2O5O74",
+	"+42mD+DnSCocFZecsrP/gnS0gICVMTZuQuHspAEQa0vntnTu26JzacDfAkJXbO15ZnIlF0f/WeHsB2mz",
+	"KiuIkftMOQX3QEbhWggpaXpojTHDQ+Kvr4K5uJQLM9ayFAmambAOE1SzTiSAacTFWgEGf3kkwvLDAmPX",
+	"i/ZXk56/gSYIrkqcvxOZ22aP6GcohQvuqanPu8Y1nQvQzVe0VAX3dbZqZQIsOFsRKsklXFgXc1lY2aUt",
+	"Mbw0tKwY4s1UnUrAFBFgKUq1mxTUgqH0eTg9+CtR3gyeH8Q3pxFpCg8XvVzhoVcienfFKx3+ohYxSQ0d",
+	"LaxVqrXmiEpIUQGLAp+vWqp4l61RFMxizRlj2myMd1r+8BFi8fRpWRyLd+EsI1AkIRMOGMULVx9gxtZ9",
+	"/bV++GsG9stXpdyJ2exuRFiq3Q0w/3I96+ua/5gP6zPFz/6uaH8b13IoqCxniwESMjFlhdNqD8sqPNRf",
+	"Z6IGDSkE9HEOspd+QwXJkRZxhelclkDye1Wf3f6FEYsWws8mP8xg+M3VGc3X0KskORPLqul5Xw4CkMt1",
+	"8P+A/W1jC7exhVvwvycB/0uE7omVIz8fszzriVmFHajljFzZpgoUQRjH+nuSytXUFIaeYDVCO8Uari3S",
+	"ahEIu2wOghCIoJYwTOghPAjNMWLxmAgaIBkPBvRjDYFQrUVAoRCWVjA/QMAvIDOBEYSlluWTmtnLCrQW",
+	"WRvP5x9fVVBqs2KuTxG3CAuyZnHX5Sx4A5b1hLVfG5uuw3JIQy43wjPMN9uCGW4jebaR+9vqT99x8v2S",
+	"4sbv9JdLqz6tUauFiLti+5iFn6CcIcLuqODMVnCJReS1vJFSE9l69gxPaK3QSfaxSu0SOXyh98kY52wd",
+	"dMgQZRUTfZHEYgCX1D/ZAg/O76bHP28wyQbnV5zX1JipQF4CL2fyRKY/47iY7/DSmDVdkSxjvcJDmdSg",
+	"z9m9JraMi25lk0XRmN8RiXxgieh//uu/M4as//mv/+4yZz7ztQAXoj4Obo1s5qe/KI4yItXugetjdQH8",
+	"Dvmo0A4IDbKC+jykJDOdXQQWPS6gymeYZIkg8hEHKppqIQ+cyMZeZHNJYE8ngijdSnbZz52zUyetmrPU",
+	"QkQGeEIQVcb7O+UxEoRBlRllJDm78O6kFmXAAggNtfuXFsu5IjjMrvcBgqshYSkWI3K5F1pAigIzn0Hy",
+	"hC22QJ4DEkyDiLSQPzGWNrODmMLmITmik4nZSBSSiN4RQULfRBS7Fv9f8nSAWUCiiISwMQJDZi+3gUYy",
+	"7lcFkTwWAZFox382wVO9R34F+c/0e5IP9kVT+GD7hOPs7+ZW1noHCs604H19CvR+jXEwooxUBcEhRB1o",
+	"KU/gQGWiovW2kRCFPIj1IMzVQTdMEw3KmRG13EudfC69h/cP/38AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

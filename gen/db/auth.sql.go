@@ -26,6 +26,32 @@ func (q *Queries) ClearLoginFailures(ctx context.Context, arg ClearLoginFailures
 	return err
 }
 
+const countRecentAccountLoginFailures = `-- name: CountRecentAccountLoginFailures :one
+SELECT count(*)::bigint AS failures,
+       coalesce(ceil(extract(epoch FROM min(failed_at) + make_interval(secs => $1::int) - now())), 0)::int AS retry_after_seconds
+FROM login_failures
+WHERE email = $2
+  AND failed_at > now() - make_interval(secs => $1::int)
+`
+
+type CountRecentAccountLoginFailuresParams struct {
+	WindowSeconds int32
+	Email         string
+}
+
+type CountRecentAccountLoginFailuresRow struct {
+	Failures          int64
+	RetryAfterSeconds int32
+}
+
+// Failures for this email from every address inside the window, and the seconds until the oldest leaves it.
+func (q *Queries) CountRecentAccountLoginFailures(ctx context.Context, arg CountRecentAccountLoginFailuresParams) (CountRecentAccountLoginFailuresRow, error) {
+	row := q.db.QueryRow(ctx, countRecentAccountLoginFailures, arg.WindowSeconds, arg.Email)
+	var i CountRecentAccountLoginFailuresRow
+	err := row.Scan(&i.Failures, &i.RetryAfterSeconds)
+	return i, err
+}
+
 const countRecentLoginFailures = `-- name: CountRecentLoginFailures :one
 SELECT count(*)::bigint AS failures,
        coalesce(ceil(extract(epoch FROM min(failed_at) + make_interval(secs => $1::int) - now())), 0)::int AS retry_after_seconds
@@ -102,17 +128,12 @@ func (q *Queries) DeleteOldLoginFailures(ctx context.Context) (int64, error) {
 }
 
 const lockLoginAttempts = `-- name: LockLoginAttempts :exec
-SELECT pg_advisory_xact_lock(hashtextextended($1::text || ' ' || $2::text, 7412))
+SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7412))
 `
 
-type LockLoginAttemptsParams struct {
-	Email    string
-	ClientIp string
-}
-
-// Serialises sign-in attempts for one email and address until the transaction ends.
-func (q *Queries) LockLoginAttempts(ctx context.Context, arg LockLoginAttemptsParams) error {
-	_, err := q.db.Exec(ctx, lockLoginAttempts, arg.Email, arg.ClientIp)
+// Serialises sign-in attempts for one account (email), from every address, until the transaction ends.
+func (q *Queries) LockLoginAttempts(ctx context.Context, email string) error {
+	_, err := q.db.Exec(ctx, lockLoginAttempts, email)
 	return err
 }
 

@@ -62,7 +62,7 @@ type App struct {
 
 // New connects to PostgreSQL (and prepares Redis when configured) and wires the services and HTTP stack.
 func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Options) (*App, error) {
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, opts.TracerProvider)
+	pool, err := postgres.ConnectWith(ctx, cfg.DatabaseURL, postgres.PoolOptions{MaxConns: cfg.DatabaseMaxConns, Tracer: opts.TracerProvider})
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 		return nil, err
 	}
 	tokens := identity.NewTokenIssuer(cfg.JWTSecret, cfg.AccessTokenTTL, nil)
-	a.DB = postgres.NewDB(pool)
+	a.DB = postgres.NewDB(pool, cfg.JWTSecret)
 	var (
 		identityStore identity.Store = postgres.NewIdentityStore(a.DB)
 		catalogStore  catalog.Store  = postgres.NewCatalogStore(a.DB)
@@ -107,9 +107,6 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 		orderStore = redis.NewOrderStore(orderStore, a.Cache)
 	}
 	a.Identity = identity.NewService(identityStore, a.DB, hasher, tokens, cfg.RefreshTokenTTL)
-	if a.Limiter != nil {
-		a.Identity.UseLoginThrottle(redis.NewLoginThrottle(a.Limiter, identity.StoreThrottle{Store: identityStore, Tx: a.DB}))
-	}
 	a.Catalog = catalog.NewService(catalogStore, a.DB)
 	a.Content = content.NewService(contentStore, a.DB)
 	a.Orders = orders.NewService(orderStore, a.DB, orders.NewSimulator())
@@ -118,7 +115,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 
 	deps := httpapi.Deps{
 		Logger: logger, Identity: a.Identity, Catalog: a.Catalog, Content: a.Content, Orders: a.Orders, Idempotency: a.idempotency, Tx: a.DB,
-		Postgres: pool, CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
+		RequestTimeout: cfg.RequestTimeout, Postgres: pool, CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
 		RateLimits: httpapi.RateLimits{Anonymous: cfg.RateLimitAnonymous, User: cfg.RateLimitUser},
 		Metrics:    a.Metrics, MetricsElsewhere: cfg.MetricsAddr != "", NoMetrics: opts.NoMetrics,
 	}

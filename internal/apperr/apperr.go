@@ -52,6 +52,7 @@ const (
 	CodeUnprocessable          Code = "UNPROCESSABLE"
 	CodeInsufficientStock      Code = "INSUFFICIENT_STOCK"
 	CodeOrderMinimumNotMet     Code = "ORDER_MINIMUM_NOT_MET"
+	CodeOrderMaximumExceeded   Code = "ORDER_MAXIMUM_EXCEEDED"
 	CodeIdempotencyKeyReused   Code = "IDEMPOTENCY_KEY_REUSED"
 	CodeRateLimited            Code = "RATE_LIMITED"
 	CodeInternal               Code = "INTERNAL"
@@ -63,7 +64,7 @@ var Codes = []Code{
 	CodeValidation, CodeMalformedJSON, CodeUnauthenticated, CodePaymentDeclined, CodeForbidden, CodeNotFound,
 	CodeMethodNotAllowed, CodeConflict, CodeEmailTaken, CodeInvalidStateTransition, CodeRequestInProgress,
 	CodePreconditionFailed, CodePayloadTooLarge, CodeUnsupportedMediaType, CodeUnprocessable,
-	CodeInsufficientStock, CodeOrderMinimumNotMet, CodeIdempotencyKeyReused, CodeRateLimited, CodeInternal,
+	CodeInsufficientStock, CodeOrderMinimumNotMet, CodeOrderMaximumExceeded, CodeIdempotencyKeyReused, CodeRateLimited, CodeInternal,
 	CodeUnavailable,
 }
 

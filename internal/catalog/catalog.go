@@ -43,8 +43,12 @@ type Product struct {
 	UpdatedAt   time.Time
 }
 
-// Limits shared with the spec.
+// Limits shared with the spec (TestDomainBoundsMatchSpec in internal/httpapi checks them).
 const (
+	MaxProductName         = 200
+	MaxProductDescription  = 10000
+	MaxCategoryName        = 100
+	MaxCategoryDescription = 2000
 	MaxPriceCents     = 100_000_000_000
 	MaxStock          = 1_000_000
 	MaxAttributes     = 50
@@ -156,12 +160,12 @@ func validateOptionalText(field string, s *string, max int) *apperr.Detail {
 }
 
 func validateCategory(f CategoryFields) error {
-	return apperr.Collect(validateText("name", f.Name, 1, 100), validateOptionalText("description", f.Description, 2000))
+	return apperr.Collect(validateText("name", f.Name, 1, MaxCategoryName), validateOptionalText("description", f.Description, MaxCategoryDescription))
 }
 
 func validateProduct(f ProductFields) error {
 	var d []*apperr.Detail
-	d = append(d, validateText("name", f.Name, 1, 200), validateOptionalText("description", f.Description, 10000))
+	d = append(d, validateText("name", f.Name, 1, MaxProductName), validateOptionalText("description", f.Description, MaxProductDescription))
 	if f.PriceCents < 0 || f.PriceCents > MaxPriceCents {
 		d = append(d, invalid("price_cents", "must be between 0 and 100000000000"))
 	}

@@ -99,12 +99,18 @@ func TestPatchAndReplace(t *testing.T) {
 		want   func(Product) bool
 	}{
 		{"empty patch changes nothing", func(p *Product) { apply(p, ProductPatch{}) },
-			func(p Product) bool { return p.Name == "Old" && p.PriceCents == 100 && p.Active && p.Attributes["a"] == 1 }},
+			func(p Product) bool {
+				return p.Name == "Old" && p.PriceCents == 100 && p.Active && p.Attributes["a"] == 1
+			}},
 		{"patch changes only what it names", func(p *Product) {
 			apply(p, ProductPatch{PriceCents: new(int64), Active: new(bool), CategoryID: &cat})
-		}, func(p Product) bool { return p.PriceCents == 0 && !p.Active && *p.CategoryID == cat && p.Name == "Old" && p.Currency == "EUR" }},
+		}, func(p Product) bool {
+			return p.PriceCents == 0 && !p.Active && *p.CategoryID == cat && p.Name == "Old" && p.Currency == "EUR"
+		}},
 		{"replace defaults the currency and attributes", func(p *Product) { set(p, withDefaults(ProductFields{Name: "New", Active: true})) },
-			func(p Product) bool { return p.Currency == DefaultCurrency && p.Attributes != nil && len(p.Attributes) == 0 && p.Name == "New" }},
+			func(p Product) bool {
+				return p.Currency == DefaultCurrency && p.Attributes != nil && len(p.Attributes) == 0 && p.Name == "New"
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,7 +126,7 @@ func TestPatchAndReplace(t *testing.T) {
 func TestProductListRules(t *testing.T) {
 	tests := []struct {
 		name, q, sort, want string
-		wrong              bool
+		wrong               bool
 	}{
 		{"default is newest first", "", "", "-created_at", false},
 		{"search defaults to relevance", "tea", "", "relevance", false},

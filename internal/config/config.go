@@ -40,9 +40,15 @@ type Config struct {
 	RateLimitAnonymous int
 	RateLimitUser      int
 
+	// DatabaseMaxConns is the pool size (DATABASE_MAX_CONNS; the URL's pool_max_conns wins when given).
+	DatabaseMaxConns int
+
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
+	// ShutdownTimeout is the drain window: the process exits within it whatever the database does.
 	ShutdownTimeout time.Duration
+	// RequestTimeout bounds one request's work; past it the request answers 503.
+	RequestTimeout time.Duration
 
 	// JWTSecretGenerated is true when development mode made up a secret because none was set.
 	JWTSecretGenerated bool
@@ -59,7 +65,6 @@ func Load(getenv func(string) string) (Config, error) {
 		OTLPEndpoint:    strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_ENDPOINT")),
 		AccessTokenTTL:  15 * time.Minute,
 		RefreshTokenTTL: 30 * 24 * time.Hour,
-		ShutdownTimeout: 20 * time.Second,
 	}
 	var problems []error
 	if c.HTTPAddr == "" {
@@ -85,6 +90,15 @@ func Load(getenv func(string) string) (Config, error) {
 		problems = append(problems, err)
 	}
 	if c.RateLimitUser, err = positiveInt(getenv, "RATE_LIMIT_USER_PER_MINUTE", 1000); err != nil {
+		problems = append(problems, err)
+	}
+	if c.DatabaseMaxConns, err = boundedInt(getenv, "DATABASE_MAX_CONNS", DefaultDatabaseMaxConns, 1, 1000); err != nil {
+		problems = append(problems, err)
+	}
+	if c.ShutdownTimeout, err = duration(getenv, "SHUTDOWN_TIMEOUT", 20*time.Second, time.Second, 10*time.Minute); err != nil {
+		problems = append(problems, err)
+	}
+	if c.RequestTimeout, err = duration(getenv, "REQUEST_TIMEOUT", 25*time.Second, 100*time.Millisecond, 10*time.Minute); err != nil {
 		problems = append(problems, err)
 	}
 	for _, cidr := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
@@ -142,16 +156,38 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+// DefaultDatabaseMaxConns is the pool size without DATABASE_MAX_CONNS: enough that a few dozen
+// concurrent requests (each holding a connection for a transaction) do not queue, small enough that
+// several instances stay under PostgreSQL's default max_connections (100).
+const DefaultDatabaseMaxConns = 20
+
 func positiveInt(getenv func(string) string, name string, def int) (int, error) {
+	return boundedInt(getenv, name, def, 1, 1000000)
+}
+
+func boundedInt(getenv func(string) string, name string, def, lo, hi int) (int, error) {
 	v := strings.TrimSpace(getenv(name))
 	if v == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 1000000 {
-		return 0, fmt.Errorf("%s must be a whole number from 1 to 1000000, got %q", name, v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s must be a whole number from %d to %d, got %q", name, lo, hi, v)
 	}
 	return n, nil
+}
+
+// duration reads a Go duration (such as 20s or 1m30s) between lo and hi.
+func duration(getenv func(string) string, name string, def, lo, hi time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		return 0, fmt.Errorf("%s must be a duration from %s to %s (such as 20s), got %q", name, lo, hi, v)
+	}
+	return d, nil
 }
 
 func (c *Config) loadSecret(secret string) error {
@@ -196,6 +232,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("rate_limit_anonymous_per_minute", c.RateLimitAnonymous),
 		slog.Int("rate_limit_user_per_minute", c.RateLimitUser),
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
+		slog.Int("database_max_conns", c.DatabaseMaxConns),
+		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
+		slog.String("request_timeout", c.RequestTimeout.String()),
 	)
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.opentelemetry.io/otel/trace"
@@ -39,6 +40,8 @@ type Deps struct {
 	Content     *content.Service
 	Orders      *orders.Service
 	Idempotency idempotency.Store
+	// RequestTimeout bounds each request's work (see edge.Config).
+	RequestTimeout time.Duration
 	// Tx is the unit of work an idempotent request's work and stored response share.
 	Tx          uow.Runner
 	Postgres    Pinger
@@ -73,7 +76,8 @@ func New(deps Deps) (*echo.Echo, error) {
 		return nil, err
 	}
 	e, err := edge.New(edge.Config{
-		Logger: deps.Logger, Tokens: deps.Identity.Tokens(), Idempotency: deps.Idempotency, Tx: deps.Tx,
+		Logger: deps.Logger, Tokens: deps.Identity.Tokens(), Accounts: deps.Identity, RequestTimeout: deps.RequestTimeout,
+		Idempotency: deps.Idempotency, Tx: deps.Tx,
 		CORSOrigins: deps.CORSOrigins, Limiter: deps.Limiter, RateLimits: deps.RateLimits, TrustedProxies: deps.TrustedProxies,
 		Metrics: deps.Metrics, NoMetrics: deps.NoMetrics, Tracing: deps.Tracing,
 	})

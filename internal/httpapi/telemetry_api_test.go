@@ -87,9 +87,10 @@ func TestMetrics(t *testing.T) {
 		`storefront_http_request_duration_seconds_count{method="GET",route="/v1/products/:product_id",status_class="2xx"}`: 3,
 		`storefront_http_request_duration_seconds_count{method="GET",route="unmatched",status_class="4xx"}`:                1,
 		`storefront_http_request_duration_seconds_count{method="POST",route="/v1/orders",status_class="2xx"}`:              2,
-		`storefront_cache_requests_total{result="miss"}`:                                                                   1,
-		`storefront_idempotency_replays_total`:                                                                             1,
-		`storefront_order_transitions_total{transition="place"}`:                                                           1,
+		// the product once, and each signed-in caller's account (checked on every authenticated request) once
+		`storefront_cache_requests_total{result="miss"}`:         3,
+		`storefront_idempotency_replays_total`:                   1,
+		`storefront_order_transitions_total{transition="place"}`: 1,
 		// 3 product reads + 1 unmatched /v1 path + 1 product write + 2 orders, each counted once by the limiter
 		`storefront_rate_limit_decisions_total{decision="allow"}`: 7,
 	} {
@@ -97,8 +98,9 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s moved by %v, want %v", key, got, want)
 		}
 	}
-	if hits := moved(`storefront_cache_requests_total{result="local_hit"}`) + moved(`storefront_cache_requests_total{result="redis_hit"}`); hits != 2 {
-		t.Errorf("cache hits moved by %v, want 2", hits)
+	// two product reads, and the customer's account on the second order
+	if hits := moved(`storefront_cache_requests_total{result="local_hit"}`) + moved(`storefront_cache_requests_total{result="redis_hit"}`); hits != 3 {
+		t.Errorf("cache hits moved by %v, want 3", hits)
 	}
 	for _, present := range []string{"storefront_http_requests_in_flight", "storefront_db_pool_total_connections",
 		"storefront_db_pool_acquires_total", "go_goroutines", "process_resident_memory_bytes", "storefront_redis_failures_total"} {

@@ -278,8 +278,13 @@ func TestDeleteUser(t *testing.T) {
 		me, err := env.Client.GetMeWithResponse(ctx, testenv.Bearer(token))
 		wantError(t, me, me.Body, err, http.StatusUnauthorized, "UNAUTHENTICATED")
 	})
-	t.Run("second delete is not found", func(t *testing.T) {
+	t.Run("the deleted account's token no longer writes", func(t *testing.T) {
 		again, err := env.Client.DeleteUserWithResponse(ctx, u.Id, nil, testenv.Bearer(token))
+		wantError(t, again, again.Body, err, http.StatusUnauthorized, "UNAUTHENTICATED")
+	})
+	t.Run("second delete is not found", func(t *testing.T) {
+		_, admin := env.Admin("delete-admin@example.com")
+		again, err := env.Client.DeleteUserWithResponse(ctx, u.Id, nil, testenv.Bearer(admin))
 		wantError(t, again, again.Body, err, http.StatusNotFound, "NOT_FOUND")
 	})
 	t.Run("email is free again", func(t *testing.T) {

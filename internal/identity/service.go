@@ -14,12 +14,6 @@ import (
 	"github.com/storefront/storefront/internal/uow"
 )
 
-// Login throttle: this many failures per email and client address inside the window answer 429.
-const (
-	MaxLoginFailures = 5
-	LoginWindow      = 15 * time.Minute
-)
-
 // Tokens is what a sign-in or refresh hands out.
 type Tokens struct {
 	AccessToken  string
@@ -43,9 +37,6 @@ func NewService(store Store, tx uow.Runner, hasher *PasswordHasher, tokens *Toke
 	return &Service{store: store, tx: tx, throttle: StoreThrottle{Store: store, Tx: tx}, hasher: hasher, tokens: tokens,
 		refreshTTL: refreshTTL, now: time.Now}
 }
-
-// UseLoginThrottle replaces the default (PostgreSQL) failed sign-in throttle.
-func (s *Service) UseLoginThrottle(t LoginThrottle) { s.throttle = t }
 
 // Tokens exposes the issuer, for the authentication middleware.
 func (s *Service) Tokens() *TokenIssuer { return s.tokens }
@@ -189,6 +180,25 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		}
 		return s.store.RevokeRefreshFamily(ctx, rt.FamilyID)
 	})
+}
+
+// errAccountGone refuses a token whose account was deleted or suspended since it was issued.
+var errAccountGone = apperr.New(apperr.KindUnauthenticated, "The account of this token is deleted or suspended.")
+
+// Active checks, on every authenticated request, that the caller's account still exists and is active:
+// a suspended or deleted account is refused at once, whatever its tokens' expiry. The read goes through
+// the store's cache where there is one (coherent across instances), so it costs a lookup in memory.
+func (s *Service) Active(ctx context.Context, userID uuid.UUID) error {
+	u, err := s.store.UserByID(ctx, userID)
+	switch {
+	case apperr.IsNotFound(err, "user"):
+		return errAccountGone
+	case err != nil:
+		return err
+	case u.Status != StatusActive:
+		return errAccountGone
+	}
+	return nil
 }
 
 // Me returns the caller's own account; a deleted account no longer authenticates.

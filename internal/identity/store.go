@@ -55,10 +55,14 @@ type Store interface {
 	RevokeRefreshFamily(ctx context.Context, familyID uuid.UUID) error
 	RevokeUserRefreshTokens(ctx context.Context, userID uuid.UUID) error
 
-	// LockLoginAttempts serialises attempts for email+ip until the transaction ends.
-	LockLoginAttempts(ctx context.Context, email, ip string) error
+	// LockLoginAttempts serialises attempts for one account (email), from every address, until the
+	// transaction ends.
+	LockLoginAttempts(ctx context.Context, email string) error
 	// RecentLoginFailures counts failures for email+ip inside the window, and how long until the oldest expires.
 	RecentLoginFailures(ctx context.Context, email, ip string, window time.Duration) (int, time.Duration, error)
+	// RecentAccountLoginFailures counts failures for email from every address inside the window, and
+	// how long until the oldest expires.
+	RecentAccountLoginFailures(ctx context.Context, email string, window time.Duration) (int, time.Duration, error)
 	RecordLoginFailure(ctx context.Context, email, ip string) error
 	ClearLoginFailures(ctx context.Context, email, ip string) error
 }

@@ -59,15 +59,31 @@ type User struct {
 	UpdatedAt    time.Time
 }
 
-// Password length bounds, in characters.
+// Length bounds, in characters (bytes for emails), shared with the spec.
 const (
 	MinPasswordLen = 8
 	MaxPasswordLen = 128
+	MaxNameLen     = 100
+	MaxEmailLen    = 254
 )
 
+// bidiControl reports the characters that reorder text as it is displayed ("\u202eadmin" shows as
+// "nimda"), so one identifier can pass for another.
+func bidiControl(r rune) bool {
+	return r == 0x061C || r == 0x200E || r == 0x200F || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
+}
+
+// invisible reports characters that display as nothing, so two emails that look alike differ.
+func invisible(r rune) bool {
+	return (r >= 0x200B && r <= 0x200D) || (r >= 0x2060 && r <= 0x2064) || r == 0xFEFF || r == 0x00AD || r == 0x180E
+}
+
 func validateEmail(field, email string) *apperr.Detail {
-	if len(email) < 3 || len(email) > 254 {
+	if len(email) < 3 || len(email) > MaxEmailLen {
 		return &apperr.Detail{Field: field, Message: "must be 3 to 254 characters"}
+	}
+	if strings.IndexFunc(email, func(r rune) bool { return bidiControl(r) || invisible(r) }) >= 0 {
+		return &apperr.Detail{Field: field, Message: "must not contain bidirectional controls or invisible characters"}
 	}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email || !strings.Contains(email, "@") {
@@ -78,8 +94,11 @@ func validateEmail(field, email string) *apperr.Detail {
 
 func validateName(field, name string) *apperr.Detail {
 	n := utf8.RuneCountInString(name)
-	if n < 1 || n > 100 || strings.TrimSpace(name) == "" {
+	if n < 1 || n > MaxNameLen || strings.TrimSpace(name) == "" {
 		return &apperr.Detail{Field: field, Message: "must be 1 to 100 characters and not blank"}
+	}
+	if strings.IndexFunc(name, bidiControl) >= 0 {
+		return &apperr.Detail{Field: field, Message: "must not contain bidirectional controls"}
 	}
 	return nil
 }

@@ -9,12 +9,17 @@ import (
 	"github.com/storefront/storefront/internal/page"
 )
 
-// Order rules.
+// Order rules. The bounds equal the spec's (TestDomainBoundsMatchSpec in internal/httpapi).
 const (
 	MinSubtotalCents = 1000
-	MaxLines         = 100
-	MaxQuantity      = 10000
+	// MaxTotalCents is the largest amount an order can carry: the spec's bound of every *_cents field.
+	MaxTotalCents = 100_000_000_000
+	MaxLines      = 100
+	MaxQuantity   = 10000
 )
+
+// AddressMaxLen bounds each shipping address field, in characters.
+var AddressMaxLen = map[string]int{"name": 100, "line1": 200, "line2": 200, "city": 100, "postal_code": 20}
 
 // Address is where an order ships.
 type Address struct {

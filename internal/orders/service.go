@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -65,9 +66,14 @@ func validatePlace(lines []Line, a Address) error {
 			d = append(d, apperr.Detail{Field: "items[" + strconv.Itoa(i) + "].quantity", Message: "must be between 1 and 10000"})
 		}
 	}
-	for field, v := range map[string]string{"name": a.Name, "line1": a.Line1, "city": a.City, "postal_code": a.PostalCode} {
-		if n := utf8.RuneCountInString(v); n < 1 || n > 200 {
-			d = append(d, apperr.Detail{Field: "shipping_address." + field, Message: "is required"})
+	fields := map[string]string{"name": a.Name, "line1": a.Line1, "line2": a.Line2, "city": a.City, "postal_code": a.PostalCode}
+	for _, field := range []string{"name", "line1", "line2", "city", "postal_code"} {
+		v, most := fields[field], AddressMaxLen[field]
+		switch n := utf8.RuneCountInString(v); {
+		case n == 0 && field != "line2", n > 0 && strings.TrimSpace(v) == "":
+			d = append(d, apperr.Detail{Field: "shipping_address." + field, Message: "is required and must not be blank"})
+		case n > most:
+			d = append(d, apperr.Detail{Field: "shipping_address." + field, Message: "must be at most " + strconv.Itoa(most) + " characters"})
 		}
 	}
 	if !countryPattern.MatchString(a.Country) {
@@ -184,6 +190,10 @@ func priceOrder(lines []Line, products map[uuid.UUID]StockedProduct) (NewOrder, 
 		return NewOrder{}, nil, e
 	}
 	o.TotalCents = o.SubtotalCents // no shipping or tax yet
+	if o.TotalCents > MaxTotalCents {
+		return NewOrder{}, nil, apperr.Coded(apperr.KindUnprocessable, apperr.CodeOrderMaximumExceeded,
+			fmt.Sprintf("The total would be %d cents; an order can carry at most %d.", o.TotalCents, MaxTotalCents))
+	}
 	return o, deltas, nil
 }
 

@@ -123,7 +123,7 @@ const categoryColumns = "id, public_id, name, slug, description, version, create
 func (s *CatalogStore) ListCategories(ctx context.Context, req page.Request) (page.Page[catalog.Category], error) {
 	q := newListQuery("categories", categoryColumns, categorySorts)
 	q.base("deleted_at IS NULL")
-	return runList(ctx, s.conn(ctx), q, req, func(row pgx.Row, key *any) (db.Category, error) {
+	return runList(ctx, s.DB, q, req, func(row pgx.Row, key *any) (db.Category, error) {
 		var c db.Category
 		err := row.Scan(&c.ID, &c.PublicID, &c.Name, &c.Slug, &c.Description, &c.Version, &c.CreatedAt, &c.UpdatedAt, &c.DeletedAt, key)
 		return c, err
@@ -263,7 +263,7 @@ func (s *CatalogStore) ListProducts(ctx context.Context, f catalog.ProductFilter
 	if trimDesc(req.Sort) == "relevance" && !strings.HasPrefix(req.Sort, "-") {
 		req.Sort = "-relevance" // best match first
 	}
-	return runList(ctx, s.conn(ctx), q, req, scanProduct, productFromRow, func(p catalog.Product) uuid.UUID { return p.ID })
+	return runList(ctx, s.DB, q, req, scanProduct, productFromRow, func(p catalog.Product) uuid.UUID { return p.ID })
 }
 
 func scanProduct(row pgx.Row, key *any) (productRow, error) {

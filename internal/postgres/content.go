@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 
 	"github.com/google/uuid"
@@ -129,7 +128,7 @@ func (s *ContentStore) ListPosts(ctx context.Context, f content.Filter, req page
 	if req.Sort == "relevance" {
 		req.Sort = "-relevance" // best match first
 	}
-	return runList(ctx, s.conn(ctx), q, req, scanPost, postFromRow, func(p content.Post) uuid.UUID { return p.ID })
+	return runList(ctx, s.DB, q, req, scanPost, postFromRow, func(p content.Post) uuid.UUID { return p.ID })
 }
 
 func scanPost(row pgx.Row, key *any) (db.GetPostRow, error) {
@@ -174,23 +173,27 @@ func (s *ContentStore) ListComments(ctx context.Context, postID uuid.UUID, req p
 	q.countTable, q.idExpr = "comments c", "c.public_id"
 	q.base("c.deleted_at IS NULL")
 	q.where("c.post_id = (SELECT id FROM posts WHERE public_id = $?)", postID)
-	return runList(ctx, s.conn(ctx), q, req, func(row pgx.Row, key *any) (db.GetCommentRow, error) {
+	return runList(ctx, s.DB, q, req, func(row pgx.Row, key *any) (db.GetCommentRow, error) {
 		var r db.GetCommentRow
 		err := row.Scan(&r.PublicID, &r.PostPublicID, &r.AuthorPublicID, &r.Body, &r.CreatedAt, key)
 		return r, err
 	}, commentFromRow, func(c content.Comment) uuid.UUID { return c.ID })
 }
 
-// ListTags pages through tags by name; the cursor is the last tag, encoded.
+// ListTags pages through tags by name; the cursor holds the last tag.
 func (s *ContentStore) ListTags(ctx context.Context, req page.Request) (page.Page[content.TagCount], error) {
 	var after *string
 	if req.Cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(req.Cursor)
-		if err != nil || len(b) == 0 {
-			return page.Page[content.TagCount]{}, errBadCursor
+		pos, err := s.cursors.decode(req.Cursor, req.Sort)
+		if err != nil {
+			return page.Page[content.TagCount]{}, err
 		}
-		a := string(b)
-		after = &a
+		a, err := keyOf(pos, kindText)
+		if err != nil {
+			return page.Page[content.TagCount]{}, err
+		}
+		tag := a.(string)
+		after = &tag
 	}
 	rows, err := s.q(ctx).ListTags(ctx, db.ListTagsParams{After: after, MaxRows: int32(req.Limit + 1)})
 	if err != nil {
@@ -200,7 +203,9 @@ func (s *ContentStore) ListTags(ctx context.Context, req page.Request) (page.Pag
 	for i, r := range rows {
 		if i == req.Limit {
 			out.HasMore = true
-			out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(rows[i-1].Name))
+			if out.NextCursor, err = s.cursors.encode(req.Sort, rows[i-1].Name, uuid.Nil); err != nil {
+				return page.Page[content.TagCount]{}, apperr.Internal(err)
+			}
 			break
 		}
 		out.Items = append(out.Items, content.TagCount{Name: r.Name, Count: r.PostCount})

@@ -16,7 +16,7 @@ func pgStores(t *testing.T) storetest.Stores {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	d := postgres.NewDB(pool)
+	d := postgres.NewDB(pool, nil)
 	return storetest.Stores{Tx: d, Users: postgres.NewIdentityStore(d), Catalog: postgres.NewCatalogStore(d),
 		Content: postgres.NewContentStore(d), Orders: postgres.NewOrderStore(d)}
 }

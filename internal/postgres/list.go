@@ -2,12 +2,10 @@ package postgres
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -65,71 +63,6 @@ func (q *listQuery) where(cond string, args ...any) {
 
 func (q *listQuery) whereSQL() string { return strings.Join(q.conds, " AND ") }
 
-// cursor is what an opaque page cursor holds: the sort it belongs to and the last row's key.
-type cursor struct {
-	Sort string          `json:"s"`
-	Key  json.RawMessage `json:"k"`
-	ID   uuid.UUID       `json:"id"`
-}
-
-func encodeCursor(sort string, key any, id uuid.UUID) (string, error) {
-	if t, ok := key.(time.Time); ok {
-		key = t.UTC().Format(time.RFC3339Nano)
-	}
-	k, err := json.Marshal(key)
-	if err != nil {
-		return "", err
-	}
-	b, err := json.Marshal(cursor{Sort: sort, Key: k, ID: id})
-	if err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-var errBadCursor = apperr.InvalidField("cursor", "is not a cursor of this list and sort")
-
-func decodeCursor(raw, sort string, col sortColumn) (any, uuid.UUID, error) {
-	b, err := base64.RawURLEncoding.DecodeString(raw)
-	if err != nil {
-		return nil, uuid.Nil, errBadCursor
-	}
-	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil || c.Sort != sort || c.ID == uuid.Nil {
-		return nil, uuid.Nil, errBadCursor
-	}
-	switch col.kind {
-	case kindTime:
-		var s string
-		if json.Unmarshal(c.Key, &s) != nil {
-			return nil, uuid.Nil, errBadCursor
-		}
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return nil, uuid.Nil, errBadCursor
-		}
-		return t, c.ID, nil
-	case kindInt:
-		var n int64
-		if json.Unmarshal(c.Key, &n) != nil {
-			return nil, uuid.Nil, errBadCursor
-		}
-		return n, c.ID, nil
-	case kindFloat:
-		var f float64
-		if json.Unmarshal(c.Key, &f) != nil {
-			return nil, uuid.Nil, errBadCursor
-		}
-		return f, c.ID, nil
-	default:
-		var s string
-		if json.Unmarshal(c.Key, &s) != nil {
-			return nil, uuid.Nil, errBadCursor
-		}
-		return s, c.ID, nil
-	}
-}
-
 func trimDesc(sort string) string { return strings.TrimPrefix(sort, "-") }
 
 // escapeLike makes user input literal inside a LIKE pattern.
@@ -139,7 +72,7 @@ func escapeLike(s string) string {
 
 // runList fetches one page. scan reads a row's columns followed by its sort key; convert maps it to the
 // domain type, which must expose its public ID through idOf.
-func runList[R any, T any](ctx context.Context, conn db.DBTX, q *listQuery, req page.Request,
+func runList[R any, T any](ctx context.Context, d *DB, q *listQuery, req page.Request,
 	scan func(pgx.Row, *any) (R, error), convert func(R) T, idOf func(T) uuid.UUID) (page.Page[T], error) {
 	col, ok := q.sorts[trimDesc(req.Sort)]
 	if !ok { // the domain checks sorts against its whitelist: this is a key the store lacks
@@ -151,6 +84,7 @@ func runList[R any, T any](ctx context.Context, conn db.DBTX, q *listQuery, req 
 		cmp, dir = "<", "DESC"
 	}
 
+	conn := d.conn(ctx)
 	total, err := countList(ctx, conn, q, req.Count)
 	if err != nil {
 		return page.Page[T]{}, err
@@ -159,11 +93,15 @@ func runList[R any, T any](ctx context.Context, conn db.DBTX, q *listQuery, req 
 	args := append([]any(nil), q.args...)
 	where := q.whereSQL()
 	if req.Cursor != "" {
-		key, id, err := decodeCursor(req.Cursor, req.Sort, col)
+		pos, err := d.cursors.decode(req.Cursor, req.Sort)
+		if err != nil || pos.ID == uuid.Nil {
+			return page.Page[T]{}, errBadCursor
+		}
+		key, err := keyOf(pos, col.kind)
 		if err != nil {
 			return page.Page[T]{}, err
 		}
-		args = append(args, key, id)
+		args = append(args, key, pos.ID)
 		where += fmt.Sprintf(" AND (%s, %s) %s ($%d, $%d)", col.expr, q.idExpr, cmp, len(args)-1, len(args))
 	}
 	args = append(args, req.Limit+1)
@@ -172,7 +110,7 @@ func runList[R any, T any](ctx context.Context, conn db.DBTX, q *listQuery, req 
 
 	rows, err := conn.Query(ctx, sql, args...)
 	if err != nil {
-		return page.Page[T]{}, apperr.Internal(fmt.Errorf("listing %s: %w", q.table, err))
+		return page.Page[T]{}, dbError(fmt.Errorf("listing %s: %w", q.table, err))
 	}
 	defer rows.Close()
 	items := make([]T, 0, req.Limit)
@@ -182,7 +120,7 @@ func runList[R any, T any](ctx context.Context, conn db.DBTX, q *listQuery, req 
 		var key any
 		r, err := scan(rows, &key)
 		if err != nil {
-			return page.Page[T]{}, apperr.Internal(fmt.Errorf("scanning %s: %w", q.table, err))
+			return page.Page[T]{}, dbError(fmt.Errorf("scanning %s: %w", q.table, err))
 		}
 		if len(items) == req.Limit {
 			hasMore = true // the extra row only tells that there is a next page
@@ -193,11 +131,11 @@ func runList[R any, T any](ctx context.Context, conn db.DBTX, q *listQuery, req 
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return page.Page[T]{}, apperr.Internal(fmt.Errorf("listing %s: %w", q.table, err))
+		return page.Page[T]{}, dbError(fmt.Errorf("listing %s: %w", q.table, err))
 	}
 	p := page.Page[T]{Items: items, Limit: req.Limit, HasMore: hasMore, Total: total}
 	if hasMore {
-		if p.NextCursor, err = encodeCursor(req.Sort, lastKey, idOf(items[len(items)-1])); err != nil {
+		if p.NextCursor, err = d.cursors.encode(req.Sort, lastKey, idOf(items[len(items)-1])); err != nil {
 			return page.Page[T]{}, apperr.Internal(err)
 		}
 	}
@@ -212,7 +150,7 @@ func countList(ctx context.Context, conn db.DBTX, q *listQuery, mode string) (*i
 	case page.CountExact:
 		sql := fmt.Sprintf("SELECT count(*) FROM %s WHERE %s", q.countTable, q.whereSQL())
 		if err := conn.QueryRow(ctx, sql, q.args...).Scan(&n); err != nil {
-			return nil, apperr.Internal(fmt.Errorf("counting %s: %w", q.table, err))
+			return nil, dbError(fmt.Errorf("counting %s: %w", q.table, err))
 		}
 	case page.CountEstimated:
 		// pg_class only knows the whole table: good for an unconditioned list, otherwise ask the planner.
@@ -221,7 +159,7 @@ func countList(ctx context.Context, conn db.DBTX, q *listQuery, mode string) (*i
 			relation := strings.Fields(q.countTable)[0]
 			err := conn.QueryRow(ctx, "SELECT reltuples FROM pg_class WHERE oid = $1::regclass", relation).Scan(&f)
 			if err != nil {
-				return nil, apperr.Internal(fmt.Errorf("estimating %s: %w", q.table, err))
+				return nil, dbError(fmt.Errorf("estimating %s: %w", q.table, err))
 			}
 			if f >= 0 { // -1 means never analyzed; fall through to EXPLAIN
 				n = int64(f)
@@ -236,7 +174,7 @@ func countList(ctx context.Context, conn db.DBTX, q *listQuery, mode string) (*i
 		sql := fmt.Sprintf("EXPLAIN (FORMAT JSON) SELECT 1 FROM %s WHERE %s", q.countTable, q.whereSQL())
 		var raw []byte
 		if err := conn.QueryRow(ctx, sql, q.args...).Scan(&raw); err != nil {
-			return nil, apperr.Internal(fmt.Errorf("estimating %s: %w", q.table, err))
+			return nil, dbError(fmt.Errorf("estimating %s: %w", q.table, err))
 		}
 		if err := json.Unmarshal(raw, &plan); err != nil || len(plan) == 0 {
 			return nil, apperr.Internal(fmt.Errorf("reading plan of %s: %v", q.table, err))

@@ -193,7 +193,7 @@ func (s *OrderStore) ListOrders(ctx context.Context, f orders.Filter, req page.R
 	if len(q.conds) == 0 {
 		q.base("true")
 	}
-	rows, err := runList(ctx, s.conn(ctx), q, req, scanOrder, func(r db.GetOrderRow) db.GetOrderRow { return r },
+	rows, err := runList(ctx, s.DB, q, req, scanOrder, func(r db.GetOrderRow) db.GetOrderRow { return r },
 		func(r db.GetOrderRow) uuid.UUID { return r.PublicID })
 	if err != nil {
 		return page.Page[orders.Order]{}, err

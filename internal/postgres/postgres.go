@@ -6,8 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net"
+	"strings"
+	"syscall"
+	"time"
 
 	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
@@ -21,15 +26,35 @@ import (
 	"github.com/storefront/storefront/internal/apperr"
 )
 
+// PoolOptions tune the pool.
+type PoolOptions struct {
+	// MaxConns is the pool size when the URL has no pool_max_conns; 0 keeps pgx's default.
+	MaxConns int
+	// Tracer, when set, gives every query a span.
+	Tracer trace.TracerProvider
+}
+
 // Connect opens a pool and checks it answers. With a tracer provider every query gets a span.
 func Connect(ctx context.Context, url string, tp ...trace.TracerProvider) (*pgxpool.Pool, error) {
+	o := PoolOptions{}
+	if len(tp) > 0 {
+		o.Tracer = tp[0]
+	}
+	return ConnectWith(ctx, url, o)
+}
+
+// ConnectWith is Connect with options.
+func ConnectWith(ctx context.Context, url string, o PoolOptions) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parsing DATABASE_URL: %w", err)
 	}
-	if len(tp) > 0 && tp[0] != nil {
+	if o.MaxConns > 0 && !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = int32(o.MaxConns)
+	}
+	if o.Tracer != nil {
 		// Statement text is recorded, never its arguments (they can hold password hashes and tokens).
-		cfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tp[0]), otelpgx.WithDisableConnectionDetailsInAttributes())
+		cfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(o.Tracer), otelpgx.WithDisableConnectionDetailsInAttributes())
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -79,9 +104,46 @@ var uniqueFields = map[string]string{
 	"categories_name_live_key": "name",
 }
 
+// Connection-level failures: the database cannot be reached or is going away, so the request may
+// succeed elsewhere or later.
+var unavailableStates = map[string]bool{
+	"57P01": true, // admin_shutdown
+	"57P02": true, // crash_shutdown
+	"57P03": true, // cannot_connect_now (starting up, shutting down)
+	"57014": true, // query_canceled (a statement timeout, or the request was cancelled)
+	"53300": true, // too_many_connections
+	"53000": true, // insufficient_resources
+}
+
+// retryOutageAfter is the Retry-After of a 503 for a database outage.
+const retryOutageAfter = 2 * time.Second
+
+// unavailable reports whether err says the database could not be reached or used (rather than that it
+// refused the statement): connection refused or reset, a closed pool, a server shutting down, a
+// deadline or cancellation while waiting for a connection or an answer.
+func unavailable(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &pe):
+		return strings.HasPrefix(pe.Code, "08") || unavailableStates[pe.Code]
+	case errors.As(err, &ce), errors.As(err, &ne), pgconn.Timeout(err),
+		errors.Is(err, pgconn.ErrConnClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	// pgxpool answers Acquire on a closed pool with puddle's ErrClosedPool ("closed pool").
+	return strings.Contains(err.Error(), "closed pool")
+}
+
+// dbError translates an error of a statement that reads no single row.
+func dbError(err error) error { return translate(err, "row") }
+
 // translate maps storage errors to the domain vocabulary: a missing row is apperr.NotFound(resource),
-// a unique violation apperr.Duplicate(resource, field), a lost race apperr.Concurrent. What the caller
-// is told is the domain's decision; anything else is internal.
+// a unique violation apperr.Duplicate(resource, field), a lost race apperr.Concurrent, an outage
+// apperr.Unavailable. What the caller is told is the domain's decision; anything else is internal.
 func translate(err error, resource string) error {
 	if err == nil {
 		return nil
@@ -107,6 +169,9 @@ func translate(err error, resource string) error {
 		case serializationFailure, deadlockDetected:
 			return apperr.Concurrent(err)
 		}
+	}
+	if unavailable(err) {
+		return apperr.Unavailable(err, retryOutageAfter)
 	}
 	return apperr.Internal(err)
 }

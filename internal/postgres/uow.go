@@ -16,13 +16,17 @@ import (
 // registers it with package uow so after-commit actions are bound to it, and commits or rolls it back.
 // Stores find the transaction in the context; outside one they use the pool.
 type DB struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	cursors cursorCodec
 }
 
 var _ uow.Runner = (*DB)(nil)
 
-// NewDB returns the unit of work over the pool.
-func NewDB(pool *pgxpool.Pool) *DB { return &DB{pool: pool} }
+// NewDB returns the unit of work over the pool. Page cursors are signed with a key derived from secret
+// (the deployment's JWT secret, so every instance accepts the others'); nil picks a random key.
+func NewDB(pool *pgxpool.Pool, secret []byte) *DB {
+	return &DB{pool: pool, cursors: newCursorCodec(secret)}
+}
 
 // InTx runs fn in a transaction, or in a savepoint when ctx already carries one. fn's error rolls it
 // back and is returned as is. Ending the transaction does not depend on ctx: a caller that went away

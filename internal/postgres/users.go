@@ -120,8 +120,18 @@ func (s *IdentityStore) RevokeUserRefreshTokens(ctx context.Context, userID uuid
 	return translate(s.q(ctx).RevokeUserRefreshTokens(ctx, userID), "refresh token")
 }
 
-func (s *IdentityStore) LockLoginAttempts(ctx context.Context, email, ip string) error {
-	return translate(s.q(ctx).LockLoginAttempts(ctx, db.LockLoginAttemptsParams{Email: email, ClientIp: ip}), "login attempt")
+func (s *IdentityStore) LockLoginAttempts(ctx context.Context, email string) error {
+	return translate(s.q(ctx).LockLoginAttempts(ctx, email), "login attempt")
+}
+
+func (s *IdentityStore) RecentAccountLoginFailures(ctx context.Context, email string, window time.Duration) (int, time.Duration, error) {
+	row, err := s.q(ctx).CountRecentAccountLoginFailures(ctx, db.CountRecentAccountLoginFailuresParams{
+		Email: email, WindowSeconds: int32(window / time.Second),
+	})
+	if err != nil {
+		return 0, 0, translate(err, "login failure")
+	}
+	return int(row.Failures), time.Duration(row.RetryAfterSeconds) * time.Second, nil
 }
 
 func (s *IdentityStore) RecentLoginFailures(ctx context.Context, email, ip string, window time.Duration) (int, time.Duration, error) {
@@ -164,7 +174,7 @@ func (s *IdentityStore) ListUsers(ctx context.Context, f identity.UserFilter, re
 		pattern := "%" + escapeLike(strings.ToLower(f.Q)) + "%"
 		q.where("(lower(email) LIKE $? OR lower(name) LIKE $?)", pattern, pattern)
 	}
-	return runList(ctx, s.conn(ctx), q, req, scanUser, userFromRow, func(u identity.User) uuid.UUID { return u.ID })
+	return runList(ctx, s.DB, q, req, scanUser, userFromRow, func(u identity.User) uuid.UUID { return u.ID })
 }
 
 func scanUser(row pgx.Row, key *any) (db.User, error) {

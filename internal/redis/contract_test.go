@@ -30,7 +30,7 @@ func cachedStores(t *testing.T) storetest.Stores {
 	}
 	t.Cleanup(c.Close)
 	cache := redis.NewCache(c)
-	d := postgres.NewDB(pool)
+	d := postgres.NewDB(pool, nil)
 	return storetest.Stores{Tx: d,
 		Users:   redis.NewIdentityStore(postgres.NewIdentityStore(d), cache),
 		Catalog: redis.NewCatalogStore(postgres.NewCatalogStore(d), cache),

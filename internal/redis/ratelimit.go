@@ -33,28 +33,6 @@ local remaining = math.floor((now + period - new_tat) / interval)
 return {1, remaining, math.ceil(new_tat - now), 0}
 `)
 
-// window counts attempts in a window that opens with the first one: {count, milliseconds left}.
-var window = rueidis.NewLuaScript(`
-local n = redis.call("INCR", KEYS[1])
-if n == 1 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
-return {n, redis.call("PTTL", KEYS[1])}
-`)
-
-// CountInWindow counts one attempt against "limit per period, counted from the first attempt" and
-// refuses past the limit until the period has passed (the failed sign-in rule).
-func (l *Limiter) CountInWindow(ctx context.Context, key string, limit int, period time.Duration) (ratelimit.Decision, error) {
-	vals, err := l.script(ctx, "EVALSHA window", window, key, 2, strconv.FormatInt(period.Milliseconds(), 10))
-	if err != nil {
-		return ratelimit.Decision{}, err
-	}
-	left := time.Duration(vals[1]) * time.Millisecond
-	d := ratelimit.Decision{Allowed: vals[0] <= int64(limit), Limit: limit, Remaining: max(limit-int(vals[0]), 0), Reset: left}
-	if !d.Allowed {
-		d.RetryAfter = left
-	}
-	return d, nil
-}
-
 // script runs a limiter script on key and returns its n integers.
 func (l *Limiter) script(ctx context.Context, op string, lua *rueidis.Lua, key string, n int, args ...string) ([]int64, error) {
 	var vals []int64
@@ -96,11 +74,4 @@ func (l *Limiter) Take(ctx context.Context, key string, limit int, period time.D
 		l.Denied.Add(1)
 	}
 	return d, nil
-}
-
-// Reset forgets key's history.
-func (l *Limiter) Reset(ctx context.Context, key string) error {
-	return l.c.do(ctx, "DEL", func(ctx context.Context, client rueidis.Client) error {
-		return client.Do(ctx, client.B().Del().Key(l.c.Key("rl", key)).Build()).Error()
-	})
 }

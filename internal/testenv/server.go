@@ -20,6 +20,7 @@ import (
 	"github.com/storefront/storefront/gen/apiclient"
 	"github.com/storefront/storefront/internal/app"
 	"github.com/storefront/storefront/internal/config"
+	"github.com/storefront/storefront/internal/httpapi/edge"
 	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/telemetry"
 )
@@ -70,7 +71,10 @@ func StartWith(t testing.TB, opts app.Options, extraEnv ...string) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.Handler)
+	// As cmd/storefront serves: behind the edge's framing guard.
+	srv := httptest.NewUnstartedServer(a.Handler)
+	srv.Listener = edge.Guard(srv.Config, srv.Listener)
+	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
 		a.Close()

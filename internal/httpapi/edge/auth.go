@@ -1,8 +1,10 @@
 package edge
 
 import (
+	"context"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/storefront/storefront/internal/access"
@@ -18,11 +20,18 @@ var (
 	errBadToken = apperr.New(apperr.KindUnauthenticated, "The access token is invalid or expired.")
 )
 
+// Accounts tells whether a signed-in caller's account may still act.
+type Accounts interface {
+	// Active answers nil for an active account and an error (401 for a suspended or deleted one) otherwise.
+	Active(ctx context.Context, userID uuid.UUID) error
+}
+
 // authenticate enforces each operation's security requirements as the spec states them: `security: []`
 // is public; otherwise one alternative must hold, where `{}` admits anonymous callers and
 // `bearerAuth: [scopes]` needs a valid access token carrying every listed scope. A token that is sent
-// must be valid even where anonymous access is allowed.
-func authenticate(ct *contract, tokens *identity.TokenIssuer) echo.MiddlewareFunc {
+// must be valid even where anonymous access is allowed, and its account must still be active: this is
+// the one place where a suspended or deleted account is refused, for every operation.
+func authenticate(ct *contract, tokens *identity.TokenIssuer, accounts Accounts) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			op := ct.lookup(c)
@@ -35,8 +44,11 @@ func authenticate(ct *contract, tokens *identity.TokenIssuer) echo.MiddlewareFun
 				if err != nil {
 					return errBadToken
 				}
-				principal = &p
 				req := c.Request()
+				if err := accounts.Active(req.Context(), p.UserID); err != nil {
+					return err
+				}
+				principal = &p
 				c.SetRequest(req.WithContext(access.WithPrincipal(req.Context(), p)))
 			}
 			var missing []string

@@ -21,8 +21,10 @@ type operation struct {
 	route        *routers.Route
 	security     openapi3.SecurityRequirements
 	bodyRequired bool
-	mediaTypes   []string // accepted request media types; empty when the operation takes no body
-	idempotent   bool     // the spec declares an Idempotency-Key header parameter
+	mediaTypes   []string         // accepted request media types; empty when the operation takes no body
+	idempotent   bool             // the spec declares an Idempotency-Key header parameter
+	query        map[string]bool  // the declared query parameters
+	bodySchema   *openapi3.Schema // the JSON request body's schema, when there is one
 	// fast lists the parameters of an operation that takes no body and whose parameters are all simple
 	// strings in the path or headers (nil otherwise): see fastValid.
 	fast []fastParam
@@ -147,15 +149,25 @@ func loadContract() (*contract, error) {
 			if op.Security != nil {
 				o.security = *op.Security
 			}
-			for _, prm := range op.Parameters {
-				if prm.Value != nil && prm.Value.In == "header" && strings.EqualFold(prm.Value.Name, headerIdempotencyKey) {
+			o.query = map[string]bool{}
+			for _, prm := range append(append(openapi3.Parameters{}, item.Parameters...), op.Parameters...) {
+				if prm.Value == nil {
+					continue
+				}
+				if prm.Value.In == "header" && strings.EqualFold(prm.Value.Name, headerIdempotencyKey) {
 					o.idempotent = true
+				}
+				if prm.Value.In == "query" {
+					o.query[prm.Value.Name] = true
 				}
 			}
 			if rb := op.RequestBody; rb != nil && rb.Value != nil {
 				o.bodyRequired = rb.Value.Required
-				for mt := range rb.Value.Content {
+				for mt, c := range rb.Value.Content {
 					o.mediaTypes = append(o.mediaTypes, mt)
+					if c.Schema != nil && strings.Contains(mt, "json") {
+						o.bodySchema = c.Schema.Value
+					}
 				}
 			}
 			if len(o.mediaTypes) == 0 {

@@ -28,6 +28,11 @@ import (
 type Config struct {
 	Logger *slog.Logger
 	Tokens *identity.TokenIssuer
+	// Accounts refuses signed-in callers whose account is suspended or deleted.
+	Accounts Accounts
+	// RequestTimeout bounds a request's work (waiting for a database connection included); past it the
+	// request answers 503.
+	RequestTimeout time.Duration
 	// Idempotency keeps stored responses; Tx is the unit of work a request's work and its stored
 	// response share.
 	Idempotency idempotency.Store
@@ -65,7 +70,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
-	mw := []echo.MiddlewareFunc{withRequestID}
+	mw := []echo.MiddlewareFunc{withRequestID, refuseAmbiguousFraming, withDeadline(cfg.RequestTimeout)}
 	if cfg.Tracing != nil {
 		mw = append(mw, otelecho.Middleware(telemetry.ServiceName, otelecho.WithTracerProvider(cfg.Tracing),
 			otelecho.WithPropagators(telemetry.Propagator())))
@@ -85,10 +90,27 @@ func New(cfg Config) (*echo.Echo, error) {
 		}))
 	}
 	mw = append(mw, limitRates(cfg.Limiter, cfg.RateLimits, cfg.Tokens),
-		authenticate(ct, cfg.Tokens), validateRequests(ct),
+		authenticate(ct, cfg.Tokens, cfg.Accounts), validateRequests(ct),
 		idempotent(ct, cfg.Idempotency, cfg.Tx, cfg.Metrics.IdempotencyReplayed))
 	e.Use(chain(mw...))
 	return e, nil
+}
+
+// withDeadline bounds every request's context: work still waiting (on a lock, or for a database
+// connection when the pool is exhausted) past d is cancelled and answers 503 UNAVAILABLE.
+func withDeadline(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if d <= 0 {
+			return next
+		}
+		return func(c echo.Context) error {
+			req := c.Request()
+			ctx, cancel := context.WithTimeout(req.Context(), d)
+			defer cancel()
+			c.SetRequest(req.WithContext(ctx))
+			return next(c)
+		}
+	}
 }
 
 // chain composes middleware once, at start. Echo v4 composes the middleware given to Use again for

@@ -1,11 +1,14 @@
 package edge
 
 import (
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"math"
 	"net/http"
+	"reflect"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -52,6 +55,7 @@ var echoMessages = map[apperr.Kind]string{
 }
 
 // toAppError brings any error into the vocabulary; unknown errors become INTERNAL with the cause kept.
+// Echo's own messages are never passed on: they can name Go types and byte offsets.
 func toAppError(err error) *apperr.Error {
 	if ae, ok := apperr.As(err); ok {
 		return ae
@@ -59,17 +63,54 @@ func toAppError(err error) *apperr.Error {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		if kind, ok := kindOfStatus[he.Code]; ok {
-			msg := echoMessages[kind]
-			if msg == "" {
-				msg = "The request is invalid."
-				if s, ok := he.Message.(string); ok && kind == apperr.KindInvalid {
-					msg = s
-				}
+			e := apperr.New(kind, echoMessages[kind])
+			if e.Message == "" {
+				e.Message = apperr.MsgInvalid
 			}
-			return &apperr.Error{Kind: kind, Code: apperr.New(kind, "").Code, Message: msg, Cause: err}
+			var te *json.UnmarshalTypeError
+			if kind == apperr.KindInvalid && errors.As(he.Internal, &te) {
+				e.Details = []apperr.Detail{{Field: te.Field, Message: "must be " + jsonType(te.Type.Kind())}}
+			}
+			e.Cause = err
+			return e
 		}
 	}
 	return apperr.Internal(err)
+}
+
+// jsonType names a Go kind as the JSON type a client should send.
+func jsonType(k reflect.Kind) string {
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "an object"
+	}
+}
+
+// The spec's bounds of an error body (ErrorBody, ErrorDetail).
+const (
+	maxDetails       = 100
+	maxField         = 256
+	maxMessage       = 1000
+	maxDetailMessage = 500
+)
+
+// truncate cuts s to at most n characters.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }
 
 // errorHandler is Echo's HTTPErrorHandler: it owns the status table and the error body.
@@ -91,18 +132,20 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		switch ae.Kind {
 		case apperr.KindUnauthenticated:
 			h.Set("WWW-Authenticate", `Bearer realm="storefront"`)
-		case apperr.KindRateLimited:
-			h.Set("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
+		case apperr.KindRateLimited, apperr.KindUnavailable:
+			h.Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(ae.RetryAfter.Seconds())))))
 		}
 		body := api.Error{Error: api.ErrorBody{
 			Code:      api.ErrorBodyCode(ae.Code),
-			Message:   ae.Message,
+			Message:   truncate(ae.Message, maxMessage),
 			RequestId: rid,
 		}}
 		if len(ae.Details) > 0 {
-			details := make([]api.ErrorDetail, 0, len(ae.Details))
-			for _, d := range ae.Details {
-				details = append(details, api.ErrorDetail{Field: d.Field, Message: d.Message})
+			// Bounded as the spec bounds them, whatever the request made of them.
+			n := min(len(ae.Details), maxDetails)
+			details := make([]api.ErrorDetail, 0, n)
+			for _, d := range ae.Details[:n] {
+				details = append(details, api.ErrorDetail{Field: truncate(d.Field, maxField), Message: truncate(d.Message, maxDetailMessage)})
 			}
 			body.Error.Details = &details
 		}
