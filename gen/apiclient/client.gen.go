@@ -2072,7 +2072,8 @@ type ClientInterface interface {
 	//
 	// Charges the order's total through the payment provider and moves it from `pending` to `paid`.
 	// The built-in simulator accepts `pm_card_ok` and declines `pm_card_declined` (`402 PAYMENT_DECLINED`;
-	// the order stays `pending` and the failed attempt is recorded). Only the owner may pay.
+	// the order stays `pending` and the failed attempt is recorded). Only the owner may pay: anyone else
+	// answers `404`, or `403` when they manage orders (they can see the order, but not pay it).
 	// `Idempotency-Key` is required.
 	//
 	// Takes any type of body and a specified content type.
@@ -2084,7 +2085,8 @@ type ClientInterface interface {
 	//
 	// Charges the order's total through the payment provider and moves it from `pending` to `paid`.
 	// The built-in simulator accepts `pm_card_ok` and declines `pm_card_declined` (`402 PAYMENT_DECLINED`;
-	// the order stays `pending` and the failed attempt is recorded). Only the owner may pay.
+	// the order stays `pending` and the failed attempt is recorded). Only the owner may pay: anyone else
+	// answers `404`, or `403` when they manage orders (they can see the order, but not pay it).
 	// `Idempotency-Key` is required.
 	//
 	// Takes a body of the `application/json` content type.
@@ -2968,7 +2970,8 @@ func (c *Client) DeliverOrder(ctx context.Context, orderId OrderId, params *Deli
 //
 // Charges the order's total through the payment provider and moves it from `pending` to `paid`.
 // The built-in simulator accepts `pm_card_ok` and declines `pm_card_declined` (`402 PAYMENT_DECLINED`;
-// the order stays `pending` and the failed attempt is recorded). Only the owner may pay.
+// the order stays `pending` and the failed attempt is recorded). Only the owner may pay: anyone else
+// answers `404`, or `403` when they manage orders (they can see the order, but not pay it).
 // `Idempotency-Key` is required.
 //
 // Takes any type of body and a specified content type.
@@ -2990,7 +2993,8 @@ func (c *Client) PayOrderWithBody(ctx context.Context, orderId OrderId, params *
 //
 // Charges the order's total through the payment provider and moves it from `pending` to `paid`.
 // The built-in simulator accepts `pm_card_ok` and declines `pm_card_declined` (`402 PAYMENT_DECLINED`;
-// the order stays `pending` and the failed attempt is recorded). Only the owner may pay.
+// the order stays `pending` and the failed attempt is recorded). Only the owner may pay: anyone else
+// answers `404`, or `403` when they manage orders (they can see the order, but not pay it).
 // `Idempotency-Key` is required.
 //
 // Takes a body of the `application/json` content type.
@@ -6840,7 +6844,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Charges the order's total through the payment provider and moves it from `pending` to `paid`.
 	// The built-in simulator accepts `pm_card_ok` and declines `pm_card_declined` (`402 PAYMENT_DECLINED`;
-	// the order stays `pending` and the failed attempt is recorded). Only the owner may pay.
+	// the order stays `pending` and the failed attempt is recorded). Only the owner may pay: anyone else
+	// answers `404`, or `403` when they manage orders (they can see the order, but not pay it).
 	// `Idempotency-Key` is required.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -6852,7 +6857,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Charges the order's total through the payment provider and moves it from `pending` to `paid`.
 	// The built-in simulator accepts `pm_card_ok` and declines `pm_card_declined` (`402 PAYMENT_DECLINED`;
-	// the order stays `pending` and the failed attempt is recorded). Only the owner may pay.
+	// the order stays `pending` and the failed attempt is recorded). Only the owner may pay: anyone else
+	// answers `404`, or `403` when they manage orders (they can see the order, but not pay it).
 	// `Idempotency-Key` is required.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -8963,6 +8969,16 @@ type GetMeResponse200Headers struct {
 	XRateLimitReset     *int32
 }
 
+// GetMeResponse400Headers the declared response headers of an HTTP 400 response for GetMe
+type GetMeResponse400Headers struct {
+	RateLimitLimit      *int32
+	RateLimitRemaining  *int32
+	RateLimitReset      *int32
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
 // GetMeResponse401Headers the declared response headers of an HTTP 401 response for GetMe
 type GetMeResponse401Headers struct {
 	RateLimitLimit      *int32
@@ -8995,6 +9011,8 @@ type GetMeResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UserOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -9005,6 +9023,8 @@ type GetMeResponse struct {
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetMeResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetMeResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetMeResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -9016,6 +9036,11 @@ type GetMeResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetMeResponse) GetJSON200() *UserOK {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetMeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -10135,6 +10160,16 @@ type PayOrderResponse402Headers struct {
 	XRateLimitReset     *int32
 }
 
+// PayOrderResponse403Headers the declared response headers of an HTTP 403 response for PayOrder
+type PayOrderResponse403Headers struct {
+	RateLimitLimit      *int32
+	RateLimitRemaining  *int32
+	RateLimitReset      *int32
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
 // PayOrderResponse404Headers the declared response headers of an HTTP 404 response for PayOrder
 type PayOrderResponse404Headers struct {
 	RateLimitLimit      *int32
@@ -10212,6 +10247,8 @@ type PayOrderResponse struct {
 	JSON401 *Unauthorized
 	// JSON402 the response for an HTTP 402 `application/json` response
 	JSON402 *PaymentDeclined
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -10236,6 +10273,8 @@ type PayOrderResponse struct {
 	Headers401 *PayOrderResponse401Headers
 	// Headers402 the parsed response headers for an HTTP 402 response
 	Headers402 *PayOrderResponse402Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PayOrderResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *PayOrderResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
@@ -10270,6 +10309,11 @@ func (r PayOrderResponse) GetJSON401() *Unauthorized {
 // GetJSON402 returns the response for an HTTP 402 `application/json` response
 func (r PayOrderResponse) GetJSON402() *PaymentDeclined {
 	return r.JSON402
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PayOrderResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -15632,7 +15676,8 @@ func (c *ClientWithResponses) DeliverOrderWithResponse(ctx context.Context, orde
 //
 // Charges the order's total through the payment provider and moves it from `pending` to `paid`.
 // The built-in simulator accepts `pm_card_ok` and declines `pm_card_declined` (`402 PAYMENT_DECLINED`;
-// the order stays `pending` and the failed attempt is recorded). Only the owner may pay.
+// the order stays `pending` and the failed attempt is recorded). Only the owner may pay: anyone else
+// answers `404`, or `403` when they manage orders (they can see the order, but not pay it).
 // `Idempotency-Key` is required.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -15650,7 +15695,8 @@ func (c *ClientWithResponses) PayOrderWithBodyWithResponse(ctx context.Context, 
 //
 // Charges the order's total through the payment provider and moves it from `pending` to `paid`.
 // The built-in simulator accepts `pm_card_ok` and declines `pm_card_declined` (`402 PAYMENT_DECLINED`;
-// the order stays `pending` and the failed attempt is recorded). Only the owner may pay.
+// the order stays `pending` and the failed attempt is recorded). Only the owner may pay: anyone else
+// answers `404`, or `403` when they manage orders (they can see the order, but not pay it).
 // `Idempotency-Key` is required.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -19727,6 +19773,13 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -19824,6 +19877,51 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetMeResponse400Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetMeResponse401Headers
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
@@ -22373,6 +22471,13 @@ func ParsePayOrderResponse(rsp *http.Response) (*PayOrderResponse, error) {
 		}
 		response.JSON402 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22647,6 +22752,51 @@ func ParsePayOrderResponse(rsp *http.Response) (*PayOrderResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers402 = &headers
+	case rsp.StatusCode == 403:
+		var headers PayOrderResponse403Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers PayOrderResponse404Headers
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {

@@ -23,7 +23,7 @@ type operation struct {
 	bodyRequired bool
 	mediaTypes   []string         // accepted request media types; empty when the operation takes no body
 	idempotent   bool             // the spec declares an Idempotency-Key header parameter
-	query        map[string]bool  // the declared query parameters
+	query        map[string]bool  // the declared query parameters; nil: undeclared ones are not refused
 	bodySchema   *openapi3.Schema // the JSON request body's schema, when there is one
 	// fast lists the parameters of an operation that takes no body and whose parameters are all simple
 	// strings in the path or headers (nil otherwise): see fastValid.
@@ -149,7 +149,9 @@ func loadContract() (*contract, error) {
 			if op.Security != nil {
 				o.security = *op.Security
 			}
-			o.query = map[string]bool{}
+			if strings.HasPrefix(path, "/v1/") { // probes and documents ignore what they do not read
+				o.query = map[string]bool{}
+			}
 			for _, prm := range append(append(openapi3.Parameters{}, item.Parameters...), op.Parameters...) {
 				if prm.Value == nil {
 					continue
@@ -157,7 +159,7 @@ func loadContract() (*contract, error) {
 				if prm.Value.In == "header" && strings.EqualFold(prm.Value.Name, headerIdempotencyKey) {
 					o.idempotent = true
 				}
-				if prm.Value.In == "query" {
+				if prm.Value.In == "query" && o.query != nil {
 					o.query[prm.Value.Name] = true
 				}
 			}

@@ -100,6 +100,9 @@ func paramTextDetails(query url.Values, names, values []string) []apperr.Detail 
 // unknownQueryDetails names the query parameters the operation does not declare. Request bodies refuse
 // unknown fields; so do query strings: a misspelt filter must not silently list everything.
 func unknownQueryDetails(query url.Values, declared map[string]bool) []apperr.Detail {
+	if declared == nil {
+		return nil
+	}
 	var out []apperr.Detail
 	for k := range query {
 		if !declared[k] {
@@ -114,22 +117,27 @@ func unknownQueryDetails(query url.Values, declared map[string]bool) []apperr.De
 	return out
 }
 
-// integerLiteralDetails reports every integer field of the body written with a fraction or an
-// exponent (2.0, 1e1). JSON Schema counts them as integers, but they are not integer literals, and the
-// server binds integers as integers: they are refused with the same VALIDATION_ERROR as other type
-// errors. v is the body decoded with json.Number; schema is the operation's body schema.
-func integerLiteralDetails(schema *openapi3.Schema, v any, path string, out *[]apperr.Detail) {
+// literalDetails reports every integer field of the body written with a fraction or an exponent (2.0,
+// 1e1), and every null where the schema allows none. JSON Schema counts 2.0 as an integer, but it is not
+// an integer literal and the server binds integers as integers; and a null must not quietly become a
+// property's default. Both are refused with the same VALIDATION_ERROR as other type errors. v is the
+// body decoded with json.Number; schema is the operation's body schema.
+func literalDetails(schema *openapi3.Schema, v any, path string, out *[]apperr.Detail) {
 	if schema == nil {
 		return
 	}
 	for _, group := range []openapi3.SchemaRefs{schema.AllOf, schema.AnyOf, schema.OneOf} {
 		for _, s := range group {
 			if s != nil {
-				integerLiteralDetails(s.Value, v, path, out)
+				literalDetails(s.Value, v, path, out)
 			}
 		}
 	}
 	switch x := v.(type) {
+	case nil:
+		if t := schema.Type; t != nil && len(t.Slice()) > 0 && !t.Includes("null") && !schema.Nullable {
+			*out = append(*out, apperr.Detail{Field: path, Message: "must not be null"})
+		}
 	case json.Number:
 		if schema.Type.Is("integer") && strings.ContainsAny(string(x), ".eE") {
 			*out = append(*out, apperr.Detail{Field: path, Message: "must be an integer written without a fraction or exponent"})
@@ -138,15 +146,15 @@ func integerLiteralDetails(schema *openapi3.Schema, v any, path string, out *[]a
 		for k, e := range x {
 			field := joinPath(path, []string{k})
 			if p, ok := schema.Properties[k]; ok && p != nil {
-				integerLiteralDetails(p.Value, e, field, out)
+				literalDetails(p.Value, e, field, out)
 			} else if ap := schema.AdditionalProperties.Schema; ap != nil {
-				integerLiteralDetails(ap.Value, e, field, out)
+				literalDetails(ap.Value, e, field, out)
 			}
 		}
 	case []any:
 		if schema.Items != nil {
 			for i, e := range x {
-				integerLiteralDetails(schema.Items.Value, e, path+"["+strconv.Itoa(i)+"]", out)
+				literalDetails(schema.Items.Value, e, path+"["+strconv.Itoa(i)+"]", out)
 			}
 		}
 	}

@@ -132,7 +132,7 @@ func checkBody(req *http.Request, op *operation) ([]byte, []apperr.Detail, error
 	}
 	var details []apperr.Detail
 	bodyTextDetails(v, "", &details)
-	integerLiteralDetails(op.bodySchema, v, "", &details)
+	literalDetails(op.bodySchema, v, "", &details)
 	sort.SliceStable(details, func(i, j int) bool { return details[i].Field < details[j].Field })
 	// The canonical form (sorted keys, no insignificant space) identifies the request for idempotency
 	// keys, so a retry that serialises the same JSON differently is still the same request.
