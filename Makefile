@@ -6,10 +6,16 @@ SHELL := /bin/bash
 BIN       := $(CURDIR)/.bin
 NODE_BIN  := openapi/node_modules/.bin
 SPEC      := openapi/openapi.yaml
-GO_TOOLS  := $(BIN)/oapi-codegen $(BIN)/sqlc
+GO_TOOLS  := $(BIN)/oapi-codegen $(BIN)/sqlc $(BIN)/oasdiff
 REDOC_JS  := openapi/node_modules/redoc/bundles/redoc.standalone.js
+# The contract as last released: `make breaking` diffs against it, `make release-contract` moves it on.
+RELEASED  := openapi/released/v1.yaml
+CHANGELOG := openapi/released/CHANGELOG.md
+# A deprecated operation must carry x-sunset at least this many days ahead (stable by default; an
+# operation marked x-stability-level: beta needs 30).
+OASDIFF_DEPRECATION := --deprecation-days-stable 180 --deprecation-days-beta 30
 
-.PHONY: help tools generate check-generate lint vet test test-go bench run db build clean
+.PHONY: help tools generate check-generate lint vet test test-go breaking release-contract bench run db build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -19,6 +25,8 @@ $(BIN)/oapi-codegen: go.mod go.sum
 	GOBIN=$(BIN) go install github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen
 $(BIN)/sqlc: go.mod go.sum
 	GOBIN=$(BIN) go install github.com/sqlc-dev/sqlc/cmd/sqlc
+$(BIN)/oasdiff: go.mod go.sum
+	GOBIN=$(BIN) go install github.com/oasdiff/oasdiff
 
 # Node tools are pinned to exact versions by openapi/package-lock.json.
 openapi/node_modules/.installed: openapi/package.json openapi/package-lock.json
@@ -54,7 +62,18 @@ vet: ## go vet
 test-go: ## Go tests with the race detector (needs PostgreSQL; see README)
 	go test -race -count=1 ./...
 
-test: check-generate lint vet test-go ## Every check CI runs
+breaking: $(BIN)/oasdiff ## Fail when openapi.yaml breaks the released contract (oasdiff, ERR level)
+	$(BIN)/oasdiff breaking --fail-on ERR $(OASDIFF_DEPRECATION) --color never $(RELEASED) $(SPEC)
+
+release-contract: breaking ## Record openapi.yaml as the released contract and prepend its changelog
+	{ printf '## %s (released %s)\n\n' "$$(sed -n 's/^  version: //p' $(SPEC) | head -1)" "$$(date -u +%F)"; \
+	  $(BIN)/oasdiff changelog $(OASDIFF_DEPRECATION) --color never -f markdown $(RELEASED) $(SPEC) | sed -e 1,2d -e "s/^#/##/" | cat -s; \
+	  sed 1,2d $(CHANGELOG); } > $(CHANGELOG).new
+	{ printf '# Contract changelog\n\n'; cat $(CHANGELOG).new; } > $(CHANGELOG)
+	rm $(CHANGELOG).new
+	cp $(SPEC) $(RELEASED)
+
+test: check-generate lint breaking vet test-go ## Every check CI runs
 
 bench: ## Benchmarks
 	go test -run '^$$' -bench . -benchmem ./...
