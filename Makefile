@@ -14,6 +14,9 @@ CHANGELOG := openapi/released/CHANGELOG.md
 # A deprecated operation must carry x-sunset at least this many days ahead (stable by default; an
 # operation marked x-stability-level: beta needs 30).
 OASDIFF_DEPRECATION := --deprecation-days-stable 180 --deprecation-days-beta 30
+# oasdiff rates removing an optional response property or header as INFO (a client must cope with its
+# absence); our clients read them (the TypeScript types, next_cursor, ETag), so removing one is an ERR here.
+OASDIFF_LEVELS := --severity-levels openapi/oasdiff-severity.txt
 
 .PHONY: help tools generate check-generate lint vet test test-go breaking release-contract bench run db build clean
 
@@ -63,11 +66,11 @@ test-go: ## Go tests with the race detector (needs PostgreSQL; see README)
 	go test -race -count=1 ./...
 
 breaking: $(BIN)/oasdiff ## Fail when openapi.yaml breaks the released contract (oasdiff, ERR level)
-	$(BIN)/oasdiff breaking --fail-on ERR $(OASDIFF_DEPRECATION) --color never $(RELEASED) $(SPEC)
+	$(BIN)/oasdiff breaking --fail-on ERR $(OASDIFF_DEPRECATION) $(OASDIFF_LEVELS) --color never $(RELEASED) $(SPEC)
 
 release-contract: breaking ## Record openapi.yaml as the released contract and prepend its changelog
 	{ printf '## %s (released %s)\n\n' "$$(sed -n 's/^  version: //p' $(SPEC) | head -1)" "$$(date -u +%F)"; \
-	  $(BIN)/oasdiff changelog $(OASDIFF_DEPRECATION) --color never -f markdown $(RELEASED) $(SPEC) | sed -e 1,2d -e "s/^#/##/" | cat -s; \
+	  $(BIN)/oasdiff changelog $(OASDIFF_DEPRECATION) $(OASDIFF_LEVELS) --color never -f markdown $(RELEASED) $(SPEC) | sed -e 1,2d -e "s/^#/##/" | cat -s; \
 	  sed 1,2d $(CHANGELOG); } > $(CHANGELOG).new
 	{ printf '# Contract changelog\n\n'; cat $(CHANGELOG).new; } > $(CHANGELOG)
 	rm $(CHANGELOG).new
