@@ -945,6 +945,7 @@ type Product struct {
 
 // ProductCreate defines model for ProductCreate.
 type ProductCreate struct {
+	// Active Inactive products are hidden from the public and cannot be ordered. Omitted: `true`.
 	Active *bool `json:"active,omitempty"`
 
 	// Attributes Free-form product attributes (at most 50 members, 16 KiB as JSON).
@@ -3430,8 +3431,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 }
 
 type BadRequestResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3444,10 +3451,16 @@ type BadRequestJSONResponse struct {
 }
 
 type CategoryOKResponseHeaders struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -3461,8 +3474,14 @@ type CategoryOKJSONResponse struct {
 }
 
 type ConflictResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3475,8 +3494,14 @@ type ConflictJSONResponse struct {
 }
 
 type ForbiddenResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3488,11 +3513,24 @@ type ForbiddenJSONResponse struct {
 	Headers ForbiddenResponseHeaders
 }
 
-type InternalErrorJSONResponse Error
+type InternalErrorResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+type InternalErrorJSONResponse struct {
+	Body Error
+
+	Headers InternalErrorResponseHeaders
+}
 
 type NotFoundResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3505,16 +3543,23 @@ type NotFoundJSONResponse struct {
 }
 
 type NotModifiedResponseHeaders struct {
-	ETag string
+	AccessControlAllowOrigin *string
+	ETag                     string
 }
 type NotModifiedResponse struct {
 	Headers NotModifiedResponseHeaders
 }
 
 type OrderListOKResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -3528,11 +3573,17 @@ type OrderListOKJSONResponse struct {
 }
 
 type OrderOKResponseHeaders struct {
-	CacheControl        string
-	ETag                string
-	IdempotentReplayed  *string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	IdempotentReplayed       *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -3546,8 +3597,14 @@ type OrderOKJSONResponse struct {
 }
 
 type PayloadTooLargeResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3560,8 +3617,14 @@ type PayloadTooLargeJSONResponse struct {
 }
 
 type PaymentDeclinedResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3574,10 +3637,16 @@ type PaymentDeclinedJSONResponse struct {
 }
 
 type PostOKResponseHeaders struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -3591,8 +3660,14 @@ type PostOKJSONResponse struct {
 }
 
 type PreconditionFailedResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3605,10 +3680,16 @@ type PreconditionFailedJSONResponse struct {
 }
 
 type ProductOKResponseHeaders struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -3622,9 +3703,15 @@ type ProductOKJSONResponse struct {
 }
 
 type TokensResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -3638,8 +3725,14 @@ type TokensJSONResponse struct {
 }
 
 type TooManyRequestsResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -3653,8 +3746,14 @@ type TooManyRequestsJSONResponse struct {
 }
 
 type UnauthorizedResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -3668,8 +3767,14 @@ type UnauthorizedJSONResponse struct {
 }
 
 type UnprocessableEntityResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3682,8 +3787,14 @@ type UnprocessableEntityJSONResponse struct {
 }
 
 type UnsupportedMediaTypeResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3696,10 +3807,16 @@ type UnsupportedMediaTypeJSONResponse struct {
 }
 
 type UserOKResponseHeaders struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -3719,8 +3836,13 @@ type GetDocsResponseObject interface {
 	VisitGetDocsResponse(w http.ResponseWriter) error
 }
 
+type GetDocs200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+
 type GetDocs200TexthtmlResponse struct {
 	Body          io.Reader
+	Headers       GetDocs200ResponseHeaders
 	ContentLength int64
 }
 
@@ -3729,6 +3851,9 @@ func (response GetDocs200TexthtmlResponse) VisitGetDocsResponse(w http.ResponseW
 	w.Header().Set("Content-Type", "text/html")
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
 	}
 	w.WriteHeader(200)
 
@@ -3744,10 +3869,13 @@ type GetDocs500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetDocs500JSONResponse) VisitGetDocsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3760,15 +3888,25 @@ type GetHealthResponseObject interface {
 	VisitGetHealthResponse(w http.ResponseWriter) error
 }
 
-type GetHealth200JSONResponse HealthStatus
+type GetHealth200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+
+type GetHealth200JSONResponse struct {
+	Body    HealthStatus
+	Headers GetHealth200ResponseHeaders
+}
 
 func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3779,10 +3917,13 @@ type GetHealth500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetHealth500JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3795,14 +3936,24 @@ type GetMetricsResponseObject interface {
 	VisitGetMetricsResponse(w http.ResponseWriter) error
 }
 
-type GetMetrics200TextResponse string
+type GetMetrics200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+
+type GetMetrics200TextResponse struct {
+	Body    string
+	Headers GetMetrics200ResponseHeaders
+}
 
 func (response GetMetrics200TextResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/plain")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(200)
 
-	_, err := w.Write([]byte(fmt.Sprint(response)))
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
 }
 
@@ -3815,8 +3966,17 @@ func (response GetMetrics404JSONResponse) VisitGetMetricsResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -3843,10 +4003,13 @@ type GetMetrics500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetMetrics500JSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3859,15 +4022,25 @@ type GetOpenapiJsonResponseObject interface {
 	VisitGetOpenapiJsonResponse(w http.ResponseWriter) error
 }
 
-type GetOpenapiJson200JSONResponse map[string]interface{}
+type GetOpenapiJson200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+
+type GetOpenapiJson200JSONResponse struct {
+	Body    map[string]interface{}
+	Headers GetOpenapiJson200ResponseHeaders
+}
 
 func (response GetOpenapiJson200JSONResponse) VisitGetOpenapiJsonResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3878,10 +4051,13 @@ type GetOpenapiJson500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetOpenapiJson500JSONResponse) VisitGetOpenapiJsonResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3894,8 +4070,13 @@ type GetOpenapiYamlResponseObject interface {
 	VisitGetOpenapiYamlResponse(w http.ResponseWriter) error
 }
 
+type GetOpenapiYaml200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+
 type GetOpenapiYaml200ApplicationyamlResponse struct {
 	Body          io.Reader
+	Headers       GetOpenapiYaml200ResponseHeaders
 	ContentLength int64
 }
 
@@ -3904,6 +4085,9 @@ func (response GetOpenapiYaml200ApplicationyamlResponse) VisitGetOpenapiYamlResp
 	w.Header().Set("Content-Type", "application/yaml")
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
 	}
 	w.WriteHeader(200)
 
@@ -3919,10 +4103,13 @@ type GetOpenapiYaml500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetOpenapiYaml500JSONResponse) VisitGetOpenapiYamlResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3935,15 +4122,25 @@ type GetReadinessResponseObject interface {
 	VisitGetReadinessResponse(w http.ResponseWriter) error
 }
 
-type GetReadiness200JSONResponse Readiness
+type GetReadiness200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+
+type GetReadiness200JSONResponse struct {
+	Body    Readiness
+	Headers GetReadiness200ResponseHeaders
+}
 
 func (response GetReadiness200JSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3954,24 +4151,37 @@ type GetReadiness500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetReadiness500JSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
-type GetReadiness503JSONResponse Readiness
+type GetReadiness503ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+
+type GetReadiness503JSONResponse struct {
+	Body    Readiness
+	Headers GetReadiness503ResponseHeaders
+}
 
 func (response GetReadiness503JSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3994,9 +4204,18 @@ func (response Login200JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4030,8 +4249,17 @@ func (response Login400JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4062,8 +4290,17 @@ func (response Login401JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4097,8 +4334,17 @@ func (response Login413JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4131,8 +4377,17 @@ func (response Login415JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4163,8 +4418,17 @@ func (response Login429JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4192,10 +4456,13 @@ type Login500JSONResponse struct{ InternalErrorJSONResponse }
 func (response Login500JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4210,8 +4477,14 @@ type LogoutResponseObject interface {
 }
 
 type Logout204ResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -4223,8 +4496,17 @@ type Logout204Response struct {
 }
 
 func (response Logout204Response) VisitLogoutResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4254,8 +4536,17 @@ func (response Logout400JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4286,8 +4577,17 @@ func (response Logout413JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4320,8 +4620,17 @@ func (response Logout415JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4352,8 +4661,17 @@ func (response Logout429JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4381,10 +4699,13 @@ type Logout500JSONResponse struct{ InternalErrorJSONResponse }
 func (response Logout500JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4407,9 +4728,18 @@ func (response RefreshTokens200JSONResponse) VisitRefreshTokensResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4443,8 +4773,17 @@ func (response RefreshTokens400JSONResponse) VisitRefreshTokensResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4475,8 +4814,17 @@ func (response RefreshTokens401JSONResponse) VisitRefreshTokensResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4510,8 +4858,17 @@ func (response RefreshTokens413JSONResponse) VisitRefreshTokensResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4544,8 +4901,17 @@ func (response RefreshTokens415JSONResponse) VisitRefreshTokensResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4576,8 +4942,17 @@ func (response RefreshTokens429JSONResponse) VisitRefreshTokensResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4605,10 +4980,13 @@ type RefreshTokens500JSONResponse struct{ InternalErrorJSONResponse }
 func (response RefreshTokens500JSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4623,9 +5001,15 @@ type ListCategoriesResponseObject interface {
 }
 
 type ListCategories200ResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -4645,9 +5029,18 @@ func (response ListCategories200JSONResponse) VisitListCategoriesResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4681,8 +5074,17 @@ func (response ListCategories400JSONResponse) VisitListCategoriesResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4713,8 +5115,17 @@ func (response ListCategories429JSONResponse) VisitListCategoriesResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4742,10 +5153,13 @@ type ListCategories500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListCategories500JSONResponse) VisitListCategoriesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4761,11 +5175,17 @@ type CreateCategoryResponseObject interface {
 }
 
 type CreateCategory201ResponseHeaders struct {
-	ETag                string
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	ETag                     string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -4784,13 +5204,22 @@ func (response CreateCategory201JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4821,8 +5250,17 @@ func (response CreateCategory400JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4853,8 +5291,17 @@ func (response CreateCategory401JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4888,8 +5335,17 @@ func (response CreateCategory403JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4920,8 +5376,17 @@ func (response CreateCategory409JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4952,8 +5417,17 @@ func (response CreateCategory413JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4986,8 +5460,17 @@ func (response CreateCategory415JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5020,8 +5503,17 @@ func (response CreateCategory422JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5052,8 +5544,17 @@ func (response CreateCategory429JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5081,10 +5582,13 @@ type CreateCategory500JSONResponse struct{ InternalErrorJSONResponse }
 func (response CreateCategory500JSONResponse) VisitCreateCategoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5100,8 +5604,14 @@ type DeleteCategoryResponseObject interface {
 }
 
 type DeleteCategory204ResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -5113,8 +5623,17 @@ type DeleteCategory204Response struct {
 }
 
 func (response DeleteCategory204Response) VisitDeleteCategoryResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5144,8 +5663,17 @@ func (response DeleteCategory400JSONResponse) VisitDeleteCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5176,8 +5704,17 @@ func (response DeleteCategory401JSONResponse) VisitDeleteCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5211,8 +5748,17 @@ func (response DeleteCategory403JSONResponse) VisitDeleteCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5243,8 +5789,17 @@ func (response DeleteCategory404JSONResponse) VisitDeleteCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5275,8 +5830,17 @@ func (response DeleteCategory409JSONResponse) VisitDeleteCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5307,8 +5871,17 @@ func (response DeleteCategory412JSONResponse) VisitDeleteCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5339,8 +5912,17 @@ func (response DeleteCategory429JSONResponse) VisitDeleteCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5368,10 +5950,13 @@ type DeleteCategory500JSONResponse struct{ InternalErrorJSONResponse }
 func (response DeleteCategory500JSONResponse) VisitDeleteCategoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5395,10 +5980,19 @@ func (response GetCategory200JSONResponse) VisitGetCategoryResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5426,6 +6020,9 @@ func (response GetCategory200JSONResponse) VisitGetCategoryResponse(w http.Respo
 type GetCategory304Response = NotModifiedResponse
 
 func (response GetCategory304Response) VisitGetCategoryResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(304)
 	return nil
@@ -5440,8 +6037,17 @@ func (response GetCategory400JSONResponse) VisitGetCategoryResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5472,8 +6078,17 @@ func (response GetCategory404JSONResponse) VisitGetCategoryResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5504,8 +6119,17 @@ func (response GetCategory429JSONResponse) VisitGetCategoryResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5533,10 +6157,13 @@ type GetCategory500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetCategory500JSONResponse) VisitGetCategoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5561,10 +6188,19 @@ func (response UpdateCategory200JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5598,8 +6234,17 @@ func (response UpdateCategory400JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5630,8 +6275,17 @@ func (response UpdateCategory401JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5665,8 +6319,17 @@ func (response UpdateCategory403JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5697,8 +6360,17 @@ func (response UpdateCategory404JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5729,8 +6401,17 @@ func (response UpdateCategory409JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5761,8 +6442,17 @@ func (response UpdateCategory412JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5793,8 +6483,17 @@ func (response UpdateCategory413JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5827,8 +6526,17 @@ func (response UpdateCategory415JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5859,8 +6567,17 @@ func (response UpdateCategory429JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5888,10 +6605,13 @@ type UpdateCategory500JSONResponse struct{ InternalErrorJSONResponse }
 func (response UpdateCategory500JSONResponse) VisitUpdateCategoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5913,10 +6633,19 @@ func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5950,8 +6679,17 @@ func (response GetMe401JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5985,8 +6723,17 @@ func (response GetMe429JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6014,10 +6761,13 @@ type GetMe500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetMe500JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6040,9 +6790,18 @@ func (response ListOrders200JSONResponse) VisitListOrdersResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6076,8 +6835,17 @@ func (response ListOrders400JSONResponse) VisitListOrdersResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6108,8 +6876,17 @@ func (response ListOrders401JSONResponse) VisitListOrdersResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6143,8 +6920,17 @@ func (response ListOrders429JSONResponse) VisitListOrdersResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6172,10 +6958,13 @@ type ListOrders500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListOrders500JSONResponse) VisitListOrdersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6191,10 +6980,16 @@ type CreateOrderResponseObject interface {
 }
 
 type CreateOrder201ResponseHeaders struct {
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -6213,12 +7008,21 @@ func (response CreateOrder201JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6249,8 +7053,17 @@ func (response CreateOrder400JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6281,8 +7094,17 @@ func (response CreateOrder401JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6316,8 +7138,17 @@ func (response CreateOrder403JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6348,8 +7179,17 @@ func (response CreateOrder404JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6380,8 +7220,17 @@ func (response CreateOrder409JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6412,8 +7261,17 @@ func (response CreateOrder413JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6446,8 +7304,17 @@ func (response CreateOrder415JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6480,8 +7347,17 @@ func (response CreateOrder422JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6512,8 +7388,17 @@ func (response CreateOrder429JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6541,10 +7426,13 @@ type CreateOrder500JSONResponse struct{ InternalErrorJSONResponse }
 func (response CreateOrder500JSONResponse) VisitCreateOrderResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6567,13 +7455,22 @@ func (response GetOrder200JSONResponse) VisitGetOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6607,8 +7504,17 @@ func (response GetOrder400JSONResponse) VisitGetOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6639,8 +7545,17 @@ func (response GetOrder401JSONResponse) VisitGetOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6674,8 +7589,17 @@ func (response GetOrder404JSONResponse) VisitGetOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6706,8 +7630,17 @@ func (response GetOrder429JSONResponse) VisitGetOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6735,10 +7668,13 @@ type GetOrder500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetOrder500JSONResponse) VisitGetOrderResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6763,13 +7699,22 @@ func (response CancelOrder200JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6803,8 +7748,17 @@ func (response CancelOrder400JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6835,8 +7789,17 @@ func (response CancelOrder401JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6870,8 +7833,17 @@ func (response CancelOrder404JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6902,8 +7874,17 @@ func (response CancelOrder409JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6934,8 +7915,17 @@ func (response CancelOrder413JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6968,8 +7958,17 @@ func (response CancelOrder415JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7002,8 +8001,17 @@ func (response CancelOrder422JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7034,8 +8042,17 @@ func (response CancelOrder429JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7063,10 +8080,13 @@ type CancelOrder500JSONResponse struct{ InternalErrorJSONResponse }
 func (response CancelOrder500JSONResponse) VisitCancelOrderResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7091,13 +8111,22 @@ func (response DeliverOrder200JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7131,8 +8160,17 @@ func (response DeliverOrder400JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7163,8 +8201,17 @@ func (response DeliverOrder401JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7198,8 +8245,17 @@ func (response DeliverOrder403JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7230,8 +8286,17 @@ func (response DeliverOrder404JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7262,8 +8327,17 @@ func (response DeliverOrder409JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7294,8 +8368,17 @@ func (response DeliverOrder413JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7328,8 +8411,17 @@ func (response DeliverOrder415JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7362,8 +8454,17 @@ func (response DeliverOrder422JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7394,8 +8495,17 @@ func (response DeliverOrder429JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7423,10 +8533,13 @@ type DeliverOrder500JSONResponse struct{ InternalErrorJSONResponse }
 func (response DeliverOrder500JSONResponse) VisitDeliverOrderResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7451,13 +8564,22 @@ func (response PayOrder200JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7491,8 +8613,17 @@ func (response PayOrder400JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7523,8 +8654,17 @@ func (response PayOrder401JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7558,8 +8698,17 @@ func (response PayOrder402JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7590,8 +8739,17 @@ func (response PayOrder404JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7622,8 +8780,17 @@ func (response PayOrder409JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7654,8 +8821,17 @@ func (response PayOrder413JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7688,8 +8864,17 @@ func (response PayOrder415JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7722,8 +8907,17 @@ func (response PayOrder422JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7754,8 +8948,17 @@ func (response PayOrder429JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7783,10 +8986,13 @@ type PayOrder500JSONResponse struct{ InternalErrorJSONResponse }
 func (response PayOrder500JSONResponse) VisitPayOrderResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7811,13 +9017,22 @@ func (response ShipOrder200JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7851,8 +9066,17 @@ func (response ShipOrder400JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7883,8 +9107,17 @@ func (response ShipOrder401JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7918,8 +9151,17 @@ func (response ShipOrder403JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7950,8 +9192,17 @@ func (response ShipOrder404JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7982,8 +9233,17 @@ func (response ShipOrder409JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8014,8 +9274,17 @@ func (response ShipOrder413JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8048,8 +9317,17 @@ func (response ShipOrder415JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8082,8 +9360,17 @@ func (response ShipOrder422JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8114,8 +9401,17 @@ func (response ShipOrder429JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8143,10 +9439,13 @@ type ShipOrder500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ShipOrder500JSONResponse) VisitShipOrderResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8161,9 +9460,15 @@ type ListPostsResponseObject interface {
 }
 
 type ListPosts200ResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -8183,9 +9488,18 @@ func (response ListPosts200JSONResponse) VisitListPostsResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8219,8 +9533,17 @@ func (response ListPosts400JSONResponse) VisitListPostsResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8251,8 +9574,17 @@ func (response ListPosts401JSONResponse) VisitListPostsResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8286,8 +9618,17 @@ func (response ListPosts429JSONResponse) VisitListPostsResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8315,10 +9656,13 @@ type ListPosts500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListPosts500JSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8334,8 +9678,14 @@ type DeletePostResponseObject interface {
 }
 
 type DeletePost204ResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8347,8 +9697,17 @@ type DeletePost204Response struct {
 }
 
 func (response DeletePost204Response) VisitDeletePostResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8378,8 +9737,17 @@ func (response DeletePost400JSONResponse) VisitDeletePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8410,8 +9778,17 @@ func (response DeletePost401JSONResponse) VisitDeletePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8445,8 +9822,17 @@ func (response DeletePost403JSONResponse) VisitDeletePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8477,8 +9863,17 @@ func (response DeletePost404JSONResponse) VisitDeletePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8509,8 +9904,17 @@ func (response DeletePost412JSONResponse) VisitDeletePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8541,8 +9945,17 @@ func (response DeletePost429JSONResponse) VisitDeletePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8570,10 +9983,13 @@ type DeletePost500JSONResponse struct{ InternalErrorJSONResponse }
 func (response DeletePost500JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8597,10 +10013,19 @@ func (response GetPost200JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8628,6 +10053,9 @@ func (response GetPost200JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 type GetPost304Response = NotModifiedResponse
 
 func (response GetPost304Response) VisitGetPostResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(304)
 	return nil
@@ -8642,8 +10070,17 @@ func (response GetPost400JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8674,8 +10111,17 @@ func (response GetPost401JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8709,8 +10155,17 @@ func (response GetPost404JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8741,8 +10196,17 @@ func (response GetPost429JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8770,10 +10234,13 @@ type GetPost500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetPost500JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8798,10 +10265,19 @@ func (response UpdatePost200JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8835,8 +10311,17 @@ func (response UpdatePost400JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8867,8 +10352,17 @@ func (response UpdatePost401JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8902,8 +10396,17 @@ func (response UpdatePost403JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8934,8 +10437,17 @@ func (response UpdatePost404JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8966,8 +10478,17 @@ func (response UpdatePost409JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8998,8 +10519,17 @@ func (response UpdatePost412JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9030,8 +10560,17 @@ func (response UpdatePost413JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9064,8 +10603,17 @@ func (response UpdatePost415JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9096,8 +10644,17 @@ func (response UpdatePost429JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9125,10 +10682,13 @@ type UpdatePost500JSONResponse struct{ InternalErrorJSONResponse }
 func (response UpdatePost500JSONResponse) VisitUpdatePostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9153,10 +10713,19 @@ func (response ReplacePost200JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9190,8 +10759,17 @@ func (response ReplacePost400JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9222,8 +10800,17 @@ func (response ReplacePost401JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9257,8 +10844,17 @@ func (response ReplacePost403JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9289,8 +10885,17 @@ func (response ReplacePost404JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9321,8 +10926,17 @@ func (response ReplacePost409JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9353,8 +10967,17 @@ func (response ReplacePost412JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9385,8 +11008,17 @@ func (response ReplacePost413JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9419,8 +11051,17 @@ func (response ReplacePost415JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9451,8 +11092,17 @@ func (response ReplacePost429JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9480,10 +11130,13 @@ type ReplacePost500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ReplacePost500JSONResponse) VisitReplacePostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9499,9 +11152,15 @@ type ListCommentsResponseObject interface {
 }
 
 type ListComments200ResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -9521,9 +11180,18 @@ func (response ListComments200JSONResponse) VisitListCommentsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9557,8 +11225,17 @@ func (response ListComments400JSONResponse) VisitListCommentsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9589,8 +11266,17 @@ func (response ListComments401JSONResponse) VisitListCommentsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9624,8 +11310,17 @@ func (response ListComments404JSONResponse) VisitListCommentsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9656,8 +11351,17 @@ func (response ListComments429JSONResponse) VisitListCommentsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9685,10 +11389,13 @@ type ListComments500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListComments500JSONResponse) VisitListCommentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9705,10 +11412,16 @@ type CreateCommentResponseObject interface {
 }
 
 type CreateComment201ResponseHeaders struct {
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9727,12 +11440,21 @@ func (response CreateComment201JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9763,8 +11485,17 @@ func (response CreateComment400JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9795,8 +11526,17 @@ func (response CreateComment401JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9830,8 +11570,17 @@ func (response CreateComment403JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9862,8 +11611,17 @@ func (response CreateComment404JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9894,8 +11652,17 @@ func (response CreateComment409JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9926,8 +11693,17 @@ func (response CreateComment413JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9960,8 +11736,17 @@ func (response CreateComment415JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9994,8 +11779,17 @@ func (response CreateComment422JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10026,8 +11820,17 @@ func (response CreateComment429JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10055,10 +11858,13 @@ type CreateComment500JSONResponse struct{ InternalErrorJSONResponse }
 func (response CreateComment500JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10074,8 +11880,14 @@ type DeleteCommentResponseObject interface {
 }
 
 type DeleteComment204ResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10087,8 +11899,17 @@ type DeleteComment204Response struct {
 }
 
 func (response DeleteComment204Response) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10118,8 +11939,17 @@ func (response DeleteComment400JSONResponse) VisitDeleteCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10150,8 +11980,17 @@ func (response DeleteComment401JSONResponse) VisitDeleteCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10185,8 +12024,17 @@ func (response DeleteComment403JSONResponse) VisitDeleteCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10217,8 +12065,17 @@ func (response DeleteComment404JSONResponse) VisitDeleteCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10249,8 +12106,17 @@ func (response DeleteComment429JSONResponse) VisitDeleteCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10278,10 +12144,13 @@ type DeleteComment500JSONResponse struct{ InternalErrorJSONResponse }
 func (response DeleteComment500JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10296,9 +12165,15 @@ type ListProductsResponseObject interface {
 }
 
 type ListProducts200ResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -10318,9 +12193,18 @@ func (response ListProducts200JSONResponse) VisitListProductsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10354,8 +12238,17 @@ func (response ListProducts400JSONResponse) VisitListProductsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10386,8 +12279,17 @@ func (response ListProducts401JSONResponse) VisitListProductsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10421,8 +12323,17 @@ func (response ListProducts429JSONResponse) VisitListProductsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10450,10 +12361,13 @@ type ListProducts500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListProducts500JSONResponse) VisitListProductsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10469,11 +12383,17 @@ type CreateProductResponseObject interface {
 }
 
 type CreateProduct201ResponseHeaders struct {
-	ETag                string
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	ETag                     string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10492,13 +12412,22 @@ func (response CreateProduct201JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10529,8 +12458,17 @@ func (response CreateProduct400JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10561,8 +12499,17 @@ func (response CreateProduct401JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10596,8 +12543,17 @@ func (response CreateProduct403JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10628,8 +12584,17 @@ func (response CreateProduct409JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10660,8 +12625,17 @@ func (response CreateProduct413JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10694,8 +12668,17 @@ func (response CreateProduct415JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10728,8 +12711,17 @@ func (response CreateProduct422JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10760,8 +12752,17 @@ func (response CreateProduct429JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10789,10 +12790,13 @@ type CreateProduct500JSONResponse struct{ InternalErrorJSONResponse }
 func (response CreateProduct500JSONResponse) VisitCreateProductResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10808,8 +12812,14 @@ type DeleteProductResponseObject interface {
 }
 
 type DeleteProduct204ResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10821,8 +12831,17 @@ type DeleteProduct204Response struct {
 }
 
 func (response DeleteProduct204Response) VisitDeleteProductResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10852,8 +12871,17 @@ func (response DeleteProduct400JSONResponse) VisitDeleteProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10884,8 +12912,17 @@ func (response DeleteProduct401JSONResponse) VisitDeleteProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10919,8 +12956,17 @@ func (response DeleteProduct403JSONResponse) VisitDeleteProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10951,8 +12997,17 @@ func (response DeleteProduct404JSONResponse) VisitDeleteProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10983,8 +13038,17 @@ func (response DeleteProduct412JSONResponse) VisitDeleteProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11015,8 +13079,17 @@ func (response DeleteProduct429JSONResponse) VisitDeleteProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11044,10 +13117,13 @@ type DeleteProduct500JSONResponse struct{ InternalErrorJSONResponse }
 func (response DeleteProduct500JSONResponse) VisitDeleteProductResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11071,10 +13147,19 @@ func (response GetProduct200JSONResponse) VisitGetProductResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11102,6 +13187,9 @@ func (response GetProduct200JSONResponse) VisitGetProductResponse(w http.Respons
 type GetProduct304Response = NotModifiedResponse
 
 func (response GetProduct304Response) VisitGetProductResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(304)
 	return nil
@@ -11116,8 +13204,17 @@ func (response GetProduct400JSONResponse) VisitGetProductResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11148,8 +13245,17 @@ func (response GetProduct401JSONResponse) VisitGetProductResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11183,8 +13289,17 @@ func (response GetProduct404JSONResponse) VisitGetProductResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11215,8 +13330,17 @@ func (response GetProduct429JSONResponse) VisitGetProductResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11244,10 +13368,13 @@ type GetProduct500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetProduct500JSONResponse) VisitGetProductResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11272,10 +13399,19 @@ func (response UpdateProduct200JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11309,8 +13445,17 @@ func (response UpdateProduct400JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11341,8 +13486,17 @@ func (response UpdateProduct401JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11376,8 +13530,17 @@ func (response UpdateProduct403JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11408,8 +13571,17 @@ func (response UpdateProduct404JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11440,8 +13612,17 @@ func (response UpdateProduct412JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11472,8 +13653,17 @@ func (response UpdateProduct413JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11506,8 +13696,17 @@ func (response UpdateProduct415JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11540,8 +13739,17 @@ func (response UpdateProduct422JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11572,8 +13780,17 @@ func (response UpdateProduct429JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11601,10 +13818,13 @@ type UpdateProduct500JSONResponse struct{ InternalErrorJSONResponse }
 func (response UpdateProduct500JSONResponse) VisitUpdateProductResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11629,10 +13849,19 @@ func (response ReplaceProduct200JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11666,8 +13895,17 @@ func (response ReplaceProduct400JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11698,8 +13936,17 @@ func (response ReplaceProduct401JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11733,8 +13980,17 @@ func (response ReplaceProduct403JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11765,8 +14021,17 @@ func (response ReplaceProduct404JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11797,8 +14062,17 @@ func (response ReplaceProduct412JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11829,8 +14103,17 @@ func (response ReplaceProduct413JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11863,8 +14146,17 @@ func (response ReplaceProduct415JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11897,8 +14189,17 @@ func (response ReplaceProduct422JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11929,8 +14230,17 @@ func (response ReplaceProduct429JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11958,10 +14268,13 @@ type ReplaceProduct500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ReplaceProduct500JSONResponse) VisitReplaceProductResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11976,9 +14289,15 @@ type ListTagsResponseObject interface {
 }
 
 type ListTags200ResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -11998,9 +14317,18 @@ func (response ListTags200JSONResponse) VisitListTagsResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12034,8 +14362,17 @@ func (response ListTags400JSONResponse) VisitListTagsResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12066,8 +14403,17 @@ func (response ListTags429JSONResponse) VisitListTagsResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12095,10 +14441,13 @@ type ListTags500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListTags500JSONResponse) VisitListTagsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12113,9 +14462,15 @@ type ListUsersResponseObject interface {
 }
 
 type ListUsers200ResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -12135,9 +14490,18 @@ func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12171,8 +14535,17 @@ func (response ListUsers400JSONResponse) VisitListUsersResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12203,8 +14576,17 @@ func (response ListUsers401JSONResponse) VisitListUsersResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12238,8 +14620,17 @@ func (response ListUsers403JSONResponse) VisitListUsersResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12270,8 +14661,17 @@ func (response ListUsers429JSONResponse) VisitListUsersResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12299,10 +14699,13 @@ type ListUsers500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListUsers500JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12318,11 +14721,17 @@ type RegisterUserResponseObject interface {
 }
 
 type RegisterUser201ResponseHeaders struct {
-	ETag                string
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	ETag                     string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12341,13 +14750,22 @@ func (response RegisterUser201JSONResponse) VisitRegisterUserResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12378,8 +14796,17 @@ func (response RegisterUser400JSONResponse) VisitRegisterUserResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12410,8 +14837,17 @@ func (response RegisterUser409JSONResponse) VisitRegisterUserResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12442,8 +14878,17 @@ func (response RegisterUser413JSONResponse) VisitRegisterUserResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12476,8 +14921,17 @@ func (response RegisterUser415JSONResponse) VisitRegisterUserResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12510,8 +14964,17 @@ func (response RegisterUser422JSONResponse) VisitRegisterUserResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12542,8 +15005,17 @@ func (response RegisterUser429JSONResponse) VisitRegisterUserResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12571,10 +15043,13 @@ type RegisterUser500JSONResponse struct{ InternalErrorJSONResponse }
 func (response RegisterUser500JSONResponse) VisitRegisterUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12590,8 +15065,14 @@ type DeleteUserResponseObject interface {
 }
 
 type DeleteUser204ResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12603,8 +15084,17 @@ type DeleteUser204Response struct {
 }
 
 func (response DeleteUser204Response) VisitDeleteUserResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12634,8 +15124,17 @@ func (response DeleteUser400JSONResponse) VisitDeleteUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12666,8 +15165,17 @@ func (response DeleteUser401JSONResponse) VisitDeleteUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12701,8 +15209,17 @@ func (response DeleteUser404JSONResponse) VisitDeleteUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12733,8 +15250,17 @@ func (response DeleteUser412JSONResponse) VisitDeleteUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12765,8 +15291,17 @@ func (response DeleteUser429JSONResponse) VisitDeleteUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12794,10 +15329,13 @@ type DeleteUser500JSONResponse struct{ InternalErrorJSONResponse }
 func (response DeleteUser500JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12821,10 +15359,19 @@ func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12852,6 +15399,9 @@ func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 type GetUser304Response = NotModifiedResponse
 
 func (response GetUser304Response) VisitGetUserResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(304)
 	return nil
@@ -12866,8 +15416,17 @@ func (response GetUser400JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12898,8 +15457,17 @@ func (response GetUser401JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12933,8 +15501,17 @@ func (response GetUser404JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12965,8 +15542,17 @@ func (response GetUser429JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12994,10 +15580,13 @@ type GetUser500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetUser500JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13022,10 +15611,19 @@ func (response UpdateUser200JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13059,8 +15657,17 @@ func (response UpdateUser400JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13091,8 +15698,17 @@ func (response UpdateUser401JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13126,8 +15742,17 @@ func (response UpdateUser403JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13158,8 +15783,17 @@ func (response UpdateUser404JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13190,8 +15824,17 @@ func (response UpdateUser409JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13222,8 +15865,17 @@ func (response UpdateUser412JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13254,8 +15906,17 @@ func (response UpdateUser413JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13288,8 +15949,17 @@ func (response UpdateUser415JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13320,8 +15990,17 @@ func (response UpdateUser429JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13349,10 +16028,13 @@ type UpdateUser500JSONResponse struct{ InternalErrorJSONResponse }
 func (response UpdateUser500JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13377,10 +16059,19 @@ func (response ReplaceUser200JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13414,8 +16105,17 @@ func (response ReplaceUser400JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13446,8 +16146,17 @@ func (response ReplaceUser401JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13481,8 +16190,17 @@ func (response ReplaceUser403JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13513,8 +16231,17 @@ func (response ReplaceUser404JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13545,8 +16272,17 @@ func (response ReplaceUser409JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13577,8 +16313,17 @@ func (response ReplaceUser412JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13609,8 +16354,17 @@ func (response ReplaceUser413JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13643,8 +16397,17 @@ func (response ReplaceUser415JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13675,8 +16438,17 @@ func (response ReplaceUser429JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13704,10 +16476,13 @@ type ReplaceUser500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ReplaceUser500JSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13731,9 +16506,18 @@ func (response ListUserOrders200JSONResponse) VisitListUserOrdersResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13767,8 +16551,17 @@ func (response ListUserOrders400JSONResponse) VisitListUserOrdersResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13799,8 +16592,17 @@ func (response ListUserOrders401JSONResponse) VisitListUserOrdersResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13834,8 +16636,17 @@ func (response ListUserOrders404JSONResponse) VisitListUserOrdersResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13866,8 +16677,17 @@ func (response ListUserOrders429JSONResponse) VisitListUserOrdersResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13895,10 +16715,13 @@ type ListUserOrders500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListUserOrders500JSONResponse) VisitListUserOrdersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13914,9 +16737,15 @@ type ListUserPostsResponseObject interface {
 }
 
 type ListUserPosts200ResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -13936,9 +16765,18 @@ func (response ListUserPosts200JSONResponse) VisitListUserPostsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13972,8 +16810,17 @@ func (response ListUserPosts400JSONResponse) VisitListUserPostsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14004,8 +16851,17 @@ func (response ListUserPosts401JSONResponse) VisitListUserPostsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14039,8 +16895,17 @@ func (response ListUserPosts429JSONResponse) VisitListUserPostsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14068,10 +16933,13 @@ type ListUserPosts500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListUserPosts500JSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14088,11 +16956,17 @@ type CreatePostResponseObject interface {
 }
 
 type CreatePost201ResponseHeaders struct {
-	ETag                string
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	ETag                     string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14111,13 +16985,22 @@ func (response CreatePost201JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14148,8 +17031,17 @@ func (response CreatePost400JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14180,8 +17072,17 @@ func (response CreatePost401JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14215,8 +17116,17 @@ func (response CreatePost403JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14247,8 +17157,17 @@ func (response CreatePost404JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14279,8 +17198,17 @@ func (response CreatePost409JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14311,8 +17239,17 @@ func (response CreatePost413JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14345,8 +17282,17 @@ func (response CreatePost415JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14379,8 +17325,17 @@ func (response CreatePost422JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14411,8 +17366,17 @@ func (response CreatePost429JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14440,10 +17404,13 @@ type CreatePost500JSONResponse struct{ InternalErrorJSONResponse }
 func (response CreatePost500JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16223,268 +19190,324 @@ func (sh *strictHandler) CreatePost(ctx echo.Context, userId UserId, params Crea
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35chrJtjf6Khl1TkRL5wMESJ5Q3IhDS3I3bk1bQu3u3fhSSVUCuVVkljOzJNO++vc+wH2S7xnOo9wn",
-	"+SJXZk1QDIUly/Zmx462gBpyWHOu9VufHY9PQs4IU9JpfXbIJzwJAwJ/H2FFRlxMr4gMOZNEf3eHgwj+",
-	"8LHC+l9PEKyI38fKaTnNevNltdGoNuvdRr1V1///p1NxfCI9QUNFOXNazinnklQDgodIEYww8xFlw0hS",
-	"zmTNqTjUd1pOvfFmH7/EB9VXXoNUX/lNXH0z3B9Um4PXw4Z/QF7gl75TcRieEKfldAl2Ko4MopHTchR8",
-	"iEJ/xbgeHh4qzoXwifjiCXqREIR5U6fl3Fwfrz+HV3V9rSIT6bT++uwElJG+4goHfc9sSPNFvZ7M8pow",
-	"b4zRL4IQhsyUQ8H9yFP9ddfMcyrOxwgzRdXUaTUrTsSo6oeCeiR+ZaP5ov7woeLIMQ1DykZ97PuCSKAI",
-	"D25zTjnzOdPz5hFTQn/1y89OBcbfcFpOo4muFXqHJ0T+JNH1xwgLkm5W28folN+RAHv625BLmDD3YY7v",
-	"G3+ig3e/Og8VRyqsIum0nJAwn7KR3uJoULA+BV+t3v6KE0kiSqwc0Msll2opueBIjbkotSED7gPlSILu",
-	"sSICYYVe1dH//O8jYA6pCAnRkAuk7jmaUBYpAoyyiDLrb9I5rjmO1/WUfwaC3FM2qo40nVUNNyVb4Qs8",
-	"VE7FUXikadYym73F+VBxFFWB3sifzVcInoKW82Q6YLPGhqiXL7On6B1xWkpEpOJgpQQd6HXRv3FBR1RL",
-	"musx/Tvit/rV94SOxqo/clqNev2h4nhWtvXLSJuNREFe+F0rgifER+9wiBmRJF2fCmrU62hURgJ6znLZ",
-	"MMPVyQ5LuHhmg7l367QO6mtLzhv5CIKTTDANnJaDffzfUnFBhoIzVbNaaLOlmJEvggM9epFUfEJElpgt",
-	"Ea055YeKMybYJ8IqR29MjjhTggcw69w261819Yc8oN4U8SFSY4KEXS69x4J8jKggfkzC0huTCazbBH86",
-	"JWykxnrXXlccNQ31BKQSmsX0ME66eDT/zt+J0Do08zIeCY9UQHS4nWH1nDNSPcPKG7sgWPR35uPaA3p5",
-	"UDSejk8mIVeEqSsSBniqHzI7Olc/1UX3Y03tYyoRlTBM2HU/WRo9eswQwSKgRCA9KCIVuqdqbC7HE4Lc",
-	"5IXetPobmcL40/ESFk1ANomIgEiaG/Ap97AZ1+wwb65O4wW09Jss5PJFGnIxAfKJBK0KMiRaCmjayqxe",
-	"88XLotFcYUVO6YQq+M/8mK7MIkiEg4DfEx+FRKB7ynx+j3Y4I1Yn7BododfWw0FARA1dE6bMkgusCAr0",
-	"8zVZiohJtHNFfH0tZ0M6igTxd/PLmMyIMrXfNDOhE720jTr8r+JMKLPfJPOiTJEREfmJXWk+Z3q+iycX",
-	"kKFClJmlByGq7CQ3H1Z91bAkKVjva+Jx5ksUMUUDGM8wCgKzepps8R2mAR4EBOERpmzd4b1+ebDO4IgS",
-	"0/ZQEbF4YIqje0wVGpAhFwQpMdWbmgxmDSLdcHC/Y23szbF2G2we+jfwlFtBnCFyR8Q04eoWwkiOsWZ0",
-	"T8tNNImkQowrNNaCCKfsb8WBpmRN2YaQe0xxhBlXYyB8NUY+HQKHKc2lPmGK4kCiHUlHjPhVyuyNEk3w",
-	"FElCEGVG2CNrMUstAXssYmE0CKgca67iUsndGjoSXMqqMSJiASQR9n3kXsCXbq3HnHIS+49VPN6NZRuW",
-	"yE0ursJ/XSPCvYBqXY7UGCskCPaBNHngE4G06pOPzb5/rMO/Cwae3OE+Nvf+sYp9F45IEuU+JrM+VJwQ",
-	"CzwhKrEJjFHZ8YtHFRudP0nUOQZDT/8SYjVOrZesYbqevongygwN7hdqmSPtq82Pq+37ErkTonAN3Ci3",
-	"hVzyCXvKReDdGS090WYCaA5+Lw+RS6SiE60dXRRJYq75GGmWDwPMGBE/SRRfU+mx+zH1xsjTDJZqcc4Q",
-	"ZlOkQJJK+jcxbAVrAs/KLAqMvUjHw1C1IRkPqFjhH0VCclG8K2byjHxSfQ8uc2MLIBTkjvJIohCPSA1d",
-	"hPhjRGqLxmhesUAuvGg0gZoSOaFpRyki9JP+77/a1X/i6t/16pt+9cP/+k9nqZHlTX8jBVK4jSJGP0YE",
-	"3ZIpWAiaUJlPfMRDIkA0ox2Mbm46x6DE0IhzH3ljTj2yewhC8oizOy1L40CMfqwxedNpzphe6xqOzRcv",
-	"ls2/1/vUbFR7vU+vTtab/wVMGxeY3mf41hJkbDxKPCRaZwqtWr9kpk81syFY4QVbypCrbX0XDQWf5O1i",
-	"oy8PYaL3giqCxjgMCZOIs2CKaN4JQFLRIEBjLBFVi2ds/YHFU31ZPH7tWXzBHDCT91pZu/v1A3fjoafu",
-	"TcnxL1DJl3hk5dICjgeDMPcunwxxFCin1axXlqu6lcoXApOLFAnXPy7TInDBo6sQGNM1F0U2MxcKDabG",
-	"adKiRtGJ3lkUEOxrxeFWXSS5UBLpG01AD+3ojbaLtltDXUokwoKggeC3hOnnudR3F62/flzx8jvVTPCh",
-	"kiiL3JfZSz4sni3ECt7SoNAgv9CsBmstjetCJZIKq4UkY0MP2UH/pyBDp+X8x14aiN8zv8q9zBCcOPq4",
-	"iCa0+bqMJPTvj04RNlS3cEzm56XDSiPYjzqyG7mYfSK5nHviwPAjDuhBP8vIOzAVf8a+9XwhVMa1roY/",
-	"cRgG1EQn9v4lTYgieygzwYF+tQmxJDE3IoQxb2wY/ax9+vbi6uzkuP/u+uJcD49IiUfELkCsGQfcn2pj",
-	"QHtidzigPtKXxz4kkapseBwekoRWFg7v9/Zp57jd7Vyc90+uri6uIEyqMA3MOciQkkC/10QHs4MHv3FA",
-	"QI3oH1F8OPFQSW8LsZT3XPjFdyotkqRCr5E3xgJ7YLw/fFi0RFRzNkxr42V5WJfdT2CZ4IZ5op0fUAu5",
-	"swvpoh3wj7XvTJgSUy2WXLu2LpiFd5QHsEO7iIsec/OkYn3bTKBzxhldNAd7x96Mo5sNt1RzbuRaD0nv",
-	"mHmQ9fzWfIi+WruO1ZKT+WN+NtlnrD2fP4onlH/WGlOa9X2BVGKv8+K3kqJEkYUUGV+2N3cGvD41F9xa",
-	"SNixx1tz5gPs1UyEfdnC5KLxmQj5snvgmhxZffcEHsfnlt0F1/y4zMDZMKBeWa0KyqSv8C1ZrrhOztqd",
-	"0363/dvJvFI1Ckm71oEg2J8iQUZUKiLIt6I6PLs4Mj1PiSPtYLW2kHt0cf72tHPUdSvIzUxWf+ycg7bp",
-	"X3fb3ZN+96p9ft3RmsftsR2GJ9qen3ui1jHIvTr5x83JdbffOe9fXl38cnVyfe0a27/4OAeBGa29vgGB",
-	"UzTBPSIl8Xe32ul7Y8i3XAyo7xu+KsGRw+x9C/nx7cXVz53j4zlupDIT9WKE+BJJj4fG9Jct7E/So5Jn",
-	"YkpzQgHyIlJjwpReDeKjQaRQgL1bCccixv2wg99xk/m6u7UtI3xXjNBhigiGg5OUhNdmBmrvXcoLnfPu",
-	"ydV5+zTHCm2G4psR3IC4BxL6OXVSm6GIkU8h8TTBm2HtuPH43d0aOucKjhvwgEfKqBUcSaK5xafSC7gk",
-	"/iH6GHFF4Fc3nYlb03t2ztVbHjG/5EIzrvrD+L6FK31+0e2/vbg5P56zAbR4QT4nxqUmn6hUz7jO5xzJ",
-	"yBtnUkG4gIFp91ClMig+JN1xk5lt5cv3Jl/OuTrjPh1SsiDqVRBQB9Yx0XmpbTbKZhOFZqhgfb8qiaCe",
-	"UqlKu6YhsNRcUtlf23TcbTpuLCEhZGdSDcdY9idcEKc1xIEkFSckom9oqFkvI0oTii1UW3AOjPjQhvwf",
-	"M2CxDUL8QKIYqKi8zLNstSokly9ZKEnbq4JxQNnPFYlL80ir2UTSZbcWpJ5uuenH4qZLPA049rucn2Jh",
-	"zIIyQW7O+0F830KL/rL95+lF+7jfvbjon7avfjlZfmRGPnkQU2jUD16/ePUSDaa2JOMbCPLFZ3owaYHU",
-	"GDPUQGf0Z7Tjzk1za+Z/h9wwIUwdE0+bd2X9Wz9z2zJmODs57/aPT45OO+cn816uh4WP7rFE8eOemfRD",
-	"syYoFPyO+toDt+MyTu5Yc4Kh/ty83F2TPgU6D0mFpxK5Vgu7W774zviCb+JmxsnfK42uXN3f+mQ7c1sx",
-	"9XITJNqefW4NpS9jAQH1IVTT1ltMg9LaQXv+K+ykq5Oji/NjOPfrv213Tgu0QxJnGmOphS8bEf8QDYny",
-	"xoiqfJnKs9lKdoh2eEhS5pFF4TBbMrfjFsx+a0B9f1wCMbrSusIUza5WFDPFyyV0xdydxerCXLbVGFuN",
-	"8cW80OW3hMnSHnV8U0FVvkek7MMVTssh03fjwS8evaDvOjd/dxrntCM77OqFd9R52bkN//j96N2bGpm+",
-	"+9t/36EXtHN/1r39+8/uP8fn+gevGbDB5G3d/+Nd4FQc8imkgsg+ZU7rTb2u9cdQEDlO3iZU/2D4vsk+",
-	"1qf/mLw+37/8e3+w/68m/qPh/X7/4va1rPu/vBp3X0Z/viGnt07FTKRvM3V/JliYqq61GRZWbxm7thEj",
-	"98gsCoK3Qd21Hbj5ZhtE3vLmAt7kZ5hN4/rokkwqsCJ9KFBZ4exftbsn/dPOWac7a8pxjiaYTdEQTEkk",
-	"6YhVKUNYKTIJlTxESkyNNYcCrEzU+LlsunisSbnujpudmLvbypx3/yQz5fBoJyTCnNtDobwpIUaUVSBb",
-	"2hTd9pg9dUNQg3xPJdmFw3RVvEiyht5jqpAL1dxVKOfWNiWUb//IOWyZ+a68OS10/2F5+IZhWxpf2heL",
-	"WC4tbCkP35y3b7q/npx3O0ftWTZu28KOnBaiMkkte0auPaNSUjaqoKSmpYKMlvc1bwlyx2+Jn6/wd2fm",
-	"+iP7X+/fv6+2M0RQnNaRIRPKGYJVh3LXyADNlKmE/FG50CYQ40FATmyyRcn8OxkNh9TTuqBvoZKWZuJd",
-	"37x92znqnJx3+9fdi6PfFhQ4Qa7JX/UPtSQJJMu6UMjbyMCN8GHs/aESKRLx4y7M4/gQzWaumJoiBBP7",
-	"guKvWzLtCxLJFdKqc3xydnnRPTk/+rP/28mf/auTm+u5MBKVaCYrHA4c9MNN8jrOYIDY8X47BVr3JAiq",
-	"RqRBPu9AEAwJvYNIUqblsIgC0kLuPKW4FeReXB2fXPXPOueds5uz/vlFt3920nUrPeYWr50LWfY355dX",
-	"F0cn19ftn09PtnVc36GYklEYcqGIf0Z8irsgnksaDckjVhgM1zeXlxdX3ZPj/tnJcafd7/55mT/zvibM",
-	"HJ/BeTKWaPbd39hxN+MKubNjdMFgKJrrNm773bGH3CCnKkH9WxW2zaEZrk+iM7cVUqr2LbfR2m1E6As5",
-	"IKFJoKB2DvEU++bUDweXgodEKKq/N5AFeYJ8KwgByySxJFPsVLSDFZpwqdCLOpqQyYAIWUGNl+g3+rPW",
-	"AO+uL85BbE7wp+x7XqTgWHzwL+LB8h1h5pHAVJofQc724oHGSbuZrz47gmDL0FkYpXq9yG8peLupKS75",
-	"zmxy+YrYL50QqfAkdGZ5fvl912MuVJd8glFSvzySRJy3vV7t9bm+9iEGfl0xNH3NQz5Xe+1FeMhiZfzl",
-	"0ASc2767kgdfybzjw5Lt24hwNt2N8us6M2l4wLLpQGJ5ycnYkxVblbDe6PQ7J/hTx9zTyPAMFgKbn23m",
-	"/LLH6eGe6etmJwqDss9YNt9zu6JZfEQLfVSIltXrXTsFBB8/7jJGmFq6fhPKst82npU8Fi5NFjl5A3JY",
-	"jwqKtq1wv2L0/7kyPTzhkUmEmFDGBYoYVTIByLVlNlolZMGuXh4U4DquAe5YcY7GxLu1eEfzMKM+hQiO",
-	"n6AIE+STkDBfDyL2AVI420Pk+mQksJ/cYQBvc5i32j3vsYgJgr0xBFl2UshPEddKSSLuiF+ByAOPlAUx",
-	"hbO85CBB2uL0GGyK32o5x5LoDYSAzHD0n3YuBdBTFeeITyaxgbs+bWSQ58srFYNBv4KwzLB+1pc+VDZV",
-	"lpuNL0av2gQKak4xpVBY6ZrZJchNq5BXMoswj4Jm0GvNIa+KBCM+AoTKAFxoSZg6RIzcEYF+7Z6dVqE0",
-	"NxQE6r6nBhpTk5qo5ef1or6J2DQj3UiHliaHmWWG+5cs35NrQstBz60IzTCeUtjHE11b1ie1kVm8vKJW",
-	"BZ3rC3TQbLxCHvfJDEHu56hxfw7M9MPn/Yf/LCLKYxLQO7K2ZTfjaRQ5GiemhUBGLiSwYdnzjoPZEc8N",
-	"LSnMXzqief8eIlB8aCGvTTV7Fuk/v6lJKG5l5KuQscztRRub3lPS54GQ4Lwk0+qpgibQyIBUBcE+qEcz",
-	"PyAJdE7u4S8Dsz0gCPu+jc9Thty9uwak0ccasQD1bQ6nbv4os6AaIYv6ka3FPzvp/npxDAHz9unpxXu4",
-	"OEa0cSoz6D2L8GycilMAWKNHUpj8WlQ6tDC+movRwxgKTooKw//64kUHJzM5HBkgiJvz9u/tzim8rcjS",
-	"SA6l5pEtYwC5HGacbSYxBztXSwun16DsY3jrWsLZhqNnh/drNMEsQ5SfwgAzGOEh0KLJ660gn4NRCPDV",
-	"iDOLIJv3R+oF65INbH9eHH3+SSL3j6pN0al2jt3ZpxejwWcZGtgvnWnu1QvZ3C5gOUa3h46z03k/JoJY",
-	"uGs+CMgEUdlC2Ig1uAeFWI0NkgSWyJ07tHQhFQajBAwd4OjjG3rMBfvYHFKlLUfQySRUU9uzInPMgO7H",
-	"PLBY4CtOrHMEsjpKlF12sxjpA4qW+leCAzVO3ZESay2TmzLuwIdVg7J3FY0lMUHKjSMtjP8cP3PAeUAw",
-	"A5c2xTwvgj+WEvY7BkVXHI2IAWPRN1pQ9PYAUuW58ccCLO0PMwZso1lk1CdV+p+/BC3ZIg4UTEEQmXRA",
-	"cQEdwYVjZMtjJvtlsev6ptnc33/VrO+/fP3i4NWrl+u0J8juZzK/SroRhZvLR5Rl4GBLbDDZxPppFO1F",
-	"DJqafVYWSXVGqi193KzRYoeUPK5oEaA8vaztkgky99cOGFfi+8o7rx4Wgpphzga15l+ymX/sZQz0pZZ/",
-	"fB2ocbCqv5Yznmj6tVS+QTJXZFKg8CeUxR/ntX+IaekJ2VLQlbUW9rIHC6xSfuWK8FiWxxLN9e0EsDij",
-	"JNbGAJ+HXFlBJHDRwwwmy7r3COzd6imyaDJYk+g3OjzIYL88Rngnhe9O4NYNoc6tXn5dMrxXsL/lTjBg",
-	"1zYKvWzIXPZdJVnsi6l4dv3jdZ597sI1AsFQboXmcZnWJOh1Qvi2Cis+OMsiOpUXlCm20xf3YyrChlpr",
-	"2rM2SRZv357QzT05M/LK/HIv3cuNaP6rrfLKthsLlyp5ycLZP3VM0xhIzxzRnOuX/MjxTDvJdaOZWeWY",
-	"cbZShDJtQziJkncyppKTMQMLYyOXm1vErwsfN93kUAcO4ErKua9oecaQG/205eU6ZsK8fywjzyPEHI4J",
-	"MoyYv6iXV4HHXMmvU06RF4xw5SGP3avNZJm5tz8hasz9oj5dMVyJucKWZEB3JFUEZrIj6SQKsOICueGk",
-	"72Hh9/mtW0k/xXAn7u58dGtJb6pw0s80HlvUnSonEfNzK1w6IiRnj3Tyf8nlN3cKqsf0hUeg5JNHRKjW",
-	"edOJvXTzg9MY4qS0g1MiZWg9T0bPJ3VkTAfxFQPS1zwkTcVXP74LFz5mElP2hNgMI8losgfGiQyCGZVz",
-	"ExJi+mpHyY3U1lwWDtIDe7KT4ywLbcYL3xrBzVBOTCgLj8Gz01knYKWvf2r7EoTtM5uXegyPk+b1b0uH",
-	"hWv6hBa7IZt1DfbMUmSMP1/goZaWKR5XxcHCG9O7RbZ5MuWZusZNjAzj5pW1M6Cd9Lzc7sw3mhYEjaGV",
-	"RcbI0xP1QLp7mDEOrckAh86cScyf1eBcwveyDcmkhkPEOu0nvIH58FWD2GsnZtotO87c8aTp1HNBobJB",
-	"mLLmlK0wXXoxXPR0+dr5eFA2MgovzlFkJWaHktaPWdaN7Iws/9ksJlPv8O2wznPwwNei5hIUWpQlP0te",
-	"5nlLaOQ4vzCzBu1isf7kVpPVHs9tOGX29NFU4uNYYimnblnz22PNRZT0lBZjzDLrGo1X0EPaHk+VSQ8Y",
-	"E++27E0hl2okVhNktlYBJuLTcvfMxtbi98bPKloJubA2Iq50aIHbD7Aqg0ghzBC3rfKzxRI7UAqxC/2U",
-	"+D2rzdYtZCoVsiUM68dj7dIX7ybAn1n0tE2SXmaQ3z6vSE6ZyU228c7qOgHP/JsKZ8ODAi/AjQuPXSTH",
-	"PJRg6UObfnmIXOJTxYWLcCA5in0ec82E+0RgRaBGRUGQx4VudS7kNfrcpBlDd6zsriWFzhXHPF3bZPq+",
-	"QvfpekzDjQPcS3JgVgSV1kgoKJNWFA9k/sFFGzV7dF1y0vZ8seSMk448nwuS6/cbL19WGwgH4RhXm0Vp",
-	"9s3cC5oFafbN4jR72/pnlSFQeF+z6L6FblPJBcm1F5p5Tbndt3akmWnFbFD++enyF9NDXNw3N92i+V5b",
-	"/y2/jcdE0LvZiGvq5kMeLBcIwjiHKGL0Y0QOkSDYr3IWTOfShev5LTai6sP/2qkmf+7+V+GGX8daPz++",
-	"G6jXSxGEFE87vJRJSCis1rM4BLPHWwG/J6LqYUmQdiXnSpmWief1J9zFoyO9uyX5eB0jzGInQJWYF79j",
-	"0yzR1WkGsUOUvq6IXLt49NSuTLKkz+zLdG2AdN1Bz453ZriQ3/IxIvZ3JSKiX5LEQrKb62NFqorChmSI",
-	"9uVBEQVqm+ASU1E6cpEFyZ3ln3fvu5pLJWE+ZF+3LYAg5Li2kIGpRb2oXt/3sk+Cb8hsAcJB/U2R/5PF",
-	"0p07eDIolShiigYgxXLQgfbW5QLk9cuD1flMc1bczDgoGwWkGkkSn5BzgdzLi+su2rtr7OFIjffsI9wa",
-	"guMyRBWSxIsEKRCtr8sZgnl44DRUbXGCV1rCuV2enWzu4bntKOSHHM7w4/tjKSGv7ZHdyPK52rlI8kYc",
-	"lyS7L60wmtjaoicMB6c5DnrB+OojGvAS1j4v0qubepb5+O4GC1cU641T8q3ygTlkjrLLRHH1aJ9aNQG9",
-	"PbNa0mN4nIiYbZHff9Sai7LsUZ7Qs8Ndnlxvr3ty5nhYsE1XZESlMu3fNy2o+WYWcVUxTWUx8IxZizDA",
-	"Htkg9/Cpl+LJaaNo2Vas1ZMpWSPByujXhTgoMpIQyPNdwJaT8RGypCOGaC6YlxzLJfcUWy5gNVE1vQb0",
-	"YJNAAYaONj/TT29jIfXufXcOL6CdNRPBBZ6x1gI+osxtIYy0kWuB1gHM9dfr5ouXaAeasbFgChZnqIiP",
-	"cDDigqrxpNJjQx4E/J6yEbp6e/T6VfNFBRDJ0HsyQGDCoJ+JVMjE7BW6FHryHpG7FQuBrQ3Ixgs0oSxS",
-	"RBo0F+QFmE4kcmU0cCvIpVjpf8inED5Jqf/Bka//+Zeibo9h5iNXejwkLtrBDIHyQXyI4LsYBcbAMDst",
-	"u3CpfTlWKjRIgZQNeQxniE3+geU4B4f0v6W2aIeCM1WzKIVpz+br5DfUvuwgRfDEKcQenLkQ4hMSwReA",
-	"70nwxMQdQywUI0LWEGDv+tyLIAuVmibheox6PVuZMEePwbJCsNJgH8SYnNAUQCro9mRRRJX+XkZUETR/",
-	"l2G6zG21Huux//gPdMTZHWF6PrLHqma7oXLXZFW4kuFb0vewJG4NXZqcis6x+fHmRv+1c0eEpJyhV7s1",
-	"lPh85oqrt0dof3//DaIM3XSPavoV15Gh4gH3KbFv+dwDRu05LVSr1R7cQxRQwAfyffhRWwz6x8+9pOKz",
-	"51RQLyn6NJ8y1bbmC6ip6DkPDy68+hQeqv2dWzKVBOpoKbN+n5b2yNVvqmWe46IB9m5XV+n2GEJtZC7R",
-	"W8pD/DEyAEbAb4Y/gB9gf/FELy4XytV7eI8lolJGBFgIHmaKaf8vSEh09ULEg4M5uYfJBVLRiTYe7UWQ",
-	"+xJgxqALQ/wr2vHGBIeIM9O1FAH4BLBSFUHBu0Q4uMdTicb4zhSryzEOSYxE5cJFrgE/x5UYIVrCc+Yx",
-	"LFyP+8St6IlgNM5DCbi2ItyF/g9VUwDvWpwEF2SIJWBNVUNMg0hoYRITupvW75ttbTPoGQGi+ieJQkHv",
-	"9JSTFmSYyXstxN2D+oFbMTi2B/V9t4IkB2JOE4RCwQfEPzSHOsSYN0iNsdIzYdCRFhsxlOl2gQLs3crs",
-	"a/bNwE6A+wClI+VBE1OXyJ0B0NTyrwAP04V5uzPoliAYYTn0wICasEFKSK77L3e3BdASRhqbZhsrunCg",
-	"uSYcQIsXd8RACJh+HhCxgMlqSncPmm9QrhWIIY5cZ47McswvRA7fIdZRBE15BEm4FvtgRBic22iGIruH",
-	"6GPEFcQjYDqChFworbpwjLJgpA3EOBJakPDWqd5f04auhgCGmaqUzzvD6jlnJG5KxxlEkyXacffrBxbn",
-	"LGK2r90ukLiNJKWd7DizZ1Foxz1oNO1dkk+InhkJZNoYT2W75Q2pkMpwpTuDzu6inSjUwqf54gV0XMWe",
-	"IkIeIgyCWG8FRiPOfeSNOfXILprgWy1gEdgIEg8hOC30rrRiyoH3pVtCJZImK1pzYfMAjXkkZMVQvK9v",
-	"T6neMCQ2D5yRbLdkWgFMC5AAHyMCS+4bCIodbbthSL02iKctfb3tEauvkiH29E6m0CKKiF0tdGWyUfp9",
-	"ICYLOpq3kBKR1lfdzHjmMe0NHoZhWnjUQbOJFsC/H6YTHdPAMH+8dkYjGxg7EbGcIHiDCoBuXGCqK2ul",
-	"alpJzThYBWmZfubbvc/wb5/6D3u2TsStoDFnPLLPMereSEN9s34P+aQtPSM5Y0PRTaWbttLGXJKECGIW",
-	"kcQTesW19AMtbVLhDX3YGcR3wNoaBwK9qNc1w2qtbG7TdjPcBPI2XkezUtCpUlP7GWcEEAaxNrAhgonM",
-	"UaPWQFloxB33v0y+hrtr95ShBEjLjfNOzO4nQ0DDgGMl4VVXKa55bIDYNk6awE0jb1MUoH0FFLFbxu+Z",
-	"tYpqqKt1fsooC8oH9PqM6B1hh5pkqVyrkAAWyEhiiSaRVIhITyvhVMoxn2iXIjbf2rnWJD1W6A/Y8YHq",
-	"GnOhqgGcqOWCzjvgMlQy1vuu4W8WmzK5nmo9trNfRz6eyl0rQefC2KtC67mYOjr5ZOShFYeZVyGtfBdE",
-	"pUFMYegBF2IqDhN7N3u/3qsk0m2kVmhgS4y6gI4XnJEeM/1wtJCRBiMHDfGEBtMaugbPA40EZnbXtGvd",
-	"QpksBBBPruHUFgh/6Dsc/+0ZGDn70T3ssTRJAYw7c7HNVbC3xrkKbpqjYC4Gr7QFXyEPKxzwkX2PHcAE",
-	"M21i1XoMhm61jUQK3xJEhkMCuNSpEQuUYnoCwdoZHyugHrHOOoUOQUNIS3DaIcCrN2v11GMy3yH9HYAo",
-	"TCYAJw6OtqzEyRaVeLjGNIbB2l2EFRIeqWLmV+3lSTuPWlIcNOubORXHeiBOy2nU6ub9PCQMh9RpOfu1",
-	"BgxTqyNwu/d87sEfI4MSnvfprojPvZTRjP2b8ddqqB0ECEtJYvxSQC6NGXlAGRbTQy1yjo7PNe1p8tKj",
-	"TyRux3dazi9EHethVJxE7uqxNOv1Gfx9RT6pvbGaQJiosNPQ6/3Xr1/WC2Cw5rslMhBAFj7ooeK8MK8r",
-	"iqokw9rraHHFcBA3i0hjGU7rrw/Zrb6CVSN+slgmPBgXZPzlXCRax/mgH7Q3BgCohZvRtpq0Wa9nFK/t",
-	"NQQ9tiKmjeQa6ihkEqL0yqdpWIULb1CnVi/9qtYHPN+jKA6g6e9L9ODIYWAt7kgbzxhr4f0Um3eqtZV+",
-	"CfhAyzZtQpSgS1jozPyunX69XZeCT4gak0giTczIxOFbieXkR/bxRqxGiiBFJmGgfTgwB41d4QVYyooW",
-	"0hY8mDI0DOhorCrIxwoPsNQSlwcVAx5cySAHQ7IeTe1p7S4EeCor1upUAjNJjTnUY79wTVeKTohVFrD4",
-	"NXTOVeaZxK+h9wB7dXbSveocXffbx8dXLqgboirIrlJWRkAkQKtpsKkkCbF9nFTaubEeLpUGDi7ntiJt",
-	"zBihPEfPdr3XlCVhgM2hdKEwabx89epVs/FyDWmiCdNOEujxoH6wmh7PuXrLI+Y/AQFn6GySrMhCIrYK",
-	"ohYzdiEl5yN1Hmd3RFg7UTsuBqtRcR5YM9l6LNpfRH+2z04Lxc+FefM7ydlmMijduGVdKWaAXTOnlnEQ",
-	"vHhL9fDal51U4T3BVnUzAc/YC1xns6bY6MHVm1XJlvIaC9wyoWYywoZceLHWphINIhr4y3brT/3mUrsV",
-	"j/XH2y1N2ct2S5P/dKVOf1HfT6MGQ0wDbW1ZHQ7OzqVJ177+xynyOTHY80YmWkcy4NhHAxxg5hnHNJQ9",
-	"phWIfpKNVVAmlf69htpZTHqDU295NvdsGzXJ3ptBue+xnWa9vtvSJHVLSCjjXPDlwPUV6yZ6XJuqmuqo",
-	"kiQYZkHzrZO2QManCfpfbLYk25NYLmkWf5qab7LUbc59CqafOSgsaeekMyggZf3j1GRliTui9fFwSL2N",
-	"iVnftV9yWeKp931+z1YvT77vQLxO/Da3QtmLHmup2jMtGTLvqK2wzu1TV1t4ufhBPPF5Vo6ddojawMma",
-	"Peky5+bGr2Pz7dnxTIN21GZJmCV9DO6xe8HZKH3eiMZHE3B8clBvuDUEAWb0Iu4PHTfPTmBv4Vrz1CRr",
-	"2ATMTay7xyyadvbgchgJCKIlT7PCwT1ovimKb2dy+e4p8/k9GmMJA4dY2RxHAx5pCkUcA1Rs2Hct7UIY",
-	"n276uPh0M82NcDwuBPFUdcyFJNUBBFmnZag0h6n6kD94tymgRZJqOSPDMbM05uQal/+M/WQE+pbG6lty",
-	"HaP1TY391Tdd4qnWNl3OT7EYEXPfi3VeVtBxUt/cfLPOWuT70z++Zr82+QwZUQDZCHNCgEdqsRS4slGz",
-	"gsidNrUgImc+8yGE1uKgWtscOCZ+ThOO56Bkx0SEzF3m+A0knRER+rcAtFjcwRoMgvhoAmy97GlHDWUT",
-	"J2Rysz1xlQrb89keS9h4atNw045tmcjoAo7Wq/QlLJ0udMLQMxm8jlD9g+H7JvtYn/5j8vp8//Lv/cH+",
-	"v5r4j4b3+/2L29ey7v/yatx9Gf35hpyWVM/zNWNrMfVBUWIxnC3ySG1bgH5fLUA3Ebr/7vLTsP0SAWqZ",
-	"eC07akaCpucbBUaU/nrGkDLBQjjcIP7skY0NRqMorKHL7AlI/p3gFd3jVE7CTfHZyEJ5Dgf3PeaNMYVf",
-	"BFc2rCepdqIgf0CbDPHBUhLdarhFAjUrkOQXydXM+n9PgnVrLX1j3H6lKdrWysiFLG+BE2ziamEI5Ci5",
-	"BEmYLRpMoZIxTrGbj0SdUqnS28CSt61A9BCK55heshernJUXHpleFetcaQrZPnxxPCLuT5Hwpkn2/Stf",
-	"0OI0682X1Uaj2qx3G/VWXf//n3MZsqecS1INCB4iRTAIGsqGkdRyCDrorNlG3U/PNbsEx5A9LUfBh2y9",
-	"SPG49LLEpRJph5A4tTlpytGsl+nWnmtyWhgZ0E/Vsjelwcdsi71tdf1vbul9G2JYk3+GwjOC+MikFjgf",
-	"bG1xgeQFiaLtrBjfxmaJBdEIoDpstXmuvryGziHz0+R9url8C3deVJt3JD1iy4rqTNrfb2R6YaFFrKDd",
-	"1ATScisnYktJzYwk3EBcxX0T1rF5GpvNq2gY8WV7cw2By08hc+uc1DXT82cE7Ykt3V/Glye2sroghXHV",
-	"rektyR3Q5cjDy9CT4ruT634sob4V1F9k2dfXsOzfcjEAoE1zxxr64IizYUC95wwVNNe52WZ54EFATkwb",
-	"imfVePnqsL+cnNJxPjzkNKIRQRmlVqgT5/yTvc8ZkLcHoxYCoop6lfKhqpof7VlPqKYZFdpO/jbRA5MM",
-	"DUcgCUZrNik67hjqHvbYhN8Bgot5fJzgZW6CFOvl6rcgcnAMT9pcAQ8hib/ItTkowqfRL/O3gc6tVH0s",
-	"qVoyjWoDMbyGRLwUgFICCStv4Wj1OxKIhilXCcTKggSVjGC7zKJIe2MCBWwmKGsOgwpzhr5A9JxzRhaK",
-	"nzXWMH71xW962ffXpKUz7tMhjSl2A84oS7Lfhif5C1GraaTcDsbr3/FhA8MYzWLGZ4iz8aGMCKptTbsJ",
-	"E9QHULMRvQNHVX8BKF/lvNAbiFE9khLc1O00sx6QJb5nl2Bp3G05wUGAiFTaQ69t4mka7JDHCq7nWWmr",
-	"MDZTGP9e5wWltJRh0TXNdgP9sSDxlZjC3rkarAEJOBvpT7XixHFnE8a4kUTETLEJhX/l3cnnsULtamah",
-	"oTwpXWZTkbR0qc0jfpK2eqmiJTSRyjgrh/bnuCbSCOt8URaShMSlmjFU5Pxpz4UZSVnBnenX95YGiqx1",
-	"lmNu4mKtI6Kvfpa0fMeTzpBfWU4/FxVD+JvHxJGkcJovFke+LwPsGefdlLzE6ZGGXGuow6DoHiphsGdx",
-	"D2Z6rATcg2QrSIglPtox4DcAqdBjxoH3K4gwHo3GCGDSdyv6MVSYT8gnngCgJJuIb36zaF0IwNgl8nhI",
-	"AZrA5nAHlBFZ6THJkcdZfLGtHTR1tZBXTYKghk71xdqCgiTwONfTTgNmMSFiRHwb97fdiqHatscGBGGF",
-	"AoKlQo16vY6g0BjtQGn4xdXxyVX/rHPeObs5659fdPtnJ11399AgDsDj4yTw7AqkJeamwPz8+ubt285R",
-	"5+S827/uXhz95sajzYC5xL1QU2DZQ6Sto2Q7oDpYjvV89LbFZc+1HpvHDaCmHb82h2aMyGy1amEoxUSW",
-	"TMvQLzvI+NIDjHveVwTLnCVpge3+yre3Xed818v2m201QS8XNGo2mNTOKWc+FOskYNPOLz8nyMgtp9FE",
-	"1wq9wxMif5Lo+mOERQZKqO1jdMrviGbAGfzklnP9vvEnOnj3q1PmIDjb+vpJjlXi7q6rjlbyvWpLTmDZ",
-	"oQpIK/8QeMHIKyqRa4cVZ1uHmM7G3bZHKdug3zbotz17eVQnLqslZ304EFSJVVVkkOUciwyEy5ICOSvy",
-	"wIOgShoDyBgs/J5pcwfwEgz41GI/4xBhNk3whgw+xUH9wC2uc7Tj39AA/9pBkm884JgPMS6hjo3cOwgu",
-	"LqKrPdtzPVFfm75gYQ4NPF8inFHI0DkbU9/NwDiFkTJQKsYMHmDvFmxlTP1Up8eNyJEaC7CZIYl4tkN3",
-	"edovNGZh4I9hzD5SVk5cl5VPTMZwpSERkxo6oVLhW1IuJJoSQRlL8Ufh9616/CbUoyHDjfTjnk8CekdM",
-	"nuZjy7Azbg5XXPD6SCK3FEeufS/x3WJveYmEOTa3ftsipoQUsfOZ/ggSZGuS/3gyx7DirNA5w+I2DXQm",
-	"7FxK+FgL5Ensp7HeSJnGNn6SyAQhMzYQmjWBbO+6O4Cns+DfifmlxRaYX7Ue05bSIKKBqlKGJJ1EAVba",
-	"ZgLAb4nccNL3sPD7/NagTPrEA/8i/cV+47toxz2oN9Fl+8+zk/Nu//jk6LRzfnLsHvZYGpiRCk+zsZk4",
-	"hJmvxze2nqdv8Xdr6IIFBi/N2HQTPNUTXhm9LBC5l3j6DYQniyw5u4P9CVFjroearnwZS+7SPOZHEMHN",
-	"tcSdnu2xJcGtIP6eYyN4upnlJ23zzKeQvlcghCzmvmlvaUSWbXAZo86m4hbnXVsta2OrsbSBeD2m4Tfu",
-	"gCbNR53jX08LOn+2nHfH9cbBy3q9Xn/ZfN1o7tdf1Q/KSLSZ3qhbq3IrzL4Dq1JT7TriDJB7FwZ3L20v",
-	"Yt8g/BoEQcgF4QxAygwuv7bdDKkZPBRJjMFIhbaYkC/wUJm2Ilh4YyhZg+cd9lhR/skMmnAmAUX/UkMm",
-	"U0Qij08GlBFzb/v8uBDohEp1CXOcE2H5qYKNB29OYPYiabJdqP4dYOHTY1Iz3T70TkvlSLnmcg+V2UG8",
-	"jYKgCrCjkuilgkwB0y0W7dwTOhor4qMxHY2JVLsVQEsXoUrQ6g+RwOzW5PcXjfpjbrSlegHPDzazYhYZ",
-	"j0qk8GjRyxUeOesKXag1W/pKgGsFYHOsSA0dL6Ixi5guVYxoatI0qEgoVqtTvhYlHhqwegkUGeZ5Ax5u",
-	"KLBo8kknvTXNaC5V2riqcBnA7eJSZRY/bq9bOIAgWn/5oblxwYuvuVDolkwPEUYBALSNkFt1ARdAIn2t",
-	"8atqqBuD1Q+Eye2bIld7fMgVJCB3mHnEtS1K3I/GDaOyB5D5PhniKFCHaVsPmKv9Go7Wq8ni97Fy0U7E",
-	"ZncjwKYzxaLV4ELlViNukJV7spYZ+Y/VXCNEA/Gttb+dUmEzrR8U7iCVgGvnsAzA5nNuJEH3WAFgHXpV",
-	"R//zv48sdDIhoUn1uucxfFUt330yh2BQf5MiK1hR6LScI87htEW/oWJ6CIDjT0hYBlXhdX12+xeiOli4",
-	"hYEg95SNqiNBCKsa8IUEXDF5UkYZm0vsbUA7FjP+Z/MVgiehZ4Vx0JJoNYQDMN0WvWGL3vC8mSzPZ5tr",
-	"mZwzz2fscciDDa0hmqTNWzmct8b3PkPr91JFrsYSAC2qZNK9wxxEmzWqLDyKnjFyagsqVLUg2FanbhPV",
-	"fuxEtR+h2DTTyGdhqWlouHleEi0sM81b2PlQwOFiH984XTZ/P+91ZT2uHlvg/O+YhhIGnDnJD9tdADy+",
-	"oZD60jpW/dqvXMP6I+ahldCnphh2CRWXIwG9gRsVwdaQa0x818bfE7c8Ph51gTXQ/////n8ZFtKfYj6x",
-	"3TGHgk96zE2/hc6BcFYa3wblGyxumQdQFDmgis757+3TznH/utvunvS7V+3z6063c3EeN8OVY8pGPcay",
-	"pwC5Rl7uYeZt4Fqb/jDI1teYJoJx16804lFUzPsI9sKmBwV2gMX9jlJHrKQX9Lj1uqnI2Nbqbmt1H1XJ",
-	"J5W6y8RjVHjaGJq6O4hDVCCknASZK0g/J9Pj6hDxCVUQV7Xne9le3F5AoGvqjqtvcw0IT6XHEnGZNqXN",
-	"uimQXEF807fXnh+YswK0zlHBBE97DG7HDJB+GLm38fN5hIJUJqIlIrEY7RcW6hlFnJ5jTr4tjq3VZiJO",
-	"y+JM6J4EQVnB+Mgno1vJuJWMTyQZLd8uE43FkZi9OKSyuA4GHvlTGnypIB74SaV9Df1OJR0EBJookbhF",
-	"OViKVC5AUI7f+e+Bn7z5gUI3PS4AKPiQiCHx1LKjg0YjDd+v+cY3dVsP21//BOFpkJUNXawBrBzHAbeB",
-	"+W1g/nkjdz9O5MEAOqei+XGDD4VZgG3fl3HLaabi5s02lK+4Vme54NxhfCAA8JbUNAxML8lAPGTRLWch",
-	"u/ItwBfjLVhx9G3kCNpRF5nGC7VEedH7lGgGRTMwOvIHVZHll788wPUWaWF7gLVFWtgm4D4uXF5OQ84V",
-	"k1ptzdkXuJt7n+1fq9IBjpNMAHuDCarZDz/JJAsg9jozX62ZGHDYY1mEhvsxRx5mkAup0lclyA37y9Cu",
-	"E5NhmxSwlanfvEz9ViTOQtzohJ0ezxmpFIJJJuKkc5wkGodYjdPM2lReObO28Rdkysf4ITGi3OIwHGD8",
-	"JchzSYuyxUUDkH9MteQcFmbfA7xxknzfY5B9L3ZtNWry7kPbZ/mjm8tWTqBDBlOUpAnX0NHcWUaPzYAk",
-	"J6UUiDI8M6tFhQ7x6qxV6xCD88WZ9AmO+IKc6Uz7hUctesiPxuPS9HmMkQ1hbBPMpgbecNHoAI2xP4H2",
-	"wAVjo0y9PDCDo5No4rQa9fR/UPpgvq4nA6ZMkRERpUY84aUHjD99hQG7mv3clsnFSQZuiE9x7/YQuRCT",
-	"LLzENsYtmgNlfbg/NwU7nAHnAcFs/TIXYLQZrkI7J2wEyQZSkcmEstFu5WvWuHwzBQ+pk+5uUNUAv1ec",
-	"qv0XSE9/jv/IVTXkaxz+PWsbQN7GWgsrJeggUuYuLugIFv96TP+O+C12Ko7RDv0RcOlDJScq1+7guE7/",
-	"yBg51Wk5N9fHcw0lrxXBE+KjdzjEjEiSHuxWUKNeR6MyXSW9lLCuCfPGGP0CTzMtJo348syZWKP5op6U",
-	"QUi4eKYKQguJ1kH9+coYjERbo5Ih1rHbM5Ptmcm2mGFJMUNqbG7S0dLebkBzH7+hpeX3b+NQwkjEnKop",
-	"r1M2kPTlpHcso8tL1ac8DknXbim2sx3JBujO83dum2ZuY2XbWNm2aeY32TQzTBTbwuY7sWbe+5w2GihV",
-	"S2juqqGTT9SENmz3iltCQpuXa0GeS2lmW0e4qWbelhJuJeG2lPBb7Fu5TCZVFsLG54PacaT+EGHG2XTC",
-	"I4mSQZuKgqSl5WBqmsnYNpcy3+Oyx44KKgW+KLj+C1Gbi60vLi40b97WFz5DfeFSwi55sGaetWGV4Qbd",
-	"NB9H0W7eTBP4Cqt8iDWOrEI4z/iL1vHM1erBN43mBr7oI1fpZXlvq5y2Fv5X6K+5QugsLdwzMHnEp8r0",
-	"ftYiZHGdnsK3xNrz9rBJoh03PmNw0c31caXH3DRWFZfxIdfwsYvghAQxnpwe75ZugB8X0z2ruCoI0a0b",
-	"Pduvp9Gz/RdPGz3biqytyPp2RFamnG51VML8sKhTLR5BIkokCeJsFluxoi1+zY4VY9KP+b1JsJhF/fOw",
-	"0OIPe+Piijr9mqevpnvKk2krlGLMOJttD50enda+HmSMtmkkVebXF09ysNrFo9WHqnrvtweq2wPVR4v5",
-	"PJt8nD8HVUamLEztjuSyFt36EQZpWJpqLSwIlGvZ/sQ11PYnlJm0rB1rU8HlLax/cHcXpzYe9pj70UUT",
-	"bR5BYFdGA5O6Azw5JkhvZoBsb2UjYAUZYeEHREqoIMWSLMo2NL3I10k1NNNLcWoFD8ii9C3929o4tVf6",
-	"4kUJerNvNcATtccB6NWTXwzQe4QlqVImCZMUgkurV750OlvjWdLZ1s08s/6E05pJJ4sz0pZknMHS6G/j",
-	"P3LZa/9GWWjrJISZNWo52Mf/LRUXZCg4U7W4VcJG2V4zLaCBI1uOF0nFJwAmn2Ap2WjO5lldJsGOkU+q",
-	"75mlbzlk+u7vzr84PX1/Pv3n+7f1f76/Gv75xz/o8B9O1kzR9M4VDpzWQbOMwaI5d7XFAsJja7JsTZbv",
-	"7Zjqm/EcM0aKU5Q/FlnzITacjDmxTupYLIkQ9sC1qaETLQWNvooY/RiRAjMG4Qlno/ieYmvrsMcwRMWY",
-	"VdA5eL2Ts3bntN9t/3YCiHpYyntozqMf8hopjhrN18gbY4E9sMcMGCZBBu5FEBUJVtwW7IqMqFRE6DX4",
-	"RuroY2mf1UwrlU2xAgntSkF1kBDEU9UxF5JUB1gpbUaUlN5mtYTNb3qSGvzM7JemnZnhlM45m7ltTg/F",
-	"9LDNOdtmWnxLKmybDPZV4gox+xdox2xQYe+z/qdUcpf2Nq0GbCGqkE8lDkOChUxzrtuXnQrAyBsVOCAe",
-	"nxD9OyH6eyj6ZhwFnI2IgA5QPUZZJUGf12qByDFS2nE02lGQO35L/Bq6JsEQ6s21WbC4PnwzPbhNENuK",
-	"refLZfl+0r3mE7giWShsFmLB6+t/kigUfEiDTDmzxYKYSBLcEXlo2FymDdwAKj4LIhGDRRwUZLH8QtSG",
-	"cuBLM670a7fpVo9HZyaZaiGRldtefd96SVQ8bpOWy6SCXyHwKXhAXK2NEkziHAxwNsoObQj23bRCd7fW",
-	"Y8mTpjyySMXW04kLfU0qherH37ua+g1XANCx0IINYWYA3WOushf3mK2+RlTVUDt9uMFNBs1rNLq+EekL",
-	"gcnux0QQtIODYIkq3l0M3P4Iyndj4PbEU8y2eJ1ZxIVuZM7TZOS+mrsMaDIUfMJnUtJsfJP4VFnKFcQ4",
-	"svPJINqz/c1EnUs5e4+blZbKpy1C8hYheaX4TTLLFkvg5WjwYzKTUgZBNRzrf7TjgqvgVpCr+cTdrcXC",
-	"VfsEaYMMPEUDAmIYKc4PewYBXktQbTSUkr7omuhHd4ZVkDsuwGDeceoDlsS9oApaXWDkcWYFSCw3d9yD",
-	"RtMFHGYkFQ6Km8nY2T+jMCyQQmUCcJuIKTtpABPaCqutsHoGYZXmlC2QVsURENuXf3GCmTWTfpK2mK2C",
-	"GLnPwLPHF2T8l4XAePnO+et7NHHWhG3CXVaswG0m6cCkfKxzTm1u4mKt4++vfk6+Ro98vWhfW358L44V",
-	"HKThPGEXNXvf2MdawGzLu8ZneC1c1kD+MHVeMkw32xkugUeb7fWSlHAt7D23LHNprabw237s237s237s",
-	"237s237s237s237s2/S17SHaDwVhlljOixuzf8npxCoENG0s5Hq5VABUfRLp70lqHFPTfDXEaox2in1N",
-	"20PR4qj12ByQGkgybSaY7Da4EG7HiEUTIqiHZDQc0k81BJaxtuOEQlha6/oQgdCHDHZGEJbaIE/60i7r",
-	"n1gUvDufv3xVl5nNei0+RWocLMiavReX69EN9M4TtmZsbLoOy4HZuNwIlS1/2xaSbZtnss3w3raE+dbL",
-	"pZf0Hn2vv1zaCmaN3g9E3BVHqmzVP+UMEXZHBWe2I0QkAqfljJUKZWtvD4e0Vnhw9KlK7TxjbJYPyRjn",
-	"og50xBBlFZNWkCQZgKrTP1nA+PgsSo9/PnSRTeKuxCeJJmAERg+c/CVXZJ5nzgHmH3hpAoxx5xwTR8Ij",
-	"mfR5zkWgQtsWQt9lKwNtA/9F/fp7bKZhP/TnBwMr07R/rl9/uG6T6S75pNAOaH4JrbcpyUxnFzrx653z",
-	"YWZxNQEin7Cngqm21OBg1URubM0B7GkoiNJ3yR77tXt2GpuchpZaiEgPhwRRZU5EpzxCgjDoWqGMOWYX",
-	"PqbUonJHwP6gdv/S5htXBPvZ9T5EwBoSlmIxmlH8QgshUBBwM3iEsMUWjnBIvKkXkBZyQxPzMjuIKWwe",
-	"kmMahmYjkU8CekcE8V2TtBrf8f8kV3uYeSQIiA8bIzCUcXKbQSOjQVUQySPhEYl23L0QT/UeuRXk7un3",
-	"JB/si6bwwT4TyNndza2sjdMX0LTgA00Fer8m2BtTRqqCYB9O4rWpJrCnMom3etuIj3zuRXoQhnXQDdNC",
-	"g3Jm7KX4pbGRLZ2HDw//JwAA//8=",
+	"7L15chu5li+8FUR2R5R0O0mR1GCbioqvWZLsokvTlehyDfRjgpkgiVISoAGkZJbb//YCeiVvDW8pvZIv",
+	"cIAcmRwt2a66vFE3LJIJJMYzn9/56Ph8POGMMCWd5keHfMDjSUjg7xOsyJCL6Q2RE84k0d/d4zCCPwKs",
+	"sP7XFwQrEvSwcppOo9Y4qtTrlUatU681a/q/3xzXCYj0BZ0oypnTdM45l6QSEjxAimCEWYAoG0SSciar",
+	"juvQwGk6tfqLfXyEDyrP/DqpPAsauPJisN+vNPrPB/XggBzio8BxHYbHxGk6HYId15FhNHSajoIP0SRY",
+	"Mq5Pnz65zpUIiPjsCfqREIT5U6fpvLk9XX0Oz2r6WUXG0mn+/tEJKSM9xRUOe77ZkMZhrZbM8pYwf4TR",
+	"K0EIQ2bKE8GDyFe9VdfMd1znfYSZomrqNBuuEzGqehNBfRK/st44rH165zpyRCcTyoY9HASCSDgRPjRz",
+	"zjkLONPz5hFTQn/16gfHhfHXnaZTb6BbhV7jMZHfSXT7PsKCpJvVCjA65/ckxL7+dsIlTJgHMMe39V/R",
+	"wesfnU+uIxVWkXSazoSwgLKh3uKoX7I+JV8t337XiSQRa6wcnJdrLtXC44IjNeJirQ3p8wBOjiToASsi",
+	"EFboWQ39v/97ApdDKkImaMAFUg8cjSmLFIGLMu9k1l6kc1xxHM9r6f3pC/JA2bAy1OesYm5TshWBwAPl",
+	"uI7CQ31m7WWzTZx3rqOoCvVG/mC+QtALWnwn0wGbNTaHevEy+4reE6epRERcByslaF+vi/6NCzqkmtLc",
+	"juifEb/Tr34gdDhSvaHTrNdqn1zHt7Sttw612YgU5InfrSJ4TAL0Gk8wI5Kk6+Oieq2GhutQQN9ZTBsK",
+	"tzrZYQkPFzaY+3dO86C2MuV8Ix+BcJIxpqHTdHCA/1MqLshAcKaqlgttthQF+iI4nEc/koqPicgeZnuI",
+	"VpzyJ9cZERwQAYes5ftEysoJZ0rwsNIKQ/5QubIn72Nh1zsjgnwchkR8J5FnnvJcRPwRJwF6GBGGqEJU",
+	"IsqQGhEkibinPvlOIgz9hlQqtOOdXN3c9lrn51dvz057VzftV+3LW2/3GOG+JExpEtFlXI2IQOYKSKAf",
+	"mnII8j4iUkn0QNWIRyozCMlRX/AHSYREggwiSZDiaKRb6qEIu8X6S9O3pIrI79AED4msdtkluScCef/w",
+	"quiWENR19Ci7TjyVzEIg3Of3pNrVnCPe4aYzUmoim3t7eDKplh4B6Y/IGE7UgIsxbFEkqOM6Y/zhnLCh",
+	"GjnNRu3gueuo6UT3KJXQxEhv2An2R8Tu0ey26F81jZrwkPpTxAe5GTeRN4n6IfVdNMYfKnhIvj+qebCc",
+	"mHE2HfNI2l2VaCdZQ71wJ6eXEo3xFN1p0k1Vl0ErS7zhEUHucUj1sYM9gTd7Zx089HZd5E0EvceKuIjx",
+	"iq/nYN4r6ZCRoEJZ/F4XPYy4JOiekgfkY4YCOhgQUVzj2Xnoi0HeR1SQICai6TpnFrbeeO46E6wUEXrF",
+	"/s/ObFf/NTPY3X93lm3GJb/Vez27Jx7jFTgGXhP5WAhKJJLEF0TJY8TgrMHPQTU3w7jVpvOK2y8f+bWZ",
+	"bcnIZzetiTgLp7C3yfXnD3r3/BHJHhAXzsQ4kip7MKhCO8XDgfpkwAVBkST5FZh5+6ZLMdPRymsyf1Oz",
+	"fca7y7iyW4n6U4TZ1CzL/Fl91gbPdFQ+K73Is+P/mQitnmQoBI+ET1y4lF57ULnkjFQusPJHHuyk/s58",
+	"zE+n6+x3nVWncHSQm0HX+b1WefHuP7pO+dDbARlPuCJM3ZBJiKe695mN0K/zDMdRI81wpGE4Zh8SYs8H",
+	"CDNEsAgpSbhHSqgkHhPkJS/0p5WfyLQwVf2mHPUmLBqDyKh/eFc2g3PuYz3QWPGcHf+bm/N4E6x4gWJJ",
+	"Lv/2vfv6nv2FErm3ooA3f1uyrKciyIBoIY8UmNDh0cJZ8fGYMLXapMyzs3PS2tIq03le27N9rPL0i9pT",
+	"Tx707JWmzvWTsxOHr1eZy7Mnn4vWAVeait6sz9nCJ5+IUbRWm4t5tmQ65oeV7pj/1DPSSslK09G6/+xc",
+	"9LdfdyI3WJFzOqYlm/J2hEFHCMlAxdMxkut3Er2PuMIuwoace0k3HhpQEgbx8+2zzksEOnyX7cC/FUrU",
+	"oKKFcDyhFYEVCXW7ilV1KrUXu83Mq5BWslzLBceYMi0/w8uRJzwjxnjKc60a43MWSBQxRcMu018NojC0",
+	"z1OJ8D2mIe6HBOEhpqwotnadRNDuOsfi+8Nnx+r7g4azIsvvOjtJ+//SW7sLvRgueqzsH+XMNFnAzGZM",
+	"BNEsJdnwWR0P+CKWyPulknRQMfvgoogFRMC66DXUOxLz13RXJNqJJlrVqtSOdo/RHZkoY/kZERTSAbTy",
+	"9u7rRh3wQ6oJPOpHNFSIG4Ur7tT0d4wEwUHuQFAmFcF5+bleq5UeYMrUfsMcXDrW7Lteg/+5zpgy+02y",
+	"fJQpMiQiv37XcGyWqMTmQJgTVnKIK6aTJznLaMdLDonnogmJlxVZu6eLtIynj4/ndtmEZLUwOFQuoiqe",
+	"gvfeyH8UVG0W8AfkPeglj++CVpKZMgKYHiCCEepLJCIm0c4NCahEPmcDOowECXYX34n339drteMHo9Bt",
+	"finex5fiYbVLcRNf/c+6GEkvq16OL3ghDp9teh9qi+/DDZFEfeaySaK+wSU7aKy2ZM+PDlZZMKLEtDVQ",
+	"Zfz81vIVxdEDpipWiZWY6otkWEl2ZPu1lbj1hiP9GZdpKl4LHAH0T5BLPFcvLbknYpqxL2EkR1iADgP2",
+	"AK3+a60YjG841casdqa3i7OYbHaZ4ghbex9oZsb2o8mLL0hAmKI4lGhnxmgEhgdJCKLMWEBj4Q6MV10W",
+	"MTDyyJEVYeVuFZ0ILmXFmBVTayIOgsSSWCRUufmvSp1+b1V+w5U/K+/+Y8dF/1/6afcf5RTplzI+nd2G",
+	"m2SoYcgf9IRgtYAy7+jFNCa5XXtDaGzRQzuvqPox6n8n4XYdG4703oPLM8OYdp+Wmf4yj/CWzhTkQ2t9",
+	"Nd4IlcwYZiEKsygM/7FJ3y9ltK/sOoOYiBIpEThjiZRoZ6GKszhGGLFo3CdC/2D5rQsXCiNFx0QqPJ7s",
+	"PhnN+qRPssBjoqyLIDZjtIN54o/5/TuJ2qd5ZWRFewV4uSZYjVLvR9axtZqOEsGTmUu5X6qZnPCozHjR",
+	"CgKJvDFRuApuWK+JPPIB+8pD4B02stwYK2NqF/xBHiOPSEXHmvd5WoYyz7yPNHWchJgxEArjZ9wuexhR",
+	"f4R8TYtS+xNnYDRUcDIk/XPGswDDiFcJes8sE8ymzDwVt0qGWG6rOomE5KJ8Y81yMPJB9Xx4zEv0NUHu",
+	"KY8keE+q6GqC30cFiyeZvv6z/Qen528vp7+9fVn77e3N4Ndf/knPT14L/f3FH63pJa19uLitTS9e/vPD",
+	"xSl/gP+/5PqZyW8n7aP2H60PV53L0eX4rHbeCf64ePtGXTb+Of31tnb42x+X9Lzzml69+vXDb6c34eXb",
+	"s8av09cv5i2Umecc+n1Yb8CtSOh5GTWvVV70KvNkyowR8SdSwkdbKGL0fUTQHZkC8dYXjgUkQHxCBDAX",
+	"tIPRmzftU6AVaMh5gPwRpz7ZPQY2d8LZveaGNr4kXer9Qc1/1n9OKo3gAFcO/KN65QWpDyqH/Wf4eXDk",
+	"H5BGPV4Wo0Ok61Iwfq5q020cHi5asG73Q6Ne6XY/PDtbbcGuYJ1wiXPrAt/ZixWbbyUegBtPaNHqiy7N",
+	"Uy3FAGzsJYeGWXcJGgg+zpuyjUxlGPqDoIqgEZ5MCJPGV0PzJn4kFQ1DNMISUVVuyy9fA2v/nz/5o/IZ",
+	"XXJGPmNWmMkHLeJ5+7UD7xEnkzo41pzRHLnsGg8t0c4Oo1ErJ0IgCuReHJABjkJlmiyUUZZKV2Cansej",
+	"wey8EYM2sV2zDBp6fHTuDJO45aJMvOJCof7UmD41udSykBaWQoIDzZO9iockF0qCs97EWhkhy67ybhV1",
+	"KJEIC4L6gt8RpvvzaFBw+VQyIR/lG6lfU76PhcYxN859mX3k3fxVgPCOlzQs1R2v9CU3zgQjJFOJpMKq",
+	"6HfENJg3BxM+kp3FvwsycJrOv+2lwZR75le5lxmTE0eQzTttWtva6LA9n3PYdIePftas22DuJMzPm0m1",
+	"/px5pHGOjzqVN3L+1Y/khjd/3iTieMNHnMEn3Zeh/aBy/IADqwdCBBbXshL8iSeTkBofyd4fkrNirO8Y",
+	"h/rVxmechHIRIYyMa6MzL1rnL69uLs5Oe69vry718IiUeEjsisWCRp8HUy2MadULghmQfrxqJ06kWjfq",
+	"0kZEUDPuucP7uXXePm112leXvbObm6sbiL5TmIYmvBasx1rChqCz7ODB8tInwFL1j7Ht1/nkps0mWMoH",
+	"LoLylkqTU6nQc+SPsMA+KIGf3s1bIoj1gmltvCyfVqVAZ7BM0GD2lM8OqIm84kJ6Ng6FM4IIU2KqSadn",
+	"19YDsfye8hB2aBdx0WVe/qhY69Dq8XNl87Gt9xY1LbrQFvWTPphtVVmvbUkHqctjpR7s47kucnaelXpJ",
+	"WxQ6siaXFTvRT39ynRn/1bIufpldkFJT/+r95CY0Y/9epx+YkwlZMraRq5/WpI6KzL1k8WN7M9kSq1/Q",
+	"kqaldzUb6vJFrhLEeFUy8ZOL+srFWmZCqRa1gWe2d/ZR7mzsh1jUCp75+95vzgYh9deVffxMs7myxcnV",
+	"5cvz9klnRuiJL2VGuY7dKcdozO+1DokCEhJFtDI+RgMqTFjQhsIQSCg9he/IYmno7KLVPu91Wj+dzUpq",
+	"RsqhEuFQEBxMkSBDKhWxcbUbjswKED3Qp3pKYCbpUqGtfQnSRu+20+qc9To3rcvbtpY8cmM+wUwLkz5m",
+	"Pgm1mAYaHFI2JAZylT5r6Ekz1psIPowTnuaO+ubsn2/Obju99mXv+ubq1c3Z7W1uwK1i0CSVqGAXg4HD",
+	"mekTiEIXXBNjEhwbCx0KsTJBSt+AeBjfEZkGgca+JdjtJvLiG+K5yMucPf1x3h57XbbD8FjPfqbHXYi7",
+	"KFlnz9gmymNQ5y7q7lYC3UqgX51DveSiT4PAUO41WNQg224uUXp5dfND+/R0ht5TmXGWMEICiaTPJ8bE",
+	"IZs4GJuAia9IZ6zXXXOkSI0IUxRCY1A/UijE/p2EeAhjNbGD3/GS+RoP9vZub+/2V7zbbaaIYDg8S2/l",
+	"yveb2rZLJKXO2c1l6zwvaDAUN0bQAHEf+OjXNCy1GIoY+TAhvr7DZlg7Xjx+b7eKLrmCeADc55GyCVKR",
+	"JJoABFT6IQc56H3EjdSMvHQm3he663pal1y95BEL1txOxlVvELebu5+XV53ey6s3l6cz4rmmyyjgxJhQ",
+	"yQf6GQrD5+/mJUcy8keZtCcuYGCckUxuWxJWtuMlM9sS5i1h/uqE+ZKrCx7QASVzPD0l/vE04xJBbjVl",
+	"xTy/L3awV7ejJS7QcyrV2kbOCdCfmUT+37cQKFsIlJidgD/LwDuMsOyNIdt3gENJXGdCRM+coUZtHb6T",
+	"nNhSSQIi5RAfWJ/9t2/6LuRCbznT1rj9KFwMrsn6RN3SjWXeqzwO1pqXd5nfKknp/Uvc3HV9V2nefSWb",
+	"eL+oaUmq/pZObOnEo9CJazwNOQ46nJ9jYSS6dTzdnPfCuN1czfW69ev5Veu017m66p23bl6dLQ4FIh98",
+	"MDrWawfPD58dof7UIph9A46NOFYJJg0eJYbq6IL+gHa8mWlu1dmtOvstXPAxYeqU+FrZWNc0FWSaLbrf",
+	"F2eXnd7p2cl5+/LstMTpLQL0gCWKu/vKt3li1gRNBL+nARHJuIx9aqQvt7nQuXl5uyYPwHiTpcJTiTwr",
+	"Mnnbq7696l/7qvNN7Dhx8u5SoT8HZrr6TSw0K7+QFvpmG6a2valbCb1wqwXkJkNo1EtMw7V5uFQ4XCKg",
+	"35ydXF2eQpBN72WrfV7CwxOr9whLzSLZkATHaECUP0JUpTAKX1VIt0O0w0OSMp/MM85b/L0dr2T2W8l9",
+	"y86/gYsProq1ObrBa17Ozgu42Wtw9JmW5Uw9xYDb8vXtld3y9fz17vA7wuTaBre4UQnGvb4dPXjCAEOM",
+	"+q98ekVft9/82a5f0rZss5tD/6R91L6b/PLzyesXVTJ9/Wfwtk2vaPvhonP356+d30aX+ge/EbL++GUt",
+	"+OV1CPmMEyqI7Ok7+qIG+EgDQeQoeZtQvYPB2wZ7X5v+c/z8cv/6z/3+/h8N/Evd//nh8O65rAWvno06",
+	"R9GvL8j5neOaifRsguIPBAsDirIyDYLVW0SBWoiRB2QWBcHbLJA2DNx88+2Tpq1fcEt1Hpnq8AvMpjH8",
+	"07qBxaB/9CQdsh5lS3IeWp2z3nn7ot0pahOcozFmU2R6A4DECmUIK0XGEyWPkRJTC970eUkNriOwIj3A",
+	"g1hiw1w+2hjG7BjJkD+ggD/EFAWGO1AWXk/RMdE6BkDSVQCT7mvqRcXhox0vO1fPYlwm4JopzCTamRBh",
+	"ggsBgNIgwyHKsriXXWajXUy5hwcqyS5E/KnyXZZV9BZThbzM8ngJ3OU26eKvRE0zW7i0cYrP+LclrW8Y",
+	"tiCGa5toIpbLY1hIqd5ctt50fjy77LRPWkVi1bIACjmxh8okF+IrEqILKiVlQxcl2BEuMmJlgKDkzD2/",
+	"I0Eei9IrzHVrlvlL0Ye3b99WWplzXR5Omzn5lDMEBwmAx2Zqlhg1AQmCw/H3XSct/wNYVPNhpjI4YaaL",
+	"HVT9x+7/Nwcj9G9Km2xqI+6H5MxGs66ZcyKjwYD6mun3bP2vhdknt29evmyftM8uO73bztXJT3PgVSCY",
+	"9/fau2oSZZslaACyVs9gevJBbFdCa8Sgxt1dme74ABVDg205LZjYZ8ibd2TaEySSS2h4+/Ts4vqqc3Z5",
+	"8mvvp7Nfezdnb25nbO4lOcAPWOprEZi0WpzB8LXj/YyhG6Qxi37WY1z1xmRxkvvVzenZTe+ifdm+eHPR",
+	"u7zq9C7OZjPe4whkvcJHjUMEUcfHMagWIyRI4XDqtVrtM6YQZU/5EiZ6fXN1cnZ72/rh/Gx+kv43k1RT",
+	"wN55IGFYMVwUch77gmBIeuxHkjLN+kUUkibyZq+h5yKvdOM8t8u88oPpQXJ1bs22ED1bF8m3wNZkNJlw",
+	"oUhwQQKKO8DO1xS9ky6WUIzbN9fXVzeds9Pexdlpu9Xr/HqdJx23xFZBhChBLFHx3d9YEKMmbF5xjB6I",
+	"3WVz3Urf2xv/9W+83CCtIanmuswnmqtSu/qtKzQrvXxxCam/ZVLD9r5ufROfe7eT22buRq5GNw5M/BMO",
+	"rwWfEKGo/r6sDs5LQQhIxomamFb7RjtYoTGXCh3W0JiM+1ASt36EfqI/aHb9+vbqEnjcGH/Ivucwrd/A",
+	"+38QX5krxnwSGhDLE8h4nT/QOOUx89VHRxBsSVUWIb9WKzNKlLw9rXm5xjuzqblL/KtxBQynSM0Wt7sd",
+	"caE65AOMkgbrg9TGWa+rYSBe6mc/xaXKlwxNP/Mpn+m68iJ8ysLw/u7ARGCg9t1uHns68453C7Zvo4Oz",
+	"6W6sv66FSUMHi6YDablrTsZGL9ic7tVGp985xh/apk09c2ewENj8bPOOF3Wnh3uhnytOFAZl+1g030u7",
+	"otkSRRZCvrRMQbd765Qc+Li76xjIf+H6jSnLflv/qsdj7tJka/1vcBxWOwVl21a6XybRvaRCAh7zyISE",
+	"jinjAkWMKplU/7QgBZolZIsGHB2UFDZaobqR65yMiH9n0d1na4AFFAxXQVJxmaCATAgL9CBihS0t9neM",
+	"vIAMBQ6SFqYcYK4iIOpHqssiJgj2R2BB3UnrcYkYw0IScU8CN6n3byqMgXc7cQfLuLigxdrnd5rOscQ0",
+	"C/ZdMxz9p51LCfK+62RqG69xNox3rbcZU9E679KDZYb1g370k7sps9xsfDH0/iaw9DOMKcXxT9fMLkFu",
+	"WqV3JbMIs8UhTGk5G/YQCUYCBBWQQrB3SMJUXHb/x87FeQWwpiaCKFO13VR5FfdGE8qLPRuQTTPSjXjo",
+	"2sehsMzQfsHyPTkntDfoazNCM4ynJPbxRFem9QmyTLZciAGZyR/m9u0VOmjUnyGfB6RwIPdzp3F/pk7V",
+	"u4/7n/697FCekpDek5Ulu4KmUaZonEH9gSxdSCoSZP2cB8URzwwtQZpbOKJZywWYC/nA1qM08GxxGYmq",
+	"U9zUxG661ExZerFM87KNTdusqfOA/XaWkmn25KIx9keUkYogOAD2aOYHRwJdkgf4y9TA7BOEg8A63ygz",
+	"VVGrGY5YUlBipgTGbPRGSfZsFpkzC/t2cdb58eoUHDat8/Ort/BwBmo6j+G8ACq5HI+4PA2oLHt/rjG8",
+	"6FcrdQPP8xvO9YoWgvMyyIZvLls/t9rn8LYySSPxOM8W9olrU+TKUbhQ2XO2okU1hZ1a4WSfwltXIs7W",
+	"d1Ac3o/RGLPMofwwCTGDER7DWTQZTi4KOAiFUDARcWYLdeX1kVrJumS9EB/nuwq+M8WEzYdK+9Qr9t54",
+	"vkwggeuXzjT36rnX3C7gehfdRhTMFsIngthyirwfkjGisomwIWumRPgEq5EBLcQSeTMRCR4ENGKU1Os0",
+	"JZRtgy7zQlPmWJ+cJLGsis7GEzVNaiknPiH0MOKhrT65pCBa7oAstxJll90sRtpB2VL/SHCoRqk6ssZa",
+	"y6RRRh14t2xQtlXZWBIRZL1xpLBiH+M++5yHBIMZPFNTs6ymnJSw33HRTcXRkBh0Ud3QFt1s9SFp0Ja6",
+	"DrG0PxQE2HqjTKhPMM4+fk7VOYvXVjIFQWRSH94DbDkPYkTsHTMBf/NV1xeNxv7+s0Zt/+j54cGzZ0er",
+	"1OfN7mcyPzfdiNLN5UPKMpWm1thgson0Uy/bi7geU7avbJGmAlVb2F1RaLFDSrorWwTAvlpXdskYmXsr",
+	"G4zduN36yquPhaBmmEWj1uxLNtOP/YyAvlDyj58DNg5S9ZdSxhNOvxLLNxUhFRmXMPwxZfHHWe4/wXTt",
+	"CVnokqUpmvaxTxaWcv2VK0OzXGxLNM+3klpoGSaxcsXDWcDKJYcEHvpUQLRctY3A/p2eoqkDvtKh38h5",
+	"kEHOfAzzTloZMCkuaQ7qzOrl1yVz90r2dz0PBuzaRqaXDS+XfdeaV+yzT3Fx/eN1LvY7d42AMKy3QrOo",
+	"tise6FVM+DZ5O3acZfFw1yeUKTLueqX/S4WcWWTdlaZdlEmytT+th26m58zI3dnlXriXG535L7bKS8sX",
+	"z12q5CVzZ//UNk0jIH1li2YeofTx7Zl2kqtaM7PMMaNspfjOtvKwZfJORlRyMmJgqW3kenOJ+Hlpd9NN",
+	"nDrggFuTzn1ByTOGiOsJApH2PllJTJjVj2Xk+4QY55ggg4gFpdtSrjG7+XXKMfKSES518ti92oyWmba9",
+	"MVEjXmJvaSXweuYJm4UGRehVGfjejqTjKMSKC+RNxj0fi6DH7zw3/RTD83m7s9at+W6j/zMZ935vVX7D",
+	"lT9rlRe9d/9RnvCTo4j5uZUuHRGSs0fy/F9z+c15QfWYPtMFSj74REzUKm86s49u7jiN8evWVnDWCBla",
+	"TZPR80kVGYWHS1t09DP6WapCskr3HXjwMYOYsh5iM4wkosk6jBMaBDNaT01IDtMXcyXXU1lzkTlID+zJ",
+	"PMfZK7TZXfjWDlzh5MQHZa4bPDudVQxW+vmnli+B2H5l8VKP4XHCvP5lz2Hpmj6hxG6OzaoCe2YpMsJf",
+	"IPBAU8sUbNV1sPBH9H6ebJ5MuZDPvImQYdS8deUMX9H7Es9km5lfkrLFEEY2gnKTGSFPT9QH6u6bYrx9",
+	"i5tsfBKzvhqcC/hetCGZ0HCwWJtowA0loi9qxF45MNNu2WmmxZOGU88YhdY1wqwrTtn08YUPw0NPF6+d",
+	"twdlLaPw4tyJdOPrsKb0Y5Z1IznjCe8fuhpTpUjQRJ4SEfG+rQv5NW7Wl7oja5z7stj74qE1/S04eaf5",
+	"hSmKyfOZxZPLYpYnfW1xLLOnj8ZoH0e+S+//9mp+e1dz3kl6Sjk0vjKriqI3BAcABrFu0MGI+HfrNppw",
+	"qYZi+YHMZkDARAK6XpuixS5+b9xX2UrIuRkXcf5EE4wJgE/VjxTCDPGJmXk2BWMHEix2oewwf2DVYjZE",
+	"Jv8hmxixupXXLn35bgJwqcU93SSUpoDZ+nFJyEsh4tlaUSurmFHzbyqdDQ9LZBsvTtT2kBzxiQT55UFQ",
+	"ReQx8khAFRcewqHkKNakzDNjHhCBFYHMFwWmIw/q1HsQLRlwE7wMRaSzu5YkhruO6V1LerpdqVJ2O6KT",
+	"jc3mCyJrlpiqVghTWCdYKR7IbMdlG1V0iK85aeu1XHPGSZXUjyUh+/v1o6NKHeFwMsKVRlnwfiP3gkZJ",
+	"8H6jPHjflmNdJgiUtmuUtZurjK25ILmSr4XXrLf7Vo40M3XNBuX7T5e//DzEKYMz0y2b763VCvPbeEoE",
+	"vS/acVPlBaJruUBgHDpGEaPvI3KMBMFBhbNwOhOEXMtvsSFV7/5jp5L8ufuP0g2/jbl+fnxvIAswBR1T",
+	"PC1KuU6YQ2kOoIVVKDrNQv5ARMXHkiCtoM4kSC0iz6tPuIOHJ3p317zHqwhhFgoCcs/8+B2bxp4uD16I",
+	"FaL0dWXHtYOHT63KJEv6lXWZjjW7rjro4ngLw4WomfcRsb8rERH9ksTCkt3cACtSURQ2JHNojw7KTqCW",
+	"Ca4xFWvbQ7Lw9sX78/ptR99SSVgAMd0ti8QKkbNNZJEju1Gttu9ne4JvSDGt4aD2okz/yaLgz7izDIIx",
+	"ipiiIVCxHAarbbqYgDw/OlgeJTUjxRXGQdkwJJVIktjvzgXyrq9uO2jvvr6HIzXas114VQROOEQVksSP",
+	"BCkhrc/XEwTzwP6pAdwi/C+VhHO7XJxsrvPcdpTeh1yFgMfXx9KDvLJG9kauHwGes09vdOOSEPqFeUtj",
+	"m7H0hEbmNHJCLxhf7vgBLWFlL5Re3VSzzFuNN1i4MgtyHOhvmQ/MIeMgX8c2rEf71KwJzttXZkt6DI9j",
+	"ETPmJ9V71EyOda/H+gc9O9zFIfv2uSe/HJ/mbNMNGVKpBI6NdZuk6Xwzi7gsRcedD2dj1mISYp9sENH4",
+	"1Evx5GejbNmWrNWTMVlDwdbhr3PRVWQkwZAXeIDFJ2PHmKRDhmjOmJc4+5I25ZILSE1UTW8Bs9yEZYCg",
+	"o8XP9NPLmEi9ftuZQSFoZcVEUIEL0lrIh5R5TYSRFnJtEQ7Af/7xtnF4hHagJDELpyBxThQJEA6HXFA1",
+	"GrtdNuBhyB8oG6KblyfPnzUOXcA5Q29JH4EIg34gUiFjs1foWujJ+0TuuraWgBYg64doTFmkiDQYMcgP",
+	"MR1L5Mmo77nIo1jpf8iHCXySUv+Do0D/84eiXpdhFiBP+nxCPLSDGQLmg/gAwXcxtowBf3eaduFS+XKk",
+	"1MQgK1I24DH8IzZRDfbGOXhC/zMFha/GwPHxJTMhZ/Abal23kSJ47JRiNRYeBPuERPAFQLwSPDZ2xwkW",
+	"ihEhqwjgugPuRxDbSqUBEOJM6fVsZswcXQbLCsZKg6gQw7JCxRupoJqmBZJV+nsZUUXQbCtz6TLNql3W",
+	"Zf/2b+iEs3vC9Hxkl1XMdkM+sPEVe5LhO9LzsSReFV0bT3H71Pz45o3+a+eeCEk5Q892qyjR+cwTNy9P",
+	"0P7+/gtEGXrTOanqV9xG5hT3eUCJfcvHLlzUrtNE1Wr1k3eMQgqoQ0EAP2qJQf/4sZvkkXYdF3WTVFLz",
+	"KZPDa76ATI2u8+mTB68+h061vnNHppJAdi5lVu/T1B55+k3VTD8e6mP/bnnub5ch1ELmEb2lfILfRwYW",
+	"Ce6buR9wH2B/8VgvLhfK03v4gCWiUkYErhB0ZlJ0v4cwR08vRDw4mJN3nDwgFR1r4dE+BB79EDMGFXri",
+	"X9GOPyJ4gjhDIVQsB0gLuEoVBGn0EuHwAU8lGuF7kwIvR3hCYnwrDx7yTMkF7Mag8hL6mUXG8HweEM/V",
+	"E8FolAco8GyeuQe1gSomrd6z6Ase0BB7gPWpGmAaRkITk/igeykqgNnWFoN6QkCqv5NoYnBJ0xKvmMkH",
+	"TcS9g9qB5xoo44PavuciyeEwp2EPE8H7JDg2Th1ixBukRljpmTBC9LUwZChTCQmF2L+T2dfsm4HFlbP0",
+	"kQEEEDjtKUwWCQBRwpBLUylpSQklNFNB6ViPTBKCugAravG3uk4VXd3bKlOmQhPYGWCI+nx6B40XKFfc",
+	"yWxprtaSOR15EmJcAkWsh5izEDTlEQTkWhyEIWHgbdHXgOweo/cRV2BFgDkKMuFCaYaDY8QFQyPAMpHs",
+	"oIS3TvWumOK8VQT42VSlt7M9qFxyRuJSvZyBDViiHW+/dmAxzyJmq/3uwsG09p+0vi9n1oOEdryDesO2",
+	"knxM9MxIKNNywSpbQ3hAhVTmLnmFMgwe2okmev8bh4e6sSbxRMhjhIF86q3AaMh5gPwRpz7ZRWN8p8ki",
+	"As4u8QBMylA4DFiDHjm8L90SKpE0EdL67jQO0IhHQrrmnAa6eXpWzTXCthJZnh7dkakL+BZwb99HBJY8",
+	"MHAUO1riwhCGbdBPm/p5Y+uGp+QE+3onU5gRRcSuJpUy2Sj9PiBuySqpCkjPUxI0kQkwQp3MeGaLVxhs",
+	"DHPVoKuDRgPNKUVwnE50RENzZeO1M3zUQNqJiOWu7wtUAnrjAVm+sbKlPiup8GUKVHiwDsVv9z6aahk0",
+	"+LRnc0Y8F40445HtxzBpQ8N0Y/0e8kHLZ4bexeKdl9IkLVuNuCTJIYiviCS+0CuuaRZQGxMWb86HnUHc",
+	"AtbWiP3osFbTF1bzUtNMS7vQCKhkvI5mpaB+tz7tF5wRQBvEWiwGuyMyDkLNN7IwiTveP0yUhbdr95Sh",
+	"BFTLi6NFzO4nQ0CDkGMls7Q0KzbENFRxVEcX9AebIKAlfBSxO8YfmJVlqqijOXV6UeakEuj1GdJ7wo71",
+	"kaVypaQCWCBDniUaR1IhIn3NOlMqxwKiFYFY6Grlyhh1WakUb8cHDGfEhaqE4AfLmYp3QNB3MzL3rrnf",
+	"LBZAcjVMu2xnv4YCPJW7loLOGJ+XGcRzlnB09sHQQ0sOM69CmmXOsSUDmcJQc3WCqThOpNRse71XiX3a",
+	"UK2JgTAx7AJK23BGusyUA9NERhq8HDTAYxpOq+gW9AU0FJjZXdMKcRNlYgeAPHnmpjaB+KMJlyr+2zeQ",
+	"cvajd9xlaWgBiGTmYRthYJvGEQZeGllgHgZdsglfIR8rHPKhfY8dwBgzLRhVuwyGbrmNRArfEUQGAwIY",
+	"1anoCSfFlESDtYsPWFYSYIaBG/ljho0bkgjyvpX02medlwiC0NE/EuRtZMC440f1Bv7Y6Vz/o8t24NEK",
+	"JWpQ0ZoXntCKnjy8vWIxvCu1F7tN5BUx2Juo62DG2XTMI9l1jt9/X6/Vjh++P6p54NiVuXKTXTaBVmjH",
+	"Sxp5JbKRaxba/GSkqAplIFntunBKtBCCkffeEOwHygL+gLwHD6o6GeeM3ulkuMVxiu8Pnx2r7w8aHlAL",
+	"aY+/BTmPuxdeIrLaTpGnPOv1MeTFHNeYniaMz5BQqU8f0TfyFVU/Rn0LsJUHc9dacyk6u2VGM2jrXpft",
+	"2OEYURhDFVJQ2nbdRCgqec38lxRf4SauedllfIAIFiElwpwqYF3UHwEJD8hEEKhjCD3daZ4Xo2CFdADq",
+	"h8HO04xhamBoDYyRZuipKK3XXTOnLtvBpdi2hixqFk/ZcNdIGQk7xSEiLJhwyoBV7Y0A7UpPek9LkVP4",
+	"a0yUoL40s+uyWGE3S7AXcF/ztph3Wt6UqNlXN7doR59kaQw3fcEfNDXYtdtOxD3NqCq+4FJWOBRpSMux",
+	"giaZhD6YX6U9SpmpKo5wGPKHLtvx9ItjAMDe1U37VfvyVtOlf3im1uNA09HdKnrJhQUpY7bjgu3ANWiH",
+	"ElHmh1Gg5QJLQ7rMW1BiwouFTKzijmHBfsZaoLXPmHNX7Obsw4RLUvnR0BDP2AS6TM/d0hUAWhsSCNzS",
+	"G4V2jH7gIu+cG+5qL0iqqrh5HcctFUbjTdYHrGL0J0P6XOSd2jNrO7+NmDnz3jlld95uFV2BJBdvz5Ao",
+	"LcrACbDDBokBgN7MKUB3hEzszBIKnUmCHpIquuS5epeaxxgBhQSmKiYHCTloGsf2DGOnWs7IcXYPDue1",
+	"IIOQDkeqCerV1XWnfXV56yUSsj5MbGrUAjMmzMzxgtfqOVprQHH74jW/gARpz+2yRMRugEpW1ih3dNw5",
+	"P5seZRO9Ouu4WsZwr9903OtW5+RH9/Ts/KxzBgXKStva09REubVwT0wsYKUznRA31gjdnFLpFlQ7N3es",
+	"rNmy8M4L/KHSGpImOqrVvCpqaRnGLHe8ljxzWNDsAvEI2P04NX/YM9NlScG5ZMPjwn4o2VSZEKRc0Vjo",
+	"TH+btUXEtCpzvrusVTSE6EM35CCDPWCQ/cdY3BGw4MS03Kpydoc/VNJfKlhZW0GArR1AS93pA7uubiDN",
+	"nco8aWpmG8ZBVYyxKsiYAxh5WhXwuRFwTTXwY2TlXSNysi5LJxMP+0NFKtynIVXTSkjuSdhEfaKwZyRp",
+	"GAzsqZb5jJUjXQ8oPIook4rg4DiJAw6nXZaZNuWsEmra4Mb0CvftvloJzzLek7alyNLo/HpyoDuTgYm9",
+	"kMisTLVglQEum5DveHzzSXaOiDXRfxrZPmL0gylJzgeosGtW5Ec7Ny9P0ItnB4e7+oYZ2te0uoGWCM1u",
+	"QXsz1FzD54cvDuy6amIZN0xW2Dx8jAQJv+86ydcVa2LuOuAQCLos1xzMwbmWmZXvOpokX/LMtlGZlTsU",
+	"D/C0mqjFCWuxRyx9sssU52hHEjIrHu3Gl+eM3VPBGSgNXeZpibi5txdyH4cjLlXzee15zTNWn0AfNj2q",
+	"7yTSqqo+Rpj5BO14Yy3vi0hTQLhDARlzvbJ4N1ZMNS8kgbVmADfRCpfiPJSxBQbIAvkwIYLCcPSZsolg",
+	"lLMqgsHJ5t4entDqrC8ERpl5HpwuIfWJ9d5R4EUDiFN2WhOoItWo1lIXivkO6e8Aq208hqpF4HmTbhx9",
+	"7caakLGVm0qfRkEE5Uv4pIJZULGPJ1UrqwkGQdFZ47iOPS9O06lXa+b9fEIYnlCn6exX6zBMzdLADwey",
+	"m/5jaIoR5Z08NyTgfqrDGzUp48CpolYYIiwlicskQIGE2EbQpwyL6TGIAKeXek21xKVHnxzIduA0nVdE",
+	"nephuE5i0tFjadRqhQJminxQeyM1Br9xaSHj5/vPnx/VStB2ZxxYLQa2jQSl9AsUHNODODSTKusjmfxe",
+	"mykiGA7jMoWpC9Vp/v4ue6BuYG9IkGyJiUqIs8t/d64Ss5nzTndk5fu5W96ybLhRq2Ush7ZeLMjNEdPq",
+	"TxW1FTJ5GHp/0+yP0u01ELrLN3hZhTqer6Yc++3192tUf8wB+s6pQ5eZMQ7p/V/4iJzTewK1bsHBs+ho",
+	"WC1v7tm4ML8jakB+rwUfEzUikUT6YiITZNRMxOcgst0b61OkCFJkPAlBpmFBbH71Qyyl22WJqkcZMhKc",
+	"C3S/jyVBE85D19RbcfOqr4toKpsiAUqMdK1xXgnMJDVW4y57xfXpBS5vbGqwxZpDFqRB9BaQgi/OOjft",
+	"k9te6/T0BliCJMpFdpWy9A6UUy0ygpQoyQTb7qQizPoIgHACgnbOJ4dGRFiU65lbY9d7Rbo4CbE5fKWE",
+	"sX707NmzRv1oBcqoj7+d5Bc89Qe1g+Wn/pKrlzxiEPz1yNckc5rHybrPvSqWpVZjIlV6X/LBDj5n90RY",
+	"o/3r26tLA6Jv5BY4OFZ4AW3+19bFeSkpvTJvfi0524yepsdjUbnAQsWNTOBnHEdUfnD08FrX7VRE+MvS",
+	"zU4mMiV2/K1yJKbYyCfLj4SbRXIysq0lKJpgEDbgwo+lKSpRP6JhsOhM/KrfvNaZiMe6PRObnQl9Sxed",
+	"CbCgLpW1Dmv7qTt6gGmoZW0rW4EX7dpk797+8zwttW+4iPVQhhwHqI9DrUOBx3Miu0yzXN2TdYLHOlYV",
+	"tbIWU2MwtvQn17d1x2fbZkqpddlOo1bbbeqDCza8ODV4cXU01/offa4VFX22qZIkHGQrs1nv3xyumOZr",
+	"f7Y4mWxPIlGmSd1pprZJWrYp2GnFtkzc6JryZzqDkgujf5yaJB1xT7QEMxhQ/xu/MrrV/pqLHy9wL+AP",
+	"bPkm5EvoxbvB73L7kH3osTakVagumHnHF9uVhRqgHfty+T7nZI+Xd5YsxZ5tCG2AoFEbxGlCwq09seA7",
+	"t5E1GTd2FbVYEouQdoO77EFwNkz7G9I46g4iAw9qda+KwEOBDoEcaoaotOqgZOIhg2dNr4m3AL6zntAu",
+	"s+WnsjG5g0iAyTnpzRI676DxoiwILJOmZj2lIyxh4GAynqFOUMAjrd0TIzpuWII9uQ9J4G6AywN307B/",
+	"x+dCEF9VRlxIUulDJNJ0nbuQK0LyKR9TbrMby6juYnIBEdSQb3SwyuM/4CAZgW5SX97kDcPWqWFI80F9",
+	"f3mjazzVnLPD+TkWQ2LaHa7yMhlNJlwL8xckoLijpSDduPFilbXgF5hN4wDJJ1Blbk2ofoYUQKD9DBHg",
+	"kZpPBW5saElJeIsWTsEGbz7zAZjn48iTlomlzflzXINGYWybppWx2gI9NSRC/xYCR0YmrCVIfIU+DkOQ",
+	"jrMhgVWUzQmQSWMbTCwVtqHHXZZc46nNME1LnGfCh+bcaL1Kn3Ol04VOLnQhOdURqncweNtg72vTf46f",
+	"X+5f/7nf3/+jgX+p+z8/HN49l7Xg1bNR5yj69QU5X1PUmIVDWelSH5TlzEJULo++lADvOomvYVk/6YPZ",
+	"VpX12pZ0YIJ1Vu7BPp7rIokYWbmXtEWhI0nUGp3opz+5zkzczLIufpldkNIwm9X7yU1oJixnnX5gTp82",
+	"5CP/6izBULIFPMHSpZVEwwJTSOMaS+RC/XVBNjQ2dghqJEExVNN6ilA0AX9+GvmYfycorQ84Jf3QKI6J",
+	"nMuiwJXdZf4IU/hFcGXt1JJqHRcCsLQUtJuJnJJWMC3hEVkaKz+LVWTW/6/EK7YC4Dd222/0ibbIFnLu",
+	"lbcwhzbNtNRCdZI8giTMFvWnENwYJ8TNmiPPqVRpM1BObDlQPYTyOaaP7MUsZ+mDJ6Ze5SpPGtiZd59t",
+	"LoprVCZ306Tm/p6Hn3AatcZRpV6vNGqdeq1Z0//9NpPPes65JJWQ4AFSBAOhoWwQSU2HoIquXsta/cU+",
+	"PsIHlWd+nVSeBQ1ceTHY71ca/eeDenBADvFRkAYddAiOYXubjoIPWXSH8nHpZYmBDdIqoXEiclKYs1H7",
+	"tAYlsfs/BeCGUpMKhALxAUrP4BeTKU8gXMP+uqwveDh+diuQPopA+jMWSycAz2yF1wwP/DY4i77RmUub",
+	"4S0nJpTJeWfBzUqYCRBJLTrGALs24S2MhiYwzcDd5QDuqugSUk9N4qmXSx3xZrmPeUdMf9bmPpkw15/I",
+	"9MrGNFresalUp0lxjmusxQgyxH0DChyXg1xFjKtvNq+yYcSPJeNIsC/Wn0Km6QwjMdMLvhjvOLOohIu6",
+	"OLOgcSWh9cuapk2SFlAW2seLgKHj1vFzyenf8qutAeVRedBGelhtBT3sJRd9KM1gWqzA6k44G4TU/5qG",
+	"ncYqjW2QGe6H5MwUDv2qzDyPvPO7k+OnzrtPOWZvqGuGX5ey+xltcu9jBkD/k+F4IVElvO+WD1TF/Gid",
+	"jRM1zUgHreRvY+sxKevgg0uqemRT10+uLl+et0863nGXQQIBF8h0H0exmkYQOr5Ysiix85xCT5vLFgNI",
+	"pSlTRA/KsH/1y4KtpX3LKLaMYi6jWDNkdAPOsgKRvxaQUwxhcy8hXOEvROMNnVlG4905AWwZWn2dLaXk",
+	"jwjgHRmvgHGwlkYufgY1veSMzKWoK6xh/Oqrn/Sy7694li54QAc0PrEb3Ix1j+y3ofe/Imr5GVlvB+P1",
+	"bwewgZMY/LSg4cUwEClYg6l5arxKgIFvgAjMFwAKv57N4A0YSR+Jr29qJDCz7pMFloIOwTaDXo5xGCIi",
+	"FVZEVjexCxio2cfy7uSv0pZhbMYw/rUcVmtxKXNFV9REDFLsnPB7YmDmZjAC+iTkbKg/VctTcZxNLsYb",
+	"SUR8KTY54V94d/Jx7oA9k1loSF5Nl9nkqy5c6hi+xua2uppCE6mM/nVsf47BuAyxzqMBAbqfxQiLK4vM",
+	"uhuvzEjWJdzQzGQBvqShIis5E00jLlbyUX5xZ+biHYexw4J9WTr9tU4xOCt4fDiSsGjzxXw/xXWIfWOP",
+	"MEmEccixOa5V1GaA9gi5hdi36BCFQqMh9yGAEULZSYB2DFYywA51mbFJBC4ijEfDEYKqeruAu0KF+YQC",
+	"4gvA1bbpQOY3C+6OoHafRD6fUADKtDkeIWVEul0mOfI5ix+2meUG0A3yLkgYVtG5flhLUJAkEsdP22nA",
+	"LMZEDElgvTRRH+BXAeaty/okAzxRq9UQINyhHcAkvLo5PbvpXbQv2xdvLnqXV53exVnH2z02UJfQfZwk",
+	"kl2BFNvQIBte3r55+bJ90j677PRuO1cnP3nxaDPYv+8jDHa1tA7RMdLSUbIdAEsnR3o+ettivL1ql80C",
+	"VkLyiRGHCkJkFiat1DpkjGVwuD7T7fS57qYH3lMEy5wkaesg/P7RsevSWzXAwHdcJ15jp9kAvmyLnfVw",
+	"Wu3MlDBzzjkLIDExqU3mvPohKaTVdOoNdKvQazwm8juJbt9HWGSQp1sBRuf8nugLWCi31XRu39Z/RQev",
+	"f3TWiUSA/XhKJ9iEsGCBhSZxhMFANvCCFdvNuMCAWgXHFhYrsBC3dlhxBsME0y9nSvxqji9z+bbGzK0x",
+	"c2vM3LrJHlM5zXL/om4KBDiRFssEzZzClMFEXpAYbEk5aEZUSSPYWeTGBwaoaaANAwb7fP3pGGE2TQC8",
+	"DeDrQe3AK88it+PfULH40safb9yQmjedLjgdG6mtYDSdd672fMx8EoYJ89z0BXMjuaB/iXBG0OACeVrM",
+	"8DK46JNIGWxiI973sX8HOgCmQSqrCDKIWAC48gJ0AYjOt3DhWoy/p1rzX/vslwrpMPDHENIfKTYszuHM",
+	"R/xjeNIcERNzPaZS4Tuynqk3PQTrSMB/l/u+ZY/fBHs0x3Aj/rgXkJDeExMt/Ng07IIbp5EH2ixJ6Jbi",
+	"yLPvJYFXbgVYQGFOTdNvm8SsQUXsfKZ/BwqyFcn/fjTHXMUi0bnA4i414CbXeS3iYyWQJ5GfRnojZWqz",
+	"+U4iY1zNyECoKAKBSDUGskUthnIqfmmyBeKXBdPvRzRUFcqQpOMoxErLTFD3TiJvMu75WAQ9fmdA7APi",
+	"g36R/mK/CTy04x3UGui69evF2WWnd3p2ct6+PDv1jg1it1lfqfA0a3OKTbN57A4j6/m6SbBbRVcsNCih",
+	"RqYb46me8FKrbAnJvcbTb8DsWibJ2R3sjQG022k66cqvI8ldm27+DiS4sRK507M9tUdwS4j/yrYRPN1M",
+	"8tNC2VNR3xsgQnGBFSFojNApsH9H2TAu45SSW5xXbTWtjaXGtQXE2xGdfOMKqF0ULc3+CPB2dmF6ZmGc",
+	"pvP6tFY/OKrVarWjxvN6Y7/2rHawDkW7tdu7lSq3xOyvI1XqU7sKOYNSWHONu9emYBYJTMksgwILMS6c",
+	"AThjWrfJHDWDnSSJERipAMR8U0/IAFQIfwSJk9DfcZeVxdUUynNlAmv0L1VkImCg7lKfMmLati5PS0GR",
+	"qFTXMMcZEpafKsh48OYExDSSJoonoTur+qCp7hAKM6b+YrM+PRo4WcKTFLuPIloodL9fgn/sFkf9MgrD",
+	"CiBaS6LXFkImEADuo50HQocjRQI0osMRkWrXhXqFYqKSepHHSGB2Z3I30mkGWPxBSKjfWT6Z97lJZAbd",
+	"qNWWVOefnUNm5S2yKJVI4WF+TH1BHuYPSOGhsypBh5zHhcMA0HCoQogVqaLTeefXljeUKsbVNqEtVCS3",
+	"QbNqvtIpPzaVJSWc9kn+3kHn5nSnC5I8M2dJLNDkyoI7lyqtGF+6OKDocaky2wQhzGX7VBkKQljFQDuU",
+	"Di+MVt+yW/1wybBuuVDojkyPEUYhgEsOkVfxAABEIv2s0fOqqBNXo+wLE0M5RZ7WQJEnSEjuMfOJZysH",
+	"xwXnqOxCTcyADHAUquO0mC+shP0aQhgqyWb0oHJOxIo7GGJTeja3Vrlm89aJC5Vbp7iifbFx4WMlg/MR",
+	"l+DQcoqdbGn1+78p4klKelem4H2QTp03kqAHrACGEz2rof/3f09sOQBCJibY7oHHoHz6HswDV6m9SMFV",
+	"LA12ms4J5+AX0m9wTflQMFEQMlkHWOV5rbj9c4FdLOJK2SVNgGmzhCUWG8wjMQ1+l9Z0+cF8haAn9FWR",
+	"XDQFW47iAtdxC+CyBXDZArj8tUOnM4qRZjM53aigDEFw9cRqAUkuhmUteVVo76P+Z71kcCMUgcigZFKL",
+	"2EQBmDVy58YBFKTA6pxMbk3btlncW+q2DXz8i9nD/g5J2ZlK63NTsieGQM0S17np2HkNKW9aOp5vM7LV",
+	"lU2eS17TzmrZXTbHmLRjSlmZwgBJvOHunAIeG9Ldz8331q/9wrnef8e4xjVEBJM0vuAUr3cE9AZulCxe",
+	"RZ5RxDzrz0mMLrG73TNF///3v/8nc4X0p/iemOKr4HTvMi/9to/9O+N7j5tBmhObGsMGvC+PUdO+/Ll1",
+	"3j7t3XZanbNe56Z1edvutK8uPQuhIEeUDbuMZb1K5r7ZV3jHmbeBacRUpkM2D83URbVPZKxcZUnvjyAC",
+	"bep4sgMsr+eYqstr6qqPm9eekoxtTvs2p/1RmXyS0b6IPEal3uuJyU8Fa5ELHofEB+Ei3U+muuYx4mOq",
+	"wJZu/cUxYcSCID/Uww3QjqebeQZ/y+2yhFxGzOC9B7tZzQuCdUhAVcYfZXxPaBXX0xhPuwyaYwYgX4w8",
+	"WPfKLJJHShPRApJYDssOC/UVSZyeY46+zbeAVgt2wUXWQPRAwnBdwvjInvYtZdxSxieijPbeLiKN5cal",
+	"vdhKND+vCrr8LrUnuYiHQYJIUUU/U0n7IYFihJAtn0iKVM6Buo/f+a8BdL+526eTOnWgZseEiAHx1SIH",
+	"T72eOllWfOOLms0b763u53kaCHxzLlZAwI9Nm1v3ydZ9snWfbI0pi/wtfsptHteeUhoo2woCQOs3LzUh",
+	"XDEMDlJcc+icvfE4dtsAWC81tYTTRzLoLlms3iJan53iUqgVS2G/jTBaO+oyaX8u41ufmzwlkEnZDAzb",
+	"/5ty/fWX/1uqRPD1qgvYc7IVBrbexi3Myjb6/lExQHO8fyaT3MohnH2GbWDvo/1rWTjKaRKJYhsYC6j9",
+	"8J1MolBiE0HmqxUDU467LAvP8jDiyMcMgpVV+qoEtmV/UVWCRBjaBqVs2cSWTXx5NvGtENG5+P4JhXg8",
+	"zdEtBf1NKGT7dN1MHxDkIWJ/gtUoDdhPabZT1Hw+I/MnBlCKoULn240BvDWBFE2Kn87PmoKEB6q5x6A0",
+	"mwhw65Nkoi6DbCKxa9Pxk3cfmx51Z9n0iAQ7qT9FSfZBFZ3MON+6rIB+n+SSIcpwYVbzMr3i1Vkp2StG",
+	"XY3TfZICEevmfM1LwcnUFnrUrK/88H0uTcnpGOMWJjPGbGqAbnPTOazVyscKKL29MWXlI6VMHR2YodJx",
+	"NHaa9Vr6P0j5Ml/XkuFTpsiQiLXGP+bLh794/PjDFxi/py+z1zShaMk8zFFW3L87Rh6Y5Esf4ZHKTckQ",
+	"hrIpUdaD7nIzsqPrcx4SzFbPCYRbXLiyaOeMDSH0RioyHlM23HVLEwI5D/mXSQb8ZjK6UpOPN5N5p4/a",
+	"uula8LvrVOy/cR+V+I9culY+eetfM2kLKH58PbBSgvYjZVpxK+o7tyP6Z8TvsOM6hj/1hnCzP7k52rsy",
+	"EV+lNnYMyu00nTe3pzPFsm8VwWMSoNd4ghmRJI2FcFG9VkPDdSpm++nBuiXMH2H0Cnoz5bMNyfONG7ne",
+	"OKwl+V0SHi6kd2lK0jyofb38LEMFV0jRirn81s24dTNu3Yz/WllaqQS/SbVu29xAzD9+sW5Lwr4NP54h",
+	"8jnuuT6b3IB5rceQYrazPqN4Sg9iunYLKyHYkWxQC2G25bYg+Couu/iGbRnr1ha7rQe+9cB9dj3wScKy",
+	"5xbhi2WOvY9pwaG10r9Nqyo6+0CNKctWsbojZGLzDmxRhLVkDpv6vanMsc3+3hL3LXHfZn9/kZLci8is",
+	"O7dyTN6tE/uqjhFmnE3HPJIoGbRJAkuqdfenpk6ereAt8+W7u+ykJLnrs9xLr4janBJ/dj64efM2Jfwr",
+	"pIQvPNhr+qJNXxsmhm9QKPxxZIfN64TDvcIqb+KPLftgTjbKvbUS5NKr4Zt6YwPDwSMnVmfv3pY5bZWW",
+	"L1A6fAnRWZhrbZBySUAVMEogIfNTqxW+I1ZFse5PiXa82MfloTe3p26XealhMc68Rp65xx4CDx1iPImf",
+	"2F1MqxbkP39VclViT13V1LlfS02d+4dPa+rckqwtyfp2SFYmA3q5ocX8MK8IPx5CKFYkCeKsCIHsaolf",
+	"X0fXiPQj/mBihIpAuz4Wmvxhf1SeBK1f8/QJ0E8ZGWGJUgqIDYHjUMTaae7rQcag2IZSZX49fBLHfgcP",
+	"lzv19d5vHfpbh/7WoT+f7X41kj/rh1eGTM7NWYmkvcSltFx3YeonSJNgiwWBDNvAmplRKxhTZqIjd6yY",
+	"CI83sf7B250fr3zcZd57D421xAfmdxn1TTQckJkRQXozQ2QQAi3PEGSIRRASKQHHAEsyL4T4DUxslfhh",
+	"M70UC1/wkOTDJv1IKj6G+htlsYK6wcoQ+Df64XmxtMWhGEyk/GCs2v0oxQL0Is0vFnCCJalQJgmTFOxq",
+	"y3eoMNQArxtrWv8qsaa5UcOkVg0LtcqW0yzEesbhogvCQeP3VOI/cqGl/0IhoqtEa5o1giP1n1JxQQaC",
+	"M1WNd22jUMxWgNE5vyda8HVcc41zlz3BBkzu3KYhlyb6lZEPquebpW86ZPr6z/YfnJ6/vZz+9vZl7be3",
+	"N4Nff/knHfzTycpw+gZwhUOnedBYR5rTd3u5OAcU59uX564F2B8v+a3e+610t5Xu/vZOym/GbpCR55yy",
+	"UM/ISlqxjGkkr1WiPGNSi7APim0VnWkyb1h0xOj7iJRIfAiPORvGbcoF0+Muw2ATZVZGyeHhnl202ue9",
+	"TuunM4DAxVI+QHVG3clzpDiqN54jf4QF9kF0NejVBBl8NkFUJFh5XdgbMqRSEaHX4BtBiYnZWZb1LuWm",
+	"5RxyYlcKsiOFIL6qjLiQpNLHSmk5aU32ZFbLLN8TIcxkZr8wQtQMZ+3w0EKzGUYbn4dteGg+PBTux5aL",
+	"b8OHHpczb4M2v4hlKaZqJUw/a1ba+6j/WSsIU41IzNibiCoUUIknE4KFTLM+WtdtFyr0GM7eJz4fE/07",
+	"Ifp7wDNhHIWcDYmAyqZdRpmbFPbR3I7IEVL8jjDD9AW553ckqKJbEg4ASkVLO/OhTzZj79tAzi0l3upI",
+	"jxhz9tcJy5wNtIxkKf2cW2ZHP/+dRBPBBzTMAG9Y5KaxJOE9kceGcsm01jJU4clCPsXQTgcl0WaviNqQ",
+	"tH1uZKR+7TYs8vHOmQl6nHvI1tte3W61YEce1xfORTzCr2CVFzwknmawSbmHXIWFrOsIKjzteym2w261",
+	"y5KepjyyRSCsThpDRJiQJ9WLv/f06Te3AmpICE3YEGamVk58q+zDXWaRPRBVVdRKOzclKUCYMEKKboj0",
+	"g3DJHkZEELSDw3CBdLE7vybOI8gTG9fESXT6jH2guIhzFf6cTYCRh0ruMTiTE8HHvBA6ak3tJKDKnlxB",
+	"jMlhNmirFWD0k3GArKWWP270aEqftsUntsUnlpLfJAJ0PgVeXGhnRAqhn2D+xDH/RzseaD+eizx9T7zd",
+	"akxctZqT1h7DU9QnQIaR4vy4a4rraAqqhYa1qC+6Jbrr9qACdMcDOO57TgMAJnoQVEEVMYx8ziwBienm",
+	"jndQb3hQ4gJJhcPyOn129l+RGJZQoXVMpZuQKTtpg2+8JVZbYvXliVUa+zmHWpUbdfZMduz8QFArJn0n",
+	"bR6tixh5yFS+iR/I6C9zYWxND80xZnhIvNU1mjgU6MqMdV2yAs1MhIyJY1olZMI04mKlSIwvHrKx+JzA",
+	"2PWifWn68VdRrMDlifMHO3Nl7Dn7DB1rzmUzZc9XuGszAdf5gryq5NIVi+4mQJ7FMnpJquXcsr6LwvGu",
+	"beX2hSF55aiHplRfAl6KALtUqt2kCiEMpc+D6XEp8GGAxR+EhPTLgB8aXEwIY09j+RQe5seUBn6XDUjh",
+	"obNG4PaSYcTQqFouJFV0Orcqs9ZXQyohxQh0eT5bn1nxLluh6KKFZTS2qGJ4f1ojNoPHmFRgfZTgRn3c",
+	"5gc3XsWWCqgekwm5DKPyfcqh8JUOL4xW37Jb/fC3jJuZL/e7E7HiDoZYqt3iFuaarQutWWxc+JiPnjSl",
+	"Kv9VQTU3Lo5TUgfUlm4lZGLKsaflcxaVzKm9yARnGhoM9RI4SG76DS6SIy3lCtO5XAMw83mtuP1zA0Mt",
+	"UmbZJS0p7ZyveOomNHhR7VPn6yFtcrkKzCbw3W1KzjZocxu0+S+FsZloIRMrWH9+lYWsp2cZRKeWm3L1",
+	"+VwoJzOO9PckVTRA9iRogtUI7ZTr7bbUtwX67LIZpE8gzlomMjGd8CA0x4hFYyKoj2Q0GNAPVQRahhZ0",
+	"hUJYWk3lGAEfg9QVRhCWWrmJuYK3qMx3mSH0cvbxZZUDNysJ/hQBobAgK5YIXywabMBKn7CCeH3TdViM",
+	"HMrlRrCh+WZbzNCVMEO53AKGbkORtjX+tsGqX6zy/1v95cLafitUviLivtyYqSlbiAJyT0I+gcJ6O2N8",
+	"R5CImIsCMuZIq/S7WsMUodN0RkpNmnt7oW424lI1n9dAFf5QoXa+MfcrvslCxVDOEGH3VHBmK2+lHcvm",
+	"3h6e0GqpFzP7BgPo9S5ZjRkbFR0yRJlrYlySiBeQFfRPtjJO7BjVKzU74Gzuhxu7tY1JEqRGcEMnT2T6",
+	"M06pkhUw1u646KKxVOJhXDkrY7nCwtojfSMt2jRrNOb3RCIPBAP0v//9Pxmj5f/+9/90WWwq9bQYG6A+",
+	"9u+MhOqlvyiOMoLl7nHchxaDFkiZ1S7rkA8K7YDoJF3U5wElmensIrDecgFFrYMkCQmRD9hX4VSLuuDl",
+	"N3Y+m6oEezoRROlWsst+7FycxzK7ObVNRKSPJwRRZdzzUx4hQRgU+1JGnrULH9+JskRxAIyidv/SmmU3",
+	"BAfZ9T5GcAklLMV8CLz4hRZ3psR4a3B5YYstLO+A+FM/JE3kTYyF1OwgprB5SI7oZGI2EgUkpPdEkMAz",
+	"QeFxi/9KnvYx80kYkgA2RmBIgOc2nEtG/YogkkfCJxLteHsTPNV75LnI29PvST7YF03hg+0TjrO3m1tZ",
+	"6zQqvdV9fQr0fo2xP6KMVATBAYSFaFlXYF9lAtv1tpEABdyP9CDM1UFvmCZPlDMjcMYvjbUU6Xx69+n/",
+	"DwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

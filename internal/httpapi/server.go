@@ -104,7 +104,8 @@ func New(deps Deps) (*echo.Echo, error) {
 			AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
 			AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match", "Idempotency-Key", headerRequestID},
 			ExposeHeaders: []string{"ETag", "Location", headerRequestID, "Retry-After", headerReplayed,
-				"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"},
+				"RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+				"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Deprecation", "Sunset", "Link"},
 			MaxAge: int((10 * time.Minute).Seconds()),
 		}))
 	}
