@@ -63,7 +63,7 @@ type Server struct {
 var _ api.StrictServerInterface = (*Server)(nil)
 
 // New builds the Echo instance with the full middleware chain:
-// request id → trace span → metrics → access log → recover → security headers → CORS → client IP →
+// request id → trace span → metrics → access log → recover → security headers → deprecation → CORS → client IP →
 // rate limit → auth → validation → idempotency → handler.
 func New(deps Deps) (*echo.Echo, error) {
 	ct, err := loadContract()
@@ -71,6 +71,10 @@ func New(deps Deps) (*echo.Echo, error) {
 		return nil, err
 	}
 	d, err := newDocs()
+	if err != nil {
+		return nil, err
+	}
+	deprecated, err := announceDeprecations(ct.doc)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +101,7 @@ func New(deps Deps) (*echo.Echo, error) {
 	if !deps.NoMetrics {
 		mw = append(mw, observe(deps.Metrics))
 	}
-	mw = append(mw, accessLog(deps.Logger), recoverPanics(deps.Logger), securityHeaders)
+	mw = append(mw, accessLog(deps.Logger), recoverPanics(deps.Logger), securityHeaders, deprecated)
 	if len(deps.CORSOrigins) > 0 {
 		mw = append(mw, middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins: deps.CORSOrigins,
