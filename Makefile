@@ -17,8 +17,10 @@ OASDIFF_DEPRECATION := --deprecation-days-stable 180 --deprecation-days-beta 30
 # oasdiff rates removing an optional response property or header as INFO (a client must cope with its
 # absence); our clients read them (the TypeScript types, next_cursor, ETag), so removing one is an ERR here.
 OASDIFF_LEVELS := --severity-levels openapi/oasdiff-severity.txt
+E2E       := openapi/e2e
+MOCK_PORT ?= 4010
 
-.PHONY: help tools generate check-generate lint vet test test-go breaking release-contract bench run db build clean
+.PHONY: help tools generate check-generate lint lint-strict lint-redocly vet test test-go test-ts breaking release-contract mock bench run db build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -42,6 +44,7 @@ generate: tools ## Regenerate gen/ from openapi/ and db/
 	$(BIN)/oapi-codegen -config openapi/oapi-codegen.yaml $(SPEC)
 	$(BIN)/oapi-codegen -config openapi/oapi-codegen-client.yaml $(SPEC)
 	$(BIN)/sqlc generate -f db/sqlc.yaml
+	$(NODE_BIN)/openapi-typescript $(SPEC) --output gen/ts/schema.d.ts --no-color >/dev/null
 	mkdir -p gen/docs
 	cp $(REDOC_JS) gen/docs/redoc.standalone.js
 	cp $(REDOC_JS).LICENSE.txt gen/docs/redoc.standalone.js.LICENSE.txt
@@ -56,8 +59,16 @@ check-generate: generate ## Fail if gen/ differs from what make generate produce
 		echo "generated code is out of date; run 'make generate' and commit:"; \
 		git --no-pager diff --stat -- gen/; echo "$$untracked"; exit 1; fi
 
-lint: openapi/node_modules/.installed ## Lint the spec with Spectral (zero errors and zero warnings)
+lint: lint-strict lint-redocly openapi/node_modules/.installed ## Lint the spec: Spectral with our rules (zero errors and zero warnings), stock rulesets, Redocly
 	$(NODE_BIN)/spectral lint --ruleset .spectral.yaml --fail-severity=warn $(SPEC)
+
+lint-strict: openapi/node_modules/.installed ## Spectral with only spectral:oas + OWASP, no overrides: fail on unforced errors
+	$(NODE_BIN)/spectral lint --ruleset openapi/spectral-strict.yaml --format json --quiet $(SPEC) --fail-severity=hint >$(BIN)/spectral-strict.json || true
+	node openapi/spectral-strict-check.mjs <$(BIN)/spectral-strict.json
+
+# Redocly CLI's recommended rules, offline (no telemetry, no update check); fails on errors only.
+lint-redocly: openapi/node_modules/.installed ## Redocly lint (recommended rules)
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(NODE_BIN)/redocly lint --format=summary $(SPEC) 2>&1 | grep -v -e '^ *$$' -e '[║╔╚]'; exit $${PIPESTATUS[0]}
 
 vet: ## go vet
 	go vet ./...
@@ -76,7 +87,15 @@ release-contract: breaking ## Record openapi.yaml as the released contract and p
 	rm $(CHANGELOG).new
 	cp $(SPEC) $(RELEASED)
 
-test: check-generate lint breaking vet test-go ## Every check CI runs
+test-ts: build openapi/node_modules/.installed ## TypeScript client end to end against a real server, and the Prism mock
+	rm -rf $(E2E)/dist
+	$(NODE_BIN)/tsc --strict -p $(E2E)/tsconfig.json
+	cd $(E2E) && node --test --test-timeout=180000 dist/storefront.test.mjs dist/mock.test.mjs
+
+mock: openapi/node_modules/.installed ## Serve a Prism mock of the contract on http://127.0.0.1:4010 (MOCK_PORT=...)
+	$(NODE_BIN)/prism mock --host 127.0.0.1 --port $(MOCK_PORT) $(SPEC)
+
+test: check-generate lint breaking vet test-go test-ts ## Every check CI runs
 
 bench: ## Benchmarks
 	go test -run '^$$' -bench . -benchmem ./...
@@ -85,7 +104,7 @@ build: ## Build the binary into .bin/
 	go build -o $(BIN)/storefront ./cmd/storefront
 
 run: build ## Migrate, seed and serve on :8080 with docs at /docs
-	source .ci/dev-db && $(BIN)/storefront migrate && $(BIN)/storefront seed && exec $(BIN)/storefront serve
+	source .ci/dev-db && source .ci/dev-redis && $(BIN)/storefront migrate && $(BIN)/storefront seed && exec $(BIN)/storefront serve
 
 clean: ## Remove built tools and the private dev database
 	rm -rf $(BIN) .data openapi/node_modules
