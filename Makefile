@@ -81,8 +81,9 @@ breaking: $(BIN)/oasdiff ## Fail when openapi.yaml breaks the released contract 
 
 release-contract: breaking ## Record openapi.yaml as the released contract and prepend its changelog
 	{ printf '## %s (released %s)\n\n' "$$(sed -n 's/^  version: //p' $(SPEC) | head -1)" "$$(date -u +%F)"; \
-	  $(BIN)/oasdiff changelog $(OASDIFF_DEPRECATION) $(OASDIFF_LEVELS) --color never -f markdown $(RELEASED) $(SPEC) | sed -e 1,2d -e "s/^#/##/" | cat -s; \
-	  sed 1,2d $(CHANGELOG); } > $(CHANGELOG).new
+	  $(BIN)/oasdiff changelog $(OASDIFF_DEPRECATION) $(OASDIFF_LEVELS) -f markdown $(RELEASED) $(SPEC) \
+	    | sed -e 1,2d -e 's/^#/##/' | sed '/./,$$!d' | cat -s; echo; \
+	  sed 1,2d $(CHANGELOG); } | cat -s > $(CHANGELOG).new
 	{ printf '# Contract changelog\n\n'; cat $(CHANGELOG).new; } > $(CHANGELOG)
 	rm $(CHANGELOG).new
 	cp $(SPEC) $(RELEASED)
