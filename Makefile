@@ -6,10 +6,21 @@ SHELL := /bin/bash
 BIN       := $(CURDIR)/.bin
 NODE_BIN  := openapi/node_modules/.bin
 SPEC      := openapi/openapi.yaml
-GO_TOOLS  := $(BIN)/oapi-codegen $(BIN)/sqlc
+GO_TOOLS  := $(BIN)/oapi-codegen $(BIN)/sqlc $(BIN)/oasdiff
 REDOC_JS  := openapi/node_modules/redoc/bundles/redoc.standalone.js
+# The contract as last released: `make breaking` diffs against it, `make release-contract` moves it on.
+RELEASED  := openapi/released/v1.yaml
+CHANGELOG := openapi/released/CHANGELOG.md
+# A deprecated operation must carry x-sunset at least this many days ahead (stable by default; an
+# operation marked x-stability-level: beta needs 30).
+OASDIFF_DEPRECATION := --deprecation-days-stable 180 --deprecation-days-beta 30
+# oasdiff rates removing an optional response property or header as INFO (a client must cope with its
+# absence); our clients read them (the TypeScript types, next_cursor, ETag), so removing one is an ERR here.
+OASDIFF_LEVELS := --severity-levels openapi/oasdiff-severity.txt
+E2E       := openapi/e2e
+MOCK_PORT ?= 4010
 
-.PHONY: help tools generate check-generate lint vet test test-go fuzz bench run db build clean
+.PHONY: help tools generate check-generate lint lint-strict lint-redocly vet test test-go test-ts fuzz breaking release-contract mock bench run db build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -19,6 +30,8 @@ $(BIN)/oapi-codegen: go.mod go.sum
 	GOBIN=$(BIN) go install github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen
 $(BIN)/sqlc: go.mod go.sum
 	GOBIN=$(BIN) go install github.com/sqlc-dev/sqlc/cmd/sqlc
+$(BIN)/oasdiff: go.mod go.sum
+	GOBIN=$(BIN) go install github.com/oasdiff/oasdiff
 
 # Node tools are pinned to exact versions by openapi/package-lock.json.
 openapi/node_modules/.installed: openapi/package.json openapi/package-lock.json
@@ -31,6 +44,7 @@ generate: tools ## Regenerate gen/ from openapi/ and db/
 	$(BIN)/oapi-codegen -config openapi/oapi-codegen.yaml $(SPEC)
 	$(BIN)/oapi-codegen -config openapi/oapi-codegen-client.yaml $(SPEC)
 	$(BIN)/sqlc generate -f db/sqlc.yaml
+	$(NODE_BIN)/openapi-typescript $(SPEC) --output gen/ts/schema.d.ts --no-color >/dev/null
 	mkdir -p gen/docs
 	cp $(REDOC_JS) gen/docs/redoc.standalone.js
 	cp $(REDOC_JS).LICENSE.txt gen/docs/redoc.standalone.js.LICENSE.txt
@@ -45,9 +59,17 @@ check-generate: generate ## Fail if gen/ differs from what make generate produce
 		echo "generated code is out of date; run 'make generate' and commit:"; \
 		git --no-pager diff --stat -- gen/; echo "$$untracked"; exit 1; fi
 
-lint: openapi/node_modules/.installed ## Lint the spec (Spectral, zero errors and warnings) and check the architecture's import rules
+lint: lint-strict lint-redocly openapi/node_modules/.installed ## Lint the spec (Spectral with our rules, zero errors and warnings; stock rulesets; Redocly) and check the import rules
 	$(NODE_BIN)/spectral lint --ruleset .spectral.yaml --fail-severity=warn $(SPEC)
 	go test -count=1 ./internal/arch/
+
+lint-strict: openapi/node_modules/.installed ## Spectral with only spectral:oas + OWASP, no overrides: fail on unforced errors
+	$(NODE_BIN)/spectral lint --ruleset openapi/spectral-strict.yaml --format json --quiet $(SPEC) --fail-severity=hint >$(BIN)/spectral-strict.json || true
+	node openapi/spectral-strict-check.mjs <$(BIN)/spectral-strict.json
+
+# Redocly CLI's recommended rules, offline (no telemetry, no update check); fails on errors only.
+lint-redocly: openapi/node_modules/.installed ## Redocly lint (recommended rules)
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(NODE_BIN)/redocly lint --format=summary $(SPEC) 2>&1 | grep -v -e '^ *$$' -e '[║╔╚]'; exit $${PIPESTATUS[0]}
 
 vet: ## go vet
 	go vet ./...
@@ -61,7 +83,27 @@ fuzz: ## Run every fuzz target for FUZZTIME (10s by default)
 	go test -run '^$$' -fuzz '^FuzzBodyChecks$$' -fuzztime $(FUZZTIME) ./internal/httpapi/edge/
 	go test -run '^$$' -fuzz '^FuzzCursorDecode$$' -fuzztime $(FUZZTIME) ./internal/postgres/
 
-test: check-generate lint vet test-go fuzz ## Every check CI runs
+breaking: $(BIN)/oasdiff ## Fail when openapi.yaml breaks the released contract (oasdiff, ERR level)
+	$(BIN)/oasdiff breaking --fail-on ERR $(OASDIFF_DEPRECATION) $(OASDIFF_LEVELS) --color never $(RELEASED) $(SPEC)
+
+release-contract: breaking ## Record openapi.yaml as the released contract and prepend its changelog
+	{ printf '## %s (released %s)\n\n' "$$(sed -n 's/^  version: //p' $(SPEC) | head -1)" "$$(date -u +%F)"; \
+	  $(BIN)/oasdiff changelog $(OASDIFF_DEPRECATION) $(OASDIFF_LEVELS) -f markdown $(RELEASED) $(SPEC) \
+	    | sed -e 1,2d -e 's/^#/##/' | sed '/./,$$!d' | cat -s; echo; \
+	  sed 1,2d $(CHANGELOG); } | cat -s > $(CHANGELOG).new
+	{ printf '# Contract changelog\n\n'; cat $(CHANGELOG).new; } > $(CHANGELOG)
+	rm $(CHANGELOG).new
+	cp $(SPEC) $(RELEASED)
+
+test-ts: build openapi/node_modules/.installed ## TypeScript client end to end against a real server, and the Prism mock
+	rm -rf $(E2E)/dist
+	$(NODE_BIN)/tsc --strict -p $(E2E)/tsconfig.json
+	cd $(E2E) && node --test --test-timeout=180000 dist/storefront.test.mjs dist/mock.test.mjs
+
+mock: openapi/node_modules/.installed ## Serve a Prism mock of the contract on http://127.0.0.1:4010 (MOCK_PORT=...)
+	$(NODE_BIN)/prism mock --host 127.0.0.1 --port $(MOCK_PORT) $(SPEC)
+
+test: check-generate lint breaking vet test-go test-ts fuzz ## Every check CI runs
 
 bench: ## Benchmarks
 	go test -run '^$$' -bench . -benchmem ./...
@@ -70,7 +112,7 @@ build: ## Build the binary into .bin/
 	go build -o $(BIN)/storefront ./cmd/storefront
 
 run: build ## Migrate, seed and serve on :8080 with docs at /docs
-	source .ci/dev-db && $(BIN)/storefront migrate && $(BIN)/storefront seed && exec $(BIN)/storefront serve
+	source .ci/dev-db && source .ci/dev-redis && $(BIN)/storefront migrate && $(BIN)/storefront seed && exec $(BIN)/storefront serve
 
 clean: ## Remove built tools and the private dev database
 	rm -rf $(BIN) .data openapi/node_modules

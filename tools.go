@@ -5,5 +5,6 @@ package tools
 
 import (
 	_ "github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen"
+	_ "github.com/oasdiff/oasdiff"
 	_ "github.com/sqlc-dev/sqlc/cmd/sqlc"
 )

@@ -949,6 +949,7 @@ type Product struct {
 
 // ProductCreate defines model for ProductCreate.
 type ProductCreate struct {
+	// Active Inactive products are hidden from the public and cannot be ordered. Omitted: `true`.
 	Active *bool `json:"active,omitempty"`
 
 	// Attributes Free-form product attributes (at most 50 members, 16 KiB as JSON).
@@ -3464,8 +3465,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 }
 
 type BadRequestResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3478,10 +3485,16 @@ type BadRequestJSONResponse struct {
 }
 
 type CategoryOKResponseHeaders struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -3495,8 +3508,14 @@ type CategoryOKJSONResponse struct {
 }
 
 type ConflictResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3509,8 +3528,14 @@ type ConflictJSONResponse struct {
 }
 
 type ForbiddenResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3522,11 +3547,24 @@ type ForbiddenJSONResponse struct {
 	Headers ForbiddenResponseHeaders
 }
 
-type InternalErrorJSONResponse Error
+type InternalErrorResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+type InternalErrorJSONResponse struct {
+	Body Error
+
+	Headers InternalErrorResponseHeaders
+}
 
 type NotFoundResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3539,16 +3577,23 @@ type NotFoundJSONResponse struct {
 }
 
 type NotModifiedResponseHeaders struct {
-	ETag string
+	AccessControlAllowOrigin *string
+	ETag                     string
 }
 type NotModifiedResponse struct {
 	Headers NotModifiedResponseHeaders
 }
 
 type OrderListOKResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -3562,11 +3607,17 @@ type OrderListOKJSONResponse struct {
 }
 
 type OrderOKResponseHeaders struct {
-	CacheControl        string
-	ETag                string
-	IdempotentReplayed  *string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	IdempotentReplayed       *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -3580,8 +3631,14 @@ type OrderOKJSONResponse struct {
 }
 
 type PayloadTooLargeResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3594,8 +3651,14 @@ type PayloadTooLargeJSONResponse struct {
 }
 
 type PaymentDeclinedResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3608,10 +3671,16 @@ type PaymentDeclinedJSONResponse struct {
 }
 
 type PostOKResponseHeaders struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -3625,8 +3694,14 @@ type PostOKJSONResponse struct {
 }
 
 type PreconditionFailedResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3639,10 +3714,16 @@ type PreconditionFailedJSONResponse struct {
 }
 
 type ProductOKResponseHeaders struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -3656,7 +3737,8 @@ type ProductOKJSONResponse struct {
 }
 
 type ServiceUnavailableResponseHeaders struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 type ServiceUnavailableJSONResponse struct {
 	Body Error
@@ -3665,9 +3747,15 @@ type ServiceUnavailableJSONResponse struct {
 }
 
 type TokensResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -3681,8 +3769,14 @@ type TokensJSONResponse struct {
 }
 
 type TooManyRequestsResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -3696,8 +3790,14 @@ type TooManyRequestsJSONResponse struct {
 }
 
 type UnauthorizedResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -3711,8 +3811,14 @@ type UnauthorizedJSONResponse struct {
 }
 
 type UnprocessableEntityResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3725,8 +3831,14 @@ type UnprocessableEntityJSONResponse struct {
 }
 
 type UnsupportedMediaTypeResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -3739,10 +3851,16 @@ type UnsupportedMediaTypeJSONResponse struct {
 }
 
 type UserOKResponseHeaders struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -3762,8 +3880,13 @@ type GetDocsResponseObject interface {
 	VisitGetDocsResponse(w http.ResponseWriter) error
 }
 
+type GetDocs200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+
 type GetDocs200TexthtmlResponse struct {
 	Body          io.Reader
+	Headers       GetDocs200ResponseHeaders
 	ContentLength int64
 }
 
@@ -3772,6 +3895,9 @@ func (response GetDocs200TexthtmlResponse) VisitGetDocsResponse(w http.ResponseW
 	w.Header().Set("Content-Type", "text/html")
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
 	}
 	w.WriteHeader(200)
 
@@ -3787,10 +3913,13 @@ type GetDocs500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetDocs500JSONResponse) VisitGetDocsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3803,15 +3932,25 @@ type GetHealthResponseObject interface {
 	VisitGetHealthResponse(w http.ResponseWriter) error
 }
 
-type GetHealth200JSONResponse HealthStatus
+type GetHealth200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+
+type GetHealth200JSONResponse struct {
+	Body    HealthStatus
+	Headers GetHealth200ResponseHeaders
+}
 
 func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3822,10 +3961,13 @@ type GetHealth500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetHealth500JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3838,14 +3980,24 @@ type GetMetricsResponseObject interface {
 	VisitGetMetricsResponse(w http.ResponseWriter) error
 }
 
-type GetMetrics200TextResponse string
+type GetMetrics200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+
+type GetMetrics200TextResponse struct {
+	Body    string
+	Headers GetMetrics200ResponseHeaders
+}
 
 func (response GetMetrics200TextResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/plain")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(200)
 
-	_, err := w.Write([]byte(fmt.Sprint(response)))
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
 }
 
@@ -3858,8 +4010,17 @@ func (response GetMetrics404JSONResponse) VisitGetMetricsResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -3886,10 +4047,13 @@ type GetMetrics500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetMetrics500JSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3902,15 +4066,25 @@ type GetOpenapiJsonResponseObject interface {
 	VisitGetOpenapiJsonResponse(w http.ResponseWriter) error
 }
 
-type GetOpenapiJson200JSONResponse map[string]interface{}
+type GetOpenapiJson200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+
+type GetOpenapiJson200JSONResponse struct {
+	Body    map[string]interface{}
+	Headers GetOpenapiJson200ResponseHeaders
+}
 
 func (response GetOpenapiJson200JSONResponse) VisitGetOpenapiJsonResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3921,10 +4095,13 @@ type GetOpenapiJson500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetOpenapiJson500JSONResponse) VisitGetOpenapiJsonResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3937,8 +4114,13 @@ type GetOpenapiYamlResponseObject interface {
 	VisitGetOpenapiYamlResponse(w http.ResponseWriter) error
 }
 
+type GetOpenapiYaml200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+
 type GetOpenapiYaml200ApplicationyamlResponse struct {
 	Body          io.Reader
+	Headers       GetOpenapiYaml200ResponseHeaders
 	ContentLength int64
 }
 
@@ -3947,6 +4129,9 @@ func (response GetOpenapiYaml200ApplicationyamlResponse) VisitGetOpenapiYamlResp
 	w.Header().Set("Content-Type", "application/yaml")
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
 	}
 	w.WriteHeader(200)
 
@@ -3962,10 +4147,13 @@ type GetOpenapiYaml500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetOpenapiYaml500JSONResponse) VisitGetOpenapiYamlResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3978,15 +4166,25 @@ type GetReadinessResponseObject interface {
 	VisitGetReadinessResponse(w http.ResponseWriter) error
 }
 
-type GetReadiness200JSONResponse Readiness
+type GetReadiness200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+
+type GetReadiness200JSONResponse struct {
+	Body    Readiness
+	Headers GetReadiness200ResponseHeaders
+}
 
 func (response GetReadiness200JSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3997,24 +4195,37 @@ type GetReadiness500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetReadiness500JSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
-type GetReadiness503JSONResponse Readiness
+type GetReadiness503ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+
+type GetReadiness503JSONResponse struct {
+	Body    Readiness
+	Headers GetReadiness503ResponseHeaders
+}
 
 func (response GetReadiness503JSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4037,9 +4248,18 @@ func (response Login200JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4073,8 +4293,17 @@ func (response Login400JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4105,8 +4334,17 @@ func (response Login401JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4140,8 +4378,17 @@ func (response Login413JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4174,8 +4421,17 @@ func (response Login415JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4206,8 +4462,17 @@ func (response Login429JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4235,10 +4500,13 @@ type Login500JSONResponse struct{ InternalErrorJSONResponse }
 func (response Login500JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4253,6 +4521,9 @@ func (response Login503JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -4268,8 +4539,14 @@ type LogoutResponseObject interface {
 }
 
 type Logout204ResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -4281,8 +4558,17 @@ type Logout204Response struct {
 }
 
 func (response Logout204Response) VisitLogoutResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4312,8 +4598,17 @@ func (response Logout400JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4344,8 +4639,17 @@ func (response Logout413JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4378,8 +4682,17 @@ func (response Logout415JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4410,8 +4723,17 @@ func (response Logout429JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4439,10 +4761,13 @@ type Logout500JSONResponse struct{ InternalErrorJSONResponse }
 func (response Logout500JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4457,6 +4782,9 @@ func (response Logout503JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -4480,9 +4808,18 @@ func (response RefreshTokens200JSONResponse) VisitRefreshTokensResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4516,8 +4853,17 @@ func (response RefreshTokens400JSONResponse) VisitRefreshTokensResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4548,8 +4894,17 @@ func (response RefreshTokens401JSONResponse) VisitRefreshTokensResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4583,8 +4938,17 @@ func (response RefreshTokens413JSONResponse) VisitRefreshTokensResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4617,8 +4981,17 @@ func (response RefreshTokens415JSONResponse) VisitRefreshTokensResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4649,8 +5022,17 @@ func (response RefreshTokens429JSONResponse) VisitRefreshTokensResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4678,10 +5060,13 @@ type RefreshTokens500JSONResponse struct{ InternalErrorJSONResponse }
 func (response RefreshTokens500JSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4696,6 +5081,9 @@ func (response RefreshTokens503JSONResponse) VisitRefreshTokensResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -4711,9 +5099,15 @@ type ListCategoriesResponseObject interface {
 }
 
 type ListCategories200ResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -4733,9 +5127,18 @@ func (response ListCategories200JSONResponse) VisitListCategoriesResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4769,8 +5172,17 @@ func (response ListCategories400JSONResponse) VisitListCategoriesResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4801,8 +5213,17 @@ func (response ListCategories429JSONResponse) VisitListCategoriesResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4830,10 +5251,13 @@ type ListCategories500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListCategories500JSONResponse) VisitListCategoriesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4848,6 +5272,9 @@ func (response ListCategories503JSONResponse) VisitListCategoriesResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -4864,11 +5291,17 @@ type CreateCategoryResponseObject interface {
 }
 
 type CreateCategory201ResponseHeaders struct {
-	ETag                string
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	ETag                     string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -4887,13 +5320,22 @@ func (response CreateCategory201JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4924,8 +5366,17 @@ func (response CreateCategory400JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4956,8 +5407,17 @@ func (response CreateCategory401JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -4991,8 +5451,17 @@ func (response CreateCategory403JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5023,8 +5492,17 @@ func (response CreateCategory409JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5055,8 +5533,17 @@ func (response CreateCategory413JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5089,8 +5576,17 @@ func (response CreateCategory415JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5123,8 +5619,17 @@ func (response CreateCategory422JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5155,8 +5660,17 @@ func (response CreateCategory429JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5184,10 +5698,13 @@ type CreateCategory500JSONResponse struct{ InternalErrorJSONResponse }
 func (response CreateCategory500JSONResponse) VisitCreateCategoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5202,6 +5719,9 @@ func (response CreateCategory503JSONResponse) VisitCreateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -5218,8 +5738,14 @@ type DeleteCategoryResponseObject interface {
 }
 
 type DeleteCategory204ResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -5231,8 +5757,17 @@ type DeleteCategory204Response struct {
 }
 
 func (response DeleteCategory204Response) VisitDeleteCategoryResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5262,8 +5797,17 @@ func (response DeleteCategory400JSONResponse) VisitDeleteCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5294,8 +5838,17 @@ func (response DeleteCategory401JSONResponse) VisitDeleteCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5329,8 +5882,17 @@ func (response DeleteCategory403JSONResponse) VisitDeleteCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5361,8 +5923,17 @@ func (response DeleteCategory404JSONResponse) VisitDeleteCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5393,8 +5964,17 @@ func (response DeleteCategory409JSONResponse) VisitDeleteCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5425,8 +6005,17 @@ func (response DeleteCategory412JSONResponse) VisitDeleteCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5457,8 +6046,17 @@ func (response DeleteCategory429JSONResponse) VisitDeleteCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5486,10 +6084,13 @@ type DeleteCategory500JSONResponse struct{ InternalErrorJSONResponse }
 func (response DeleteCategory500JSONResponse) VisitDeleteCategoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5504,6 +6105,9 @@ func (response DeleteCategory503JSONResponse) VisitDeleteCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -5528,10 +6132,19 @@ func (response GetCategory200JSONResponse) VisitGetCategoryResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5559,6 +6172,9 @@ func (response GetCategory200JSONResponse) VisitGetCategoryResponse(w http.Respo
 type GetCategory304Response = NotModifiedResponse
 
 func (response GetCategory304Response) VisitGetCategoryResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(304)
 	return nil
@@ -5573,8 +6189,17 @@ func (response GetCategory400JSONResponse) VisitGetCategoryResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5605,8 +6230,17 @@ func (response GetCategory404JSONResponse) VisitGetCategoryResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5637,8 +6271,17 @@ func (response GetCategory429JSONResponse) VisitGetCategoryResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5666,10 +6309,13 @@ type GetCategory500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetCategory500JSONResponse) VisitGetCategoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5684,6 +6330,9 @@ func (response GetCategory503JSONResponse) VisitGetCategoryResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -5709,10 +6358,19 @@ func (response UpdateCategory200JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5746,8 +6404,17 @@ func (response UpdateCategory400JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5778,8 +6445,17 @@ func (response UpdateCategory401JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5813,8 +6489,17 @@ func (response UpdateCategory403JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5845,8 +6530,17 @@ func (response UpdateCategory404JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5877,8 +6571,17 @@ func (response UpdateCategory409JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5909,8 +6612,17 @@ func (response UpdateCategory412JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5941,8 +6653,17 @@ func (response UpdateCategory413JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -5975,8 +6696,17 @@ func (response UpdateCategory415JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6007,8 +6737,17 @@ func (response UpdateCategory429JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6036,10 +6775,13 @@ type UpdateCategory500JSONResponse struct{ InternalErrorJSONResponse }
 func (response UpdateCategory500JSONResponse) VisitUpdateCategoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6054,6 +6796,9 @@ func (response UpdateCategory503JSONResponse) VisitUpdateCategoryResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -6076,10 +6821,19 @@ func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6113,8 +6867,17 @@ func (response GetMe400JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6145,8 +6908,17 @@ func (response GetMe401JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6180,8 +6952,17 @@ func (response GetMe429JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6209,10 +6990,13 @@ type GetMe500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetMe500JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6227,6 +7011,9 @@ func (response GetMe503JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -6250,9 +7037,18 @@ func (response ListOrders200JSONResponse) VisitListOrdersResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6286,8 +7082,17 @@ func (response ListOrders400JSONResponse) VisitListOrdersResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6318,8 +7123,17 @@ func (response ListOrders401JSONResponse) VisitListOrdersResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6353,8 +7167,17 @@ func (response ListOrders429JSONResponse) VisitListOrdersResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6382,10 +7205,13 @@ type ListOrders500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListOrders500JSONResponse) VisitListOrdersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6400,6 +7226,9 @@ func (response ListOrders503JSONResponse) VisitListOrdersResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -6416,10 +7245,16 @@ type CreateOrderResponseObject interface {
 }
 
 type CreateOrder201ResponseHeaders struct {
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -6438,12 +7273,21 @@ func (response CreateOrder201JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6474,8 +7318,17 @@ func (response CreateOrder400JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6506,8 +7359,17 @@ func (response CreateOrder401JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6541,8 +7403,17 @@ func (response CreateOrder403JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6573,8 +7444,17 @@ func (response CreateOrder404JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6605,8 +7485,17 @@ func (response CreateOrder409JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6637,8 +7526,17 @@ func (response CreateOrder413JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6671,8 +7569,17 @@ func (response CreateOrder415JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6705,8 +7612,17 @@ func (response CreateOrder422JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6737,8 +7653,17 @@ func (response CreateOrder429JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6766,10 +7691,13 @@ type CreateOrder500JSONResponse struct{ InternalErrorJSONResponse }
 func (response CreateOrder500JSONResponse) VisitCreateOrderResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6784,6 +7712,9 @@ func (response CreateOrder503JSONResponse) VisitCreateOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -6807,13 +7738,22 @@ func (response GetOrder200JSONResponse) VisitGetOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6847,8 +7787,17 @@ func (response GetOrder400JSONResponse) VisitGetOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6879,8 +7828,17 @@ func (response GetOrder401JSONResponse) VisitGetOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6914,8 +7872,17 @@ func (response GetOrder404JSONResponse) VisitGetOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6946,8 +7913,17 @@ func (response GetOrder429JSONResponse) VisitGetOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -6975,10 +7951,13 @@ type GetOrder500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetOrder500JSONResponse) VisitGetOrderResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6993,6 +7972,9 @@ func (response GetOrder503JSONResponse) VisitGetOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -7018,13 +8000,22 @@ func (response CancelOrder200JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7058,8 +8049,17 @@ func (response CancelOrder400JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7090,8 +8090,17 @@ func (response CancelOrder401JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7125,8 +8134,17 @@ func (response CancelOrder404JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7157,8 +8175,17 @@ func (response CancelOrder409JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7189,8 +8216,17 @@ func (response CancelOrder413JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7223,8 +8259,17 @@ func (response CancelOrder415JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7257,8 +8302,17 @@ func (response CancelOrder422JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7289,8 +8343,17 @@ func (response CancelOrder429JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7318,10 +8381,13 @@ type CancelOrder500JSONResponse struct{ InternalErrorJSONResponse }
 func (response CancelOrder500JSONResponse) VisitCancelOrderResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7336,6 +8402,9 @@ func (response CancelOrder503JSONResponse) VisitCancelOrderResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -7361,13 +8430,22 @@ func (response DeliverOrder200JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7401,8 +8479,17 @@ func (response DeliverOrder400JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7433,8 +8520,17 @@ func (response DeliverOrder401JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7468,8 +8564,17 @@ func (response DeliverOrder403JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7500,8 +8605,17 @@ func (response DeliverOrder404JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7532,8 +8646,17 @@ func (response DeliverOrder409JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7564,8 +8687,17 @@ func (response DeliverOrder413JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7598,8 +8730,17 @@ func (response DeliverOrder415JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7632,8 +8773,17 @@ func (response DeliverOrder422JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7664,8 +8814,17 @@ func (response DeliverOrder429JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7693,10 +8852,13 @@ type DeliverOrder500JSONResponse struct{ InternalErrorJSONResponse }
 func (response DeliverOrder500JSONResponse) VisitDeliverOrderResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7711,6 +8873,9 @@ func (response DeliverOrder503JSONResponse) VisitDeliverOrderResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -7736,13 +8901,22 @@ func (response PayOrder200JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7776,8 +8950,17 @@ func (response PayOrder400JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7808,8 +8991,17 @@ func (response PayOrder401JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7843,8 +9035,17 @@ func (response PayOrder402JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7875,8 +9076,17 @@ func (response PayOrder403JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7907,8 +9117,17 @@ func (response PayOrder404JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7939,8 +9158,17 @@ func (response PayOrder409JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -7971,8 +9199,17 @@ func (response PayOrder413JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8005,8 +9242,17 @@ func (response PayOrder415JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8039,8 +9285,17 @@ func (response PayOrder422JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8071,8 +9326,17 @@ func (response PayOrder429JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8100,10 +9364,13 @@ type PayOrder500JSONResponse struct{ InternalErrorJSONResponse }
 func (response PayOrder500JSONResponse) VisitPayOrderResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8118,6 +9385,9 @@ func (response PayOrder503JSONResponse) VisitPayOrderResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -8143,13 +9413,22 @@ func (response ShipOrder200JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8183,8 +9462,17 @@ func (response ShipOrder400JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8215,8 +9503,17 @@ func (response ShipOrder401JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8250,8 +9547,17 @@ func (response ShipOrder403JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8282,8 +9588,17 @@ func (response ShipOrder404JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8314,8 +9629,17 @@ func (response ShipOrder409JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8346,8 +9670,17 @@ func (response ShipOrder413JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8380,8 +9713,17 @@ func (response ShipOrder415JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8414,8 +9756,17 @@ func (response ShipOrder422JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8446,8 +9797,17 @@ func (response ShipOrder429JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8475,10 +9835,13 @@ type ShipOrder500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ShipOrder500JSONResponse) VisitShipOrderResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8493,6 +9856,9 @@ func (response ShipOrder503JSONResponse) VisitShipOrderResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -8508,9 +9874,15 @@ type ListPostsResponseObject interface {
 }
 
 type ListPosts200ResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -8530,9 +9902,18 @@ func (response ListPosts200JSONResponse) VisitListPostsResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8566,8 +9947,17 @@ func (response ListPosts400JSONResponse) VisitListPostsResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8598,8 +9988,17 @@ func (response ListPosts401JSONResponse) VisitListPostsResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8633,8 +10032,17 @@ func (response ListPosts429JSONResponse) VisitListPostsResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8662,10 +10070,13 @@ type ListPosts500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListPosts500JSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8680,6 +10091,9 @@ func (response ListPosts503JSONResponse) VisitListPostsResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -8696,8 +10110,14 @@ type DeletePostResponseObject interface {
 }
 
 type DeletePost204ResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8709,8 +10129,17 @@ type DeletePost204Response struct {
 }
 
 func (response DeletePost204Response) VisitDeletePostResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8740,8 +10169,17 @@ func (response DeletePost400JSONResponse) VisitDeletePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8772,8 +10210,17 @@ func (response DeletePost401JSONResponse) VisitDeletePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8807,8 +10254,17 @@ func (response DeletePost403JSONResponse) VisitDeletePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8839,8 +10295,17 @@ func (response DeletePost404JSONResponse) VisitDeletePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8871,8 +10336,17 @@ func (response DeletePost412JSONResponse) VisitDeletePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8903,8 +10377,17 @@ func (response DeletePost429JSONResponse) VisitDeletePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -8932,10 +10415,13 @@ type DeletePost500JSONResponse struct{ InternalErrorJSONResponse }
 func (response DeletePost500JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8950,6 +10436,9 @@ func (response DeletePost503JSONResponse) VisitDeletePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -8974,10 +10463,19 @@ func (response GetPost200JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9005,6 +10503,9 @@ func (response GetPost200JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 type GetPost304Response = NotModifiedResponse
 
 func (response GetPost304Response) VisitGetPostResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(304)
 	return nil
@@ -9019,8 +10520,17 @@ func (response GetPost400JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9051,8 +10561,17 @@ func (response GetPost401JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9086,8 +10605,17 @@ func (response GetPost404JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9118,8 +10646,17 @@ func (response GetPost429JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9147,10 +10684,13 @@ type GetPost500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetPost500JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9165,6 +10705,9 @@ func (response GetPost503JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -9190,10 +10733,19 @@ func (response UpdatePost200JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9227,8 +10779,17 @@ func (response UpdatePost400JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9259,8 +10820,17 @@ func (response UpdatePost401JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9294,8 +10864,17 @@ func (response UpdatePost403JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9326,8 +10905,17 @@ func (response UpdatePost404JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9358,8 +10946,17 @@ func (response UpdatePost409JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9390,8 +10987,17 @@ func (response UpdatePost412JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9422,8 +11028,17 @@ func (response UpdatePost413JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9456,8 +11071,17 @@ func (response UpdatePost415JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9488,8 +11112,17 @@ func (response UpdatePost429JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9517,10 +11150,13 @@ type UpdatePost500JSONResponse struct{ InternalErrorJSONResponse }
 func (response UpdatePost500JSONResponse) VisitUpdatePostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9535,6 +11171,9 @@ func (response UpdatePost503JSONResponse) VisitUpdatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -9560,10 +11199,19 @@ func (response ReplacePost200JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9597,8 +11245,17 @@ func (response ReplacePost400JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9629,8 +11286,17 @@ func (response ReplacePost401JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9664,8 +11330,17 @@ func (response ReplacePost403JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9696,8 +11371,17 @@ func (response ReplacePost404JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9728,8 +11412,17 @@ func (response ReplacePost409JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9760,8 +11453,17 @@ func (response ReplacePost412JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9792,8 +11494,17 @@ func (response ReplacePost413JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9826,8 +11537,17 @@ func (response ReplacePost415JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9858,8 +11578,17 @@ func (response ReplacePost429JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9887,10 +11616,13 @@ type ReplacePost500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ReplacePost500JSONResponse) VisitReplacePostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9905,6 +11637,9 @@ func (response ReplacePost503JSONResponse) VisitReplacePostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -9921,9 +11656,15 @@ type ListCommentsResponseObject interface {
 }
 
 type ListComments200ResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -9943,9 +11684,18 @@ func (response ListComments200JSONResponse) VisitListCommentsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -9979,8 +11729,17 @@ func (response ListComments400JSONResponse) VisitListCommentsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10011,8 +11770,17 @@ func (response ListComments401JSONResponse) VisitListCommentsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10046,8 +11814,17 @@ func (response ListComments404JSONResponse) VisitListCommentsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10078,8 +11855,17 @@ func (response ListComments429JSONResponse) VisitListCommentsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10107,10 +11893,13 @@ type ListComments500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListComments500JSONResponse) VisitListCommentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10125,6 +11914,9 @@ func (response ListComments503JSONResponse) VisitListCommentsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -10142,10 +11934,16 @@ type CreateCommentResponseObject interface {
 }
 
 type CreateComment201ResponseHeaders struct {
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10164,12 +11962,21 @@ func (response CreateComment201JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10200,8 +12007,17 @@ func (response CreateComment400JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10232,8 +12048,17 @@ func (response CreateComment401JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10267,8 +12092,17 @@ func (response CreateComment403JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10299,8 +12133,17 @@ func (response CreateComment404JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10331,8 +12174,17 @@ func (response CreateComment409JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10363,8 +12215,17 @@ func (response CreateComment413JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10397,8 +12258,17 @@ func (response CreateComment415JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10431,8 +12301,17 @@ func (response CreateComment422JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10463,8 +12342,17 @@ func (response CreateComment429JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10492,10 +12380,13 @@ type CreateComment500JSONResponse struct{ InternalErrorJSONResponse }
 func (response CreateComment500JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10510,6 +12401,9 @@ func (response CreateComment503JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -10526,8 +12420,14 @@ type DeleteCommentResponseObject interface {
 }
 
 type DeleteComment204ResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10539,8 +12439,17 @@ type DeleteComment204Response struct {
 }
 
 func (response DeleteComment204Response) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10570,8 +12479,17 @@ func (response DeleteComment400JSONResponse) VisitDeleteCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10602,8 +12520,17 @@ func (response DeleteComment401JSONResponse) VisitDeleteCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10637,8 +12564,17 @@ func (response DeleteComment403JSONResponse) VisitDeleteCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10669,8 +12605,17 @@ func (response DeleteComment404JSONResponse) VisitDeleteCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10701,8 +12646,17 @@ func (response DeleteComment429JSONResponse) VisitDeleteCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10730,10 +12684,13 @@ type DeleteComment500JSONResponse struct{ InternalErrorJSONResponse }
 func (response DeleteComment500JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10748,6 +12705,9 @@ func (response DeleteComment503JSONResponse) VisitDeleteCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -10763,9 +12723,15 @@ type ListProductsResponseObject interface {
 }
 
 type ListProducts200ResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -10785,9 +12751,18 @@ func (response ListProducts200JSONResponse) VisitListProductsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10821,8 +12796,17 @@ func (response ListProducts400JSONResponse) VisitListProductsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10853,8 +12837,17 @@ func (response ListProducts401JSONResponse) VisitListProductsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10888,8 +12881,17 @@ func (response ListProducts429JSONResponse) VisitListProductsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -10917,10 +12919,13 @@ type ListProducts500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListProducts500JSONResponse) VisitListProductsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10935,6 +12940,9 @@ func (response ListProducts503JSONResponse) VisitListProductsResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -10951,11 +12959,17 @@ type CreateProductResponseObject interface {
 }
 
 type CreateProduct201ResponseHeaders struct {
-	ETag                string
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	ETag                     string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10974,13 +12988,22 @@ func (response CreateProduct201JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11011,8 +13034,17 @@ func (response CreateProduct400JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11043,8 +13075,17 @@ func (response CreateProduct401JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11078,8 +13119,17 @@ func (response CreateProduct403JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11110,8 +13160,17 @@ func (response CreateProduct409JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11142,8 +13201,17 @@ func (response CreateProduct413JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11176,8 +13244,17 @@ func (response CreateProduct415JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11210,8 +13287,17 @@ func (response CreateProduct422JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11242,8 +13328,17 @@ func (response CreateProduct429JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11271,10 +13366,13 @@ type CreateProduct500JSONResponse struct{ InternalErrorJSONResponse }
 func (response CreateProduct500JSONResponse) VisitCreateProductResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11289,6 +13387,9 @@ func (response CreateProduct503JSONResponse) VisitCreateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -11305,8 +13406,14 @@ type DeleteProductResponseObject interface {
 }
 
 type DeleteProduct204ResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11318,8 +13425,17 @@ type DeleteProduct204Response struct {
 }
 
 func (response DeleteProduct204Response) VisitDeleteProductResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11349,8 +13465,17 @@ func (response DeleteProduct400JSONResponse) VisitDeleteProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11381,8 +13506,17 @@ func (response DeleteProduct401JSONResponse) VisitDeleteProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11416,8 +13550,17 @@ func (response DeleteProduct403JSONResponse) VisitDeleteProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11448,8 +13591,17 @@ func (response DeleteProduct404JSONResponse) VisitDeleteProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11480,8 +13632,17 @@ func (response DeleteProduct412JSONResponse) VisitDeleteProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11512,8 +13673,17 @@ func (response DeleteProduct429JSONResponse) VisitDeleteProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11541,10 +13711,13 @@ type DeleteProduct500JSONResponse struct{ InternalErrorJSONResponse }
 func (response DeleteProduct500JSONResponse) VisitDeleteProductResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11559,6 +13732,9 @@ func (response DeleteProduct503JSONResponse) VisitDeleteProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -11583,10 +13759,19 @@ func (response GetProduct200JSONResponse) VisitGetProductResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11614,6 +13799,9 @@ func (response GetProduct200JSONResponse) VisitGetProductResponse(w http.Respons
 type GetProduct304Response = NotModifiedResponse
 
 func (response GetProduct304Response) VisitGetProductResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(304)
 	return nil
@@ -11628,8 +13816,17 @@ func (response GetProduct400JSONResponse) VisitGetProductResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11660,8 +13857,17 @@ func (response GetProduct401JSONResponse) VisitGetProductResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11695,8 +13901,17 @@ func (response GetProduct404JSONResponse) VisitGetProductResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11727,8 +13942,17 @@ func (response GetProduct429JSONResponse) VisitGetProductResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11756,10 +13980,13 @@ type GetProduct500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetProduct500JSONResponse) VisitGetProductResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11774,6 +14001,9 @@ func (response GetProduct503JSONResponse) VisitGetProductResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -11799,10 +14029,19 @@ func (response UpdateProduct200JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11836,8 +14075,17 @@ func (response UpdateProduct400JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11868,8 +14116,17 @@ func (response UpdateProduct401JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11903,8 +14160,17 @@ func (response UpdateProduct403JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11935,8 +14201,17 @@ func (response UpdateProduct404JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11967,8 +14242,17 @@ func (response UpdateProduct412JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -11999,8 +14283,17 @@ func (response UpdateProduct413JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12033,8 +14326,17 @@ func (response UpdateProduct415JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12067,8 +14369,17 @@ func (response UpdateProduct422JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12099,8 +14410,17 @@ func (response UpdateProduct429JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12128,10 +14448,13 @@ type UpdateProduct500JSONResponse struct{ InternalErrorJSONResponse }
 func (response UpdateProduct500JSONResponse) VisitUpdateProductResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12146,6 +14469,9 @@ func (response UpdateProduct503JSONResponse) VisitUpdateProductResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -12171,10 +14497,19 @@ func (response ReplaceProduct200JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12208,8 +14543,17 @@ func (response ReplaceProduct400JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12240,8 +14584,17 @@ func (response ReplaceProduct401JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12275,8 +14628,17 @@ func (response ReplaceProduct403JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12307,8 +14669,17 @@ func (response ReplaceProduct404JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12339,8 +14710,17 @@ func (response ReplaceProduct412JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12371,8 +14751,17 @@ func (response ReplaceProduct413JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12405,8 +14794,17 @@ func (response ReplaceProduct415JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12439,8 +14837,17 @@ func (response ReplaceProduct422JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12471,8 +14878,17 @@ func (response ReplaceProduct429JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12500,10 +14916,13 @@ type ReplaceProduct500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ReplaceProduct500JSONResponse) VisitReplaceProductResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12518,6 +14937,9 @@ func (response ReplaceProduct503JSONResponse) VisitReplaceProductResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -12533,9 +14955,15 @@ type ListTagsResponseObject interface {
 }
 
 type ListTags200ResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -12555,9 +14983,18 @@ func (response ListTags200JSONResponse) VisitListTagsResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12591,8 +15028,17 @@ func (response ListTags400JSONResponse) VisitListTagsResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12623,8 +15069,17 @@ func (response ListTags429JSONResponse) VisitListTagsResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12652,10 +15107,13 @@ type ListTags500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListTags500JSONResponse) VisitListTagsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12670,6 +15128,9 @@ func (response ListTags503JSONResponse) VisitListTagsResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -12685,9 +15146,15 @@ type ListUsersResponseObject interface {
 }
 
 type ListUsers200ResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -12707,9 +15174,18 @@ func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12743,8 +15219,17 @@ func (response ListUsers400JSONResponse) VisitListUsersResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12775,8 +15260,17 @@ func (response ListUsers401JSONResponse) VisitListUsersResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12810,8 +15304,17 @@ func (response ListUsers403JSONResponse) VisitListUsersResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12842,8 +15345,17 @@ func (response ListUsers429JSONResponse) VisitListUsersResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12871,10 +15383,13 @@ type ListUsers500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListUsers500JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12889,6 +15404,9 @@ func (response ListUsers503JSONResponse) VisitListUsersResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -12905,11 +15423,17 @@ type RegisterUserResponseObject interface {
 }
 
 type RegisterUser201ResponseHeaders struct {
-	ETag                string
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	ETag                     string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12928,13 +15452,22 @@ func (response RegisterUser201JSONResponse) VisitRegisterUserResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12965,8 +15498,17 @@ func (response RegisterUser400JSONResponse) VisitRegisterUserResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -12997,8 +15539,17 @@ func (response RegisterUser409JSONResponse) VisitRegisterUserResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13029,8 +15580,17 @@ func (response RegisterUser413JSONResponse) VisitRegisterUserResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13063,8 +15623,17 @@ func (response RegisterUser415JSONResponse) VisitRegisterUserResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13097,8 +15666,17 @@ func (response RegisterUser422JSONResponse) VisitRegisterUserResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13129,8 +15707,17 @@ func (response RegisterUser429JSONResponse) VisitRegisterUserResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13158,10 +15745,13 @@ type RegisterUser500JSONResponse struct{ InternalErrorJSONResponse }
 func (response RegisterUser500JSONResponse) VisitRegisterUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13176,6 +15766,9 @@ func (response RegisterUser503JSONResponse) VisitRegisterUserResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -13192,8 +15785,14 @@ type DeleteUserResponseObject interface {
 }
 
 type DeleteUser204ResponseHeaders struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13205,8 +15804,17 @@ type DeleteUser204Response struct {
 }
 
 func (response DeleteUser204Response) VisitDeleteUserResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13236,8 +15844,17 @@ func (response DeleteUser400JSONResponse) VisitDeleteUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13268,8 +15885,17 @@ func (response DeleteUser401JSONResponse) VisitDeleteUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13303,8 +15929,17 @@ func (response DeleteUser404JSONResponse) VisitDeleteUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13335,8 +15970,17 @@ func (response DeleteUser412JSONResponse) VisitDeleteUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13367,8 +16011,17 @@ func (response DeleteUser429JSONResponse) VisitDeleteUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13396,10 +16049,13 @@ type DeleteUser500JSONResponse struct{ InternalErrorJSONResponse }
 func (response DeleteUser500JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13414,6 +16070,9 @@ func (response DeleteUser503JSONResponse) VisitDeleteUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -13438,10 +16097,19 @@ func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13469,6 +16137,9 @@ func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 type GetUser304Response = NotModifiedResponse
 
 func (response GetUser304Response) VisitGetUserResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(304)
 	return nil
@@ -13483,8 +16154,17 @@ func (response GetUser400JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13515,8 +16195,17 @@ func (response GetUser401JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13550,8 +16239,17 @@ func (response GetUser404JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13582,8 +16280,17 @@ func (response GetUser429JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13611,10 +16318,13 @@ type GetUser500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetUser500JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13629,6 +16339,9 @@ func (response GetUser503JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -13654,10 +16367,19 @@ func (response UpdateUser200JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13691,8 +16413,17 @@ func (response UpdateUser400JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13723,8 +16454,17 @@ func (response UpdateUser401JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13758,8 +16498,17 @@ func (response UpdateUser403JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13790,8 +16539,17 @@ func (response UpdateUser404JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13822,8 +16580,17 @@ func (response UpdateUser409JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13854,8 +16621,17 @@ func (response UpdateUser412JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13886,8 +16662,17 @@ func (response UpdateUser413JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13920,8 +16705,17 @@ func (response UpdateUser415JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13952,8 +16746,17 @@ func (response UpdateUser429JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -13981,10 +16784,13 @@ type UpdateUser500JSONResponse struct{ InternalErrorJSONResponse }
 func (response UpdateUser500JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13999,6 +16805,9 @@ func (response UpdateUser503JSONResponse) VisitUpdateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -14024,10 +16833,19 @@ func (response ReplaceUser200JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14061,8 +16879,17 @@ func (response ReplaceUser400JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14093,8 +16920,17 @@ func (response ReplaceUser401JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14128,8 +16964,17 @@ func (response ReplaceUser403JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14160,8 +17005,17 @@ func (response ReplaceUser404JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14192,8 +17046,17 @@ func (response ReplaceUser409JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14224,8 +17087,17 @@ func (response ReplaceUser412JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14256,8 +17128,17 @@ func (response ReplaceUser413JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14290,8 +17171,17 @@ func (response ReplaceUser415JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14322,8 +17212,17 @@ func (response ReplaceUser429JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14351,10 +17250,13 @@ type ReplaceUser500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ReplaceUser500JSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14369,6 +17271,9 @@ func (response ReplaceUser503JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -14393,9 +17298,18 @@ func (response ListUserOrders200JSONResponse) VisitListUserOrdersResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14429,8 +17343,17 @@ func (response ListUserOrders400JSONResponse) VisitListUserOrdersResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14461,8 +17384,17 @@ func (response ListUserOrders401JSONResponse) VisitListUserOrdersResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14496,8 +17428,17 @@ func (response ListUserOrders404JSONResponse) VisitListUserOrdersResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14528,8 +17469,17 @@ func (response ListUserOrders429JSONResponse) VisitListUserOrdersResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14557,10 +17507,13 @@ type ListUserOrders500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListUserOrders500JSONResponse) VisitListUserOrdersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14575,6 +17528,9 @@ func (response ListUserOrders503JSONResponse) VisitListUserOrdersResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -14591,9 +17547,15 @@ type ListUserPostsResponseObject interface {
 }
 
 type ListUserPosts200ResponseHeaders struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -14613,9 +17575,18 @@ func (response ListUserPosts200JSONResponse) VisitListUserPostsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14649,8 +17620,17 @@ func (response ListUserPosts400JSONResponse) VisitListUserPostsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14681,8 +17661,17 @@ func (response ListUserPosts401JSONResponse) VisitListUserPostsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14716,8 +17705,17 @@ func (response ListUserPosts429JSONResponse) VisitListUserPostsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14745,10 +17743,13 @@ type ListUserPosts500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListUserPosts500JSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14763,6 +17764,9 @@ func (response ListUserPosts503JSONResponse) VisitListUserPostsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -14780,11 +17784,17 @@ type CreatePostResponseObject interface {
 }
 
 type CreatePost201ResponseHeaders struct {
-	ETag                string
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	ETag                     string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14803,13 +17813,22 @@ func (response CreatePost201JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14840,8 +17859,17 @@ func (response CreatePost400JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14872,8 +17900,17 @@ func (response CreatePost401JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14907,8 +17944,17 @@ func (response CreatePost403JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14939,8 +17985,17 @@ func (response CreatePost404JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -14971,8 +18026,17 @@ func (response CreatePost409JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -15003,8 +18067,17 @@ func (response CreatePost413JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -15037,8 +18110,17 @@ func (response CreatePost415JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -15071,8 +18153,17 @@ func (response CreatePost422JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -15103,8 +18194,17 @@ func (response CreatePost429JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
 	if response.Headers.RateLimitLimit != nil {
 		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	if response.Headers.RateLimitRemaining != nil {
 		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
@@ -15132,10 +18232,13 @@ type CreatePost500JSONResponse struct{ InternalErrorJSONResponse }
 func (response CreatePost500JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15150,6 +18253,9 @@ func (response CreatePost503JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
@@ -16930,286 +20036,341 @@ func (sh *strictHandler) CreatePost(ctx echo.Context, userId UserId, params Crea
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35ciK5lgf8KoqciWj7DlCAXRuOL2Jo29Xtam/Xxl3dt6mPFJkCdJ1IlKS0i67P/84DzJPMM8yjzJN8",
-	"oSMpF0iWpOyu5XLjRpeBlFLL0dl0zu988gI+nnBGmJJe65NHPuLxJCLw9yFWZMjF9IrICWeS6O/ucBTD",
-	"HyFWWP8bCIIVCXtYeS2vWW++qDYa1Wa906i36vr///AqXkhkIOhEUc68lnfKuSTViOABUgQjzEJE2SCW",
-	"lDNZ8yoeDb2WV2+83sMv8H71ZdAg1ZdhE1dfD/b61Wb/1aAR7pPn+EXoVTyGx8RreR2CvYono3jotTwF",
-	"H+JJuGJcDw8PFe9ChER89gSDWAjCgqnX8m6uj9afw8u6flaRsfRaf3zyIspIT3GFo15gNqT5vF5PZnlN",
-	"WDDC6CdBCENmyhPBwzhQvXXXLPAq3ocYM0XV1Gs1K17MqOpNBA2Ie2Wj+bz+8L7iyRGdTCgb9nAYCiKB",
-	"IgJo5p1yFnKm581jpoT+6qcfvQqMv+G1vEYTXSv0Fo+J/EGi6w8xFiTdrHaI0Sm/IxEO9LcTLmHCPIQ5",
-	"vmv8jvbf/uw9VDypsIql1/ImhIWUDfUWx/2C9Sn4avX2V7xYElFi5YBeLrlUS8kFx2rERakN6fMQKEcS",
-	"dI8VEQgr9LKO/vd/DuFwSEXIBA24QOqeozFlsSJwUBZRZv11Osc1x/Gqnp6fviD3lA2rQ01nVXOakq0I",
-	"BR4or+IpPNQ0aw+bbeK9r3iKqkhv5I/mKwS9oOVnMh2wWWND1MuXOVD0jngtJWJS8bBSgvb1uujfuKBD",
-	"qjnN9Yj+GfNb/ep7Qocj1Rt6rUa9/lDxAsvbemW4zUasIM/8rhXBYxKit3iCGZEkXZ8KatTraFiGAwbe",
-	"ct4wc6qTHZbw8MwG8+DWa+3X1+acN/IRGCcZYxp5LQ+H+D+l4oIMBGeqZqXQZksxw18EB3oMYqn4mIgs",
-	"MVsiWnPKDxVvRHBIhBWOwYgccqYEj2DWuW3Wv2rqn/CIBlPEB0iNCBJ2ufQeC/IhpoKEjoRlMCJjWLcx",
-	"/nhK2FCN9K69qnhqOtETkEroI6aHcdzBw/l3/kqElqGZl/FYBKQCrMM/GVTPOSPVM6yCkQ+MRX9nPq49",
-	"oBf7ReM5Ccl4whVh6opMIjzVncyOzte9+uh+pKl9RCWiEoYJux4mS6NHjxkiWESUCKQHRaRC91SNzON4",
-	"TJCfvDCYVn8hUxh/Ol7C4jHwJhETYElzAz7lATbjmh3mzdWpW0BLv8lCLl+kARdjIJ9Y0KogA6K5gKat",
-	"zOo1n78oGs0VVuSUjqmC/8yP6cosgkQ4ivg9CdGECHRPWcjv0Q5nxMqEXSMj9NoGOIqIqKFrwpRZcoEV",
-	"QZHuX5OliJlEO1ck1M9yNqDDWJBwN7+MyYwoU3tNMxM61kvbqMP/Kt6YMvtNMi/KFBkSkZ/YlT7nTM93",
-	"8eQiMlCIMrP0wESVneTmw6qvGpYkBet9TQLOQolipmgE4xnEUWRWT5MtvsM0wv2IIDzElK07vFcv9tcZ",
-	"HFFi2h4oIhYPTHF0j6lCfTLggiAlpnpTk8GsQaQbDu5XrJW9uaPdBp2H/glnyq8gzhC5I2KanOoWwkiO",
-	"sD7ogeabaBxLhRhXaKQZEU6Pv2UHmpI1ZRtC7jLFEWZcjYDw1QiFdAAnTOlTGhKmKI4k2pF0yEhYpcw2",
-	"lGiMp0gSgigzzB5ZjVlqDthlMZvE/YjKkT5VXCq5W0OHgktZNUqEY0AS4TBE/gV86de6zCvHsX9bdcY7",
-	"jrdhifzk4Sr81zcsPIioluVIjbBCguAQSJNHIRFIiz752Mf3t3XO74KBJy38xz69v606vgtHJInyH/Ow",
-	"PlS8CRZ4TFSiExil8iQsHpVTOn+Q6OQIFD39ywSrUaq9ZBXT9eRNDE9maHCvUMocalttflztMJTIHxOF",
-	"a2BG+S3kk484UD4C685I6bFWE0By8Ht5gHwiFR1r6eijWBLzzIdYH/lJhBkj4geJ3DOVLrsf0WCEAn3A",
-	"UinOGcJsihRwUkn/JOZYwZpAX5lFgbEXyXgYqlYk3YCKBf5hLCQXxbtiJs/IR9UL4DHfaQATQe4ojyWa",
-	"4CGpoYsJ/hATY5MBo0H9qZkOEXc0IC10hyMaIs6iqZXFpMsiKpVRtyQXykdUoXus1R8ZG0Z3oJdBweqS",
-	"SOr+5b1mXf5+ve4vWRMzpQV8qFnffwXkmzAmTaxKEaG7+n//aFf/gat/1quve9X3//Hv3lKtLpj+QgrY",
-	"fhvFjOoFuSVTUEn0yWAhCRGfEAGyAO1gdHNzcgRSEw05D1Ew4jQguwfAlQ85u9PM23l+dLdGx07nOaPr",
-	"raupNp8/Xzb/bvdjs1Htdj++PF5v/hcwbVyg65/hW3sCnLYq8YBoIS20LP+cmT7VzAag9hdsKUO+Ni58",
-	"NBB8nFfEjYA+gIneC6oIGuHJhDBp6J3mrQ4kFY0iNNKUrhbP2Bogi6f6onj82pT5jDkkR2yvvu9vPPTU",
-	"nio5/gU6wCUeWka44MiDBpp7V0gGOI6UPu+V5bJ1pbQHT+giycX1j8vEFjzw6DILxnTNRZGSzoXS/Bes",
-	"NM1qFB3rnUURwaHmpX7VR5rjSqQbGg8i2tEbbRdtt4Y6lEiEBUF9wW8J0/35NPQXrb/urnj5vWrG21FJ",
-	"pFPuy+wj7xfPFpwTb2hUaAFc6KMGay2NrUQlkgqrhSRjfR3ZQf+7IAOv5f3bs9Tz/8z8Kp9lhuA5d+ci",
-	"mtD68jKS0L8/OkVY3+DCMZmflw4rdZk/6shu5OLjE8vlp8d5oh9xQA+6L8PvQDf9EYfW1AbfHNeyGv7E",
-	"k0lEjTvk2T+l8Ylkb4HGONKvNj6dxMlHhDD6lPXbn7VP31xcnR0f9d5eX5zr4REp8ZDYBXCSsc/DqVYG",
-	"tOlnlCX9uDNaiVRl/fHQSeLLWTi8X9unJ0ftzsnFee/46uriCvyyCtPIXLwMKIn0e407Mjt4MFT7BMSI",
-	"/hG525CHStpsgqW85yIsbqk0S5IKvULBCAscgLXw8H7RElF9smFaGy/Lw7rH/RiWCRrME+38gFrIn11I",
-	"H+2AQa6NdcKUmGq25Nu19UEtvKM8gh3aRVx0mZ8nFavhZjyrM9bvojnYFs9mLOusf6eas1vX6iRtMdOR",
-	"NTXX7EQ/rW3VasnJ/DY/m2wfa8/nt+IJ5ftaY0qzxjaQijNzL34pyUoUWUiR7rFnc5fO61NzQdNCwnYm",
-	"ds2b9+hXMy79ZQuTc/9nXPLL2sAzObL65gncOQSXtYJnvt/DwNkgokFZqQrCpKfwLVkuuI7P2ienvU77",
-	"l+N5oWoEkjatI0FwOEWCDKlURJCvRXQEdnFkeoHjXPugtbaQf3hx/ub05LDjV5Cfmaz+eHIO0qZ33Wl3",
-	"jnudq/b59YmWPH6X7TA81vr8XI9axiD/6vjvN8fXnd7Jee/y6uKnq+Pra9/o/sX3RwjUaG319Qlc2wke",
-	"EClJuLuVTt/agXzDRZ+GoTlXJU7kINtu4Xl8c3H148nR0dxppDLj9WKEhBLJgE+M6i9bOByndzNf6FCa",
-	"KxHgF7EaEab0apAQ9WOFIhzcSriHMeaHHfyOn8zX361tD8I3dRBOmCKC4eg4JeG1DwO1bZeehZPzzvHV",
-	"efs0dxTaDLnGCBogHgCH/pIyqc1QzMjHCQk0wZth7fhu/P5uDZ1z44HHfR4rI1ZwLIk+LSGVQcQlCQ/Q",
-	"h5grAr/66Uz8mt6zc67e8JiFJReacdUbuHYLV/r8otN7c3FzfjSnA2j2gkJOjElNPlKpvuA6n3Mk42CU",
-	"iT3hAgamzUOV8iB3K7vjJzPb8pdvjb+cc3XGQzqgZIHXq8ChDkfHeOel1tkom41MmqGC9e2qxIN6SqUq",
-	"bZpO4EjNRbH9sY3/3cb/Og4JLjsT2zjCsjfmgnitAY4kqXgTInqGhpr1Mqw0odhCsQUXz4gPrMv/MR0W",
-	"WyfEd8SKgYrK8zx7rFa55PI5EiVpe5UzDij7S3ni0sDVajZydVnTgljX7Wn6vk7TJZ5GHIcdzk+xMGpB",
-	"GSc3573ItVuo0V+2fz+9aB/1OhcXvdP21U/Hy6/MyMcAfAqN+v6r5y9foP7U5oB8BU4+d6cHkxZIjTBD",
-	"DXRGf0Q7/tw0t2r+N3gaxoSpIxJo9a6sfRtmmi07DGfH553e0fHh6cn58byVG2ARQtSc6+4Lk/7ErAma",
-	"CH5HQ22B23EZI3ekT4Kh/ty8/F0TPgUyD0mFpxL5Vgr723PxjZ0LvomZ6aLNVypduUTD9cl2plkx9XLj",
-	"JNrefW4Vpc87AgISUqimrTeYRqWlg7b8V+hJV8eHF+dHcO/Xe9M+OS2QDomfaYSlZr5sSMIDNCAqGCGq",
-	"8nkxX0xXskO0w0OSsoAscofZHL0dv2D2WwXq2zsl4KMrLStMlu5qQTGTLV1CVsy1LBYX5rGtxNhKjM8+",
-	"C9cmU+aGJTmUJQ9FnG+5UG7cnLd/bZ+ctn88nbesbboOZCCT8YQLLGg0RZmuD0zqBsIDBRYtgehyzZ4h",
-	"PbMK+Zlf8j4ThUTbDYQFYHpnho52/Mzc/d0WDD/ECvex1JYUYxziUgXRhzKEKzr9CGVSYQbL0mVyFCvI",
-	"FA75PUtvR+9TAYv6U4RtIghkJJqcCjCBqEQ7VMmCOBuweboslnqou/ll9jNrq+Uh5LpWEA0JjqKpSRcz",
-	"KaBuqPPBOWkPK09nmmcLC9zht4TJ0r4e16gAoCIgUvbgCa/lkenbUf+ngF7Qtyc3f540zumJPGFXz4PD",
-	"kxcnt5Pffj18+7pGpm//DN+d0At6cn/Wuf3z984/Ruf6h6AZsf74TT387W3kVTzycUIFkT3KvNbrel2T",
-	"4UAQOUreJlRvf/CuyT7Up38fvzrfu/xzr7/3zyb+rRH8ev/89pWshz+9HHVexL+/Jqe3XsVMpGdjyH8k",
-	"WJhlWZtSYfWWCZI2YuQemUVB8DbIibMDN99srze2UqNQanQ4P8Ns6qACSh5SgRXpQerUCjfUVbtz3Ds9",
-	"OTvpzBoZnKMxZlM0ACMHsj+rlCGstPxQ8gABF9N2BorwlxUNyViTzPUdPzsxJxFMJMYPMoMMgXYmRJiI",
-	"EsCMsEmulFUgjt/kn3eZvQ9GwIvvqSS7RoYUL5KsoXeYqmLu/j1HV24oi77XM3zDsEWJKO0liFkuYHGV",
-	"3nfT+fn4vHNy2J49xm2bcpSTQlQmQY9f8NSeUSkpG1ZQkm1VQUbKh/psCXLHb0mYB7vwZ+b6PXsG3r17",
-	"V21niKA44ChDJpQzBKsOidixwVwqk6P7vZ5CG9qu9e9jGwZUMjJUxoMBDbQs6FnUsKUxotc3b96cHJ4c",
-	"n3d6152Lw18WpN5BFNQf9fe1JDwpe3QhxbyRQd7hA+eXQCWCd1x3F6Y7PkCzMVUm2w3BxD4jLfGWTHuC",
-	"xHIFtzo5Oj67vOgcnx/+3vvl+Pfe1fHN9ZyDk0o0Y0eBHaY7N2kVOAOHY8f79aQO3pMoqhqWBpHmfUEw",
-	"hJr3Y0mZ5sMijkgL+fOU4leQf3F1dHzVOzs5Pzm7OeudX3R6Z8cdv9Jl7pf2b/DL8W+Hx8dHx0eQN1K4",
-	"qj5khtycX15dHB5fX4N1vM3u+PYYmIwnEy4UCc9ISHEHGHdJdSLpYoUqcX1zeXlx1Tk+6p0dH520e53f",
-	"L/PepGvCzJUvxEBgiWbf/ZWFaDCukD87Rh9UiaK5bu8avrnjITeIA0ygMVddNeQgP9cn0ZlmhZSqrc7t",
-	"DcPWV/SZJyChSaCgdg4WGIfmphpHl4JPiFBUf29gNvIE+UYQAjpLomOmAMNoBys05lKh53U0JuM+EbKC",
-	"Gi/QL/RHLQHeXl+cA9sc44/Z9zxPEeR4/58kgOU7xCwgkUFHOIQ8g8UDdYHmma8+eYJge6AzFo2JiZ+z",
-	"aArebvLgS74zmxCxwitMx0QqPJ54s2d+ebvrEReqQz7CKGlYHv3E5Rqshxdwrp99cOjIK4amn3nI5xes",
-	"vQgPWXyXPzyaINjbd1fygEGZd7xfsn0bEc6mu1F+XWcmDR0smw4kQ5ScjL1zsZk0641Ov3OMP56YNo3M",
-	"mcFCYPOzzfZY1p0e7pl+bnaiMCjbx7L5ntsVzYKIWriuQoS3bvfaKyB4192lQ0Vbun5jyrLfNr4oeSxc",
-	"miy8+AbksB4VFG1b4X65EhlzqaV4zGMTvDOmjAsUM6pkgiJtU8O0SMgCtL3YLwA/XQMBteIdjkhwazG6",
-	"5rF4Qwq+nTCB2iYzd8XaBkgxnw+QH5KhwGHSwqBC54ChteHeZTGDK2NzyZzi4gqX3yeJuCNhBXwSPFYW",
-	"6Rdu+ZIrBmkBFRxAGr/VfC5zp6/lhBmO/tPOpQAureId8vHYKbjr00amPEN5oWIKNawgLDOsH/WjD5VN",
-	"heVm43OIa5vAl80JphS+LV0zuwS5aRWelcwizCP3GYhnc/2rYsFIiADGNQITWhKmDhAjd0Sgnztnp1VI",
-	"J58IovKAq8ZeyKs9G7BNM9KNZGhpcphZZmi/ZPmeXBLaE/SlBaEZxlMyezfRtXl9ks+bxXgsqudxcn2B",
-	"9puNlyjgIZkhyL0cNe7NAfC+/7T38O9FRHlEInpH1tbsZiyNIkPj2NTZKBBeOVS7ioP0FWSIRRjBNe8A",
-	"BViSGvqRhlSQwAxDSwdta0u0Axn/WKKb/2jWm8e7tqDTHZW0H5EuS0Hv8o/Wf9wF4SHIIJZabkgOMAHu",
-	"etlGKk2wlACmbIN/jPxI2FuC2Je90NmfXfi5FU4wMZYu7LybAhxpfGDh7Q2QRLaqR542E4/iSgdeIX8w",
-	"zYvoM21T0nQDz+Y8Q9ZStoLGULSEVAXBIUh5Mz+gbHRO7uEvA6nfh32yFxCUIf/ZXQMyWJxgLwBcnIOI",
-	"nL+rLUgEygLuZGEwzo47P18cwY1A+/T04h087MCkvMoMcNYiKCmv4hVgRemRFMadF2XtLXQT564aYAwF",
-	"V2GF9xvp9zO3G7qXRVdGM9ErGXCWbCxkkSaVXMfNo806UMccjqOtKDMHBVlLwQzWIPkjeOtawse622eH",
-	"93M8xixDrR8nEWYwwgMgUhOpWEEhB6UXMOwRZxbVOW9v1QvWJeu4/7TYu/6DRP5vVRucVD058md7Ly4J",
-	"kT3pcC7TmeZevfD82wUsxwHsdevsdN6NiCAW8573IzJGVLYQNvwO2qAJViPkGLg/d13rQxAQRklFBKhJ",
-	"4Rp0mQ/6v7mES+sOoePxRCVg+ek1Crof8cjGd664q88RyGovWHbZzWKkHRQt9c8ER2qUmlsl1lomjTLm",
-	"zvtVg7KtisaSqFjlxpGCVXxyffY5jwhmYLKnhQ+KIMmlhP12lREUR0NiAJJ0Q1sZod2H9BVu7M0IS/vD",
-	"jILeaBYZLQlyxqfPQTC3KCAFUxBEJmWQfEAs8eEC3Z4xE/ez2DR/3Wzu7b1s1vdevHq+//Lli3VqlGT3",
-	"M5lfJd2Iws3lQ8oyEM0lNpg47a6MWtQo2gsHZJztK4tuPMPVlnY3q83YISXdFS0CQEaUVWoyTvTe2g7x",
-	"imtX3jgPsBDUDHPWaTf/ks3s/yBjgCy1bNxzIMbBavirnA2JpF9L5JvqAoqMCwT+mDL3cV76TzAtPSGb",
-	"nr0y/8k+9mDBjsqvXBFG0nJfqXm+nYCIZ4TE2rj88zBIK4gEHnqYwUlat43Awa2eIovH/TWJfqPLkQwe",
-	"02O4r1JI/aQEgiHUudXLr0vm7BXsb7kbGti1jVxLGx4u+66SR+yzqXh2/d06z/a7cI2AMZRboXmstDUJ",
-	"ep0rCpsZ6S4Gsyhr5Rllirf22UXZivDa1pr2rE6SrYFhbyDnes6MvDK/3Ev3ciOa/8tWeWUpnIVLlbxk",
-	"4eyf2mdrFKQv7LGdK5r+yP5aO8l1vbVZ4ZgxtlLUQK1DeImQ9zKqkpdRAwt9I5eba8SvCrubbnJpBReM",
-	"JfncX6h5OhicXlr3dh01Yd4+lnEQEGIu/wQZxCxcVNCvwGKu5NcpJ8gLRrjyEsvu1Wa8zLTtjYka8bCo",
-	"dp6DEDJP2GQUqFimigCGdiQdxxFWXCB/Mu4FWIQ9futX0k8OgsjfnfduLakXNxn3MsUAF1WMy3HE/NwK",
-	"l44IyZmLbJjLXaZyEuEpOIgOwDXXjzC7rcDNgbs97q9321BmrguuAC+5/OpukfWYPvMKmXwMiJiodd50",
-	"bB/d/OLZwRqVNqBKhFytZynp+aSGksLDlS06+hn9LFURWaf7Djz4mEFg2Rt2M4wkIsxeuCc8DmZUzgxJ",
-	"iOkvu4pvpLrsMneTHtiT3bxnj9BmZ+FrI7gZynGEsjCMIDuddRxi+vmn1l+B2X5h9VWP4XHC5P5l6bBw",
-	"TZ/QIjBks65BkFmKjHIZCjzQ3DLF4Kt4WAQjerdI90+mPFtbeQMlw5iRZfUMqFk/z7dP5qvZC4JGUL4m",
-	"o0TqiQbA3VPYF8CeNHce83dBOBcwv2xDMqH14BFPi5ZvoD78pU7ytQNb7ZYdZVo8aTj6nNOprJOnrDpl",
-	"c3eXPgwPPV28e97flPW8wotzFFlxx6Gk9mOWdSM9I3v+bBSYyRf5eo7OlzgDfxU1l6DQoiyDWfIy/S2h",
-	"kaP8wswqtIvZ+pNrTVZ6fGnFKbOnjyYSH0cTS0/q9mh+fUdzESU9pcbojsy6SuMV1I23119lwg9GJLgt",
-	"22jCpRqK1QSZzfWAiYS0XJtZ3517r+uraCXkwtwSlynSMhiKbFgBTAfMEJ9YT10m2WQHUkl2oYYav2e1",
-	"2byPTKZHNgVkfX+vXfri3QRgOYtLt0lQzQym3qcVwS8zsd3Wn1pdx6Gaf1PhbHhUYAX4LnHbR3LEJ9L4",
-	"TwVVRB4gn4RUceEjHEmOnM1jnhnzkAisCOT4KHDy+FCh0oe4yZCb+GbAfMzuWpIoXvFM71on0+0Kzafr",
-	"EZ1s7EBfEmOzwqm0RsBCmbAlN5D5jos2avZqvOSk7f1lyRknVbg+FSQn7DVevKg2EI4mI1xtFqUpNHMv",
-	"aBakKTSL0xRsua9VikBhu2ZRu4VmU8kFyZUUm3lNud23eqSZacVsUL7/dPmL6cElR85Nt2i+19Z+y2/j",
-	"ERH0btbjmpr5EGfLBQI3zoHN4DhAguCwylk0nQtHrue32LCq9/+xU03+3P1b4YZfO6mfH98N5Dum2EyK",
-	"p1WdygQ8FGY7WhyH2TukiN8TUQ2wJEibknOpYMvY8/oT7uDhod7dkud4HSXMYk9All3g3rFpFOrqMAZn",
-	"EKWvKyLXDh4+tSmTLOkXtmU61kG67qBnxzszXIif+RAT+7sSMdEvSXwh2c0NsSJVRWFDMkT7Yr+IArVO",
-	"cImpKO25yMIPz56ft+86+pRKwkKI7m5baEaIoW0hAwCMunG9vhdke4JvyGyCw379dZH9k0Upnrt4Mvif",
-	"KGaKRsDFcqCMtulyBvLqxf7qeKk5LW5mHJQNI1KNJXE38Fwg//LiuoOe3TWe4ViNntku/BqC6zJEFZIk",
-	"iAUpYK2vyimCeeDl1FVtEZhXasK5XZ6dbK7z3HYUnoccgvPj22MpIa9tkd3I8rHgOU/yRicuCaZfmsE0",
-	"trlLT+gOTmMo9ILx1Vc0YCWsfV+kVze1LPP+3Q0WrsjX60L+rfCBOWSusst4cfVon1o0Ab19YbGkx/A4",
-	"HjHjflK9R83pKHs8yhN6drjLg/ftc09+OB4WbNMVGVKpBHbOuk0Sdr6aRVyVrFNZDNxj1mIS4YBsENv4",
-	"1Evx5LRRtGwr1urJhKzhYGXk60IcGRlLcOSFPmDzJfn4kg4ZojlnXnItl7Qp1lxAa6Jqeg24zCaAAhQd",
-	"rX6mn944JvX2XWcOb6GdVRPBBJ7R1iI+pMxvIYy0kmsh7AEm9+fr5vMXaAcKMLJoChrnRJEQ4WjIBVWj",
-	"caXLBjyK+D1lQ3T15vDVy+bzCiC6oXekj0CFQT8SqZDx2St0KfTkAyJ3KxZcXCuQjedoTFmsiDRoOCiI",
-	"MB1L5Mu471eQT7HS/5CPE/gkpf4Hx6H+55+K+l2GWYh8GfAJ8dEOZgiED+IDBN85FB0DcO217MKl+uVI",
-	"qYlBWqRswB0cJDbxB/bEeXhC/1NqjXYgOFM1i/KY1mm/Tn5D7csTpAgee4XYjTMPgn9CIvgC8FEJHhu/",
-	"4wQLxYiQNQSoxiEPYohypdJAJXGm9Hq2Mm6OLoNlBWelAV1wmKZQbkEqqPBmUViV/l7GVBE038ocukyz",
-	"Wpd12b/9Gzrk7I4wPR/ZZVWz3ZAZbKIqfMnwLekFWBK/hi5NTMXJkfnx5kb/tXNHhKScoZe7NZTYfOaJ",
-	"qzeHaG9v7zWiDN10Dmv6FdexoeI+Dymxb/nUhYPa9VqoVqs9+AcoooCvFIbwo9YY9I+fuklGaderoG6S",
-	"VGo+ZbJ5zReQs9H1Hh58ePUpdKrtnVsylQTydCmzdh9gbfj6TbVMPz7q4+B2dRZwlyHURuYRvaV8gj/E",
-	"BgAKzps5H3AeYH/xWC8uF8rXe3iPJaJSxgSOEHRmknX/HwhI9PVCuMHBnPyD5AGp6Fgrj/YhiH2JMGNQ",
-	"38L9inaCEcETxJmpVIwA9QKOUhVBQr1EOLrHU4lG+M4kw8sRnhCH5OXDQ76BlccVh70toZ958Aw/4CHx",
-	"K3oiGI3yUAW+zTj3obJG1STY+xaHwQceYglYU9UA0ygWmpk4QvdTfACzrW1bGUmz6h8kmgh6p6eclB00",
-	"xZkk8vfr+37F4ADv1/d8QF3RJJwGCE0E75PwwFzqEKPeQIUnPRMGVaixYUOZOiIowsGtzL5mzwzsGE4f",
-	"wIOkZ9D41CXyZwBINf8rwBP1Yd7+DDooMEZYDj0woCZskBiS5/7m77YAusJwY1PGZEV9EzRX3gRo8eLO",
-	"FgIzlVLAYwGT1ZTu7zdfo1yRFUMcuZonmeWYX4gcfoSTUQRNeQxBuBZbYUgY3NvoA0V2D9CHmCvwR8B0",
-	"BJlwAUW7sENxMNwGfBwJLUh461Tvryk9WUMAY01Ves5PBtVzzogrRMkZeJMl2vH36vsWJy5mthLYLpC4",
-	"9SSl1Ss5s3dRaMffbzRtK8nHRM+MRDIthqmyFTIHVEhlTuV8/bCdeKKZT/P5c5TiCh0gDIxYbwVGQ85D",
-	"FIw4DcguGuNbzWAR6AgSD8A5DUXHWo5y4H3pllCJpImK1qewuY9GPBayYig+1M1TqjcHEtsqZnnOdkum",
-	"FcDMAA7wISaw5KGBuNjRuhuG0GuDGNvSz9u60PopOcGBKb/moEsUEbua6cpko/T7gE0mq6RPxiTCUxK2",
-	"kBKxlledzHjmqwUYvA1zaKGr/WYTLYDPP0gnOqKROfxu7YxENjCAImY5RvAaFSDs+HCorqyWqmklVeNg",
-	"FaQ99DPfPvsE//Zo+PDM5qH4FTTijMe2HyPuDTfUjfV7yEet6RnO6RRFP+VuWksbcUkSInBHRJJA6BU3",
-	"9e0EsaHwhj7sDFwLWFtjQKDn9bo+sFoqm2Zab4ZGwG/dOpqVguq0mtrPOCOA0Ii1gg0eTGSuGrUEykJL",
-	"7vh/M/Ea/q7dU4YSIDLfxZ2Y3U+GgAYRx0rCq65SXHingNgCWZrATfF+kxSgbQUUs1vG75nVig4sNRvN",
-	"Xs4+lADAAEXt+Pv1OpqDCkIMjzV9qxEZa51JKxHpyVuUjzCkd4Qd6ANApdkL/YrlmQmw4oa1SzSOpUJE",
-	"Blqqp2yThUTPBFbmb3/rgCL5UUFditrf/mZ5tpkt7J1ZO8e7d1KMHHu7DqDQcC0nK5mTr5mBHm+6QLtm",
-	"QH2rrqKbzpvqK9OH/t4idSpMmUuAynA9S+NqhJlWZSooooygASGh48cwQjwkdi3RjtTcBJ3fnO4eOGwf",
-	"IG2LCmpebz9orlRDYHhLE0NggNp05wtys/Q7/ySCV+9pqI2eZKiGT8KC2F4WdOFA4PRLKFQ6GlAtmRdA",
-	"waFfHSSV4zhoJbmZnYK9PjGHzNC/llWKMMeQ3QmULeQ3a3WDW9QgDd8OIDmhRnfL8LuC18Pb3mliw8sK",
-	"d5Yv1IlcnU69YCG/Z7t6qacZxW2Mp8nSPK/voWxt0AIl5WBBTU/dNKRAWczUAjV7Wlzl0yLEQYUax9/A",
-	"1GrnCjR1WaHtbskV1MwRF6oawe137oJoB8z7SsbSNriDoLRig2CYqSzZZTt7dRTiqdy12s7cldOqa7Dc",
-	"/Rc6/mh0F6u6ZF6FtKK84AbJ0A5UwpxgKg4S2zTbXu9qcitlVnliIIwM/4FVhTNiqoJJ2ATAy0IDPKbR",
-	"tIauwUuAhgIzyxAFhyI7acQQqBK+kaots+UTLpX7OzCQmfajf9BlaUARGGLmYRtXZJu6uCI/jScyD4MH",
-	"qQVfoQArHPGhfY8dwBgzbQ7VugyGbjVDiRS+JYgMBgQw+FODEyjFVEaDtTP+kIgGxDrWUu7htbz2BEpJ",
-	"NGv11LthvkP6OwBUGY+hdAI4xWTFBUZV3HCNGQuDtbsIKyQCUsUsrNrHk6JGtSSRb9aP4lU86y3wWl6j",
-	"Vjfv5xPC8IR6LW+v1oBhamkBLrJnIQ/gj6GpiJD3v1yRkAepDDO2asa3UkPtKEJYSuKwmgGl2cnIPmVY",
-	"TA+0WDg8OgeOJE1ySMJCTkKv5f1E1JEeRsVLdCQ9lma9PlNrREvOZyM1BpduYb21V3uvXr2oF0DizdeM",
-	"ZSDbLZTYQ8V7bl5X5AFNhvVMc3XBcOQK46R+R6/1x/vsVl/BqpEwWSzjynfJU394F4mG6L3XHT0bARjc",
-	"ws1oWynQrNczSrKtuAaVBmOmDdoaOlHIBC/qlU9FQuHCGwS61Uu/qswLz1dqc85u/X2JekM5PLzFFePd",
-	"jLFm3k+xeadaF9QvAX/Fsk0bEyXokiN0Zn5H1KDXXQo+JmpEYmnUQHNn1kr0vjC23Ru2GmtZScaTCCvj",
-	"67I2QBBhKSuaSVugdMrQIKLDkaqkQn7CeVQxQOmVDEo6iFeaSlVt2kd4KivWQlQCM0mN6dJlP3FNV1Cg",
-	"3AgLWHwo2p3pk4Q1o4L4Z8edq5PD61776OjKB3FDVAXZVcryCPDaaTENuoAkWnGF7qQizBqqwGwAGjLn",
-	"YkLa8DBMeY6e7XqvyUsmETYBJIXMpPHi5cuXzcaLNbiJJkw7SaDH/fr+ano85+oNj1n4BAScobNxsiIL",
-	"idgKiJo72IWUnPeqB5zdEWFtOq3TGtxWxbWuDltqvQuC4BD93j47LWQ/F+bNbyVnm/GgdOOWVeCZAbHO",
-	"RBi4C6viLdXDa1+epALvCbaqk7mccAbCOps1xUYOrt6sStbMNfatPYT6kBE24CJwUptK1I9pFC7brd/1",
-	"m0vtlhvr97dbmrKX7ZYm/+lKma4toMTDN8A00tqWleHgR7g0qRXXfz9FISfGiDY80Tp9Io5D1MeRtt3A",
-	"iTSRXaYFCFimPGfb1VA7W3/D1OSwZzbXt/Vw5uzCNE+jy3aa9fpuS5PULSET6fI2lhfpqFgPTMC1qqqp",
-	"jipJokG2QIg10hbw+DSZ5rPVlmR7Es0lzbhJ02hMRonNj0kLh2Qu9UvqOekMCkhZ/zg1EZTijmh5PBjQ",
-	"YGNi1q32Si6Lm3pPm/2rlydfY8WtE7/NrVD2ocdaqvZij0dthXZue12t4eX8B27i80fZGe3gYbV1D8Av",
-	"Z2JcnGcn7xawDv6MhV5DbZZ4O9NucJfdC86GaX9D6q4R4apzv97wawj8LOi5q5KPlVYelUwgsOFZ02sS",
-	"4W8ut8y9VJdZyP1skMEgFuAMTHpLvGHN10Vunkzc7T1lIb9HIyxh4ODXnjvRgE2cwpI7MJkNa0ymFVdd",
-	"JEKIiyMR0jgmL+BCkEBVR1xIUu3Dhci0DJXm8JUf8kEyNly7iFMtP8gQEiKNOrnG4z/iMBmBbtJY3SRX",
-	"N183auytbnSJp1radDg/xWJITLvn67ysoLqubtx8vc5a8DPMpnaC8rOZ4fJW11qQBeQmx7IWc5NrE7aU",
-	"4SIQdDTHP3isFjOQK+twK3D6aS0NnHnmMx+AV87549omriAxkZpwCw9edeNMMq3MLTswScNd9G8RCEBk",
-	"nH3mAsndQIKamL3UrKFsfJRMGtvACqmwDcPosoQDTG20fVrYMuNUXcAM9Cp9DjdIFzrhBTOB+p5Qvf3B",
-	"uyb7UJ/+ffzqfO/yz73+3j+b+LdG8Ov989tXsh7+9HLUeRH//pqclpTs86mha/GD/aL8AQgh4LHaVkr+",
-	"tiolb8Kvt6x3Y9ZrOMYS3mvP/1ra2wzzTW9VClQ3/fWM+mZclHClQsLZiyLrAkfxpIYus/cu+XeCLXaP",
-	"UxYLjdyNzEJRAJd8UBOLwi+CK+tMlFSbbhBhpBUVd52V+NQafhEvzvIy+VksObP+3xJP3upo3w+juNKH",
-	"wSbiyYXcwqKy2Kj4Qp/NYfIIkrBQqG/QZl387rzr7JRKlTYD08NFaXitP4onmj7yzAm6lQ8emkI76zxp",
-	"smTff7YDxRXXSY61yST4I58t5zXrzRfVRqParHca9VZd//8fc+H3p5xLUo0IHiBFsC31N4ilZmFQ/kuv",
-	"Zb3xeg+/wPvVl0GDVF+GTVx9PdjrV5v9V4NGuE+e4xdhehHbIdjhgbU8BR+yyWjF49LL4vKw0vJGLm8i",
-	"qSjUrD+UYEK5CtSFrgzdqymI6ChlRu07hIvmQxPOskovgYfdszlN7ZvXGX/FYrqqFTyz1S8zsuab5+D6",
-	"5GQOR4aHH5owCu+9xTwoYNrAjLR253C3bPRqFA8BQsiiYORwL2roHCLSTTy6n4st8ee5vHlHUvu7LJfP",
-	"BDr9QqYXFvLI8uhNFS/N8nLcuRTDzTDRDTidqxezjqbV2GxeRcNwjz2bK/RefgqZpnMM20wvnOHRxxZS",
-	"ZNmRPraIDwWh1auapk2SFlDdLcDLUN1c6+S570sebHn8Z9kT67DqN1z0AQDYtFhDlBxyNoho8CV9G811",
-	"GtuIFi19jk35nW9VWOYTXv/wcvLKe/+QE6aGe2XkYaE4nbOKnn3K4FY+GIkSEVVU95kPVNX8aK/EJmqa",
-	"kb7t5G/j7jD5HXBTlMBOZ/M8XPVl/6DLxvwOQKlM9y4OzjSCrJHlkrvA1XEEPW0uuweQl1RkUO0XQW7p",
-	"l4Vbp+6WIT8WQy4ZbbYBB1+DmV4KAF6CuJ43cAP9r8FLzXlexUsrC0KAMjzxMoupH4wIZG4YB7S5MyuM",
-	"yvoMrnXOGVnIudZYfvfqi1/02u+tSYZnPKQD6oh9g0NVltq/edP3J6JWk1e5zXdbdxLC3k8cLNCMkeNS",
-	"JVxuk6vbY+4+AB1ySO/AstZfAFxiObP5BvxxjyR6N7WTzaz7ZImx3CFYGv+AHOMoQkQqrIisbWIaGxCm",
-	"x7qDyJ/CrZjaTExtr1WeQjaa072mnWHglxYENBMDrjCXW9cnEWdD/alWnBDgbXKmbiQRf/F5+nZoIR8N",
-	"DWgFmW2FJLd0U01e29KNNV38IG0OXEWLEiKVseUO7M8uC95IlXxqH5KEuOR8Bw48fwV3YUZSVsJkKsC+",
-	"oZEia12wmUZcrHVv95df8C3f9qTW8PYArDoAcCfBHV0lMcTmi8XXEZcRDoxbxORcufhcQ+k1dMIAoQVS",
-	"sXBgQXJmCnJFPICQPYjIJiHaMUhpgL/TZcY1ElYQYTwejhDU1Nit6G6oMJ9QSAIBqHo2E8T8ZqEdEVTu",
-	"kCjgEwo4NjaJIKKMyEqXSY4CztzDNnnVQFhAYD+Joho61Q9n8+Mh2NhOA2YxJmJIQnsZY0vnA0BBl/UJ",
-	"wgpFBEuFGvV6HQEqBdoBHJGLq6Pjq97ZyfnJ2c1Z7/yi0zs77vi7KVoXdJQEHdbT/5luKgahpa9VDcQH",
-	"lnmYGr/5V7R/g1cc/3Z4fHx0fOQDvIGbgst0yK5yinliEE/Or2/evDk5PDk+7/SuOxeHvySIARl0MVf8",
-	"O0U6P0Bay0y2HEAb5EivmSYNh8NR67L5FHnIoDBq5Ywynk3JLnSEGb+gqZH9eTdYn3tzdc97imCZ08gt",
-	"0uof+Xru68QEBNkC660mKCm2nEIPp/UUTJEE75SzEDLSkuoH3k8/JlD9La/RRNcKvcVjIn+Q6PpDjEUG",
-	"264dYnTK74g+5DOA/i3v+l3jd7T/9mevTPAA7MdT3qe5cuar7tTyxdlLTmDZbRpwxPAAzoLhiVQi3w7L",
-	"pRRMMJ31mm7v0LYu263Ldnvp9rUYw1kBO2sLA49LlL4ifTFnMmXgyJYkkFpuCbYRVdLoZ0af4vdMa2OA",
-	"J2KAFBdbUAcIs2mCnWfwW/br+35xHrAd/4amxV/tp/p+3cV5B/ESwtrI5gXX8CKSfBZgFpAoSoTmpi9Y",
-	"GLIF/UuEM2oAF8jXSoCfQTOcxMqgFBnlu4+DW9DQMQ1TTUKQQcxCQIMUoKmD9m9B/rSSfUdDbXiVPTaF",
-	"KjQM/DFU6EcKAnMpj/noewxPGhIxQcxjKhW+JeUc2ikRlNFPvxdWsRXK37pQNhS8kVR+FpKI3hETjPzY",
-	"7O+Mm1s1H8xUkrA8xZFv30tCv9i8X8KcjkzTr5s7lWBAdj7T74H5bG2ILbvKsCtzimf51RkWt6njOOEE",
-	"pfiW1XueRGsbaRqQqR/nB2l9sRnNC80qXrZw7B3gTdrKG4nSpzkeKH21LtP6WT+mkapShiQdxxFWWlOD",
-	"ahsS+ZNxL8Ai7PFbA/EckgAMovQX+03oA3pwE122fz87Pu/0jo4PT0/Oj4/8gy5LnVBS4WnWD+XctXmA",
-	"DaNhBrpJuFtDFywyAIhGkxzjqZ5wK2thddkMaD4XBtfeoOBA5rzZf+da34HvAszgrisZoamRbABsp4gC",
-	"tvlyh3CBULjE06/A41ukplpC6Y2JGnE91HSDy6ipl6ab70FINNdiyHq2R5bSt8JlK1zWdFABnvMGirC0",
-	"1bifQqJcAWO1RXxMvWzDhm3FbAdjn4oQnHcSaPnhlOjS+vL1iE6+clM+qWbuHf18WlBKvOW9Pao39l/U",
-	"6/X6i+arRnOv/rK+X4Z9zhRb3yrZWz74fSvZmuDX4YSATL7QOX9p8MtJaBDMDUIqBBpwBiCMpkaQVmUN",
-	"lRrQJkmM/kyFViBRKPBAmfoHWAQjSFOF/g66rCgyagYtPRMapX+pIRPDJFHAx33KiGnbPj8qRGOiUl3C",
-	"HOe4X36qoPLCmxMY0ViaOCyqf4dCFekNuZluD+q4piyoXKHbh8rsIN7EUVQFWGVJ9FJBIIqpXI927gkd",
-	"jhQJ0YgOR0Sq3QpUbhETlVTOOUACs1uTmFM06g+50eYL7q+s/L9kxSzyJ5VI4eGilys89Nbl15BfuvSV",
-	"AEcNNVGwIjV0tIjGbPUWqRxis4kCoiKhWC2J+VqUeGCKikigyEn+bEDnhgKLJp9U9V1T3edSpUU0C5cB",
-	"rFAuVWbxXan/wgFE8frLf60fLnjxNRcK3ZLpAcIoAgDKIfKrPsCISKSfNWZmDXVc4Zy+MDGuU+RrAxj5",
-	"gkTkDrOA+LZcmv/BWKVUdqF8T0gGOI7UQVpiDOZqv4aoimqy+D2sfLQTs9ndiLCpkrVoNbhQudVwxTpz",
-	"PWuekf9YzRVlNiUMtOJgp1RY2PM7RUdJOeDa4Ut9UBe9G0nQPVYAyIle1tH//s+hhYYnZGIiCe+5w9ir",
-	"5Sth5wBP6q9TIBbLCr2Wd8g5XHnpN1RMjRTwgxAyKQPC8qo+u/0LQWAsOktfkHvKhtWhIIRVDVZLAh6b",
-	"9JQRxuYR2wxox9bE+NF8haAn9EVRXzQnWo34AoduC/ayBXv5skFM36Rar9l5TrOfUeUhQntiddgk88Sy",
-	"8Lwi/+yT/qdcYrtRIly1KlfYyAQSmOWtLAwlmNGPaguy0jUP2Wakb8Mbv+/wxn/xBPNMebSF6eUTwwjm",
-	"mdjC1PK8Xp93QBws9iwYU88mpeRtvayd12ULXA47pkyPgbxP7rx2F5Rz2JC/fW7uun7tX5y3vo1e3FSK",
-	"mwT4JQegHPXovd8o8b2GfGOT+PauIfEjuOttH04V+r//+u/M6dOf3BGzpcUHgo+7zE+/hbLLcNftmkGq",
-	"EXP1hgH0JgeJc3IOxUB7151257jXuWqfX590Ti7OfYskIUdQvJNlbzxylRX9g8zbwBdgCnYhm29mKjC7",
-	"Moypi6Yogf8RtJRNL0XsAIsL0KWWY0mz7XFz9FNus83P3+bnfy2qRZKdv4yzxoWXshOTwgo+lwq4zxOH",
-	"egXpfjL1Cg8QH1MFPmR7DZqUtBYEBRGBavU7vm7mG6SwSpclnDZmtpb/btaugrgaElKVuSsx9yJonWuR",
-	"MZ52GTTHDODIGLm3dwXzgCYpO0VLuGkxhjos1BfkjnqOOda42I9Ym/GuLfOpoXsSRWV56iNfIG+Z6pap",
-	"fn1M1R75ZVy12Ov0zLmPFqd7QZc/pI6mCuJRmEBl1NCvVNJ+RCCKEHLxE/2UygW49O6d/xqo9Jvfu3TS",
-	"WxWozTEhYkACteyGpdFIbznWfOPrus0Y761/0fI0ePWGLtaAq3c+z+39xfb+4st6KbeukgQmP+Xqj+st",
-	"KQzRbIchQOubl7ry//bGQ3EtCXOOyAN3bwLIv9SUnE0fyeCnZIF/Z3EF7RRXgplYTvZ1BHDaURcp5AsF",
-	"THmu/ZRQIUUzMOL1O5Wu5Ze/fNmALYzJ9p5vC2OyjY7+ajA9c8J1LmfaCnrOPsPIffbJ/rUq4OIoibWw",
-	"DYwX0H74QSZxFs7WzXy1ZujFQZdl4U/uRzyXaecUGweLsreshkCibWzDLrbs+Ktnx98Bs1qIxp+cxMcz",
-	"gSqF8LUJJzo5SgLIJ1iN0ojplNV5sxr5Z2RAOHAeBxK52G8I0KAJmGRSqXJxMgjElVPNdAeFWRWA/J4k",
-	"VXQZZFWIXZt0nbz7wPSoO8tGoSe4PP0pSsK/a+hw7t6my2bw45MUGUQZnpnVogQWtzpr5bA4vE2XIZFU",
-	"Z1gQC5+ph/OoySz50QRcmkrBDhAVxjbGbGrgTBeNDkBce2OoTV8wNsrUi30zODqOx14rC5QKKS3m63oy",
-	"YMoUGRJRasRjXnrA+ONfMGBfHz+/ZaKdkoEb4lM8uD1APjhRCx+xVdmL5kBZD9rnpmCH0+c8Ipitn74E",
-	"B23mVKGdYzaEmAypyHhM2XC38lfmLn01iSypa8DfIFsFfq94VfsvkJ7+7P7IZavkc1f+NXNWgN86qYWV",
-	"ErQfK9OKCzqExb8e0T9jfou9imekQ28Ip/ShkmOVaxfyXaeMsAND9lrezfXRXF3ha0XwmIToLZ5gRiRJ",
-	"L7ErqFGvo2GZ4sJBSljXhAUjjH6C3kylYcO+AnOJ12g+ryfpLRIenslu0UyitV//cukphqOtkaHiZOz2",
-	"kmd7ybNNUnmaJJVUT92ksLFtbiC0H7+usWUVX8ctimGmOSlVXhxtICTKMX7H3ssz5Ke8v0nXbinSux3J",
-	"Bljv8y23tZO3Hrqth25bO/l7q508SWTiwpJmTqg/+5RWLCmVXmpa1dDxR2ocKhYP8JaQiY18tpDvpYS6",
-	"TS3dVKhvs0u3THSbXfqdlS9exs4qC+tP5L3w7mrhAGHG2XTMY4mSkZt0j6SycX9qClrZascyX+q4yw4L",
-	"0jg+6zbgJ6I253ifnW9q3rxNOf22Uk6XnomSl4imrw0TTzcoqvw44n3zmspwJLHKu5OdFxlcl8bAtZZy",
-	"Ln0Tvmk0NzCeHzlxM3tstyJxa5J83WWWV/CrpbmcBiWShFSBeAbuszh1U+FbYg0Qeycn0Y7vrmJ8dHN9",
-	"VOkyP/XLucxO5BsW4CO4SEKMJ5fsu8vZ3JL8yi/K6Qrcket6Cvfqqadw7/nTegq33G7L7b4LbpfJsFzt",
-	"gTE/LKo+jocQ6hNLgjibRSWtaBNFn+SKsUFG/N6EsMziZQZYaM6Jg1FxkqV+zdMnWD7l3b/lZw5t0WZR",
-	"QHlcr7WnB+lwag2Ty/z6/Emurjt4uPraWu/99sp6e2X9aP6tb5G1zt80K8OOFobsx9IelkKeqbsw8N7S",
-	"JPBhQSCDz9acr6F2OKbMxMztWE0OHm9h/YO/uzju9KDL/A8+GmulDPzfMu6buCo4ziOCNB1EyNbLN7xZ",
-	"kCEWYUSkhHxkLMmiUNAbaQr1r44DNdNLwaEFj8ii2Dr929rg0Ffc7NBabzUIKLXHQcXWk1+Min2IJalS",
-	"JgmTFBxpq1e+dKxh44vEGq4bFmitGK81E+vnwgWXhAPC0uhv3R+50MJ/oRDBdaL1zBq1PBzi/5SKCzIQ",
-	"nKmaK22yUSjeTMl9OJEtL4il4mOo4JDggVn30+Yhdyb6kZGPqheYpW95ZPr2z5N/cnr67nz6j3dv6v94",
-	"dzX4/be/08HfvayGo+mdKxx5rf1mGV1Hn9zVyg4wj622s9V2vrXbvO/BXs3oN15RcF9sNQ+ncxlNZJ24",
-	"PsfEEA7AoKqhY81AjaiLGf0QkwINCOExZ0PXplhRO+gyDG48ZmV7Dl3y+Kx9ctrrtH85BkBJLOU91OHS",
-	"nbxCiqNG8xUKRljgAFQ5AyNLkMEdEkTFghWXG7wiQyoVEXoNvhJUBicoskJtpZwqlj0Tu1KQ9SUECVR1",
-	"xIUk1T5WSmsgJRm/WS1hg8+eBNEhM/ulMYFmOKUDAmeazYkwRw/bgMBtLMvXJP22kXpfuzfDcY4CwZp1",
-	"ZTz7pP8pFXmnbVwrPFuIKhRSiScTgoVMY+nblycVKPtgpGefBHxM9O+E6O8BQoBxFHE2JAKKvXUZZZWk",
-	"WoSWKESOkNLmqhGsgtzxWxLW0DWJBoBeoDWKxWgDm4nQbfTeluN9uWihf4lYvPnoulgW8qmFtRv08z9I",
-	"NBF8QKNMcrwFJRlLEt0ReWA4hEzLPEJphyyaiUMt2S+IE/qJqA1ZyOeGw+nXbmPhvgoSNZFuC+mzHGXo",
-	"dutFuHFXhzEX5ga/gpNX8Ij4UBjfAYHnsLezNwpQcWTPT1PFd2tdlvQ05bGFB7emmcs4N8Eqque+9/XB",
-	"MQcK0MWFZqcIM1OAwR1I+3CXWRgARFUNtdPODVg5yHujR+iGSD8I5/N+RARBOziKligAu4sLLTyCyN+4",
-	"0EJi2mbLT88s4kK7N2caM3JfzT0GNDkRfMxn4gWtL5eEVHGAcfAEMZb3fLiNNsV/MR72Utbp44YMpqxt",
-	"C0u+hSV/Ss6dhP0tZt7LqzeMyEy8HzgQsdM60I4Pto1fQb4+Yv5uzfFlbcSktXDwFPUJcHCkOD/omooN",
-	"mvlqVaUU40bXRHd9MqgCy/IBQPaO0xDwUO4FVVDVBqOAM8t7HMvd8fcbTR/Az5FUOCouOWVn/wX5aAED",
-	"K+Ns3ITD2UkDINaWz2353LfF59KAvwWMrtjb88zkSi6O/rPK2Q/SZlVWECP3mXIK7oGMwbUQUtL00Bpj",
-	"hofEX98Ec3EpF2asZTkSNDNhHSaoZp1IANOIi7UCDP7ySITlxAJj14v2V7OefwFLEK4qcf5MZE6bJdHP",
-	"MAoXnFNTn3eNYzoXoJuvaKkKzuts1coEWHC2IlSSS7iwLuaysLJLW2J4aWhZMcSbqTqVgCkiwFKUajcp",
-	"qAVD6fNwevBXorwZPD+Ib04j0hQeLnq5wkOvRPTuilc6/EWtYpIaOlpYq1RbzRGVkKICHgU+X7VU8S5b",
-	"oyiYxZozzrTZGO+0/OEjxOJpalkci3fhPCNQJCETDhjFC1cfYMbWff21fvhrBvbLV6XcidnsbkRYqt0N",
-	"MP9yPevjmv+YD+szxc/+VdH+Nq7lUFBZzhYDJGRiygqn1R6WVXiov85EDRpWCOjjHHQv/YYKkiOt4grT",
-	"uSyB5PeqPrv9CyMWLYSfTX6YwfCbqzOar6FXSXImllXT874cBCCX6+D/gfjbxhZuYwu34H9PAv6XKN0T",
-	"q0d+PmZ59iZmFXag1jNyZZsqUARhHOvvSapXU1MYeoLVCO0UW7i2SKtFIOyyOQhCYIJawzChh/AgNMeI",
-	"xWMiaIBkPBjQjzUESrVWAYVCWFrF/ACBvIDMBEYQllqXT2pmLyvQWuRtPJ9/fFVBqc2KuT5F3CIsyJrF",
-	"XZeL4A1E1hPWfm1sug7LIQ253AjPMN9sC2a4jeTZRu5vqz99x8n3S4obv9NfLq36tEatFiLuiv1jFn6C",
-	"coYIu6OCM1vBJRaR1/JGSk1k69kzPKG1wkuyj1Vql8jhC71Pxjjn66BDhiirmOiLJBYDpKT+yRZ4cPdu",
-	"evzzDpNscH7F3ZoaNxXoS3DLmTyR6c9cXMx3eGncmq5IlvFe4aFMatDn/F4TW8ZFt7LJomjM74hEPohE",
-	"9H//9d8ZR9b//dd/d5lzn/lagQtRHwe3Rjfz018URxmVavfA9bG6AH6HfFRoB5QGWUF9HlKSmc4uAo8e",
-	"F1DlM0yyRBD5iAMVTbWSB5fIxl9kc0lgTyeCKN1KdtnPnbNTp60aWmohIgM8IYgqc/s75TEShEGVGWU0",
-	"ObvwjlKLMmABhIba/UuL5VwRHGbX+wDB0ZCwFIsRudwLLSBFgZvPIHnCFlsgzwEJpkFEWsifGE+b2UFM",
-	"YfOQHNHJxGwkCklE74ggoW8iil2L/y95OsAsIFFEQtgYgSGzl9tAIxn3q4JIHouASLTjP5vgqd4jv4L8",
-	"Z/o9yQf7oil8sH0COfu7uZW1twMFNC14X1OB3q8xDkaUkaogOISoA63lCRyoTFS03jYSopAHsR6EOTro",
-	"hmmmQTkzqpZ7qdPPpffw/uH/DwAA//8=",
+	"7L35chs3lzd8K6ieqYqUaVIUJW9Upb5hJDmRo+2RqDgL/bLBbpBE1AToBloy4/G/cwFzJe81vJcyV/IV",
+	"zkFvZHO1ZCsJn8pTFskGGuvZz+98dHw5HEnBhFZO46PDPtDhKGTw9yHVrC+j8RVTIykUM9/d0TCGPwKq",
+	"qfnXjxjVLOhQ7TSceq3+vLK7W6nXWru1Rs3895vjOgFTfsRHmkvhNJxTKRWrhIz2iGaUUBEQLnqx4lKo",
+	"quM6PHAaTm331R59TvcrL/xdVnkR1GnlVW+vW6l3X/Z2g332jD4PHNcRdMichtNi1HEdFcZ9p+Fo+BCP",
+	"ggXj+vTpk+tcRAGLPnuCfhxFTPhjp+HcXB8tP4cXNfOsZkPlNH7/6IRcsI6WmoYdHzek/qxWS2d5zYQ/",
+	"oOSHiDFBcMqjSAaxrzvLrpnvuM77mArN9dhp1F0nFlx3RhH3WfLK3fqz2qd3rqMGfDTiot+hQRAxBSfC",
+	"h2bOqRSBFGbeMhY6Ml/98L3jwvh3nYazWyfXmryhQ6a+UeT6fUwjlm1WM6DkVN6xkPrm25FUMGEZwBzf",
+	"7v5K9t/86HxyHaWpjpXTcEZMBFz0zRbH3ZL1Kflq8fa7TqxYtMLKwXm5lErPPS401gMZrbQhXRnAyVGM",
+	"3FPNIkI1eVEj/+//HsLlUJqxEenJiOh7SYZcxJrBRZl1MmuvsjkuOY6Xtez+dCN2z0W/0jfnrIK3Kd2K",
+	"IKI97biOpn1zZu1ls02cd66juQ7NRn6PXxHohcy/k9mAcY3xUM9fZl/zO+Y0dBQz16FaR7xr1sX8JiPe",
+	"54bSXA/4n7G8Na++Z7w/0J2+09it1T65jm9pW2cVarMWKSgSv2vN6JAF5A0dUcEUy9bHJbu1GumvQgF9",
+	"Zz5tmLjV6Q4reHhig6V/6zT2a0tTzhv1AISTDSkPnYZDA/qfSsuI9SIpdNVyofWWYoK+RBLOox8rLYcs",
+	"yh9me4iWnPIn1xkwGrAIDlnT95lSlUMpdCTDSjMM5X3lwp68jxO73how4tMwZNE3inj4lOcS5g8kC8j9",
+	"gAnCNeGKcEH0gBHFojvus28UodBvyJUmW97hxdV1p3l6evH2+KhzcXXyw8n5tbd9QGhXMaENiWgLqQcs",
+	"IngFFNAPQzki9j5mSityz/VAxjo3CCVJN5L3ikWKRKwXK0a0JAPT0gwlsltsvsS+FddMfUNGtM9UtS3O",
+	"2R2LiPetVyXXjJG2Y0bZdpKp5BaC0K68Y1ViVsPusJkzJaH0aUhg65kIvlEkYHewBixyCVWEtkXA7lgo",
+	"R0Mzz9ya3Ms4DMiA3jGzgFtm0FTBe4fSvyVUqHszL663q23DsJKD1XAGWo8aOzvw6oFUuvFs98WeORz+",
+	"gA3h/PZkNIQDEUfccZ0h/XDKRF8PnEa9tv/SdfR4ZDpSOjKkzxyPQ+oPmD0R04fA/Goo4kiG3B8T2Sus",
+	"b4N4o7gbct8lQ/qhQvvsu+c1DzaPCinGQxkre4YU2Up3zMz48OhckSEdk1vDKLhuC2hlWQU8ErE7GnJz",
+	"yOEEwJu94xbte9su8UYRv6OauUTIim/mgO9VvC9YUOEiea9L7gdSMXLH2T3xqSAB7/VYNLm00/Mw15C9",
+	"j3nEgoRkZ+ucW9jd+kvXGVGtWWRW7P9sTXf1X1OD3f53Z9FmnMtrQ1ym98QTsgJ0x2sQn0YRZ4oo5kdM",
+	"qwMi4GTDz0G1MMOk1brzStovHvklzrZk5NOb1iBShGPY25TYyHuze765ENkBceFMDGOl8wfDXKDJw0G6",
+	"rCcjRmLFiisw9fZ1l2Kqo6XXZPam5vtMdldIbbeSdMeEijEuy+xZfdYGT3VUPiuzyNPj/5lFRhnKUQgZ",
+	"Rz5z4VJ6J73KuRSscka1P/BgJ813+LE4nbaz13aWncLz/cIM2s7vtcqrd//RdsqHfhKw4UhqJvQVG4V0",
+	"bHqf2gjzOg/5mx4Y9oa02e5Dylpkj1BBGI1CzlJelREqRYeMeOkL/XHlJzaemKp5U4F6MxEPQUA1P7wr",
+	"m8Gp9KkZaKLmTo//5uo02QQrzJBEbiy+fedud8f+wpnaWVKcnL0tedZTiViPGZGSTTChZ8/nzkoODbNc",
+	"blL47PScjG62zHRe1nZsH8s8/ar22JMHrX6pqUvz5PTE4etl5vLi0ediNM6lpmI263O28NEngmrdcnPB",
+	"Z0umgz8sdcf8x56RUYGWmk6syg6Z+fbrTuSKanbKh7xkU94OKGgkIevpZDoouX6jyPtYauomoraXduOR",
+	"HmdhkDx/ctx6TcBi0BZb8G+FM92rGNmbjnglopqFpl3FKlaV2qvtRu5VxKh0ruWCQ8qFkZ/h5cSLPBRj",
+	"PO25VmnypQgUiYXmYVuYr3pxGNrnjaJxR3lIuyEjtE+5mBRb204qaLedg+i7Zy8O9Hf7dWdJlt92ttL2",
+	"/2W2dht6QS56oO0f5cw0XcDcZowiZlhKuuHTGiXwRaqI90sl7aCC++CSWAQsgnUxa2h2JOGv2a4oshWP",
+	"jGJXqT3fPiC3bKTRzjRgJOQ9aOXt3O2iOuCH3BB40o15qIlE9S7pFPs7IBGjQeFAcKE0o0X5ebdWKz3A",
+	"XOi9Oh5cPjTse7cG/3OdIRf2m3T5uNCsz6Li+l3CsVmggOOBwBNWcogr2MmjnGWy5aWHxHPJiCXLSqyV",
+	"1SVGxjPHx3PbYsTyWhgcKpdwnUzBe4/yHwfFXgTynnj3ZsmTu2BUcqFRADMDJDBCc4miWCiydcUCrogv",
+	"RY/344gF2/PvxPvvdmu1g3tU6Na/FO+TS3G/3KW4Sq7+Z12MtJdlL8cXvBDPXqx7H2rz70M66etRKgzO",
+	"Xz+vbMVAQif79VdkK2sPa7fdIDWypVj+AsG7vO3CDGuPNkHF9GeeC8X0EzwT+/Xlluzl8/1VFix3EMq3",
+	"PdtsUJrBZAVCwJYXfVfztlEL1V5GY7aacDTM9z3KQxYAzapwoYgayHukr30mWETDRHS4H3B/YJgy6OVm",
+	"TNXtudy49uWYMdPRuNnTZbLdtZUxtCT3lOvEPKKjsVkmFCvy09irLSW5rbmpP9MyrdVrgguK/wkyquea",
+	"U8juWDTO2RopUQMagT4LtqFYadgJMPvSTDO3mrrZWikSFtoWWhJqLc2gpaMd0LAaP2IBE5rTUJGtKQMi",
+	"GKEMseACbe+JoA+GzLaIBRj81MCqM2q7Sg4jqVQFDdqZHZsGQWrDnmRahfkve2J+b1Z+o5U/K+/+Y8sl",
+	"/1/2afvb8lPyS5nMlt+Gq3SoYSjvzYRgtYBLb5nFRPPstiUmPLHukq0fuP4x7n6jgBAdoHTyHq7ltJCy",
+	"/biC1S+zmHDpTIFMWLs/+sF0OmOYRTQxi4nhPzQb/GUuHyzcmXJJIUcKvwaX+6WMzZWRI1B5SKrxgJRX",
+	"ovHYXdCTu3BAKBHxsMsi84Ol6y4QBEo0HzKl6XC0/Wjs6ZO5iREdMm2da4lJ7iSYJcrj798ocnJUVKyX",
+	"tL2Bf3hE9SDzG+Zdwsvp2zE8mSMqe6Va9qGMy85cMwgU8YZM0yoEMHgN4rEP1NcegbgK68eiGt1GkbxX",
+	"B8RjSvOhEXM8ow/gM+9jQ91HIRUCFJzkGbctkM/6hpZmtlQpwACu4WQo/iebpKAwjGSVoPfcMsFsykyt",
+	"Sat0iOV218M4UjIq31hcDsE+6I4Pj3mp7SFid1zGCvyOVXIxou9j9G0hlyHdcd512iDg10CPiBXX2gJ8",
+	"hmA0UDIycpcm91QRrlSMXO7ALAzKPCxULHUgevu12hSfYeM3f578Ifnp2/Pxb29f1357e9X79Zd/8dPD",
+	"N5H5/uyP5vic1z6cXdfGZ6//9eHsSN7D/19L88zot8OT5yd/ND9ctM4H58Pj2mkr+OPs7Y0+r/9r/Ot1",
+	"7dlvf5zz09YbfvHDrx9+O7oKz98e138dv3k1a2NwXWfwO/RZDrlIGWAZ+6tVXnUqswSjnAX+J1YieDRJ",
+	"LLjZlVs2Bm7HwZ/LAiJHLAJuTLYoubk5OUK/b1/KgPgDyX22fQBywaEUd0Z8sKFg2Vrv9Wr+i+5LVqkH",
+	"+7Sy7z/frbxiu73Ks+4L+jJ47u+z+m6yLqiAZwsz4TlY1iFSf/Zs3oK12x/qu5V2+8OL4+UW7ALWiZZ4",
+	"hs/orb3Jie9D0R543CMji37RpXmspeiBg6rk0AjrayS9SA6LfiAUQlECuo+4ZmRARyMmFF5rXvSPEaV5",
+	"GJKBudC63BFWvgbWeTZ78s/LZ3QuBfuMWaW0Za+27z3gZDLv4IozmiHIXtK+5RL5YdRr5VQIZI/CiwPW",
+	"o3GosclcoWihOAp+nVlCAfhs1pIIMAxzWiKAHh9cHIBJXMuoTJ6TkTaMDPwGhlwa4ctIZyGjgWFKXsUj",
+	"hnUpiKvBsEiU6uwqb1dJizNFaMRIN5K3TJj+PB5M+Esrueis8o00rynfx4nGCfsvfJl/5N3sVYBIrNc8",
+	"LFW2L8wlR08cahVcEaWpnnTaUx7MmgNGeuVn8e8R6zkN5992srjnHfxV7eTG5CTBnrNOm1FP1zpsL2cc",
+	"NtPhg58163ObOQn8eT0x2p8xjywk+UGncqNmX/1YrXnzZ00iCQ1+wBl8Mn0h7Qcd53saWMUZgiUh9g3+",
+	"pKNRyNHBuPOHkmIyLH9IQ/NqDLhIoy5ZFKFQbQOpz5qnry+uzo6POm+uL87N8JhStM/siiWCRlcG48QM",
+	"hxKzebxqJ86UXjVA2oYTcRz3zOH93Dw9OWq2Ti7OO8dXVxdXECirKQ8xEh5cL0bEhvjQ/ODBVNVlwFLN",
+	"j4njxPnkZs1GVKl7GQXlLbUhp0qTl8Qf0Ij6oHV+ejdriSAsE6a19rJ8WpYCHcMyQYPpUz49oAbxJhfS",
+	"s0FcUjDChI7GhnR6dm09EMvvuAxhh7aJjNrCKx4Vq+YsH+paNh/bemde00n/87x+sgfzrSqrtS3pIPMX",
+	"LtWDfbzQRcEwtlQvWYuJjqyNZ8lOzNOfXGfK+buoi1+mF6TU+rV8P4UJTflWVukH5oTxfmiMufhpReqo",
+	"2cxLljy2M5XYtPwFLWlaelfzcWJf5CpBgGQlF3w8r69CoHIuDnFeG3hmc2cf5M4mjpt5reCZv+/9lqIX",
+	"cn9V2cfPNZspWxxenL8+PTlsTQk9yaXMKdeJ/+mADOWd0SFJwEKmmVHGh6THI4ypW1MYAgmlo+ktmy8N",
+	"HZ81T047reZPx9OSGko5XBEaRowGYxKxPlea2aD0NUdmBYgO6FMdHVGh+EKh7eQcpI3OdavZOu60rprn",
+	"1ydG8iiM+ZAKI0z6VPgsNGIaaHBE23gySCv8rKGnzURnFMl+kps4c9RXx/+6Ob5udU7OO5dXFz9cHV9f",
+	"FwbcnIw45opM2MVg4HBmugxSOCJpiDELDtBCR0KqMcLvCYiHyR1RWQR14oyD3W4QL7khnku83NkzH2ft",
+	"sdcWW4IOzeynetyGoKWSdfbQNlEewD1zUbc3EuhGAv3qHOq1jLo8CJByr8Cievl2M4nS64ur70+Ojqbo",
+	"PVc5Z4lgLFBE+XKEJg7VoMEQI0y+Ip2xYQqGI8V6wITmGA7WjTUJqX+rIIAErSZ28FteOl/0mG/u9uZu",
+	"f8W7fSI0iwQNj7NbufT95rbtAkmpdXx13jwtChqCJI0JNCDSBz76NQ1LTUFiwT6MmG/uMA5ry0vG721X",
+	"ybkNAqRdGWubXRgrSN0NuPJDCXLQ+1ii1Ey8bCbeF7rrZlrnUr+WsQhW3E4hdaeXtJu5n+cXrc7ri5vz",
+	"oynx3NBlEkiGJlT2gX+GwvD5u3kuiYr9QS5nUEYwMClYLjE0jcPb8tKZbQjzhjB/dcJ8LvWZDHiPsxme",
+	"nhL/eJauTAAGgYvJJNkvdrCXt6OlLtBTrvTKRs4R0J8pzI3fN2hFG7SihJ2APwuRWAZUdYaQKt+joWKu",
+	"M2JRB89QvbYK30lPbKkkAaF5RPasz/7pm74ngAQ2nGlj3H4QLgbXZHWibunGIu9VEbJuxcu7yG+V5sP/",
+	"JW7uqr6rDLSikketmNe0BOdiQyc2dOJB6MQlHYeSBi0pT2mEEt0qnm4pO2HSbqbmetn89fSiedRpXVx0",
+	"TptXPxzPDwViH3wwOu7W9l8+e/GcdMcWbPAJODaSWCWYNHiUBNklZ/x7suVNTXOjzm7U2adwwYdM6CPm",
+	"G2VjVdNUkGs2736fHZ+3OkfHh6cn58dHJU7vKIAsl6S7r3ybR7gmZBTJOx6wKB0X2qcG5nLjhS7My9vG",
+	"PAD0JitNx4p4VmTyNld9c9W/9lWX69hxkmznhUJ/AXd4+Zs40az8QlrcqE2Y2uambiT0iVsdQTI0hEa9",
+	"BmyLFW+40jRcIKBfHR9enB9BkE3ndfPktISHp1bvAVWGRYo+Cw5Ij2l/QLjOcCe+qpBuh2iHRxQXPptl",
+	"nLfglVteyew3kvuGnT+Biw+uipU5OkKrL2bnExD3K3D0qZblTD0DUNzw9c2V3fD14vW+RpSIG5EipKx4",
+	"z+Niy5nc/ea8+XPz5LT5/em04c1CVQAqMhuOZEQjHo5JruskvJj2tMUm03zIDBMFkKoKoFR9zeAhEjCj",
+	"gzPhg2UuN3Sy5eXm7lkoxIBq2qWKER+jxLtGcDDUIIBIFfMIF0pTAcvSFmoQa8ArDOS9yEKR7jMxCNC8",
+	"LToAxJhjWj2YE7giW1yrktBjsB+0RazMULeLy+zl1tbL0HB4wGgYjhE8BbGvkqF+yXjlbGwL732GYwZb",
+	"15K3TKiVjcxJo5ISLGakHXgC0VAG3R98fsHfnNz8ebJ7zk/Uibh65h+ePD+5Hf3y8+GbV1U2fvNn8PaE",
+	"X/CT+7PW7Z+/tn4bnJsf/HoousPXteCXNyHk8I54xFTHrNerGoCo9SKmBunbIt3Z772ti/e18b+GL8/3",
+	"Lv/c6+79Uae/7Po/3z+7falqwQ8vBq3n8a+v2Omt4+JEOjYp93tGI1yWpe8ArN48rtskgt0TXBQCb7OV",
+	"F2Dg+M3TZ8cbX/iG0z4op21JeUbFOMGIWzWYHnTujuJ90eFiQZ5Ps3XcOT05O2lNatBSkiEV4wl0SkK1",
+	"YbtaHRAg/oCQ9nmJPK4TUc06gIGywG6/eLQJ1uEBUaG8Bw5oKcpTFgmmhk+2vPxcE0kgRWPOcInJ1ohF",
+	"GFALiMUW2IuLPFByW9gIL6xGdM8V20bZoXyXVZW8pVyXc/UnnWiEUIV/J5JaMqM16eqaYtDTIrLpcjwM",
+	"pb0R1AKfrmyljEUhlWeRRnPT+vH4vHVy2JykXU2LIVKQgrhK04G+Il0640px0XdJCp/iEpQyAwIF0u7k",
+	"LQuK+LXexFw3lsm/lPD19u3bSjN3rssjynMnn0tB4CAB9t5UzSvUGozCGg6/aztZvUKAY5uNtJaDysMu",
+	"tkj12+3/bwau8N9SCrwRNrvX6NvHNqB7xbQrFfd63DcyQMdWq5ybgHV98/r1yeHJ8Xmrc926OPxpBsIQ",
+	"xLP/XntXTQPN8wQNcAZ3czi6speYVskKYdhJdxfYneyRyeh4W/wRJvYZ4uctG3ciFqsFNPzk6Pjs8qJ1",
+	"fH74a+en4187V8c311Nup5I0+HuqzLUIMLOc5nC/7Xg/Y+gItmcBADtC6s6Qzcd5uLg6Or7qnJ2cn5zd",
+	"nHXOL1qds+Np0IckCN+s8PP6MwKB9wcJrpxgLMgQoXZrtdpnTCHOn/IFTPTy6uLw+Pq61DCY4lQ8mbyy",
+	"CfipexaGFeSikPbbjRiFvN9urLgwrD+KQ9Yg3vQ19FzilW6c57ZF8kvzF/jl+JfD4+Oj4yPAJSg9sh4g",
+	"DxRWc4NftfEfPgWGp+LRSEaaBWcs4LQFjH5FoTztYgEtub65vLy4ah0fdc6Oj06andavl0Wics1sNV8I",
+	"oaWKTL77iUX4GpLnTY7RA4G8bK4buXxz47/+jVdr5PykVckXBQwUqq0vf+smmpVevqQ44d8y42dzXzdO",
+	"jM+92+ltw7uhdcS7scYLTAMMDqThZSRHLNLcfF9WgOx1xBjIzKkCSdOeyBbVZCiVJs9qZMiGXSi2vvuc",
+	"/MS/N+z6zfXFOfC4If2Qf8+zrJqK7P7BfI1XTPgsRITXQ0gHnz3QJB8499VHJ2LUkqqcJQNTl6fMFSVv",
+	"z6opr/DOfN76AkdsUo/GmaRm89tdD2SkW+wDjJIHqyM4JynhywGEnptnzckJ4/7CoZlnPhXTwJdehE95",
+	"jOrfHZgIDNS+2y0Cs+fe8W7O9q11cNbdjdXXdWLS0MG86UDO+oqTsWEOFvBgudGZdw7phxNss5u7MzSK",
+	"KP5sk/LndWeGe2aem5woDMr2MW++53ZF8wXPbH2F0hoe7fa1U3Lgk+4ukyoXc9dvyEX+292vejxmLk0q",
+	"Dq13HJY7BWXbVrpfiAJRUj6EDmWM8dJDLmREYsG1SutKWwQPwxLyFTWe75eUGVui1pjrHA6Yf2tLH0xX",
+	"Rws4mLSCtJY/mwj8AsTPtIzsAfEC1o9okLbAQrOFWrOkG+u2iAXEf2HEWFbdL0oAXhSL7ljggsFRxtrW",
+	"KwQ3eOo3VknZWluIQt4aOpcL0DN8Aodj/rRzKSlL4Tq5qvkrnA30u3XWYypG5114sHBY35tHP7nrMsv1",
+	"xpfUpVinZsMUY8qKXGRrZpegMK3Su5JbhOnKKVio0sZHxJFgAYF6ZCHYOxQT+oAIdsci8mPr7LQCQGyj",
+	"iOli5TDUhIpizxpkE0e6Fg9d+ThMLDO0n7N8j84J7Q362owQh/GYxD6Z6NK0PoVdytfSQQSm4mE+ub4g",
+	"+/XdF8SXAZs4kHuF07g3VcTt3ce9T/9ediiPWMjv2NKS3YSmUaZoHENxjjLmVajM4SZl4SLWp1EQQuxO",
+	"j/hUsSr5ngc8Yj4Ow3AHo+srsgUodlSRm/+o1+rH21jmXNxxxbsha4uscEfx0dr328A8ItaLleEbSgL0",
+	"XRIzZMOOR1QpqApoI3mRf6TkLa06knfk7k8u/NQKp2iScxd22gADVk/Zs0V6EYIxKRVTdSbPZmr+XWht",
+	"LaUP2LzsfGZtVlTdwAw9TZANl3XJkPoDLlglYjQALo/zg5NNztk9/IWFgbuwT9a7yAVW1a7mGHtJ0Zip",
+	"MjfT4SklGfJ59N08tOPZcevHiyPwSDVPTy/ewsM5OPkiTvscOPRyzPHyVL8yhI6ZNv1Jx2Gpn3uWY7Tc",
+	"u2Z6meUPnohSzMGa5hMbyiSp1Nc+XdUrKUxTqEXjYl3xqXI21QxzbokjfwRvXYr5WN/I5PB+jIdU5E7r",
+	"h1FIBYzwAA4pph24JJAg9EJ5ViKFrdJX1LdqJeuS97J8nO0K+Qar1OOHysmRN9l7/eUigQvuZTbTwqtn",
+	"3n+7gKtRABtLMTmdtwMWMVu8VXZDNiRcNQhFegdtyIjqAUkIuDcVi+FBZCclaXVgrM1vG7SFF9qK9VEu",
+	"q7RKjocjnVZ9zXxe5H4gQ5ussaAaYuGALLaC5ZcdFyProGypf2Q01INM3VphrVXaKKfuvFs0KNuqbCyp",
+	"iLXaODJMwY9Jn10pQ0bBzJ+r4FtWUFIp2O+kxK+WpM8QWtg0tCV+m13IGJaob4ZU2R8mBPTdepnSkgIc",
+	"fvyckpMWrLFkChGDwYFy6wGwpAfRMfaOYajjbNX8Vb2+t/eiXtt7/vLZ/osXz5epBp7fz3R+brYRpZsr",
+	"+1zkysytsMEske5WEYt2y/YiKcaW7ytfoW2Cqs3tblKasUNKuytbBAC+W1WoyRnRO0sbxN2k3erKuU+j",
+	"iOMwJ4120y9ZT//3cwrIXM0meQ7YOGgNX8rYkHL6pVg+loPVbFjC8IdcJB+nuf+I8pUnZHGLFuZn28c+",
+	"WUza1VeuDMp2vq0Un2+mhRBzTGLpcqfTaLULDgk89GkCznbZNhH1b80URTzsLnno13KO5GBzH8J8lZUF",
+	"TSvL4kGdWr3iuuTuXsn+ruahgV1by7S05uWy71rxin32KZ5c/2SdJ/uduUZAGFZboWlI6yUP9DIuCovc",
+	"kDgG82DYqxPKDBZ7gYAzYfwvFXKmYbWXmvakTJIv/Gs9kFM950buTi/33L1c68x/sVVeWLt85lKlL5k5",
+	"+8e22aKA9JUttkV44oe319pJLmutzTPHnLKVgbvbsuOWyTs5UcnJiYGltpHL9SXil6XdjddxWoGDcUU6",
+	"9wUlzwQfshMxyDHw2VJiwrR+rGLfZwydfxHrxSIo3ZZyjdktrlOBkZeMcKETy+7VerQM23aGTA9kib2l",
+	"mWJr4hM2/64XySFaYSaRN7cUH8Yh1TIi3mjY8WkUdOSt52afEmxOb3vaujXbLfZ/RsPO783Kb7TyZ63y",
+	"qvPuP8pTnQoUsTi30qVjkZIiiWyYAiLhahTSMRiIDsA01w2puHXBc5B4j7vLeRtWmesMF+ClVE/Oi2zG",
+	"9JkuZPbBZ9FIL/OmY/vo+o7nBBxzZQVqhZCr5TQlM59MUdK0v7BFyzxjnuU6ZMt034IHHzIILO9hx2Gk",
+	"EWHW4Z7SOJjRampIepi+mCt+N5Nl55mbzMAezfOev0Lr3YWnduAmTk5yUGaGEeSns4xBzDz/2PIrENuv",
+	"LL6aMTxMmNw/9hyWrukjagR4bJZVCHJLkRMug4j2DLXMkJxdh0b+gN/Nkv3TKU9kiq8jZKAauaqc4Wt+",
+	"VyJDnQj8Ja2JDpEUA6hlmxMizUR9oO4Zhhsk06LPY9oXRAsB8/M2JBdaDxZxjKZcUyL6okbypQNb7ZYd",
+	"5Vo8ajj6lNFpVSPPquKUTcyf+zA89Hjx7kV7U97yCi8unEg3uQ4rSj+4rGvJGY94/8jFkGvNggbxdBQz",
+	"72ldyK9xs77UHVnh3JflLkweWuxvzsk7Ki7MpJg8m1k8uixmedLXFsdye/pgjPZh5Lvs/m+u5tO7mrNO",
+	"0mPKocmVWVYUvWI0AJiNVYMaBsy/XbXRSCrdjxYfyHwGCUwk4Ku1mbQIJu9N+ipbCTUzYyXJP2kgzLLo",
+	"u4BUQgWRI2v/y6WwbEGCyjbUNJf3ojqZTZLLH8knlixvRbZLX76bgBBrAWbXCdWZAMf9uCCkZiJi3Fpp",
+	"K8uYaYtvKp2NDEtkGy9JdPeIGsiRQqtsxDVTB8RjAdcy8ggNlSSJJoXPDGXAIqoZZA5pMB15NBhy4UE0",
+	"ZiAxahpgofO7libWuw72biQ9065UKbse8NHaZvk5kTsLTFVLhEGsEgyVDGS647KNmnS4rzhp6xVdccZp",
+	"CeaPJSkPe7vPn1d2CQ1HA1qplyU/1AsvqJckP9TLkx9sredFgkBpu3pZu5nK2IoLUqgnPfGa1XbfypE4",
+	"Uxc3qNh/tvzl5yFJuZyabtl8r61WWNzGIxbxu0k7bqa8QPSujAgYhw5sXsgBiRgNKlKE46kg51pxi5FU",
+	"vfuPrUr65/a3pRt+nXD94vhuIIsyg3PTMqt4u0oYRWkOpYWlmPRMhfKeRRWfKkaMgjqVYDaPPC8/4Rbt",
+	"H5rdXfEeLyOEWSgNyN3zk3esG9u6ODgiUYiy15Ud1xbtP7Yqky7pV9ZlWtbsuuygJ8c7MVyIynkfM/u7",
+	"jmJmXpJaWPKbG1DNKprDhuQO7fP9shNoZIJLyqOV7SH5OgKT9+fN25a5pYqJAGLGmxbjFiJzG8Ricrbj",
+	"Wm3Pz/cE37DJtIn92qsy/SdfbmDKnYVQ0SQWmodAxQrotrbpfALy8vn+4iisKSluYhxc9ENWiRVL/Poy",
+	"It7lxXWL7Nzt7tBYD3ZsF16VgBOOcE0U8+OIlZDWl6sJgsUKCpkB3JZSWCgJF3Z5crKFzgvbUXofCqUY",
+	"Hl4fyw7y0hrZjVo9wrxgn17rxqUh+nPzooY2I+oRjcxZZIZZMLnY8QNawtJeKLO6mWZZtBqvsXBlFuQk",
+	"kcAyH5hDzkG+im3YjPaxWROct6/MlswYHsYihuYn3XnQTJFVr8fqBz0/3PkpAfa5R78cn2Zs0xXrc6Uj",
+	"mhjr1kkDejKLuCgFyJ0NB4RrMQqpz9aImHzspXj0s1G2bAvW6tGYLFKwVfjrTHQaFSsw5AUeYBmmWf6K",
+	"9wXhBWNe6uxL25RLLiA1cT2+BjR4DMsAQceIn9mn1wmRevO2NYXi0MyLiaACT0hroexz4TUIJUbItdVO",
+	"AFn7x+v6s+dkC+qdi3AMEudIs4DQsC8jrgdDty16MgzlPRd9cvX68OWL+jMXcOLIW9YlIMKQ75nSBG32",
+	"mlxGZvI+U9uurdJgBMjdZ2TIRayZQowd4oeUDxXxVNz1XOJxqs0/7MMIPill/qFxYP75Q3OvLagIiKd8",
+	"OWIe2aKCAPMhskfguwSbB2H1nYZduEy+HGg9QmRKLnoygc+kGNVgb5xDR/w/M7j9agLJn1wyDDmD30jz",
+	"8oRoRodOKdblxINgn1AEvgCIXEaHaHcc0UgLFqkqASD0QPoxxM5yhQBMUmizno2cmaMtYFnBWIlQDgms",
+	"LZQWUhpK9VogXm2+VzHXjEy3wkuXa1Zti7b4t38jh1LcMWHmo9qigtsN+cboK/aUoLes41PFvCq5RE/x",
+	"yRH+eHNj/tq6Y5HiUpAX21WS6nz4xNXrQ7K3t/eKcEFuWodV84rrGE9xVwac2bd8bMNFbTsNUq1WP3kH",
+	"JOSA2hQE8KORGMyPH9tpnmrbcUk7TVXFT7kcYfwCMkHazqdPHrz6FDo1+s4tGysG2b9cWL0PEDw886Zq",
+	"rh+PdKl/uzi3uC0IaRJ8xGypHNH3McJKwX3D+wH3AfaXDs3iykh7Zg/vqSJcqZjBFYLOMAX4Owhz9MxC",
+	"JIODOXkH6QNK86ERHu1D4NEPqRBQCin5lWz5A0ZHRAoS0qjPCGBpwFWqEEjTV4SG93SsyIDeYYq9GtAR",
+	"S/DBPHjIw2IW1E3g+hX0Mw3J4fkyYJ5rJkLJoAiA4Nk8dg+KMFUwbd+z6A4e0BB7gM2p6lEexpEhJslB",
+	"9zLUAdzWpi2eaEj1N4qMENc1qx+N9RsV8fZr+56LUND7tT0PsFzMEc7CHkaR7LLgAJ06DMUbKAJpZiIY",
+	"M9cCyVCu5BQJqX+r8q/Zw4ElJcrMkQHoEUSSSWHGWACIFUgusSTVglpVZKpU1YEZmWKMtAGW1eKXtZ0q",
+	"ubiz5bywFBbYGWCI5nx6+/VXpFBFC7e0UNQKT0eRhKBLYBJLIuEsjIxlDAG5FmehzwR4W8w1YNsH5H0s",
+	"NVgRYI4RG8kIqnHSBNEBaQRYJtIdVPDWsdkVrPxdJYA/znV2O096lXMpWFIHXAqwASuy5e3V9i1mXCxs",
+	"ic9tOJjW/pMVD5fCepDIlre/W7etlBwyMzMWqqwWuc4XKO/xSGm8S9OFQbfikdn/+rNnJMMYOiAUyKfZ",
+	"Ckr6UgbEH0jus20ypLeGLBLg7Ir2wKQMFdqANZiRw/uyLeGKKIyQNnenvk8GMo6Ui+c0MM2zs4rXiNqS",
+	"b0V6dMvGLuBnwL19HzNY8gDhLraMxEUhDBvRYxvmebR1w1NqRH2sq5rAmGgWbRtSqdKNMu8D4paukq6A",
+	"9DxmQYNggBFp5cYzXRYEsTfwqkFX+/U6mVHK4SCb6ICHeGWTtUM+ipCAUSwK1/cVKUHb8YAsX1nZ0pyV",
+	"TPjC0h8erMPktzsfsQ4JDz7t2JwUzyUDKWRs+0EmjTTMNDbvYR+MfIb0LhHvvIwmGdlqIBVLD0FyRRTz",
+	"I7PiWLg2YjYsHs+HnUHSAtYWxX7yrFYzF9bwUmxmpF1oBFQyWUdcKSNFwGk/k4IBWiM1YjHYHQk6CA3f",
+	"yMNMbnnfYpSFt233VJAUlMxLokVw99MhkF4oqVZ5WpoXGxIaqiXZJWf8e5sgYCR8EotbIe+FlWUO7GlG",
+	"eVxNPpSCwcCJ2vL2azUyBRtEBB2a860HbGgkHcP6s5s3Kzehz++YODAXgCvcC/OK+VkKsOJI7xUZxkoT",
+	"pnzDizOyKQJmZgIr8+23LRD/PmiokVL99ltLs3G2sHe4dgnt3srwcqxPHACiwZmm3NzNN8TAjDdboG0c",
+	"UNcKmeSm9bryEvsw31vUTk25SJKhclTPnnE9oMIIIC4JuWCkx1iQ0GMYIe0zu5ZkSxlqQs5vTrcPEpwf",
+	"ONoWIRRfbz8YqlQloC4r9PwjaJvpfEaelnnnnyySlXseGFUlHSrSSVgQ28uMLhJAOPMSDoXeetyw6xmw",
+	"cOTnBJ4qoThk4XHDnYK9PsFLhuff8CrNREKQkxuoGsSrV2uIYbTLdj07gPSGosSVo3clr4e3vTWHjc6r",
+	"yL16BW6SFOA2CxbIe7FtlnqcE7eGdJwuzbPaHskX/S4RUg5mFOs2TQMOJ0tgkW/c0/Ly3RYtDkpRJfQN",
+	"FKRmoZhbW5Rq3Pa4gnA4kJGuhOCzLrh1tkApd3P6MWIQgqhJEc0wV9i5Lbb2aiSgY7VtpZ0pR9Ei51XB",
+	"a0WOP6DsYkWX3KuIEW9n+H3w7EAh6hHl0UGqUebbm11NfUm4yiOEM0L6A6sKdwSLIirYBMDOIj065OG4",
+	"Sq5Btyf9iApLECMJBZ+yOB8QJTzkqg3c8pFUOvnbR/hM+9E7aIssDAjUJ3zYRgPZpkk0kJdFAeHDYPdp",
+	"wFfEp5qGsm/fYwcwpMIoMdW2gKFbyVARTW8ZYb0eAzz+TE2Ek4KFIWHtkgOWl9oFEm7UFaZE7pQUpKjN",
+	"J8et1wQSRsi3aZUBgoUHkkfNBv7Yal1+2xZb8GiFM92rDLQe0RGvmMnD2yu2XkGl9mq7QbzJehMN0nao",
+	"kGI8lLFqOwfvv9ut1Q7uv3te8yyZzNfgbYsRtCJbXtrIK9FjXFxo/Ak1ngoXoAVtu3BKjMJAiffes2m3",
+	"IpD3xLv3oLYdOlLNTqfDnRxn9N2zFwf6u/26B7xY2eNvCzok3Udeql7aTomnPeuhReaNxzWhDamQiuKO",
+	"MqePmRv5A9c/xl0LtlcsXOG5xS/TshJWcJyqLOG1xZYdDqqtFEozg4Fl200VmJLXzH7J5CvcNIxGtYXs",
+	"EUaj0DAwOCogZnJ/AOwmYKOIQTVX6OnWyKcJIl7Ie2AqQIBNI8SNEXIbIc2M8J2pvWbdjSDZFlu0FMcb",
+	"yaKh41z0t1EjSPkDDQkTwUhyAWLlzgCQ78ykd4zGN4a/hkxH3Fc4u7ZIjGu4BDuB9I0cmsi5Vo5MTWIX",
+	"V9dky5xkhUbWbiTvDTXYttvOojueMyv4kVSqIqEgTVajGqw+aZgS/qrsUcpNVUtCw1Det8WWZ16coIR2",
+	"Lq5Ofjg5vzZ06VsPK94CAO12lbyWkQUsFLbjCTufi5CoinDhh3FgGLGlIW3hzSmn4yUKIdVJx7BgP1Oj",
+	"fNpn8NxNdnP8YSQVq/yINMRD+11bmLlbugKgi30GnNZsFNlCXd4l3qlE7movSGZWcIus3i1VHJNNNges",
+	"grYOJH0u8Y7smbWdX8cCz7x3ysWtt10lFyCRJtvTZ0aExRNghw3yHYA+4ikgt4yN7MxSCp0DROizKjmX",
+	"haq/hseg+M8CrA0sQZsNGhiEMsXYuZEzCpzdg8N5GbFeyPsD3QBTyMWlEdiuvVS+N4dJjFGFxzFRgccL",
+	"XmvmaC13k9uXrPkZgCV4bluk4mEdzCdljQpHx53xM/aoGuSH45ZrZAz38qblXjZbhz+6R8enx61jKNNY",
+	"2taepgYprIV7iHG7ldZ4xNzEeuMWDEDuhIDnFo6VdTFMvPOMfqg0+6xBntdqXpU0jQyDy52spcwdFjK9",
+	"QDIGdj/MTJX2zLRFWnYz3fCkvClJN1WlBKlQOhsVEakLdsMqeWt2RFjqUTHXDchcSldyhMq8U02eayOb",
+	"0DC0tzk9SqXbbl7hJeQxd6XaojlpJzXnvC9B7LunoC8MaXTLwMCbsA9r6bG9f6hkv1So9lKlglnLeFtk",
+	"D2y7poHCa5x7khr6YHkV14k0H7GhhFoPWTnWlyhTk5BqFh0QK2JbDakt8loIDvtDRWna5SHX40rI7ljY",
+	"IF2mqYfCOwwGjpERM9EImq0HVHwG5YfR4CBNEwjHbZGbNpeiEhpy5CYkknbtUbJCpeX1hyeWCSg0CZrJ",
+	"gWmN9TA0SxFcmeqE0RYYe8oxkvHN5hIFutkg/4nqRCz4B5A/DKOf2DWrZZCtq9eH5NWL/Wfb5lIjuW1Y",
+	"dcQIobhb0B6HWmj48tmrfbuuhj4nDdMVxocPSMTC79pO+nXFeqDaDvgLg7YoNAdvUaFlbuXbjuEC5zK3",
+	"bVzlRR0tAzquplaz9PrYI5Y92RZaSrKlGJuWyLaTy3Ms7ngkBegpbeEZIbyxsxNKn4YDqXTjZe1lzUOj",
+	"cGAOmxnVN4rIe5Hp0Fve0KgYUWyILtyhgA0lqOHbiaXJ0AMWWGMnMDCj42kpQ5UYaIESsQ8jFnEYjjlT",
+	"Nk+US1ElMDjV2NmhI16ddpXCKHPPg0825D6zzv3MFuI0nOYIivTVq7XMw4rfEfMdQEUOh1AUDhzzyk2S",
+	"M9xE+UJXGpZYRp0U9L3IZxUqgop9PC0XXE0hSiZ9uY7r2PPiNJzdag3fL0dM0BF3Gs5edReGabgouOlB",
+	"XDR/9LHWW9EHfMUC6WcWOdTMcv7dKmmGIaFKsaQKDdSfSSx+XS5oND4A6nx0DvYVhWnv6YE8CZyG8wPT",
+	"R2YYrpNafM1Y6rXaRH1IzT7onYEeQlhJaQX5l3svXz6vlYB9T/m3mwIslSlI8heo52gG8QwnVdZHOvmd",
+	"E6FZJGiYVIHNIiycxu/v8gfqCvaGBemWYNBSAj7xu3ORWtWdd6Yjq1LM3PKm5ZH1Wi3nWLCFukFUj4XR",
+	"uKrkRBNM0zL7m5nRSrcXEbwXb/CiAqCyWMY+Cesx369QXLeAJz6jzGduxjTkd3/hI3LK7xgUGQf/77yj",
+	"YRXLmWfjDH8nHDHGLyM5ZHrAYoUGeoxBbKQSexDb7tHgFWtGNBuOQpBpRJB4Z/yQKuW2RapdckFQaHQz",
+	"8+tIytDFclZuUdt2Cc/EYRKB3qRc67vTERWKo1OpLX6Q5vQCl0czHmyx4ZBTAigAlZ8dt65ODq87zaOj",
+	"K2AJimmX2FXK0zvQh43ICFKiYiNqu1OaCetCBMIJAP4Flz0ZsMiC7E/dGrveS9LFUUjx8JUSxt3nL168",
+	"qO8+X4IymuNvJ/kFT/1+bX/xqT+X+rWMBcSGPvA1yZ3mYbruM6+KZanVhEiV3pdiLJQvxR2LrE/vzfXF",
+	"OdbwQLkFDo4VXsCA8Gvz7LSUlF7gm98oKdajp9nxmFeNdaKgUS4uPAkzLD84ZnjNy5NMRPjL0s1WLnAt",
+	"cUMtcyTGFOWTxUfCzTtTUba1BMUQDCZ6MvITaYor0o15GMw7E7+aN690JpKxbs7EemfC3NJ5ZwKMtgtl",
+	"rWe1vSxapUd5aGRtK1uBT/wSk/uv/3VKUmMLchEbwBBKGpAuDY0OBQERI9UWhuWCl1UW/JRV0swbadFG",
+	"belPoW8brVPwcWZIAW2xVa/Vthvm4ILZMEEOmF980rXRBL40ioo521wrFvbyhS+tw3EGV8zgHD5bnEy3",
+	"J5UoM8yHDMgBMQ0sQkNWEDMXVr6i/JnNoOTCmB/HmMMX3TEjwfR63H/iV8a02ltx8ZMF7gTyXizehGKF",
+	"0mQ35G1hH/IPPdSGNGfHCHyxXZmrAdqxL5bvC379ZHmnyVLiTIfIJ1ubEOJlMGMkibgouutt4F3Oc14l",
+	"TZFGIWXd0La4j6ToZ/31eRKUC4HD+7Vdr0rAKUKeATk0DFEb1UGr1CkHz2KvqYMCvrPO17awZfHyIfu9",
+	"OAIrd9pbGqVSf1UWfpHLYrXO2QFVMHDwqE1RJ6gflJUOSwBfV7gUKRBH/j6kcf0BLY/rz7KCHF9GEfN1",
+	"ZSAjxSpdCFQcr3IXCjWQPhVTTmzycxnVnU8uIMEC0hH3l3n8exqkIzBNdhc3uRHU+lGQNO/v7i1udEnH",
+	"hnO2pDylUZ9hu2fLvEzFo5E0wvwZCzhtGSnINK6/WmYt5BkV4yR+2vlckju/1TX6SW4KhHE2NbnGJKAc",
+	"FYEUnin6IWM9m4Bc2UCYkmAcI9eC+R4/yx5Y9pM4mSZG6Rf8NC5Gu6FZFFuhwRdIMVIX81sIzJxgEE6Q",
+	"ejZ9GoYgWOeDjaskn22k0sY2TUFpapMa2iKlAGObu062qCZDqXQ+2GkGMTCr9DnUIFvolBZMpL07ke7s",
+	"997Wxfva+F/Dl+d7l3/udff+qNNfdv2f75/dvlS14IcXg9bz+NdX7HRFKWUaaGkperBflo0P8f4y/lKy",
+	"v+ukbopF/WQP5ltVVmtb0gGGFi3dg3280EUa37J0L1mLiY4U0yt0Yp7+5DpTUT6LuvhlekFKg4KW76cw",
+	"oakgolX6gTl9WpMFbbjJ2twEieAcdmJJ2lIC6QQ/yQI4S6RR8/WERIqWfYjeZMFkTKr1T5F4BIELWYhn",
+	"8Z2gKt/TjGtAoyT4cyZ3Awc6lOLm8EsktbWOK240a4g0M7LXdi5ETFlxuIS95Mmz+iwuk1v/vxKb2Yid",
+	"fx9CcWUug0XqUTOphYVttWnzpSa1w/QRomChSBeL3CQJvtP201OudNYMtKkkIcRp/F4+0eyRnYTRLXzw",
+	"EOv7LvMkwmi9+2z7VlLTN73WCDXwexFOx6nX6s8ru7uVeq21W2vUzH+/TeXnn0qpWCVktEc0o5htIHqx",
+	"MiQMqo6btaztvtqjz+l+5YW/yyovgjqtvOrtdSv17svebrDPntHnQRYl0WI0gSFvOBo+5NFqysdlliUB",
+	"asmqKifACmkh43rt0wpEyO7/GIBoSm1AELskeyQ7g19Mkj2E+BL766K+4OHk2Y0Y/CBi8M80WjgBeGYj",
+	"MufY51+eKRlikLvvObZ0iGFbzjuL81jCh4C+GoE1wRq3ub9h3McgPET+LGB9Vsk5ZOFjDr5XyMzxphkX",
+	"viMhXSszrlwU8U9sfGHjNy3bWVeWNFS8wHBW4iE5vrAG8U4q7y4jPO6uN6+yYSSPpeNIYYBWn0Ku6RQP",
+	"wukFX4ztHFuA1nldHFv8zJLMhUVNsyZpC6jA79N5GPlJ6+S59PRvWN3G4vOg7Gst7W8ZLvRaRl2oUoMt",
+	"luCSh1L0Qu5/TUtUfZnGNqDOMNZjrNH8V5UDivhlvzsFVuy8+1SQE5Aw51h9qaQwpcPufMyVIfmEzDJk",
+	"uoRtXsueruCP1ic70uOcYNFM/0bjFAJ/gKsyrY2UBwA5vDh/fXpy2PIO2gLyLGREsPsk2BcbQYT9fKGk",
+	"xDB1BD2tL5b0IMmpTP3dL0NQNy8LNl6FDY/Z8JiZPGbFyNo1mNIS/OEygmxviC58DVEd/wz2gCRqEXtw",
+	"Z4QI5sj8Zb6WnT9ggFKCHhD0Q5fGhn4GIT6Xgs0kxkssf/Lqi5/M2u8teQzPZMB7PDnsa1yqVU/7X95Q",
+	"8QPTi4/XapufbN1JAHs/SoCrJ1TSBBYkA+/AetXofIP6JQhMgV9AQY/VjBw3YBB+IGliXasGzrrL5pg2",
+	"WoxaRAU1pGFImNJUM1Vdx5CBMOEP5QQr3sINm1qPTW38eo/BG/F2L6k6IUD4jLQKhuiiU3ATXRZK0Tef",
+	"quUpVs46d+pGsegL36e/zlkoZksAaFJuWyEFOttUzHqeu7EJ7pLNkHYNK2FKo3p6YH9OEB+RqxRhrABC",
+	"1gJRJuWrpn3AFziSVTkMNMNc0tc81GwpDy82ktFSjuMv7mGev+0wdliwzQVYcAHAgySTc5XG5eMXs51H",
+	"lyH10dKDWaxJzDue9Co5EYBGDMmt1LfwJBOFsEPpQxgs5FKwgGwhlj9AbbUFWnsClzAh4/6AQNXXbcAa",
+	"4hF+IgHzI6j7YPPR8DdbfIRAbVlFfDniAORsk4xCLphy20JJ4kuRPGyhDRCuFRJ/WBhWyal5OI8FCQH8",
+	"dhowiyGL+iywrrO4C/DgAMbZFl2WQz6p1WoEEFjJFmDmXlwdHV91zk7OT85uzjrnF63O2XHLwpoAnjx0",
+	"lAby1rL/YTcWdalrRA0ie5Z40KG5NsVXNH+BVxz/cnh8fHR85AGUZzKFJBMqv8oZvi+i+55f37x+fXJ4",
+	"cnze6ly3Lg5/StExc/j372MKBtWsFt8BMVJmuuUAUKoGZs3M0UgwZ6ttMQ0HCRlWKFZOCON5+MFS2x6a",
+	"OuEAf6a/8XP9jPeyoxlVBYnc1gL6/aNj16WzbFCK77hOssZOow5Cii342aFZxU8s4+mcShFA9m1an9P5",
+	"4fu0mGTD2a2Ta03e0CFT3yhy/T6mUa76QjOg5FTeMXPJJ0pONpzrt7u/kv03PzqrRK/Afjym93PERDDH",
+	"vpZ6QGEga7g/J9tN+T6BIgYHFm4usDDvdlhJms6I8i9nCP5qHk+8fBtT9MYUvTFFb/yjT0TJzwsOkzo+",
+	"0O5UmC2TgwuqYK6kwJzEecsFQOfjWqHcacFU7wUAGYJVAUqYzNYMDwgV47T+BWIw79f2vXKUBTv+NVWm",
+	"L21/+/uawYuG7zkHay1dHkzes47kjk+Fz8IwZdnrvmBm4CD0rwjNiTcyIp4RbrxcRZJRrBFpHJWKLvVv",
+	"QfOgPMgkpIj1YhEAYmYEGghoNbZQh1Ee7nhgFMpVr02pagADfwjV4IFCEZP06GJaC4Un8YhgdsCQK01v",
+	"2WqG+uwQrCJ3/11IxYYp/9WZMp7gtbjyTsBCfscwJP6hyd+ZRG+hB+o3S0melsSz72WBV262mEOcjrDp",
+	"06ZOKxAgO5/x34H4bHSIDbnKkSu8xZP06oxGt5lBPKUEK9EtK/c8itQ2MGdAZfapb5S1MeckLzIpeGFp",
+	"KaB43OKwZ0KfoXgg9NmCHN2Yh7rCBVF8GIdUG0kN6twq4o2GHZ9GQUfeYiGMgPmgEGW/2G8CDyqA1cll",
+	"89ez4/NW5+j48PTk/PjIO0DUf1xfpek4b19LzNBFMB6UMH3TJNiukgsRIuwvSpJDOjYTbuQ1rBzyPpar",
+	"lBFWlET0L0DZwP1PXAZb8J1PBfjw0hG6pBtjQa4RHRMO9QnnG7pLmMIlHT8BS3aZmGoPSmcI9QWchpNt",
+	"8Cpi6iV283dgEvWlCLKZ7ZE96RvmsmEuSxqooCbbGoKwkVEfi6NcAWFNCk9FEU9ghCPq33LRT0pRZiyE",
+	"Fo0Ehn8kQvTK8vL1gI+euCpvF8UI9z8CBqddmA4ujNNw3hzVdvef12q12vP6y936Xu1FbX8V8nltt3cj",
+	"ZG/o4D9CyDYHfhlKCNUFZxrnL7EGIQuwCiGiXEMAhRQAPpuVwsNTigBviqH8zCOoCIIl2hAKJ/IHkCwN",
+	"/R20RVnE10TFw1zIl/mlSjA2C0rZdblg2LZ5flSK3MaVvoQ5TlG/4lRB5IU3pyDNscL4spRkLRt+wE2H",
+	"UJ02CxXA9elwo+dkNAtx9p2GE8fwSw7lfa8E392dHPXrOAwrgNivmFlbiMghUFCEbN0z3h9oFpAB7w+Y",
+	"0tsulGuORjotl31AIipuMekqm2ZAoz8YC807yyfzvjCJ3KDrtZrrDLlIoeqXmENu5S1yMldE035xTN2I",
+	"3c8ekKZ9Z1leAHnOc4cBRRGgZjLVrEqOZp1fW91Z6aRuAEZO8Si9DYbLy6VO+QEWHVZw2kfFewed4+nO",
+	"FiR9ZsaSWCDdpRUMqXRaRqN8cUDvlUrntgmyAMr2qdKPGBMVRIIpHV4YL79l1+bhkmFdy0iTWzY+IJSE",
+	"AJ7bJ17FA7wgRcyzqPZWSSspxt2NMJZ4TDyjkBMvYiG7o8JnHhS+U2kNT67aUBI8YD0ah9pu0D1XqLza",
+	"ryF6pZJuRgcqg8VicgdDipX3C2tVaDZrnWSkC+vERDw0lHyy8cTHSg4WKCkxZEQcO1nnXenN/FsCJGWk",
+	"d2kK3gXB1rlRjNxTDTDD5EWN/L//e2jLnTA2wljOe5kgh5p7MAuLqfYqw2KyNNhpOIdSgnPOvMHFisxg",
+	"sWFstAoO08va5PbPxIGyAE1llzQF3s4TlkRswEcSGvwuq1n1PX5FoCfyVYGfDAVbDPoE13GD97TBe9rg",
+	"Pf1jg/pzOpXhUAW1akKPgrD/kVUg0nQmy5WKWtTOR/PPagAQKE8l5f6TyvAYxYHL686M45gQIKsz0BsM",
+	"WdwgN2wI4yZc9i9mhfuHAzEgeZsPwzBC2jZNl2dCMBT1sqJB62C2pcqWycfkraJ+n9ft22KGCWsLCwRi",
+	"uZXUh7o9oyzSmiT7czEezGu/ML7DJhp2XcEEgSLmXIDVTo/Z+7UAIqrEQ83Rs76r1EqUhEt4cKvI//73",
+	"/+Run/mUXDGshg1BE23hZd92qX+LsRNJM0jJE2O0xMD7imhYJ+c/N09PjjrXrWbruNO6ap5fn7ROLs49",
+	"i7iiBlz020LkPWh4Ve0rvIPc28CWg6VCic3LxELV9omcWa4M6OIBBK91nWx2gOUFdjP9fkXl+mGxLDJq",
+	"s8Gx2OBYPBXRIkWxmEdZ41In/whTvcEy5oJ3JfW3uMT0k6uUfEDkkGvwG1i3ekJTacSIH5rhBmTLM808",
+	"BAl02yKltLHAKhrBdl5VhDgtFnCd872hn40s42Yb0nFbQHMqAIlQsHvrSpoG/snIKZlDTcuLXcBCfUXq",
+	"aOZYII2zrb3VCRvoPMsnuWdhuCpNfeCAhA1R3RDVp0dU7ZWfR1XLDWk7iUVsdvogdPlNZjtziQyDFFKm",
+	"Sn7mindDBlGpgFmRyqdczSggkrzzn1E+ZH3vWCvzfUERpRGLeszX8/xgu7uZL2rJN76qWWSFzvLusMcp",
+	"LILnYom6IokZd+Nl2niZNl6mjfXnkdxSfsaoHtYAVBrF3AwCqIGCL8UguQTHimhpmHvBtnqQeLcAx5xj",
+	"NfrskRx0Uh7GfBJS1E5xIY6RJc5PI8bZjrpMx5jJM1dnRI+JElQ2A5QY/qYCw+rL/5Tqu3y9mi32nGzk",
+	"iI1TdoNhtEmNeCpAxQWxYQowwYowUnyGRWLno/1rUcDPURrrYxugydZ++EalcT6JYSL31ZKhPwdtkcc+",
+	"uh/IQpptIrIlmEh782q9pHLUJuxnw2E2HObLc5i/Af2dWTUlJS4Pp6+6pTDjKXE9OVo1gwvUB8jEGFE9",
+	"yBIxMnLvTOpbn5HRlaCTJei/sw3dgPmcogSnNbBnZ8NBIgs3jKdXmiUGJT3SJLG2gCyxaNuiTqTvPsAe",
+	"TWf5tJcUmKw7JmlWSZUcTjka22KiMEiaI0i4oBOzmpXBl6zOUkl8CZByksaVlt1ZNZdvVmpVrtjbg2bz",
+	"FYfvS6W56GfQ2DCZIRVjBLYuTOdZrVY+VgD37gy5KB8pF/r5Pg6VD+Oh08gDaEMqH35dS4fPhWZ9Fq00",
+	"/qFcPPz546cfvsD4PXOZvQYG+6XzwKOspX97QDzwIZQ+ImNdmBIShrIpcdGB7gozsqPrShkyKpbP9YRb",
+	"PHFlydax6EOEktJsOOSiv+2WJnpKGcovk+T5ZDL1MkOTN5VRaY7aqml48LvrVOy/SR+V5I9CGl4xKe+f",
+	"mYwHFD+5HlTriHdjja2k1RKc6wH/M5a31HEd5E+dPtzsT26B9i5NxGdaF3OpcQnOvtNwbq6PnEmT3rVm",
+	"dMgC8oaOqGCKZXEfLtmt1Uh/hYQ9sInag3XNhD+g5AforQX5c0jyfPR779af1dK8PQUPT6TtGUrS2K99",
+	"vbw7pIJLpN4lXH7jF934RTd+0U323ZLZd5nwX1oMsRzFDyi+ygq4YMEJQ0eNHBCwCJI7AKjP/GCo8Yrl",
+	"DPEVlvo9Dccj8ocC412dw67B91bjZQnHWp3HPKbLM1u7uXVR7EjWqIwy3fKr+w2PW3QheYRnvqaPMblh",
+	"G568sQD/JS3AG5fhX722KdLlTJiYV9o0EVd2PmaVy1ZCBMBWVXL8gaMBzeLn3jI2spkdtkTKSuKKRQNY",
+	"V1zZAAJs+MKGL2wAAZ4ohc4gAeZQaHdmCaqiHypxrh0QKqQYD2WsSDpyzNCj/oCZQZPuGGt1Bvidwhx/",
+	"G+ZYbYvDksy7z/KH/cD0+kT8syEC8M0blIC/FkrA3Duxot8d+1oTK2AlicWm0T+IxLKuRSVgcCWpLroz",
+	"Ei8GmM7RGmHNGoWMe/hmt76GpeOBc+3z13bDEjda1pPk4Vnu/Xx6NTf9HoGiWcA1sGegPrOz7TW9ZVan",
+	"sl5iRba8xBXokZvrI7ctvMyImiTjEw9JgEfAkUmETMNMtueTuTkp8V+V0pXYjpc16+7VMrPu3rPHNetu",
+	"qN2G2v0tqF0uKX6xUQl/mBEa2KJ9CHaLFSNSTIKHu0ZFMTfZRR1kIO8xCmsSotqnkaGc1B+U58Wb1zx+",
+	"Tvxjxp5YepZByUNUP1T+dxp7ZpAJnDwSudyvzx4ldKJF+4vDJszeb0ImNiETm5CJ2Rz7r8gtpiMdNFLY",
+	"mblIsbL3v5QNmC6waInCnGsaMUi6Dqw1njSDIRcYurplhVN4vEHND9727GDyg7bw3ntkaORM8FKouIuh",
+	"ikChBoyYcxASBMi07CZifRoFIVMKUDGoYrPiu29gYssEd+P0sgIUkQxZMabVj5WWQyh6UxbIaRosXXfi",
+	"SuK2LTUUBOcqDsbaCR6kQodZpNkVOg6pYhUuFBOKgw1x8Q5NDDWgqwYC736VQODCqGFSy8bsWhXPaUwE",
+	"4iaxvHNidZP3VJI/CnG//6D43WVCaXGN4Ej9p9IyYr1ICl1Ndm2tONlmQMmpvGNGZnZcvMaFy57iW6Z3",
+	"bt14WAxNFuyD7vi49A2Hjd/8efKH5Kdvz8e/vX1d++3tVe/XX/7Fe/9y8uKfuQFS09Bp7NdXEQTN3V4s",
+	"CQLFefqi4GUEBtNzeW32fiMYbgTDv70v9+9grciJgk5ZHG5shbREPEWhbZkQ3IRKE+qDOl0lx4ZDIHeP",
+	"BX8fsxJhkdChFP2kTblMe9AWFIy4woo3BTjo47PmyWmn1fzpGBCgqVL3UIjVdPKSaEl26y+JP6AR9UHq",
+	"Rdx3RhAoMGI6jkR5vekr1udKs8iswRPBHEo4YZ5rL2TE5cx1ZFcKsl6jiPm6MpCRYpUu1dqIWCtyNlwt",
+	"XL5HwivKzX5u+C4OZ+XY3YlmUzw6OQ+b2N1i7C7cj40AsAnQelimvomofer2rIQglsgLeWPWzkfzz0oR",
+	"snrAEpmgQbgmAVd0NGI0Ulk2T/PyxIWKWigUdJkvh8z8zpj5HtBxhCShFH0WQRHjtuDCTQtxGUbJ1IBo",
+	"ecsEygsRu5O3LKiSaxb2AJjHCEqzgXTWkww2UbYbIr7RzB4wqu8fETM7HQUbq1LSO7Mslnn+G0VGkezx",
+	"MAfjYiHEhoqFd0wdINFTWUV2qJqVxx5LMMb2S+L5fmB6Tar4uWGr5rWbmNUncUQxInXm+VztZJh2y0Wi",
+	"yqSAeSEcFX4FD0QkQ+YZtp7WWCmUNcm7yaCY256XgYxsV9si7WksY1t5xSrRCVYJBpXpTvK9Zy4OXigo",
+	"3BIZckqowNpWyYW0D7eFhZghXFdJM+sc68CACIOikWlIzINwP+8HLGJki4bhHJlme3YNqweQYtauYZUa",
+	"IXIGjclFnGmhKBgxBLuvFB6DMzmK5FBOxPVatwILuJYAEeREDG0k02FxzYCSn9DZs5Id4WFDezPStqn4",
+	"sqn48piUOw3PnU285xfGGrCJuFww9dJE6iBbHqhrnks8c8W87WpCl41elpUZpGPSZUDBiZbyoI3FsAzx",
+	"NaLKSoSbXDPT9UmvAiTLAyD7O8kDANe6j7iGgoGU+FJY2pOQ3C1vf7fuQV0ZojQNy6t52tl/RTpaQsBW",
+	"MQuvQ+HspBEZfEPnNnTuL0XnssDcGYSu3IC1g2nas6N0rXD2jbIJ3S4R7D5XqSp5IKdwzQSAxh4aQypo",
+	"n3nLq2BJsNUFjnVVigTNMAYJI8WWCUrBRjJaKtbliwfFzD8sMHazaF+a9PwDNEFwKtPincjdNntEP0Mp",
+	"nHFPIdp9mWs6FUhfLBauS+7rZEHwFAJ3sthmmvM7s+T4vFjJS5jCgnjJcrxQLOiZwv4SQP1VejutVQpD",
+	"6cpgfFAKGRrQ6A/GQv5lYEMRURbSE7JAS037xTFlAf1lA9K076wQkL9gGAmosJFGWZUczawYbxTskCvI",
+	"OgPjg5yuHa9lWyxRmtUCmqLdbTJtIytCnUMyTUs8P0jkqTlusyNPLxLTClR7ysXDhnH5PhXwK0uHF8bL",
+	"b9m1efgpI84W64lvxWJyB0Oq9PbkFhaarQpKO9l44mMxtBUL2v5T4WjXLmZVUi3YFnhmbASsQmflruaV",
+	"uKq9ykXOIg2GIiUShD7zBpeogZGtI+xcrQA1+7I2uf0zo3YtxmzZJS2pHV+si+ymNHhehWTn62HUSrUM",
+	"QC3w3U2q1SaidhNRu0GnXQ6dNlVgRlYm//zSJnmv1iJwWyNyFUpxulD+aRib71mmo4DYysiI6gHZKrcW",
+	"bKMJwkLktsUURi7QdSNOYcAtPAjNKRHxkEXcJyru9fiHKgEFxcjIkSZUWSXngAALhJQkwQhVRi9KGMqE",
+	"ww0lYPtrqeX2fPrxRUVCL7HW1xOI1oUFKasPurJUsQYXXpFvPibobroO8zF3pVoLcLfYbIO2uxTarlQb",
+	"qN1NsNemnOcmkvjJZCbluPtkZtJb8+XcMp5LVKpj0V25CdUQxZAE7I6FcgQ1NLeG9JaRKBYuCdhQkoBq",
+	"um302ih0Gs5A61FjZyc0zQZS6cbLGijgHyrcLlXCOCffZDGLuBSEiTseSWEr5WUdq8bODh3xaqnHNv8G",
+	"BKV7l67GlGWM9wXhwsVQoDQwCMQM85OtZJU4gc1KTQ84n9PjJi58NISCwAku9/SJXH/oRStZAbSxJ/VV",
+	"0T5K+0mlu5y9jEbWCuqjoGkz78lQ3jFFPJApyP/+9//kTKX/+9//0xaJgdYzEnBAutS/ReHWy37RkuRk",
+	"0u2DpA8jQc0RUKtt0WIfNNkCqUu5pCsDznLT2SZgM5YRlL4P0uQywj5QX4djIyVDRANaF20KGuzpKGLa",
+	"tFJt8WPr7DQR9/HUNghTPh0xwjWGIoxlTCImoDifRlHYLnxyJ8qwAwC5jNv9y2oMXjEa5Nf7gMAlVLAU",
+	"s2EckxdaFKMSkzEiWsMWW0DrHvPHfsgaxBuhXRZ3kHLYPKIGfDTCjSQBC/kdi1jgYcR+0uK/0qd9KnwW",
+	"hiyAjYkoYCJIG/Wm4m4lYkrGkc8U2fJ2RnRs9shzibdj3pN+sC8awwfbJxxnb7uwstZVVXqru+YUmP0a",
+	"Un/ABatEjAYQAmPE5Ij6Opd1YLaNBSSQfmwGgVeH3AhDnrgUKKsmL00UHOV8evfp/w8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

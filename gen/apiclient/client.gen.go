@@ -946,6 +946,7 @@ type Product struct {
 
 // ProductCreate defines model for ProductCreate.
 type ProductCreate struct {
+	// Active Inactive products are hidden from the public and cannot be ordered. Omitted: `true`.
 	Active *bool `json:"active,omitempty"`
 
 	// Attributes Free-form product attributes (at most 50 members, 16 KiB as JSON).
@@ -7226,11 +7227,25 @@ type ClientWithResponsesInterface interface {
 	CreatePostWithResponse(ctx context.Context, userId UserId, params *CreatePostParams, body CreatePostJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePostResponse, error)
 }
 
+// GetDocsResponse200Headers the declared response headers of an HTTP 200 response for GetDocs
+type GetDocsResponse200Headers struct {
+	AccessControlAllowOrigin *string
+}
+
+// GetDocsResponse500Headers the declared response headers of an HTTP 500 response for GetDocs
+type GetDocsResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 type GetDocsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDocsResponse200Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetDocsResponse500Headers
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -7267,6 +7282,16 @@ func (r GetDocsResponse) ContentType() string {
 	return ""
 }
 
+// GetHealthResponse200Headers the declared response headers of an HTTP 200 response for GetHealth
+type GetHealthResponse200Headers struct {
+	AccessControlAllowOrigin *string
+}
+
+// GetHealthResponse500Headers the declared response headers of an HTTP 500 response for GetHealth
+type GetHealthResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 type GetHealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7274,6 +7299,10 @@ type GetHealthResponse struct {
 	JSON200 *HealthStatus
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHealthResponse200Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetHealthResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7315,14 +7344,30 @@ func (r GetHealthResponse) ContentType() string {
 	return ""
 }
 
+// GetMetricsResponse200Headers the declared response headers of an HTTP 200 response for GetMetrics
+type GetMetricsResponse200Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // GetMetricsResponse404Headers the declared response headers of an HTTP 404 response for GetMetrics
 type GetMetricsResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
 	XRateLimitReset     *int32
+}
+
+// GetMetricsResponse500Headers the declared response headers of an HTTP 500 response for GetMetrics
+type GetMetricsResponse500Headers struct {
+	AccessControlAllowOrigin *string
 }
 
 type GetMetricsResponse struct {
@@ -7332,8 +7377,12 @@ type GetMetricsResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetMetricsResponse200Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *GetMetricsResponse404Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetMetricsResponse500Headers
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -7375,6 +7424,16 @@ func (r GetMetricsResponse) ContentType() string {
 	return ""
 }
 
+// GetOpenapiJsonResponse200Headers the declared response headers of an HTTP 200 response for GetOpenapiJson
+type GetOpenapiJsonResponse200Headers struct {
+	AccessControlAllowOrigin *string
+}
+
+// GetOpenapiJsonResponse500Headers the declared response headers of an HTTP 500 response for GetOpenapiJson
+type GetOpenapiJsonResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 type GetOpenapiJsonResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7382,6 +7441,10 @@ type GetOpenapiJsonResponse struct {
 	JSON200 *map[string]interface{}
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOpenapiJsonResponse200Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetOpenapiJsonResponse500Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7423,6 +7486,16 @@ func (r GetOpenapiJsonResponse) ContentType() string {
 	return ""
 }
 
+// GetOpenapiYamlResponse200Headers the declared response headers of an HTTP 200 response for GetOpenapiYaml
+type GetOpenapiYamlResponse200Headers struct {
+	AccessControlAllowOrigin *string
+}
+
+// GetOpenapiYamlResponse500Headers the declared response headers of an HTTP 500 response for GetOpenapiYaml
+type GetOpenapiYamlResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 type GetOpenapiYamlResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7430,6 +7503,10 @@ type GetOpenapiYamlResponse struct {
 	YAML200 *map[string]interface{}
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOpenapiYamlResponse200Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetOpenapiYamlResponse500Headers
 }
 
 // GetYAML200 returns the response for an HTTP 200 `application/yaml` response
@@ -7471,6 +7548,21 @@ func (r GetOpenapiYamlResponse) ContentType() string {
 	return ""
 }
 
+// GetReadinessResponse200Headers the declared response headers of an HTTP 200 response for GetReadiness
+type GetReadinessResponse200Headers struct {
+	AccessControlAllowOrigin *string
+}
+
+// GetReadinessResponse500Headers the declared response headers of an HTTP 500 response for GetReadiness
+type GetReadinessResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
+// GetReadinessResponse503Headers the declared response headers of an HTTP 503 response for GetReadiness
+type GetReadinessResponse503Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 type GetReadinessResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7480,6 +7572,12 @@ type GetReadinessResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Readiness
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetReadinessResponse200Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetReadinessResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetReadinessResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7528,9 +7626,15 @@ func (r GetReadinessResponse) ContentType() string {
 
 // LoginResponse200Headers the declared response headers of an HTTP 200 response for Login
 type LoginResponse200Headers struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -7540,8 +7644,14 @@ type LoginResponse200Headers struct {
 
 // LoginResponse400Headers the declared response headers of an HTTP 400 response for Login
 type LoginResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -7550,8 +7660,14 @@ type LoginResponse400Headers struct {
 
 // LoginResponse401Headers the declared response headers of an HTTP 401 response for Login
 type LoginResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -7561,8 +7677,14 @@ type LoginResponse401Headers struct {
 
 // LoginResponse413Headers the declared response headers of an HTTP 413 response for Login
 type LoginResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -7571,8 +7693,14 @@ type LoginResponse413Headers struct {
 
 // LoginResponse415Headers the declared response headers of an HTTP 415 response for Login
 type LoginResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -7581,8 +7709,14 @@ type LoginResponse415Headers struct {
 
 // LoginResponse429Headers the declared response headers of an HTTP 429 response for Login
 type LoginResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -7590,9 +7724,15 @@ type LoginResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// LoginResponse500Headers the declared response headers of an HTTP 500 response for Login
+type LoginResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // LoginResponse503Headers the declared response headers of an HTTP 503 response for Login
 type LoginResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type LoginResponse struct {
@@ -7626,6 +7766,8 @@ type LoginResponse struct {
 	Headers415 *LoginResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *LoginResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *LoginResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *LoginResponse503Headers
 }
@@ -7701,8 +7843,14 @@ func (r LoginResponse) ContentType() string {
 
 // LogoutResponse204Headers the declared response headers of an HTTP 204 response for Logout
 type LogoutResponse204Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -7711,8 +7859,14 @@ type LogoutResponse204Headers struct {
 
 // LogoutResponse400Headers the declared response headers of an HTTP 400 response for Logout
 type LogoutResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -7721,8 +7875,14 @@ type LogoutResponse400Headers struct {
 
 // LogoutResponse413Headers the declared response headers of an HTTP 413 response for Logout
 type LogoutResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -7731,8 +7891,14 @@ type LogoutResponse413Headers struct {
 
 // LogoutResponse415Headers the declared response headers of an HTTP 415 response for Logout
 type LogoutResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -7741,8 +7907,14 @@ type LogoutResponse415Headers struct {
 
 // LogoutResponse429Headers the declared response headers of an HTTP 429 response for Logout
 type LogoutResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -7750,9 +7922,15 @@ type LogoutResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// LogoutResponse500Headers the declared response headers of an HTTP 500 response for Logout
+type LogoutResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // LogoutResponse503Headers the declared response headers of an HTTP 503 response for Logout
 type LogoutResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type LogoutResponse struct {
@@ -7780,6 +7958,8 @@ type LogoutResponse struct {
 	Headers415 *LogoutResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *LogoutResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *LogoutResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *LogoutResponse503Headers
 }
@@ -7845,9 +8025,15 @@ func (r LogoutResponse) ContentType() string {
 
 // RefreshTokensResponse200Headers the declared response headers of an HTTP 200 response for RefreshTokens
 type RefreshTokensResponse200Headers struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -7857,8 +8043,14 @@ type RefreshTokensResponse200Headers struct {
 
 // RefreshTokensResponse400Headers the declared response headers of an HTTP 400 response for RefreshTokens
 type RefreshTokensResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -7867,8 +8059,14 @@ type RefreshTokensResponse400Headers struct {
 
 // RefreshTokensResponse401Headers the declared response headers of an HTTP 401 response for RefreshTokens
 type RefreshTokensResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -7878,8 +8076,14 @@ type RefreshTokensResponse401Headers struct {
 
 // RefreshTokensResponse413Headers the declared response headers of an HTTP 413 response for RefreshTokens
 type RefreshTokensResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -7888,8 +8092,14 @@ type RefreshTokensResponse413Headers struct {
 
 // RefreshTokensResponse415Headers the declared response headers of an HTTP 415 response for RefreshTokens
 type RefreshTokensResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -7898,8 +8108,14 @@ type RefreshTokensResponse415Headers struct {
 
 // RefreshTokensResponse429Headers the declared response headers of an HTTP 429 response for RefreshTokens
 type RefreshTokensResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -7907,9 +8123,15 @@ type RefreshTokensResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// RefreshTokensResponse500Headers the declared response headers of an HTTP 500 response for RefreshTokens
+type RefreshTokensResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // RefreshTokensResponse503Headers the declared response headers of an HTTP 503 response for RefreshTokens
 type RefreshTokensResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type RefreshTokensResponse struct {
@@ -7943,6 +8165,8 @@ type RefreshTokensResponse struct {
 	Headers415 *RefreshTokensResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RefreshTokensResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *RefreshTokensResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *RefreshTokensResponse503Headers
 }
@@ -8018,9 +8242,15 @@ func (r RefreshTokensResponse) ContentType() string {
 
 // ListCategoriesResponse200Headers the declared response headers of an HTTP 200 response for ListCategories
 type ListCategoriesResponse200Headers struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -8030,8 +8260,14 @@ type ListCategoriesResponse200Headers struct {
 
 // ListCategoriesResponse400Headers the declared response headers of an HTTP 400 response for ListCategories
 type ListCategoriesResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8040,8 +8276,14 @@ type ListCategoriesResponse400Headers struct {
 
 // ListCategoriesResponse429Headers the declared response headers of an HTTP 429 response for ListCategories
 type ListCategoriesResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -8049,9 +8291,15 @@ type ListCategoriesResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// ListCategoriesResponse500Headers the declared response headers of an HTTP 500 response for ListCategories
+type ListCategoriesResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // ListCategoriesResponse503Headers the declared response headers of an HTTP 503 response for ListCategories
 type ListCategoriesResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type ListCategoriesResponse struct {
@@ -8073,6 +8321,8 @@ type ListCategoriesResponse struct {
 	Headers400 *ListCategoriesResponse400Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListCategoriesResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListCategoriesResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListCategoriesResponse503Headers
 }
@@ -8133,11 +8383,17 @@ func (r ListCategoriesResponse) ContentType() string {
 
 // CreateCategoryResponse201Headers the declared response headers of an HTTP 201 response for CreateCategory
 type CreateCategoryResponse201Headers struct {
-	ETag                string
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	ETag                     string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8146,8 +8402,14 @@ type CreateCategoryResponse201Headers struct {
 
 // CreateCategoryResponse400Headers the declared response headers of an HTTP 400 response for CreateCategory
 type CreateCategoryResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8156,8 +8418,14 @@ type CreateCategoryResponse400Headers struct {
 
 // CreateCategoryResponse401Headers the declared response headers of an HTTP 401 response for CreateCategory
 type CreateCategoryResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -8167,8 +8435,14 @@ type CreateCategoryResponse401Headers struct {
 
 // CreateCategoryResponse403Headers the declared response headers of an HTTP 403 response for CreateCategory
 type CreateCategoryResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8177,8 +8451,14 @@ type CreateCategoryResponse403Headers struct {
 
 // CreateCategoryResponse409Headers the declared response headers of an HTTP 409 response for CreateCategory
 type CreateCategoryResponse409Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8187,8 +8467,14 @@ type CreateCategoryResponse409Headers struct {
 
 // CreateCategoryResponse413Headers the declared response headers of an HTTP 413 response for CreateCategory
 type CreateCategoryResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8197,8 +8483,14 @@ type CreateCategoryResponse413Headers struct {
 
 // CreateCategoryResponse415Headers the declared response headers of an HTTP 415 response for CreateCategory
 type CreateCategoryResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8207,8 +8499,14 @@ type CreateCategoryResponse415Headers struct {
 
 // CreateCategoryResponse422Headers the declared response headers of an HTTP 422 response for CreateCategory
 type CreateCategoryResponse422Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8217,8 +8515,14 @@ type CreateCategoryResponse422Headers struct {
 
 // CreateCategoryResponse429Headers the declared response headers of an HTTP 429 response for CreateCategory
 type CreateCategoryResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -8226,9 +8530,15 @@ type CreateCategoryResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// CreateCategoryResponse500Headers the declared response headers of an HTTP 500 response for CreateCategory
+type CreateCategoryResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // CreateCategoryResponse503Headers the declared response headers of an HTTP 503 response for CreateCategory
 type CreateCategoryResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type CreateCategoryResponse struct {
@@ -8274,6 +8584,8 @@ type CreateCategoryResponse struct {
 	Headers422 *CreateCategoryResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreateCategoryResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CreateCategoryResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *CreateCategoryResponse503Headers
 }
@@ -8364,8 +8676,14 @@ func (r CreateCategoryResponse) ContentType() string {
 
 // DeleteCategoryResponse204Headers the declared response headers of an HTTP 204 response for DeleteCategory
 type DeleteCategoryResponse204Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8374,8 +8692,14 @@ type DeleteCategoryResponse204Headers struct {
 
 // DeleteCategoryResponse400Headers the declared response headers of an HTTP 400 response for DeleteCategory
 type DeleteCategoryResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8384,8 +8708,14 @@ type DeleteCategoryResponse400Headers struct {
 
 // DeleteCategoryResponse401Headers the declared response headers of an HTTP 401 response for DeleteCategory
 type DeleteCategoryResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -8395,8 +8725,14 @@ type DeleteCategoryResponse401Headers struct {
 
 // DeleteCategoryResponse403Headers the declared response headers of an HTTP 403 response for DeleteCategory
 type DeleteCategoryResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8405,8 +8741,14 @@ type DeleteCategoryResponse403Headers struct {
 
 // DeleteCategoryResponse404Headers the declared response headers of an HTTP 404 response for DeleteCategory
 type DeleteCategoryResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8415,8 +8757,14 @@ type DeleteCategoryResponse404Headers struct {
 
 // DeleteCategoryResponse409Headers the declared response headers of an HTTP 409 response for DeleteCategory
 type DeleteCategoryResponse409Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8425,8 +8773,14 @@ type DeleteCategoryResponse409Headers struct {
 
 // DeleteCategoryResponse412Headers the declared response headers of an HTTP 412 response for DeleteCategory
 type DeleteCategoryResponse412Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8435,8 +8789,14 @@ type DeleteCategoryResponse412Headers struct {
 
 // DeleteCategoryResponse429Headers the declared response headers of an HTTP 429 response for DeleteCategory
 type DeleteCategoryResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -8444,9 +8804,15 @@ type DeleteCategoryResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// DeleteCategoryResponse500Headers the declared response headers of an HTTP 500 response for DeleteCategory
+type DeleteCategoryResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // DeleteCategoryResponse503Headers the declared response headers of an HTTP 503 response for DeleteCategory
 type DeleteCategoryResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type DeleteCategoryResponse struct {
@@ -8486,6 +8852,8 @@ type DeleteCategoryResponse struct {
 	Headers412 *DeleteCategoryResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteCategoryResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DeleteCategoryResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DeleteCategoryResponse503Headers
 }
@@ -8566,10 +8934,16 @@ func (r DeleteCategoryResponse) ContentType() string {
 
 // GetCategoryResponse200Headers the declared response headers of an HTTP 200 response for GetCategory
 type GetCategoryResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -8579,13 +8953,20 @@ type GetCategoryResponse200Headers struct {
 
 // GetCategoryResponse304Headers the declared response headers of an HTTP 304 response for GetCategory
 type GetCategoryResponse304Headers struct {
-	ETag string
+	AccessControlAllowOrigin *string
+	ETag                     string
 }
 
 // GetCategoryResponse400Headers the declared response headers of an HTTP 400 response for GetCategory
 type GetCategoryResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8594,8 +8975,14 @@ type GetCategoryResponse400Headers struct {
 
 // GetCategoryResponse404Headers the declared response headers of an HTTP 404 response for GetCategory
 type GetCategoryResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8604,8 +8991,14 @@ type GetCategoryResponse404Headers struct {
 
 // GetCategoryResponse429Headers the declared response headers of an HTTP 429 response for GetCategory
 type GetCategoryResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -8613,9 +9006,15 @@ type GetCategoryResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// GetCategoryResponse500Headers the declared response headers of an HTTP 500 response for GetCategory
+type GetCategoryResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // GetCategoryResponse503Headers the declared response headers of an HTTP 503 response for GetCategory
 type GetCategoryResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type GetCategoryResponse struct {
@@ -8643,6 +9042,8 @@ type GetCategoryResponse struct {
 	Headers404 *GetCategoryResponse404Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetCategoryResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetCategoryResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetCategoryResponse503Headers
 }
@@ -8708,10 +9109,16 @@ func (r GetCategoryResponse) ContentType() string {
 
 // UpdateCategoryResponse200Headers the declared response headers of an HTTP 200 response for UpdateCategory
 type UpdateCategoryResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -8721,8 +9128,14 @@ type UpdateCategoryResponse200Headers struct {
 
 // UpdateCategoryResponse400Headers the declared response headers of an HTTP 400 response for UpdateCategory
 type UpdateCategoryResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8731,8 +9144,14 @@ type UpdateCategoryResponse400Headers struct {
 
 // UpdateCategoryResponse401Headers the declared response headers of an HTTP 401 response for UpdateCategory
 type UpdateCategoryResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -8742,8 +9161,14 @@ type UpdateCategoryResponse401Headers struct {
 
 // UpdateCategoryResponse403Headers the declared response headers of an HTTP 403 response for UpdateCategory
 type UpdateCategoryResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8752,8 +9177,14 @@ type UpdateCategoryResponse403Headers struct {
 
 // UpdateCategoryResponse404Headers the declared response headers of an HTTP 404 response for UpdateCategory
 type UpdateCategoryResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8762,8 +9193,14 @@ type UpdateCategoryResponse404Headers struct {
 
 // UpdateCategoryResponse409Headers the declared response headers of an HTTP 409 response for UpdateCategory
 type UpdateCategoryResponse409Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8772,8 +9209,14 @@ type UpdateCategoryResponse409Headers struct {
 
 // UpdateCategoryResponse412Headers the declared response headers of an HTTP 412 response for UpdateCategory
 type UpdateCategoryResponse412Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8782,8 +9225,14 @@ type UpdateCategoryResponse412Headers struct {
 
 // UpdateCategoryResponse413Headers the declared response headers of an HTTP 413 response for UpdateCategory
 type UpdateCategoryResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8792,8 +9241,14 @@ type UpdateCategoryResponse413Headers struct {
 
 // UpdateCategoryResponse415Headers the declared response headers of an HTTP 415 response for UpdateCategory
 type UpdateCategoryResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8802,8 +9257,14 @@ type UpdateCategoryResponse415Headers struct {
 
 // UpdateCategoryResponse429Headers the declared response headers of an HTTP 429 response for UpdateCategory
 type UpdateCategoryResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -8811,9 +9272,15 @@ type UpdateCategoryResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// UpdateCategoryResponse500Headers the declared response headers of an HTTP 500 response for UpdateCategory
+type UpdateCategoryResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // UpdateCategoryResponse503Headers the declared response headers of an HTTP 503 response for UpdateCategory
 type UpdateCategoryResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type UpdateCategoryResponse struct {
@@ -8863,6 +9330,8 @@ type UpdateCategoryResponse struct {
 	Headers415 *UpdateCategoryResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdateCategoryResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UpdateCategoryResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateCategoryResponse503Headers
 }
@@ -8958,10 +9427,16 @@ func (r UpdateCategoryResponse) ContentType() string {
 
 // GetMeResponse200Headers the declared response headers of an HTTP 200 response for GetMe
 type GetMeResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -8971,8 +9446,14 @@ type GetMeResponse200Headers struct {
 
 // GetMeResponse400Headers the declared response headers of an HTTP 400 response for GetMe
 type GetMeResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -8981,8 +9462,14 @@ type GetMeResponse400Headers struct {
 
 // GetMeResponse401Headers the declared response headers of an HTTP 401 response for GetMe
 type GetMeResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -8992,8 +9479,14 @@ type GetMeResponse401Headers struct {
 
 // GetMeResponse429Headers the declared response headers of an HTTP 429 response for GetMe
 type GetMeResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -9001,9 +9494,15 @@ type GetMeResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// GetMeResponse500Headers the declared response headers of an HTTP 500 response for GetMe
+type GetMeResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // GetMeResponse503Headers the declared response headers of an HTTP 503 response for GetMe
 type GetMeResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type GetMeResponse struct {
@@ -9029,6 +9528,8 @@ type GetMeResponse struct {
 	Headers401 *GetMeResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetMeResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetMeResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetMeResponse503Headers
 }
@@ -9094,9 +9595,15 @@ func (r GetMeResponse) ContentType() string {
 
 // ListOrdersResponse200Headers the declared response headers of an HTTP 200 response for ListOrders
 type ListOrdersResponse200Headers struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -9106,8 +9613,14 @@ type ListOrdersResponse200Headers struct {
 
 // ListOrdersResponse400Headers the declared response headers of an HTTP 400 response for ListOrders
 type ListOrdersResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9116,8 +9629,14 @@ type ListOrdersResponse400Headers struct {
 
 // ListOrdersResponse401Headers the declared response headers of an HTTP 401 response for ListOrders
 type ListOrdersResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -9127,8 +9646,14 @@ type ListOrdersResponse401Headers struct {
 
 // ListOrdersResponse429Headers the declared response headers of an HTTP 429 response for ListOrders
 type ListOrdersResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -9136,9 +9661,15 @@ type ListOrdersResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// ListOrdersResponse500Headers the declared response headers of an HTTP 500 response for ListOrders
+type ListOrdersResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // ListOrdersResponse503Headers the declared response headers of an HTTP 503 response for ListOrders
 type ListOrdersResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type ListOrdersResponse struct {
@@ -9164,6 +9695,8 @@ type ListOrdersResponse struct {
 	Headers401 *ListOrdersResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListOrdersResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListOrdersResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListOrdersResponse503Headers
 }
@@ -9229,10 +9762,16 @@ func (r ListOrdersResponse) ContentType() string {
 
 // CreateOrderResponse201Headers the declared response headers of an HTTP 201 response for CreateOrder
 type CreateOrderResponse201Headers struct {
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9241,8 +9780,14 @@ type CreateOrderResponse201Headers struct {
 
 // CreateOrderResponse400Headers the declared response headers of an HTTP 400 response for CreateOrder
 type CreateOrderResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9251,8 +9796,14 @@ type CreateOrderResponse400Headers struct {
 
 // CreateOrderResponse401Headers the declared response headers of an HTTP 401 response for CreateOrder
 type CreateOrderResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -9262,8 +9813,14 @@ type CreateOrderResponse401Headers struct {
 
 // CreateOrderResponse403Headers the declared response headers of an HTTP 403 response for CreateOrder
 type CreateOrderResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9272,8 +9829,14 @@ type CreateOrderResponse403Headers struct {
 
 // CreateOrderResponse404Headers the declared response headers of an HTTP 404 response for CreateOrder
 type CreateOrderResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9282,8 +9845,14 @@ type CreateOrderResponse404Headers struct {
 
 // CreateOrderResponse409Headers the declared response headers of an HTTP 409 response for CreateOrder
 type CreateOrderResponse409Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9292,8 +9861,14 @@ type CreateOrderResponse409Headers struct {
 
 // CreateOrderResponse413Headers the declared response headers of an HTTP 413 response for CreateOrder
 type CreateOrderResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9302,8 +9877,14 @@ type CreateOrderResponse413Headers struct {
 
 // CreateOrderResponse415Headers the declared response headers of an HTTP 415 response for CreateOrder
 type CreateOrderResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9312,8 +9893,14 @@ type CreateOrderResponse415Headers struct {
 
 // CreateOrderResponse422Headers the declared response headers of an HTTP 422 response for CreateOrder
 type CreateOrderResponse422Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9322,8 +9909,14 @@ type CreateOrderResponse422Headers struct {
 
 // CreateOrderResponse429Headers the declared response headers of an HTTP 429 response for CreateOrder
 type CreateOrderResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -9331,9 +9924,15 @@ type CreateOrderResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// CreateOrderResponse500Headers the declared response headers of an HTTP 500 response for CreateOrder
+type CreateOrderResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // CreateOrderResponse503Headers the declared response headers of an HTTP 503 response for CreateOrder
 type CreateOrderResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type CreateOrderResponse struct {
@@ -9383,6 +9982,8 @@ type CreateOrderResponse struct {
 	Headers422 *CreateOrderResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreateOrderResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CreateOrderResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *CreateOrderResponse503Headers
 }
@@ -9478,11 +10079,17 @@ func (r CreateOrderResponse) ContentType() string {
 
 // GetOrderResponse200Headers the declared response headers of an HTTP 200 response for GetOrder
 type GetOrderResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	IdempotentReplayed  *string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	IdempotentReplayed       *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -9492,8 +10099,14 @@ type GetOrderResponse200Headers struct {
 
 // GetOrderResponse400Headers the declared response headers of an HTTP 400 response for GetOrder
 type GetOrderResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9502,8 +10115,14 @@ type GetOrderResponse400Headers struct {
 
 // GetOrderResponse401Headers the declared response headers of an HTTP 401 response for GetOrder
 type GetOrderResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -9513,8 +10132,14 @@ type GetOrderResponse401Headers struct {
 
 // GetOrderResponse404Headers the declared response headers of an HTTP 404 response for GetOrder
 type GetOrderResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9523,8 +10148,14 @@ type GetOrderResponse404Headers struct {
 
 // GetOrderResponse429Headers the declared response headers of an HTTP 429 response for GetOrder
 type GetOrderResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -9532,9 +10163,15 @@ type GetOrderResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// GetOrderResponse500Headers the declared response headers of an HTTP 500 response for GetOrder
+type GetOrderResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // GetOrderResponse503Headers the declared response headers of an HTTP 503 response for GetOrder
 type GetOrderResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type GetOrderResponse struct {
@@ -9564,6 +10201,8 @@ type GetOrderResponse struct {
 	Headers404 *GetOrderResponse404Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetOrderResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetOrderResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetOrderResponse503Headers
 }
@@ -9634,11 +10273,17 @@ func (r GetOrderResponse) ContentType() string {
 
 // CancelOrderResponse200Headers the declared response headers of an HTTP 200 response for CancelOrder
 type CancelOrderResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	IdempotentReplayed  *string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	IdempotentReplayed       *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -9648,8 +10293,14 @@ type CancelOrderResponse200Headers struct {
 
 // CancelOrderResponse400Headers the declared response headers of an HTTP 400 response for CancelOrder
 type CancelOrderResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9658,8 +10309,14 @@ type CancelOrderResponse400Headers struct {
 
 // CancelOrderResponse401Headers the declared response headers of an HTTP 401 response for CancelOrder
 type CancelOrderResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -9669,8 +10326,14 @@ type CancelOrderResponse401Headers struct {
 
 // CancelOrderResponse404Headers the declared response headers of an HTTP 404 response for CancelOrder
 type CancelOrderResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9679,8 +10342,14 @@ type CancelOrderResponse404Headers struct {
 
 // CancelOrderResponse409Headers the declared response headers of an HTTP 409 response for CancelOrder
 type CancelOrderResponse409Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9689,8 +10358,14 @@ type CancelOrderResponse409Headers struct {
 
 // CancelOrderResponse413Headers the declared response headers of an HTTP 413 response for CancelOrder
 type CancelOrderResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9699,8 +10374,14 @@ type CancelOrderResponse413Headers struct {
 
 // CancelOrderResponse415Headers the declared response headers of an HTTP 415 response for CancelOrder
 type CancelOrderResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9709,8 +10390,14 @@ type CancelOrderResponse415Headers struct {
 
 // CancelOrderResponse422Headers the declared response headers of an HTTP 422 response for CancelOrder
 type CancelOrderResponse422Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9719,8 +10406,14 @@ type CancelOrderResponse422Headers struct {
 
 // CancelOrderResponse429Headers the declared response headers of an HTTP 429 response for CancelOrder
 type CancelOrderResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -9728,9 +10421,15 @@ type CancelOrderResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// CancelOrderResponse500Headers the declared response headers of an HTTP 500 response for CancelOrder
+type CancelOrderResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // CancelOrderResponse503Headers the declared response headers of an HTTP 503 response for CancelOrder
 type CancelOrderResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type CancelOrderResponse struct {
@@ -9776,6 +10475,8 @@ type CancelOrderResponse struct {
 	Headers422 *CancelOrderResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CancelOrderResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CancelOrderResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *CancelOrderResponse503Headers
 }
@@ -9866,11 +10567,17 @@ func (r CancelOrderResponse) ContentType() string {
 
 // DeliverOrderResponse200Headers the declared response headers of an HTTP 200 response for DeliverOrder
 type DeliverOrderResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	IdempotentReplayed  *string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	IdempotentReplayed       *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -9880,8 +10587,14 @@ type DeliverOrderResponse200Headers struct {
 
 // DeliverOrderResponse400Headers the declared response headers of an HTTP 400 response for DeliverOrder
 type DeliverOrderResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9890,8 +10603,14 @@ type DeliverOrderResponse400Headers struct {
 
 // DeliverOrderResponse401Headers the declared response headers of an HTTP 401 response for DeliverOrder
 type DeliverOrderResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -9901,8 +10620,14 @@ type DeliverOrderResponse401Headers struct {
 
 // DeliverOrderResponse403Headers the declared response headers of an HTTP 403 response for DeliverOrder
 type DeliverOrderResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9911,8 +10636,14 @@ type DeliverOrderResponse403Headers struct {
 
 // DeliverOrderResponse404Headers the declared response headers of an HTTP 404 response for DeliverOrder
 type DeliverOrderResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9921,8 +10652,14 @@ type DeliverOrderResponse404Headers struct {
 
 // DeliverOrderResponse409Headers the declared response headers of an HTTP 409 response for DeliverOrder
 type DeliverOrderResponse409Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9931,8 +10668,14 @@ type DeliverOrderResponse409Headers struct {
 
 // DeliverOrderResponse413Headers the declared response headers of an HTTP 413 response for DeliverOrder
 type DeliverOrderResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9941,8 +10684,14 @@ type DeliverOrderResponse413Headers struct {
 
 // DeliverOrderResponse415Headers the declared response headers of an HTTP 415 response for DeliverOrder
 type DeliverOrderResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9951,8 +10700,14 @@ type DeliverOrderResponse415Headers struct {
 
 // DeliverOrderResponse422Headers the declared response headers of an HTTP 422 response for DeliverOrder
 type DeliverOrderResponse422Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -9961,8 +10716,14 @@ type DeliverOrderResponse422Headers struct {
 
 // DeliverOrderResponse429Headers the declared response headers of an HTTP 429 response for DeliverOrder
 type DeliverOrderResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -9970,9 +10731,15 @@ type DeliverOrderResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// DeliverOrderResponse500Headers the declared response headers of an HTTP 500 response for DeliverOrder
+type DeliverOrderResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // DeliverOrderResponse503Headers the declared response headers of an HTTP 503 response for DeliverOrder
 type DeliverOrderResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type DeliverOrderResponse struct {
@@ -10022,6 +10789,8 @@ type DeliverOrderResponse struct {
 	Headers422 *DeliverOrderResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeliverOrderResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DeliverOrderResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DeliverOrderResponse503Headers
 }
@@ -10117,11 +10886,17 @@ func (r DeliverOrderResponse) ContentType() string {
 
 // PayOrderResponse200Headers the declared response headers of an HTTP 200 response for PayOrder
 type PayOrderResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	IdempotentReplayed  *string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	IdempotentReplayed       *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -10131,8 +10906,14 @@ type PayOrderResponse200Headers struct {
 
 // PayOrderResponse400Headers the declared response headers of an HTTP 400 response for PayOrder
 type PayOrderResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10141,8 +10922,14 @@ type PayOrderResponse400Headers struct {
 
 // PayOrderResponse401Headers the declared response headers of an HTTP 401 response for PayOrder
 type PayOrderResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -10152,8 +10939,14 @@ type PayOrderResponse401Headers struct {
 
 // PayOrderResponse402Headers the declared response headers of an HTTP 402 response for PayOrder
 type PayOrderResponse402Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10162,8 +10955,14 @@ type PayOrderResponse402Headers struct {
 
 // PayOrderResponse403Headers the declared response headers of an HTTP 403 response for PayOrder
 type PayOrderResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10172,8 +10971,14 @@ type PayOrderResponse403Headers struct {
 
 // PayOrderResponse404Headers the declared response headers of an HTTP 404 response for PayOrder
 type PayOrderResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10182,8 +10987,14 @@ type PayOrderResponse404Headers struct {
 
 // PayOrderResponse409Headers the declared response headers of an HTTP 409 response for PayOrder
 type PayOrderResponse409Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10192,8 +11003,14 @@ type PayOrderResponse409Headers struct {
 
 // PayOrderResponse413Headers the declared response headers of an HTTP 413 response for PayOrder
 type PayOrderResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10202,8 +11019,14 @@ type PayOrderResponse413Headers struct {
 
 // PayOrderResponse415Headers the declared response headers of an HTTP 415 response for PayOrder
 type PayOrderResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10212,8 +11035,14 @@ type PayOrderResponse415Headers struct {
 
 // PayOrderResponse422Headers the declared response headers of an HTTP 422 response for PayOrder
 type PayOrderResponse422Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10222,8 +11051,14 @@ type PayOrderResponse422Headers struct {
 
 // PayOrderResponse429Headers the declared response headers of an HTTP 429 response for PayOrder
 type PayOrderResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -10231,9 +11066,15 @@ type PayOrderResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// PayOrderResponse500Headers the declared response headers of an HTTP 500 response for PayOrder
+type PayOrderResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // PayOrderResponse503Headers the declared response headers of an HTTP 503 response for PayOrder
 type PayOrderResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type PayOrderResponse struct {
@@ -10287,6 +11128,8 @@ type PayOrderResponse struct {
 	Headers422 *PayOrderResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PayOrderResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PayOrderResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *PayOrderResponse503Headers
 }
@@ -10387,11 +11230,17 @@ func (r PayOrderResponse) ContentType() string {
 
 // ShipOrderResponse200Headers the declared response headers of an HTTP 200 response for ShipOrder
 type ShipOrderResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	IdempotentReplayed  *string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	IdempotentReplayed       *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -10401,8 +11250,14 @@ type ShipOrderResponse200Headers struct {
 
 // ShipOrderResponse400Headers the declared response headers of an HTTP 400 response for ShipOrder
 type ShipOrderResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10411,8 +11266,14 @@ type ShipOrderResponse400Headers struct {
 
 // ShipOrderResponse401Headers the declared response headers of an HTTP 401 response for ShipOrder
 type ShipOrderResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -10422,8 +11283,14 @@ type ShipOrderResponse401Headers struct {
 
 // ShipOrderResponse403Headers the declared response headers of an HTTP 403 response for ShipOrder
 type ShipOrderResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10432,8 +11299,14 @@ type ShipOrderResponse403Headers struct {
 
 // ShipOrderResponse404Headers the declared response headers of an HTTP 404 response for ShipOrder
 type ShipOrderResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10442,8 +11315,14 @@ type ShipOrderResponse404Headers struct {
 
 // ShipOrderResponse409Headers the declared response headers of an HTTP 409 response for ShipOrder
 type ShipOrderResponse409Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10452,8 +11331,14 @@ type ShipOrderResponse409Headers struct {
 
 // ShipOrderResponse413Headers the declared response headers of an HTTP 413 response for ShipOrder
 type ShipOrderResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10462,8 +11347,14 @@ type ShipOrderResponse413Headers struct {
 
 // ShipOrderResponse415Headers the declared response headers of an HTTP 415 response for ShipOrder
 type ShipOrderResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10472,8 +11363,14 @@ type ShipOrderResponse415Headers struct {
 
 // ShipOrderResponse422Headers the declared response headers of an HTTP 422 response for ShipOrder
 type ShipOrderResponse422Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10482,8 +11379,14 @@ type ShipOrderResponse422Headers struct {
 
 // ShipOrderResponse429Headers the declared response headers of an HTTP 429 response for ShipOrder
 type ShipOrderResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -10491,9 +11394,15 @@ type ShipOrderResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// ShipOrderResponse500Headers the declared response headers of an HTTP 500 response for ShipOrder
+type ShipOrderResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // ShipOrderResponse503Headers the declared response headers of an HTTP 503 response for ShipOrder
 type ShipOrderResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type ShipOrderResponse struct {
@@ -10543,6 +11452,8 @@ type ShipOrderResponse struct {
 	Headers422 *ShipOrderResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ShipOrderResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ShipOrderResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ShipOrderResponse503Headers
 }
@@ -10638,9 +11549,15 @@ func (r ShipOrderResponse) ContentType() string {
 
 // ListPostsResponse200Headers the declared response headers of an HTTP 200 response for ListPosts
 type ListPostsResponse200Headers struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -10650,8 +11567,14 @@ type ListPostsResponse200Headers struct {
 
 // ListPostsResponse400Headers the declared response headers of an HTTP 400 response for ListPosts
 type ListPostsResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10660,8 +11583,14 @@ type ListPostsResponse400Headers struct {
 
 // ListPostsResponse401Headers the declared response headers of an HTTP 401 response for ListPosts
 type ListPostsResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -10671,8 +11600,14 @@ type ListPostsResponse401Headers struct {
 
 // ListPostsResponse429Headers the declared response headers of an HTTP 429 response for ListPosts
 type ListPostsResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -10680,9 +11615,15 @@ type ListPostsResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// ListPostsResponse500Headers the declared response headers of an HTTP 500 response for ListPosts
+type ListPostsResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // ListPostsResponse503Headers the declared response headers of an HTTP 503 response for ListPosts
 type ListPostsResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type ListPostsResponse struct {
@@ -10708,6 +11649,8 @@ type ListPostsResponse struct {
 	Headers401 *ListPostsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListPostsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListPostsResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListPostsResponse503Headers
 }
@@ -10773,8 +11716,14 @@ func (r ListPostsResponse) ContentType() string {
 
 // DeletePostResponse204Headers the declared response headers of an HTTP 204 response for DeletePost
 type DeletePostResponse204Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10783,8 +11732,14 @@ type DeletePostResponse204Headers struct {
 
 // DeletePostResponse400Headers the declared response headers of an HTTP 400 response for DeletePost
 type DeletePostResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10793,8 +11748,14 @@ type DeletePostResponse400Headers struct {
 
 // DeletePostResponse401Headers the declared response headers of an HTTP 401 response for DeletePost
 type DeletePostResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -10804,8 +11765,14 @@ type DeletePostResponse401Headers struct {
 
 // DeletePostResponse403Headers the declared response headers of an HTTP 403 response for DeletePost
 type DeletePostResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10814,8 +11781,14 @@ type DeletePostResponse403Headers struct {
 
 // DeletePostResponse404Headers the declared response headers of an HTTP 404 response for DeletePost
 type DeletePostResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10824,8 +11797,14 @@ type DeletePostResponse404Headers struct {
 
 // DeletePostResponse412Headers the declared response headers of an HTTP 412 response for DeletePost
 type DeletePostResponse412Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10834,8 +11813,14 @@ type DeletePostResponse412Headers struct {
 
 // DeletePostResponse429Headers the declared response headers of an HTTP 429 response for DeletePost
 type DeletePostResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -10843,9 +11828,15 @@ type DeletePostResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// DeletePostResponse500Headers the declared response headers of an HTTP 500 response for DeletePost
+type DeletePostResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // DeletePostResponse503Headers the declared response headers of an HTTP 503 response for DeletePost
 type DeletePostResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type DeletePostResponse struct {
@@ -10881,6 +11872,8 @@ type DeletePostResponse struct {
 	Headers412 *DeletePostResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeletePostResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DeletePostResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DeletePostResponse503Headers
 }
@@ -10956,10 +11949,16 @@ func (r DeletePostResponse) ContentType() string {
 
 // GetPostResponse200Headers the declared response headers of an HTTP 200 response for GetPost
 type GetPostResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -10969,13 +11968,20 @@ type GetPostResponse200Headers struct {
 
 // GetPostResponse304Headers the declared response headers of an HTTP 304 response for GetPost
 type GetPostResponse304Headers struct {
-	ETag string
+	AccessControlAllowOrigin *string
+	ETag                     string
 }
 
 // GetPostResponse400Headers the declared response headers of an HTTP 400 response for GetPost
 type GetPostResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -10984,8 +11990,14 @@ type GetPostResponse400Headers struct {
 
 // GetPostResponse401Headers the declared response headers of an HTTP 401 response for GetPost
 type GetPostResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -10995,8 +12007,14 @@ type GetPostResponse401Headers struct {
 
 // GetPostResponse404Headers the declared response headers of an HTTP 404 response for GetPost
 type GetPostResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11005,8 +12023,14 @@ type GetPostResponse404Headers struct {
 
 // GetPostResponse429Headers the declared response headers of an HTTP 429 response for GetPost
 type GetPostResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -11014,9 +12038,15 @@ type GetPostResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// GetPostResponse500Headers the declared response headers of an HTTP 500 response for GetPost
+type GetPostResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // GetPostResponse503Headers the declared response headers of an HTTP 503 response for GetPost
 type GetPostResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type GetPostResponse struct {
@@ -11048,6 +12078,8 @@ type GetPostResponse struct {
 	Headers404 *GetPostResponse404Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetPostResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetPostResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetPostResponse503Headers
 }
@@ -11118,10 +12150,16 @@ func (r GetPostResponse) ContentType() string {
 
 // UpdatePostResponse200Headers the declared response headers of an HTTP 200 response for UpdatePost
 type UpdatePostResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -11131,8 +12169,14 @@ type UpdatePostResponse200Headers struct {
 
 // UpdatePostResponse400Headers the declared response headers of an HTTP 400 response for UpdatePost
 type UpdatePostResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11141,8 +12185,14 @@ type UpdatePostResponse400Headers struct {
 
 // UpdatePostResponse401Headers the declared response headers of an HTTP 401 response for UpdatePost
 type UpdatePostResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -11152,8 +12202,14 @@ type UpdatePostResponse401Headers struct {
 
 // UpdatePostResponse403Headers the declared response headers of an HTTP 403 response for UpdatePost
 type UpdatePostResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11162,8 +12218,14 @@ type UpdatePostResponse403Headers struct {
 
 // UpdatePostResponse404Headers the declared response headers of an HTTP 404 response for UpdatePost
 type UpdatePostResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11172,8 +12234,14 @@ type UpdatePostResponse404Headers struct {
 
 // UpdatePostResponse409Headers the declared response headers of an HTTP 409 response for UpdatePost
 type UpdatePostResponse409Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11182,8 +12250,14 @@ type UpdatePostResponse409Headers struct {
 
 // UpdatePostResponse412Headers the declared response headers of an HTTP 412 response for UpdatePost
 type UpdatePostResponse412Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11192,8 +12266,14 @@ type UpdatePostResponse412Headers struct {
 
 // UpdatePostResponse413Headers the declared response headers of an HTTP 413 response for UpdatePost
 type UpdatePostResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11202,8 +12282,14 @@ type UpdatePostResponse413Headers struct {
 
 // UpdatePostResponse415Headers the declared response headers of an HTTP 415 response for UpdatePost
 type UpdatePostResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11212,8 +12298,14 @@ type UpdatePostResponse415Headers struct {
 
 // UpdatePostResponse429Headers the declared response headers of an HTTP 429 response for UpdatePost
 type UpdatePostResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -11221,9 +12313,15 @@ type UpdatePostResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// UpdatePostResponse500Headers the declared response headers of an HTTP 500 response for UpdatePost
+type UpdatePostResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // UpdatePostResponse503Headers the declared response headers of an HTTP 503 response for UpdatePost
 type UpdatePostResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type UpdatePostResponse struct {
@@ -11273,6 +12371,8 @@ type UpdatePostResponse struct {
 	Headers415 *UpdatePostResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdatePostResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UpdatePostResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdatePostResponse503Headers
 }
@@ -11368,10 +12468,16 @@ func (r UpdatePostResponse) ContentType() string {
 
 // ReplacePostResponse200Headers the declared response headers of an HTTP 200 response for ReplacePost
 type ReplacePostResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -11381,8 +12487,14 @@ type ReplacePostResponse200Headers struct {
 
 // ReplacePostResponse400Headers the declared response headers of an HTTP 400 response for ReplacePost
 type ReplacePostResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11391,8 +12503,14 @@ type ReplacePostResponse400Headers struct {
 
 // ReplacePostResponse401Headers the declared response headers of an HTTP 401 response for ReplacePost
 type ReplacePostResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -11402,8 +12520,14 @@ type ReplacePostResponse401Headers struct {
 
 // ReplacePostResponse403Headers the declared response headers of an HTTP 403 response for ReplacePost
 type ReplacePostResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11412,8 +12536,14 @@ type ReplacePostResponse403Headers struct {
 
 // ReplacePostResponse404Headers the declared response headers of an HTTP 404 response for ReplacePost
 type ReplacePostResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11422,8 +12552,14 @@ type ReplacePostResponse404Headers struct {
 
 // ReplacePostResponse409Headers the declared response headers of an HTTP 409 response for ReplacePost
 type ReplacePostResponse409Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11432,8 +12568,14 @@ type ReplacePostResponse409Headers struct {
 
 // ReplacePostResponse412Headers the declared response headers of an HTTP 412 response for ReplacePost
 type ReplacePostResponse412Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11442,8 +12584,14 @@ type ReplacePostResponse412Headers struct {
 
 // ReplacePostResponse413Headers the declared response headers of an HTTP 413 response for ReplacePost
 type ReplacePostResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11452,8 +12600,14 @@ type ReplacePostResponse413Headers struct {
 
 // ReplacePostResponse415Headers the declared response headers of an HTTP 415 response for ReplacePost
 type ReplacePostResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11462,8 +12616,14 @@ type ReplacePostResponse415Headers struct {
 
 // ReplacePostResponse429Headers the declared response headers of an HTTP 429 response for ReplacePost
 type ReplacePostResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -11471,9 +12631,15 @@ type ReplacePostResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// ReplacePostResponse500Headers the declared response headers of an HTTP 500 response for ReplacePost
+type ReplacePostResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // ReplacePostResponse503Headers the declared response headers of an HTTP 503 response for ReplacePost
 type ReplacePostResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type ReplacePostResponse struct {
@@ -11523,6 +12689,8 @@ type ReplacePostResponse struct {
 	Headers415 *ReplacePostResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ReplacePostResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ReplacePostResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ReplacePostResponse503Headers
 }
@@ -11618,9 +12786,15 @@ func (r ReplacePostResponse) ContentType() string {
 
 // ListCommentsResponse200Headers the declared response headers of an HTTP 200 response for ListComments
 type ListCommentsResponse200Headers struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -11630,8 +12804,14 @@ type ListCommentsResponse200Headers struct {
 
 // ListCommentsResponse400Headers the declared response headers of an HTTP 400 response for ListComments
 type ListCommentsResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11640,8 +12820,14 @@ type ListCommentsResponse400Headers struct {
 
 // ListCommentsResponse401Headers the declared response headers of an HTTP 401 response for ListComments
 type ListCommentsResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -11651,8 +12837,14 @@ type ListCommentsResponse401Headers struct {
 
 // ListCommentsResponse404Headers the declared response headers of an HTTP 404 response for ListComments
 type ListCommentsResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11661,8 +12853,14 @@ type ListCommentsResponse404Headers struct {
 
 // ListCommentsResponse429Headers the declared response headers of an HTTP 429 response for ListComments
 type ListCommentsResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -11670,9 +12868,15 @@ type ListCommentsResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// ListCommentsResponse500Headers the declared response headers of an HTTP 500 response for ListComments
+type ListCommentsResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // ListCommentsResponse503Headers the declared response headers of an HTTP 503 response for ListComments
 type ListCommentsResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type ListCommentsResponse struct {
@@ -11702,6 +12906,8 @@ type ListCommentsResponse struct {
 	Headers404 *ListCommentsResponse404Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListCommentsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListCommentsResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListCommentsResponse503Headers
 }
@@ -11772,10 +12978,16 @@ func (r ListCommentsResponse) ContentType() string {
 
 // CreateCommentResponse201Headers the declared response headers of an HTTP 201 response for CreateComment
 type CreateCommentResponse201Headers struct {
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11784,8 +12996,14 @@ type CreateCommentResponse201Headers struct {
 
 // CreateCommentResponse400Headers the declared response headers of an HTTP 400 response for CreateComment
 type CreateCommentResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11794,8 +13012,14 @@ type CreateCommentResponse400Headers struct {
 
 // CreateCommentResponse401Headers the declared response headers of an HTTP 401 response for CreateComment
 type CreateCommentResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -11805,8 +13029,14 @@ type CreateCommentResponse401Headers struct {
 
 // CreateCommentResponse403Headers the declared response headers of an HTTP 403 response for CreateComment
 type CreateCommentResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11815,8 +13045,14 @@ type CreateCommentResponse403Headers struct {
 
 // CreateCommentResponse404Headers the declared response headers of an HTTP 404 response for CreateComment
 type CreateCommentResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11825,8 +13061,14 @@ type CreateCommentResponse404Headers struct {
 
 // CreateCommentResponse409Headers the declared response headers of an HTTP 409 response for CreateComment
 type CreateCommentResponse409Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11835,8 +13077,14 @@ type CreateCommentResponse409Headers struct {
 
 // CreateCommentResponse413Headers the declared response headers of an HTTP 413 response for CreateComment
 type CreateCommentResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11845,8 +13093,14 @@ type CreateCommentResponse413Headers struct {
 
 // CreateCommentResponse415Headers the declared response headers of an HTTP 415 response for CreateComment
 type CreateCommentResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11855,8 +13109,14 @@ type CreateCommentResponse415Headers struct {
 
 // CreateCommentResponse422Headers the declared response headers of an HTTP 422 response for CreateComment
 type CreateCommentResponse422Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -11865,8 +13125,14 @@ type CreateCommentResponse422Headers struct {
 
 // CreateCommentResponse429Headers the declared response headers of an HTTP 429 response for CreateComment
 type CreateCommentResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -11874,9 +13140,15 @@ type CreateCommentResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// CreateCommentResponse500Headers the declared response headers of an HTTP 500 response for CreateComment
+type CreateCommentResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // CreateCommentResponse503Headers the declared response headers of an HTTP 503 response for CreateComment
 type CreateCommentResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type CreateCommentResponse struct {
@@ -11926,6 +13198,8 @@ type CreateCommentResponse struct {
 	Headers422 *CreateCommentResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreateCommentResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CreateCommentResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *CreateCommentResponse503Headers
 }
@@ -12021,8 +13295,14 @@ func (r CreateCommentResponse) ContentType() string {
 
 // DeleteCommentResponse204Headers the declared response headers of an HTTP 204 response for DeleteComment
 type DeleteCommentResponse204Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12031,8 +13311,14 @@ type DeleteCommentResponse204Headers struct {
 
 // DeleteCommentResponse400Headers the declared response headers of an HTTP 400 response for DeleteComment
 type DeleteCommentResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12041,8 +13327,14 @@ type DeleteCommentResponse400Headers struct {
 
 // DeleteCommentResponse401Headers the declared response headers of an HTTP 401 response for DeleteComment
 type DeleteCommentResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -12052,8 +13344,14 @@ type DeleteCommentResponse401Headers struct {
 
 // DeleteCommentResponse403Headers the declared response headers of an HTTP 403 response for DeleteComment
 type DeleteCommentResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12062,8 +13360,14 @@ type DeleteCommentResponse403Headers struct {
 
 // DeleteCommentResponse404Headers the declared response headers of an HTTP 404 response for DeleteComment
 type DeleteCommentResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12072,8 +13376,14 @@ type DeleteCommentResponse404Headers struct {
 
 // DeleteCommentResponse429Headers the declared response headers of an HTTP 429 response for DeleteComment
 type DeleteCommentResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -12081,9 +13391,15 @@ type DeleteCommentResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// DeleteCommentResponse500Headers the declared response headers of an HTTP 500 response for DeleteComment
+type DeleteCommentResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // DeleteCommentResponse503Headers the declared response headers of an HTTP 503 response for DeleteComment
 type DeleteCommentResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type DeleteCommentResponse struct {
@@ -12115,6 +13431,8 @@ type DeleteCommentResponse struct {
 	Headers404 *DeleteCommentResponse404Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteCommentResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DeleteCommentResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DeleteCommentResponse503Headers
 }
@@ -12185,9 +13503,15 @@ func (r DeleteCommentResponse) ContentType() string {
 
 // ListProductsResponse200Headers the declared response headers of an HTTP 200 response for ListProducts
 type ListProductsResponse200Headers struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -12197,8 +13521,14 @@ type ListProductsResponse200Headers struct {
 
 // ListProductsResponse400Headers the declared response headers of an HTTP 400 response for ListProducts
 type ListProductsResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12207,8 +13537,14 @@ type ListProductsResponse400Headers struct {
 
 // ListProductsResponse401Headers the declared response headers of an HTTP 401 response for ListProducts
 type ListProductsResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -12218,8 +13554,14 @@ type ListProductsResponse401Headers struct {
 
 // ListProductsResponse429Headers the declared response headers of an HTTP 429 response for ListProducts
 type ListProductsResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -12227,9 +13569,15 @@ type ListProductsResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// ListProductsResponse500Headers the declared response headers of an HTTP 500 response for ListProducts
+type ListProductsResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // ListProductsResponse503Headers the declared response headers of an HTTP 503 response for ListProducts
 type ListProductsResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type ListProductsResponse struct {
@@ -12255,6 +13603,8 @@ type ListProductsResponse struct {
 	Headers401 *ListProductsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListProductsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListProductsResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListProductsResponse503Headers
 }
@@ -12320,11 +13670,17 @@ func (r ListProductsResponse) ContentType() string {
 
 // CreateProductResponse201Headers the declared response headers of an HTTP 201 response for CreateProduct
 type CreateProductResponse201Headers struct {
-	ETag                string
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	ETag                     string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12333,8 +13689,14 @@ type CreateProductResponse201Headers struct {
 
 // CreateProductResponse400Headers the declared response headers of an HTTP 400 response for CreateProduct
 type CreateProductResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12343,8 +13705,14 @@ type CreateProductResponse400Headers struct {
 
 // CreateProductResponse401Headers the declared response headers of an HTTP 401 response for CreateProduct
 type CreateProductResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -12354,8 +13722,14 @@ type CreateProductResponse401Headers struct {
 
 // CreateProductResponse403Headers the declared response headers of an HTTP 403 response for CreateProduct
 type CreateProductResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12364,8 +13738,14 @@ type CreateProductResponse403Headers struct {
 
 // CreateProductResponse409Headers the declared response headers of an HTTP 409 response for CreateProduct
 type CreateProductResponse409Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12374,8 +13754,14 @@ type CreateProductResponse409Headers struct {
 
 // CreateProductResponse413Headers the declared response headers of an HTTP 413 response for CreateProduct
 type CreateProductResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12384,8 +13770,14 @@ type CreateProductResponse413Headers struct {
 
 // CreateProductResponse415Headers the declared response headers of an HTTP 415 response for CreateProduct
 type CreateProductResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12394,8 +13786,14 @@ type CreateProductResponse415Headers struct {
 
 // CreateProductResponse422Headers the declared response headers of an HTTP 422 response for CreateProduct
 type CreateProductResponse422Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12404,8 +13802,14 @@ type CreateProductResponse422Headers struct {
 
 // CreateProductResponse429Headers the declared response headers of an HTTP 429 response for CreateProduct
 type CreateProductResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -12413,9 +13817,15 @@ type CreateProductResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// CreateProductResponse500Headers the declared response headers of an HTTP 500 response for CreateProduct
+type CreateProductResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // CreateProductResponse503Headers the declared response headers of an HTTP 503 response for CreateProduct
 type CreateProductResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type CreateProductResponse struct {
@@ -12461,6 +13871,8 @@ type CreateProductResponse struct {
 	Headers422 *CreateProductResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreateProductResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CreateProductResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *CreateProductResponse503Headers
 }
@@ -12551,8 +13963,14 @@ func (r CreateProductResponse) ContentType() string {
 
 // DeleteProductResponse204Headers the declared response headers of an HTTP 204 response for DeleteProduct
 type DeleteProductResponse204Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12561,8 +13979,14 @@ type DeleteProductResponse204Headers struct {
 
 // DeleteProductResponse400Headers the declared response headers of an HTTP 400 response for DeleteProduct
 type DeleteProductResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12571,8 +13995,14 @@ type DeleteProductResponse400Headers struct {
 
 // DeleteProductResponse401Headers the declared response headers of an HTTP 401 response for DeleteProduct
 type DeleteProductResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -12582,8 +14012,14 @@ type DeleteProductResponse401Headers struct {
 
 // DeleteProductResponse403Headers the declared response headers of an HTTP 403 response for DeleteProduct
 type DeleteProductResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12592,8 +14028,14 @@ type DeleteProductResponse403Headers struct {
 
 // DeleteProductResponse404Headers the declared response headers of an HTTP 404 response for DeleteProduct
 type DeleteProductResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12602,8 +14044,14 @@ type DeleteProductResponse404Headers struct {
 
 // DeleteProductResponse412Headers the declared response headers of an HTTP 412 response for DeleteProduct
 type DeleteProductResponse412Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12612,8 +14060,14 @@ type DeleteProductResponse412Headers struct {
 
 // DeleteProductResponse429Headers the declared response headers of an HTTP 429 response for DeleteProduct
 type DeleteProductResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -12621,9 +14075,15 @@ type DeleteProductResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// DeleteProductResponse500Headers the declared response headers of an HTTP 500 response for DeleteProduct
+type DeleteProductResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // DeleteProductResponse503Headers the declared response headers of an HTTP 503 response for DeleteProduct
 type DeleteProductResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type DeleteProductResponse struct {
@@ -12659,6 +14119,8 @@ type DeleteProductResponse struct {
 	Headers412 *DeleteProductResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteProductResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DeleteProductResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DeleteProductResponse503Headers
 }
@@ -12734,10 +14196,16 @@ func (r DeleteProductResponse) ContentType() string {
 
 // GetProductResponse200Headers the declared response headers of an HTTP 200 response for GetProduct
 type GetProductResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -12747,13 +14215,20 @@ type GetProductResponse200Headers struct {
 
 // GetProductResponse304Headers the declared response headers of an HTTP 304 response for GetProduct
 type GetProductResponse304Headers struct {
-	ETag string
+	AccessControlAllowOrigin *string
+	ETag                     string
 }
 
 // GetProductResponse400Headers the declared response headers of an HTTP 400 response for GetProduct
 type GetProductResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12762,8 +14237,14 @@ type GetProductResponse400Headers struct {
 
 // GetProductResponse401Headers the declared response headers of an HTTP 401 response for GetProduct
 type GetProductResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -12773,8 +14254,14 @@ type GetProductResponse401Headers struct {
 
 // GetProductResponse404Headers the declared response headers of an HTTP 404 response for GetProduct
 type GetProductResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12783,8 +14270,14 @@ type GetProductResponse404Headers struct {
 
 // GetProductResponse429Headers the declared response headers of an HTTP 429 response for GetProduct
 type GetProductResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -12792,9 +14285,15 @@ type GetProductResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// GetProductResponse500Headers the declared response headers of an HTTP 500 response for GetProduct
+type GetProductResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // GetProductResponse503Headers the declared response headers of an HTTP 503 response for GetProduct
 type GetProductResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type GetProductResponse struct {
@@ -12826,6 +14325,8 @@ type GetProductResponse struct {
 	Headers404 *GetProductResponse404Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetProductResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetProductResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetProductResponse503Headers
 }
@@ -12896,10 +14397,16 @@ func (r GetProductResponse) ContentType() string {
 
 // UpdateProductResponse200Headers the declared response headers of an HTTP 200 response for UpdateProduct
 type UpdateProductResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -12909,8 +14416,14 @@ type UpdateProductResponse200Headers struct {
 
 // UpdateProductResponse400Headers the declared response headers of an HTTP 400 response for UpdateProduct
 type UpdateProductResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12919,8 +14432,14 @@ type UpdateProductResponse400Headers struct {
 
 // UpdateProductResponse401Headers the declared response headers of an HTTP 401 response for UpdateProduct
 type UpdateProductResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -12930,8 +14449,14 @@ type UpdateProductResponse401Headers struct {
 
 // UpdateProductResponse403Headers the declared response headers of an HTTP 403 response for UpdateProduct
 type UpdateProductResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12940,8 +14465,14 @@ type UpdateProductResponse403Headers struct {
 
 // UpdateProductResponse404Headers the declared response headers of an HTTP 404 response for UpdateProduct
 type UpdateProductResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12950,8 +14481,14 @@ type UpdateProductResponse404Headers struct {
 
 // UpdateProductResponse412Headers the declared response headers of an HTTP 412 response for UpdateProduct
 type UpdateProductResponse412Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12960,8 +14497,14 @@ type UpdateProductResponse412Headers struct {
 
 // UpdateProductResponse413Headers the declared response headers of an HTTP 413 response for UpdateProduct
 type UpdateProductResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12970,8 +14513,14 @@ type UpdateProductResponse413Headers struct {
 
 // UpdateProductResponse415Headers the declared response headers of an HTTP 415 response for UpdateProduct
 type UpdateProductResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12980,8 +14529,14 @@ type UpdateProductResponse415Headers struct {
 
 // UpdateProductResponse422Headers the declared response headers of an HTTP 422 response for UpdateProduct
 type UpdateProductResponse422Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -12990,8 +14545,14 @@ type UpdateProductResponse422Headers struct {
 
 // UpdateProductResponse429Headers the declared response headers of an HTTP 429 response for UpdateProduct
 type UpdateProductResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -12999,9 +14560,15 @@ type UpdateProductResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// UpdateProductResponse500Headers the declared response headers of an HTTP 500 response for UpdateProduct
+type UpdateProductResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // UpdateProductResponse503Headers the declared response headers of an HTTP 503 response for UpdateProduct
 type UpdateProductResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type UpdateProductResponse struct {
@@ -13051,6 +14618,8 @@ type UpdateProductResponse struct {
 	Headers422 *UpdateProductResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdateProductResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UpdateProductResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateProductResponse503Headers
 }
@@ -13146,10 +14715,16 @@ func (r UpdateProductResponse) ContentType() string {
 
 // ReplaceProductResponse200Headers the declared response headers of an HTTP 200 response for ReplaceProduct
 type ReplaceProductResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -13159,8 +14734,14 @@ type ReplaceProductResponse200Headers struct {
 
 // ReplaceProductResponse400Headers the declared response headers of an HTTP 400 response for ReplaceProduct
 type ReplaceProductResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13169,8 +14750,14 @@ type ReplaceProductResponse400Headers struct {
 
 // ReplaceProductResponse401Headers the declared response headers of an HTTP 401 response for ReplaceProduct
 type ReplaceProductResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -13180,8 +14767,14 @@ type ReplaceProductResponse401Headers struct {
 
 // ReplaceProductResponse403Headers the declared response headers of an HTTP 403 response for ReplaceProduct
 type ReplaceProductResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13190,8 +14783,14 @@ type ReplaceProductResponse403Headers struct {
 
 // ReplaceProductResponse404Headers the declared response headers of an HTTP 404 response for ReplaceProduct
 type ReplaceProductResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13200,8 +14799,14 @@ type ReplaceProductResponse404Headers struct {
 
 // ReplaceProductResponse412Headers the declared response headers of an HTTP 412 response for ReplaceProduct
 type ReplaceProductResponse412Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13210,8 +14815,14 @@ type ReplaceProductResponse412Headers struct {
 
 // ReplaceProductResponse413Headers the declared response headers of an HTTP 413 response for ReplaceProduct
 type ReplaceProductResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13220,8 +14831,14 @@ type ReplaceProductResponse413Headers struct {
 
 // ReplaceProductResponse415Headers the declared response headers of an HTTP 415 response for ReplaceProduct
 type ReplaceProductResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13230,8 +14847,14 @@ type ReplaceProductResponse415Headers struct {
 
 // ReplaceProductResponse422Headers the declared response headers of an HTTP 422 response for ReplaceProduct
 type ReplaceProductResponse422Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13240,8 +14863,14 @@ type ReplaceProductResponse422Headers struct {
 
 // ReplaceProductResponse429Headers the declared response headers of an HTTP 429 response for ReplaceProduct
 type ReplaceProductResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -13249,9 +14878,15 @@ type ReplaceProductResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// ReplaceProductResponse500Headers the declared response headers of an HTTP 500 response for ReplaceProduct
+type ReplaceProductResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // ReplaceProductResponse503Headers the declared response headers of an HTTP 503 response for ReplaceProduct
 type ReplaceProductResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type ReplaceProductResponse struct {
@@ -13301,6 +14936,8 @@ type ReplaceProductResponse struct {
 	Headers422 *ReplaceProductResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ReplaceProductResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ReplaceProductResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ReplaceProductResponse503Headers
 }
@@ -13396,9 +15033,15 @@ func (r ReplaceProductResponse) ContentType() string {
 
 // ListTagsResponse200Headers the declared response headers of an HTTP 200 response for ListTags
 type ListTagsResponse200Headers struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -13408,8 +15051,14 @@ type ListTagsResponse200Headers struct {
 
 // ListTagsResponse400Headers the declared response headers of an HTTP 400 response for ListTags
 type ListTagsResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13418,8 +15067,14 @@ type ListTagsResponse400Headers struct {
 
 // ListTagsResponse429Headers the declared response headers of an HTTP 429 response for ListTags
 type ListTagsResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -13427,9 +15082,15 @@ type ListTagsResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// ListTagsResponse500Headers the declared response headers of an HTTP 500 response for ListTags
+type ListTagsResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // ListTagsResponse503Headers the declared response headers of an HTTP 503 response for ListTags
 type ListTagsResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type ListTagsResponse struct {
@@ -13451,6 +15112,8 @@ type ListTagsResponse struct {
 	Headers400 *ListTagsResponse400Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListTagsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListTagsResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListTagsResponse503Headers
 }
@@ -13511,9 +15174,15 @@ func (r ListTagsResponse) ContentType() string {
 
 // ListUsersResponse200Headers the declared response headers of an HTTP 200 response for ListUsers
 type ListUsersResponse200Headers struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -13523,8 +15192,14 @@ type ListUsersResponse200Headers struct {
 
 // ListUsersResponse400Headers the declared response headers of an HTTP 400 response for ListUsers
 type ListUsersResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13533,8 +15208,14 @@ type ListUsersResponse400Headers struct {
 
 // ListUsersResponse401Headers the declared response headers of an HTTP 401 response for ListUsers
 type ListUsersResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -13544,8 +15225,14 @@ type ListUsersResponse401Headers struct {
 
 // ListUsersResponse403Headers the declared response headers of an HTTP 403 response for ListUsers
 type ListUsersResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13554,8 +15241,14 @@ type ListUsersResponse403Headers struct {
 
 // ListUsersResponse429Headers the declared response headers of an HTTP 429 response for ListUsers
 type ListUsersResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -13563,9 +15256,15 @@ type ListUsersResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// ListUsersResponse500Headers the declared response headers of an HTTP 500 response for ListUsers
+type ListUsersResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // ListUsersResponse503Headers the declared response headers of an HTTP 503 response for ListUsers
 type ListUsersResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type ListUsersResponse struct {
@@ -13595,6 +15294,8 @@ type ListUsersResponse struct {
 	Headers403 *ListUsersResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListUsersResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListUsersResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListUsersResponse503Headers
 }
@@ -13665,11 +15366,17 @@ func (r ListUsersResponse) ContentType() string {
 
 // RegisterUserResponse201Headers the declared response headers of an HTTP 201 response for RegisterUser
 type RegisterUserResponse201Headers struct {
-	ETag                string
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	ETag                     string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13678,8 +15385,14 @@ type RegisterUserResponse201Headers struct {
 
 // RegisterUserResponse400Headers the declared response headers of an HTTP 400 response for RegisterUser
 type RegisterUserResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13688,8 +15401,14 @@ type RegisterUserResponse400Headers struct {
 
 // RegisterUserResponse409Headers the declared response headers of an HTTP 409 response for RegisterUser
 type RegisterUserResponse409Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13698,8 +15417,14 @@ type RegisterUserResponse409Headers struct {
 
 // RegisterUserResponse413Headers the declared response headers of an HTTP 413 response for RegisterUser
 type RegisterUserResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13708,8 +15433,14 @@ type RegisterUserResponse413Headers struct {
 
 // RegisterUserResponse415Headers the declared response headers of an HTTP 415 response for RegisterUser
 type RegisterUserResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13718,8 +15449,14 @@ type RegisterUserResponse415Headers struct {
 
 // RegisterUserResponse422Headers the declared response headers of an HTTP 422 response for RegisterUser
 type RegisterUserResponse422Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13728,8 +15465,14 @@ type RegisterUserResponse422Headers struct {
 
 // RegisterUserResponse429Headers the declared response headers of an HTTP 429 response for RegisterUser
 type RegisterUserResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -13737,9 +15480,15 @@ type RegisterUserResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// RegisterUserResponse500Headers the declared response headers of an HTTP 500 response for RegisterUser
+type RegisterUserResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // RegisterUserResponse503Headers the declared response headers of an HTTP 503 response for RegisterUser
 type RegisterUserResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type RegisterUserResponse struct {
@@ -13777,6 +15526,8 @@ type RegisterUserResponse struct {
 	Headers422 *RegisterUserResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RegisterUserResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *RegisterUserResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *RegisterUserResponse503Headers
 }
@@ -13857,8 +15608,14 @@ func (r RegisterUserResponse) ContentType() string {
 
 // DeleteUserResponse204Headers the declared response headers of an HTTP 204 response for DeleteUser
 type DeleteUserResponse204Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13867,8 +15624,14 @@ type DeleteUserResponse204Headers struct {
 
 // DeleteUserResponse400Headers the declared response headers of an HTTP 400 response for DeleteUser
 type DeleteUserResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13877,8 +15640,14 @@ type DeleteUserResponse400Headers struct {
 
 // DeleteUserResponse401Headers the declared response headers of an HTTP 401 response for DeleteUser
 type DeleteUserResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -13888,8 +15657,14 @@ type DeleteUserResponse401Headers struct {
 
 // DeleteUserResponse404Headers the declared response headers of an HTTP 404 response for DeleteUser
 type DeleteUserResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13898,8 +15673,14 @@ type DeleteUserResponse404Headers struct {
 
 // DeleteUserResponse412Headers the declared response headers of an HTTP 412 response for DeleteUser
 type DeleteUserResponse412Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -13908,8 +15689,14 @@ type DeleteUserResponse412Headers struct {
 
 // DeleteUserResponse429Headers the declared response headers of an HTTP 429 response for DeleteUser
 type DeleteUserResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -13917,9 +15704,15 @@ type DeleteUserResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// DeleteUserResponse500Headers the declared response headers of an HTTP 500 response for DeleteUser
+type DeleteUserResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // DeleteUserResponse503Headers the declared response headers of an HTTP 503 response for DeleteUser
 type DeleteUserResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type DeleteUserResponse struct {
@@ -13951,6 +15744,8 @@ type DeleteUserResponse struct {
 	Headers412 *DeleteUserResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteUserResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DeleteUserResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DeleteUserResponse503Headers
 }
@@ -14021,10 +15816,16 @@ func (r DeleteUserResponse) ContentType() string {
 
 // GetUserResponse200Headers the declared response headers of an HTTP 200 response for GetUser
 type GetUserResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -14034,13 +15835,20 @@ type GetUserResponse200Headers struct {
 
 // GetUserResponse304Headers the declared response headers of an HTTP 304 response for GetUser
 type GetUserResponse304Headers struct {
-	ETag string
+	AccessControlAllowOrigin *string
+	ETag                     string
 }
 
 // GetUserResponse400Headers the declared response headers of an HTTP 400 response for GetUser
 type GetUserResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14049,8 +15857,14 @@ type GetUserResponse400Headers struct {
 
 // GetUserResponse401Headers the declared response headers of an HTTP 401 response for GetUser
 type GetUserResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -14060,8 +15874,14 @@ type GetUserResponse401Headers struct {
 
 // GetUserResponse404Headers the declared response headers of an HTTP 404 response for GetUser
 type GetUserResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14070,8 +15890,14 @@ type GetUserResponse404Headers struct {
 
 // GetUserResponse429Headers the declared response headers of an HTTP 429 response for GetUser
 type GetUserResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -14079,9 +15905,15 @@ type GetUserResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// GetUserResponse500Headers the declared response headers of an HTTP 500 response for GetUser
+type GetUserResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // GetUserResponse503Headers the declared response headers of an HTTP 503 response for GetUser
 type GetUserResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type GetUserResponse struct {
@@ -14113,6 +15945,8 @@ type GetUserResponse struct {
 	Headers404 *GetUserResponse404Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetUserResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetUserResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetUserResponse503Headers
 }
@@ -14183,10 +16017,16 @@ func (r GetUserResponse) ContentType() string {
 
 // UpdateUserResponse200Headers the declared response headers of an HTTP 200 response for UpdateUser
 type UpdateUserResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -14196,8 +16036,14 @@ type UpdateUserResponse200Headers struct {
 
 // UpdateUserResponse400Headers the declared response headers of an HTTP 400 response for UpdateUser
 type UpdateUserResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14206,8 +16052,14 @@ type UpdateUserResponse400Headers struct {
 
 // UpdateUserResponse401Headers the declared response headers of an HTTP 401 response for UpdateUser
 type UpdateUserResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -14217,8 +16069,14 @@ type UpdateUserResponse401Headers struct {
 
 // UpdateUserResponse403Headers the declared response headers of an HTTP 403 response for UpdateUser
 type UpdateUserResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14227,8 +16085,14 @@ type UpdateUserResponse403Headers struct {
 
 // UpdateUserResponse404Headers the declared response headers of an HTTP 404 response for UpdateUser
 type UpdateUserResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14237,8 +16101,14 @@ type UpdateUserResponse404Headers struct {
 
 // UpdateUserResponse409Headers the declared response headers of an HTTP 409 response for UpdateUser
 type UpdateUserResponse409Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14247,8 +16117,14 @@ type UpdateUserResponse409Headers struct {
 
 // UpdateUserResponse412Headers the declared response headers of an HTTP 412 response for UpdateUser
 type UpdateUserResponse412Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14257,8 +16133,14 @@ type UpdateUserResponse412Headers struct {
 
 // UpdateUserResponse413Headers the declared response headers of an HTTP 413 response for UpdateUser
 type UpdateUserResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14267,8 +16149,14 @@ type UpdateUserResponse413Headers struct {
 
 // UpdateUserResponse415Headers the declared response headers of an HTTP 415 response for UpdateUser
 type UpdateUserResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14277,8 +16165,14 @@ type UpdateUserResponse415Headers struct {
 
 // UpdateUserResponse429Headers the declared response headers of an HTTP 429 response for UpdateUser
 type UpdateUserResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -14286,9 +16180,15 @@ type UpdateUserResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// UpdateUserResponse500Headers the declared response headers of an HTTP 500 response for UpdateUser
+type UpdateUserResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // UpdateUserResponse503Headers the declared response headers of an HTTP 503 response for UpdateUser
 type UpdateUserResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type UpdateUserResponse struct {
@@ -14338,6 +16238,8 @@ type UpdateUserResponse struct {
 	Headers415 *UpdateUserResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdateUserResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UpdateUserResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateUserResponse503Headers
 }
@@ -14433,10 +16335,16 @@ func (r UpdateUserResponse) ContentType() string {
 
 // ReplaceUserResponse200Headers the declared response headers of an HTTP 200 response for ReplaceUser
 type ReplaceUserResponse200Headers struct {
-	CacheControl        string
-	ETag                string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -14446,8 +16354,14 @@ type ReplaceUserResponse200Headers struct {
 
 // ReplaceUserResponse400Headers the declared response headers of an HTTP 400 response for ReplaceUser
 type ReplaceUserResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14456,8 +16370,14 @@ type ReplaceUserResponse400Headers struct {
 
 // ReplaceUserResponse401Headers the declared response headers of an HTTP 401 response for ReplaceUser
 type ReplaceUserResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -14467,8 +16387,14 @@ type ReplaceUserResponse401Headers struct {
 
 // ReplaceUserResponse403Headers the declared response headers of an HTTP 403 response for ReplaceUser
 type ReplaceUserResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14477,8 +16403,14 @@ type ReplaceUserResponse403Headers struct {
 
 // ReplaceUserResponse404Headers the declared response headers of an HTTP 404 response for ReplaceUser
 type ReplaceUserResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14487,8 +16419,14 @@ type ReplaceUserResponse404Headers struct {
 
 // ReplaceUserResponse409Headers the declared response headers of an HTTP 409 response for ReplaceUser
 type ReplaceUserResponse409Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14497,8 +16435,14 @@ type ReplaceUserResponse409Headers struct {
 
 // ReplaceUserResponse412Headers the declared response headers of an HTTP 412 response for ReplaceUser
 type ReplaceUserResponse412Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14507,8 +16451,14 @@ type ReplaceUserResponse412Headers struct {
 
 // ReplaceUserResponse413Headers the declared response headers of an HTTP 413 response for ReplaceUser
 type ReplaceUserResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14517,8 +16467,14 @@ type ReplaceUserResponse413Headers struct {
 
 // ReplaceUserResponse415Headers the declared response headers of an HTTP 415 response for ReplaceUser
 type ReplaceUserResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14527,8 +16483,14 @@ type ReplaceUserResponse415Headers struct {
 
 // ReplaceUserResponse429Headers the declared response headers of an HTTP 429 response for ReplaceUser
 type ReplaceUserResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -14536,9 +16498,15 @@ type ReplaceUserResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// ReplaceUserResponse500Headers the declared response headers of an HTTP 500 response for ReplaceUser
+type ReplaceUserResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // ReplaceUserResponse503Headers the declared response headers of an HTTP 503 response for ReplaceUser
 type ReplaceUserResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type ReplaceUserResponse struct {
@@ -14588,6 +16556,8 @@ type ReplaceUserResponse struct {
 	Headers415 *ReplaceUserResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ReplaceUserResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ReplaceUserResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ReplaceUserResponse503Headers
 }
@@ -14683,9 +16653,15 @@ func (r ReplaceUserResponse) ContentType() string {
 
 // ListUserOrdersResponse200Headers the declared response headers of an HTTP 200 response for ListUserOrders
 type ListUserOrdersResponse200Headers struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -14695,8 +16671,14 @@ type ListUserOrdersResponse200Headers struct {
 
 // ListUserOrdersResponse400Headers the declared response headers of an HTTP 400 response for ListUserOrders
 type ListUserOrdersResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14705,8 +16687,14 @@ type ListUserOrdersResponse400Headers struct {
 
 // ListUserOrdersResponse401Headers the declared response headers of an HTTP 401 response for ListUserOrders
 type ListUserOrdersResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -14716,8 +16704,14 @@ type ListUserOrdersResponse401Headers struct {
 
 // ListUserOrdersResponse404Headers the declared response headers of an HTTP 404 response for ListUserOrders
 type ListUserOrdersResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14726,8 +16720,14 @@ type ListUserOrdersResponse404Headers struct {
 
 // ListUserOrdersResponse429Headers the declared response headers of an HTTP 429 response for ListUserOrders
 type ListUserOrdersResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -14735,9 +16735,15 @@ type ListUserOrdersResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// ListUserOrdersResponse500Headers the declared response headers of an HTTP 500 response for ListUserOrders
+type ListUserOrdersResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // ListUserOrdersResponse503Headers the declared response headers of an HTTP 503 response for ListUserOrders
 type ListUserOrdersResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type ListUserOrdersResponse struct {
@@ -14767,6 +16773,8 @@ type ListUserOrdersResponse struct {
 	Headers404 *ListUserOrdersResponse404Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListUserOrdersResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListUserOrdersResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListUserOrdersResponse503Headers
 }
@@ -14837,9 +16845,15 @@ func (r ListUserOrdersResponse) ContentType() string {
 
 // ListUserPostsResponse200Headers the declared response headers of an HTTP 200 response for ListUserPosts
 type ListUserPostsResponse200Headers struct {
-	CacheControl        string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	Vary                *string
 	XRateLimitLimit     *int32
@@ -14849,8 +16863,14 @@ type ListUserPostsResponse200Headers struct {
 
 // ListUserPostsResponse400Headers the declared response headers of an HTTP 400 response for ListUserPosts
 type ListUserPostsResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14859,8 +16879,14 @@ type ListUserPostsResponse400Headers struct {
 
 // ListUserPostsResponse401Headers the declared response headers of an HTTP 401 response for ListUserPosts
 type ListUserPostsResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -14870,8 +16896,14 @@ type ListUserPostsResponse401Headers struct {
 
 // ListUserPostsResponse429Headers the declared response headers of an HTTP 429 response for ListUserPosts
 type ListUserPostsResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -14879,9 +16911,15 @@ type ListUserPostsResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// ListUserPostsResponse500Headers the declared response headers of an HTTP 500 response for ListUserPosts
+type ListUserPostsResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // ListUserPostsResponse503Headers the declared response headers of an HTTP 503 response for ListUserPosts
 type ListUserPostsResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type ListUserPostsResponse struct {
@@ -14907,6 +16945,8 @@ type ListUserPostsResponse struct {
 	Headers401 *ListUserPostsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListUserPostsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListUserPostsResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListUserPostsResponse503Headers
 }
@@ -14972,11 +17012,17 @@ func (r ListUserPostsResponse) ContentType() string {
 
 // CreatePostResponse201Headers the declared response headers of an HTTP 201 response for CreatePost
 type CreatePostResponse201Headers struct {
-	ETag                string
-	IdempotentReplayed  *string
-	Location            string
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	ETag                     string
+	IdempotentReplayed       *string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14985,8 +17031,14 @@ type CreatePostResponse201Headers struct {
 
 // CreatePostResponse400Headers the declared response headers of an HTTP 400 response for CreatePost
 type CreatePostResponse400Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -14995,8 +17047,14 @@ type CreatePostResponse400Headers struct {
 
 // CreatePostResponse401Headers the declared response headers of an HTTP 401 response for CreatePost
 type CreatePostResponse401Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	WWWAuthenticate     *string
 	XRateLimitLimit     *int32
@@ -15006,8 +17064,14 @@ type CreatePostResponse401Headers struct {
 
 // CreatePostResponse403Headers the declared response headers of an HTTP 403 response for CreatePost
 type CreatePostResponse403Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -15016,8 +17080,14 @@ type CreatePostResponse403Headers struct {
 
 // CreatePostResponse404Headers the declared response headers of an HTTP 404 response for CreatePost
 type CreatePostResponse404Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -15026,8 +17096,14 @@ type CreatePostResponse404Headers struct {
 
 // CreatePostResponse409Headers the declared response headers of an HTTP 409 response for CreatePost
 type CreatePostResponse409Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -15036,8 +17112,14 @@ type CreatePostResponse409Headers struct {
 
 // CreatePostResponse413Headers the declared response headers of an HTTP 413 response for CreatePost
 type CreatePostResponse413Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -15046,8 +17128,14 @@ type CreatePostResponse413Headers struct {
 
 // CreatePostResponse415Headers the declared response headers of an HTTP 415 response for CreatePost
 type CreatePostResponse415Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -15056,8 +17144,14 @@ type CreatePostResponse415Headers struct {
 
 // CreatePostResponse422Headers the declared response headers of an HTTP 422 response for CreatePost
 type CreatePostResponse422Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	XRateLimitLimit     *int32
 	XRateLimitRemaining *int32
@@ -15066,8 +17160,14 @@ type CreatePostResponse422Headers struct {
 
 // CreatePostResponse429Headers the declared response headers of an HTTP 429 response for CreatePost
 type CreatePostResponse429Headers struct {
-	RateLimitLimit      *int32
-	RateLimitRemaining  *int32
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RateLimitReset      *int32
 	RetryAfter          int32
 	XRateLimitLimit     *int32
@@ -15075,9 +17175,15 @@ type CreatePostResponse429Headers struct {
 	XRateLimitReset     *int32
 }
 
+// CreatePostResponse500Headers the declared response headers of an HTTP 500 response for CreatePost
+type CreatePostResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
 // CreatePostResponse503Headers the declared response headers of an HTTP 503 response for CreatePost
 type CreatePostResponse503Headers struct {
-	RetryAfter int32
+	AccessControlAllowOrigin *string
+	RetryAfter               int32
 }
 
 type CreatePostResponse struct {
@@ -15127,6 +17233,8 @@ type CreatePostResponse struct {
 	Headers422 *CreatePostResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreatePostResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CreatePostResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *CreatePostResponse503Headers
 }
@@ -16308,6 +18416,29 @@ func ParseGetDocsResponse(rsp *http.Response) (*GetDocsResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDocsResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetDocsResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
+	}
+
 	return response, nil
 }
 
@@ -16339,6 +18470,29 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHealthResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetHealthResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -16375,14 +18529,45 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetMetricsResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 404:
 		var headers GetMetricsResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -16420,6 +18605,16 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetMetricsResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -16455,6 +18650,29 @@ func ParseGetOpenapiJsonResponse(rsp *http.Response) (*GetOpenapiJsonResponse, e
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOpenapiJsonResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetOpenapiJsonResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
+	}
+
 	return response, nil
 }
 
@@ -16486,6 +18704,29 @@ func ParseGetOpenapiYamlResponse(rsp *http.Response) (*GetOpenapiYamlResponse, e
 		}
 		response.JSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOpenapiYamlResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetOpenapiYamlResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
@@ -16526,6 +18767,39 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetReadinessResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetReadinessResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetReadinessResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16606,6 +18880,13 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers LoginResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -16613,12 +18894,26 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -16665,12 +18960,33 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers LoginResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -16710,12 +19026,33 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers LoginResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -16762,12 +19099,33 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 413:
 		var headers LoginResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -16807,12 +19165,33 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers LoginResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -16852,12 +19231,33 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers LoginResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -16902,8 +19302,25 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers LoginResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers LoginResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -16981,12 +19398,33 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 	switch {
 	case rsp.StatusCode == 204:
 		var headers LogoutResponse204Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -17026,12 +19464,33 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		response.Headers204 = &headers
 	case rsp.StatusCode == 400:
 		var headers LogoutResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -17071,12 +19530,33 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 413:
 		var headers LogoutResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -17116,12 +19596,33 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers LogoutResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -17161,12 +19662,33 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers LogoutResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -17211,8 +19733,25 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers LogoutResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers LogoutResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -17301,6 +19840,13 @@ func ParseRefreshTokensResponse(rsp *http.Response) (*RefreshTokensResponse, err
 	switch {
 	case rsp.StatusCode == 200:
 		var headers RefreshTokensResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -17308,12 +19854,26 @@ func ParseRefreshTokensResponse(rsp *http.Response) (*RefreshTokensResponse, err
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -17360,12 +19920,33 @@ func ParseRefreshTokensResponse(rsp *http.Response) (*RefreshTokensResponse, err
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers RefreshTokensResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -17405,12 +19986,33 @@ func ParseRefreshTokensResponse(rsp *http.Response) (*RefreshTokensResponse, err
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers RefreshTokensResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -17457,12 +20059,33 @@ func ParseRefreshTokensResponse(rsp *http.Response) (*RefreshTokensResponse, err
 		response.Headers401 = &headers
 	case rsp.StatusCode == 413:
 		var headers RefreshTokensResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -17502,12 +20125,33 @@ func ParseRefreshTokensResponse(rsp *http.Response) (*RefreshTokensResponse, err
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers RefreshTokensResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -17547,12 +20191,33 @@ func ParseRefreshTokensResponse(rsp *http.Response) (*RefreshTokensResponse, err
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers RefreshTokensResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -17597,8 +20262,25 @@ func ParseRefreshTokensResponse(rsp *http.Response) (*RefreshTokensResponse, err
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers RefreshTokensResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers RefreshTokensResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -17666,6 +20348,13 @@ func ParseListCategoriesResponse(rsp *http.Response) (*ListCategoriesResponse, e
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListCategoriesResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -17673,12 +20362,26 @@ func ParseListCategoriesResponse(rsp *http.Response) (*ListCategoriesResponse, e
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -17725,12 +20428,33 @@ func ParseListCategoriesResponse(rsp *http.Response) (*ListCategoriesResponse, e
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListCategoriesResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -17770,12 +20494,33 @@ func ParseListCategoriesResponse(rsp *http.Response) (*ListCategoriesResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListCategoriesResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -17820,8 +20565,25 @@ func ParseListCategoriesResponse(rsp *http.Response) (*ListCategoriesResponse, e
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListCategoriesResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListCategoriesResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -17931,6 +20693,13 @@ func ParseCreateCategoryResponse(rsp *http.Response) (*CreateCategoryResponse, e
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreateCategoryResponse201Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -17952,12 +20721,26 @@ func ParseCreateCategoryResponse(rsp *http.Response) (*CreateCategoryResponse, e
 			}
 			headers.Location = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -17997,12 +20780,33 @@ func ParseCreateCategoryResponse(rsp *http.Response) (*CreateCategoryResponse, e
 		response.Headers201 = &headers
 	case rsp.StatusCode == 400:
 		var headers CreateCategoryResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18042,12 +20846,33 @@ func ParseCreateCategoryResponse(rsp *http.Response) (*CreateCategoryResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateCategoryResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18094,12 +20919,33 @@ func ParseCreateCategoryResponse(rsp *http.Response) (*CreateCategoryResponse, e
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers CreateCategoryResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18139,12 +20985,33 @@ func ParseCreateCategoryResponse(rsp *http.Response) (*CreateCategoryResponse, e
 		response.Headers403 = &headers
 	case rsp.StatusCode == 409:
 		var headers CreateCategoryResponse409Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18184,12 +21051,33 @@ func ParseCreateCategoryResponse(rsp *http.Response) (*CreateCategoryResponse, e
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers CreateCategoryResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18229,12 +21117,33 @@ func ParseCreateCategoryResponse(rsp *http.Response) (*CreateCategoryResponse, e
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers CreateCategoryResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18274,12 +21183,33 @@ func ParseCreateCategoryResponse(rsp *http.Response) (*CreateCategoryResponse, e
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers CreateCategoryResponse422Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18319,12 +21249,33 @@ func ParseCreateCategoryResponse(rsp *http.Response) (*CreateCategoryResponse, e
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreateCategoryResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18369,8 +21320,25 @@ func ParseCreateCategoryResponse(rsp *http.Response) (*CreateCategoryResponse, e
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers CreateCategoryResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateCategoryResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -18469,12 +21437,33 @@ func ParseDeleteCategoryResponse(rsp *http.Response) (*DeleteCategoryResponse, e
 	switch {
 	case rsp.StatusCode == 204:
 		var headers DeleteCategoryResponse204Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18514,12 +21503,33 @@ func ParseDeleteCategoryResponse(rsp *http.Response) (*DeleteCategoryResponse, e
 		response.Headers204 = &headers
 	case rsp.StatusCode == 400:
 		var headers DeleteCategoryResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18559,12 +21569,33 @@ func ParseDeleteCategoryResponse(rsp *http.Response) (*DeleteCategoryResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers DeleteCategoryResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18611,12 +21642,33 @@ func ParseDeleteCategoryResponse(rsp *http.Response) (*DeleteCategoryResponse, e
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers DeleteCategoryResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18656,12 +21708,33 @@ func ParseDeleteCategoryResponse(rsp *http.Response) (*DeleteCategoryResponse, e
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers DeleteCategoryResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18701,12 +21774,33 @@ func ParseDeleteCategoryResponse(rsp *http.Response) (*DeleteCategoryResponse, e
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
 		var headers DeleteCategoryResponse409Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18746,12 +21840,33 @@ func ParseDeleteCategoryResponse(rsp *http.Response) (*DeleteCategoryResponse, e
 		response.Headers409 = &headers
 	case rsp.StatusCode == 412:
 		var headers DeleteCategoryResponse412Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18791,12 +21906,33 @@ func ParseDeleteCategoryResponse(rsp *http.Response) (*DeleteCategoryResponse, e
 		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteCategoryResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18841,8 +21977,25 @@ func ParseDeleteCategoryResponse(rsp *http.Response) (*DeleteCategoryResponse, e
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers DeleteCategoryResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers DeleteCategoryResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -18920,6 +22073,13 @@ func ParseGetCategoryResponse(rsp *http.Response) (*GetCategoryResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetCategoryResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -18934,12 +22094,26 @@ func ParseGetCategoryResponse(rsp *http.Response) (*GetCategoryResponse, error) 
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -18986,6 +22160,13 @@ func ParseGetCategoryResponse(rsp *http.Response) (*GetCategoryResponse, error) 
 		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers GetCategoryResponse304Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -18996,12 +22177,33 @@ func ParseGetCategoryResponse(rsp *http.Response) (*GetCategoryResponse, error) 
 		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetCategoryResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -19041,12 +22243,33 @@ func ParseGetCategoryResponse(rsp *http.Response) (*GetCategoryResponse, error) 
 		response.Headers400 = &headers
 	case rsp.StatusCode == 404:
 		var headers GetCategoryResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -19086,12 +22309,33 @@ func ParseGetCategoryResponse(rsp *http.Response) (*GetCategoryResponse, error) 
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetCategoryResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -19136,8 +22380,25 @@ func ParseGetCategoryResponse(rsp *http.Response) (*GetCategoryResponse, error) 
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetCategoryResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetCategoryResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -19254,6 +22515,13 @@ func ParseUpdateCategoryResponse(rsp *http.Response) (*UpdateCategoryResponse, e
 	switch {
 	case rsp.StatusCode == 200:
 		var headers UpdateCategoryResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -19268,12 +22536,26 @@ func ParseUpdateCategoryResponse(rsp *http.Response) (*UpdateCategoryResponse, e
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -19320,12 +22602,33 @@ func ParseUpdateCategoryResponse(rsp *http.Response) (*UpdateCategoryResponse, e
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers UpdateCategoryResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -19365,12 +22668,33 @@ func ParseUpdateCategoryResponse(rsp *http.Response) (*UpdateCategoryResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers UpdateCategoryResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -19417,12 +22741,33 @@ func ParseUpdateCategoryResponse(rsp *http.Response) (*UpdateCategoryResponse, e
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers UpdateCategoryResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -19462,12 +22807,33 @@ func ParseUpdateCategoryResponse(rsp *http.Response) (*UpdateCategoryResponse, e
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers UpdateCategoryResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -19507,12 +22873,33 @@ func ParseUpdateCategoryResponse(rsp *http.Response) (*UpdateCategoryResponse, e
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
 		var headers UpdateCategoryResponse409Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -19552,12 +22939,33 @@ func ParseUpdateCategoryResponse(rsp *http.Response) (*UpdateCategoryResponse, e
 		response.Headers409 = &headers
 	case rsp.StatusCode == 412:
 		var headers UpdateCategoryResponse412Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -19597,12 +23005,33 @@ func ParseUpdateCategoryResponse(rsp *http.Response) (*UpdateCategoryResponse, e
 		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateCategoryResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -19642,12 +23071,33 @@ func ParseUpdateCategoryResponse(rsp *http.Response) (*UpdateCategoryResponse, e
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers UpdateCategoryResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -19687,12 +23137,33 @@ func ParseUpdateCategoryResponse(rsp *http.Response) (*UpdateCategoryResponse, e
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateCategoryResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -19737,8 +23208,25 @@ func ParseUpdateCategoryResponse(rsp *http.Response) (*UpdateCategoryResponse, e
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers UpdateCategoryResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateCategoryResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -19813,6 +23301,13 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetMeResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -19827,12 +23322,26 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -19879,12 +23388,33 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetMeResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -19924,12 +23454,33 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetMeResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -19976,12 +23527,33 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetMeResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -20026,8 +23598,25 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetMeResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetMeResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -20102,6 +23691,13 @@ func ParseListOrdersResponse(rsp *http.Response) (*ListOrdersResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListOrdersResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -20109,12 +23705,26 @@ func ParseListOrdersResponse(rsp *http.Response) (*ListOrdersResponse, error) {
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -20161,12 +23771,33 @@ func ParseListOrdersResponse(rsp *http.Response) (*ListOrdersResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListOrdersResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -20206,12 +23837,33 @@ func ParseListOrdersResponse(rsp *http.Response) (*ListOrdersResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListOrdersResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -20258,12 +23910,33 @@ func ParseListOrdersResponse(rsp *http.Response) (*ListOrdersResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListOrdersResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -20308,8 +23981,25 @@ func ParseListOrdersResponse(rsp *http.Response) (*ListOrdersResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListOrdersResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListOrdersResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -20426,6 +24116,13 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreateOrderResponse201Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -20440,12 +24137,26 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 			}
 			headers.Location = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -20485,12 +24196,33 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 		response.Headers201 = &headers
 	case rsp.StatusCode == 400:
 		var headers CreateOrderResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -20530,12 +24262,33 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateOrderResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -20582,12 +24335,33 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers CreateOrderResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -20627,12 +24401,33 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers CreateOrderResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -20672,12 +24467,33 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
 		var headers CreateOrderResponse409Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -20717,12 +24533,33 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers CreateOrderResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -20762,12 +24599,33 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers CreateOrderResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -20807,12 +24665,33 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers CreateOrderResponse422Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -20852,12 +24731,33 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreateOrderResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -20902,8 +24802,25 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers CreateOrderResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateOrderResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -20985,6 +24902,13 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetOrderResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -21006,12 +24930,26 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -21058,12 +24996,33 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetOrderResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -21103,12 +25062,33 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetOrderResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -21155,12 +25135,33 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
 		var headers GetOrderResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -21200,12 +25201,33 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetOrderResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -21250,8 +25272,25 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetOrderResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetOrderResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -21361,6 +25400,13 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers CancelOrderResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -21382,12 +25428,26 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -21434,12 +25494,33 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers CancelOrderResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -21479,12 +25560,33 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CancelOrderResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -21531,12 +25633,33 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
 		var headers CancelOrderResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -21576,12 +25699,33 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
 		var headers CancelOrderResponse409Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -21621,12 +25765,33 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers CancelOrderResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -21666,12 +25831,33 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers CancelOrderResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -21711,12 +25897,33 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers CancelOrderResponse422Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -21756,12 +25963,33 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers CancelOrderResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -21806,8 +26034,25 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers CancelOrderResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers CancelOrderResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -21924,6 +26169,13 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 	switch {
 	case rsp.StatusCode == 200:
 		var headers DeliverOrderResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -21945,12 +26197,26 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -21997,12 +26263,33 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers DeliverOrderResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22042,12 +26329,33 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers DeliverOrderResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22094,12 +26402,33 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers DeliverOrderResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22139,12 +26468,33 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers DeliverOrderResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22184,12 +26534,33 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
 		var headers DeliverOrderResponse409Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22229,12 +26600,33 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers DeliverOrderResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22274,12 +26666,33 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers DeliverOrderResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22319,12 +26732,33 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers DeliverOrderResponse422Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22364,12 +26798,33 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeliverOrderResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22414,8 +26869,25 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers DeliverOrderResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers DeliverOrderResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -22539,6 +27011,13 @@ func ParsePayOrderResponse(rsp *http.Response) (*PayOrderResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers PayOrderResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -22560,12 +27039,26 @@ func ParsePayOrderResponse(rsp *http.Response) (*PayOrderResponse, error) {
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22612,12 +27105,33 @@ func ParsePayOrderResponse(rsp *http.Response) (*PayOrderResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers PayOrderResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22657,12 +27171,33 @@ func ParsePayOrderResponse(rsp *http.Response) (*PayOrderResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers PayOrderResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22709,12 +27244,33 @@ func ParsePayOrderResponse(rsp *http.Response) (*PayOrderResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 402:
 		var headers PayOrderResponse402Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22754,12 +27310,33 @@ func ParsePayOrderResponse(rsp *http.Response) (*PayOrderResponse, error) {
 		response.Headers402 = &headers
 	case rsp.StatusCode == 403:
 		var headers PayOrderResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22799,12 +27376,33 @@ func ParsePayOrderResponse(rsp *http.Response) (*PayOrderResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers PayOrderResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22844,12 +27442,33 @@ func ParsePayOrderResponse(rsp *http.Response) (*PayOrderResponse, error) {
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
 		var headers PayOrderResponse409Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22889,12 +27508,33 @@ func ParsePayOrderResponse(rsp *http.Response) (*PayOrderResponse, error) {
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers PayOrderResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22934,12 +27574,33 @@ func ParsePayOrderResponse(rsp *http.Response) (*PayOrderResponse, error) {
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers PayOrderResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -22979,12 +27640,33 @@ func ParsePayOrderResponse(rsp *http.Response) (*PayOrderResponse, error) {
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers PayOrderResponse422Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -23024,12 +27706,33 @@ func ParsePayOrderResponse(rsp *http.Response) (*PayOrderResponse, error) {
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers PayOrderResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -23074,8 +27777,25 @@ func ParsePayOrderResponse(rsp *http.Response) (*PayOrderResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers PayOrderResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers PayOrderResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -23192,6 +27912,13 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ShipOrderResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -23213,12 +27940,26 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -23265,12 +28006,33 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers ShipOrderResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -23310,12 +28072,33 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ShipOrderResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -23362,12 +28145,33 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers ShipOrderResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -23407,12 +28211,33 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers ShipOrderResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -23452,12 +28277,33 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
 		var headers ShipOrderResponse409Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -23497,12 +28343,33 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers ShipOrderResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -23542,12 +28409,33 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers ShipOrderResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -23587,12 +28475,33 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers ShipOrderResponse422Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -23632,12 +28541,33 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers ShipOrderResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -23682,8 +28612,25 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ShipOrderResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ShipOrderResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -23758,6 +28705,13 @@ func ParseListPostsResponse(rsp *http.Response) (*ListPostsResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListPostsResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -23765,12 +28719,26 @@ func ParseListPostsResponse(rsp *http.Response) (*ListPostsResponse, error) {
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -23817,12 +28785,33 @@ func ParseListPostsResponse(rsp *http.Response) (*ListPostsResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListPostsResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -23862,12 +28851,33 @@ func ParseListPostsResponse(rsp *http.Response) (*ListPostsResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListPostsResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -23914,12 +28924,33 @@ func ParseListPostsResponse(rsp *http.Response) (*ListPostsResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListPostsResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -23964,8 +28995,25 @@ func ParseListPostsResponse(rsp *http.Response) (*ListPostsResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListPostsResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListPostsResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -24057,12 +29105,33 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 	switch {
 	case rsp.StatusCode == 204:
 		var headers DeletePostResponse204Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -24102,12 +29171,33 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 		response.Headers204 = &headers
 	case rsp.StatusCode == 400:
 		var headers DeletePostResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -24147,12 +29237,33 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers DeletePostResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -24199,12 +29310,33 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers DeletePostResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -24244,12 +29376,33 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers DeletePostResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -24289,12 +29442,33 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 		response.Headers404 = &headers
 	case rsp.StatusCode == 412:
 		var headers DeletePostResponse412Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -24334,12 +29508,33 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeletePostResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -24384,8 +29579,25 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers DeletePostResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers DeletePostResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -24470,6 +29682,13 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetPostResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -24484,12 +29703,26 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -24536,6 +29769,13 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers GetPostResponse304Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -24546,12 +29786,33 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetPostResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -24591,12 +29852,33 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetPostResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -24643,12 +29925,33 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
 		var headers GetPostResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -24688,12 +29991,33 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetPostResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -24738,8 +30062,25 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetPostResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetPostResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -24856,6 +30197,13 @@ func ParseUpdatePostResponse(rsp *http.Response) (*UpdatePostResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers UpdatePostResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -24870,12 +30218,26 @@ func ParseUpdatePostResponse(rsp *http.Response) (*UpdatePostResponse, error) {
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -24922,12 +30284,33 @@ func ParseUpdatePostResponse(rsp *http.Response) (*UpdatePostResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers UpdatePostResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -24967,12 +30350,33 @@ func ParseUpdatePostResponse(rsp *http.Response) (*UpdatePostResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers UpdatePostResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25019,12 +30423,33 @@ func ParseUpdatePostResponse(rsp *http.Response) (*UpdatePostResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers UpdatePostResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25064,12 +30489,33 @@ func ParseUpdatePostResponse(rsp *http.Response) (*UpdatePostResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers UpdatePostResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25109,12 +30555,33 @@ func ParseUpdatePostResponse(rsp *http.Response) (*UpdatePostResponse, error) {
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
 		var headers UpdatePostResponse409Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25154,12 +30621,33 @@ func ParseUpdatePostResponse(rsp *http.Response) (*UpdatePostResponse, error) {
 		response.Headers409 = &headers
 	case rsp.StatusCode == 412:
 		var headers UpdatePostResponse412Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25199,12 +30687,33 @@ func ParseUpdatePostResponse(rsp *http.Response) (*UpdatePostResponse, error) {
 		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdatePostResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25244,12 +30753,33 @@ func ParseUpdatePostResponse(rsp *http.Response) (*UpdatePostResponse, error) {
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers UpdatePostResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25289,12 +30819,33 @@ func ParseUpdatePostResponse(rsp *http.Response) (*UpdatePostResponse, error) {
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdatePostResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25339,8 +30890,25 @@ func ParseUpdatePostResponse(rsp *http.Response) (*UpdatePostResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers UpdatePostResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdatePostResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -25457,6 +31025,13 @@ func ParseReplacePostResponse(rsp *http.Response) (*ReplacePostResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ReplacePostResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -25471,12 +31046,26 @@ func ParseReplacePostResponse(rsp *http.Response) (*ReplacePostResponse, error) 
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25523,12 +31112,33 @@ func ParseReplacePostResponse(rsp *http.Response) (*ReplacePostResponse, error) 
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers ReplacePostResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25568,12 +31178,33 @@ func ParseReplacePostResponse(rsp *http.Response) (*ReplacePostResponse, error) 
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ReplacePostResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25620,12 +31251,33 @@ func ParseReplacePostResponse(rsp *http.Response) (*ReplacePostResponse, error) 
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers ReplacePostResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25665,12 +31317,33 @@ func ParseReplacePostResponse(rsp *http.Response) (*ReplacePostResponse, error) 
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers ReplacePostResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25710,12 +31383,33 @@ func ParseReplacePostResponse(rsp *http.Response) (*ReplacePostResponse, error) 
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
 		var headers ReplacePostResponse409Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25755,12 +31449,33 @@ func ParseReplacePostResponse(rsp *http.Response) (*ReplacePostResponse, error) 
 		response.Headers409 = &headers
 	case rsp.StatusCode == 412:
 		var headers ReplacePostResponse412Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25800,12 +31515,33 @@ func ParseReplacePostResponse(rsp *http.Response) (*ReplacePostResponse, error) 
 		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers ReplacePostResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25845,12 +31581,33 @@ func ParseReplacePostResponse(rsp *http.Response) (*ReplacePostResponse, error) 
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers ReplacePostResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25890,12 +31647,33 @@ func ParseReplacePostResponse(rsp *http.Response) (*ReplacePostResponse, error) 
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers ReplacePostResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -25940,8 +31718,25 @@ func ParseReplacePostResponse(rsp *http.Response) (*ReplacePostResponse, error) 
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ReplacePostResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ReplacePostResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -26023,6 +31818,13 @@ func ParseListCommentsResponse(rsp *http.Response) (*ListCommentsResponse, error
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListCommentsResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -26030,12 +31832,26 @@ func ParseListCommentsResponse(rsp *http.Response) (*ListCommentsResponse, error
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -26082,12 +31898,33 @@ func ParseListCommentsResponse(rsp *http.Response) (*ListCommentsResponse, error
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListCommentsResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -26127,12 +31964,33 @@ func ParseListCommentsResponse(rsp *http.Response) (*ListCommentsResponse, error
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListCommentsResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -26179,12 +32037,33 @@ func ParseListCommentsResponse(rsp *http.Response) (*ListCommentsResponse, error
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
 		var headers ListCommentsResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -26224,12 +32103,33 @@ func ParseListCommentsResponse(rsp *http.Response) (*ListCommentsResponse, error
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListCommentsResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -26274,8 +32174,25 @@ func ParseListCommentsResponse(rsp *http.Response) (*ListCommentsResponse, error
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListCommentsResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListCommentsResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -26392,6 +32309,13 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreateCommentResponse201Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -26406,12 +32330,26 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 			}
 			headers.Location = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -26451,12 +32389,33 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 		response.Headers201 = &headers
 	case rsp.StatusCode == 400:
 		var headers CreateCommentResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -26496,12 +32455,33 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateCommentResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -26548,12 +32528,33 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers CreateCommentResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -26593,12 +32594,33 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers CreateCommentResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -26638,12 +32660,33 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
 		var headers CreateCommentResponse409Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -26683,12 +32726,33 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers CreateCommentResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -26728,12 +32792,33 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers CreateCommentResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -26773,12 +32858,33 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers CreateCommentResponse422Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -26818,12 +32924,33 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreateCommentResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -26868,8 +32995,25 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers CreateCommentResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateCommentResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -26954,12 +33098,33 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 	switch {
 	case rsp.StatusCode == 204:
 		var headers DeleteCommentResponse204Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -26999,12 +33164,33 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 		response.Headers204 = &headers
 	case rsp.StatusCode == 400:
 		var headers DeleteCommentResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -27044,12 +33230,33 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers DeleteCommentResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -27096,12 +33303,33 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers DeleteCommentResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -27141,12 +33369,33 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers DeleteCommentResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -27186,12 +33435,33 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteCommentResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -27236,8 +33506,25 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers DeleteCommentResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers DeleteCommentResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -27312,6 +33599,13 @@ func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListProductsResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -27319,12 +33613,26 @@ func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -27371,12 +33679,33 @@ func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListProductsResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -27416,12 +33745,33 @@ func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListProductsResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -27468,12 +33818,33 @@ func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListProductsResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -27518,8 +33889,25 @@ func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListProductsResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListProductsResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -27629,6 +34017,13 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreateProductResponse201Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -27650,12 +34045,26 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 			}
 			headers.Location = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -27695,12 +34104,33 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 		response.Headers201 = &headers
 	case rsp.StatusCode == 400:
 		var headers CreateProductResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -27740,12 +34170,33 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateProductResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -27792,12 +34243,33 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers CreateProductResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -27837,12 +34309,33 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 		response.Headers403 = &headers
 	case rsp.StatusCode == 409:
 		var headers CreateProductResponse409Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -27882,12 +34375,33 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers CreateProductResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -27927,12 +34441,33 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers CreateProductResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -27972,12 +34507,33 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers CreateProductResponse422Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -28017,12 +34573,33 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreateProductResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -28067,8 +34644,25 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers CreateProductResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateProductResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -28160,12 +34754,33 @@ func ParseDeleteProductResponse(rsp *http.Response) (*DeleteProductResponse, err
 	switch {
 	case rsp.StatusCode == 204:
 		var headers DeleteProductResponse204Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -28205,12 +34820,33 @@ func ParseDeleteProductResponse(rsp *http.Response) (*DeleteProductResponse, err
 		response.Headers204 = &headers
 	case rsp.StatusCode == 400:
 		var headers DeleteProductResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -28250,12 +34886,33 @@ func ParseDeleteProductResponse(rsp *http.Response) (*DeleteProductResponse, err
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers DeleteProductResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -28302,12 +34959,33 @@ func ParseDeleteProductResponse(rsp *http.Response) (*DeleteProductResponse, err
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers DeleteProductResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -28347,12 +35025,33 @@ func ParseDeleteProductResponse(rsp *http.Response) (*DeleteProductResponse, err
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers DeleteProductResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -28392,12 +35091,33 @@ func ParseDeleteProductResponse(rsp *http.Response) (*DeleteProductResponse, err
 		response.Headers404 = &headers
 	case rsp.StatusCode == 412:
 		var headers DeleteProductResponse412Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -28437,12 +35157,33 @@ func ParseDeleteProductResponse(rsp *http.Response) (*DeleteProductResponse, err
 		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteProductResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -28487,8 +35228,25 @@ func ParseDeleteProductResponse(rsp *http.Response) (*DeleteProductResponse, err
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers DeleteProductResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers DeleteProductResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -28573,6 +35331,13 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetProductResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -28587,12 +35352,26 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -28639,6 +35418,13 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers GetProductResponse304Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -28649,12 +35435,33 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetProductResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -28694,12 +35501,33 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetProductResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -28746,12 +35574,33 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
 		var headers GetProductResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -28791,12 +35640,33 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetProductResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -28841,8 +35711,25 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetProductResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetProductResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -28959,6 +35846,13 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 	switch {
 	case rsp.StatusCode == 200:
 		var headers UpdateProductResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -28973,12 +35867,26 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29025,12 +35933,33 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers UpdateProductResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29070,12 +35999,33 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers UpdateProductResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29122,12 +36072,33 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers UpdateProductResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29167,12 +36138,33 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers UpdateProductResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29212,12 +36204,33 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 		response.Headers404 = &headers
 	case rsp.StatusCode == 412:
 		var headers UpdateProductResponse412Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29257,12 +36270,33 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateProductResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29302,12 +36336,33 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers UpdateProductResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29347,12 +36402,33 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers UpdateProductResponse422Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29392,12 +36468,33 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateProductResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29442,8 +36539,25 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers UpdateProductResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateProductResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -29560,6 +36674,13 @@ func ParseReplaceProductResponse(rsp *http.Response) (*ReplaceProductResponse, e
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ReplaceProductResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -29574,12 +36695,26 @@ func ParseReplaceProductResponse(rsp *http.Response) (*ReplaceProductResponse, e
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29626,12 +36761,33 @@ func ParseReplaceProductResponse(rsp *http.Response) (*ReplaceProductResponse, e
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers ReplaceProductResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29671,12 +36827,33 @@ func ParseReplaceProductResponse(rsp *http.Response) (*ReplaceProductResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ReplaceProductResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29723,12 +36900,33 @@ func ParseReplaceProductResponse(rsp *http.Response) (*ReplaceProductResponse, e
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers ReplaceProductResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29768,12 +36966,33 @@ func ParseReplaceProductResponse(rsp *http.Response) (*ReplaceProductResponse, e
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers ReplaceProductResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29813,12 +37032,33 @@ func ParseReplaceProductResponse(rsp *http.Response) (*ReplaceProductResponse, e
 		response.Headers404 = &headers
 	case rsp.StatusCode == 412:
 		var headers ReplaceProductResponse412Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29858,12 +37098,33 @@ func ParseReplaceProductResponse(rsp *http.Response) (*ReplaceProductResponse, e
 		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers ReplaceProductResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29903,12 +37164,33 @@ func ParseReplaceProductResponse(rsp *http.Response) (*ReplaceProductResponse, e
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers ReplaceProductResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29948,12 +37230,33 @@ func ParseReplaceProductResponse(rsp *http.Response) (*ReplaceProductResponse, e
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers ReplaceProductResponse422Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -29993,12 +37296,33 @@ func ParseReplaceProductResponse(rsp *http.Response) (*ReplaceProductResponse, e
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers ReplaceProductResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -30043,8 +37367,25 @@ func ParseReplaceProductResponse(rsp *http.Response) (*ReplaceProductResponse, e
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ReplaceProductResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ReplaceProductResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -30112,6 +37453,13 @@ func ParseListTagsResponse(rsp *http.Response) (*ListTagsResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListTagsResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -30119,12 +37467,26 @@ func ParseListTagsResponse(rsp *http.Response) (*ListTagsResponse, error) {
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -30171,12 +37533,33 @@ func ParseListTagsResponse(rsp *http.Response) (*ListTagsResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListTagsResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -30216,12 +37599,33 @@ func ParseListTagsResponse(rsp *http.Response) (*ListTagsResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListTagsResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -30266,8 +37670,25 @@ func ParseListTagsResponse(rsp *http.Response) (*ListTagsResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListTagsResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListTagsResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -30349,6 +37770,13 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListUsersResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -30356,12 +37784,26 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -30408,12 +37850,33 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListUsersResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -30453,12 +37916,33 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListUsersResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -30505,12 +37989,33 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers ListUsersResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -30550,12 +38055,33 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListUsersResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -30600,8 +38126,25 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListUsersResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListUsersResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -30697,6 +38240,13 @@ func ParseRegisterUserResponse(rsp *http.Response) (*RegisterUserResponse, error
 	switch {
 	case rsp.StatusCode == 201:
 		var headers RegisterUserResponse201Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -30718,12 +38268,26 @@ func ParseRegisterUserResponse(rsp *http.Response) (*RegisterUserResponse, error
 			}
 			headers.Location = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -30763,12 +38327,33 @@ func ParseRegisterUserResponse(rsp *http.Response) (*RegisterUserResponse, error
 		response.Headers201 = &headers
 	case rsp.StatusCode == 400:
 		var headers RegisterUserResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -30808,12 +38393,33 @@ func ParseRegisterUserResponse(rsp *http.Response) (*RegisterUserResponse, error
 		response.Headers400 = &headers
 	case rsp.StatusCode == 409:
 		var headers RegisterUserResponse409Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -30853,12 +38459,33 @@ func ParseRegisterUserResponse(rsp *http.Response) (*RegisterUserResponse, error
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers RegisterUserResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -30898,12 +38525,33 @@ func ParseRegisterUserResponse(rsp *http.Response) (*RegisterUserResponse, error
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers RegisterUserResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -30943,12 +38591,33 @@ func ParseRegisterUserResponse(rsp *http.Response) (*RegisterUserResponse, error
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers RegisterUserResponse422Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -30988,12 +38657,33 @@ func ParseRegisterUserResponse(rsp *http.Response) (*RegisterUserResponse, error
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers RegisterUserResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -31038,8 +38728,25 @@ func ParseRegisterUserResponse(rsp *http.Response) (*RegisterUserResponse, error
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers RegisterUserResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers RegisterUserResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -31124,12 +38831,33 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 	switch {
 	case rsp.StatusCode == 204:
 		var headers DeleteUserResponse204Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -31169,12 +38897,33 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 		response.Headers204 = &headers
 	case rsp.StatusCode == 400:
 		var headers DeleteUserResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -31214,12 +38963,33 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers DeleteUserResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -31266,12 +39036,33 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
 		var headers DeleteUserResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -31311,12 +39102,33 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 		response.Headers404 = &headers
 	case rsp.StatusCode == 412:
 		var headers DeleteUserResponse412Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -31356,12 +39168,33 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteUserResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -31406,8 +39239,25 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers DeleteUserResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers DeleteUserResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -31492,6 +39342,13 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetUserResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -31506,12 +39363,26 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -31558,6 +39429,13 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers GetUserResponse304Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -31568,12 +39446,33 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetUserResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -31613,12 +39512,33 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetUserResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -31665,12 +39585,33 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
 		var headers GetUserResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -31710,12 +39651,33 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetUserResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -31760,8 +39722,25 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetUserResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetUserResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -31878,6 +39857,13 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers UpdateUserResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -31892,12 +39878,26 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -31944,12 +39944,33 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers UpdateUserResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -31989,12 +40010,33 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers UpdateUserResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32041,12 +40083,33 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers UpdateUserResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32086,12 +40149,33 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers UpdateUserResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32131,12 +40215,33 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
 		var headers UpdateUserResponse409Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32176,12 +40281,33 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		response.Headers409 = &headers
 	case rsp.StatusCode == 412:
 		var headers UpdateUserResponse412Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32221,12 +40347,33 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateUserResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32266,12 +40413,33 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers UpdateUserResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32311,12 +40479,33 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateUserResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32361,8 +40550,25 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers UpdateUserResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateUserResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -32479,6 +40685,13 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ReplaceUserResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -32493,12 +40706,26 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32545,12 +40772,33 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers ReplaceUserResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32590,12 +40838,33 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ReplaceUserResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32642,12 +40911,33 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers ReplaceUserResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32687,12 +40977,33 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers ReplaceUserResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32732,12 +41043,33 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
 		var headers ReplaceUserResponse409Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32777,12 +41109,33 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 		response.Headers409 = &headers
 	case rsp.StatusCode == 412:
 		var headers ReplaceUserResponse412Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32822,12 +41175,33 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers ReplaceUserResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32867,12 +41241,33 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers ReplaceUserResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32912,12 +41307,33 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers ReplaceUserResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -32962,8 +41378,25 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ReplaceUserResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ReplaceUserResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -33045,6 +41478,13 @@ func ParseListUserOrdersResponse(rsp *http.Response) (*ListUserOrdersResponse, e
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListUserOrdersResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -33052,12 +41492,26 @@ func ParseListUserOrdersResponse(rsp *http.Response) (*ListUserOrdersResponse, e
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -33104,12 +41558,33 @@ func ParseListUserOrdersResponse(rsp *http.Response) (*ListUserOrdersResponse, e
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListUserOrdersResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -33149,12 +41624,33 @@ func ParseListUserOrdersResponse(rsp *http.Response) (*ListUserOrdersResponse, e
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListUserOrdersResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -33201,12 +41697,33 @@ func ParseListUserOrdersResponse(rsp *http.Response) (*ListUserOrdersResponse, e
 		response.Headers401 = &headers
 	case rsp.StatusCode == 404:
 		var headers ListUserOrdersResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -33246,12 +41763,33 @@ func ParseListUserOrdersResponse(rsp *http.Response) (*ListUserOrdersResponse, e
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListUserOrdersResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -33296,8 +41834,25 @@ func ParseListUserOrdersResponse(rsp *http.Response) (*ListUserOrdersResponse, e
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListUserOrdersResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListUserOrdersResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -33372,6 +41927,13 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListUserPostsResponse200Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -33379,12 +41941,26 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -33431,12 +42007,33 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListUserPostsResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -33476,12 +42073,33 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListUserPostsResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -33528,12 +42146,33 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListUserPostsResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -33578,8 +42217,25 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListUserPostsResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListUserPostsResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -33696,6 +42352,13 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreatePostResponse201Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -33717,12 +42380,26 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 			}
 			headers.Location = value
 		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -33762,12 +42439,33 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 		response.Headers201 = &headers
 	case rsp.StatusCode == 400:
 		var headers CreatePostResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -33807,12 +42505,33 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreatePostResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -33859,12 +42578,33 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers CreatePostResponse403Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -33904,12 +42644,33 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers CreatePostResponse404Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -33949,12 +42710,33 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 		response.Headers404 = &headers
 	case rsp.StatusCode == 409:
 		var headers CreatePostResponse409Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -33994,12 +42776,33 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers CreatePostResponse413Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -34039,12 +42842,33 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers CreatePostResponse415Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -34084,12 +42908,33 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 		response.Headers415 = &headers
 	case rsp.StatusCode == 422:
 		var headers CreatePostResponse422Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -34129,12 +42974,33 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreatePostResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
 		}
 		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
 			var value int32
@@ -34179,8 +43045,25 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 			headers.XRateLimitReset = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers CreatePostResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreatePostResponse503Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {

@@ -13,7 +13,7 @@ import (
 )
 
 func (s *Server) GetHealth(context.Context, api.GetHealthRequestObject) (api.GetHealthResponseObject, error) {
-	return api.GetHealth200JSONResponse{Status: api.HealthStatusStatusOk}, nil
+	return api.GetHealth200JSONResponse{Body: api.HealthStatus{Status: api.HealthStatusStatusOk}}, nil
 }
 
 func (s *Server) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObject) (api.GetReadinessResponseObject, error) {
@@ -39,13 +39,13 @@ func (s *Server) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObje
 	switch {
 	case r.Checks.Postgres == api.CheckStatusUnavailable:
 		r.Status = api.ReadinessStatusUnavailable
-		return api.GetReadiness503JSONResponse(r), nil
+		return api.GetReadiness503JSONResponse{Body: r}, nil
 	case r.Checks.Redis == api.CheckStatusDegraded:
 		r.Status = api.ReadinessStatusDegraded
 	default:
 		r.Status = api.ReadinessStatusOk
 	}
-	return api.GetReadiness200JSONResponse(r), nil
+	return api.GetReadiness200JSONResponse{Body: r}, nil
 }
 
 func (s *Server) GetMetrics(context.Context, api.GetMetricsRequestObject) (api.GetMetricsResponseObject, error) {

@@ -50,10 +50,14 @@ type Config struct {
 }
 
 // New builds the Echo instance with the full chain:
-// request id → trace span → metrics → access log → recover → security headers → CORS → rate limit →
-// auth → validation → idempotency → handler.
+// request id → framing → deadline → trace span → metrics → access log → recover → security headers →
+// deprecation → CORS → rate limit → auth → validation → idempotency → handler.
 func New(cfg Config) (*echo.Echo, error) {
 	ct, err := loadContract()
+	if err != nil {
+		return nil, err
+	}
+	deprecated, err := announceDeprecations(ct.doc)
 	if err != nil {
 		return nil, err
 	}
@@ -78,14 +82,15 @@ func New(cfg Config) (*echo.Echo, error) {
 	if !cfg.NoMetrics {
 		mw = append(mw, observe(cfg.Metrics))
 	}
-	mw = append(mw, accessLog(cfg.Logger), recoverPanics(cfg.Logger), securityHeaders)
+	mw = append(mw, accessLog(cfg.Logger), recoverPanics(cfg.Logger), securityHeaders, deprecated)
 	if len(cfg.CORSOrigins) > 0 {
 		mw = append(mw, middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins: cfg.CORSOrigins,
 			AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
 			AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match", "Idempotency-Key", headerRequestID},
 			ExposeHeaders: []string{"ETag", "Location", headerRequestID, "Retry-After", headerReplayed,
-				"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"},
+				"RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+				"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Deprecation", "Sunset", "Link"},
 			MaxAge: int((10 * time.Minute).Seconds()),
 		}))
 	}

@@ -1,8 +1,6 @@
 package edge
 
 import (
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -23,28 +21,23 @@ type RateLimits struct {
 // token, else the client address's. The operational endpoints are not limited. When the limiter cannot
 // answer, the request is served (fail open) and the limiter counts and logs the failure.
 func limitRates(l ratelimit.Limiter, limits RateLimits, tokens *identity.TokenIssuer) echo.MiddlewareFunc {
+	anonymous, user := newRatePolicy("anonymous", limits.Anonymous, time.Minute), newRatePolicy("user", limits.User, time.Minute)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if l == nil || !strings.HasPrefix(c.Request().URL.Path, "/v1/") {
 				return next(c)
 			}
-			key, limit := "ip:"+c.RealIP(), limits.Anonymous
+			key, limit, policy := "ip:"+c.RealIP(), limits.Anonymous, anonymous
 			if raw, sent := bearerToken(c); sent {
 				if p, err := tokens.Verify(raw); err == nil {
-					key, limit = "user:"+p.UserID.String(), limits.User
+					key, limit, policy = "user:"+p.UserID.String(), limits.User, user
 				}
 			}
 			d, err := l.Take(c.Request().Context(), key, limit, time.Minute)
 			if err != nil {
 				return next(c)
 			}
-			h := c.Response().Header()
-			reset := strconv.Itoa(int(math.Ceil(d.Reset.Seconds())))
-			for _, prefix := range []string{"RateLimit-", "X-RateLimit-"} {
-				h.Set(prefix+"Limit", strconv.Itoa(d.Limit))
-				h.Set(prefix+"Remaining", strconv.Itoa(d.Remaining))
-				h.Set(prefix+"Reset", reset)
-			}
+			policy.write(c.Response().Header(), d)
 			if !d.Allowed {
 				e := apperr.New(apperr.KindRateLimited, "Too many requests; slow down and retry after the time in Retry-After.")
 				e.RetryAfter = d.RetryAfter
