@@ -49,11 +49,11 @@ const (
 	MaxProductDescription  = 10000
 	MaxCategoryName        = 100
 	MaxCategoryDescription = 2000
-	MaxPriceCents     = 100_000_000_000
-	MaxStock          = 1_000_000
-	MaxAttributes     = 50
-	MaxAttributeBytes = 16 << 10
-	DefaultCurrency   = "USD"
+	MaxPriceCents          = 100_000_000_000
+	MaxStock               = 1_000_000
+	MaxAttributes          = 50
+	MaxAttributeBytes      = 16 << 10
+	DefaultCurrency        = "USD"
 )
 
 // CategoryFields is the writable part of a category.
