@@ -20,7 +20,7 @@ OASDIFF_LEVELS := --severity-levels openapi/oasdiff-severity.txt
 E2E       := openapi/e2e
 MOCK_PORT ?= 4010
 
-.PHONY: help tools generate check-generate lint lint-strict lint-redocly vet test test-go test-ts fuzz breaking release-contract mock bench run db build clean
+.PHONY: help tools generate check-generate lint lint-strict lint-redocly vet test test-go test-ts fuzz breaking release-contract mock bench bench-http run db build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -104,6 +104,9 @@ mock: openapi/node_modules/.installed ## Serve a Prism mock of the contract on h
 	$(NODE_BIN)/prism mock --host 127.0.0.1 --port $(MOCK_PORT) $(SPEC)
 
 test: check-generate lint breaking vet test-go test-ts fuzz ## Every check CI runs
+
+bench-http: ## Benchmark the binary over HTTP (wrk) against a bare net/http and a bare pgx ceiling; prints, never fails
+	bash .ci/bench-http
 
 bench: ## Benchmarks
 	go test -run '^$$' -bench . -benchmem ./...

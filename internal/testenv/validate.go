@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -32,12 +33,24 @@ type specCheckingTransport struct {
 	errSch *openapi3.Schema
 }
 
-func newSpecCheckingTransport(t testing.TB, serverURL string) *specCheckingTransport {
-	doc, err := api.GetSwagger()
+// loadedSpec is the embedded spec, parsed once per test binary (parsing it costs about half a second
+// under the race detector); it is only read, so tests share it and copy what they change.
+var loadedSpec = sync.OnceValues(api.GetSwagger)
+
+// specFor is the spec with its servers set to serverURL, a copy sharing everything else.
+func specFor(t testing.TB, serverURL string) *openapi3.T {
+	t.Helper()
+	doc, err := loadedSpec()
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc.Servers = openapi3.Servers{{URL: serverURL}}
+	d := *doc
+	d.Servers = openapi3.Servers{{URL: serverURL}}
+	return &d
+}
+
+func newSpecCheckingTransport(t testing.TB, serverURL string) *specCheckingTransport {
+	doc := specFor(t, serverURL)
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -125,6 +126,10 @@ type contract struct {
 	doc *openapi3.T
 	ops map[string]*operation
 }
+
+// sharedContract is the contract, loaded once per process: it is only read after loading, and parsing
+// the spec is the dearest part of starting (tests start many instances in one process).
+var sharedContract = sync.OnceValues(loadContract)
 
 func loadContract() (*contract, error) {
 	doc, err := api.GetSwagger()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/oasdiff/yaml"
 
@@ -20,8 +21,10 @@ type Docs struct {
 	CSP              string
 }
 
-// NewDocs prepares the documents.
-func NewDocs() (*Docs, error) {
+// NewDocs prepares the documents, once per process: they never change.
+var NewDocs = sync.OnceValues(newDocs)
+
+func newDocs() (*Docs, error) {
 	j, err := yaml.YAMLToJSON(openapi.YAML)
 	if err != nil {
 		return nil, fmt.Errorf("converting spec to JSON: %w", err)

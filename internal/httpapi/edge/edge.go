@@ -53,7 +53,7 @@ type Config struct {
 // request id → framing → deadline → trace span → metrics → access log → recover → security headers →
 // deprecation → CORS → rate limit → auth → validation → idempotency → handler.
 func New(cfg Config) (*echo.Echo, error) {
-	ct, err := loadContract()
+	ct, err := sharedContract()
 	if err != nil {
 		return nil, err
 	}
