@@ -39,6 +39,8 @@ type Config struct {
 	// Requests per minute: per client address when anonymous, per user when signed in.
 	RateLimitAnonymous int
 	RateLimitUser      int
+	// AuditRetentionDays is how long audit entries are kept before the janitor prunes them.
+	AuditRetentionDays int
 
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
@@ -85,6 +87,9 @@ func Load(getenv func(string) string) (Config, error) {
 		problems = append(problems, err)
 	}
 	if c.RateLimitUser, err = positiveInt(getenv, "RATE_LIMIT_USER_PER_MINUTE", 1000); err != nil {
+		problems = append(problems, err)
+	}
+	if c.AuditRetentionDays, err = intBetween(getenv, "AUDIT_RETENTION_DAYS", 400, 1, 36500); err != nil {
 		problems = append(problems, err)
 	}
 	for _, cidr := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
@@ -143,13 +148,17 @@ func Load(getenv func(string) string) (Config, error) {
 }
 
 func positiveInt(getenv func(string) string, name string, def int) (int, error) {
+	return intBetween(getenv, name, def, 1, 1000000)
+}
+
+func intBetween(getenv func(string) string, name string, def, lo, hi int) (int, error) {
 	v := strings.TrimSpace(getenv(name))
 	if v == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 1000000 {
-		return 0, fmt.Errorf("%s must be a whole number from 1 to 1000000, got %q", name, v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s must be a whole number from %d to %d, got %q", name, lo, hi, v)
 	}
 	return n, nil
 }
@@ -195,6 +204,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("redis_key_prefix", c.RedisKeyPrefix),
 		slog.Int("rate_limit_anonymous_per_minute", c.RateLimitAnonymous),
 		slog.Int("rate_limit_user_per_minute", c.RateLimitUser),
+		slog.Int("audit_retention_days", c.AuditRetentionDays),
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
 	)
 }

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/github.com/labstack/echo/otelecho"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/idempotency"
 	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/ratelimit"
@@ -103,10 +104,5 @@ func chain(mw ...echo.MiddlewareFunc) echo.MiddlewareFunc {
 	return func(echo.HandlerFunc) echo.HandlerFunc { return h }
 }
 
-type clientIPKey struct{}
-
 // ClientIP is the caller's address as the edge determined it (see IPExtractor).
-func ClientIP(ctx context.Context) string {
-	ip, _ := ctx.Value(clientIPKey{}).(string)
-	return ip
-}
+func ClientIP(ctx context.Context) string { return access.OriginFrom(ctx).ClientIP }
