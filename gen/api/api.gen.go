@@ -23,6 +23,159 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for ApiKeyPrefix.
+const (
+	ApiKeyPrefixSkLive ApiKeyPrefix = "sk_live_"
+	ApiKeyPrefixSkTest ApiKeyPrefix = "sk_test_"
+)
+
+// Valid indicates whether the value is a known member of the ApiKeyPrefix enum.
+func (e ApiKeyPrefix) Valid() bool {
+	switch e {
+	case ApiKeyPrefixSkLive:
+		return true
+	case ApiKeyPrefixSkTest:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiKeyWithSecretPrefix.
+const (
+	ApiKeyWithSecretPrefixSkLive ApiKeyWithSecretPrefix = "sk_live_"
+	ApiKeyWithSecretPrefixSkTest ApiKeyWithSecretPrefix = "sk_test_"
+)
+
+// Valid indicates whether the value is a known member of the ApiKeyWithSecretPrefix enum.
+func (e ApiKeyWithSecretPrefix) Valid() bool {
+	switch e {
+	case ApiKeyWithSecretPrefixSkLive:
+		return true
+	case ApiKeyWithSecretPrefixSkTest:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuditAction.
+const (
+	ApiKeyCreated          AuditAction = "api_key.created"
+	ApiKeyRevoked          AuditAction = "api_key.revoked"
+	ApiKeyUpdated          AuditAction = "api_key.updated"
+	AuthLoginFailed        AuditAction = "auth.login_failed"
+	AuthLoginSucceeded     AuditAction = "auth.login_succeeded"
+	AuthTokenFamilyRevoked AuditAction = "auth.token_family_revoked"
+	CategoryCreated        AuditAction = "category.created"
+	CategoryDeleted        AuditAction = "category.deleted"
+	CategoryUpdated        AuditAction = "category.updated"
+	CommentDeleted         AuditAction = "comment.deleted"
+	OrderCancelled         AuditAction = "order.cancelled"
+	OrderDelivered         AuditAction = "order.delivered"
+	OrderPaid              AuditAction = "order.paid"
+	OrderPlaced            AuditAction = "order.placed"
+	OrderShipped           AuditAction = "order.shipped"
+	PostDeleted            AuditAction = "post.deleted"
+	PostPublished          AuditAction = "post.published"
+	ProductCreated         AuditAction = "product.created"
+	ProductDeleted         AuditAction = "product.deleted"
+	ProductUpdated         AuditAction = "product.updated"
+	UserDeleted            AuditAction = "user.deleted"
+	UserPasswordChanged    AuditAction = "user.password_changed"
+	UserRoleChanged        AuditAction = "user.role_changed"
+	UserStatusChanged      AuditAction = "user.status_changed"
+)
+
+// Valid indicates whether the value is a known member of the AuditAction enum.
+func (e AuditAction) Valid() bool {
+	switch e {
+	case ApiKeyCreated:
+		return true
+	case ApiKeyRevoked:
+		return true
+	case ApiKeyUpdated:
+		return true
+	case AuthLoginFailed:
+		return true
+	case AuthLoginSucceeded:
+		return true
+	case AuthTokenFamilyRevoked:
+		return true
+	case CategoryCreated:
+		return true
+	case CategoryDeleted:
+		return true
+	case CategoryUpdated:
+		return true
+	case CommentDeleted:
+		return true
+	case OrderCancelled:
+		return true
+	case OrderDelivered:
+		return true
+	case OrderPaid:
+		return true
+	case OrderPlaced:
+		return true
+	case OrderShipped:
+		return true
+	case PostDeleted:
+		return true
+	case PostPublished:
+		return true
+	case ProductCreated:
+		return true
+	case ProductDeleted:
+		return true
+	case ProductUpdated:
+		return true
+	case UserDeleted:
+		return true
+	case UserPasswordChanged:
+		return true
+	case UserRoleChanged:
+		return true
+	case UserStatusChanged:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuditResourceType.
+const (
+	AuditResourceTypeApiKey   AuditResourceType = "api_key"
+	AuditResourceTypeCategory AuditResourceType = "category"
+	AuditResourceTypeComment  AuditResourceType = "comment"
+	AuditResourceTypeOrder    AuditResourceType = "order"
+	AuditResourceTypePost     AuditResourceType = "post"
+	AuditResourceTypeProduct  AuditResourceType = "product"
+	AuditResourceTypeUser     AuditResourceType = "user"
+)
+
+// Valid indicates whether the value is a known member of the AuditResourceType enum.
+func (e AuditResourceType) Valid() bool {
+	switch e {
+	case AuditResourceTypeApiKey:
+		return true
+	case AuditResourceTypeCategory:
+		return true
+	case AuditResourceTypeComment:
+		return true
+	case AuditResourceTypeOrder:
+		return true
+	case AuditResourceTypePost:
+		return true
+	case AuditResourceTypeProduct:
+		return true
+	case AuditResourceTypeUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CheckStatus.
 const (
 	CheckStatusDegraded    CheckStatus = "degraded"
@@ -245,6 +398,48 @@ func (e Role) Valid() bool {
 	}
 }
 
+// Defines values for Scope.
+const (
+	CatalogRead   Scope = "catalog:read"
+	CatalogWrite  Scope = "catalog:write"
+	CommentsWrite Scope = "comments:write"
+	EventsRead    Scope = "events:read"
+	OrdersManage  Scope = "orders:manage"
+	OrdersWrite   Scope = "orders:write"
+	PostsModerate Scope = "posts:moderate"
+	PostsPublish  Scope = "posts:publish"
+	PostsWrite    Scope = "posts:write"
+	UsersAdmin    Scope = "users:admin"
+)
+
+// Valid indicates whether the value is a known member of the Scope enum.
+func (e Scope) Valid() bool {
+	switch e {
+	case CatalogRead:
+		return true
+	case CatalogWrite:
+		return true
+	case CommentsWrite:
+		return true
+	case EventsRead:
+		return true
+	case OrdersManage:
+		return true
+	case OrdersWrite:
+		return true
+	case PostsModerate:
+		return true
+	case PostsPublish:
+		return true
+	case PostsWrite:
+		return true
+	case UsersAdmin:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenPairTokenType.
 const (
 	Bearer TokenPairTokenType = "Bearer"
@@ -308,6 +503,78 @@ func (e OrderSort) Valid() bool {
 	case OrderSortCreatedAt:
 		return true
 	case OrderSortMinusCreatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListApiKeysParamsSort.
+const (
+	ListApiKeysParamsSortCreatedAt      ListApiKeysParamsSort = "created_at"
+	ListApiKeysParamsSortMinusCreatedAt ListApiKeysParamsSort = "-created_at"
+)
+
+// Valid indicates whether the value is a known member of the ListApiKeysParamsSort enum.
+func (e ListApiKeysParamsSort) Valid() bool {
+	switch e {
+	case ListApiKeysParamsSortCreatedAt:
+		return true
+	case ListApiKeysParamsSortMinusCreatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListApiKeysParamsCount.
+const (
+	ListApiKeysParamsCountEstimated ListApiKeysParamsCount = "estimated"
+	ListApiKeysParamsCountExact     ListApiKeysParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListApiKeysParamsCount enum.
+func (e ListApiKeysParamsCount) Valid() bool {
+	switch e {
+	case ListApiKeysParamsCountEstimated:
+		return true
+	case ListApiKeysParamsCountExact:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAuditEventsParamsSort.
+const (
+	MinusOccurredAt ListAuditEventsParamsSort = "-occurred_at"
+	OccurredAt      ListAuditEventsParamsSort = "occurred_at"
+)
+
+// Valid indicates whether the value is a known member of the ListAuditEventsParamsSort enum.
+func (e ListAuditEventsParamsSort) Valid() bool {
+	switch e {
+	case MinusOccurredAt:
+		return true
+	case OccurredAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAuditEventsParamsCount.
+const (
+	ListAuditEventsParamsCountEstimated ListAuditEventsParamsCount = "estimated"
+	ListAuditEventsParamsCountExact     ListAuditEventsParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListAuditEventsParamsCount enum.
+func (e ListAuditEventsParamsCount) Valid() bool {
+	switch e {
+	case ListAuditEventsParamsCountEstimated:
+		return true
+	case ListAuditEventsParamsCountExact:
 		return true
 	default:
 		return false
@@ -611,8 +878,164 @@ func (e ListUserPostsParamsCount) Valid() bool {
 	}
 }
 
+// ApiKey defines model for ApiKey.
+type ApiKey struct {
+	CreatedAt Timestamp          `json:"created_at"`
+	ExpiresAt *Timestamp         `json:"expires_at,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastFour The secret's last four characters, to tell keys apart.
+	LastFour   string     `json:"last_four"`
+	LastUsedAt *Timestamp `json:"last_used_at,omitempty"`
+
+	// Name What the key is for, to recognise it in lists.
+	Name ApiKeyName `json:"name"`
+
+	// OwnerId The user the key acts as.
+	OwnerId openapi_types.UUID `json:"owner_id"`
+
+	// Prefix How the secret starts; `sk_live_` for keys of the production service, `sk_test_` otherwise.
+	Prefix ApiKeyPrefix `json:"prefix"`
+
+	// RateLimitPerMinute The key's own rate limit, set by an admin. Absent when the key has the default API key tier.
+	RateLimitPerMinute *int32     `json:"rate_limit_per_minute,omitempty"`
+	RevokedAt          *Timestamp `json:"revoked_at,omitempty"`
+
+	// Scopes Granted at creation. At each request the key holds those its owner's role still grants.
+	Scopes    []Scope   `json:"scopes"`
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// ApiKeyPrefix How the secret starts; `sk_live_` for keys of the production service, `sk_test_` otherwise.
+type ApiKeyPrefix string
+
+// ApiKeyCreate defines model for ApiKeyCreate.
+type ApiKeyCreate struct {
+	ExpiresAt *Timestamp `json:"expires_at,omitempty"`
+
+	// Name What the key is for, to recognise it in lists.
+	Name ApiKeyName `json:"name"`
+
+	// Scopes Scopes for the key; each one must be a scope you hold.
+	Scopes []Scope `json:"scopes"`
+}
+
+// ApiKeyCreatedResponse defines model for ApiKeyCreatedResponse.
+type ApiKeyCreatedResponse struct {
+	// Data A key just created, with its secret (the fields of `ApiKey`, and `secret`).
+	Data ApiKeyWithSecret `json:"data"`
+}
+
+// ApiKeyList defines model for ApiKeyList.
+type ApiKeyList struct {
+	Data []ApiKey `json:"data"`
+	Meta ListMeta `json:"meta"`
+}
+
+// ApiKeyName What the key is for, to recognise it in lists.
+type ApiKeyName = string
+
+// ApiKeyPatch defines model for ApiKeyPatch.
+type ApiKeyPatch struct {
+	// Name What the key is for, to recognise it in lists.
+	Name *ApiKeyName `json:"name,omitempty"`
+
+	// RateLimitPerMinute The key's own requests per minute (admins only); `0` returns it to the default API key tier.
+	RateLimitPerMinute *int32 `json:"rate_limit_per_minute,omitempty"`
+}
+
+// ApiKeyResponse defines model for ApiKeyResponse.
+type ApiKeyResponse struct {
+	Data ApiKey `json:"data"`
+}
+
+// ApiKeyWithSecret A key just created, with its secret (the fields of `ApiKey`, and `secret`).
+type ApiKeyWithSecret struct {
+	CreatedAt Timestamp          `json:"created_at"`
+	ExpiresAt *Timestamp         `json:"expires_at,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastFour The secret's last four characters, to tell keys apart.
+	LastFour   string     `json:"last_four"`
+	LastUsedAt *Timestamp `json:"last_used_at,omitempty"`
+
+	// Name What the key is for, to recognise it in lists.
+	Name ApiKeyName `json:"name"`
+
+	// OwnerId The user the key acts as.
+	OwnerId openapi_types.UUID `json:"owner_id"`
+
+	// Prefix How the secret starts; `sk_live_` for keys of the production service, `sk_test_` otherwise.
+	Prefix ApiKeyWithSecretPrefix `json:"prefix"`
+
+	// RateLimitPerMinute The key's own rate limit, set by an admin. Absent when the key has the default API key tier.
+	RateLimitPerMinute *int32     `json:"rate_limit_per_minute,omitempty"`
+	RevokedAt          *Timestamp `json:"revoked_at,omitempty"`
+
+	// Scopes Granted at creation. At each request the key holds those its owner's role still grants.
+	Scopes []Scope `json:"scopes"`
+
+	// Secret The secret, shown in this response only. Send it as `X-API-Key` or `Authorization: Bearer`.
+	Secret    string    `json:"secret"`
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// ApiKeyWithSecretPrefix How the secret starts; `sk_live_` for keys of the production service, `sk_test_` otherwise.
+type ApiKeyWithSecretPrefix string
+
 // Attributes Free-form product attributes (at most 50 members, 16 KiB as JSON).
 type Attributes map[string]interface{}
+
+// AuditAction What happened. `auth.login_failed` carries the email tried and a reason (`unknown_email`,
+// `wrong_password`, `account_suspended`); `auth.token_family_revoked` the reason (`logout`, `reuse`,
+// `account_suspended`, `account_deleted`); `user.*`, `api_key.*`, `category.*` and `product.*` the changed
+// fields; `order.*` the status change. `post.deleted` and `comment.deleted` are moderation: deletes by
+// someone other than the author.
+type AuditAction string
+
+// AuditEvent defines model for AuditEvent.
+type AuditEvent struct {
+	// Action What happened. `auth.login_failed` carries the email tried and a reason (`unknown_email`,
+	// `wrong_password`, `account_suspended`); `auth.token_family_revoked` the reason (`logout`, `reuse`,
+	// `account_suspended`, `account_deleted`); `user.*`, `api_key.*`, `category.*` and `product.*` the changed
+	// fields; `order.*` the status change. `post.deleted` and `comment.deleted` are moderation: deletes by
+	// someone other than the author.
+	Action AuditAction `json:"action"`
+
+	// ActorId The user who acted; absent for a failed sign-in or an operator's command.
+	ActorId *openapi_types.UUID `json:"actor_id,omitempty"`
+
+	// ApiKeyId The API key the actor used; absent when they used an access token.
+	ApiKeyId *openapi_types.UUID `json:"api_key_id,omitempty"`
+
+	// Changes A small JSON object: for a change, each changed field as `{"from": old, "to": new}` (a creation has
+	// only `to`; long text only `{"changed": true}`); otherwise facts about the event. Never passwords,
+	// hashes, tokens or secrets.
+	Changes map[string]interface{} `json:"changes"`
+
+	// ClientIp The client's address as the service saw it.
+	ClientIp   *string            `json:"client_ip,omitempty"`
+	Id         openapi_types.UUID `json:"id"`
+	OccurredAt Timestamp          `json:"occurred_at"`
+
+	// RequestId The `X-Request-ID` of the request that made the change.
+	RequestId *string `json:"request_id,omitempty"`
+
+	// ResourceId The resource; absent when there is none (a sign-in with an unknown email).
+	ResourceId *openapi_types.UUID `json:"resource_id,omitempty"`
+
+	// ResourceType The type of resource an entry is about.
+	ResourceType AuditResourceType `json:"resource_type"`
+}
+
+// AuditEventList defines model for AuditEventList.
+type AuditEventList struct {
+	Data []AuditEvent `json:"data"`
+	Meta ListMeta     `json:"meta"`
+}
+
+// AuditResourceType The type of resource an entry is about.
+type AuditResourceType string
 
 // CancellationCreate defines model for CancellationCreate.
 type CancellationCreate struct {
@@ -1027,6 +1450,10 @@ type RefreshTokenRequest struct {
 // Role `customer` shops and writes; `editor` also publishes and moderates content; `admin` may do everything.
 type Role string
 
+// Scope A permission. Roles grant them (see Authentication); API keys carry a subset of their owner's.
+// `catalog:read` sees inactive products; `events:read` reads the event feed.
+type Scope string
+
 // ShipmentCreate defines model for ShipmentCreate.
 type ShipmentCreate struct {
 	Carrier        string `json:"carrier"`
@@ -1159,6 +1586,9 @@ type UserResponse struct {
 // UserStatus `suspended` users cannot sign in.
 type UserStatus string
 
+// ApiKeyId defines model for ApiKeyId.
+type ApiKeyId = openapi_types.UUID
+
 // CategoryId defines model for CategoryId.
 type CategoryId = openapi_types.UUID
 
@@ -1200,6 +1630,9 @@ type ProductId = openapi_types.UUID
 
 // UserId defines model for UserId.
 type UserId = openapi_types.UUID
+
+// ApiKeyOK defines model for ApiKeyOK.
+type ApiKeyOK = ApiKeyResponse
 
 // BadRequest The body of every error response.
 type BadRequest = Error
@@ -1257,6 +1690,89 @@ type UnsupportedMediaType = Error
 
 // UserOK defines model for UserOK.
 type UserOK = UserResponse
+
+// ListApiKeysParams defines parameters for ListApiKeys.
+type ListApiKeysParams struct {
+	// OwnerId List this user's keys instead of your own (admins only).
+	OwnerId *openapi_types.UUID `form:"owner_id,omitempty" json:"owner_id,omitempty"`
+
+	// Sort Sort by creation time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+	Sort *ListApiKeysParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListApiKeysParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListApiKeysParamsSort defines parameters for ListApiKeys.
+type ListApiKeysParamsSort string
+
+// ListApiKeysParamsCount defines parameters for ListApiKeys.
+type ListApiKeysParamsCount string
+
+// RevokeApiKeyParams defines parameters for RevokeApiKey.
+type RevokeApiKeyParams struct {
+	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetApiKeyParams defines parameters for GetApiKey.
+type GetApiKeyParams struct {
+	// IfNoneMatch An `ETag` from an earlier response; answers `304` if the resource still has it.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateApiKeyParams defines parameters for UpdateApiKey.
+type UpdateApiKeyParams struct {
+	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListAuditEventsParams defines parameters for ListAuditEvents.
+type ListAuditEventsParams struct {
+	// ActorId Only entries of actions by this user.
+	ActorId *openapi_types.UUID `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+
+	// ResourceType Only entries about resources of this type.
+	ResourceType *AuditResourceType `form:"resource_type,omitempty" json:"resource_type,omitempty"`
+
+	// ResourceId Only entries about this resource.
+	ResourceId *openapi_types.UUID `form:"resource_id,omitempty" json:"resource_id,omitempty"`
+
+	// Action Only entries of this action.
+	Action *AuditAction `form:"action,omitempty" json:"action,omitempty"`
+
+	// Since Only entries at or after this time.
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only entries before this time.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+
+	// Sort Sort by time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+	Sort *ListAuditEventsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListAuditEventsParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListAuditEventsParamsSort defines parameters for ListAuditEvents.
+type ListAuditEventsParamsSort string
+
+// ListAuditEventsParamsCount defines parameters for ListAuditEvents.
+type ListAuditEventsParamsCount string
 
 // ListCategoriesParams defines parameters for ListCategories.
 type ListCategoriesParams struct {
@@ -1643,6 +2159,12 @@ type CreatePostParams struct {
 	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
 }
 
+// CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
+type CreateApiKeyJSONRequestBody = ApiKeyCreate
+
+// UpdateApiKeyJSONRequestBody defines body for UpdateApiKey for application/json ContentType.
+type UpdateApiKeyJSONRequestBody = ApiKeyPatch
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
@@ -1723,6 +2245,24 @@ type ServerInterface interface {
 	// GetReadiness Readiness probe
 	// (GET /ready)
 	GetReadiness(ctx echo.Context) error
+	// ListApiKeys List API keys
+	// (GET /v1/api-keys)
+	ListApiKeys(ctx echo.Context, params ListApiKeysParams) error
+	// CreateApiKey Create an API key
+	// (POST /v1/api-keys)
+	CreateApiKey(ctx echo.Context) error
+	// RevokeApiKey Revoke an API key
+	// (DELETE /v1/api-keys/{api_key_id})
+	RevokeApiKey(ctx echo.Context, apiKeyId ApiKeyId, params RevokeApiKeyParams) error
+	// GetApiKey Get an API key
+	// (GET /v1/api-keys/{api_key_id})
+	GetApiKey(ctx echo.Context, apiKeyId ApiKeyId, params GetApiKeyParams) error
+	// UpdateApiKey Update an API key
+	// (PATCH /v1/api-keys/{api_key_id})
+	UpdateApiKey(ctx echo.Context, apiKeyId ApiKeyId, params UpdateApiKeyParams) error
+	// ListAuditEvents List audit events
+	// (GET /v1/audit-log)
+	ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error
 	// Login Sign in
 	// (POST /v1/auth/login)
 	Login(ctx echo.Context) error
@@ -1901,6 +2441,250 @@ func (w *ServerInterfaceWrapper) GetReadiness(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetReadiness(ctx)
+	return err
+}
+
+// ListApiKeys converts echo context to params.
+func (w *ServerInterfaceWrapper) ListApiKeys(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListApiKeysParams
+	// ------------- Optional query parameter "owner_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "owner_id", ctx.QueryParams(), &params.OwnerId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter owner_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListApiKeys(ctx, params)
+	return err
+}
+
+// CreateApiKey converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateApiKey(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateApiKey(ctx)
+	return err
+}
+
+// RevokeApiKey converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeApiKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "api_key_id" -------------
+	var apiKeyId ApiKeyId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "api_key_id", ctx.Param("api_key_id"), &apiKeyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter api_key_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RevokeApiKeyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeApiKey(ctx, apiKeyId, params)
+	return err
+}
+
+// GetApiKey converts echo context to params.
+func (w *ServerInterfaceWrapper) GetApiKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "api_key_id" -------------
+	var apiKeyId ApiKeyId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "api_key_id", ctx.Param("api_key_id"), &apiKeyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter api_key_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetApiKeyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetApiKey(ctx, apiKeyId, params)
+	return err
+}
+
+// UpdateApiKey converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateApiKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "api_key_id" -------------
+	var apiKeyId ApiKeyId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "api_key_id", ctx.Param("api_key_id"), &apiKeyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter api_key_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateApiKeyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateApiKey(ctx, apiKeyId, params)
+	return err
+}
+
+// ListAuditEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAuditEvents(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditEventsParams
+	// ------------- Optional query parameter "actor_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor_id", ctx.QueryParams(), &params.ActorId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actor_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "resource_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resource_type", ctx.QueryParams(), &params.ResourceType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resource_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "resource_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resource_id", ctx.QueryParams(), &params.ResourceId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resource_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAuditEvents(ctx, params)
 	return err
 }
 
@@ -3389,6 +4173,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/auth/login", wrapper.Login, options.OperationMiddlewares["login"]...)
 	router.POST(options.BaseURL+"/v1/auth/refresh", wrapper.RefreshTokens, options.OperationMiddlewares["refreshTokens"]...)
 	router.POST(options.BaseURL+"/v1/auth/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
+	router.GET(options.BaseURL+"/v1/api-keys", wrapper.ListApiKeys, options.OperationMiddlewares["listApiKeys"]...)
+	router.POST(options.BaseURL+"/v1/api-keys", wrapper.CreateApiKey, options.OperationMiddlewares["createApiKey"]...)
+	router.DELETE(options.BaseURL+"/v1/api-keys/:api_key_id", wrapper.RevokeApiKey, options.OperationMiddlewares["revokeApiKey"]...)
+	router.GET(options.BaseURL+"/v1/api-keys/:api_key_id", wrapper.GetApiKey, options.OperationMiddlewares["getApiKey"]...)
+	router.PATCH(options.BaseURL+"/v1/api-keys/:api_key_id", wrapper.UpdateApiKey, options.OperationMiddlewares["updateApiKey"]...)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.GET(options.BaseURL+"/v1/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
 	router.POST(options.BaseURL+"/v1/users", wrapper.RegisterUser, options.OperationMiddlewares["registerUser"]...)
@@ -3396,6 +4185,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/users/:user_id", wrapper.GetUser, options.OperationMiddlewares["getUser"]...)
 	router.PATCH(options.BaseURL+"/v1/users/:user_id", wrapper.UpdateUser, options.OperationMiddlewares["updateUser"]...)
 	router.PUT(options.BaseURL+"/v1/users/:user_id", wrapper.ReplaceUser, options.OperationMiddlewares["replaceUser"]...)
+	router.GET(options.BaseURL+"/v1/audit-log", wrapper.ListAuditEvents, options.OperationMiddlewares["listAuditEvents"]...)
 	router.GET(options.BaseURL+"/v1/posts", wrapper.ListPosts, options.OperationMiddlewares["listPosts"]...)
 	router.GET(options.BaseURL+"/v1/users/:user_id/posts", wrapper.ListUserPosts, options.OperationMiddlewares["listUserPosts"]...)
 	router.POST(options.BaseURL+"/v1/users/:user_id/posts", wrapper.CreatePost, options.OperationMiddlewares["createPost"]...)
@@ -3427,6 +4217,23 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/orders/:order_id/cancellation", wrapper.CancelOrder, options.OperationMiddlewares["cancelOrder"]...)
 	router.GET(options.BaseURL+"/v1/users/:user_id/orders", wrapper.ListUserOrders, options.OperationMiddlewares["listUserOrders"]...)
 
+}
+
+type ApiKeyOKResponseHeaders struct {
+	CacheControl        string
+	ETag                string
+	RateLimitLimit      *int32
+	RateLimitRemaining  *int32
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+type ApiKeyOKJSONResponse struct {
+	Body ApiKeyResponse
+
+	Headers ApiKeyOKResponseHeaders
 }
 
 type BadRequestResponseHeaders struct {
@@ -3973,6 +4780,1526 @@ func (response GetReadiness503JSONResponse) VisitGetReadinessResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeysRequestObject struct {
+	Params ListApiKeysParams
+}
+
+type ListApiKeysResponseObject interface {
+	VisitListApiKeysResponse(w http.ResponseWriter) error
+}
+
+type ListApiKeys200ResponseHeaders struct {
+	CacheControl        string
+	RateLimitLimit      *int32
+	RateLimitRemaining  *int32
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type ListApiKeys200JSONResponse struct {
+	Body    ApiKeyList
+	Headers ListApiKeys200ResponseHeaders
+}
+
+func (response ListApiKeys200JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListApiKeys400JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListApiKeys401JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListApiKeys403JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListApiKeys429JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListApiKeys500JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKeyRequestObject struct {
+	Body *CreateApiKeyJSONRequestBody
+}
+
+type CreateApiKeyResponseObject interface {
+	VisitCreateApiKeyResponse(w http.ResponseWriter) error
+}
+
+type CreateApiKey201ResponseHeaders struct {
+	CacheControl        string
+	ETag                string
+	Location            string
+	RateLimitLimit      *int32
+	RateLimitRemaining  *int32
+	RateLimitReset      *int32
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type CreateApiKey201JSONResponse struct {
+	Body    ApiKeyCreatedResponse
+	Headers CreateApiKey201ResponseHeaders
+}
+
+func (response CreateApiKey201JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateApiKey400JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateApiKey401JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateApiKey403JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateApiKey413JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateApiKey415JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateApiKey429JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateApiKey500JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKeyRequestObject struct {
+	ApiKeyId ApiKeyId `json:"api_key_id"`
+	Params   RevokeApiKeyParams
+}
+
+type RevokeApiKeyResponseObject interface {
+	VisitRevokeApiKeyResponse(w http.ResponseWriter) error
+}
+
+type RevokeApiKey204ResponseHeaders struct {
+	RateLimitLimit      *int32
+	RateLimitRemaining  *int32
+	RateLimitReset      *int32
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type RevokeApiKey204Response struct {
+	Headers RevokeApiKey204ResponseHeaders
+}
+
+func (response RevokeApiKey204Response) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeApiKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RevokeApiKey400JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RevokeApiKey401JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RevokeApiKey403JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RevokeApiKey404JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response RevokeApiKey412JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RevokeApiKey429JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RevokeApiKey500JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKeyRequestObject struct {
+	ApiKeyId ApiKeyId `json:"api_key_id"`
+	Params   GetApiKeyParams
+}
+
+type GetApiKeyResponseObject interface {
+	VisitGetApiKeyResponse(w http.ResponseWriter) error
+}
+
+type GetApiKey200JSONResponse struct{ ApiKeyOKJSONResponse }
+
+func (response GetApiKey200JSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey304Response = NotModifiedResponse
+
+func (response GetApiKey304Response) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetApiKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetApiKey400JSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetApiKey401JSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetApiKey403JSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetApiKey404JSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetApiKey429JSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetApiKey500JSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKeyRequestObject struct {
+	ApiKeyId ApiKeyId `json:"api_key_id"`
+	Params   UpdateApiKeyParams
+	Body     *UpdateApiKeyJSONRequestBody
+}
+
+type UpdateApiKeyResponseObject interface {
+	VisitUpdateApiKeyResponse(w http.ResponseWriter) error
+}
+
+type UpdateApiKey200JSONResponse struct{ ApiKeyOKJSONResponse }
+
+func (response UpdateApiKey200JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateApiKey400JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateApiKey401JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateApiKey403JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateApiKey404JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdateApiKey409JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response UpdateApiKey412JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateApiKey413JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateApiKey415JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateApiKey429JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateApiKey500JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEventsRequestObject struct {
+	Params ListAuditEventsParams
+}
+
+type ListAuditEventsResponseObject interface {
+	VisitListAuditEventsResponse(w http.ResponseWriter) error
+}
+
+type ListAuditEvents200ResponseHeaders struct {
+	CacheControl        string
+	RateLimitLimit      *int32
+	RateLimitRemaining  *int32
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type ListAuditEvents200JSONResponse struct {
+	Body    AuditEventList
+	Headers ListAuditEvents200ResponseHeaders
+}
+
+func (response ListAuditEvents200JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListAuditEvents400JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListAuditEvents401JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListAuditEvents403JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListAuditEvents429JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListAuditEvents500JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14469,6 +16796,24 @@ type StrictServerInterface interface {
 	// GetReadiness Readiness probe
 	// (GET /ready)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
+	// ListApiKeys List API keys
+	// (GET /v1/api-keys)
+	ListApiKeys(ctx context.Context, request ListApiKeysRequestObject) (ListApiKeysResponseObject, error)
+	// CreateApiKey Create an API key
+	// (POST /v1/api-keys)
+	CreateApiKey(ctx context.Context, request CreateApiKeyRequestObject) (CreateApiKeyResponseObject, error)
+	// RevokeApiKey Revoke an API key
+	// (DELETE /v1/api-keys/{api_key_id})
+	RevokeApiKey(ctx context.Context, request RevokeApiKeyRequestObject) (RevokeApiKeyResponseObject, error)
+	// GetApiKey Get an API key
+	// (GET /v1/api-keys/{api_key_id})
+	GetApiKey(ctx context.Context, request GetApiKeyRequestObject) (GetApiKeyResponseObject, error)
+	// UpdateApiKey Update an API key
+	// (PATCH /v1/api-keys/{api_key_id})
+	UpdateApiKey(ctx context.Context, request UpdateApiKeyRequestObject) (UpdateApiKeyResponseObject, error)
+	// ListAuditEvents List audit events
+	// (GET /v1/audit-log)
+	ListAuditEvents(ctx context.Context, request ListAuditEventsRequestObject) (ListAuditEventsResponseObject, error)
 	// Login Sign in
 	// (POST /v1/auth/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
@@ -14735,6 +17080,203 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetReadinessResponseObject); ok {
 		return validResponse.VisitGetReadinessResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListApiKeys operation middleware
+func (sh *strictHandler) ListApiKeys(ctx echo.Context, params ListApiKeysParams) error {
+	var request ListApiKeysRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListApiKeys(ctx.Request().Context(), request.(ListApiKeysRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListApiKeys")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListApiKeysResponseObject); ok {
+		return validResponse.VisitListApiKeysResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateApiKey operation middleware
+func (sh *strictHandler) CreateApiKey(ctx echo.Context) error {
+	var request CreateApiKeyRequestObject
+
+	var body CreateApiKeyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateApiKey(ctx.Request().Context(), request.(CreateApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateApiKeyResponseObject); ok {
+		return validResponse.VisitCreateApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeApiKey operation middleware
+func (sh *strictHandler) RevokeApiKey(ctx echo.Context, apiKeyId ApiKeyId, params RevokeApiKeyParams) error {
+	var request RevokeApiKeyRequestObject
+
+	request.ApiKeyId = apiKeyId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeApiKey(ctx.Request().Context(), request.(RevokeApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeApiKeyResponseObject); ok {
+		return validResponse.VisitRevokeApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetApiKey operation middleware
+func (sh *strictHandler) GetApiKey(ctx echo.Context, apiKeyId ApiKeyId, params GetApiKeyParams) error {
+	var request GetApiKeyRequestObject
+
+	request.ApiKeyId = apiKeyId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetApiKey(ctx.Request().Context(), request.(GetApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetApiKeyResponseObject); ok {
+		return validResponse.VisitGetApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateApiKey operation middleware
+func (sh *strictHandler) UpdateApiKey(ctx echo.Context, apiKeyId ApiKeyId, params UpdateApiKeyParams) error {
+	var request UpdateApiKeyRequestObject
+
+	request.ApiKeyId = apiKeyId
+	request.Params = params
+
+	var body UpdateApiKeyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateApiKey(ctx.Request().Context(), request.(UpdateApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateApiKeyResponseObject); ok {
+		return validResponse.VisitUpdateApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAuditEvents operation middleware
+func (sh *strictHandler) ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error {
+	var request ListAuditEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuditEvents(ctx.Request().Context(), request.(ListAuditEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuditEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAuditEventsResponseObject); ok {
+		return validResponse.VisitListAuditEventsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -16223,268 +18765,343 @@ func (sh *strictHandler) CreatePost(ctx echo.Context, userId UserId, params Crea
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35chrJtjf6Khl1TkRL5wMESJ5Q3IhDS3I3bk1bQu3u3fhSSVUCuVVkljOzJNO++vc+wH2S7xnOo9wn",
-	"+SJXZk1QDIUly/Zmx462gBpyWHOu9VufHY9PQs4IU9JpfXbIJzwJAwJ/H2FFRlxMr4gMOZNEf3eHgwj+",
-	"8LHC+l9PEKyI38fKaTnNevNltdGoNuvdRr1V1///p1NxfCI9QUNFOXNazinnklQDgodIEYww8xFlw0hS",
-	"zmTNqTjUd1pOvfFmH7/EB9VXXoNUX/lNXH0z3B9Um4PXw4Z/QF7gl75TcRieEKfldAl2Ko4MopHTchR8",
-	"iEJ/xbgeHh4qzoXwifjiCXqREIR5U6fl3Fwfrz+HV3V9rSIT6bT++uwElJG+4goHfc9sSPNFvZ7M8pow",
-	"b4zRL4IQhsyUQ8H9yFP9ddfMcyrOxwgzRdXUaTUrTsSo6oeCeiR+ZaP5ov7woeLIMQ1DykZ97PuCSKAI",
-	"D25zTjnzOdPz5hFTQn/1y89OBcbfcFpOo4muFXqHJ0T+JNH1xwgLkm5W28folN+RAHv625BLmDD3YY7v",
-	"G3+ig3e/Og8VRyqsIum0nJAwn7KR3uJoULA+BV+t3v6KE0kiSqwc0Msll2opueBIjbkotSED7gPlSILu",
-	"sSICYYVe1dH//O8jYA6pCAnRkAuk7jmaUBYpAoyyiDLrb9I5rjmO1/WUfwaC3FM2qo40nVUNNyVb4Qs8",
-	"VE7FUXikadYym73F+VBxFFWB3sifzVcInoKW82Q6YLPGhqiXL7On6B1xWkpEpOJgpQQd6HXRv3FBR1RL",
-	"musx/Tvit/rV94SOxqo/clqNev2h4nhWtvXLSJuNREFe+F0rgifER+9wiBmRJF2fCmrU62hURgJ6znLZ",
-	"MMPVyQ5LuHhmg7l367QO6mtLzhv5CIKTTDANnJaDffzfUnFBhoIzVbNaaLOlmJEvggM9epFUfEJElpgt",
-	"Ea055YeKMybYJ8IqR29MjjhTggcw69w261819Yc8oN4U8SFSY4KEXS69x4J8jKggfkzC0huTCazbBH86",
-	"JWykxnrXXlccNQ31BKQSmsX0ME66eDT/zt+J0Do08zIeCY9UQHS4nWH1nDNSPcPKG7sgWPR35uPaA3p5",
-	"UDSejk8mIVeEqSsSBniqHzI7Olc/1UX3Y03tYyoRlTBM2HU/WRo9eswQwSKgRCA9KCIVuqdqbC7HE4Lc",
-	"5IXetPobmcL40/ESFk1ANomIgEiaG/Ap97AZ1+wwb65O4wW09Jss5PJFGnIxAfKJBK0KMiRaCmjayqxe",
-	"88XLotFcYUVO6YQq+M/8mK7MIkiEg4DfEx+FRKB7ynx+j3Y4I1Yn7BododfWw0FARA1dE6bMkgusCAr0",
-	"8zVZiohJtHNFfH0tZ0M6igTxd/PLmMyIMrXfNDOhE720jTr8r+JMKLPfJPOiTJEREfmJXWk+Z3q+iycX",
-	"kKFClJmlByGq7CQ3H1Z91bAkKVjva+Jx5ksUMUUDGM8wCgKzepps8R2mAR4EBOERpmzd4b1+ebDO4IgS",
-	"0/ZQEbF4YIqje0wVGpAhFwQpMdWbmgxmDSLdcHC/Y23szbF2G2we+jfwlFtBnCFyR8Q04eoWwkiOsWZ0",
-	"T8tNNImkQowrNNaCCKfsb8WBpmRN2YaQe0xxhBlXYyB8NUY+HQKHKc2lPmGK4kCiHUlHjPhVyuyNEk3w",
-	"FElCEGVG2CNrMUstAXssYmE0CKgca67iUsndGjoSXMqqMSJiASQR9n3kXsCXbq3HnHIS+49VPN6NZRuW",
-	"yE0ursJ/XSPCvYBqXY7UGCskCPaBNHngE4G06pOPzb5/rMO/Cwae3OE+Nvf+sYp9F45IEuU+JrM+VJwQ",
-	"CzwhKrEJjFHZ8YtHFRudP0nUOQZDT/8SYjVOrZesYbqevongygwN7hdqmSPtq82Pq+37ErkTonAN3Ci3",
-	"hVzyCXvKReDdGS090WYCaA5+Lw+RS6SiE60dXRRJYq75GGmWDwPMGBE/SRRfU+mx+zH1xsjTDJZqcc4Q",
-	"ZlOkQJJK+jcxbAVrAs/KLAqMvUjHw1C1IRkPqFjhH0VCclG8K2byjHxSfQ8uc2MLIBTkjvJIohCPSA1d",
-	"hPhjRGqLxmhesUAuvGg0gZoSOaFpRyki9JP+77/a1X/i6t/16pt+9cP/+k9nqZHlTX8jBVK4jSJGP0YE",
-	"3ZIpWAiaUJlPfMRDIkA0ox2Mbm46x6DE0IhzH3ljTj2yewhC8oizOy1L40CMfqwxedNpzphe6xqOzRcv",
-	"ls2/1/vUbFR7vU+vTtab/wVMGxeY3mf41hJkbDxKPCRaZwqtWr9kpk81syFY4QVbypCrbX0XDQWf5O1i",
-	"oy8PYaL3giqCxjgMCZOIs2CKaN4JQFLRIEBjLBFVi2ds/YHFU31ZPH7tWXzBHDCT91pZu/v1A3fjoafu",
-	"TcnxL1DJl3hk5dICjgeDMPcunwxxFCin1axXlqu6lcoXApOLFAnXPy7TInDBo6sQGNM1F0U2MxcKDabG",
-	"adKiRtGJ3lkUEOxrxeFWXSS5UBLpG01AD+3ojbaLtltDXUokwoKggeC3hOnnudR3F62/flzx8jvVTPCh",
-	"kiiL3JfZSz4sni3ECt7SoNAgv9CsBmstjetCJZIKq4UkY0MP2UH/pyBDp+X8x14aiN8zv8q9zBCcOPq4",
-	"iCa0+bqMJPTvj04RNlS3cEzm56XDSiPYjzqyG7mYfSK5nHviwPAjDuhBP8vIOzAVf8a+9XwhVMa1roY/",
-	"cRgG1EQn9v4lTYgieygzwYF+tQmxJDE3IoQxb2wY/ax9+vbi6uzkuP/u+uJcD49IiUfELkCsGQfcn2pj",
-	"QHtidzigPtKXxz4kkapseBwekoRWFg7v9/Zp57jd7Vyc90+uri6uIEyqMA3MOciQkkC/10QHs4MHv3FA",
-	"QI3oH1F8OPFQSW8LsZT3XPjFdyotkqRCr5E3xgJ7YLw/fFi0RFRzNkxr42V5WJfdT2CZ4IZ5op0fUAu5",
-	"swvpoh3wj7XvTJgSUy2WXLu2LpiFd5QHsEO7iIsec/OkYn3bTKBzxhldNAd7x96Mo5sNt1RzbuRaD0nv",
-	"mHmQ9fzWfIi+WruO1ZKT+WN+NtlnrD2fP4onlH/WGlOa9X2BVGKv8+K3kqJEkYUUGV+2N3cGvD41F9xa",
-	"SNixx1tz5gPs1UyEfdnC5KLxmQj5snvgmhxZffcEHsfnlt0F1/y4zMDZMKBeWa0KyqSv8C1ZrrhOztqd",
-	"0363/dvJvFI1Ckm71oEg2J8iQUZUKiLIt6I6PLs4Mj1PiSPtYLW2kHt0cf72tHPUdSvIzUxWf+ycg7bp",
-	"X3fb3ZN+96p9ft3RmsftsR2GJ9qen3ui1jHIvTr5x83JdbffOe9fXl38cnVyfe0a27/4OAeBGa29vgGB",
-	"UzTBPSIl8Xe32ul7Y8i3XAyo7xu+KsGRw+x9C/nx7cXVz53j4zlupDIT9WKE+BJJj4fG9Jct7E/So5Jn",
-	"YkpzQgHyIlJjwpReDeKjQaRQgL1bCccixv2wg99xk/m6u7UtI3xXjNBhigiGg5OUhNdmBmrvXcoLnfPu",
-	"ydV5+zTHCm2G4psR3IC4BxL6OXVSm6GIkU8h8TTBm2HtuPH43d0aOucKjhvwgEfKqBUcSaK5xafSC7gk",
-	"/iH6GHFF4Fc3nYlb03t2ztVbHjG/5EIzrvrD+L6FK31+0e2/vbg5P56zAbR4QT4nxqUmn6hUz7jO5xzJ",
-	"yBtnUkG4gIFp91ClMig+JN1xk5lt5cv3Jl/OuTrjPh1SsiDqVRBQB9Yx0XmpbTbKZhOFZqhgfb8qiaCe",
-	"UqlKu6YhsNRcUtlf23TcbTpuLCEhZGdSDcdY9idcEKc1xIEkFSckom9oqFkvI0oTii1UW3AOjPjQhvwf",
-	"M2CxDUL8QKIYqKi8zLNstSokly9ZKEnbq4JxQNnPFYlL80ir2UTSZbcWpJ5uuenH4qZLPA049rucn2Jh",
-	"zIIyQW7O+0F830KL/rL95+lF+7jfvbjon7avfjlZfmRGPnkQU2jUD16/ePUSDaa2JOMbCPLFZ3owaYHU",
-	"GDPUQGf0Z7Tjzk1za+Z/h9wwIUwdE0+bd2X9Wz9z2zJmODs57/aPT45OO+cn816uh4WP7rFE8eOemfRD",
-	"syYoFPyO+toDt+MyTu5Yc4Kh/ty83F2TPgU6D0mFpxK5Vgu7W774zviCb+JmxsnfK42uXN3f+mQ7c1sx",
-	"9XITJNqefW4NpS9jAQH1IVTT1ltMg9LaQXv+K+ykq5Oji/NjOPfrv213Tgu0QxJnGmOphS8bEf8QDYny",
-	"xoiqfJnKs9lKdoh2eEhS5pFF4TBbMrfjFsx+a0B9f1wCMbrSusIUza5WFDPFyyV0xdydxerCXLbVGFuN",
-	"8cW80OW3hMnSHnV8U0FVvkek7MMVTssh03fjwS8evaDvOjd/dxrntCM77OqFd9R52bkN//j96N2bGpm+",
-	"+9t/36EXtHN/1r39+8/uP8fn+gevGbDB5G3d/+Nd4FQc8imkgsg+ZU7rTb2u9cdQEDlO3iZU/2D4vsk+",
-	"1qf/mLw+37/8e3+w/68m/qPh/X7/4va1rPu/vBp3X0Z/viGnt07FTKRvM3V/JliYqq61GRZWbxm7thEj",
-	"98gsCoK3Qd21Hbj5ZhtE3vLmAt7kZ5hN4/rokkwqsCJ9KFBZ4exftbsn/dPOWac7a8pxjiaYTdEQTEkk",
-	"6YhVKUNYKTIJlTxESkyNNYcCrEzU+LlsunisSbnujpudmLvbypx3/yQz5fBoJyTCnNtDobwpIUaUVSBb",
-	"2hTd9pg9dUNQg3xPJdmFw3RVvEiyht5jqpAL1dxVKOfWNiWUb//IOWyZ+a68OS10/2F5+IZhWxpf2heL",
-	"WC4tbCkP35y3b7q/npx3O0ftWTZu28KOnBaiMkkte0auPaNSUjaqoKSmpYKMlvc1bwlyx2+Jn6/wd2fm",
-	"+iP7X+/fv6+2M0RQnNaRIRPKGYJVh3LXyADNlKmE/FG50CYQ40FATmyyRcn8OxkNh9TTuqBvoZKWZuJd",
-	"37x92znqnJx3+9fdi6PfFhQ4Qa7JX/UPtSQJJMu6UMjbyMCN8GHs/aESKRLx4y7M4/gQzWaumJoiBBP7",
-	"guKvWzLtCxLJFdKqc3xydnnRPTk/+rP/28mf/auTm+u5MBKVaCYrHA4c9MNN8jrOYIDY8X47BVr3JAiq",
-	"RqRBPu9AEAwJvYNIUqblsIgC0kLuPKW4FeReXB2fXPXPOueds5uz/vlFt3920nUrPeYWr50LWfY355dX",
-	"F0cn19ftn09PtnVc36GYklEYcqGIf0Z8irsgnksaDckjVhgM1zeXlxdX3ZPj/tnJcafd7/55mT/zvibM",
-	"HJ/BeTKWaPbd39hxN+MKubNjdMFgKJrrNm773bGH3CCnKkH9WxW2zaEZrk+iM7cVUqr2LbfR2m1E6As5",
-	"IKFJoKB2DvEU++bUDweXgodEKKq/N5AFeYJ8KwgByySxJFPsVLSDFZpwqdCLOpqQyYAIWUGNl+g3+rPW",
-	"AO+uL85BbE7wp+x7XqTgWHzwL+LB8h1h5pHAVJofQc724oHGSbuZrz47gmDL0FkYpXq9yG8peLupKS75",
-	"zmxy+YrYL50QqfAkdGZ5fvl912MuVJd8glFSvzySRJy3vV7t9bm+9iEGfl0xNH3NQz5Xe+1FeMhiZfzl",
-	"0ASc2767kgdfybzjw5Lt24hwNt2N8us6M2l4wLLpQGJ5ycnYkxVblbDe6PQ7J/hTx9zTyPAMFgKbn23m",
-	"/LLH6eGe6etmJwqDss9YNt9zu6JZfEQLfVSIltXrXTsFBB8/7jJGmFq6fhPKst82npU8Fi5NFjl5A3JY",
-	"jwqKtq1wv2L0/7kyPTzhkUmEmFDGBYoYVTIByLVlNlolZMGuXh4U4DquAe5YcY7GxLu1eEfzMKM+hQiO",
-	"n6AIE+STkDBfDyL2AVI420Pk+mQksJ/cYQBvc5i32j3vsYgJgr0xBFl2UshPEddKSSLuiF+ByAOPlAUx",
-	"hbO85CBB2uL0GGyK32o5x5LoDYSAzHD0n3YuBdBTFeeITyaxgbs+bWSQ58srFYNBv4KwzLB+1pc+VDZV",
-	"lpuNL0av2gQKak4xpVBY6ZrZJchNq5BXMoswj4Jm0GvNIa+KBCM+AoTKAFxoSZg6RIzcEYF+7Z6dVqE0",
-	"NxQE6r6nBhpTk5qo5ef1or6J2DQj3UiHliaHmWWG+5cs35NrQstBz60IzTCeUtjHE11b1ie1kVm8vKJW",
-	"BZ3rC3TQbLxCHvfJDEHu56hxfw7M9MPn/Yf/LCLKYxLQO7K2ZTfjaRQ5GiemhUBGLiSwYdnzjoPZEc8N",
-	"LSnMXzqief8eIlB8aCGvTTV7Fuk/v6lJKG5l5KuQscztRRub3lPS54GQ4Lwk0+qpgibQyIBUBcE+qEcz",
-	"PyAJdE7u4S8Dsz0gCPu+jc9Thty9uwak0ccasQD1bQ6nbv4os6AaIYv6ka3FPzvp/npxDAHz9unpxXu4",
-	"OEa0cSoz6D2L8GycilMAWKNHUpj8WlQ6tDC+movRwxgKTooKw//64kUHJzM5HBkgiJvz9u/tzim8rcjS",
-	"SA6l5pEtYwC5HGacbSYxBztXSwun16DsY3jrWsLZhqNnh/drNMEsQ5SfwgAzGOEh0KLJ660gn4NRCPDV",
-	"iDOLIJv3R+oF65INbH9eHH3+SSL3j6pN0al2jt3ZpxejwWcZGtgvnWnu1QvZ3C5gOUa3h46z03k/JoJY",
-	"uGs+CMgEUdlC2Ig1uAeFWI0NkgSWyJ07tHQhFQajBAwd4OjjG3rMBfvYHFKlLUfQySRUU9uzInPMgO7H",
-	"PLBY4CtOrHMEsjpKlF12sxjpA4qW+leCAzVO3ZESay2TmzLuwIdVg7J3FY0lMUHKjSMtjP8cP3PAeUAw",
-	"A5c2xTwvgj+WEvY7BkVXHI2IAWPRN1pQ9PYAUuW58ccCLO0PMwZso1lk1CdV+p+/BC3ZIg4UTEEQmXRA",
-	"cQEdwYVjZMtjJvtlsev6ptnc33/VrO+/fP3i4NWrl+u0J8juZzK/SroRhZvLR5Rl4GBLbDDZxPppFO1F",
-	"DJqafVYWSXVGqi193KzRYoeUPK5oEaA8vaztkgky99cOGFfi+8o7rx4Wgpphzga15l+ymX/sZQz0pZZ/",
-	"fB2ocbCqv5Yznmj6tVS+QTJXZFKg8CeUxR/ntX+IaekJ2VLQlbUW9rIHC6xSfuWK8FiWxxLN9e0EsDij",
-	"JNbGAJ+HXFlBJHDRwwwmy7r3COzd6imyaDJYk+g3OjzIYL88Rngnhe9O4NYNoc6tXn5dMrxXsL/lTjBg",
-	"1zYKvWzIXPZdJVnsi6l4dv3jdZ597sI1AsFQboXmcZnWJOh1Qvi2Cis+OMsiOpUXlCm20xf3YyrChlpr",
-	"2rM2SRZv357QzT05M/LK/HIv3cuNaP6rrfLKthsLlyp5ycLZP3VM0xhIzxzRnOuX/MjxTDvJdaOZWeWY",
-	"cbZShDJtQziJkncyppKTMQMLYyOXm1vErwsfN93kUAcO4ErKua9oecaQG/205eU6ZsK8fywjzyPEHI4J",
-	"MoyYv6iXV4HHXMmvU06RF4xw5SGP3avNZJm5tz8hasz9oj5dMVyJucKWZEB3JFUEZrIj6SQKsOICueGk",
-	"72Hh9/mtW0k/xXAn7u58dGtJb6pw0s80HlvUnSonEfNzK1w6IiRnj3Tyf8nlN3cKqsf0hUeg5JNHRKjW",
-	"edOJvXTzg9MY4qS0g1MiZWg9T0bPJ3VkTAfxFQPS1zwkTcVXP74LFz5mElP2hNgMI8losgfGiQyCGZVz",
-	"ExJi+mpHyY3U1lwWDtIDe7KT4ywLbcYL3xrBzVBOTCgLj8Gz01knYKWvf2r7EoTtM5uXegyPk+b1b0uH",
-	"hWv6hBa7IZt1DfbMUmSMP1/goZaWKR5XxcHCG9O7RbZ5MuWZusZNjAzj5pW1M6Cd9Lzc7sw3mhYEjaGV",
-	"RcbI0xP1QLp7mDEOrckAh86cScyf1eBcwveyDcmkhkPEOu0nvIH58FWD2GsnZtotO87c8aTp1HNBobJB",
-	"mLLmlK0wXXoxXPR0+dr5eFA2MgovzlFkJWaHktaPWdaN7Iws/9ksJlPv8O2wznPwwNei5hIUWpQlP0te",
-	"5nlLaOQ4vzCzBu1isf7kVpPVHs9tOGX29NFU4uNYYimnblnz22PNRZT0lBZjzDLrGo1X0EPaHk+VSQ8Y",
-	"E++27E0hl2okVhNktlYBJuLTcvfMxtbi98bPKloJubA2Iq50aIHbD7Aqg0ghzBC3rfKzxRI7UAqxC/2U",
-	"+D2rzdYtZCoVsiUM68dj7dIX7ybAn1n0tE2SXmaQ3z6vSE6ZyU228c7qOgHP/JsKZ8ODAi/AjQuPXSTH",
-	"PJRg6UObfnmIXOJTxYWLcCA5in0ec82E+0RgRaBGRUGQx4VudS7kNfrcpBlDd6zsriWFzhXHPF3bZPq+",
-	"QvfpekzDjQPcS3JgVgSV1kgoKJNWFA9k/sFFGzV7dF1y0vZ8seSMk448nwuS6/cbL19WGwgH4RhXm0Vp",
-	"9s3cC5oFafbN4jR72/pnlSFQeF+z6L6FblPJBcm1F5p5Tbndt3akmWnFbFD++enyF9NDXNw3N92i+V5b",
-	"/y2/jcdE0LvZiGvq5kMeLBcIwjiHKGL0Y0QOkSDYr3IWTOfShev5LTai6sP/2qkmf+7+V+GGX8daPz++",
-	"G6jXSxGEFE87vJRJSCis1rM4BLPHWwG/J6LqYUmQdiXnSpmWief1J9zFoyO9uyX5eB0jzGInQJWYF79j",
-	"0yzR1WkGsUOUvq6IXLt49NSuTLKkz+zLdG2AdN1Bz453ZriQ3/IxIvZ3JSKiX5LEQrKb62NFqorChmSI",
-	"9uVBEQVqm+ASU1E6cpEFyZ3ln3fvu5pLJWE+ZF+3LYAg5Li2kIGpRb2oXt/3sk+Cb8hsAcJB/U2R/5PF",
-	"0p07eDIolShiigYgxXLQgfbW5QLk9cuD1flMc1bczDgoGwWkGkkSn5BzgdzLi+su2rtr7OFIjffsI9wa",
-	"guMyRBWSxIsEKRCtr8sZgnl44DRUbXGCV1rCuV2enWzu4bntKOSHHM7w4/tjKSGv7ZHdyPK52rlI8kYc",
-	"lyS7L60wmtjaoicMB6c5DnrB+OojGvAS1j4v0qubepb5+O4GC1cU641T8q3ygTlkjrLLRHH1aJ9aNQG9",
-	"PbNa0mN4nIiYbZHff9Sai7LsUZ7Qs8Ndnlxvr3ty5nhYsE1XZESlMu3fNy2o+WYWcVUxTWUx8IxZizDA",
-	"Htkg9/Cpl+LJaaNo2Vas1ZMpWSPByujXhTgoMpIQyPNdwJaT8RGypCOGaC6YlxzLJfcUWy5gNVE1vQb0",
-	"YJNAAYaONj/TT29jIfXufXcOL6CdNRPBBZ6x1gI+osxtIYy0kWuB1gHM9dfr5ouXaAeasbFgChZnqIiP",
-	"cDDigqrxpNJjQx4E/J6yEbp6e/T6VfNFBRDJ0HsyQGDCoJ+JVMjE7BW6FHryHpG7FQuBrQ3Ixgs0oSxS",
-	"RBo0F+QFmE4kcmU0cCvIpVjpf8inED5Jqf/Bka//+Zeibo9h5iNXejwkLtrBDIHyQXyI4LsYBcbAMDst",
-	"u3CpfTlWKjRIgZQNeQxniE3+geU4B4f0v6W2aIeCM1WzKIVpz+br5DfUvuwgRfDEKcQenLkQ4hMSwReA",
-	"70nwxMQdQywUI0LWEGDv+tyLIAuVmibheox6PVuZMEePwbJCsNJgH8SYnNAUQCro9mRRRJX+XkZUETR/",
-	"l2G6zG21Huux//gPdMTZHWF6PrLHqma7oXLXZFW4kuFb0vewJG4NXZqcis6x+fHmRv+1c0eEpJyhV7s1",
-	"lPh85oqrt0dof3//DaIM3XSPavoV15Gh4gH3KbFv+dwDRu05LVSr1R7cQxRQwAfyffhRWwz6x8+9pOKz",
-	"51RQLyn6NJ8y1bbmC6ip6DkPDy68+hQeqv2dWzKVBOpoKbN+n5b2yNVvqmWe46IB9m5XV+n2GEJtZC7R",
-	"W8pD/DEyAEbAb4Y/gB9gf/FELy4XytV7eI8lolJGBFgIHmaKaf8vSEh09ULEg4M5uYfJBVLRiTYe7UWQ",
-	"+xJgxqALQ/wr2vHGBIeIM9O1FAH4BLBSFUHBu0Q4uMdTicb4zhSryzEOSYxE5cJFrgE/x5UYIVrCc+Yx",
-	"LFyP+8St6IlgNM5DCbi2ItyF/g9VUwDvWpwEF2SIJWBNVUNMg0hoYRITupvW75ttbTPoGQGi+ieJQkHv",
-	"9JSTFmSYyXstxN2D+oFbMTi2B/V9t4IkB2JOE4RCwQfEPzSHOsSYN0iNsdIzYdCRFhsxlOl2gQLs3crs",
-	"a/bNwE6A+wClI+VBE1OXyJ0B0NTyrwAP04V5uzPoliAYYTn0wICasEFKSK77L3e3BdASRhqbZhsrunCg",
-	"uSYcQIsXd8RACJh+HhCxgMlqSncPmm9QrhWIIY5cZ47McswvRA7fIdZRBE15BEm4FvtgRBic22iGIruH",
-	"6GPEFcQjYDqChFworbpwjLJgpA3EOBJakPDWqd5f04auhgCGmaqUzzvD6jlnJG5KxxlEkyXacffrBxbn",
-	"LGK2r90ukLiNJKWd7DizZ1Foxz1oNO1dkk+InhkJZNoYT2W75Q2pkMpwpTuDzu6inSjUwqf54gV0XMWe",
-	"IkIeIgyCWG8FRiPOfeSNOfXILprgWy1gEdgIEg8hOC30rrRiyoH3pVtCJZImK1pzYfMAjXkkZMVQvK9v",
-	"T6neMCQ2D5yRbLdkWgFMC5AAHyMCS+4bCIodbbthSL02iKctfb3tEauvkiH29E6m0CKKiF0tdGWyUfp9",
-	"ICYLOpq3kBKR1lfdzHjmMe0NHoZhWnjUQbOJFsC/H6YTHdPAMH+8dkYjGxg7EbGcIHiDCoBuXGCqK2ul",
-	"alpJzThYBWmZfubbvc/wb5/6D3u2TsStoDFnPLLPMereSEN9s34P+aQtPSM5Y0PRTaWbttLGXJKECGIW",
-	"kcQTesW19AMtbVLhDX3YGcR3wNoaBwK9qNc1w2qtbG7TdjPcBPI2XkezUtCpUlP7GWcEEAaxNrAhgonM",
-	"UaPWQFloxB33v0y+hrtr95ShBEjLjfNOzO4nQ0DDgGMl4VVXKa55bIDYNk6awE0jb1MUoH0FFLFbxu+Z",
-	"tYpqqKt1fsooC8oH9PqM6B1hh5pkqVyrkAAWyEhiiSaRVIhITyvhVMoxn2iXIjbf2rnWJD1W6A/Y8YHq",
-	"GnOhqgGcqOWCzjvgMlQy1vuu4W8WmzK5nmo9trNfRz6eyl0rQefC2KtC67mYOjr5ZOShFYeZVyGtfBdE",
-	"pUFMYegBF2IqDhN7N3u/3qsk0m2kVmhgS4y6gI4XnJEeM/1wtJCRBiMHDfGEBtMaugbPA40EZnbXtGvd",
-	"QpksBBBPruHUFgh/6Dsc/+0ZGDn70T3ssTRJAYw7c7HNVbC3xrkKbpqjYC4Gr7QFXyEPKxzwkX2PHcAE",
-	"M21i1XoMhm61jUQK3xJEhkMCuNSpEQuUYnoCwdoZHyugHrHOOoUOQUNIS3DaIcCrN2v11GMy3yH9HYAo",
-	"TCYAJw6OtqzEyRaVeLjGNIbB2l2EFRIeqWLmV+3lSTuPWlIcNOubORXHeiBOy2nU6ub9PCQMh9RpOfu1",
-	"BgxTqyNwu/d87sEfI4MSnvfprojPvZTRjP2b8ddqqB0ECEtJYvxSQC6NGXlAGRbTQy1yjo7PNe1p8tKj",
-	"TyRux3dazi9EHethVJxE7uqxNOv1Gfx9RT6pvbGaQJiosNPQ6/3Xr1/WC2Cw5rslMhBAFj7ooeK8MK8r",
-	"iqokw9rraHHFcBA3i0hjGU7rrw/Zrb6CVSN+slgmPBgXZPzlXCRax/mgH7Q3BgCohZvRtpq0Wa9nFK/t",
-	"NQQ9tiKmjeQa6ihkEqL0yqdpWIULb1CnVi/9qtYHPN+jKA6g6e9L9ODIYWAt7kgbzxhr4f0Um3eqtZV+",
-	"CfhAyzZtQpSgS1jozPyunX69XZeCT4gak0giTczIxOFbieXkR/bxRqxGiiBFJmGgfTgwB41d4QVYyooW",
-	"0hY8mDI0DOhorCrIxwoPsNQSlwcVAx5cySAHQ7IeTe1p7S4EeCor1upUAjNJjTnUY79wTVeKTohVFrD4",
-	"NXTOVeaZxK+h9wB7dXbSveocXffbx8dXLqgboirIrlJWRkAkQKtpsKkkCbF9nFTaubEeLpUGDi7ntiJt",
-	"zBihPEfPdr3XlCVhgM2hdKEwabx89epVs/FyDWmiCdNOEujxoH6wmh7PuXrLI+Y/AQFn6GySrMhCIrYK",
-	"ohYzdiEl5yN1Hmd3RFg7UTsuBqtRcR5YM9l6LNpfRH+2z04Lxc+FefM7ydlmMijduGVdKWaAXTOnlnEQ",
-	"vHhL9fDal51U4T3BVnUzAc/YC1xns6bY6MHVm1XJlvIaC9wyoWYywoZceLHWphINIhr4y3brT/3mUrsV",
-	"j/XH2y1N2ct2S5P/dKVOf1HfT6MGQ0wDbW1ZHQ7OzqVJ177+xynyOTHY80YmWkcy4NhHAxxg5hnHNJQ9",
-	"phWIfpKNVVAmlf69htpZTHqDU295NvdsGzXJ3ptBue+xnWa9vtvSJHVLSCjjXPDlwPUV6yZ6XJuqmuqo",
-	"kiQYZkHzrZO2QManCfpfbLYk25NYLmkWf5qab7LUbc59CqafOSgsaeekMyggZf3j1GRliTui9fFwSL2N",
-	"iVnftV9yWeKp931+z1YvT77vQLxO/Da3QtmLHmup2jMtGTLvqK2wzu1TV1t4ufhBPPF5Vo6ddojawMma",
-	"Peky5+bGr2Pz7dnxTIN21GZJmCV9DO6xe8HZKH3eiMZHE3B8clBvuDUEAWb0Iu4PHTfPTmBv4Vrz1CRr",
-	"2ATMTay7xyyadvbgchgJCKIlT7PCwT1ovimKb2dy+e4p8/k9GmMJA4dY2RxHAx5pCkUcA1Rs2Hct7UIY",
-	"n276uPh0M82NcDwuBPFUdcyFJNUBBFmnZag0h6n6kD94tymgRZJqOSPDMbM05uQal/+M/WQE+pbG6lty",
-	"HaP1TY391Tdd4qnWNl3OT7EYEXPfi3VeVtBxUt/cfLPOWuT70z++Zr82+QwZUQDZCHNCgEdqsRS4slGz",
-	"gsidNrUgImc+8yGE1uKgWtscOCZ+ThOO56Bkx0SEzF3m+A0knRER+rcAtFjcwRoMgvhoAmy97GlHDWUT",
-	"J2Rysz1xlQrb89keS9h4atNw045tmcjoAo7Wq/QlLJ0udMLQMxm8jlD9g+H7JvtYn/5j8vp8//Lv/cH+",
-	"v5r4j4b3+/2L29ey7v/yatx9Gf35hpyWVM/zNWNrMfVBUWIxnC3ySG1bgH5fLUA3Ebr/7vLTsP0SAWqZ",
-	"eC07akaCpucbBUaU/nrGkDLBQjjcIP7skY0NRqMorKHL7AlI/p3gFd3jVE7CTfHZyEJ5Dgf3PeaNMYVf",
-	"BFc2rCepdqIgf0CbDPHBUhLdarhFAjUrkOQXydXM+n9PgnVrLX1j3H6lKdrWysiFLG+BE2ziamEI5Ci5",
-	"BEmYLRpMoZIxTrGbj0SdUqnS28CSt61A9BCK55heshernJUXHpleFetcaQrZPnxxPCLuT5Hwpkn2/Stf",
-	"0OI0682X1Uaj2qx3G/VWXf//n3MZsqecS1INCB4iRTAIGsqGkdRyCDrorNlG3U/PNbsEx5A9LUfBh2y9",
-	"SPG49LLEpRJph5A4tTlpytGsl+nWnmtyWhgZ0E/Vsjelwcdsi71tdf1vbul9G2JYk3+GwjOC+MikFjgf",
-	"bG1xgeQFiaLtrBjfxmaJBdEIoDpstXmuvryGziHz0+R9url8C3deVJt3JD1iy4rqTNrfb2R6YaFFrKDd",
-	"1ATScisnYktJzYwk3EBcxX0T1rF5GpvNq2gY8WV7cw2By08hc+uc1DXT82cE7Ykt3V/Glye2sroghXHV",
-	"rektyR3Q5cjDy9CT4ruT634sob4V1F9k2dfXsOzfcjEAoE1zxxr64IizYUC95wwVNNe52WZ54EFATkwb",
-	"imfVePnqsL+cnNJxPjzkNKIRQRmlVqgT5/yTvc8ZkLcHoxYCoop6lfKhqpof7VlPqKYZFdpO/jbRA5MM",
-	"DUcgCUZrNik67hjqHvbYhN8Bgot5fJzgZW6CFOvl6rcgcnAMT9pcAQ8hib/ItTkowqfRL/O3gc6tVH0s",
-	"qVoyjWoDMbyGRLwUgFICCStv4Wj1OxKIhilXCcTKggSVjGC7zKJIe2MCBWwmKGsOgwpzhr5A9JxzRhaK",
-	"nzXWMH71xW962ffXpKUz7tMhjSl2A84oS7Lfhif5C1GraaTcDsbr3/FhA8MYzWLGZ4iz8aGMCKptTbsJ",
-	"E9QHULMRvQNHVX8BKF/lvNAbiFE9khLc1O00sx6QJb5nl2Bp3G05wUGAiFTaQ69t4mka7JDHCq7nWWmr",
-	"MDZTGP9e5wWltJRh0TXNdgP9sSDxlZjC3rkarAEJOBvpT7XixHFnE8a4kUTETLEJhX/l3cnnsULtamah",
-	"oTwpXWZTkbR0qc0jfpK2eqmiJTSRyjgrh/bnuCbSCOt8URaShMSlmjFU5Pxpz4UZSVnBnenX95YGiqx1",
-	"lmNu4mKtI6Kvfpa0fMeTzpBfWU4/FxVD+JvHxJGkcJovFke+LwPsGefdlLzE6ZGGXGuow6DoHiphsGdx",
-	"D2Z6rATcg2QrSIglPtox4DcAqdBjxoH3K4gwHo3GCGDSdyv6MVSYT8gnngCgJJuIb36zaF0IwNgl8nhI",
-	"AZrA5nAHlBFZ6THJkcdZfLGtHTR1tZBXTYKghk71xdqCgiTwONfTTgNmMSFiRHwb97fdiqHatscGBGGF",
-	"AoKlQo16vY6g0BjtQGn4xdXxyVX/rHPeObs5659fdPtnJ11399AgDsDj4yTw7AqkJeamwPz8+ubt285R",
-	"5+S827/uXhz95sajzYC5xL1QU2DZQ6Sto2Q7oDpYjvV89LbFZc+1HpvHDaCmHb82h2aMyGy1amEoxUSW",
-	"TMvQLzvI+NIDjHveVwTLnCVpge3+yre3Xed818v2m201QS8XNGo2mNTOKWc+FOskYNPOLz8nyMgtp9FE",
-	"1wq9wxMif5Lo+mOERQZKqO1jdMrviGbAGfzklnP9vvEnOnj3q1PmIDjb+vpJjlXi7q6rjlbyvWpLTmDZ",
-	"oQpIK/8QeMHIKyqRa4cVZ1uHmM7G3bZHKdug3zbotz17eVQnLqslZ304EFSJVVVkkOUciwyEy5ICOSvy",
-	"wIOgShoDyBgs/J5pcwfwEgz41GI/4xBhNk3whgw+xUH9wC2uc7Tj39AA/9pBkm884JgPMS6hjo3cOwgu",
-	"LqKrPdtzPVFfm75gYQ4NPF8inFHI0DkbU9/NwDiFkTJQKsYMHmDvFmxlTP1Up8eNyJEaC7CZIYl4tkN3",
-	"edovNGZh4I9hzD5SVk5cl5VPTMZwpSERkxo6oVLhW1IuJJoSQRlL8Ufh9616/CbUoyHDjfTjnk8CekdM",
-	"nuZjy7Azbg5XXPD6SCK3FEeufS/x3WJveYmEOTa3ftsipoQUsfOZ/ggSZGuS/3gyx7DirNA5w+I2DXQm",
-	"7FxK+FgL5Ensp7HeSJnGNn6SyAQhMzYQmjWBbO+6O4Cns+DfifmlxRaYX7Ue05bSIKKBqlKGJJ1EAVba",
-	"ZgLAb4nccNL3sPD7/NagTPrEA/8i/cV+47toxz2oN9Fl+8+zk/Nu//jk6LRzfnLsHvZYGpiRCk+zsZk4",
-	"hJmvxze2nqdv8Xdr6IIFBi/N2HQTPNUTXhm9LBC5l3j6DYQniyw5u4P9CVFjroearnwZS+7SPOZHEMHN",
-	"tcSdnu2xJcGtIP6eYyN4upnlJ23zzKeQvlcghCzmvmlvaUSWbXAZo86m4hbnXVsta2OrsbSBeD2m4Tfu",
-	"gCbNR53jX08LOn+2nHfH9cbBy3q9Xn/ZfN1o7tdf1Q/KSLSZ3qhbq3IrzL4Dq1JT7TriDJB7FwZ3L20v",
-	"Yt8g/BoEQcgF4QxAygwuv7bdDKkZPBRJjMFIhbaYkC/wUJm2Ilh4YyhZg+cd9lhR/skMmnAmAUX/UkMm",
-	"U0Qij08GlBFzb/v8uBDohEp1CXOcE2H5qYKNB29OYPYiabJdqP4dYOHTY1Iz3T70TkvlSLnmcg+V2UG8",
-	"jYKgCrCjkuilgkwB0y0W7dwTOhor4qMxHY2JVLsVQEsXoUrQ6g+RwOzW5PcXjfpjbrSlegHPDzazYhYZ",
-	"j0qk8GjRyxUeOesKXag1W/pKgGsFYHOsSA0dL6Ixi5guVYxoatI0qEgoVqtTvhYlHhqwegkUGeZ5Ax5u",
-	"KLBo8kknvTXNaC5V2riqcBnA7eJSZRY/bq9bOIAgWn/5oblxwYuvuVDolkwPEUYBALSNkFt1ARdAIn2t",
-	"8atqqBuD1Q+Eye2bIld7fMgVJCB3mHnEtS1K3I/GDaOyB5D5PhniKFCHaVsPmKv9Go7Wq8ni97Fy0U7E",
-	"ZncjwKYzxaLV4ELlViNukJV7spYZ+Y/VXCNEA/Gttb+dUmEzrR8U7iCVgGvnsAzA5nNuJEH3WAFgHXpV",
-	"R//zv48sdDIhoUn1uucxfFUt330yh2BQf5MiK1hR6LScI87htEW/oWJ6CIDjT0hYBlXhdX12+xeiOli4",
-	"hYEg95SNqiNBCKsa8IUEXDF5UkYZm0vsbUA7FjP+Z/MVgiehZ4Vx0JJoNYQDMN0WvWGL3vC8mSzPZ5tr",
-	"mZwzz2fscciDDa0hmqTNWzmct8b3PkPr91JFrsYSAC2qZNK9wxxEmzWqLDyKnjFyagsqVLUg2FanbhPV",
-	"fuxEtR+h2DTTyGdhqWlouHleEi0sM81b2PlQwOFiH984XTZ/P+91ZT2uHlvg/O+YhhIGnDnJD9tdADy+",
-	"oZD60jpW/dqvXMP6I+ahldCnphh2CRWXIwG9gRsVwdaQa0x818bfE7c8Ph51gTXQ/////n8ZFtKfYj6x",
-	"3TGHgk96zE2/hc6BcFYa3wblGyxumQdQFDmgis757+3TznH/utvunvS7V+3z6063c3EeN8OVY8pGPcay",
-	"pwC5Rl7uYeZt4Fqb/jDI1teYJoJx16804lFUzPsI9sKmBwV2gMX9jlJHrKQX9Lj1uqnI2Nbqbmt1H1XJ",
-	"J5W6y8RjVHjaGJq6O4hDVCCknASZK0g/J9Pj6hDxCVUQV7Xne9le3F5AoGvqjqtvcw0IT6XHEnGZNqXN",
-	"uimQXEF807fXnh+YswK0zlHBBE97DG7HDJB+GLm38fN5hIJUJqIlIrEY7RcW6hlFnJ5jTr4tjq3VZiJO",
-	"y+JM6J4EQVnB+Mgno1vJuJWMTyQZLd8uE43FkZi9OKSyuA4GHvlTGnypIB74SaV9Df1OJR0EBJookbhF",
-	"OViKVC5AUI7f+e+Bn7z5gUI3PS4AKPiQiCHx1LKjg0YjDd+v+cY3dVsP21//BOFpkJUNXawBrBzHAbeB",
-	"+W1g/nkjdz9O5MEAOqei+XGDD4VZgG3fl3HLaabi5s02lK+4Vme54NxhfCAA8JbUNAxML8lAPGTRLWch",
-	"u/ItwBfjLVhx9G3kCNpRF5nGC7VEedH7lGgGRTMwOvIHVZHll788wPUWaWF7gLVFWtgm4D4uXF5OQ84V",
-	"k1ptzdkXuJt7n+1fq9IBjpNMAHuDCarZDz/JJAsg9jozX62ZGHDYY1mEhvsxRx5mkAup0lclyA37y9Cu",
-	"E5NhmxSwlanfvEz9ViTOQtzohJ0ezxmpFIJJJuKkc5wkGodYjdPM2lReObO28Rdkysf4ITGi3OIwHGD8",
-	"JchzSYuyxUUDkH9MteQcFmbfA7xxknzfY5B9L3ZtNWry7kPbZ/mjm8tWTqBDBlOUpAnX0NHcWUaPzYAk",
-	"J6UUiDI8M6tFhQ7x6qxV6xCD88WZ9AmO+IKc6Uz7hUctesiPxuPS9HmMkQ1hbBPMpgbecNHoAI2xP4H2",
-	"wAVjo0y9PDCDo5No4rQa9fR/UPpgvq4nA6ZMkRERpUY84aUHjD99hQG7mv3clsnFSQZuiE9x7/YQuRCT",
-	"LLzENsYtmgNlfbg/NwU7nAHnAcFs/TIXYLQZrkI7J2wEyQZSkcmEstFu5WvWuHwzBQ+pk+5uUNUAv1ec",
-	"qv0XSE9/jv/IVTXkaxz+PWsbQN7GWgsrJeggUuYuLugIFv96TP+O+C12Ko7RDv0RcOlDJScq1+7guE7/",
-	"yBg51Wk5N9fHcw0lrxXBE+KjdzjEjEiSHuxWUKNeR6MyXSW9lLCuCfPGGP0CTzMtJo348syZWKP5op6U",
-	"QUi4eKYKQguJ1kH9+coYjERbo5Ih1rHbM5Ptmcm2mGFJMUNqbG7S0dLebkBzH7+hpeX3b+NQwkjEnKop",
-	"r1M2kPTlpHcso8tL1ac8DknXbim2sx3JBujO83dum2ZuY2XbWNm2aeY32TQzTBTbwuY7sWbe+5w2GihV",
-	"S2juqqGTT9SENmz3iltCQpuXa0GeS2lmW0e4qWbelhJuJeG2lPBb7Fu5TCZVFsLG54PacaT+EGHG2XTC",
-	"I4mSQZuKgqSl5WBqmsnYNpcy3+Oyx44KKgW+KLj+C1Gbi60vLi40b97WFz5DfeFSwi55sGaetWGV4Qbd",
-	"NB9H0W7eTBP4Cqt8iDWOrEI4z/iL1vHM1erBN43mBr7oI1fpZXlvq5y2Fv5X6K+5QugsLdwzMHnEp8r0",
-	"ftYiZHGdnsK3xNrz9rBJoh03PmNw0c31caXH3DRWFZfxIdfwsYvghAQxnpwe75ZugB8X0z2ruCoI0a0b",
-	"Pduvp9Gz/RdPGz3biqytyPp2RFamnG51VML8sKhTLR5BIkokCeJsFluxoi1+zY4VY9KP+b1JsJhF/fOw",
-	"0OIPe+Piijr9mqevpnvKk2krlGLMOJttD50enda+HmSMtmkkVebXF09ysNrFo9WHqnrvtweq2wPVR4v5",
-	"PJt8nD8HVUamLEztjuSyFt36EQZpWJpqLSwIlGvZ/sQ11PYnlJm0rB1rU8HlLax/cHcXpzYe9pj70UUT",
-	"bR5BYFdGA5O6Azw5JkhvZoBsb2UjYAUZYeEHREqoIMWSLMo2NL3I10k1NNNLcWoFD8ii9C3929o4tVf6",
-	"4kUJerNvNcATtccB6NWTXwzQe4QlqVImCZMUgkurV750OlvjWdLZ1s08s/6E05pJJ4sz0pZknMHS6G/j",
-	"P3LZa/9GWWjrJISZNWo52Mf/LRUXZCg4U7W4VcJG2V4zLaCBI1uOF0nFJwAmn2Ap2WjO5lldJsGOkU+q",
-	"75mlbzlk+u7vzr84PX1/Pv3n+7f1f76/Gv75xz/o8B9O1kzR9M4VDpzWQbOMwaI5d7XFAsJja7JsTZbv",
-	"7Zjqm/EcM0aKU5Q/FlnzITacjDmxTupYLIkQ9sC1qaETLQWNvooY/RiRAjMG4Qlno/ieYmvrsMcwRMWY",
-	"VdA5eL2Ts3bntN9t/3YCiHpYyntozqMf8hopjhrN18gbY4E9sMcMGCZBBu5FEBUJVtwW7IqMqFRE6DX4",
-	"RuroY2mf1UwrlU2xAgntSkF1kBDEU9UxF5JUB1gpbUaUlN5mtYTNb3qSGvzM7JemnZnhlM45m7ltTg/F",
-	"9LDNOdtmWnxLKmybDPZV4gox+xdox2xQYe+z/qdUcpf2Nq0GbCGqkE8lDkOChUxzrtuXnQrAyBsVOCAe",
-	"nxD9OyH6eyj6ZhwFnI2IgA5QPUZZJUGf12qByDFS2nE02lGQO35L/Bq6JsEQ6s21WbC4PnwzPbhNENuK",
-	"refLZfl+0r3mE7giWShsFmLB6+t/kigUfEiDTDmzxYKYSBLcEXlo2FymDdwAKj4LIhGDRRwUZLH8QtSG",
-	"cuBLM670a7fpVo9HZyaZaiGRldtefd96SVQ8bpOWy6SCXyHwKXhAXK2NEkziHAxwNsoObQj23bRCd7fW",
-	"Y8mTpjyySMXW04kLfU0qherH37ua+g1XANCx0IINYWYA3WOushf3mK2+RlTVUDt9uMFNBs1rNLq+EekL",
-	"gcnux0QQtIODYIkq3l0M3P4Iyndj4PbEU8y2eJ1ZxIVuZM7TZOS+mrsMaDIUfMJnUtJsfJP4VFnKFcQ4",
-	"svPJINqz/c1EnUs5e4+blZbKpy1C8hYheaX4TTLLFkvg5WjwYzKTUgZBNRzrf7TjgqvgVpCr+cTdrcXC",
-	"VfsEaYMMPEUDAmIYKc4PewYBXktQbTSUkr7omuhHd4ZVkDsuwGDeceoDlsS9oApaXWDkcWYFSCw3d9yD",
-	"RtMFHGYkFQ6Km8nY2T+jMCyQQmUCcJuIKTtpABPaCqutsHoGYZXmlC2QVsURENuXf3GCmTWTfpK2mK2C",
-	"GLnPwLPHF2T8l4XAePnO+et7NHHWhG3CXVaswG0m6cCkfKxzTm1u4mKt4++vfk6+Ro98vWhfW358L44V",
-	"HKThPGEXNXvf2MdawGzLu8ZneC1c1kD+MHVeMkw32xkugUeb7fWSlHAt7D23LHNprabw237s237s237s",
-	"237s237s237s237s2/S17SHaDwVhlljOixuzf8npxCoENG0s5Hq5VABUfRLp70lqHFPTfDXEaox2in1N",
-	"20PR4qj12ByQGkgybSaY7Da4EG7HiEUTIqiHZDQc0k81BJaxtuOEQlha6/oQgdCHDHZGEJbaIE/60i7r",
-	"n1gUvDufv3xVl5nNei0+RWocLMiavReX69EN9M4TtmZsbLoOy4HZuNwIlS1/2xaSbZtnss3w3raE+dbL",
-	"pZf0Hn2vv1zaCmaN3g9E3BVHqmzVP+UMEXZHBWe2I0QkAqfljJUKZWtvD4e0Vnhw9KlK7TxjbJYPyRjn",
-	"og50xBBlFZNWkCQZgKrTP1nA+PgsSo9/PnSRTeKuxCeJJmAERg+c/CVXZJ5nzgHmH3hpAoxx5xwTR8Ij",
-	"mfR5zkWgQtsWQt9lKwNtA/9F/fp7bKZhP/TnBwMr07R/rl9/uG6T6S75pNAOaH4JrbcpyUxnFzrx653z",
-	"YWZxNQEin7Cngqm21OBg1URubM0B7GkoiNJ3yR77tXt2GpuchpZaiEgPhwRRZU5EpzxCgjDoWqGMOWYX",
-	"PqbUonJHwP6gdv/S5htXBPvZ9T5EwBoSlmIxmlH8QgshUBBwM3iEsMUWjnBIvKkXkBZyQxPzMjuIKWwe",
-	"kmMahmYjkU8CekcE8V2TtBrf8f8kV3uYeSQIiA8bIzCUcXKbQSOjQVUQySPhEYl23L0QT/UeuRXk7un3",
-	"JB/si6bwwT4TyNndza2sjdMX0LTgA00Fer8m2BtTRqqCYB9O4rWpJrCnMom3etuIj3zuRXoQhnXQDdNC",
-	"g3Jm7KX4pbGRLZ2HDw//JwAA//8=",
+	"7L1rchu5li46FQT7RJS0m6RJSX5RcSNaJcm15dLDW5LLVXvThwlmgiRKSYBOICWzfBRxf/UAehD39xlD",
+	"D6VHcgNrAfli8pG0ZLtc7OjYZSUTSDzXe33rU82X44kUTGhV63yqsY90PAkZ/PuQajaU0fSSqYkUipln",
+	"tzSM4R8B1dT8148Y1SzoUV3r1HZaO88a7XZjp3XdbnVa5v//WavXAqb8iE80l6LWqZ1KqVgjZHRANKOE",
+	"ioBwMYgVl0I1a/UaD2qdWqv9cpc+o3uN536bNZ4HO7TxcrDbb+z0XwzawR57Sp8FtXpN0DGrdWrXjNbq",
+	"NRXGw1qnpuGPeBIsGdf9/X29dhEFLPrsCfpxFDHhT2ud2turo9Xn8Lxl3tVsrGqdf32qhVywnpaahj0f",
+	"N2TnaauVzPKKCX9EyU8RY4LglCeRDGJf91ZdM79Wr32IqdBcT2udnXotFlz3JhH3mftke+dp6/59vaZG",
+	"fDLhYtijQRAxBSfCh2a1UykCKcy8ZSx0ZB799GOtDuNv1zq19g650uQ1HTP1gyJXH2IasXSzDgJKTuUt",
+	"C6lvnk6kggnLAOb4rv0b2Xv999p9vaY01bGqdWoTJgIuhmaL437J+pQ8Wr799VqsWFRh5eC8vJFKLzwu",
+	"NNYjGVXakL4M4OQoRu6oZhGhmjxvkf/+v4dwOZRmbEIGMiL6TpIxF7FmcFHmnczWy3SOK47jRSu9P/2I",
+	"3XExbAzNOWvgbUq2IojoQNfqNU2H5szay2ab1N7Xa5rr0Gzkj/iIQC9k8Z1MB4xrjId68TL7mt+yWkdH",
+	"MavXqNYR75t1Mb/JiA+5oTRXI/5HLG/Mp+8YH450b1jrtFut+3rNt7StV4XarEUK8sTvSjM6ZgF5TSdU",
+	"MMXS9amTdqtFhlUooF9bTBsKtzrZYQUvFzZY+je1zl5rZcr5Vj0A4WRjysNap0YD+h9Ky4gNIil003Kh",
+	"9ZaiQF8iCefRj5WWYxZlD7M9RCtO+b5eGzEasMgyR3/EDqXQkQxh1rltNr+a0z+RIfenRA6IHjES2eUy",
+	"exyxDzGPWOCOsPJHbAzrNqYfT5kY6pHZtRf1mp5OzASUjswVM8M4vqbD2W/+wiLDQzMfk3HkszqQDu9k",
+	"0DiXgjXOqPZHHhAW8wz/XHlAz/bKxnMSsPFEaib0JZuEdGo6KY7OM7165G5kTvuIK8IVDBN2PUiWxoye",
+	"CsJoFHIWETMopjS543qEr9MxI17yQX/a+JlNYfzpeJmIx0CbopgBSZoZ8Kn0KY6rOMy3l6duAe35TRZy",
+	"8SINZDSG4xNHvBGxATNUwJytzOrtPH1WNppLqtkpH3MN/zM7pktcBEVoGMo7FpAJi8gdF4G8I1tSMMsT",
+	"tpFHmLX1aRiyqEmumNC45BHVjISmf3Mso1gosnXJAvOuFAM+jCMWbOeXMZkRF3p3B2fCx2Zp2y34v3pt",
+	"zIV9ksyLC82GLMpP7NLcc2HmO39yIRtowgUuPRBRbSe5/rBay4alWMl6XzFfikCRWGgewngGcRji6plj",
+	"S28pD2k/ZIQOKRerDu/Fs71VBsd0ND0YaBbNH5iW5I5yTfpsICNGdDQ1m5oMZoVDuubgfqFG2Ju52gcg",
+	"8/A/4E5Z2vJr4+DNCVzOOpGCsFsWTZNb3iGUqBE1F983dJSMY6WJkJqMTGOakgMkD11hjrY56niyzQpQ",
+	"IfUILoIekYAP4MZpc2sDJjSnoSJbig8FCxpc2HaKjOmUKMYIF0j8iZWgVVeYL8diEvdDrkbmlkml1XaT",
+	"HEZSqQYKFY4gKUKDgHgX8NBrdkWtGgX/ddmdv3a0jiriJS834H89JOl+yA1vJ3pENYkYDeCoyjBgETGs",
+	"UD30df51lfs8Z+BJC++hb/Ovy67z3BEppr2HvLz39dqERnTMtJURDib8ZzY9CcrHdPDmhNyw6Q+KnByR",
+	"LXP4uVZEMT9iGkixk4JWEYBegiZpup5QPUqFITrhvRsGYu5q3CuGNzMneLeUZznbwLzJOfkaZtcsH1tW",
+	"Bn/YwRm1dHZcB0GgiDdmmjZBY/Q6xGMfqa89AoosCiRjIxEBk5R3ap94TGk+NoKAR2LF8J0PsaFmk5AK",
+	"waIfFHHv1LvibsT9EfEN7UgFFikIFVOigWko/gdDigFrAn1lFgXGXibOwFDNsXADKpdtDuNIyah8V3Dy",
+	"gn3UPR9e85ywM4nYLZexIhM6ZE1yMaEfYtacN0b8xByS97S9AxclIYHmWmjNItPT//7XQeOftPFHq/Gy",
+	"13j/7/+rtlCe9Kc/sxKGc0BiwT/EzFwfEIbMHRQBC4icsAi4ENmi5O3bkyPg12QoZUD8keQ+294H+n8o",
+	"xa1hE87mZLpF6T6dZkHKXFVG3nn6dNH8u92PO+1Gt/vx+fFq87+AadMSLeOM3tgD6eRkRQfMMMfISBGf",
+	"M9PHmtkAFI6SLRXEM2qNRwaRHOdVABQF9mGidxHXjIzoZMKEIlKEU8Lz+g5RmochGVFFuJ4/Y6v6zJ/q",
+	"s/LxGyXqM+ZAhbozcoi329rz1h56qslVHP8caeMNHVq6NOfGg+yb+1bABjQOda2z06ov5uJL5Qqwwc5j",
+	"JNL8uIiLwAsPzkJgTFcyKlMPZKRJf4r6oSE1mo/NzpKQ0cAwDq/hESUjrYhpiLZLsmU22i7adpNcc6YI",
+	"jRjpR/KGCdOfxwNv3vqb7sqXv9bI2FnqCbPIPcy+8n7+bMEs8oqHpbrHhblqsNYKtTSuiNJUzz0y1sqS",
+	"HfT/itig1qn925PU5/AEf1VPMkOoOUPrvDNhJPNFR8L8/uAnwlol544Jf144rNRY/6Aje6vmX59YLb49",
+	"zgb+gAO6N30hvctIwRc/g01QGk4Nl4pOJiFHM8yT3xXaYrLepxvk/GuZFVe0GoLQHFKlewMZR2Ztrv5B",
+	"3aNYzXykfd160Wk/tR9x5BjYq4ymRE2FX6vX5J1g1RwAk4gN+Eezhje9kN+yntkOqlkPyG5vwqIemnhq",
+	"nWegEilfThjY332qaSiHHaP/1erJn8AmzV0vt2y28yb3+1UvKW5lYvWFlnMVG7IljNZf1GqKNtRGxoha",
+	"9m37/pOcwTVjBF3UBt7JWnwaCQNc1KygnOc6yKm+K3WStih0ZLXVFTsxb2dMMItawTtGNW5UnPivszPP",
+	"9rHy3H8tn3y+rxWmX9Tt4cD9SANrNKxIUcY0NKQMrdMJXWFRhOqS9UCeHZy+urg8Oz7qvb66ODfkjilF",
+	"h8webidp92UwNcqF0dtvacgDYl535jemdFXPInSSWKXnDu+Xg9OTo4Prk4vz3vHl5cUleJg05SG6kAec",
+	"hea76FjJDh5MbH0GYqn5kTi/7n09bTahSt3JKChvqY2IozR5QfwRjagPdo779/OWiBtJAaa19rKsTJmO",
+	"YZnmEKTZAXWIV1xIj2yBKVEKRpjQ0dSIOZ5dWw/UzFsuQ9ihbSKjrvDyR8WaATP07TsiO98nKXFWrMrC",
+	"iWZzT6R77clM+Mzqp7mkaenBdha0DV/d8NXPvwxSDELuV+WqwEx6mt6wxYzr+Ozg5LR3ffDz8SxTRYbE",
+	"FaGhEWSnJGJDrjSL2LfCOny7OCp1RTsnJWjBHeIdXpy/Oj05vPbqxMtM1vx5cg7cpnd1fXB93Lu+PDi/",
+	"OjGcx+uKLUHHXAxnezQ8hniXx/94e3x13Ts57725vPjp8vjqykNbQrknnIBazsOQ9BkEIETSZ0qxYHvD",
+	"nf5sF/KVjPo8CPBeVbiRg2y7uffx1cXljydHRzO3kauMFV0wFigC6iaYElSHBuPUy/yVLqV1Aht6EesR",
+	"E9qsBgtIP9YkpP6NAg8ymjPs4Le8ZL5eUQ3dXIRv/CKcCM0iQcPj9AivfBm4bbvwLpycXx9fnh+c5q7C",
+	"gSCuMYEGRPpAob8mTzoQJBbs44T55sDjsLY8N35vu0nOpQb3Je3LWCNbobFi5rYEXPmhVCzYJx9iqRn8",
+	"6qUz8Zpmz86lfiVjEVRcaCHBjCYWa9fnF9e9Vxdvz49mZABDXkggGarU7CNX+iuu87kkKvZHmSg6GcHA",
+	"jHqoUxrk4km2vGRmG/ryZ6Mv51KfyYAPOJtjRS9x0MHVQW+fMjIbF8UYy8IpWF2vSjwyp1zpyqrpBK7U",
+	"jOH8X5tMhk0mg6OQYLJDd8qIqt5YRqzWGdBQsXptwqIenqGdVhVSmpzYUrYFcSVEDqwL8SENFhsjxHdE",
+	"iuEUVad59lotM8nls70qnu1lxjg42V/LEpeG4DeyMfiLmpZE7W9u0/d1m97QaShpcC3lKY1QLKhi5Jay",
+	"F7p2cyX6Nwe/nV4cHPWuLy56pweXPx0vdpmxjz7YFNqtvRdPnz8j/anNZvsGjHzOpweTjogeUUHa5Iz/",
+	"SLa8mWluxPw/4W0YM6GPmG/Eu6r6bZBptugynB2fX/eOjg9PT86PZ7Vcn0YBuaOKuO6+8tGf4JqQSSRv",
+	"eWA0cDsuVHJH5ibg6c/Ny9vGcEzgeURpOlXEs1zY29yLP9m9kOuomS5PZqnQlUuZXv3YFpqVn16JRqKN",
+	"73MjKH3eFYggtY6bs/WK8rAydzCa/xI56fL48OL8CPx+vVcHJ6cl3CGxM42oMsRXDFmwTwZM+yPCdT7D",
+	"76vJSnaIdnhEceGzeeYwm2285ZXMfiNA/fluCdjoKvMKxBtYzigKuA8VeMVMy3J2ga9tOMaGY3z2XbiW",
+	"N0yoyhq1a1QCaOIzpXrwRq1TY9PXo/5PPr/gr0/e/nHSPucn6kRcPvUPT56d3Ex+/eXw9csmm77+I3h3",
+	"wi/4yd3Z9c0fv13/c3RufvB3QtEfv2oFv74OIZF0wiOmelzUOi9bLcM/BhFTo+Rrke7tDd7tiA+t6T/G",
+	"L8533/yx29/9fYf+2vZ/uXt680K1gp+ej66fxb+9ZKc3tTpOpGcj/39kNMIE2JUvLKzeout6QAS7I7go",
+	"BL4GaeV24PhkY0Te3M05d1OeUTF10BIVL2maebFE2b88uD7unZ6cnVwXRTkpyZiKKRmAKEkUH4oGF4Rq",
+	"zcYTrfaJjqYozZGQarQafy2Zzo01QTbY8rIT87Y7GX/3DyqDJEK2JixCvz1gjCDaAuGiDtHSiE/QFdbr",
+	"RgCu4Y4rtg3OdF2+SKpJ3lGuiQdAGA1AwjAyJSBffM8xbJn5Lm2cYoR8t3f4raAWVaSyLhaLXFjYwjv8",
+	"9vzg7fXfj8+vTw4Pitf4wCZ25LgQV0lo2Ve8tWdcKS6GdZLktNQJcvnA3K2I3cobFuTBULzCXL9n/evd",
+	"u3eNg8whKA/ryBwTLgWBVYf0+RgxuqpkVn+vt9AGENN+yI5tsEXF+DsVDwbcN7ygZ1HmFkbiXb199erk",
+	"8OT4/Lp3dX1x+POcBCeINflX630zCQLJXl0ABmhnkJrkwGl/pEKIhOvuAruTA1KMXMGcIgIT+4zkrxs2",
+	"7UUsVkuo1cnR8dmbi+vj88Pfej8f/9a7PH57NWNG4ooUosLB4WA6x+B1moFLsuP9dhK07lgYNpCkQTxv",
+	"P2IUAnr7seLC0OEoDlmHeLMnxasT7+Ly6Piyd3ZyfnL29qx3fnHdOzu+9upd4ZWvnQdR9m/P31xeHB5f",
+	"XR38eHq8yeP6E5IpFU8mMtIsOGMBp9dAnisKDUkXSwSGq7dv3lxcXh8f9c6Oj04Oete/vcn7vK+YQPcZ",
+	"+JOpIsVvf2PubiE18Ypj9EBgKJvrxm77p7seao2YqgQwdZnZNgcEu/oRLTQrPalGt9xYazcWoc+8AcmZ",
+	"zOCRwBUI0ONHwzeRnLBIc3P0XRxs5lE+dnqJaZOPmdJ0PDGjd5bXis14UB13JYdkUoqBCBgcPyhi3iPm",
+	"vUwaf92oPZqFIblhU8OxaARCYeabeznsr7089ler8RKB3d5/2rsvwf4qgqpUWAwMtl4FmOTcvHmfRWCZ",
+	"B4kD7PmGTQn1tSIUAtCqLrdDbSl+4+/yDpH/YL2J0jTSap94DtzFA/ROWOYEfA80E9BBWXTLfVaH17UR",
+	"ELzUcNbMADxloGLcmyXYTnNxZMoWBsEo5V0WLbhOFAO0KyoIpv6Rg75KYIXdMrqMCAtLlUDAaI4E/DPB",
+	"R424BBaNqmfHAeUUp/tTRIVmAaE6gfFqkgNNGIWcH5SPksnJMDDTk4oBmA0crx8UiWToMkKGpj/E18Mc",
+	"iMVjvDLDMuMb048n2GAnRRSlUUSNOosgh/Z3HcXsPp8NsPI63GfRnf5Vg9Od3BF7wZLznKUjyQLW84Bi",
+	"mVGkZ072f2c+0H+8jYfQoiKdXZNgVqcR804GbI2yUNqw//t4KgBo2yGh2KzSqYzhdDz6xhd20O6YncOy",
+	"LQiyMP0V9sK5Jpcv6juuR1dA7mYOG3Qyf4SQMLLesFZacMvscysOmIS5Jb9P82EWdWYGe2beK52k7WP+",
+	"XM/tIc0fuHcjmpIaDievjhCevhwKDjSHcEFCrpDCZNGlLeEsBeTsdq/K+DCO5Y2DsFy48GMusk/bxa2o",
+	"fu3WY0fONTVhkQW7J1vAjRACdHufeC2PREzHkVBmvYww80DsqBx1es4WP/pNq3q/Mjdz2ZCKDnizYL8b",
+	"gmdJfx2thymcG+JQgEEWRBkPP+nVEQEeX0JrwUaY3gjTG2F6I0x/W8K0SgjjvAteJ2pk9tAh3qZlakQ4",
+	"hfoqAQTmqmzBC3Ap5GpidAjGSHkFKvD0eY4MmD8zdEDd9LbMsfw/5kBu93Jk4WU5Xfjm1INkkUtZVK5s",
+	"VzlzQjDa/P68ihgDH1Hi00sLgJEtqslYKk2etsiYjftAj9vPyM/8R7NPr68uzrftNmS/87RVNsA44PrA",
+	"Ly8VBIIbIpGzoEk8GutRM5RDLnoY0uIRn0YRtxDtiHGlI25uii1yQpUUZMuLxY2Qd6IHr4Cz6i6SYthz",
+	"aIxenXjUhxT1norVBLDuPSP1wDcxGG9Axzyc9uzd9iywuP1CKIcy1qYf8DLCN2Z7zHwmYCHT9iNghf0b",
+	"/IrVJPCPBHzub7bkiwuv/ZvnkofEEGq3gISwTzzMkLU/Y068fatJPMjlcJ/FDn05HjORfRoxMpaBRSfq",
+	"EPxBkf60K5QcM6OjYVUYyN3T1scvI3TpOXKf2SkV+z5jATMHfWYD3bOyBbZZ901Dt3p2qu4ZTq341O1m",
+	"8bmdnfmYXV57mTJP7I3KPEmHkexD2ix5lLZLHqWfc/uVtnNP0mbuSdoKN3ESUj/7J+XpH4C3kPkxYIaK",
+	"RZknPhU+C3GFYd/TbCL7IP1e4RCU8mW4p8e3zrOxuuBNk7u9UCDKkIH7umkkl0hEdyNppCEW7BOKHN6I",
+	"KbQYEGieCQu3JQ0XNJOlIlhHgspUellUbgYvhZkBRAQk43MSyBQDBYyEkgl7WmdAeMwrkvYDosY0DIFM",
+	"EyTEHbt22F8dxQqXfQK0Bfjvp25tEMlxt9YhMgzqpFvT0vwh2N29R7Zoitc/oqorIELE09LbJ6EUQ6LZ",
+	"R431JExPjnbVOgRkBUMHE8mRDFDQTQCWmDl5TXIOcNfumqt6V4yoGjFQB26gXEVkxQobyFhgQTtlLAij",
+	"KHt8MqfODvz8g3JovsTKjlb0JYre2VoSi6v4rasmOUisqrJk1v1dWqnm14YN322cHHlpTUMnTBomTwOW",
+	"YTRF00hJ4S0ApofspbnfdS/M3IuIoatcMHOW3AXGeBpBLAdHJr+9zm1JRqZt7MJSgnRpW0CwQ7kQl9mc",
+	"uqN1xU+lF/X9PAkIKOujW+pSGv61rXUzq1t6VEw7czCTjDgqHHC0JQ5ZFdOwhZR9ZxhyymQde7Q8MOV9",
+	"pTzvEHkokLS1TO0oHBaLN2VWOxPdOLNGDqH4y7hRc4u/RBscyUhfs496fZq2io3EzT9xJ0Bl3SVDM+88",
+	"pJLm3ACm32oeGjf8tQ7OurtRfV3L3B6LpvPYNCo59V+ZQuVWqVBwcg2XgOvuYZwCX/R4zF2aR7TEp6dg",
+	"VVv8IQK6lRQMo2OjbhMuyJgLI5MLMIoNMnjQ/rRo9Hu2V2L0W8FvUa8djph/Y6sszdZxDTjEeQdeao8M",
+	"GNgGhJ9ECqb1gveJF7BhRIOkBVYUzhUVJv1Yd0UsIiO2Qyj2VlpDNXImPyOuOg+DkaqxKixk/CXWU7Wd",
+	"1+LlDZj1khhvCBTH4Zh/2rmU807LVysqi2lp/+pMBYv8LzlYOKwfzav39XWZ5XrjczWz1ilANcOY0gJc",
+	"6ZrZJchNq/SuZBZh1juP1cIxFVTHkWABgbqYIQTaGol9n2DZob9fn502AMB3EjFAh54mmhHa0fNizxpk",
+	"E0e6Fg+tfBwKywztFyzfo3NCe4O+NiPEYTwmsXcTXZnWJwiq2Sp9CKaaP8wnVxdkb6f9nPgyKKqvu7nT",
+	"uDtTQvX9p91yD8ARGttWlewKJogyC8QxlBLK0oWkuFA2K2qvOOKZoSXw3RXc0NcujF4ObA1xxLx2jphZ",
+	"53ISsL80Pr70YmHzso1N21TUeSBxYJaSGfZUJ2Pqj7hgjYjRANgjzg+OBDlnd/AvrFveZ4QGgc3i4YJ4",
+	"T27bXlbHLKkNNVPNajbhsQSzLFsbIIvYfXZ8/feLI0irOTg9vXgHL7u6F7V6ocbHvKoXtXqtpKyFGUkp",
+	"RE4ZwODcLIxcJg+MoSSfrDRJyLw8L72qkOmdgYt/e37wy8HJKXytTNJIUtdm62m6MlO5ylJY2n22ONXK",
+	"3lA4pUfw1ZWIs01amfG7x2MqMofy4ySkAka4D2fRGWMDCUIhFM0mUszaGtutEovCcvuf/f0HVbAErmDl",
+	"K1xouH7pTHOfnnvN7QJWu+g2NXHWT8gi5kIT+iEbE646hCJZQ/v1hOoR4s1TRbyZ1EYPEuYpSarLQ31/",
+	"16ArPJCP0e+cgC41yfF4oqdJJGOSjETuRjJkiQV6UV5r7oAstxJllx0XI+2gbKn/zmioR6k6UmGtVdIo",
+	"ow68XzYo26psLIkIUm0cKXz2J9dnX8qQUfAUZSqtlxVdRnO950qxa0mGDD0KpqEtxW4jRCTqYxBuBD8U",
+	"BNj2TplQn2B5f/qcGs0Wl7xkChFLjeQeeI49SDa1d4wFi1XXlzs7u7vPd1q7z1483Xv+/NkqkXfZ/Uzm",
+	"V083onRz5ZCLTNHIKgHJ60g/7bK9cKUVs31l6y0WqNrC7opCix1S0l3ZIgCIdVXZJWNk7q1sMK7XEgdv",
+	"VeUVIyaiMqPW7EfW04/9jIC+UPJ37wEbty7sL6OMJ5x+JZaP9dM1G5cw/DEX7s9Z7j+hvPKELGDsUkQ2",
+	"+9q9Lb+wRrRZSdWGxbZEfP8gKWuaYRIrVx6fLcyw5JDAS/eFyg2rtomof2OmKOJxf8VDv5bzIFMh4iHM",
+	"O2nR8KTIOx7UmdXLr0vm7pXsbzUPBuzaWqaXNS+X/VbFK/bZp7i4/m6di/3OXSMgDNVWaLZ6y4oHehUT",
+	"vsVqdI6zbN2X6oQyrQDz6fPDYmcryKw07aJMkq3ybz10Mz1nRl6fXe6Fe7nWmf9iq7x4jRctVfKRubN/",
+	"bJsmCkhf2aKZLzXy8PZMO8lVrZlZ5phRttI6RjbyL435y0b7pXF+ZbaRN+tLxC9Ku5uu49QBB1xFOvcF",
+	"JU8HzN+LGED2+GwlMWFWP85GukZsEIugdFvKNeZ6fp1yjLxkhEudPHav1qNl2LY3ZnokS+wtB0lRA3zD",
+	"ArcNIjlGK0yx5MGW4uM4pFpGxJuMez6Ngp688erpX64ogrddJQHvf0/GvX9hxH6r8bL3/t9LDPZFipif",
+	"W+nSsUhJ8UCe/zdSfXNeUDOmz3SBso8+iyZ6lS8d21fXd5y60OXKCk6FkKHVNBkzn1SR0XS4tMW1ece8",
+	"y3XIVun+Gl58yCCmrIcYh5FENFmHcUKDYEbV1ITkMH0xV3I7lTUXmYPMwB7Nc5y9QuvdhW/twBVOjjso",
+	"c93g2emsYrAy7z+2fAnE9iuLl2YMDxPm9Zc9h6Vr+ogSOx6bVQX2zFJkhL8gogNDLbN5NjTyR/x2nmye",
+	"TLmAfrqOkGHDm6un5tyWeCZPBP7icv8wjGwEBe8zQp6ZqA/U3adCSIDtgOhq9EnM+mpoLhlxYaR6+uZ9",
+	"Gse9pkT0RY3YKwdm2i07yrR41HDqGaNQVSNMVXHK4tAufBleerx47bw9KGsZhQ/nTmTdXYeK0g8u61py",
+	"Rvb+2SgmTNj6dq7O17gDX+o0Vzih5eBA+eOF/S04I0f5hSkKtPPJ+qNLTZZ7fG3BKbOnD8YSH0YSS2/q",
+	"5mp+e1dz3kl6TInRXZlVhcZLRgMA164aHjBi/k3VRhOp9DBafiCzuQowkYBXa1O0rbnvur7KVkLNzY1w",
+	"mQ4dzK0Vwzrgk0P+Ns48myyxBakQ24QrEsg70SzmLWQyFbIpDKvbY+3Sl+8mFEmyNZbWCXop1If6tCQ4",
+	"pRCbbO2djVUMnvkvlc5GhiVagOfgiT2iRnKiQNK/i7hmap94LOBaRh6hoZLE6Tz4joWPYJCjosHI4wEW",
+	"jwdxjYHEMGM94mKY3bUEDrlew96NTGbalapPiElTZppm0ZgrBRA5ZmYK0W6MzjImW4oxcpArSrG97xL3",
+	"FaCJTAklKu4rpm2SEI8chE6zKzyfahrKYSdiNPCIYkwRXtSXzPrcmltj3zL/q9I8djJgLChk2hi9SXVg",
+	"eW12R/qXzVEt/mxXPfnbrbsNH1AdXDzgNMmQM3+63uy3x1RgnFdm6OUrP+KTtV0LC6KPlpjzVgjlqBLQ",
+	"5QYy23HZFSkGDVSctPXsVpwxRPtFJYbVk6sLstt+9qzRJjScjGhjpyzBYSf3gZ2SBIedOdBnXLD2chGs",
+	"tN1OWbu5CmvFBTHnnIY9F+6f+0y13bcSPM60jhuU7z9d/vLz4NIqZ6ZbNt8rqznnt/GIRfy2aOtODSwQ",
+	"gSwjAga0fYLwWvtATBoAjlV04LbyW4xM4v2/bzWSf27/rXTDr5y8lR/fW8iUTCu8aIn2nQfAd6zXLE58",
+	"kXqH8o5FDZ8qRowSP5NEtogxrj7hazo8NLtb8R6vIv5abHvIz/PdN9aNz10e4OFU0fRzZcf1mg4fW4lM",
+	"lvQra5HX1jS96qCL410J1i61QmU3N6CaNTSHDVmGBQOi4xvKo8o2o2wR0+L9ef3u2txSxQQi9pRC5JFu",
+	"3Grt+tme4Akrpn7stV6WaZ7ZWqczLj+sIkhioXlogZAypd1s08UE5MWzvVUAFgvyc2EcXAxD1ogVc7EJ",
+	"MiLem4ura/Lktv2Exnr0xHbhNQk4KgnXRDE/jlgJaX1RTQTPl29NnQS2jutSHSS3y8XJ5jrPbUfpfcjV",
+	"gX14TTg9yCvrwm9V9Sj5nA1/rRuXpBkszO0a26yuRzTEp9ElZsHkcucY6Gcre+rM6qY6fd6yvsbClVnZ",
+	"XTKEZT4wh0wQQRX7uRntY7MmOG9fmS2ZMTyMLRINf7r3oNkuVa9H9YOeHe7itAb73qNfjvs523TJhlxp",
+	"BMBcN5Xpm1nEZWlM9fmQP7gWAEO5RtTnYy/Fo5+NsmVbslaPxmSRglXhr3MRaFIsWsDRVM55r/hQEJ4z",
+	"oyYO0aRNueQCUhPX0yuo7opiKgCcG/GzFJPHIWWCrpsRyya8ccOmyutkwJ47xGGH/8//+/9hni5oy5Cf",
+	"i5jlkKFbLutm2zbJiXYI6ikyNiIM6gRQHAGXyRYCaJvnWQDtrsgiaG83ycXEYuUqxEwMuYJaf27+HkjA",
+	"Ew0Gxn3sT4/MwlOh7lhEKKwEDMLba+3a2phGuLZF2dy569SSNUklTppU3+jDhN2S41+vHF94/e56Bhzj",
+	"ICuZF3fCCMgA1Ot1CCVGr7C1x2Ggf7/aefoMixMAoCdOkQWEhkMZcT0a17tiIMNQ3nExJJevDl8833la",
+	"R8zRd6xPQGokPzKlCTqoNHkTmfPmM7Vdt1WhjczefmrLUShbHMEPKR8r4qm479WJxylgLrOPE/hLKQBR",
+	"jgFp+XfNva7ASglmUz2yRQUBfk/kwG70dpNsZU7kmE7Rpt1nEKCI+dy4mrhU+0Qxltvh5jZsGRY3rnXs",
+	"2qd7NNJ6gvX3uBhIVySQYryOpZNmI/9DGT1kEEmhm7b2X7r3V8lvMFbN6LhWWtGv8CJYlRSBB1A1k9Ex",
+	"2uknNNKCRapJoKJtIP0YorY5mqrNGM2WdDLGqa6AnQHjPmKFOLxQKLWvNEC129qc2jxXMdeMzLayIO9p",
+	"s2ZXdMW//Rs5lOKWCbhQXdHAE2MLYNCIEU8JesN6PlXMa5I3GIN0coQ/vn1r/rV1yyLFpSDPt5sk0dTx",
+	"jctXh2R3d/cl4YK8vT5smk9cxXgR+jLgzH7lUxfIa7fWIc1m897bx+IwhAYB/GjkPPPjp26SId2t1Uk3",
+	"SZLGvzLZ6fgAcpC6tft7Dz59Cp0aLdVQBwZ551xYCmZ4NPHMl5qZfjzSp/7N8qz2riDkgOArZkvlhH6I",
+	"EfALrixesYT2ATn1lIy0Z/bwzlBIpWIGtxA6w+Tz/wcCeD2zEG5wMCdvP3lBaT6mCCYeWLfHJKQCaaj7",
+	"lWz5I0YnRAoS0mjICIC1AABZgwBAhCI0vKNTRUb0FumwGlHEAzV/ePCShyXFad3VXVbQzyzmi+fLAEDZ",
+	"CaFklIfe8CyCglcnExY1EDDCs7giWP7CHmBzqgaUh3Fk6JE76F6Kd4HbeiAQIt0w2B8UmUT81kw5A2Nq",
+	"KL8y9H7Pq2N1WEP660RJOMxpQN0kkn3AkHYg1hxgCqg2MxGMmWthS2XBpaVhyCISUv9GZT+ziwM7htsH",
+	"qDbpHXQQ+l6hLKUhoSVVJi1yfKFmJNBWWA4zMDhNWLIhfe9v3nYnU18IFttheTPh+AsX+APCLiegy2lR",
+	"ETjYzmEHZ4OSfhwMC/467OWGTZvk4tZWUAEQD7RKIe/lZnF2XpIs+oxnefEl09G0cTDQLMou3uyy5XGU",
+	"LVPEymWGg1hkkSET4J0z149t75MPsdRgc4LJR2wiI214JXUYJkibwI6VnJzEQymId3xNh15aICOhCieD",
+	"xrkUzGKUmAuG7sctb7e1Z1EEY2Hht7fhQlhrYQJsYhqhp5dseXvtHdvK4f+zUCW1ByxotD3YAx4pjXfY",
+	"K1RI98hWPDGkaufp00whn31CgWwDoi8ZShkQfyS5z7bJmN4YckxAKFF0wLBml46mHXfO4HvplnBFFOYc",
+	"mDu7s0dGMo5UHe9H4EpW4R2pJyUidDQt0MEbNq0DYgzQiw8xgyUPEOBly8jnFBIbsNZFBwQH8IzAW2pC",
+	"fbOTKXCPZtG2IdEq2SjzPSCqySqZezQJ6ZQFCIjuGbacjme2rjyizeAVh672dnbInBLs++lERzxEUuHW",
+	"Dvk3SrVRLHJk4yUpgZHy4ApeWk3EnJVUbkRfsiURhadPPsF/ezy4f2KzsLw6GUkhY9sPCgdIO01j8x32",
+	"EaRnoLNOMvVSWqgKn0pUiDq5AwHeHQ53dSw8PArrhtdjAgqeGzsz1wLW3FbReNpqmYtseDs2MzoTNAKq",
+	"7dYXV9BINXALzqTAmnPUKFdgvSboZjbEKgtIuuX9DaOkvO0E8zyBr/NctBeeimQIZBBKClj3DXKZ1hx3",
+	"YgzQOzz4bXLGf7SpOEZPTPDUUbZqkmsjOaQXaE7SjlmfIb81UjCH11dJ34EFQnqusMAjU75h5Sn1EwEz",
+	"6qQTAvMRGl1Rqpgk1egoUSMZ6UYI3tScw2ELdJd6Ro3YxnsvnEBkbev4flds7bZIQKdGLUiKzOd6XOZW",
+	"yflTyPFHpJOWTGY+RQwLn+ORsOUYBLsjE8qj/URqzrY3e5V4OZCaTRAsCNkIFJmQgnUFFjJBlReQqQgW",
+	"WmkSW4pzaMtL9aeg43ZIJvYHyJaXjU8hmegUko9N8fa7Ig0NAhExF6tC8pEqXhoZhC9n4lZINmqF5GJW",
+	"SC5ihWRDbZpdAXOy7EkRTW8YYYMBgxJGqYwMR4gAzCEsqj15/5aKFltOP9ruihNzdROCkx5OllxVpz8a",
+	"bcYMWA4ATQytbE1yYMWbBhco8qCNXIGkUDgJKQXzR1KaPcaKgNYuURqdhKfahcmFICGAY2i6ny3uxhXh",
+	"oiuA9uUKbcEVVc4NZuY3p/RW3hoDos3cC5GzvXTFQbaC3TL7S50IGkXyDoue5XVNLcmdK+k5t7hZV2xR",
+	"ErCxBJHLvgUbGzq7zkSC/UUTKXwjkhkaDiV/zLTQrRagLCAj2CjkKDhqc/2cWYzIqCts9Zx6ln+2PcLH",
+	"YxZwqpm5bxljUYmdaAxVUmBLnUmNWIMf3LG0gkxX5IxKmfg1gSIHXAys2RfZu0Bs4SmQ6Vq73naT/Mwy",
+	"6hUepAwatBOg613BhQu8LAmKI1eWpYZS3pCQ37Bs8cCttFrgNsDnpYUCtzL8viuYuOWRFGam2wRtR0iS",
+	"9nZJREUgx6RPFXu2k5EerQz3rJE8cu8cXh7u7iSQphBrSPpsgAe83hXAssdc6ekEN5lA7bkBUE2HkU1h",
+	"SvEExTpbH9EHVRbWOlNBNmI0NGfE1p0Juc+sKZibVeMDCHqrHUyoP2KNnWYrtezgM2KeATjSeEyjaa0D",
+	"ZlxVd0GUdUcD8aYDBXRlewwNjnzWoCJo2NdJP1YQb9xMkn6LNqRavWYtJbVOrd1s4fflhAk64bVObbfZ",
+	"hmEaQRiMuk8C6cM/hmUl/S5ZIP2UleM5ydiVmuQgDAlVijlcckAkd6JCnwtqqJWQ5PDo3OyG2Qoz+kTW",
+	"OwlqndpPTB+ZYUCRFZTTzFh2Wi1nWLO+Cs0+6icjPQYnBFoJCsFaL3ZfvHjWKoG3nLGrHQgQcSws4H29",
+	"9hQ/V2azT4b1xHCNSNAQUXmzlvJa51/vs1t9CavGgmSxqC0kg4mW/6qlhKP23nT0ZATAjnM348DSoJ1W",
+	"KyPyTyIJkow56rEwyjyYxDHQ2ax8Gl5duvCIJrl86elkElrZ7cnvFtDOGjShhYRgs1saxiyLNGmew+Kn",
+	"u7XIKZLDtizZtOv8jKkhSI+xeadGHjYfAVvNok0bMx3xBVfoDH/HWpiMvInkmOkRixXWzkIvbyfhg0Hs",
+	"mAkIbrFmRLPxJDQUHCiWrf8XUqXqRgy0RQG4IIOQD0e6TgKqqaGYZCJlWMeiAPUMD4AgfJ5q8iQCJVXV",
+	"rb6rIyoUeLrMF36S5lxpPmZWHIXFb5JzqTN9sqBJ3gGc5dnx9eXJ4VXv4Ojo0gOOynSd2FXK0giwWEon",
+	"uSg2obY7pZmwajcQG4B5zZnXiFGXkCjPnGe73ivSkklIMeSplJi0nz1//nyn/WwFamIOpp0knMe91t7y",
+	"83gu9SsZi+ARDnDmnI2TFZl7iC2DaLqLPSyv75r1KPhS3LLIaqKvry7OEYNZSxlaRdzaSkDW/+3g7LSU",
+	"/Fzgl18rV2OrKg1KN25RubwCYHsmJsa5WMu31AzPSGIJw3uErbrOOGac/WmVzZpS5IPLN6uehehAHd9e",
+	"QnPJmBjIyHdcmyvSj3kYLNqt38yXK+2WG+v3t1vmZC/aLXP8p0t5+tPWbqozDSgPjbRleThoCG8wDevq",
+	"H6ckkAxryiBNtKaqUNKA9GlIhY+mr4nqCsNATE/WSmoUWfO70V0ztWaw/oy9s7m+rb022zZTvaYrtnZa",
+	"re2OOVI3jE2Uy/FaXJCmbg1RvjSiqjl1XCsWDrLFcKwZaA6NTxPvPltsSbYnkVzS7Lw05Q6zz2wuXVok",
+	"JxOGUlHOSWdQcpTNj1OM+Y2MHhfRwYD7ax9m02q34rK4qfcCeSeWL0++npBbJ3mTW6HsSw+1VAeFUkuZ",
+	"bzSXSOe21+USXsZ+s4DcOh+EtUjUiWB3RqADk3w9sUIAwbVmCKNaEi78MA5YgGlsXlpk3hrcXSgw1d52",
+	"sysOgjEXWNgCrA0075YE8wD6ulwtcs/aBlCxFFPn7dlOlfyMyXwk70TZrTvlSh+AYUOB+mgh9c2KFdfC",
+	"vIqMJDuojBFtKmO0S2xRnI0RBQEjzkVIdGqt9std+ozuNZ77bdZ4HuzQxsvBbr+x038xaAd77Cl95ruQ",
+	"GnDmpLp3pgh7esKqwvfOBJ/LSBtSlZTDNRLxvqG7cJCGxGt4RMlIK2IaItAjOg4tEAQELlgjfj8Cc29/",
+	"SjweePmZN3KhtmUTNJ/JTS4tmJNvnGRhZh82SkEGszMvu43pjj8Bz29thRcPEcJ/lTcxy+T9Z5NzB9uf",
+	"kCuMxPtXPtq8ttPaedZotxs7ret2q9My///PGgaIr3DyXrZy9fw7tcnVP6h7FKuZj7SvWy867af2I3YT",
+	"TyAkRkZToqbCHOXk2K58+CcRG/CPZvOsZQ4OhZwwhcmQCzJE3+ejyMsXxOyHC6BOKza4gMekSMJO674C",
+	"OUciAuHhpfTc9GmIhLN/msuBMXOwwYdgazs0ApicG4pq338CL7t37+u1QjDEsubJ6+7E10pCJ1buJG1R",
+	"6EgxXaET8/Z9vfYLjabLWsE79/VaNmBjpYn/OjvzbB8rz/3X8snn+1ph+r8W538PGvYKotCPNHC5/NCk",
+	"vbzJW0Gt5wMlvD0UnhY3eiWjPmBpQYudl8tbXEt5RsXUjk49jKbyKRcx+q/39wWjltLJvcpIPMmj9zbJ",
+	"cVa+ObSurYxXzFXIQbGnaeMxlYfe4D5zzq1MCNNIhoFzVaTRPx1CifNNdoVzd3Chc2G0OfrlbUP0FINS",
+	"PSAHucASrNVPtQ2QAZ8SV1lgMwgzcc4jI4VYuztYt6TSqpkTujDOzkJVbFFNxlJp0m6RKaOmlTmj2xjX",
+	"UQwj6oqsm04QzzCjJv7tdZwibiQuFJek8FkBey1iOuIMNHWIPyDnGB4mcg7s/a4ououQ3SEFBVtdYvAD",
+	"MWYmkqcDcXYQJpBM407GYQCaXcbfWCYc4ulAyp6WinIAohXYN3dMsQdMMcvI0y1BdvXcsqtWhn/PY62r",
+	"MsXKbMxVN8iH8duE0oIo0664FlZgKZFmVhNmVlmwzxR4vhVRBk9mpvXhH6+v5Yers1/GP8mf7t6N/D/+",
+	"8RtVwfnr9i6fvKG3b9/98/qSndx+GNy2buxkVpCH1jwfQZJFUiLx2FdsZFjGpZ8nF/WURDykRHRsU/YX",
+	"tTm2GdWn0qeLYKbc+8l735fEtZGivrAU1V6hxRs6DSUNrqU8pdGQYbunqwxPxZOJjDQLzljA6bXRgr9h",
+	"0Q2pREb8KhffCuaqJ5/ohPdu2LTHg3sU6kKmWZmfH6PJbMROJwNYwj6mAaVS1NOQTmcQrmN+SCY+BmmZ",
+	"kcSUplMMi2FBV6Agl7FwNQl8GGPbnIXMtHORXkIiohQ5SSKLwIhFwHBUJorgTBJRpGCoWmKGOBlArHSZ",
+	"IWJv3qIFBXK8oXgbircuxavqM95r76xAIiPA7wBn2yvKrd/iWyV0eKmWErr6HHcahu0PMkrnD4psUTHF",
+	"mD8wgYPNeXu/kLIJgQVFKSxrFC9zRK1NZ86lYHNpzQorjB+++Nlsye6Kx+ZMBnzA3eH8fi7BN3qSf2J6",
+	"hWNc7eDgtp8EcGomDnqiyJaMWuZsIVu8jHNuQ/irwuwVVYwR3fLMHz34ozdhUQ/D7L06yfhrOl1RsOPs",
+	"E6+VBvBbUcK5nq2LIrEeac6i7SY5yLP9xO7hMpG2vL3WS3B8zVy/t6CvPQinX9dcEVGu7Drl1PTS5at1",
+	"nrVaLbQUOGiEpEWpJk22jt9u1yornQhJspJNoiKl+Z6oRmsFqnEoxSDkCMDwObx2o8lkIqDh2q6sycQB",
+	"141QDhd63uEtEsph3uvegQB/JnQ0hbh3szlRAOlEpnEd8iE1Ey42E/LyIPoRXyBUobXYBttzbbuAjI0k",
+	"CYhianUkw5AFmAo4okZ3EWy7SV7xEKLafTnuc2GTSw7Oj/aJp7jwmUe46gqIAlD8ltWJBzhrHmEf7aMm",
+	"ORYa0lJn6aOMiM1RgJyQKXiXb9hEp+b5JM6nKyKmMQ2fbO21MCeK9KcZB/VBSt/JFmYgZ/N3vH1SoPnb",
+	"c2MFzJYc31oc/YXxAhfma8xOUQ7s7qgkHM0M4MGCA6iv5YMHB+RmQPsy1pnsXhczb3rJT8NmUcwZqevB",
+	"YcKtyALMul/apkgLVhovDNF9svJqB8vm8JgL7hYYz01+7HB2Ihmynr0x848FBudXWOUDbLN0fTVIXgMN",
+	"CevmIPBxYYWdtbnVzlvny2I/OFaKLFnLKvhvC0dsc2oWDnZnlcECJXv4wbpYnMcLwZE+JOeuGYOTb53A",
+	"geee5l76C4Xh2ItWfjMT4rwS0ekDnj8YCkHotuBhg0iOa50s8ryWtY6DnzeCBaYt9/gETvNus9Vst3eb",
+	"z1f3h9GW4XmZDZzrhEtRRGqd2t6g7e/0X9LnwS57OnjWarQpBrAmNHJl1pZnDriasMPJ+lrm0rRurcqr",
+	"a76SWo9XdxNmdqRQJgQ3pr3ztIVb0m6/bM3fjpcV3JODRdvRetl5+mK17Xi5znYEJdvhOHt5BBUGuWfw",
+	"f8zxnL7+4+R3yU/fvfz9t91fpv74l5tfd161TgSk62WCreoIOATg4NUirxKRbHn0FUrUmIW9icDaRGBt",
+	"IrDWU35zVTveA4HOoCgWf56N1srew6yibB5ntWQHoOHi8mf1ZIdaoTBwivLQAsYhnIGNDi/gYlg0nQxE",
+	"RZMciARnJO2GdsVdJMUw7W/IHcIXoJChXxCQl8hTyHABFADNxhOtEmUV3sVeEw8k4k4hZBT6ELnIQQgO",
+	"4ghC4JPeEov+zssy4KcMkPkdF4G8A3XdDNxVcCmos7Cwn2MnTGSRXECTAwkMaDlIYAoMW/NlFDFfN0Yy",
+	"UqzRB/ShaRXLIMwhuYcPZBoEwEf1RQ2Dfy1LWo4eXCGYa44K6NEsEZCxnk8Fso7+AnSNCKxjH/+WA3AN",
+	"OFSZA8TtS/z8O4ByB6iaCFiArRDFDhJxkESY30JIsnKWfshXc/45iIDMwoA1SRbCVCWNLXCh0tTCHHZF",
+	"co2nNqMmE56ZQgPNudFmlT7nSqcLnVr98+ULapHu7Q3e7YgPrek/xi/Od9/8sdvf/X2H/tr2f7l7evNC",
+	"tYKfno+un8W/vWSnFbPHZkuVrXSp98qqKgBEn4z1JpDh+xe//ur0E6/9AgJqL/FKclSBgqYAXyVClHlc",
+	"EKQQywLQvSDqOodZZrFSSDxpkjdZCLD8NxPvg6OT0MiBg82l52AVA78Gh18iqS3qBNgXEVjTiAwOWS0b",
+	"3VUadZUSJPVZdDWz/n8mwrqRlr6x235pTrQtFKTmXnlbr9ei9pf6Fw+TV8C2jDAJgo6ZQ6pulvq/0maV",
+	"YxO+3/zKQp6wlIo1QkYHRDMKhIaLQawMHWqubv17FqRW+WtGXaX4Tk2zFcP6HyPN0e7/ComO6RncGNo2",
+	"hrYHk/S+DTIMRiw/SwsdIT7EJJ5Vcg5dB1MbnhnGQ6gQbUtt5oprugw5G7yQzxpszslcc5e1ehhZmkX3",
+	"M5te2DTBz4wqM3QrR2IrUc0MJVyDXD1mQpudV9kw3GvJODIZU1WnsEqyVZ7QVkmCKsH2XtY0bZK02GRT",
+	"bQj1lw6QrBzv+FWUh51VGlsQQtoP2bHQhu18Uz6fYlbxjNen+EJpqlfC9UqZ5owC8+STe39ZsteVHOgG",
+	"/qjSLPqUxx4k/0bzAiIwg4/E1sLPlxM4vDh/dXpyeO3td8VY3rI0KNEBlGIjiMlczJ9LTAtH0NP6HLpS",
+	"Shd+bJPStSG7f4m49O+EYuKtXUYx56aMpZTvTYoSAsiFUEkKzbroTipNAvsM2vS5aWDu0184EexPk6E1",
+	"m5C17IxU20G3/oszsg5d3Qqo0ANl7xQTet+6BYzGBuESyj4wCm5FPRazKh6IS66ruOKs+2yB9nrNqEKF",
+	"XY1pGBKmtNHxm+voqg+b55S/ShuOssl0+tJszGVGrST4Y/7g3IwoqEczU+eoz0IphuavZjl0em2dm/NW",
+	"scjdmnWuwBfevjySM+SIZxYaCnSky4zYYKvBvuK7+RS0ffuzqzuG1DxX68iD2rO2bIr5odyhdIEjqUrZ",
+	"oRnWU8BMtFXcRdhIRit5ob64u2rxjsPYYcG+LCH/WqcYLOzSHY4ExBgfzDeuvwmpj+o/Fn0oovmdCEie",
+	"zGZD5pR5KEUnfYjnAkhoFpAtLC4OxU8ztZOYkPFwRJSW/s123RVDMn+RgPlYB8kiI+Nvvq0eDfkDivhy",
+	"wqGIqE0lD7lgCsv9+FK4ly2KHyI2ALI4C8MmOTUvGxGLYx0mDCe104BZjFk0TPC34j4E1wOGYVf0GaGa",
+	"hIwC4l+rRSCXgWxBWcaLy6Pjy97ZyfnJ2duz3vnFde/s+BqACZPuHQx6dgXS8o5Y3PH86u2rVyeHJ8fn",
+	"172r64vDnz032kzZ5Q8xBTsXSdCt94kRn5LtAMxFNTLzMdvmSgs2u2K2Zick+qG8VJAysxXhvPlAf3C4",
+	"PtNX8rk+kjvZ04yqnKjJNRvjUOy6VEp2cWtc6+wAXx7xyYSLYc+GHsMA4efaqRQBJAtC7S3ULX6EAlGC",
+	"tWudWnuHXGnymo6Z+kGRqw8xjTJFvw8CSk7lLTMXsIbXk4Y9XwZQzeld+zey9/rvlbDmYD8e03MzwVy6",
+	"pd4bGMgarptiuxm/DVCrwFbaB3rFFfHssFxA94TyouVu463ZmA03ZsONe+dBtbwslyxT8gq/58syGUKW",
+	"SF1lAltO8ciUV15QQsaSRNAwuFYoIKFAkyL/OAzm+XrIfrY6hK0RC6BYpZWA7PjXFNC/tJXlG7dYFkGj",
+	"5p6OtdQ/sE7OO1dPfCp8FoYJe1v3A3PDeKB/RWiGYcuIeIZde5kS65PYolGhmNyn/g3I0pQHKc+P2CCG",
+	"6qx6FIFMDXHMtvK4EYdvudGgK5/9UmEXBv4Qwu4DBQYlAAW52GiqEMEhwmqT/SmUQKU3rJpNNT0EVSTJ",
+	"7+W+b9jnn4J94jFdi38+CVjIbxmGkj40jTuT6L3xQGtkCV3Tknj2uyzwyrXtBRToCJt+2ySoApWx85l+",
+	"DxRmI9J/fzQJr+ICopS8kKNKZzS6SS2pyX2vRJ2sCPMoAtjI7LRKjSc/KIJWzowQRYoyFMhkY6BrXKPL",
+	"NpXfDF0D+a3ZFUbU6sc81A0uiOLjOKTaCF1QzF4RbzLu+TQKevIGK9oFzAcFJf3FPrGV6nbIm4Pfzo7P",
+	"r3tHx4enJ+fHR94+VlLB9UVM8XQszkaaxxRAYRHx/rabBPCtdCIUjunUTHipebSEJr+h02/A/lkmCtod",
+	"7I2ZHkkz1HTlq4iCb7Cb74FG76xED81sj+wR3FDq79n4QqfriY5Gqnss6nxpEUXR+RZF3JU+j6gPlRFE",
+	"PO7nyDHN686GFjuxs7KEeTXik29cw7WLYsThv0OlZbswPVyYWqf2+qjV3nvWarVaz3ZetHd2W89be1Uo",
+	"3pXd3o1YuiF235FYao71KvQOit7NNS9DTKwaMVscD2soQLSKFFBIXAGAiBH+8CwiKIxiKHFyrPQbRHSg",
+	"scYejfwR5O1Bf/tdURYhA791xjIwxCoXImN+mY+qPA+O+A3McRUgYvjyDPZwKWYsTPehoW1fxWHY0Oyj",
+	"JoqZpYJYBqK5DhnZumN8ONIsICM+HDGlt+uEffRZNMFQgb4MpvskosKWpSkb9YfcaDOj22m16rUxF+7v",
+	"9qqwsbhitno9V0TT4byPazpcGWMXEu4WfpLbuokQQ9okR/POGAarQBEihLbGQBIeJSfW8Fu50klMyoaY",
+	"EznJ3w3oHE9gKWQsFkJfWQ6XSmPg1txlAL1NKp1ZfIgdnjeAMF59+a/My/PAd2/YdBnw7nyoXeJFLGS3",
+	"FMDPBcgr3gfU4wAKHboBMN39FGg8V0SCK+I1ksWHKp1bsSjuRkiV3l6wHUUEXwfUm+vZ0Iz8n/kS23Ax",
+	"wQ9mp/SXAvNNKODKUTZ9EAprbxUjd1QDah953iL//X8P4QAozdgEg9HupMPwMud5HrxE62W24iWQwlqn",
+	"digl+HvMF+pEjYyAEGHnVaAlXrSK2z8X2sJiTvQjdsfFsDGMGBMNRKCw976T9pRhxviKbQZnBw5Up/Yj",
+	"PiLQE/mqWBaGEi3HscDauRsIiw2ExVeNtfl6wruhyYXKJ0WBvQzidWJF0yTU31LmvHz+5JP5T7XUXpQN",
+	"gK9qEJXHAOdMsGSKWbX6XPd4QexpzsnLNaRhk5O7Ca7blFn81lNs8ULPtZvmfy5Pr53gZZ8lVHNTa/Mi",
+	"ed52sD/fKIBamk1JyKtpWRWtK+ZYC7Ygbs1CWichbaVQsD8xvSYN+9zcXfPZP0MBxz9POcbqDBhTghec",
+	"62qHwmzpWqnATeKhluBZG3+i2TsXrQeXhfzPf/5X5lKZv9zN8ciWuR+DSI67wkufQj0y8Ne6ZpCjIqao",
+	"W8P38ngeJ+e/HJyeHPWurg+uj3vXlwfnVyfXJxfnnk2QVyMuhl0hsp4GvIH2E95+5mugnXMzTU1sEhFk",
+	"xrlpZIwmZSnNDyBgrOuMsAPMqb4lulxFRephs5ZTIrLJWN5kLH9JqSDJVl5EPeNSh+cEcw/B0lEHo3Vi",
+	"xq4T0481BZmrtk/kmGuw3FoXo6ObNGLED81sArLlmWYeQhnVuyKhprGt3RhsZ9UeiP9gAdcZDwV6I8gq",
+	"zogxnXYFNKcC8JIEu7MW+lkYh5RkkgUUsxxUGRbqK1JAM8cc+ZtvvWsWbFqLLFnkjoVhVbr5wM7ZDeHc",
+	"EM6vQzjttV5EOcsNP0+cBWd+KhB0+UNq66kTGQYJGEGT/MIV74eM3I0YJkonciZXc3Cs3Tf/GijW63s0",
+	"rlN/BQDyT1g0YL5e5LtotzPlMyuU2LMHYlUXxuPgW+O5WAHe2pkdN56BjWfg6xoKv2dLBgJtp8T6YY0Z",
+	"pZGLB0EA4Nz4UQyZcQAiREvD4HLmv33nkQBUUa6IkDrzSgYXIwsqWgRCs1NcClJhCdS3EddoR10mS8/l",
+	"G9WJ8WNCQJTNALnmd8o0qy9/deDxDTzFxoO2gafYBA0/LAhhjkOWohAW38jn2Fp+LsVnqKhPPtl/LYtY",
+	"OEqCFWwDtNPZP35QSaCC01Qzj1aMXdjviiywxd1IEp8KCODU6acSwIvdRTDkiVCxiVvYUN1vnup+KzRp",
+	"qfaSIngnF+zhFJh6KWpnQmBOjpJ46QnVozRAOKVgtaI8/RkB/w6IxUH3zTfmAZhiAvGXlJubn/sAYdTc",
+	"0NJBaRIBAE0nOQRdAUkE0bbNyk2+vW9rZn/wckHXCQZLf0qSaOcmOZxxmHRFAa46yQghXNDCrObla7jV",
+	"WSllw6EguoSABNF9Tuh3plLGg+Zu5EfjS4U1Ox2EJIxtTMUUcSTnjQ5gL3tjKPVcMjYu9LM9HBwfx+Na",
+	"p91K/w8yOPBxKxkwF5oNWVRpxGNZecD04xcYsGeun9fBCKFk4Hj4tPRv9okHls3SV2yR47I5cNGD9rkp",
+	"2OH0pQwZFatn68BFK9wqsnUshhDwoDQbj7kYbte/ZKrON5O3kSr23hrJGfB7vdaw/4WjZ/52/8glZ+RT",
+	"Nf6aKRpAbx3XolpHvB9rbCUjPoTFvxrxP2J5Q2v1GnKH3hBu6X09RypXrsa5Si1QB1Fb69TeXh3NFAe9",
+	"0oyOWUBe0wkVTLHUe1wn7VaLDKtUCPXTg3XFhD+i5CfoDcuFIvny0bPW3nnaSrI5FLxcSOYwRKKz1/p6",
+	"2RhI0VZIyHA8duN52XheNjkZlXIyUvFznXqltjniFT98uVJLAb4N1wbSyBzzqc5l1qD91ei5o9rV6exj",
+	"OlXStVsIq21Hsgaw9mzLTUnUjT1tY0/blET9c5ZEnSScb25hJMe6n3xKi0BUypnEVk1y/JGjNcRWFrlh",
+	"bGLjhS3AdiXWbfMl12Xdm5TJDancpEz+KauSLiJa9bmY/nlDubP+7xMqpJiOZaxIMitMhUgKlvanWAnI",
+	"FjFV+QqmXXFYkuLwWQb7n5hen659dholfnmTSflNZFIuPOoV3XfY15r5lGtUT30Y3rx+8VS4aVTnDbnO",
+	"fgtGQ9RBrTKby0qEJ+2dNfTbB85HzN7GDT/baA3fQj3VJVRpYZIigg6ygGssBm5ozPycRE1vmNURrM9L",
+	"kS3PuTo88vbqqN4VXmogcymLxMOL7hFw1BAhEyf29mJitiBx8KvSsxK74Komu91WarLbffq4JrsNTdvQ",
+	"tD8RTcskDy43heAP80oX0yEEzMSKESmKUJZ1o0WY+1pHNWEk7zAQpAiy6NPI0Efqj8rzB81nHj938DE9",
+	"6JZqOYg+m0kApT9rnV0zSAduiqQs8+vTR3EAX9Phcuev2fuN43fj+H0wQ9NXI6Cz3lmNNGVuUHqsFtVs",
+	"N10gsLPCTDQaMUhFswWrm+QgGHOB4WNbVuiC1zvU/OBtzw/B3O8K74NHxkZ+AmuyivsYYgR3csSI2cyQ",
+	"2GLbSGAjNqRREDKlIF+WKjYvKhKL068SEonTS2GBIxmyeWFm5reVYYEvzcvzAgmLX0UUjubD4CGbyc/H",
+	"Qz6kijW4UEwoDgar5StfOeyu/VXC7laNkLMKR61TCHtzkXMLIuNgacxT949clN1fKFpulcA1XKNOjQb0",
+	"P5SWERtEUuimK12xVlRaoSY43MhOzY+VlmPA7k9wp6w9aP3oMwwEFOyj7vm49J0am77+4+R3yU/fnU//",
+	"+e5V65/vLge//foPPvhHLSummPMuNQ1rnb2dKgKLubnLJRYgHhuRZSOy/Nl8Y9+MapkRUsoUy/zPs2JV",
+	"bKULJ1ehtLFKvJsjVIT6oPk0ybEhksjOYsE/xKxEyiF0LMXQtSkXxva7goJVTVj+nUMqPD47ODntXR/8",
+	"fAzghFSpO6ilZDp5QbQk7Z0XxB/RiPogriHSKCOIfRMxHUeivMrbJRtypVlk1uAbgRBwzCDLuJbyonL+",
+	"MrErBUlOUcR83RjJSLFGn2ptpIyKxB1XK7JBWY8CP5CZ/cJYORxO5UC5QrMZNuXOwyZQbhP98S1xuE0E",
+	"2xcxO7jrX8IdszaHJ5/MfyoFnBll1HLADuGaBFzRyYTRSKWB4gdvTuoA4Y8ssM98OWbmd8bMc8hmF5KE",
+	"UgxZBPW4uoKLeoL8b9gCUyOijV6J3DFit/KGBfvw+8GbE6OiQuX9CbmT0Y1NApSQ4XnFwgHk2hvJodkV",
+	"B45hQ9gJwmui0k8FlH1VCj8FJpS65bbuBfux+Tn267HcTXzchkJ+vUid7yDabV70WqxKyd5cyH/z/g+K",
+	"TCI54GEmP9zCbYwVC2+Z2kdqotLCflARIIvT4fA49koCdn5iek0y8bnhZuazm1izzz6GhbixuYes2vaa",
+	"dqvFi0lXPi8XNAa/goU2kiHzDNNLkKRz4M1ZdwBUm9j10pTn7WZXJD1NZWzxpa3O5TKnMShE99xzbx/Y",
+	"J7gexnRKIkP3CBWI0u9ulX25K2w6O+G6SQ7SzpEdgwyAsoVpSMyLcMnuRixiZIuG4QKhwIz/ADwGZgFw",
+	"/q5j0NOM2CKT3n/ICBBOZOEREeyjJlbdbZKDjFignFwgddJyfgGABxAH1i4AkKjJ2XLEhX2bq0Pn1GzB",
+	"7hq51+AaTCI5loWAP2v7ZQHX9rJEDLX42Ugao9b/jBb5Spruw8b8pSRxA6W9gdL+XMEjidqbzxMWVxUY",
+	"sUK4HhgcqZNIyJYHapRXJ565Rt5205F7oy+ldVjolPQZMAaipdzvYiUBQ9ONGFOJH5ArZro+GTSALHmA",
+	"jnoreQBwIXcR11BRhRJfCktfHMHd8vbaOx4AdhtSHJre1iGmdn2+IjUtIWNVzJfr0Dk7aUCU2lC7DbX7",
+	"9qhdGs83h9yVm5eeYE7i/OC+VDbDN+tEsLtMIQD3QkYlmwunmCsy762upLmIFVtvvirVgWYY8IHhNqvE",
+	"CGAjGa0UevDFYxQWHyMYu1m0L01e/iy6Ingpaf5gZ66MPWefoTbOuWxYoXWFuzYTRJuvd6hLLl2xpmEC",
+	"oVcsOpSk5M2tmrgoauyNLTK7MHKsHMwMCxslsIEEUAOV3k5qNsFQ+jKY7n9JPDNEroMY5DTgTNO5xe81",
+	"Xb32PfjrFn7SIQ0aaZE1ydHcSpZGrw65gmQRsDnI2ZqWWnbFCnWnLKoa2syKcdhpFb0HCLUzp2V+qN2F",
+	"s50AmH8m2i+M564+AGqt+vkr8/K3DGGXL264FYviboRU6e010O1yPRdrzxej9rC+1l8V127tmgMlxcts",
+	"vTnGJlh0Nq1KsKgSQetlJigQSSHAZ0sQoMwX6kSNjCwaYeeqAmbdi1Zx++cGJFqwOpugUECrmylXmS/T",
+	"Vk/yGhYVbKt9PbA7qVZBugP2twkd3IQObmDuqsDcJbL0xIqHnw+6nXXBLEPJM+JDrmpQHcD5x7F5zlJx",
+	"mWPZ4AnVI7JVrn3a8p4Wa68rZsD2gLYZwQGDCeFFaE6JiMcs4j5R8WDAPzYJyMpGsos0ocrK2/sE2ADk",
+	"EwhGqDIielJReVFpzzJ74Pns68vqGa1XBvQxIhFhQVYsC7qYs67BiR6xamh73XVYDN4n1VrIfflmG9i+",
+	"TazNJt5+U3zoW89uX78s7jvzcGHFobVKjLDottzYZVEduBSEiVseSWELj8RRWOvURlpPVOfJEzrhzVLX",
+	"1McGtwvjwHneJ6OeMVzwoSBc1G1YpAu9AN5ofrJ1CZy3y4x/1vqRDbKvO28m2pxASgLvY/JGpj90Jcx2",
+	"+IZGWrDICDYBE5rTUHVQyjH7cMOmzrbDUFIx3yJQmgE/gUJPHcxR4J/kGor4hRSTSYJ6V2BICUSpgHzG",
+	"/IiBEUWN5J2AANO6kRZQuJIC5R+3ENafWTL2dyNJAh6QuxHVREtyN+L+iERMyTjyWQeWtcGFSpf81nIf",
+	"VcfQlrTEvHW1qroLxMXkE7PMXeHGUCcWl4HA6VV1Ww9FRxQyTqFjEPnwM9C/Nd2ZeWFSMdrp9gmdTJgI",
+	"GqnRLtn6wNpiCluF5mRXXQuthnSokvLyOXvjxBaKMa3cHMfylinigcxC/uc//ytjQPyf//yvrnBmS89I",
+	"2AHpU/8GhWcv/UVLkpF5t/ddH8tr21+zj5psgVSnoOI/Z5npbMOBMJcsgJm5xBzCPlJfh1MjhYMfHu10",
+	"NqAYrt8kYtq0Ul3x9+uzU6dO4LXvEKZ8OmFwMM0BncqYRExAHRudW3hHZsoSiwGGh9urlpbjuWQ0yK73",
+	"vj0ZsBTzkcfcBy1YR4l5FeFGYYst2uiA+VM/ZB3iTdDCiTtIOWweUSM+meBGmqPLb1nEAg/jv12L/5O8",
+	"7VPhszBkAWxMenxhKiruN9wtUmTLezKhU7NHXp14T8x3kj/sh6bwh+0Tjrq3nVtZ65UpOdOR7JtTYPZr",
+	"TP0RF6wRMRpA4IYRwyPq60wMu9k2FpBA+rEZhL1Wb4Wh71wKlIXdR50CpWr37+///wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

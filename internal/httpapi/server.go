@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/storefront/storefront/gen/api"
+	"github.com/storefront/storefront/internal/audit"
 	"github.com/storefront/storefront/internal/catalog"
 	"github.com/storefront/storefront/internal/content"
 	"github.com/storefront/storefront/internal/httpapi/edge"
@@ -38,6 +39,7 @@ type Deps struct {
 	Catalog     *catalog.Service
 	Content     *content.Service
 	Orders      *orders.Service
+	Audit       *audit.Log
 	Idempotency idempotency.Store
 	// Tx is the unit of work an idempotent request's work and stored response share.
 	Tx          uow.Runner
@@ -73,7 +75,7 @@ func New(deps Deps) (*echo.Echo, error) {
 		return nil, err
 	}
 	e, err := edge.New(edge.Config{
-		Logger: deps.Logger, Tokens: deps.Identity.Tokens(), Idempotency: deps.Idempotency, Tx: deps.Tx,
+		Logger: deps.Logger, Tokens: deps.Identity.Tokens(), APIKeys: deps.Identity, Idempotency: deps.Idempotency, Tx: deps.Tx,
 		CORSOrigins: deps.CORSOrigins, Limiter: deps.Limiter, RateLimits: deps.RateLimits, TrustedProxies: deps.TrustedProxies,
 		Metrics: deps.Metrics, NoMetrics: deps.NoMetrics, Tracing: deps.Tracing,
 	})

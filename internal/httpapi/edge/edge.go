@@ -29,6 +29,8 @@ import (
 type Config struct {
 	Logger *slog.Logger
 	Tokens *identity.TokenIssuer
+	// APIKeys authenticates API keys; nil refuses them.
+	APIKeys KeyAuthenticator
 	// Idempotency keeps stored responses; Tx is the unit of work a request's work and its stored
 	// response share.
 	Idempotency idempotency.Store
@@ -85,8 +87,12 @@ func New(cfg Config) (*echo.Echo, error) {
 			MaxAge: int((10 * time.Minute).Seconds()),
 		}))
 	}
-	mw = append(mw, limitRates(cfg.Limiter, cfg.RateLimits, cfg.Tokens),
-		authenticate(ct, cfg.Tokens), validateRequests(ct),
+	creds, err := newCredentials(ct.doc, cfg.Tokens, cfg.APIKeys)
+	if err != nil {
+		return nil, err
+	}
+	mw = append(mw, limitRates(cfg.Limiter, cfg.RateLimits, creds),
+		authenticate(ct, creds), validateRequests(ct),
 		idempotent(ct, cfg.Idempotency, cfg.Tx, cfg.Metrics.IdempotencyReplayed))
 	e.Use(chain(mw...))
 	return e, nil

@@ -161,6 +161,6 @@ var defaultHeaders = []struct {
 	// cacheable content replace this.
 	{echo.HeaderCacheControl, []string{"no-store"}},
 	// What a caller sees can depend on its credentials (inactive products, drafts): a shared cache must
-	// keep public responses per Authorization. CORS adds Origin to a copy.
-	{echo.HeaderVary, []string{"Authorization"}},
+	// keep public responses per Authorization and X-API-Key. CORS adds Origin to a copy.
+	{echo.HeaderVary, []string{"Authorization", "X-API-Key"}},
 }
