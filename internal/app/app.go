@@ -119,8 +119,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 		a.Identity.UseLoginThrottle(redis.NewLoginThrottle(a.Limiter, identity.StoreThrottle{Store: identityStore, Tx: a.DB}))
 	}
 	a.Catalog = catalog.NewService(catalogStore, a.DB)
+	a.Catalog.RecordTo(a.Audit)
 	a.Content = content.NewService(contentStore, a.DB)
+	a.Content.RecordTo(a.Audit)
 	a.Orders = orders.NewService(orderStore, a.DB, orders.NewSimulator())
+	a.Orders.RecordTo(a.Audit)
 	a.Orders.ObserveTransitions(a.Metrics.OrderTransition)
 	a.idempotency = postgres.NewIdempotencyStore(a.DB)
 
