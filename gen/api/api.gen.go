@@ -23,6 +23,159 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for ApiKeyPrefix.
+const (
+	ApiKeyPrefixSkLive ApiKeyPrefix = "sk_live_"
+	ApiKeyPrefixSkTest ApiKeyPrefix = "sk_test_"
+)
+
+// Valid indicates whether the value is a known member of the ApiKeyPrefix enum.
+func (e ApiKeyPrefix) Valid() bool {
+	switch e {
+	case ApiKeyPrefixSkLive:
+		return true
+	case ApiKeyPrefixSkTest:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiKeyWithSecretPrefix.
+const (
+	ApiKeyWithSecretPrefixSkLive ApiKeyWithSecretPrefix = "sk_live_"
+	ApiKeyWithSecretPrefixSkTest ApiKeyWithSecretPrefix = "sk_test_"
+)
+
+// Valid indicates whether the value is a known member of the ApiKeyWithSecretPrefix enum.
+func (e ApiKeyWithSecretPrefix) Valid() bool {
+	switch e {
+	case ApiKeyWithSecretPrefixSkLive:
+		return true
+	case ApiKeyWithSecretPrefixSkTest:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuditAction.
+const (
+	ApiKeyCreated          AuditAction = "api_key.created"
+	ApiKeyRevoked          AuditAction = "api_key.revoked"
+	ApiKeyUpdated          AuditAction = "api_key.updated"
+	AuthLoginFailed        AuditAction = "auth.login_failed"
+	AuthLoginSucceeded     AuditAction = "auth.login_succeeded"
+	AuthTokenFamilyRevoked AuditAction = "auth.token_family_revoked"
+	CategoryCreated        AuditAction = "category.created"
+	CategoryDeleted        AuditAction = "category.deleted"
+	CategoryUpdated        AuditAction = "category.updated"
+	CommentDeleted         AuditAction = "comment.deleted"
+	OrderCancelled         AuditAction = "order.cancelled"
+	OrderDelivered         AuditAction = "order.delivered"
+	OrderPaid              AuditAction = "order.paid"
+	OrderPlaced            AuditAction = "order.placed"
+	OrderShipped           AuditAction = "order.shipped"
+	PostDeleted            AuditAction = "post.deleted"
+	PostPublished          AuditAction = "post.published"
+	ProductCreated         AuditAction = "product.created"
+	ProductDeleted         AuditAction = "product.deleted"
+	ProductUpdated         AuditAction = "product.updated"
+	UserDeleted            AuditAction = "user.deleted"
+	UserPasswordChanged    AuditAction = "user.password_changed"
+	UserRoleChanged        AuditAction = "user.role_changed"
+	UserStatusChanged      AuditAction = "user.status_changed"
+)
+
+// Valid indicates whether the value is a known member of the AuditAction enum.
+func (e AuditAction) Valid() bool {
+	switch e {
+	case ApiKeyCreated:
+		return true
+	case ApiKeyRevoked:
+		return true
+	case ApiKeyUpdated:
+		return true
+	case AuthLoginFailed:
+		return true
+	case AuthLoginSucceeded:
+		return true
+	case AuthTokenFamilyRevoked:
+		return true
+	case CategoryCreated:
+		return true
+	case CategoryDeleted:
+		return true
+	case CategoryUpdated:
+		return true
+	case CommentDeleted:
+		return true
+	case OrderCancelled:
+		return true
+	case OrderDelivered:
+		return true
+	case OrderPaid:
+		return true
+	case OrderPlaced:
+		return true
+	case OrderShipped:
+		return true
+	case PostDeleted:
+		return true
+	case PostPublished:
+		return true
+	case ProductCreated:
+		return true
+	case ProductDeleted:
+		return true
+	case ProductUpdated:
+		return true
+	case UserDeleted:
+		return true
+	case UserPasswordChanged:
+		return true
+	case UserRoleChanged:
+		return true
+	case UserStatusChanged:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuditResourceType.
+const (
+	AuditResourceTypeApiKey   AuditResourceType = "api_key"
+	AuditResourceTypeCategory AuditResourceType = "category"
+	AuditResourceTypeComment  AuditResourceType = "comment"
+	AuditResourceTypeOrder    AuditResourceType = "order"
+	AuditResourceTypePost     AuditResourceType = "post"
+	AuditResourceTypeProduct  AuditResourceType = "product"
+	AuditResourceTypeUser     AuditResourceType = "user"
+)
+
+// Valid indicates whether the value is a known member of the AuditResourceType enum.
+func (e AuditResourceType) Valid() bool {
+	switch e {
+	case AuditResourceTypeApiKey:
+		return true
+	case AuditResourceTypeCategory:
+		return true
+	case AuditResourceTypeComment:
+		return true
+	case AuditResourceTypeOrder:
+		return true
+	case AuditResourceTypePost:
+		return true
+	case AuditResourceTypeProduct:
+		return true
+	case AuditResourceTypeUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CheckStatus.
 const (
 	CheckStatusDegraded    CheckStatus = "degraded"
@@ -248,6 +401,48 @@ func (e Role) Valid() bool {
 	}
 }
 
+// Defines values for Scope.
+const (
+	CatalogRead   Scope = "catalog:read"
+	CatalogWrite  Scope = "catalog:write"
+	CommentsWrite Scope = "comments:write"
+	EventsRead    Scope = "events:read"
+	OrdersManage  Scope = "orders:manage"
+	OrdersWrite   Scope = "orders:write"
+	PostsModerate Scope = "posts:moderate"
+	PostsPublish  Scope = "posts:publish"
+	PostsWrite    Scope = "posts:write"
+	UsersAdmin    Scope = "users:admin"
+)
+
+// Valid indicates whether the value is a known member of the Scope enum.
+func (e Scope) Valid() bool {
+	switch e {
+	case CatalogRead:
+		return true
+	case CatalogWrite:
+		return true
+	case CommentsWrite:
+		return true
+	case EventsRead:
+		return true
+	case OrdersManage:
+		return true
+	case OrdersWrite:
+		return true
+	case PostsModerate:
+		return true
+	case PostsPublish:
+		return true
+	case PostsWrite:
+		return true
+	case UsersAdmin:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenPairTokenType.
 const (
 	Bearer TokenPairTokenType = "Bearer"
@@ -311,6 +506,78 @@ func (e OrderSort) Valid() bool {
 	case OrderSortCreatedAt:
 		return true
 	case OrderSortMinusCreatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListApiKeysParamsSort.
+const (
+	ListApiKeysParamsSortCreatedAt      ListApiKeysParamsSort = "created_at"
+	ListApiKeysParamsSortMinusCreatedAt ListApiKeysParamsSort = "-created_at"
+)
+
+// Valid indicates whether the value is a known member of the ListApiKeysParamsSort enum.
+func (e ListApiKeysParamsSort) Valid() bool {
+	switch e {
+	case ListApiKeysParamsSortCreatedAt:
+		return true
+	case ListApiKeysParamsSortMinusCreatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListApiKeysParamsCount.
+const (
+	ListApiKeysParamsCountEstimated ListApiKeysParamsCount = "estimated"
+	ListApiKeysParamsCountExact     ListApiKeysParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListApiKeysParamsCount enum.
+func (e ListApiKeysParamsCount) Valid() bool {
+	switch e {
+	case ListApiKeysParamsCountEstimated:
+		return true
+	case ListApiKeysParamsCountExact:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAuditEventsParamsSort.
+const (
+	MinusOccurredAt ListAuditEventsParamsSort = "-occurred_at"
+	OccurredAt      ListAuditEventsParamsSort = "occurred_at"
+)
+
+// Valid indicates whether the value is a known member of the ListAuditEventsParamsSort enum.
+func (e ListAuditEventsParamsSort) Valid() bool {
+	switch e {
+	case MinusOccurredAt:
+		return true
+	case OccurredAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAuditEventsParamsCount.
+const (
+	ListAuditEventsParamsCountEstimated ListAuditEventsParamsCount = "estimated"
+	ListAuditEventsParamsCountExact     ListAuditEventsParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListAuditEventsParamsCount enum.
+func (e ListAuditEventsParamsCount) Valid() bool {
+	switch e {
+	case ListAuditEventsParamsCountEstimated:
+		return true
+	case ListAuditEventsParamsCountExact:
 		return true
 	default:
 		return false
@@ -614,8 +881,164 @@ func (e ListUserPostsParamsCount) Valid() bool {
 	}
 }
 
+// ApiKey defines model for ApiKey.
+type ApiKey struct {
+	CreatedAt Timestamp          `json:"created_at"`
+	ExpiresAt *Timestamp         `json:"expires_at,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastFour The secret's last four characters, to tell keys apart.
+	LastFour   string     `json:"last_four"`
+	LastUsedAt *Timestamp `json:"last_used_at,omitempty"`
+
+	// Name What the key is for, to recognise it in lists.
+	Name ApiKeyName `json:"name"`
+
+	// OwnerId The user the key acts as.
+	OwnerId openapi_types.UUID `json:"owner_id"`
+
+	// Prefix How the secret starts; `sk_live_` for keys of the production service, `sk_test_` otherwise.
+	Prefix ApiKeyPrefix `json:"prefix"`
+
+	// RateLimitPerMinute The key's own rate limit, set by an admin. Absent when the key has the default API key tier.
+	RateLimitPerMinute *int32     `json:"rate_limit_per_minute,omitempty"`
+	RevokedAt          *Timestamp `json:"revoked_at,omitempty"`
+
+	// Scopes Granted at creation. At each request the key holds those its owner's role still grants.
+	Scopes    []Scope   `json:"scopes"`
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// ApiKeyPrefix How the secret starts; `sk_live_` for keys of the production service, `sk_test_` otherwise.
+type ApiKeyPrefix string
+
+// ApiKeyCreate defines model for ApiKeyCreate.
+type ApiKeyCreate struct {
+	ExpiresAt *Timestamp `json:"expires_at,omitempty"`
+
+	// Name What the key is for, to recognise it in lists.
+	Name ApiKeyName `json:"name"`
+
+	// Scopes Scopes for the key; each one must be a scope you hold.
+	Scopes []Scope `json:"scopes"`
+}
+
+// ApiKeyCreatedResponse defines model for ApiKeyCreatedResponse.
+type ApiKeyCreatedResponse struct {
+	// Data A key just created, with its secret (the fields of `ApiKey`, and `secret`).
+	Data ApiKeyWithSecret `json:"data"`
+}
+
+// ApiKeyList defines model for ApiKeyList.
+type ApiKeyList struct {
+	Data []ApiKey `json:"data"`
+	Meta ListMeta `json:"meta"`
+}
+
+// ApiKeyName What the key is for, to recognise it in lists.
+type ApiKeyName = string
+
+// ApiKeyPatch defines model for ApiKeyPatch.
+type ApiKeyPatch struct {
+	// Name What the key is for, to recognise it in lists.
+	Name *ApiKeyName `json:"name,omitempty"`
+
+	// RateLimitPerMinute The key's own requests per minute (admins only); `0` returns it to the default API key tier.
+	RateLimitPerMinute *int32 `json:"rate_limit_per_minute,omitempty"`
+}
+
+// ApiKeyResponse defines model for ApiKeyResponse.
+type ApiKeyResponse struct {
+	Data ApiKey `json:"data"`
+}
+
+// ApiKeyWithSecret A key just created, with its secret (the fields of `ApiKey`, and `secret`).
+type ApiKeyWithSecret struct {
+	CreatedAt Timestamp          `json:"created_at"`
+	ExpiresAt *Timestamp         `json:"expires_at,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastFour The secret's last four characters, to tell keys apart.
+	LastFour   string     `json:"last_four"`
+	LastUsedAt *Timestamp `json:"last_used_at,omitempty"`
+
+	// Name What the key is for, to recognise it in lists.
+	Name ApiKeyName `json:"name"`
+
+	// OwnerId The user the key acts as.
+	OwnerId openapi_types.UUID `json:"owner_id"`
+
+	// Prefix How the secret starts; `sk_live_` for keys of the production service, `sk_test_` otherwise.
+	Prefix ApiKeyWithSecretPrefix `json:"prefix"`
+
+	// RateLimitPerMinute The key's own rate limit, set by an admin. Absent when the key has the default API key tier.
+	RateLimitPerMinute *int32     `json:"rate_limit_per_minute,omitempty"`
+	RevokedAt          *Timestamp `json:"revoked_at,omitempty"`
+
+	// Scopes Granted at creation. At each request the key holds those its owner's role still grants.
+	Scopes []Scope `json:"scopes"`
+
+	// Secret The secret, shown in this response only. Send it as `X-API-Key` or `Authorization: Bearer`.
+	Secret    string    `json:"secret"`
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// ApiKeyWithSecretPrefix How the secret starts; `sk_live_` for keys of the production service, `sk_test_` otherwise.
+type ApiKeyWithSecretPrefix string
+
 // Attributes Free-form product attributes (at most 50 members, 16 KiB as JSON).
 type Attributes map[string]interface{}
+
+// AuditAction What happened. `auth.login_failed` carries the email tried and a reason (`unknown_email`,
+// `wrong_password`, `account_suspended`); `auth.token_family_revoked` the reason (`logout`, `reuse`,
+// `account_suspended`, `account_deleted`); `user.*`, `api_key.*`, `category.*` and `product.*` the changed
+// fields; `order.*` the status change. `post.deleted` and `comment.deleted` are moderation: deletes by
+// someone other than the author.
+type AuditAction string
+
+// AuditEvent defines model for AuditEvent.
+type AuditEvent struct {
+	// Action What happened. `auth.login_failed` carries the email tried and a reason (`unknown_email`,
+	// `wrong_password`, `account_suspended`); `auth.token_family_revoked` the reason (`logout`, `reuse`,
+	// `account_suspended`, `account_deleted`); `user.*`, `api_key.*`, `category.*` and `product.*` the changed
+	// fields; `order.*` the status change. `post.deleted` and `comment.deleted` are moderation: deletes by
+	// someone other than the author.
+	Action AuditAction `json:"action"`
+
+	// ActorId The user who acted; absent for a failed sign-in or an operator's command.
+	ActorId *openapi_types.UUID `json:"actor_id,omitempty"`
+
+	// ApiKeyId The API key the actor used; absent when they used an access token.
+	ApiKeyId *openapi_types.UUID `json:"api_key_id,omitempty"`
+
+	// Changes A small JSON object: for a change, each changed field as `{"from": old, "to": new}` (a creation has
+	// only `to`; long text only `{"changed": true}`); otherwise facts about the event. Never passwords,
+	// hashes, tokens or secrets.
+	Changes map[string]interface{} `json:"changes"`
+
+	// ClientIp The client's address as the service saw it.
+	ClientIp   *string            `json:"client_ip,omitempty"`
+	Id         openapi_types.UUID `json:"id"`
+	OccurredAt Timestamp          `json:"occurred_at"`
+
+	// RequestId The `X-Request-ID` of the request that made the change.
+	RequestId *string `json:"request_id,omitempty"`
+
+	// ResourceId The resource; absent when there is none (a sign-in with an unknown email).
+	ResourceId *openapi_types.UUID `json:"resource_id,omitempty"`
+
+	// ResourceType The type of resource an entry is about.
+	ResourceType AuditResourceType `json:"resource_type"`
+}
+
+// AuditEventList defines model for AuditEventList.
+type AuditEventList struct {
+	Data []AuditEvent `json:"data"`
+	Meta ListMeta     `json:"meta"`
+}
+
+// AuditResourceType The type of resource an entry is about.
+type AuditResourceType string
 
 // CancellationCreate defines model for CancellationCreate.
 type CancellationCreate struct {
@@ -1032,6 +1455,10 @@ type RefreshTokenRequest struct {
 // Role `customer` shops and writes; `editor` also publishes and moderates content; `admin` may do everything.
 type Role string
 
+// Scope A permission. Roles grant them (see Authentication); API keys carry a subset of their owner's.
+// `catalog:read` sees inactive products; `events:read` reads the event feed.
+type Scope string
+
 // ShipmentCreate defines model for ShipmentCreate.
 type ShipmentCreate struct {
 	Carrier        string `json:"carrier"`
@@ -1182,6 +1609,9 @@ type UserResponse struct {
 // UserStatus `suspended` users cannot sign in.
 type UserStatus string
 
+// ApiKeyId defines model for ApiKeyId.
+type ApiKeyId = openapi_types.UUID
+
 // CategoryId defines model for CategoryId.
 type CategoryId = openapi_types.UUID
 
@@ -1223,6 +1653,9 @@ type ProductId = openapi_types.UUID
 
 // UserId defines model for UserId.
 type UserId = openapi_types.UUID
+
+// ApiKeyOK defines model for ApiKeyOK.
+type ApiKeyOK = ApiKeyResponse
 
 // BadRequest The body of every error response.
 type BadRequest = Error
@@ -1283,6 +1716,91 @@ type UnsupportedMediaType = Error
 
 // UserOK defines model for UserOK.
 type UserOK = UserResponse
+
+// ListApiKeysParams defines parameters for ListApiKeys.
+type ListApiKeysParams struct {
+	// OwnerId List this user's keys instead of your own (admins only).
+	OwnerId *openapi_types.UUID `form:"owner_id,omitempty" json:"owner_id,omitempty"`
+
+	// Sort Sort by creation time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+	Sort *ListApiKeysParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+	// list and `sort` it was issued for; anything else answers `400`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListApiKeysParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListApiKeysParamsSort defines parameters for ListApiKeys.
+type ListApiKeysParamsSort string
+
+// ListApiKeysParamsCount defines parameters for ListApiKeys.
+type ListApiKeysParamsCount string
+
+// RevokeApiKeyParams defines parameters for RevokeApiKey.
+type RevokeApiKeyParams struct {
+	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetApiKeyParams defines parameters for GetApiKey.
+type GetApiKeyParams struct {
+	// IfNoneMatch An `ETag` from an earlier response; answers `304` if the resource still has it.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateApiKeyParams defines parameters for UpdateApiKey.
+type UpdateApiKeyParams struct {
+	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListAuditEventsParams defines parameters for ListAuditEvents.
+type ListAuditEventsParams struct {
+	// ActorId Only entries of actions by this user.
+	ActorId *openapi_types.UUID `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+
+	// ResourceType Only entries about resources of this type.
+	ResourceType *AuditResourceType `form:"resource_type,omitempty" json:"resource_type,omitempty"`
+
+	// ResourceId Only entries about this resource.
+	ResourceId *openapi_types.UUID `form:"resource_id,omitempty" json:"resource_id,omitempty"`
+
+	// Action Only entries of this action.
+	Action *AuditAction `form:"action,omitempty" json:"action,omitempty"`
+
+	// Since Only entries at or after this time.
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only entries before this time.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+
+	// Sort Sort by time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+	Sort *ListAuditEventsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+	// list and `sort` it was issued for; anything else answers `400`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListAuditEventsParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListAuditEventsParamsSort defines parameters for ListAuditEvents.
+type ListAuditEventsParamsSort string
+
+// ListAuditEventsParamsCount defines parameters for ListAuditEvents.
+type ListAuditEventsParamsCount string
 
 // ListCategoriesParams defines parameters for ListCategories.
 type ListCategoriesParams struct {
@@ -1678,6 +2196,12 @@ type CreatePostParams struct {
 	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
 }
 
+// CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
+type CreateApiKeyJSONRequestBody = ApiKeyCreate
+
+// UpdateApiKeyJSONRequestBody defines body for UpdateApiKey for application/json ContentType.
+type UpdateApiKeyJSONRequestBody = ApiKeyPatch
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
@@ -1758,6 +2282,24 @@ type ServerInterface interface {
 	// GetReadiness Readiness probe
 	// (GET /ready)
 	GetReadiness(ctx echo.Context) error
+	// ListApiKeys List API keys
+	// (GET /v1/api-keys)
+	ListApiKeys(ctx echo.Context, params ListApiKeysParams) error
+	// CreateApiKey Create an API key
+	// (POST /v1/api-keys)
+	CreateApiKey(ctx echo.Context) error
+	// RevokeApiKey Revoke an API key
+	// (DELETE /v1/api-keys/{api_key_id})
+	RevokeApiKey(ctx echo.Context, apiKeyId ApiKeyId, params RevokeApiKeyParams) error
+	// GetApiKey Get an API key
+	// (GET /v1/api-keys/{api_key_id})
+	GetApiKey(ctx echo.Context, apiKeyId ApiKeyId, params GetApiKeyParams) error
+	// UpdateApiKey Update an API key
+	// (PATCH /v1/api-keys/{api_key_id})
+	UpdateApiKey(ctx echo.Context, apiKeyId ApiKeyId, params UpdateApiKeyParams) error
+	// ListAuditEvents List audit events
+	// (GET /v1/audit-log)
+	ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error
 	// Login Sign in
 	// (POST /v1/auth/login)
 	Login(ctx echo.Context) error
@@ -1936,6 +2478,250 @@ func (w *ServerInterfaceWrapper) GetReadiness(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetReadiness(ctx)
+	return err
+}
+
+// ListApiKeys converts echo context to params.
+func (w *ServerInterfaceWrapper) ListApiKeys(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListApiKeysParams
+	// ------------- Optional query parameter "owner_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "owner_id", ctx.QueryParams(), &params.OwnerId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter owner_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListApiKeys(ctx, params)
+	return err
+}
+
+// CreateApiKey converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateApiKey(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateApiKey(ctx)
+	return err
+}
+
+// RevokeApiKey converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeApiKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "api_key_id" -------------
+	var apiKeyId ApiKeyId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "api_key_id", ctx.Param("api_key_id"), &apiKeyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter api_key_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RevokeApiKeyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeApiKey(ctx, apiKeyId, params)
+	return err
+}
+
+// GetApiKey converts echo context to params.
+func (w *ServerInterfaceWrapper) GetApiKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "api_key_id" -------------
+	var apiKeyId ApiKeyId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "api_key_id", ctx.Param("api_key_id"), &apiKeyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter api_key_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetApiKeyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetApiKey(ctx, apiKeyId, params)
+	return err
+}
+
+// UpdateApiKey converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateApiKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "api_key_id" -------------
+	var apiKeyId ApiKeyId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "api_key_id", ctx.Param("api_key_id"), &apiKeyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter api_key_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateApiKeyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateApiKey(ctx, apiKeyId, params)
+	return err
+}
+
+// ListAuditEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAuditEvents(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditEventsParams
+	// ------------- Optional query parameter "actor_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor_id", ctx.QueryParams(), &params.ActorId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actor_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "resource_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resource_type", ctx.QueryParams(), &params.ResourceType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resource_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "resource_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resource_id", ctx.QueryParams(), &params.ResourceId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resource_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAuditEvents(ctx, params)
 	return err
 }
 
@@ -3424,6 +4210,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/auth/login", wrapper.Login, options.OperationMiddlewares["login"]...)
 	router.POST(options.BaseURL+"/v1/auth/refresh", wrapper.RefreshTokens, options.OperationMiddlewares["refreshTokens"]...)
 	router.POST(options.BaseURL+"/v1/auth/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
+	router.GET(options.BaseURL+"/v1/api-keys", wrapper.ListApiKeys, options.OperationMiddlewares["listApiKeys"]...)
+	router.POST(options.BaseURL+"/v1/api-keys", wrapper.CreateApiKey, options.OperationMiddlewares["createApiKey"]...)
+	router.DELETE(options.BaseURL+"/v1/api-keys/:api_key_id", wrapper.RevokeApiKey, options.OperationMiddlewares["revokeApiKey"]...)
+	router.GET(options.BaseURL+"/v1/api-keys/:api_key_id", wrapper.GetApiKey, options.OperationMiddlewares["getApiKey"]...)
+	router.PATCH(options.BaseURL+"/v1/api-keys/:api_key_id", wrapper.UpdateApiKey, options.OperationMiddlewares["updateApiKey"]...)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.GET(options.BaseURL+"/v1/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
 	router.POST(options.BaseURL+"/v1/users", wrapper.RegisterUser, options.OperationMiddlewares["registerUser"]...)
@@ -3431,6 +4222,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/users/:user_id", wrapper.GetUser, options.OperationMiddlewares["getUser"]...)
 	router.PATCH(options.BaseURL+"/v1/users/:user_id", wrapper.UpdateUser, options.OperationMiddlewares["updateUser"]...)
 	router.PUT(options.BaseURL+"/v1/users/:user_id", wrapper.ReplaceUser, options.OperationMiddlewares["replaceUser"]...)
+	router.GET(options.BaseURL+"/v1/audit-log", wrapper.ListAuditEvents, options.OperationMiddlewares["listAuditEvents"]...)
 	router.GET(options.BaseURL+"/v1/posts", wrapper.ListPosts, options.OperationMiddlewares["listPosts"]...)
 	router.GET(options.BaseURL+"/v1/users/:user_id/posts", wrapper.ListUserPosts, options.OperationMiddlewares["listUserPosts"]...)
 	router.POST(options.BaseURL+"/v1/users/:user_id/posts", wrapper.CreatePost, options.OperationMiddlewares["createPost"]...)
@@ -3462,6 +4254,29 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/orders/:order_id/cancellation", wrapper.CancelOrder, options.OperationMiddlewares["cancelOrder"]...)
 	router.GET(options.BaseURL+"/v1/users/:user_id/orders", wrapper.ListUserOrders, options.OperationMiddlewares["listUserOrders"]...)
 
+}
+
+type ApiKeyOKResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+type ApiKeyOKJSONResponse struct {
+	Body ApiKeyResponse
+
+	Headers ApiKeyOKResponseHeaders
 }
 
 type BadRequestResponseHeaders struct {
@@ -4226,6 +5041,2047 @@ func (response GetReadiness503JSONResponse) VisitGetReadinessResponse(w http.Res
 	if response.Headers.AccessControlAllowOrigin != nil {
 		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
 	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeysRequestObject struct {
+	Params ListApiKeysParams
+}
+
+type ListApiKeysResponseObject interface {
+	VisitListApiKeysResponse(w http.ResponseWriter) error
+}
+
+type ListApiKeys200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type ListApiKeys200JSONResponse struct {
+	Body    ApiKeyList
+	Headers ListApiKeys200ResponseHeaders
+}
+
+func (response ListApiKeys200JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListApiKeys400JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListApiKeys401JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListApiKeys403JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListApiKeys429JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListApiKeys500JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListApiKeys503JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKeyRequestObject struct {
+	Body *CreateApiKeyJSONRequestBody
+}
+
+type CreateApiKeyResponseObject interface {
+	VisitCreateApiKeyResponse(w http.ResponseWriter) error
+}
+
+type CreateApiKey201ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type CreateApiKey201JSONResponse struct {
+	Body    ApiKeyCreatedResponse
+	Headers CreateApiKey201ResponseHeaders
+}
+
+func (response CreateApiKey201JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateApiKey400JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateApiKey401JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateApiKey403JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateApiKey413JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateApiKey415JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateApiKey429JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateApiKey500JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateApiKey503JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKeyRequestObject struct {
+	ApiKeyId ApiKeyId `json:"api_key_id"`
+	Params   RevokeApiKeyParams
+}
+
+type RevokeApiKeyResponseObject interface {
+	VisitRevokeApiKeyResponse(w http.ResponseWriter) error
+}
+
+type RevokeApiKey204ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type RevokeApiKey204Response struct {
+	Headers RevokeApiKey204ResponseHeaders
+}
+
+func (response RevokeApiKey204Response) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeApiKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RevokeApiKey400JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RevokeApiKey401JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RevokeApiKey403JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RevokeApiKey404JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response RevokeApiKey412JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RevokeApiKey429JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RevokeApiKey500JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RevokeApiKey503JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKeyRequestObject struct {
+	ApiKeyId ApiKeyId `json:"api_key_id"`
+	Params   GetApiKeyParams
+}
+
+type GetApiKeyResponseObject interface {
+	VisitGetApiKeyResponse(w http.ResponseWriter) error
+}
+
+type GetApiKey200JSONResponse struct{ ApiKeyOKJSONResponse }
+
+func (response GetApiKey200JSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey304Response = NotModifiedResponse
+
+func (response GetApiKey304Response) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetApiKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetApiKey400JSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetApiKey401JSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetApiKey403JSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetApiKey404JSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetApiKey429JSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetApiKey500JSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKey503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetApiKey503JSONResponse) VisitGetApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKeyRequestObject struct {
+	ApiKeyId ApiKeyId `json:"api_key_id"`
+	Params   UpdateApiKeyParams
+	Body     *UpdateApiKeyJSONRequestBody
+}
+
+type UpdateApiKeyResponseObject interface {
+	VisitUpdateApiKeyResponse(w http.ResponseWriter) error
+}
+
+type UpdateApiKey200JSONResponse struct{ ApiKeyOKJSONResponse }
+
+func (response UpdateApiKey200JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateApiKey400JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateApiKey401JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateApiKey403JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateApiKey404JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdateApiKey409JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response UpdateApiKey412JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateApiKey413JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateApiKey415JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateApiKey429JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateApiKey500JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateApiKey503JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEventsRequestObject struct {
+	Params ListAuditEventsParams
+}
+
+type ListAuditEventsResponseObject interface {
+	VisitListAuditEventsResponse(w http.ResponseWriter) error
+}
+
+type ListAuditEvents200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type ListAuditEvents200JSONResponse struct {
+	Body    AuditEventList
+	Headers ListAuditEvents200ResponseHeaders
+}
+
+func (response ListAuditEvents200JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListAuditEvents400JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListAuditEvents401JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListAuditEvents403JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListAuditEvents429JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListAuditEvents500JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListAuditEvents503JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18282,6 +21138,24 @@ type StrictServerInterface interface {
 	// GetReadiness Readiness probe
 	// (GET /ready)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
+	// ListApiKeys List API keys
+	// (GET /v1/api-keys)
+	ListApiKeys(ctx context.Context, request ListApiKeysRequestObject) (ListApiKeysResponseObject, error)
+	// CreateApiKey Create an API key
+	// (POST /v1/api-keys)
+	CreateApiKey(ctx context.Context, request CreateApiKeyRequestObject) (CreateApiKeyResponseObject, error)
+	// RevokeApiKey Revoke an API key
+	// (DELETE /v1/api-keys/{api_key_id})
+	RevokeApiKey(ctx context.Context, request RevokeApiKeyRequestObject) (RevokeApiKeyResponseObject, error)
+	// GetApiKey Get an API key
+	// (GET /v1/api-keys/{api_key_id})
+	GetApiKey(ctx context.Context, request GetApiKeyRequestObject) (GetApiKeyResponseObject, error)
+	// UpdateApiKey Update an API key
+	// (PATCH /v1/api-keys/{api_key_id})
+	UpdateApiKey(ctx context.Context, request UpdateApiKeyRequestObject) (UpdateApiKeyResponseObject, error)
+	// ListAuditEvents List audit events
+	// (GET /v1/audit-log)
+	ListAuditEvents(ctx context.Context, request ListAuditEventsRequestObject) (ListAuditEventsResponseObject, error)
 	// Login Sign in
 	// (POST /v1/auth/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
@@ -18548,6 +21422,203 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetReadinessResponseObject); ok {
 		return validResponse.VisitGetReadinessResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListApiKeys operation middleware
+func (sh *strictHandler) ListApiKeys(ctx echo.Context, params ListApiKeysParams) error {
+	var request ListApiKeysRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListApiKeys(ctx.Request().Context(), request.(ListApiKeysRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListApiKeys")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListApiKeysResponseObject); ok {
+		return validResponse.VisitListApiKeysResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateApiKey operation middleware
+func (sh *strictHandler) CreateApiKey(ctx echo.Context) error {
+	var request CreateApiKeyRequestObject
+
+	var body CreateApiKeyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateApiKey(ctx.Request().Context(), request.(CreateApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateApiKeyResponseObject); ok {
+		return validResponse.VisitCreateApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeApiKey operation middleware
+func (sh *strictHandler) RevokeApiKey(ctx echo.Context, apiKeyId ApiKeyId, params RevokeApiKeyParams) error {
+	var request RevokeApiKeyRequestObject
+
+	request.ApiKeyId = apiKeyId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeApiKey(ctx.Request().Context(), request.(RevokeApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeApiKeyResponseObject); ok {
+		return validResponse.VisitRevokeApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetApiKey operation middleware
+func (sh *strictHandler) GetApiKey(ctx echo.Context, apiKeyId ApiKeyId, params GetApiKeyParams) error {
+	var request GetApiKeyRequestObject
+
+	request.ApiKeyId = apiKeyId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetApiKey(ctx.Request().Context(), request.(GetApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetApiKeyResponseObject); ok {
+		return validResponse.VisitGetApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateApiKey operation middleware
+func (sh *strictHandler) UpdateApiKey(ctx echo.Context, apiKeyId ApiKeyId, params UpdateApiKeyParams) error {
+	var request UpdateApiKeyRequestObject
+
+	request.ApiKeyId = apiKeyId
+	request.Params = params
+
+	var body UpdateApiKeyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateApiKey(ctx.Request().Context(), request.(UpdateApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateApiKeyResponseObject); ok {
+		return validResponse.VisitUpdateApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAuditEvents operation middleware
+func (sh *strictHandler) ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error {
+	var request ListAuditEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuditEvents(ctx.Request().Context(), request.(ListAuditEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuditEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAuditEventsResponseObject); ok {
+		return validResponse.VisitListAuditEventsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -20036,341 +23107,414 @@ func (sh *strictHandler) CreatePost(ctx echo.Context, userId UserId, params Crea
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35chs3lzd8K6ieqYqUaVIUJW9Upb5hJDmRo+2RqDgL/bLBbpBE1AToBloy4/G/cwFzJe81vJcyV/IV",
-	"zkFvZHO1ZCsJn8pTFskGGuvZz+98dHw5HEnBhFZO46PDPtDhKGTw9yHVrC+j8RVTIykUM9/d0TCGPwKq",
-	"qfnXjxjVLOhQ7TSceq3+vLK7W6nXWru1Rs3895vjOgFTfsRHmkvhNJxTKRWrhIz2iGaUUBEQLnqx4lKo",
-	"quM6PHAaTm331R59TvcrL/xdVnkR1GnlVW+vW6l3X/Z2g332jD4PHNcRdMichtNi1HEdFcZ9p+Fo+BCP",
-	"ggXj+vTpk+tcRAGLPnuCfhxFTPhjp+HcXB8tP4cXNfOsZkPlNH7/6IRcsI6WmoYdHzek/qxWS2d5zYQ/",
-	"oOSHiDFBcMqjSAaxrzvLrpnvuM77mArN9dhp1F0nFlx3RhH3WfLK3fqz2qd3rqMGfDTiot+hQRAxBSfC",
-	"h2bOqRSBFGbeMhY6Ml/98L3jwvh3nYazWyfXmryhQ6a+UeT6fUwjlm1WM6DkVN6xkPrm25FUMGEZwBzf",
-	"7v5K9t/86HxyHaWpjpXTcEZMBFz0zRbH3ZL1Kflq8fa7TqxYtMLKwXm5lErPPS401gMZrbQhXRnAyVGM",
-	"3FPNIkI1eVEj/+//HsLlUJqxEenJiOh7SYZcxJrBRZl1MmuvsjkuOY6Xtez+dCN2z0W/0jfnrIK3Kd2K",
-	"IKI97biOpn1zZu1ls02cd66juQ7NRn6PXxHohcy/k9mAcY3xUM9fZl/zO+Y0dBQz16FaR7xr1sX8JiPe",
-	"54bSXA/4n7G8Na++Z7w/0J2+09it1T65jm9pW2cVarMWKSgSv2vN6JAF5A0dUcEUy9bHJbu1GumvQgF9",
-	"Zz5tmLjV6Q4reHhig6V/6zT2a0tTzhv1AISTDSkPnYZDA/qfSsuI9SIpdNVyofWWYoK+RBLOox8rLYcs",
-	"yh9me4iWnPIn1xkwGrAIDlnT95lSlUMpdCTDSjMM5X3lwp68jxO73how4tMwZNE3inj4lOcS5g8kC8j9",
-	"gAnCNeGKcEH0gBHFojvus28UodBvyJUmW97hxdV1p3l6evH2+KhzcXXyw8n5tbd9QGhXMaENiWgLqQcs",
-	"IngFFNAPQzki9j5mSityz/VAxjo3CCVJN5L3ikWKRKwXK0a0JAPT0gwlsltsvsS+FddMfUNGtM9UtS3O",
-	"2R2LiPetVyXXjJG2Y0bZdpKp5BaC0K68Y1ViVsPusJkzJaH0aUhg65kIvlEkYHewBixyCVWEtkXA7lgo",
-	"R0Mzz9ya3Ms4DMiA3jGzgFtm0FTBe4fSvyVUqHszL663q23DsJKD1XAGWo8aOzvw6oFUuvFs98WeORz+",
-	"gA3h/PZkNIQDEUfccZ0h/XDKRF8PnEa9tv/SdfR4ZDpSOjKkzxyPQ+oPmD0R04fA/Goo4kiG3B8T2Sus",
-	"b4N4o7gbct8lQ/qhQvvsu+c1DzaPCinGQxkre4YU2Up3zMz48OhckSEdk1vDKLhuC2hlWQU8ErE7GnJz",
-	"yOEEwJu94xbte9su8UYRv6OauUTIim/mgO9VvC9YUOEiea9L7gdSMXLH2T3xqSAB7/VYNLm00/Mw15C9",
-	"j3nEgoRkZ+ucW9jd+kvXGVGtWWRW7P9sTXf1X1OD3f53Z9FmnMtrQ1ym98QTsgJ0x2sQn0YRZ4oo5kdM",
-	"qwMi4GTDz0G1MMOk1brzStovHvklzrZk5NOb1iBShGPY25TYyHuze765ENkBceFMDGOl8wfDXKDJw0G6",
-	"rCcjRmLFiisw9fZ1l2Kqo6XXZPam5vtMdldIbbeSdMeEijEuy+xZfdYGT3VUPiuzyNPj/5lFRhnKUQgZ",
-	"Rz5z4VJ6J73KuRSscka1P/BgJ813+LE4nbaz13aWncLz/cIM2s7vtcqrd//RdsqHfhKw4UhqJvQVG4V0",
-	"bHqf2gjzOg/5mx4Y9oa02e5Dylpkj1BBGI1CzlJelREqRYeMeOkL/XHlJzaemKp5U4F6MxEPQUA1P7wr",
-	"m8Gp9KkZaKLmTo//5uo02QQrzJBEbiy+fedud8f+wpnaWVKcnL0tedZTiViPGZGSTTChZ8/nzkoODbNc",
-	"blL47PScjG62zHRe1nZsH8s8/ar22JMHrX6pqUvz5PTE4etl5vLi0ediNM6lpmI263O28NEngmrdcnPB",
-	"Z0umgz8sdcf8x56RUYGWmk6syg6Z+fbrTuSKanbKh7xkU94OKGgkIevpZDoouX6jyPtYauomoraXduOR",
-	"HmdhkDx/ctx6TcBi0BZb8G+FM92rGNmbjnglopqFpl3FKlaV2qvtRu5VxKh0ruWCQ8qFkZ/h5cSLPBRj",
-	"PO25VmnypQgUiYXmYVuYr3pxGNrnjaJxR3lIuyEjtE+5mBRb204qaLedg+i7Zy8O9Hf7dWdJlt92ttL2",
-	"/2W2dht6QS56oO0f5cw0XcDcZowiZlhKuuHTGiXwRaqI90sl7aCC++CSWAQsgnUxa2h2JOGv2a4oshWP",
-	"jGJXqT3fPiC3bKTRzjRgJOQ9aOXt3O2iOuCH3BB40o15qIlE9S7pFPs7IBGjQeFAcKE0o0X5ebdWKz3A",
-	"XOi9Oh5cPjTse7cG/3OdIRf2m3T5uNCsz6Li+l3CsVmggOOBwBNWcogr2MmjnGWy5aWHxHPJiCXLSqyV",
-	"1SVGxjPHx3PbYsTyWhgcKpdwnUzBe4/yHwfFXgTynnj3ZsmTu2BUcqFRADMDJDBCc4miWCiydcUCrogv",
-	"RY/344gF2/PvxPvvdmu1g3tU6Na/FO+TS3G/3KW4Sq7+Z12MtJdlL8cXvBDPXqx7H2rz70M66etRKgzO",
-	"Xz+vbMVAQif79VdkK2sPa7fdIDWypVj+AsG7vO3CDGuPNkHF9GeeC8X0EzwT+/Xlluzl8/1VFix3EMq3",
-	"PdtsUJrBZAVCwJYXfVfztlEL1V5GY7aacDTM9z3KQxYAzapwoYgayHukr30mWETDRHS4H3B/YJgy6OVm",
-	"TNXtudy49uWYMdPRuNnTZbLdtZUxtCT3lOvEPKKjsVkmFCvy09irLSW5rbmpP9MyrdVrgguK/wkyquea",
-	"U8juWDTO2RopUQMagT4LtqFYadgJMPvSTDO3mrrZWikSFtoWWhJqLc2gpaMd0LAaP2IBE5rTUJGtKQMi",
-	"GKEMseACbe+JoA+GzLaIBRj81MCqM2q7Sg4jqVQFDdqZHZsGQWrDnmRahfkve2J+b1Z+o5U/K+/+Y8sl",
-	"/1/2afvb8lPyS5nMlt+Gq3SoYSjvzYRgtYBLb5nFRPPstiUmPLHukq0fuP4x7n6jgBAdoHTyHq7ltJCy",
-	"/biC1S+zmHDpTIFMWLs/+sF0OmOYRTQxi4nhPzQb/GUuHyzcmXJJIUcKvwaX+6WMzZWRI1B5SKrxgJRX",
-	"ovHYXdCTu3BAKBHxsMsi84Ol6y4QBEo0HzKl6XC0/Wjs6ZO5iREdMm2da4lJ7iSYJcrj798ocnJUVKyX",
-	"tL2Bf3hE9SDzG+Zdwsvp2zE8mSMqe6Va9qGMy85cMwgU8YZM0yoEMHgN4rEP1NcegbgK68eiGt1GkbxX",
-	"B8RjSvOhEXM8ow/gM+9jQ91HIRUCFJzkGbctkM/6hpZmtlQpwACu4WQo/iebpKAwjGSVoPfcMsFsykyt",
-	"Sat0iOV218M4UjIq31hcDsE+6I4Pj3mp7SFid1zGCvyOVXIxou9j9G0hlyHdcd512iDg10CPiBXX2gJ8",
-	"hmA0UDIycpcm91QRrlSMXO7ALAzKPCxULHUgevu12hSfYeM3f578Ifnp2/Pxb29f1357e9X79Zd/8dPD",
-	"N5H5/uyP5vic1z6cXdfGZ6//9eHsSN7D/19L88zot8OT5yd/ND9ctM4H58Pj2mkr+OPs7Y0+r/9r/Ot1",
-	"7dlvf5zz09YbfvHDrx9+O7oKz98e138dv3k1a2NwXWfwO/RZDrlIGWAZ+6tVXnUqswSjnAX+J1YieDRJ",
-	"LLjZlVs2Bm7HwZ/LAiJHLAJuTLYoubk5OUK/b1/KgPgDyX22fQBywaEUd0Z8sKFg2Vrv9Wr+i+5LVqkH",
-	"+7Sy7z/frbxiu73Ks+4L+jJ47u+z+m6yLqiAZwsz4TlY1iFSf/Zs3oK12x/qu5V2+8OL4+UW7ALWiZZ4",
-	"hs/orb3Jie9D0R543CMji37RpXmspeiBg6rk0AjrayS9SA6LfiAUQlECuo+4ZmRARyMmFF5rXvSPEaV5",
-	"GJKBudC63BFWvgbWeTZ78s/LZ3QuBfuMWaW0Za+27z3gZDLv4IozmiHIXtK+5RL5YdRr5VQIZI/CiwPW",
-	"o3GosclcoWihOAp+nVlCAfhs1pIIMAxzWiKAHh9cHIBJXMuoTJ6TkTaMDPwGhlwa4ctIZyGjgWFKXsUj",
-	"hnUpiKvBsEiU6uwqb1dJizNFaMRIN5K3TJj+PB5M+Esrueis8o00rynfx4nGCfsvfJl/5N3sVYBIrNc8",
-	"LFW2L8wlR08cahVcEaWpnnTaUx7MmgNGeuVn8e8R6zkN5992srjnHfxV7eTG5CTBnrNOm1FP1zpsL2cc",
-	"NtPhg58163ObOQn8eT0x2p8xjywk+UGncqNmX/1YrXnzZ00iCQ1+wBl8Mn0h7Qcd53saWMUZgiUh9g3+",
-	"pKNRyNHBuPOHkmIyLH9IQ/NqDLhIoy5ZFKFQbQOpz5qnry+uzo6POm+uL87N8JhStM/siiWCRlcG48QM",
-	"hxKzebxqJ86UXjVA2oYTcRz3zOH93Dw9OWq2Ti7OO8dXVxdXECirKQ8xEh5cL0bEhvjQ/ODBVNVlwFLN",
-	"j4njxPnkZs1GVKl7GQXlLbUhp0qTl8Qf0Ij6oHV+ejdriSAsE6a19rJ8WpYCHcMyQYPpUz49oAbxJhfS",
-	"s0FcUjDChI7GhnR6dm09EMvvuAxhh7aJjNrCKx4Vq+YsH+paNh/bemde00n/87x+sgfzrSqrtS3pIPMX",
-	"LtWDfbzQRcEwtlQvWYuJjqyNZ8lOzNOfXGfK+buoi1+mF6TU+rV8P4UJTflWVukH5oTxfmiMufhpReqo",
-	"2cxLljy2M5XYtPwFLWlaelfzcWJf5CpBgGQlF3w8r69CoHIuDnFeG3hmc2cf5M4mjpt5reCZv+/9lqIX",
-	"cn9V2cfPNZspWxxenL8+PTlsTQk9yaXMKdeJ/+mADOWd0SFJwEKmmVHGh6THI4ypW1MYAgmlo+ktmy8N",
-	"HZ81T047reZPx9OSGko5XBEaRowGYxKxPlea2aD0NUdmBYgO6FMdHVGh+EKh7eQcpI3OdavZOu60rprn",
-	"1ydG8iiM+ZAKI0z6VPgsNGIaaHBE23gySCv8rKGnzURnFMl+kps4c9RXx/+6Ob5udU7OO5dXFz9cHV9f",
-	"FwbcnIw45opM2MVg4HBmugxSOCJpiDELDtBCR0KqMcLvCYiHyR1RWQR14oyD3W4QL7khnku83NkzH2ft",
-	"sdcWW4IOzeynetyGoKWSdfbQNlEewD1zUbc3EuhGAv3qHOq1jLo8CJByr8Cievl2M4nS64ur70+Ojqbo",
-	"PVc5Z4lgLFBE+XKEJg7VoMEQI0y+Ip2xYQqGI8V6wITmGA7WjTUJqX+rIIAErSZ28FteOl/0mG/u9uZu",
-	"f8W7fSI0iwQNj7NbufT95rbtAkmpdXx13jwtChqCJI0JNCDSBz76NQ1LTUFiwT6MmG/uMA5ry0vG721X",
-	"ybkNAqRdGWubXRgrSN0NuPJDCXLQ+1ii1Ey8bCbeF7rrZlrnUr+WsQhW3E4hdaeXtJu5n+cXrc7ri5vz",
-	"oynx3NBlEkiGJlT2gX+GwvD5u3kuiYr9QS5nUEYwMClYLjE0jcPb8tKZbQjzhjB/dcJ8LvWZDHiPsxme",
-	"nhL/eJauTAAGgYvJJNkvdrCXt6OlLtBTrvTKRs4R0J8pzI3fN2hFG7SihJ2APwuRWAZUdYaQKt+joWKu",
-	"M2JRB89QvbYK30lPbKkkAaF5RPasz/7pm74ngAQ2nGlj3H4QLgbXZHWibunGIu9VEbJuxcu7yG+V5sP/",
-	"JW7uqr6rDLSikketmNe0BOdiQyc2dOJB6MQlHYeSBi0pT2mEEt0qnm4pO2HSbqbmetn89fSiedRpXVx0",
-	"TptXPxzPDwViH3wwOu7W9l8+e/GcdMcWbPAJODaSWCWYNHiUBNklZ/x7suVNTXOjzm7U2adwwYdM6CPm",
-	"G2VjVdNUkGs2736fHZ+3OkfHh6cn58dHJU7vKIAsl6S7r3ybR7gmZBTJOx6wKB0X2qcG5nLjhS7My9vG",
-	"PAD0JitNx4p4VmTyNld9c9W/9lWX69hxkmznhUJ/AXd4+Zs40az8QlrcqE2Y2uambiT0iVsdQTI0hEa9",
-	"BmyLFW+40jRcIKBfHR9enB9BkE3ndfPktISHp1bvAVWGRYo+Cw5Ij2l/QLjOcCe+qpBuh2iHRxQXPptl",
-	"nLfglVteyew3kvuGnT+Biw+uipU5OkKrL2bnExD3K3D0qZblTD0DUNzw9c2V3fD14vW+RpSIG5EipKx4",
-	"z+Niy5nc/ea8+XPz5LT5/em04c1CVQAqMhuOZEQjHo5JruskvJj2tMUm03zIDBMFkKoKoFR9zeAhEjCj",
-	"gzPhg2UuN3Sy5eXm7lkoxIBq2qWKER+jxLtGcDDUIIBIFfMIF0pTAcvSFmoQa8ArDOS9yEKR7jMxCNC8",
-	"LToAxJhjWj2YE7giW1yrktBjsB+0RazMULeLy+zl1tbL0HB4wGgYjhE8BbGvkqF+yXjlbGwL732GYwZb",
-	"15K3TKiVjcxJo5ISLGakHXgC0VAG3R98fsHfnNz8ebJ7zk/Uibh65h+ePD+5Hf3y8+GbV1U2fvNn8PaE",
-	"X/CT+7PW7Z+/tn4bnJsf/HoousPXteCXNyHk8I54xFTHrNerGoCo9SKmBunbIt3Z772ti/e18b+GL8/3",
-	"Lv/c6+79Uae/7Po/3z+7falqwQ8vBq3n8a+v2Omt4+JEOjYp93tGI1yWpe8ArN48rtskgt0TXBQCb7OV",
-	"F2Dg+M3TZ8cbX/iG0z4op21JeUbFOMGIWzWYHnTujuJ90eFiQZ5Ps3XcOT05O2lNatBSkiEV4wl0SkK1",
-	"YbtaHRAg/oCQ9nmJPK4TUc06gIGywG6/eLQJ1uEBUaG8Bw5oKcpTFgmmhk+2vPxcE0kgRWPOcInJ1ohF",
-	"GFALiMUW2IuLPFByW9gIL6xGdM8V20bZoXyXVZW8pVyXc/UnnWiEUIV/J5JaMqM16eqaYtDTIrLpcjwM",
-	"pb0R1AKfrmyljEUhlWeRRnPT+vH4vHVy2JykXU2LIVKQgrhK04G+Il0640px0XdJCp/iEpQyAwIF0u7k",
-	"LQuK+LXexFw3lsm/lPD19u3bSjN3rssjynMnn0tB4CAB9t5UzSvUGozCGg6/aztZvUKAY5uNtJaDysMu",
-	"tkj12+3/bwau8N9SCrwRNrvX6NvHNqB7xbQrFfd63DcyQMdWq5ybgHV98/r1yeHJ8Xmrc926OPxpBsIQ",
-	"xLP/XntXTQPN8wQNcAZ3czi6speYVskKYdhJdxfYneyRyeh4W/wRJvYZ4uctG3ciFqsFNPzk6Pjs8qJ1",
-	"fH74a+en4187V8c311Nup5I0+HuqzLUIMLOc5nC/7Xg/Y+gItmcBADtC6s6Qzcd5uLg6Or7qnJ2cn5zd",
-	"nHXOL1qds+Np0IckCN+s8PP6MwKB9wcJrpxgLMgQoXZrtdpnTCHOn/IFTPTy6uLw+Pq61DCY4lQ8mbyy",
-	"CfipexaGFeSikPbbjRiFvN9urLgwrD+KQ9Yg3vQ19FzilW6c57ZF8kvzF/jl+JfD4+Oj4yPAJSg9sh4g",
-	"DxRWc4NftfEfPgWGp+LRSEaaBWcs4LQFjH5FoTztYgEtub65vLy4ah0fdc6Oj06andavl0Wics1sNV8I",
-	"oaWKTL77iUX4GpLnTY7RA4G8bK4buXxz47/+jVdr5PykVckXBQwUqq0vf+smmpVevqQ44d8y42dzXzdO",
-	"jM+92+ltw7uhdcS7scYLTAMMDqThZSRHLNLcfF9WgOx1xBjIzKkCSdOeyBbVZCiVJs9qZMiGXSi2vvuc",
-	"/MS/N+z6zfXFOfC4If2Qf8+zrJqK7P7BfI1XTPgsRITXQ0gHnz3QJB8499VHJ2LUkqqcJQNTl6fMFSVv",
-	"z6opr/DOfN76AkdsUo/GmaRm89tdD2SkW+wDjJIHqyM4JynhywGEnptnzckJ4/7CoZlnPhXTwJdehE95",
-	"jOrfHZgIDNS+2y0Cs+fe8W7O9q11cNbdjdXXdWLS0MG86UDO+oqTsWEOFvBgudGZdw7phxNss5u7MzSK",
-	"KP5sk/LndWeGe2aem5woDMr2MW++53ZF8wXPbH2F0hoe7fa1U3Lgk+4ukyoXc9dvyEX+292vejxmLk0q",
-	"Dq13HJY7BWXbVrpfiAJRUj6EDmWM8dJDLmREYsG1SutKWwQPwxLyFTWe75eUGVui1pjrHA6Yf2tLH0xX",
-	"Rws4mLSCtJY/mwj8AsTPtIzsAfEC1o9okLbAQrOFWrOkG+u2iAXEf2HEWFbdL0oAXhSL7ljggsFRxtrW",
-	"KwQ3eOo3VknZWluIQt4aOpcL0DN8Aodj/rRzKSlL4Tq5qvkrnA30u3XWYypG5114sHBY35tHP7nrMsv1",
-	"xpfUpVinZsMUY8qKXGRrZpegMK3Su5JbhOnKKVio0sZHxJFgAYF6ZCHYOxQT+oAIdsci8mPr7LQCQGyj",
-	"iOli5TDUhIpizxpkE0e6Fg9d+ThMLDO0n7N8j84J7Q362owQh/GYxD6Z6NK0PoVdytfSQQSm4mE+ub4g",
-	"+/XdF8SXAZs4kHuF07g3VcTt3ce9T/9ediiPWMjv2NKS3YSmUaZoHENxjjLmVajM4SZl4SLWp1EQQuxO",
-	"j/hUsSr5ngc8Yj4Ow3AHo+srsgUodlSRm/+o1+rH21jmXNxxxbsha4uscEfx0dr328A8ItaLleEbSgL0",
-	"XRIzZMOOR1QpqApoI3mRf6TkLa06knfk7k8u/NQKp2iScxd22gADVk/Zs0V6EYIxKRVTdSbPZmr+XWht",
-	"LaUP2LzsfGZtVlTdwAw9TZANl3XJkPoDLlglYjQALo/zg5NNztk9/IWFgbuwT9a7yAVW1a7mGHtJ0Zip",
-	"MjfT4SklGfJ59N08tOPZcevHiyPwSDVPTy/ewsM5OPkiTvscOPRyzPHyVL8yhI6ZNv1Jx2Gpn3uWY7Tc",
-	"u2Z6meUPnohSzMGa5hMbyiSp1Nc+XdUrKUxTqEXjYl3xqXI21QxzbokjfwRvXYr5WN/I5PB+jIdU5E7r",
-	"h1FIBYzwAA4pph24JJAg9EJ5ViKFrdJX1LdqJeuS97J8nO0K+Qar1OOHysmRN9l7/eUigQvuZTbTwqtn",
-	"3n+7gKtRABtLMTmdtwMWMVu8VXZDNiRcNQhFegdtyIjqAUkIuDcVi+FBZCclaXVgrM1vG7SFF9qK9VEu",
-	"q7RKjocjnVZ9zXxe5H4gQ5ussaAaYuGALLaC5ZcdFyProGypf2Q01INM3VphrVXaKKfuvFs0KNuqbCyp",
-	"iLXaODJMwY9Jn10pQ0bBzJ+r4FtWUFIp2O+kxK+WpM8QWtg0tCV+m13IGJaob4ZU2R8mBPTdepnSkgIc",
-	"fvyckpMWrLFkChGDwYFy6wGwpAfRMfaOYajjbNX8Vb2+t/eiXtt7/vLZ/osXz5epBp7fz3R+brYRpZsr",
-	"+1zkysytsMEske5WEYt2y/YiKcaW7ytfoW2Cqs3tblKasUNKuytbBAC+W1WoyRnRO0sbxN2k3erKuU+j",
-	"iOMwJ4120y9ZT//3cwrIXM0meQ7YOGgNX8rYkHL6pVg+loPVbFjC8IdcJB+nuf+I8pUnZHGLFuZn28c+",
-	"WUza1VeuDMp2vq0Un2+mhRBzTGLpcqfTaLULDgk89GkCznbZNhH1b80URTzsLnno13KO5GBzH8J8lZUF",
-	"TSvL4kGdWr3iuuTuXsn+ruahgV1by7S05uWy71rxin32KZ5c/2SdJ/uduUZAGFZboWlI6yUP9DIuCovc",
-	"kDgG82DYqxPKDBZ7gYAzYfwvFXKmYbWXmvakTJIv/Gs9kFM950buTi/33L1c68x/sVVeWLt85lKlL5k5",
-	"+8e22aKA9JUttkV44oe319pJLmutzTPHnLKVgbvbsuOWyTs5UcnJiYGltpHL9SXil6XdjddxWoGDcUU6",
-	"9wUlzwQfshMxyDHw2VJiwrR+rGLfZwydfxHrxSIo3ZZyjdktrlOBkZeMcKETy+7VerQM23aGTA9kib2l",
-	"mWJr4hM2/64XySFaYSaRN7cUH8Yh1TIi3mjY8WkUdOSt52afEmxOb3vaujXbLfZ/RsPO783Kb7TyZ63y",
-	"qvPuP8pTnQoUsTi30qVjkZIiiWyYAiLhahTSMRiIDsA01w2puHXBc5B4j7vLeRtWmesMF+ClVE/Oi2zG",
-	"9JkuZPbBZ9FIL/OmY/vo+o7nBBxzZQVqhZCr5TQlM59MUdK0v7BFyzxjnuU6ZMt034IHHzIILO9hx2Gk",
-	"EWHW4Z7SOJjRampIepi+mCt+N5Nl55mbzMAezfOev0Lr3YWnduAmTk5yUGaGEeSns4xBzDz/2PIrENuv",
-	"LL6aMTxMmNw/9hyWrukjagR4bJZVCHJLkRMug4j2DLXMkJxdh0b+gN/Nkv3TKU9kiq8jZKAauaqc4Wt+",
-	"VyJDnQj8Ja2JDpEUA6hlmxMizUR9oO4Zhhsk06LPY9oXRAsB8/M2JBdaDxZxjKZcUyL6okbypQNb7ZYd",
-	"5Vo8ajj6lNFpVSPPquKUTcyf+zA89Hjx7kV7U97yCi8unEg3uQ4rSj+4rGvJGY94/8jFkGvNggbxdBQz",
-	"72ldyK9xs77UHVnh3JflLkweWuxvzsk7Ki7MpJg8m1k8uixmedLXFsdye/pgjPZh5Lvs/m+u5tO7mrNO",
-	"0mPKocmVWVYUvWI0AJiNVYMaBsy/XbXRSCrdjxYfyHwGCUwk4Ku1mbQIJu9N+ipbCTUzYyXJP2kgzLLo",
-	"u4BUQgWRI2v/y6WwbEGCyjbUNJf3ojqZTZLLH8knlixvRbZLX76bgBBrAWbXCdWZAMf9uCCkZiJi3Fpp",
-	"K8uYaYtvKp2NDEtkGy9JdPeIGsiRQqtsxDVTB8RjAdcy8ggNlSSJJoXPDGXAIqoZZA5pMB15NBhy4UE0",
-	"ZiAxahpgofO7libWuw72biQ9065UKbse8NHaZvk5kTsLTFVLhEGsEgyVDGS647KNmnS4rzhp6xVdccZp",
-	"CeaPJSkPe7vPn1d2CQ1HA1qplyU/1AsvqJckP9TLkx9sredFgkBpu3pZu5nK2IoLUqgnPfGa1XbfypE4",
-	"Uxc3qNh/tvzl5yFJuZyabtl8r61WWNzGIxbxu0k7bqa8QPSujAgYhw5sXsgBiRgNKlKE46kg51pxi5FU",
-	"vfuPrUr65/a3pRt+nXD94vhuIIsyg3PTMqt4u0oYRWkOpYWlmPRMhfKeRRWfKkaMgjqVYDaPPC8/4Rbt",
-	"H5rdXfEeLyOEWSgNyN3zk3esG9u6ODgiUYiy15Ud1xbtP7Yqky7pV9ZlWtbsuuygJ8c7MVyIynkfM/u7",
-	"jmJmXpJaWPKbG1DNKprDhuQO7fP9shNoZIJLyqOV7SH5OgKT9+fN25a5pYqJAGLGmxbjFiJzG8Ricrbj",
-	"Wm3Pz/cE37DJtIn92qsy/SdfbmDKnYVQ0SQWmodAxQrotrbpfALy8vn+4iisKSluYhxc9ENWiRVL/Poy",
-	"It7lxXWL7Nzt7tBYD3ZsF16VgBOOcE0U8+OIlZDWl6sJgsUKCpkB3JZSWCgJF3Z5crKFzgvbUXofCqUY",
-	"Hl4fyw7y0hrZjVo9wrxgn17rxqUh+nPzooY2I+oRjcxZZIZZMLnY8QNawtJeKLO6mWZZtBqvsXBlFuQk",
-	"kcAyH5hDzkG+im3YjPaxWROct6/MlswYHsYihuYn3XnQTJFVr8fqBz0/3PkpAfa5R78cn2Zs0xXrc6Uj",
-	"mhjr1kkDejKLuCgFyJ0NB4RrMQqpz9aImHzspXj0s1G2bAvW6tGYLFKwVfjrTHQaFSsw5AUeYBmmWf6K",
-	"9wXhBWNe6uxL25RLLiA1cT2+BjR4DMsAQceIn9mn1wmRevO2NYXi0MyLiaACT0hroexz4TUIJUbItdVO",
-	"AFn7x+v6s+dkC+qdi3AMEudIs4DQsC8jrgdDty16MgzlPRd9cvX68OWL+jMXcOLIW9YlIMKQ75nSBG32",
-	"mlxGZvI+U9uurdJgBMjdZ2TIRayZQowd4oeUDxXxVNz1XOJxqs0/7MMIPill/qFxYP75Q3OvLagIiKd8",
-	"OWIe2aKCAPMhskfguwSbB2H1nYZduEy+HGg9QmRKLnoygc+kGNVgb5xDR/w/M7j9agLJn1wyDDmD30jz",
-	"8oRoRodOKdblxINgn1AEvgCIXEaHaHcc0UgLFqkqASD0QPoxxM5yhQBMUmizno2cmaMtYFnBWIlQDgms",
-	"LZQWUhpK9VogXm2+VzHXjEy3wkuXa1Zti7b4t38jh1LcMWHmo9qigtsN+cboK/aUoLes41PFvCq5RE/x",
-	"yRH+eHNj/tq6Y5HiUpAX21WS6nz4xNXrQ7K3t/eKcEFuWodV84rrGE9xVwac2bd8bMNFbTsNUq1WP3kH",
-	"JOSA2hQE8KORGMyPH9tpnmrbcUk7TVXFT7kcYfwCMkHazqdPHrz6FDo1+s4tGysG2b9cWL0PEDw886Zq",
-	"rh+PdKl/uzi3uC0IaRJ8xGypHNH3McJKwX3D+wH3AfaXDs3iykh7Zg/vqSJcqZjBFYLOMAX4Owhz9MxC",
-	"JIODOXkH6QNK86ERHu1D4NEPqRBQCin5lWz5A0ZHRAoS0qjPCGBpwFWqEEjTV4SG93SsyIDeYYq9GtAR",
-	"S/DBPHjIw2IW1E3g+hX0Mw3J4fkyYJ5rJkLJoAiA4Nk8dg+KMFUwbd+z6A4e0BB7gM2p6lEexpEhJslB",
-	"9zLUAdzWpi2eaEj1N4qMENc1qx+N9RsV8fZr+56LUND7tT0PsFzMEc7CHkaR7LLgAJ06DMUbKAJpZiIY",
-	"M9cCyVCu5BQJqX+r8q/Zw4ElJcrMkQHoEUSSSWHGWACIFUgusSTVglpVZKpU1YEZmWKMtAGW1eKXtZ0q",
-	"ubiz5bywFBbYGWCI5nx6+/VXpFBFC7e0UNQKT0eRhKBLYBJLIuEsjIxlDAG5FmehzwR4W8w1YNsH5H0s",
-	"NVgRYI4RG8kIqnHSBNEBaQRYJtIdVPDWsdkVrPxdJYA/znV2O096lXMpWFIHXAqwASuy5e3V9i1mXCxs",
-	"ic9tOJjW/pMVD5fCepDIlre/W7etlBwyMzMWqqwWuc4XKO/xSGm8S9OFQbfikdn/+rNnJMMYOiAUyKfZ",
-	"Ckr6UgbEH0jus20ypLeGLBLg7Ir2wKQMFdqANZiRw/uyLeGKKIyQNnenvk8GMo6Ui+c0MM2zs4rXiNqS",
-	"b0V6dMvGLuBnwL19HzNY8gDhLraMxEUhDBvRYxvmebR1w1NqRH2sq5rAmGgWbRtSqdKNMu8D4paukq6A",
-	"9DxmQYNggBFp5cYzXRYEsTfwqkFX+/U6mVHK4SCb6ICHeGWTtUM+ipCAUSwK1/cVKUHb8YAsX1nZ0pyV",
-	"TPjC0h8erMPktzsfsQ4JDz7t2JwUzyUDKWRs+0EmjTTMNDbvYR+MfIb0LhHvvIwmGdlqIBVLD0FyRRTz",
-	"I7PiWLg2YjYsHs+HnUHSAtYWxX7yrFYzF9bwUmxmpF1oBFQyWUdcKSNFwGk/k4IBWiM1YjHYHQk6CA3f",
-	"yMNMbnnfYpSFt233VJAUlMxLokVw99MhkF4oqVZ5WpoXGxIaqiXZJWf8e5sgYCR8EotbIe+FlWUO7GlG",
-	"eVxNPpSCwcCJ2vL2azUyBRtEBB2a860HbGgkHcP6s5s3Kzehz++YODAXgCvcC/OK+VkKsOJI7xUZxkoT",
-	"pnzDizOyKQJmZgIr8+23LRD/PmiokVL99ltLs3G2sHe4dgnt3srwcqxPHACiwZmm3NzNN8TAjDdboG0c",
-	"UNcKmeSm9bryEvsw31vUTk25SJKhclTPnnE9oMIIIC4JuWCkx1iQ0GMYIe0zu5ZkSxlqQs5vTrcPEpwf",
-	"ONoWIRRfbz8YqlQloC4r9PwjaJvpfEaelnnnnyySlXseGFUlHSrSSVgQ28uMLhJAOPMSDoXeetyw6xmw",
-	"cOTnBJ4qoThk4XHDnYK9PsFLhuff8CrNREKQkxuoGsSrV2uIYbTLdj07gPSGosSVo3clr4e3vTWHjc6r",
-	"yL16BW6SFOA2CxbIe7FtlnqcE7eGdJwuzbPaHskX/S4RUg5mFOs2TQMOJ0tgkW/c0/Ly3RYtDkpRJfQN",
-	"FKRmoZhbW5Rq3Pa4gnA4kJGuhOCzLrh1tkApd3P6MWIQgqhJEc0wV9i5Lbb2aiSgY7VtpZ0pR9Ei51XB",
-	"a0WOP6DsYkWX3KuIEW9n+H3w7EAh6hHl0UGqUebbm11NfUm4yiOEM0L6A6sKdwSLIirYBMDOIj065OG4",
-	"Sq5Btyf9iApLECMJBZ+yOB8QJTzkqg3c8pFUOvnbR/hM+9E7aIssDAjUJ3zYRgPZpkk0kJdFAeHDYPdp",
-	"wFfEp5qGsm/fYwcwpMIoMdW2gKFbyVARTW8ZYb0eAzz+TE2Ek4KFIWHtkgOWl9oFEm7UFaZE7pQUpKjN",
-	"J8et1wQSRsi3aZUBgoUHkkfNBv7Yal1+2xZb8GiFM92rDLQe0RGvmMnD2yu2XkGl9mq7QbzJehMN0nao",
-	"kGI8lLFqOwfvv9ut1Q7uv3te8yyZzNfgbYsRtCJbXtrIK9FjXFxo/Ak1ngoXoAVtu3BKjMJAiffes2m3",
-	"IpD3xLv3oLYdOlLNTqfDnRxn9N2zFwf6u/26B7xY2eNvCzok3Udeql7aTomnPeuhReaNxzWhDamQiuKO",
-	"MqePmRv5A9c/xl0LtlcsXOG5xS/TshJWcJyqLOG1xZYdDqqtFEozg4Fl200VmJLXzH7J5CvcNIxGtYXs",
-	"EUaj0DAwOCogZnJ/AOwmYKOIQTVX6OnWyKcJIl7Ie2AqQIBNI8SNEXIbIc2M8J2pvWbdjSDZFlu0FMcb",
-	"yaKh41z0t1EjSPkDDQkTwUhyAWLlzgCQ78ykd4zGN4a/hkxH3Fc4u7ZIjGu4BDuB9I0cmsi5Vo5MTWIX",
-	"V9dky5xkhUbWbiTvDTXYttvOojueMyv4kVSqIqEgTVajGqw+aZgS/qrsUcpNVUtCw1Det8WWZ16coIR2",
-	"Lq5Ofjg5vzZ06VsPK94CAO12lbyWkQUsFLbjCTufi5CoinDhh3FgGLGlIW3hzSmn4yUKIdVJx7BgP1Oj",
-	"fNpn8NxNdnP8YSQVq/yINMRD+11bmLlbugKgi30GnNZsFNlCXd4l3qlE7movSGZWcIus3i1VHJNNNges",
-	"grYOJH0u8Y7smbWdX8cCz7x3ysWtt10lFyCRJtvTZ0aExRNghw3yHYA+4ikgt4yN7MxSCp0DROizKjmX",
-	"haq/hseg+M8CrA0sQZsNGhiEMsXYuZEzCpzdg8N5GbFeyPsD3QBTyMWlEdiuvVS+N4dJjFGFxzFRgccL",
-	"XmvmaC13k9uXrPkZgCV4bluk4mEdzCdljQpHx53xM/aoGuSH45ZrZAz38qblXjZbhz+6R8enx61jKNNY",
-	"2taepgYprIV7iHG7ldZ4xNzEeuMWDEDuhIDnFo6VdTFMvPOMfqg0+6xBntdqXpU0jQyDy52spcwdFjK9",
-	"QDIGdj/MTJX2zLRFWnYz3fCkvClJN1WlBKlQOhsVEakLdsMqeWt2RFjqUTHXDchcSldyhMq8U02eayOb",
-	"0DC0tzk9SqXbbl7hJeQxd6XaojlpJzXnvC9B7LunoC8MaXTLwMCbsA9r6bG9f6hkv1So9lKlglnLeFtk",
-	"D2y7poHCa5x7khr6YHkV14k0H7GhhFoPWTnWlyhTk5BqFh0QK2JbDakt8loIDvtDRWna5SHX40rI7ljY",
-	"IF2mqYfCOwwGjpERM9EImq0HVHwG5YfR4CBNEwjHbZGbNpeiEhpy5CYkknbtUbJCpeX1hyeWCSg0CZrJ",
-	"gWmN9TA0SxFcmeqE0RYYe8oxkvHN5hIFutkg/4nqRCz4B5A/DKOf2DWrZZCtq9eH5NWL/Wfb5lIjuW1Y",
-	"dcQIobhb0B6HWmj48tmrfbuuhj4nDdMVxocPSMTC79pO+nXFeqDaDvgLg7YoNAdvUaFlbuXbjuEC5zK3",
-	"bVzlRR0tAzquplaz9PrYI5Y92RZaSrKlGJuWyLaTy3Ms7ngkBegpbeEZIbyxsxNKn4YDqXTjZe1lzUOj",
-	"cGAOmxnVN4rIe5Hp0Fve0KgYUWyILtyhgA0lqOHbiaXJ0AMWWGMnMDCj42kpQ5UYaIESsQ8jFnEYjjlT",
-	"Nk+US1ElMDjV2NmhI16ddpXCKHPPg0825D6zzv3MFuI0nOYIivTVq7XMw4rfEfMdQEUOh1AUDhzzyk2S",
-	"M9xE+UJXGpZYRp0U9L3IZxUqgop9PC0XXE0hSiZ9uY7r2PPiNJzdag3fL0dM0BF3Gs5edReGabgouOlB",
-	"XDR/9LHWW9EHfMUC6WcWOdTMcv7dKmmGIaFKsaQKDdSfSSx+XS5oND4A6nx0DvYVhWnv6YE8CZyG8wPT",
-	"R2YYrpNafM1Y6rXaRH1IzT7onYEeQlhJaQX5l3svXz6vlYB9T/m3mwIslSlI8heo52gG8QwnVdZHOvmd",
-	"E6FZJGiYVIHNIiycxu/v8gfqCvaGBemWYNBSAj7xu3ORWtWdd6Yjq1LM3PKm5ZH1Wi3nWLCFukFUj4XR",
-	"uKrkRBNM0zL7m5nRSrcXEbwXb/CiAqCyWMY+Cesx369QXLeAJz6jzGduxjTkd3/hI3LK7xgUGQf/77yj",
-	"YRXLmWfjDH8nHDHGLyM5ZHrAYoUGeoxBbKQSexDb7tHgFWtGNBuOQpBpRJB4Z/yQKuW2RapdckFQaHQz",
-	"8+tIytDFclZuUdt2Cc/EYRKB3qRc67vTERWKo1OpLX6Q5vQCl0czHmyx4ZBTAigAlZ8dt65ODq87zaOj",
-	"K2AJimmX2FXK0zvQh43ICFKiYiNqu1OaCetCBMIJAP4Flz0ZsMiC7E/dGrveS9LFUUjx8JUSxt3nL168",
-	"qO8+X4IymuNvJ/kFT/1+bX/xqT+X+rWMBcSGPvA1yZ3mYbruM6+KZanVhEiV3pdiLJQvxR2LrE/vzfXF",
-	"OdbwQLkFDo4VXsCA8Gvz7LSUlF7gm98oKdajp9nxmFeNdaKgUS4uPAkzLD84ZnjNy5NMRPjL0s1WLnAt",
-	"cUMtcyTGFOWTxUfCzTtTUba1BMUQDCZ6MvITaYor0o15GMw7E7+aN690JpKxbs7EemfC3NJ5ZwKMtgtl",
-	"rWe1vSxapUd5aGRtK1uBT/wSk/uv/3VKUmMLchEbwBBKGpAuDY0OBQERI9UWhuWCl1UW/JRV0swbadFG",
-	"belPoW8brVPwcWZIAW2xVa/Vthvm4ILZMEEOmF980rXRBL40ioo521wrFvbyhS+tw3EGV8zgHD5bnEy3",
-	"J5UoM8yHDMgBMQ0sQkNWEDMXVr6i/JnNoOTCmB/HmMMX3TEjwfR63H/iV8a02ltx8ZMF7gTyXizehGKF",
-	"0mQ35G1hH/IPPdSGNGfHCHyxXZmrAdqxL5bvC379ZHmnyVLiTIfIJ1ubEOJlMGMkibgouutt4F3Oc14l",
-	"TZFGIWXd0La4j6ToZ/31eRKUC4HD+7Vdr0rAKUKeATk0DFEb1UGr1CkHz2KvqYMCvrPO17awZfHyIfu9",
-	"OAIrd9pbGqVSf1UWfpHLYrXO2QFVMHDwqE1RJ6gflJUOSwBfV7gUKRBH/j6kcf0BLY/rz7KCHF9GEfN1",
-	"ZSAjxSpdCFQcr3IXCjWQPhVTTmzycxnVnU8uIMEC0hH3l3n8exqkIzBNdhc3uRHU+lGQNO/v7i1udEnH",
-	"hnO2pDylUZ9hu2fLvEzFo5E0wvwZCzhtGSnINK6/WmYt5BkV4yR+2vlckju/1TX6SW4KhHE2NbnGJKAc",
-	"FYEUnin6IWM9m4Bc2UCYkmAcI9eC+R4/yx5Y9pM4mSZG6Rf8NC5Gu6FZFFuhwRdIMVIX81sIzJxgEE6Q",
-	"ejZ9GoYgWOeDjaskn22k0sY2TUFpapMa2iKlAGObu062qCZDqXQ+2GkGMTCr9DnUIFvolBZMpL07ke7s",
-	"997Wxfva+F/Dl+d7l3/udff+qNNfdv2f75/dvlS14IcXg9bz+NdX7HRFKWUaaGkperBflo0P8f4y/lKy",
-	"v+ukbopF/WQP5ltVVmtb0gGGFi3dg3280EUa37J0L1mLiY4U0yt0Yp7+5DpTUT6LuvhlekFKg4KW76cw",
-	"oakgolX6gTl9WpMFbbjJ2twEieAcdmJJ2lIC6QQ/yQI4S6RR8/WERIqWfYjeZMFkTKr1T5F4BIELWYhn",
-	"8Z2gKt/TjGtAoyT4cyZ3Awc6lOLm8EsktbWOK240a4g0M7LXdi5ETFlxuIS95Mmz+iwuk1v/vxKb2Yid",
-	"fx9CcWUug0XqUTOphYVttWnzpSa1w/QRomChSBeL3CQJvtP201OudNYMtKkkIcRp/F4+0eyRnYTRLXzw",
-	"EOv7LvMkwmi9+2z7VlLTN73WCDXwexFOx6nX6s8ru7uVeq21W2vUzH+/TeXnn0qpWCVktEc0o5htIHqx",
-	"MiQMqo6btaztvtqjz+l+5YW/yyovgjqtvOrtdSv17svebrDPntHnQRYl0WI0gSFvOBo+5NFqysdlliUB",
-	"asmqKifACmkh43rt0wpEyO7/GIBoSm1AELskeyQ7g19Mkj2E+BL766K+4OHk2Y0Y/CBi8M80WjgBeGYj",
-	"MufY51+eKRlikLvvObZ0iGFbzjuL81jCh4C+GoE1wRq3ub9h3McgPET+LGB9Vsk5ZOFjDr5XyMzxphkX",
-	"viMhXSszrlwU8U9sfGHjNy3bWVeWNFS8wHBW4iE5vrAG8U4q7y4jPO6uN6+yYSSPpeNIYYBWn0Ku6RQP",
-	"wukFX4ztHFuA1nldHFv8zJLMhUVNsyZpC6jA79N5GPlJ6+S59PRvWN3G4vOg7Gst7W8ZLvRaRl2oUoMt",
-	"luCSh1L0Qu5/TUtUfZnGNqDOMNZjrNH8V5UDivhlvzsFVuy8+1SQE5Aw51h9qaQwpcPufMyVIfmEzDJk",
-	"uoRtXsueruCP1ic70uOcYNFM/0bjFAJ/gKsyrY2UBwA5vDh/fXpy2PIO2gLyLGREsPsk2BcbQYT9fKGk",
-	"xDB1BD2tL5b0IMmpTP3dL0NQNy8LNl6FDY/Z8JiZPGbFyNo1mNIS/OEygmxviC58DVEd/wz2gCRqEXtw",
-	"Z4QI5sj8Zb6WnT9ggFKCHhD0Q5fGhn4GIT6Xgs0kxkssf/Lqi5/M2u8teQzPZMB7PDnsa1yqVU/7X95Q",
-	"8QPTi4/XapufbN1JAHs/SoCrJ1TSBBYkA+/AetXofIP6JQhMgV9AQY/VjBw3YBB+IGliXasGzrrL5pg2",
-	"WoxaRAU1pGFImNJUM1Vdx5CBMOEP5QQr3sINm1qPTW38eo/BG/F2L6k6IUD4jLQKhuiiU3ATXRZK0Tef",
-	"quUpVs46d+pGsegL36e/zlkoZksAaFJuWyEFOttUzHqeu7EJ7pLNkHYNK2FKo3p6YH9OEB+RqxRhrABC",
-	"1gJRJuWrpn3AFziSVTkMNMNc0tc81GwpDy82ktFSjuMv7mGev+0wdliwzQVYcAHAgySTc5XG5eMXs51H",
-	"lyH10dKDWaxJzDue9Co5EYBGDMmt1LfwJBOFsEPpQxgs5FKwgGwhlj9AbbUFWnsClzAh4/6AQNXXbcAa",
-	"4hF+IgHzI6j7YPPR8DdbfIRAbVlFfDniAORsk4xCLphy20JJ4kuRPGyhDRCuFRJ/WBhWyal5OI8FCQH8",
-	"dhowiyGL+iywrrO4C/DgAMbZFl2WQz6p1WoEEFjJFmDmXlwdHV91zk7OT85uzjrnF63O2XHLwpoAnjx0",
-	"lAby1rL/YTcWdalrRA0ie5Z40KG5NsVXNH+BVxz/cnh8fHR85AGUZzKFJBMqv8oZvi+i+55f37x+fXJ4",
-	"cnze6ly3Lg5/StExc/j372MKBtWsFt8BMVJmuuUAUKoGZs3M0UgwZ6ttMQ0HCRlWKFZOCON5+MFS2x6a",
-	"OuEAf6a/8XP9jPeyoxlVBYnc1gL6/aNj16WzbFCK77hOssZOow5Cii342aFZxU8s4+mcShFA9m1an9P5",
-	"4fu0mGTD2a2Ta03e0CFT3yhy/T6mUa76QjOg5FTeMXPJJ0pONpzrt7u/kv03PzqrRK/Afjym93PERDDH",
-	"vpZ6QGEga7g/J9tN+T6BIgYHFm4usDDvdlhJms6I8i9nCP5qHk+8fBtT9MYUvTFFb/yjT0TJzwsOkzo+",
-	"0O5UmC2TgwuqYK6kwJzEecsFQOfjWqHcacFU7wUAGYJVAUqYzNYMDwgV47T+BWIw79f2vXKUBTv+NVWm",
-	"L21/+/uawYuG7zkHay1dHkzes47kjk+Fz8IwZdnrvmBm4CD0rwjNiTcyIp4RbrxcRZJRrBFpHJWKLvVv",
-	"QfOgPMgkpIj1YhEAYmYEGghoNbZQh1Ee7nhgFMpVr02pagADfwjV4IFCEZP06GJaC4Un8YhgdsCQK01v",
-	"2WqG+uwQrCJ3/11IxYYp/9WZMp7gtbjyTsBCfscwJP6hyd+ZRG+hB+o3S0melsSz72WBV262mEOcjrDp",
-	"06ZOKxAgO5/x34H4bHSIDbnKkSu8xZP06oxGt5lBPKUEK9EtK/c8itQ2MGdAZfapb5S1MeckLzIpeGFp",
-	"KaB43OKwZ0KfoXgg9NmCHN2Yh7rCBVF8GIdUG0kN6twq4o2GHZ9GQUfeYiGMgPmgEGW/2G8CDyqA1cll",
-	"89ez4/NW5+j48PTk/PjIO0DUf1xfpek4b19LzNBFMB6UMH3TJNiukgsRIuwvSpJDOjYTbuQ1rBzyPpar",
-	"lBFWlET0L0DZwP1PXAZb8J1PBfjw0hG6pBtjQa4RHRMO9QnnG7pLmMIlHT8BS3aZmGoPSmcI9QWchpNt",
-	"8Cpi6iV283dgEvWlCLKZ7ZE96RvmsmEuSxqooCbbGoKwkVEfi6NcAWFNCk9FEU9ghCPq33LRT0pRZiyE",
-	"Fo0Ehn8kQvTK8vL1gI+euCpvF8UI9z8CBqddmA4ujNNw3hzVdvef12q12vP6y936Xu1FbX8V8nltt3cj",
-	"ZG/o4D9CyDYHfhlKCNUFZxrnL7EGIQuwCiGiXEMAhRQAPpuVwsNTigBviqH8zCOoCIIl2hAKJ/IHkCwN",
-	"/R20RVnE10TFw1zIl/mlSjA2C0rZdblg2LZ5flSK3MaVvoQ5TlG/4lRB5IU3pyDNscL4spRkLRt+wE2H",
-	"UJ02CxXA9elwo+dkNAtx9p2GE8fwSw7lfa8E392dHPXrOAwrgNivmFlbiMghUFCEbN0z3h9oFpAB7w+Y",
-	"0tsulGuORjotl31AIipuMekqm2ZAoz8YC807yyfzvjCJ3KDrtZrrDLlIoeqXmENu5S1yMldE035xTN2I",
-	"3c8ekKZ9Z1leAHnOc4cBRRGgZjLVrEqOZp1fW91Z6aRuAEZO8Si9DYbLy6VO+QEWHVZw2kfFewed4+nO",
-	"FiR9ZsaSWCDdpRUMqXRaRqN8cUDvlUrntgmyAMr2qdKPGBMVRIIpHV4YL79l1+bhkmFdy0iTWzY+IJSE",
-	"AJ7bJ17FA7wgRcyzqPZWSSspxt2NMJZ4TDyjkBMvYiG7o8JnHhS+U2kNT67aUBI8YD0ah9pu0D1XqLza",
-	"ryF6pZJuRgcqg8VicgdDipX3C2tVaDZrnWSkC+vERDw0lHyy8cTHSg4WKCkxZEQcO1nnXenN/FsCJGWk",
-	"d2kK3gXB1rlRjNxTDTDD5EWN/L//e2jLnTA2wljOe5kgh5p7MAuLqfYqw2KyNNhpOIdSgnPOvMHFisxg",
-	"sWFstAoO08va5PbPxIGyAE1llzQF3s4TlkRswEcSGvwuq1n1PX5FoCfyVYGfDAVbDPoE13GD97TBe9rg",
-	"Pf1jg/pzOpXhUAW1akKPgrD/kVUg0nQmy5WKWtTOR/PPagAQKE8l5f6TyvAYxYHL686M45gQIKsz0BsM",
-	"WdwgN2wI4yZc9i9mhfuHAzEgeZsPwzBC2jZNl2dCMBT1sqJB62C2pcqWycfkraJ+n9ft22KGCWsLCwRi",
-	"uZXUh7o9oyzSmiT7czEezGu/ML7DJhp2XcEEgSLmXIDVTo/Z+7UAIqrEQ83Rs76r1EqUhEt4cKvI//73",
-	"/+Run/mUXDGshg1BE23hZd92qX+LsRNJM0jJE2O0xMD7imhYJ+c/N09PjjrXrWbruNO6ap5fn7ROLs49",
-	"i7iiBlz020LkPWh4Ve0rvIPc28CWg6VCic3LxELV9omcWa4M6OIBBK91nWx2gOUFdjP9fkXl+mGxLDJq",
-	"s8Gx2OBYPBXRIkWxmEdZ41In/whTvcEy5oJ3JfW3uMT0k6uUfEDkkGvwG1i3ekJTacSIH5rhBmTLM808",
-	"BAl02yKltLHAKhrBdl5VhDgtFnCd872hn40s42Yb0nFbQHMqAIlQsHvrSpoG/snIKZlDTcuLXcBCfUXq",
-	"aOZYII2zrb3VCRvoPMsnuWdhuCpNfeCAhA1R3RDVp0dU7ZWfR1XLDWk7iUVsdvogdPlNZjtziQyDFFKm",
-	"Sn7mindDBlGpgFmRyqdczSggkrzzn1E+ZH3vWCvzfUERpRGLeszX8/xgu7uZL2rJN76qWWSFzvLusMcp",
-	"LILnYom6IokZd+Nl2niZNl6mjfXnkdxSfsaoHtYAVBrF3AwCqIGCL8UguQTHimhpmHvBtnqQeLcAx5xj",
-	"NfrskRx0Uh7GfBJS1E5xIY6RJc5PI8bZjrpMx5jJM1dnRI+JElQ2A5QY/qYCw+rL/5Tqu3y9mi32nGzk",
-	"iI1TdoNhtEmNeCpAxQWxYQowwYowUnyGRWLno/1rUcDPURrrYxugydZ++EalcT6JYSL31ZKhPwdtkcc+",
-	"uh/IQpptIrIlmEh782q9pHLUJuxnw2E2HObLc5i/Af2dWTUlJS4Pp6+6pTDjKXE9OVo1gwvUB8jEGFE9",
-	"yBIxMnLvTOpbn5HRlaCTJei/sw3dgPmcogSnNbBnZ8NBIgs3jKdXmiUGJT3SJLG2gCyxaNuiTqTvPsAe",
-	"TWf5tJcUmKw7JmlWSZUcTjka22KiMEiaI0i4oBOzmpXBl6zOUkl8CZByksaVlt1ZNZdvVmpVrtjbg2bz",
-	"FYfvS6W56GfQ2DCZIRVjBLYuTOdZrVY+VgD37gy5KB8pF/r5Pg6VD+Oh08gDaEMqH35dS4fPhWZ9Fq00",
-	"/qFcPPz546cfvsD4PXOZvQYG+6XzwKOspX97QDzwIZQ+ImNdmBIShrIpcdGB7gozsqPrShkyKpbP9YRb",
-	"PHFlydax6EOEktJsOOSiv+2WJnpKGcovk+T5ZDL1MkOTN5VRaY7aqml48LvrVOy/SR+V5I9CGl4xKe+f",
-	"mYwHFD+5HlTriHdjja2k1RKc6wH/M5a31HEd5E+dPtzsT26B9i5NxGdaF3OpcQnOvtNwbq6PnEmT3rVm",
-	"dMgC8oaOqGCKZXEfLtmt1Uh/hYQ9sInag3XNhD+g5AforQX5c0jyfPR779af1dK8PQUPT6TtGUrS2K99",
-	"vbw7pIJLpN4lXH7jF934RTd+0U323ZLZd5nwX1oMsRzFDyi+ygq4YMEJQ0eNHBCwCJI7AKjP/GCo8Yrl",
-	"DPEVlvo9Dccj8ocC412dw67B91bjZQnHWp3HPKbLM1u7uXVR7EjWqIwy3fKr+w2PW3QheYRnvqaPMblh",
-	"G568sQD/JS3AG5fhX722KdLlTJiYV9o0EVd2PmaVy1ZCBMBWVXL8gaMBzeLn3jI2spkdtkTKSuKKRQNY",
-	"V1zZAAJs+MKGL2wAAZ4ohc4gAeZQaHdmCaqiHypxrh0QKqQYD2WsSDpyzNCj/oCZQZPuGGt1Bvidwhx/",
-	"G+ZYbYvDksy7z/KH/cD0+kT8syEC8M0blIC/FkrA3Duxot8d+1oTK2AlicWm0T+IxLKuRSVgcCWpLroz",
-	"Ei8GmM7RGmHNGoWMe/hmt76GpeOBc+3z13bDEjda1pPk4Vnu/Xx6NTf9HoGiWcA1sGegPrOz7TW9ZVan",
-	"sl5iRba8xBXokZvrI7ctvMyImiTjEw9JgEfAkUmETMNMtueTuTkp8V+V0pXYjpc16+7VMrPu3rPHNetu",
-	"qN2G2v0tqF0uKX6xUQl/mBEa2KJ9CHaLFSNSTIKHu0ZFMTfZRR1kIO8xCmsSotqnkaGc1B+U58Wb1zx+",
-	"Tvxjxp5YepZByUNUP1T+dxp7ZpAJnDwSudyvzx4ldKJF+4vDJszeb0ImNiETm5CJ2Rz7r8gtpiMdNFLY",
-	"mblIsbL3v5QNmC6waInCnGsaMUi6Dqw1njSDIRcYurplhVN4vEHND9727GDyg7bw3ntkaORM8FKouIuh",
-	"ikChBoyYcxASBMi07CZifRoFIVMKUDGoYrPiu29gYssEd+P0sgIUkQxZMabVj5WWQyh6UxbIaRosXXfi",
-	"SuK2LTUUBOcqDsbaCR6kQodZpNkVOg6pYhUuFBOKgw1x8Q5NDDWgqwYC736VQODCqGFSy8bsWhXPaUwE",
-	"4iaxvHNidZP3VJI/CnG//6D43WVCaXGN4Ej9p9IyYr1ICl1Ndm2tONlmQMmpvGNGZnZcvMaFy57iW6Z3",
-	"bt14WAxNFuyD7vi49A2Hjd/8efKH5Kdvz8e/vX1d++3tVe/XX/7Fe/9y8uKfuQFS09Bp7NdXEQTN3V4s",
-	"CQLFefqi4GUEBtNzeW32fiMYbgTDv70v9+9grciJgk5ZHG5shbREPEWhbZkQ3IRKE+qDOl0lx4ZDIHeP",
-	"BX8fsxJhkdChFP2kTblMe9AWFIy4woo3BTjo47PmyWmn1fzpGBCgqVL3UIjVdPKSaEl26y+JP6AR9UHq",
-	"Rdx3RhAoMGI6jkR5vekr1udKs8iswRPBHEo4YZ5rL2TE5cx1ZFcKsl6jiPm6MpCRYpUu1dqIWCtyNlwt",
-	"XL5HwivKzX5u+C4OZ+XY3YlmUzw6OQ+b2N1i7C7cj40AsAnQelimvomofer2rIQglsgLeWPWzkfzz0oR",
-	"snrAEpmgQbgmAVd0NGI0Ulk2T/PyxIWKWigUdJkvh8z8zpj5HtBxhCShFH0WQRHjtuDCTQtxGUbJ1IBo",
-	"ecsEygsRu5O3LKiSaxb2AJjHCEqzgXTWkww2UbYbIr7RzB4wqu8fETM7HQUbq1LSO7Mslnn+G0VGkezx",
-	"MAfjYiHEhoqFd0wdINFTWUV2qJqVxx5LMMb2S+L5fmB6Tar4uWGr5rWbmNUncUQxInXm+VztZJh2y0Wi",
-	"yqSAeSEcFX4FD0QkQ+YZtp7WWCmUNcm7yaCY256XgYxsV9si7WksY1t5xSrRCVYJBpXpTvK9Zy4OXigo",
-	"3BIZckqowNpWyYW0D7eFhZghXFdJM+sc68CACIOikWlIzINwP+8HLGJki4bhHJlme3YNqweQYtauYZUa",
-	"IXIGjclFnGmhKBgxBLuvFB6DMzmK5FBOxPVatwILuJYAEeREDG0k02FxzYCSn9DZs5Id4WFDezPStqn4",
-	"sqn48piUOw3PnU285xfGGrCJuFww9dJE6iBbHqhrnks8c8W87WpCl41elpUZpGPSZUDBiZbyoI3FsAzx",
-	"NaLKSoSbXDPT9UmvAiTLAyD7O8kDANe6j7iGgoGU+FJY2pOQ3C1vf7fuQV0ZojQNy6t52tl/RTpaQsBW",
-	"MQuvQ+HspBEZfEPnNnTuL0XnssDcGYSu3IC1g2nas6N0rXD2jbIJ3S4R7D5XqSp5IKdwzQSAxh4aQypo",
-	"n3nLq2BJsNUFjnVVigTNMAYJI8WWCUrBRjJaKtbliwfFzD8sMHazaF+a9PwDNEFwKtPincjdNntEP0Mp",
-	"nHFPIdp9mWs6FUhfLBauS+7rZEHwFAJ3sthmmvM7s+T4vFjJS5jCgnjJcrxQLOiZwv4SQP1VejutVQpD",
-	"6cpgfFAKGRrQ6A/GQv5lYEMRURbSE7JAS037xTFlAf1lA9K076wQkL9gGAmosJFGWZUczawYbxTskCvI",
-	"OgPjg5yuHa9lWyxRmtUCmqLdbTJtIytCnUMyTUs8P0jkqTlusyNPLxLTClR7ysXDhnH5PhXwK0uHF8bL",
-	"b9m1efgpI84W64lvxWJyB0Oq9PbkFhaarQpKO9l44mMxtBUL2v5T4WjXLmZVUi3YFnhmbASsQmflruaV",
-	"uKq9ykXOIg2GIiUShD7zBpeogZGtI+xcrQA1+7I2uf0zo3YtxmzZJS2pHV+si+ymNHhehWTn62HUSrUM",
-	"QC3w3U2q1SaidhNRu0GnXQ6dNlVgRlYm//zSJnmv1iJwWyNyFUpxulD+aRib71mmo4DYysiI6gHZKrcW",
-	"bKMJwkLktsUURi7QdSNOYcAtPAjNKRHxkEXcJyru9fiHKgEFxcjIkSZUWSXngAALhJQkwQhVRi9KGMqE",
-	"ww0lYPtrqeX2fPrxRUVCL7HW1xOI1oUFKasPurJUsQYXXpFvPibobroO8zF3pVoLcLfYbIO2uxTarlQb",
-	"qN1NsNemnOcmkvjJZCbluPtkZtJb8+XcMp5LVKpj0V25CdUQxZAE7I6FcgQ1NLeG9JaRKBYuCdhQkoBq",
-	"um302ih0Gs5A61FjZyc0zQZS6cbLGijgHyrcLlXCOCffZDGLuBSEiTseSWEr5WUdq8bODh3xaqnHNv8G",
-	"BKV7l67GlGWM9wXhwsVQoDQwCMQM85OtZJU4gc1KTQ84n9PjJi58NISCwAku9/SJXH/oRStZAbSxJ/VV",
-	"0T5K+0mlu5y9jEbWCuqjoGkz78lQ3jFFPJApyP/+9//kTKX/+9//0xaJgdYzEnBAutS/ReHWy37RkuRk",
-	"0u2DpA8jQc0RUKtt0WIfNNkCqUu5pCsDznLT2SZgM5YRlL4P0uQywj5QX4djIyVDRANaF20KGuzpKGLa",
-	"tFJt8WPr7DQR9/HUNghTPh0xwjWGIoxlTCImoDifRlHYLnxyJ8qwAwC5jNv9y2oMXjEa5Nf7gMAlVLAU",
-	"s2EckxdaFKMSkzEiWsMWW0DrHvPHfsgaxBuhXRZ3kHLYPKIGfDTCjSQBC/kdi1jgYcR+0uK/0qd9KnwW",
-	"hiyAjYkoYCJIG/Wm4m4lYkrGkc8U2fJ2RnRs9shzibdj3pN+sC8awwfbJxxnb7uwstZVVXqru+YUmP0a",
-	"Un/ABatEjAYQAmPE5Ij6Opd1YLaNBSSQfmwGgVeH3AhDnrgUKKsmL00UHOV8evfp/w8AAP//",
+	"7P3rchu3ly8M3wqKs6tCZZo0Kcknqv61h5HkRI5Of0mOc2A2G+wGSURNgG6gJTMZV72f3gt4LuL5vK9h",
+	"X8q+kqewFtAHsnm0ZDsOp2YmVrOBxmFhrYV1+K2/KoEcjaVgQqtK668Ke09H44jBvw+pZgMZT66YGkuh",
+	"mHl2R6ME/hFSTc1/g5hRzcIu1ZVWZbex+6zWbNZ2GzfNRqth/vfXilcJmQpiPtZcikqrciqlYrWI0T7R",
+	"jBIqQsJFP1FcClWveBUeVlqVRvPlHn1G92vPgyarPQ93ae1lf69X2+296DfDffaUPgsrXkXQEau0KjeM",
+	"VryKipJBpVXR8EcyDpeM68OHD17lIg5Z/NETDJI4ZiKYVFqVN9dHq8/hecO8q9lIVVq//VWJuGBdLTWN",
+	"ugFuyO7TRiOd5TUTwZCS72PGBMEpj2MZJoHurrpmQcWrvEuo0FxPKq1dr5IIrrvjmAfMfbK5+7Tx4Xev",
+	"ooZ8POZi0KVhGDMFFBFAs8qpFKEUZt4yETo2j77/ruLB+JuVVqW5S641eU1HTH2jyPW7hMYs26x2SMmp",
+	"vGMRDczTsVQwYRnCHN82fyH7r3+ofPAqSlOdqEqrMmYi5GJgtjjplaxPyaPl2+9VEsXiNVYO6OVSKr2Q",
+	"XGiihzJea0N6MgTKUYzcU81iQjV53iD/538fwuFQmrEx6cuY6HtJRlwkmsFBmUeZjZfZHFccx4tGdn56",
+	"MbvnYlAbGDqr4WlKtyKMaV9XvIqmA0Oz9rDZJpXfvYrmOjIb+R0+ItALWXwmswHjGiNRL17mQPM7Vmnp",
+	"OGFehWod855ZF/ObjPmAG05zPeR/JvLWfPqe8cFQdweVVrPR+OBVAsvbuutwm41YQZH5XWtGRywkr+mY",
+	"CqZYtj4eaTYaZLAOBwwqi3nD1KlOd1jBy1MbLIPbSmu/sTLnfKMegHGyEeVRpVWhIf0vpWXM+rEUum6l",
+	"0GZLMcVfYgn0GCRKyxGL88RsiWjFKX/wKkNGQxYDkbWDgClVO5RCxzKqtaNI3tcuLOX9NbXrN0NGAhpF",
+	"LP5GER/f8j3CgqFkIbkfMkG4JlwRLogeMqJYfMcD9o0iFPqNuNKk6h9eXF1326enF2+Pj7oXVyffn5xf",
+	"+zsHhPYUE9qwiI6QeshigkdAAf8wnCNm7xKmtCL3XA9lonODUJL0YnmvWKxIzPqJYkRLMjQtzVBiu8Xm",
+	"IfatuGbqGzKmA6bqHXHO7lhM/G/9OrlmjHQqZpSdiptKbiEI7ck7VidmNewOmzlTEsmARgS2nonwG0VC",
+	"dgdrwGKPUEVoR4TsjkVyPDLzzK3JvUyikAzpHTMLWDWDpgq+O5LBLaFC3Zt5cb1T7xiB5QirVRlqPW49",
+	"eQKfHkqlW0+bz/cMcQRDNgL67ct4BASRxLziVUb0/SkTAz2stHYb+y+8ip6MTUdKx4b1GfI4pMGQWYqY",
+	"JQLzq+GIYxnxYEJkv7C+LeKPk17EA4+M6PsaHbB/PWv4sHlUSDEZyURZGlKkmu6YmfHh0bkiIzoht0ZQ",
+	"cN0R0MqKCnglZnc04obIgQLgy/7xDR34Ox7xxzG/o5p5RMhaYOaA31V8IFhY48J91yP3Q6kYuePsngRU",
+	"kJD3+yyeXtrZeZhjyN4lPGahY9nZOucWtrn7wquMqdYsNiv2v6qzXf33zGB3/kdl2Wacy2vDXGb3xBey",
+	"BnzHb5GAxjFniigWxEyrAyKAsuHnsF6YoWu16bxc++Ujv8TZlox8dtNaRIpoAnubMht5b3YvMAciIxAP",
+	"aGKUKJ0nDHOApomD9FhfxowkihVXYObrmy7FTEcrr8n8Tc336XZXSG23kvQmhIoJLsv8WX3UBs90VD4r",
+	"s8iz4/+JxeYylOMQMokD5sGh9E/6tXMpWO2M6mDow06aZ/hncTqdyl6nsuoUnu0XZtCp/Naovfz9PzuV",
+	"8qGfhGw0lpoJfcXGEZ2Y3mc2wnzOR/mmh0a8IW+2+5CKFtknVBBG44izVFZljErRESN++sFgUvuRTaam",
+	"ar5U4N5MJCNQUM0Pv5fN4FQG1Ay0fXnyI5vMjv7N1anbAqvKkPblCbllk+Knn9w1n9Axr92yiXqygqqy",
+	"mKjyUqcWsz4z2iSbkj9Pny2akLu3rzQlpwjPzsn+wtlKswoffVZyZKT/apPCd2fnZC6bq0znReOJ7WOV",
+	"t182HnvyYKZYaerSvDk7cXi8ylyeP/pczBV6pamYzfqYLXz0ieA9dbW54Lsl08EfVjpjwWPPyNzpVppO",
+	"osqIzDz9vBO5opqd8hEv2ZS3QwpXrIj1tZsOquLfKPIukZp67u7gp934pM9ZFLr3T45vXhEwgXREFf5b",
+	"40z3a+YyYURATDWLTLuavSnWGi93WrlPEXNH9axYH1EuzIUAPk782Ee9zNe+Z2+BgRShIonQPOoI86if",
+	"RJF939yc7iiPaC9ihA4oF9N6eKeS3hw6lYP4X0+fH+h/7e9WVtRhOpVq2v6/zdb+Nx3z7i2b7EBvqB4c",
+	"aPuPci0hXcjcpoxjZkRLuvGzV2UQ+FQR/+da2kEN98MjiQhZDOtj1tLsjFMcst1RpJqMzY211ni2c0Bu",
+	"2VijAW3ISMT70Mp/ctfEe04QccPoSS/hkSYS762uU+zvgMSMhgXC4EJpRosXg2ajUUrIXOi9XSRgPjJ6",
+	"SbMB/+NVRlzYJ+nycaHZgMXF9bsE8lliWUDCQEorIeYadvIoNE2qfkosvkfGzC0rseZjj/iGhvC3jsju",
+	"luapR4xma8nLNre61o5HuHZT89+hwsvBkiFCeU/8e7MV7qzUybX5JmicZuAdAUM3pyxOhCLVKxZyRQIp",
+	"+nyQxCzcWXxo3v2r2Wgc3OMV9uNPzTt3au5XOzVXjkd81MlJe1n19HzCE/P0+aYHprH4wKSTvh6nWuPi",
+	"9fPLVgzuJmR/9yWpZu1h7XZapEGqiuVPGHzL3ynMsPFoE1RMfyRdKKa/QJrY311tyV48219nwXKEUL7t",
+	"2WaDuQCMdaAtVP34Xw1/B+/f2s+YTbUNpGGe9ymPWAg2sxoXiqihvEcGPGCCxTRyOsb9kAdDI73BImHG",
+	"VN9ZKLYbn15qMx1P2n1dpgxeW6VES3JPuXYGIh1PzHKhHpKfzl5jJVVvw839iZZdc/02OOH4n6DUWhvJ",
+	"z7X25QlYDjxDneyOxZOc9ZUSNaQxXIjBWpYoDTsEhnCa2SrQdoEmVimc8DXLQa3tHewWaBk1siiIWciE",
+	"5jRSpDpjUgWznGEiXKA3wt0UVEeYLycCTKBqaO9DaqdODmOpVA1N/Jlln4ZhatWfFmqF9fBIuhSrEtVv",
+	"7dqvtPZn7ff/rHrkf2Z/7XxbTkA/l+l9+R26SkcdRfLezA0WDiR61Swr2q53LL/hzvRNqt9z/UPS+0YB",
+	"rzpADecdnNxZRWfncZWzn+fJ6dKZAiexThF0Eup0xjCLeGoWU8N/aEn580JRWThO5cpEjlt+DkH4c5kk",
+	"LONUcH0i6e0JFMKS25PdBT29CweEEpGMeiw2P1jW7wFvoETzEVOajsY7jybBPpiTGNMR087zOOY/sslJ",
+	"WH4ZsGrzN4qcHJGqGaVRltGnURxkZUXDFrjSx1QPMxerFSldvqrVL4E3cxxm71m5lR+NkfMm54yVMLt1",
+	"JwMmypLJ5EMBHnY2Mik7Tu0wVMQfMU3rELjit4jP3tNA+wTiaaz/kmp0F8byXh0QnynNR0bJ882NCd95",
+	"lxgZNo6oEHD/c+94HYFaRmAkRmZDlwIcHxqIXvE/2bScgGG4VYLec8sEsykzsbtW6RDL7e2HSaxkXL6x",
+	"uByCvdfdAF7zUxNNzO64TBT4m+vkYkzfJejTRFlKepO8y7xFwJ+FnjCrrJpLoNKoBSgZG61Tk3uqCFcq",
+	"YeAgPzALgxofixRLHcf+fqMxI03Z5PWfJ39Ifvr2fPLr21eNX99e9X/5+d/89PB1bJ6f/dGenPPG+7Pr",
+	"xuTs1b/fnx3Je/i/V9K8M/718OTZyR/t9xc358Pz0XHj9Cb84+ztG32+++/JL9eNp7/+cc5Pb17zi+9/",
+	"ef/r0VV0/vZ495fJ65fzNgbXdY4oR1/1iItUtpdJ9kbtZbc2Tx3MeV5KHSVtkghuduWWTUCQc/Djs5DI",
+	"MYtB5yBVSt68OTlCf/9AypAEQ8kDtnMA2s+hFHdGSbIhgNla7/UbwfPeC1bbDfdpbT941qy9ZM1+7Wnv",
+	"OX0RPgv22W7TrQvaJ7KFmfIYreoI2336dNGCdTrvd5u1Tuf98+PVFuwC1omWRASc0Vt7kp3PS9E+RFrE",
+	"RgP/pEvzWEvRB8dkCdEI62Mm/ViOiv4/VLVRubuPuWZkSMdjJhQea170ixKleRSRoTnQutwBWr4G1mk6",
+	"f/LPymd0LgX7iFmlvGWvse8/4GQyr/CaM5qjo1/SgZUS+WHsNsq5EKhVhQ+HrE+TSGOThfreUk0b3F/z",
+	"lAJwbW2kETyfo95Ajw+uDsAkrmVcpqrKWBtBBu4Vwy6NXmkUz4jR0Aglv+YTI7oUxFNhOCwqrHaVd+rk",
+	"hjNFaMxIL5a3TJj+fB5O+clruai88o00nynfx6nGTvwXHuZf+X3+KkAE3iselZoYLswhR4clXpi4IkpT",
+	"PR2sQXk4bw4Y4Zefxf+IWb/SqvzHkyze/Qn+qp7kxlRxQb7zqM1cwjcithdziM10+OC0Zl2TcyeBP2+m",
+	"Rgdz5pGFoj/oVN6o+Uc/URue/HmTcCHhDziDD6Yv5P2569vFjxAiCxGPwBDoeBxx9MI++UNJMZ2McYua",
+	"10ZRtisG0cJtL6JKd/syic3aXP+bukeJmvlI86bxotV8aj/iBBFoKzKeEDURZpXlvWDrxcOPY9bn780a",
+	"3nYjfse6ZjuoZl2QMd0xi7toHqq0njXQqCPHDMLRA6ppJAetmFEI2LZ/ghJh+FF5oG+zGIH+YVW+gVuZ",
+	"BkFDy7k3clLFeMKp6/jqIcVlI7Gtnyxq6qLnarnI1EV9lYUf5mLVFjWFd6bd8IsaZC/mW9XWa1vSQeYu",
+	"XakH+3qhi4JNb6VeshZTHVnz1IqdmLdzpu1FreCdD15lxk++rOHPs4tXauRbvZ/C5Ge8TOv0A/M3R+k7",
+	"Glrr6Zq8ckQjw6QxJDHlmCyO0fxgU43O2qevLq7Ojo+6r68vzg0jZ0rRAbPH1l3JejKcOHcN2hbM63Ur",
+	"IpjS66YQ2YBbjuOeO7yf2qcnR+2bk4vz7vHV1cUVpJJoyiPMFQMffqVlMyjygwfXRY/B5cP86DzwlQ9e",
+	"1mxMlbqXcVjeUhvFU2nyggRDGtMATI8ffp+3RJC4ANPaeFlW5rnHsExzWO3sgFrEn15I34Y5S8EIEzqe",
+	"GCXTt2vrgwHjjssIdmiHyLgj/CKpWIPQJ+HcW0768Zz06+SOzla+tiap2dxD5l57MpP6u/oBLWlaelbz",
+	"gcdfthK01X622s9nON9S9CMerKv7BLlmc3WLw4vzV6cnhzczSo87lDkzpItHOCAjeceIjEnIIqYZ0UM2",
+	"In0eY5D2hsoQaChdTW/ZYm3o+Kx9ctq9af94PKupoZbDFaGRufdNSMwGXGlm07Y2HJlVILpgeerqmArF",
+	"lyptJ+egbXSvb9o3x92bq/b59YnRPApjPqTCKJMBFQGLjJoGti6ibYAyJN5/1NDTZqI7juXAZe/PHfXV",
+	"8b/fHF/fdE/Ou5dXF99fHV9fFwbcns7J4YpMeRBg4EAzPQZJjrE0zJiFB+jLIBHVGDL+BaiH7oyoLMfI",
+	"RWTAbreI706I7xE/R3vmz3l77HdEVdCRmf1MjzsQ4Fqyzj5acctTnOYu6s5WA91qoJ9dQr2ScY+HIXLu",
+	"NURUP99uLlN6dXH13cnR0Qy/5yrnVhaMhYqA/Q+MwapFwxFGIH5GPmNj1YxESvSQCc0xbLiXaBLR4FZB",
+	"QCHal+3gq346X//T2QW3Z3t7tsvP9onQLBY0Os5O5crnm9u2SzSlm+Or8/ZpUdEQxDUm0IDIAOTo5zQs",
+	"tQVJBHs/ZoE5wzisqu/G7+/UybkNFqc9mWibf58oALcIuQoiCXrQu0Si1kz8bCb+JzrrZlrnUr+SiQjX",
+	"3E4hwSEkFltTzy9uuq8u3pwfzajnhi+TUDI0obL3/CMuDB+/m+eSqCQY5rLqZQwDk4LloBPSuOyqn85s",
+	"y5i3jPmzM+Zzqc9kyPuczfGJl0QSZYAeBICCuJiGkfhkhL26HS0NFjnlSq9t5BwD/5nxl/+2xfPb4vk5",
+	"cQL+LIyiGFLVHQGYTJ9GinmVMYu7SEO7jXXkTkqxpZoEBDET2bfRTX8b/7+D2tlKpq1x+0GkGByT9Zm6",
+	"5RvLvFdFUNc1D+8yv1UKsPJVRu5ksE61PK7ToqYlSFBbPrHlEw/CJy7pJJI0vJHylMao0a3j6ZayG7l2",
+	"c2+ul+1fTi/aR92bi4vuafvq++PFoUDsfQBGx2Zj/8XT589Ib2LheL8Ax4aLVYJJg0dJkCY549+Rqj8z",
+	"ze11dnud/RIO+IgJfcQCc9lY1zQV5potOt9nx+c33aPjw9OT8+OjEqd3HEI+oOvuM5/mMa4JGcfyjocs",
+	"TseF9qmhOdx4oAvz8ncwYwq9yUrTiSK+VZn87VHfHvXPfdTlJnYch36xVOkvIPOvfhKnmpUfSAtEuA1T",
+	"257UrYY+dapjQMSA0KhXgIG05glXmkZLFPSr48OL8yMIsum+ap+clsjw1Oo9pMqISDFg4QHpMx0MCdcZ",
+	"LtFnVdLtEO3wiOIiYPOM8xbeueqXzH6ruW/F+Rdw8MFVsbZEx+Ijy8X5VBGYNST6TMtyoZ4h8m7l+vbI",
+	"buV68XhfI57OG5HCZK15zpNiy7nS/c15+6f2yWn7u9NZw5sF9YG6AWw0ljGNeTQhua5deDHta4thqfmI",
+	"GSEKIIY1QDH8nMFDJGTmDs5EAJa53NBJ1c/N3beYuiHVtEcVIwFGifeM4mC4QQiRKuYVLpSmApalI9Qw",
+	"0YBvG8p7kYUi3WdqENS7sDgqEGOOACRgTuCKVLlWJaHHYD/oiESZoe4Ul9nPra2fQaLxkNEomiDMFGIh",
+	"uqF+ynjlbGxLz32GcwlbdyNvmVBrG5ldo5IiZWakXXgDcaOGve8DfsFfn7z586R5zk/Uibh6GhyePDu5",
+	"Hf/80+Hrl3U2ef1n+PaEX/CT+7Ob2z9/ufl1eG5+CHYj0Ru9aoQ/v44A7WDMY6a6Zr1eNgBksx8zNUy/",
+	"Fuvufv/trnjXmPx79OJ87/LPvd7eH7v052bw0/3T2xeqEX7/fHjzLPnlJTu9rXg4ka6FL/iO0RiXZeUz",
+	"AKu3SOq2iWD3BBeFwNdsbSIYOD758sXx1he+lbQPKmlvpDyjYuKAQtcNpoc7d1fxgehysSTPp31z3D09",
+	"OTu5mb5BS0lGVEymUIwJ1UbsanVAgPkDTObHJfLkkTyW2O2Xj9Zh3x4QFcl7kICWo3zJKsHM8EnVz8/V",
+	"aQIprL9ZMQtbWh2zGANqAeLeQiBykUfc7wgb4YX1+u65YjuoO5TvsqqTt5Trcqn+RScaIV7t18RSS2a0",
+	"IV/dUA36sphsuhwPw2nfCGqBsNe2UiaikMqz7Ebz5uaH4/Obk8P2NO9qWwyRghbEVZoO9Bn50hlXiouB",
+	"R1L4FI+glhkSKCF6J29ZWMQz96fmurVM/q2Ur7dv39baOboujyjPUT6XggAhAUrpTFVIvDWYC2s0+len",
+	"klX0BeDK+ZiUOVBR7KJK6t/u/M854PJfpRb4RtjsXnPfPrYB3WumXamk3+eB0QG6tp7zwgSs6zevXp0c",
+	"nhyf33Svby4Of5yDMATx7L81fq+ngeZ5hgaIrM0cmLrsO9MqWSMM23V3gd3JPpmOjrflkWFiH6F+3rJJ",
+	"N2aJWsLDT46Ozy4vbo7PD3/p/nj8S/fq+M31jNupJA3+nipzLELMLKe5OhB2vB8xdIQltVCpXSF1d8QW",
+	"4zxcXB0dX3XPTs5Pzt6cdc8vbrpnx7OgDy4I36zws92nBALvDxwCp2AszBChmo1G4yOmkOSpfIkQvby6",
+	"ODy+vi41DKY4FV9MXtkU/NQ9i6IaSlFI++3FjELeby9RXBjRHycRaxF/9hj6HvFLN873OsL90v4Zfjn+",
+	"+fD4+Oj4CHAJSknWB+SBwmpu8au2/sMvQeCpZDyWsWbhGQs5vQFBv6ZSnnaxhJdcv7m8vLi6OT7qnh0f",
+	"nbS7N79cFpnKNbP17iGElioy/e0vLMLXsDx/eow+KORlc93q5dsT//lPvNog5ydIlJaj+UaMNGDA9L5B",
+	"tMBUs9LD56rdbrF6t+d168QoOdvpacshnMPhDjEwkEaXsRyzWHNzqF2Kbe5RMS17iZ/R1dwyo3du0DWb",
+	"8XB9JPcCNnqZnQRRvb9RxLxHzHs5+FyPaEk0iyJyyyZGvaAxXFdy39wv1FrZL9ZaadReYqme3//a/1Bi",
+	"GJmGaV9jMTCPexWo83Pz5oc8pvs8VH7QpW7ZhNBAK0IhQWrd5XY48NPf+EHeu/rYMQOAtdjcV30HF4/1",
+	"SGGZ0yJSYJAA6xWGlHjwujbanJ/5Seq5shY58Hn3ZklFi7nI9GULg3XZ5L3IuXQ8ohjU/qCCIHYVafdU",
+	"WsTYLaODcbDFOFJQec1RNH1kNUOj24J5d13acdD709P9PqZCo+HAFTWpk7YmjAL2Ciqz6eRkFJrpScUA",
+	"Hh/I6xtFYhk5GIuB6Q+oyMIrLB7jtRmWGd+Ivj/BBrtZcT0ax3RSAbCEdwmzv+s4YR+KQAMrr8OHfL2I",
+	"3ypA3ekZsQcspec8H0kX0CuWUcmNIqM52fuDBcD/8TQeQos1+eyGDHN9HjGPMmBrVFpI+JZNDpAqoOyn",
+	"QyC3sGgTmQB1PPrGT+2g3TE7h2VbEKYK5Hp74eKEli/qW66H18DuZogNOpk/QsCi2GxYKy24FfaFFYeS",
+	"ToUl/5BBbSzqzAz2zLxXOknbx/y5nlsiLRLc2yHNWA0HyvOwxlogB4IDzyFckIgr5DD5QriWcZYWQOt0",
+	"rsvkMI7l0hUIW7jwIy7yT5vTW7H+sdtMHLlIhDGLbeldUgVphCXXdg6I3/BJzHQSC2XWyygzDySOysu7",
+	"ztniRz9p656v3MlcNqTpaDizYH8YhmdZv4dOg6xADGLDgh8GVBkfP+l7tpYlvISmna0yvVWmt8r0Vpn+",
+	"spRplTLGeQfcI2po9tDV+Uvr7BuxUydglueaUJUv4A8urUJN+xbBuAF/igs8fV5gA+bPHB9Qt92qIcv/",
+	"NgS50y2whZflfOGLux6ki1wqorSOeS/RSFTlwgnL2xX351XMGHgvU1c+TXsiVarJSCpNnjbIiI16wI+b",
+	"z8iP/DuzT6+vL8537Dbkv/O0UTbAJOS6HThc/RLFDSu/srBOfJroYT2SAy66GMHok4DGMbc1dLEMgI65",
+	"OSkiBIxlqqQgVT8Rt0Leiy68Am7U+1iKQddVQfI94tMA0O+6KlGQsBH6RuuBb2JkfJ+OeDTp2rPt27Kt",
+	"9guRHMhEm34guAC+Mdtj7jNYRAE/Avblb+FXLKyOf6QVUr71UeC7lLVvfYcEIQYs7AjUEA6Ij9hU9meE",
+	"27Nv1YkPWezus9hhIEcjJvJPY0ZGMrTw2i1b6kGR3qQjlBwxc0fDzA7AltE2OkjGtka2Zfe5nVJJEDAW",
+	"MkPoMxvonpUtsAX0qxu+1bVTdc9watNP3W5OP7ezMx+zy2sPU+6JPVG5J9kw0n3ImqWPsnbpo+xzbr+y",
+	"du5J1sw9yVrhJo4jGuT/xGKn+IetEJH+HTLDxeLcE6wtgSsM+57hKNgH2femiKBULsM5Pb5zPpvVFW+a",
+	"nu2FClGODXzwTCO5RCO6H0qjDbHwgFCU8EZNodMB7OaZsHjx0khBM1kqwk00KEsYc8eVahHmUJgZQCBQ",
+	"Oj6ngUwwPshoKLkY0E0GhGS+JmtvEzWiUQRsmiAjbtm1w/48VCtc8hjwFpC/f3Uq/ViOOpUWkVHokU5F",
+	"S/OHYPcffFKlWfXiIVUdAYFhvpb+AYmkGBDN3mus3216cryr0iKgKxg+mGqOpI+KbgqnzQzl1ck5FNB0",
+	"x1x5HTGkasjgOnAL5cFjq1bYuPUpEbRbJoIwaL7Lx+W7ij9/o1wVPWJ1R5eaqOi9rdSd265n+yXbtdk1",
+	"yQGgr6tL5mMVyubl/1yzGSe1kyPf6faZMmmEPA1ZTtBMm0Z2X5Qp8BbkYO533Qsz5yJmGNcgmKEld4Ax",
+	"jE4QK8FRyO9sclrSkWkbaLKUIV3ZFhCZUq7E5TbHc7xu+lPZQf19ngYEnPXRLXUZD//c1rqZ1S0lFdPO",
+	"EGYKnEGFK9homUP+imnEQia+cwI5E7JOPFoZmMm+Upl3iDIUWNpGpnZUDqfinZ/mVjsX1DyzRq6M3qdx",
+	"oxYWf8ltcChjfcPe68152io2Ejf/1J0QJYOlQzPvPOQlzbkBTL/reWjc8DcinE13Y/11LXN7LJrOY/Oo",
+	"lOo/M4cqrFLxAG/iEnDdPYxT4JOSx9yleURLfEYFq9riDxEr/q/Z0i10ZK7bhAsy4sLo5AKMYv1cjbZg",
+	"Mm30e7ZfYvRbwW/hVQ6HLLi9tkD308PxQw6B76Gf2SOL8BBQF1CKPh8ksbk7+CEbxDRMW1yxkCvzYvYS",
+	"6SW6IxIBKBGIK5G6c8x1Hk1+Rl11HgajVQc0MNcUEeasp2qneIuXt2DWy2A8jJzA4Zh/2rmUy04rV9e8",
+	"LIIpobuZUOnJcLKUsHBY35lXP3ibCsvNxmc0jo2mViaYXGdebs3sEhSmVXpWcosw653XMrb2M/T2sZCw",
+	"9zTQEURFG439gAi4h/1wc3Zag3JN45hpxBlxNyO0oxfVng3YJo50Ixm6NjlMLTO0X7B8jy4J7Qn63IIQ",
+	"h/GYzN5NdGVenxZnMcQLHpy0TkuRmE+uL8j+bvM5CWQ4fX3dK1DjXtE/2K79+vtfe+UegCM0tq2q2U2Z",
+	"IMosEMdQwr9MeBXq93sEXSwkZgMahxFk+PdJQBWrk+94yGMW4DCMdNCxjBSpQq0rqsib/9xt7B7vwMHm",
+	"4o4r3otYR2Qu1eKrje92QHjErJ8oIzeUhPgcZwSx4ERjqjCSx+L9oPxI2RsMv7jsu0/3pxd+ZoXTmnNr",
+	"eNNvXOqG7BPDnSa2UJvzJ836yNMkkaU5GaX8AZuX0WfWZs2rGySrzDJkI2U9MqLBkAtWixkNQcrj/ICy",
+	"yTm7h38pKFvWg32yOYhcEP/JXdPPX5Whfm0bACWPr64uripe5ax9+uri6uz4qPv6GsoVzyaxl+Bo52t0",
+	"5gvAnR3f/HBxBHlr7dPTi7fwcq7odLGa84KiyeWVicsBQctw/Odm/kynF5Zmw85LnyzPwTO9zMsancIy",
+	"yRU/zMOflWlSaUbuNGFcCGatIWMWkzsu0VLhwXn0p7fYX9nbC+R7BF9dSfjYDKqZuIJkREWOWt+PIypg",
+	"hAdApM7YHEpQekfmZkSkmLWlNhslFpPl9k37+zdqytK5ghVz6qTDucxmWvj03PNvF3A9DmAzrmf9oCxm",
+	"LvSiF7ER4apFKPI7tM+PqR4Sx8D9mYxtH/BfKBnTmI6YZjExd0HXoCN80P/Rr55iz9bJ8WisJ2mkZpoZ",
+	"R+6HMmKphb2QyT+zTzkCWW4Fyy87LkbWQdlS/8BopIfZdWuNtVZpo9x15/dlg7KtysaSqljrjSOrPPaX",
+	"67MnZcQoeMIEe6+7QRIrWRImdUnRHeHjCz7RkgwYekxMQ6g2lkbASLxvQjgV/DCloDd3yy4taRm0vxZH",
+	"xSyLiIEE85IpxCxzAvjgGfchh96eMRYuvpq/3N3d23u+29h79uLp/vPnz1aJLMzvZzo/L9uI0s2VAy4s",
+	"F1k34Nppd+uoRc2yvbB+r0Jf6cNZrrawu2ltxg4p7a5sEaA81rpKTc6I3l3ZIO5VUgf2updzjAiJy4x2",
+	"sx/Z7P4f5C4gC2827j0Q49ZF/2mMDamkX0nkw8YaKV8i8EdcuD9npf+Y8rUnZKubLEVxtq99sJUrN4im",
+	"Kyl4udhWiu+37eu5ipUrLJ8VQh9ma1ouIRJ46cNU0ctV28Q0uDVTFMmotyLRb+QcyRXXfAjzlessXWFH",
+	"sTOrV1yX3Nkr2d/1PDSwaxuZljY8XPZbax6xj6bi6fV36zzd79w1Asaw3grNFr5dkaBXcVFYfHfnGMyX",
+	"zF2fUWbFc//6+LDf2eK7K017WifJJpR6IGd6zo3cm13uhXu5Ec1/slVevMaLlir9yNzZP7bNFhWkz2yx",
+	"LRYxfXh7rZ3kqtbavHDMXbayEtA2sjGLacxHM2ZxjGW2kcvNNeIXpd1NNnFagYNxTT73CTVPV0WuGzNA",
+	"IgvYSmrC7P04H8kbs34iwtJtKb8xe8V1KgjykhEudWLZvdqMl2Hb7ojpoSyxt7TTCnz4hkXp7MdyhFaY",
+	"6fp8VcVHSUS1jIk/HnUDGoddeet72V+ugp+/s06C4f8aj7q/YUZCo/ay+/t/lgMiFjhicW6lS8diJUV5",
+	"rmSbhFyNIzoBA9EBmOZ6ERW3mHLmvMe91bwND5BMeSnVF+dFNmP6SBcyex+weKxX+dKxfXVzx7ML/V77",
+	"ArVGyNVqNyUzn+yipOlgaYsb8455l+uIrdL9Dbz4kEFgeQ87DiONCLMO95THwYzWu4akxPTJXPHNTJdd",
+	"ZG4yA3s0z3v+CG12Fr40gpuiHEcoc8MI8tNZxSBm3n9s/RWY7WdWX80YHiZM7h9Lh6Vr+og3AiSbVS8E",
+	"uaXIKZdhTPuGW+bzlGgcDPndPN0/nfIUnvQmSoYND18/temuRIc6EfiLy53EMLwhD8OCEmkmGgB3zyo9",
+	"QXQ6+jxmfUG0kMy5MNI/e/NDFge/oUb0SY3kKwe22i07yrV41HD0GaPTukaeddUpC9+98GV46fHi3Yv2",
+	"przlFT5coEjPHYc1tR9c1o30jEc8f+RixLVmYYv4Ok6Y/2UdyM9xsj7VGVmD7sshm4pEi/0toLyj4sJM",
+	"q8nzhcWj62JWJn1udSy3pw8maB9Gv8vO//ZofnlHcx4lPaYe6o7MqqroFaMhgPGvG9QwZMHtuo3GUulB",
+	"vJwg8xkkMJGQr9dm2iLovuv6KlsJNTdjxeWftDDjWQw8qGcAWfXW/pdLYalCgsoO4QrrkU5nk+TyR/KJ",
+	"Jatbke3Sl+8m1JG0ZSg3CdWZKqH515KQmqmIcWulra1ipi1+qXQ2MirRbXwHh+0TNZRjhVbZmGumDojP",
+	"Qq5l7BMaKUncTQrfsaAeDDKHNJiOfEBI8iEaM5QYNQ3FY/O7lsJvexXs3Wh6pl3ppQyRgsoM6iwecaUA",
+	"uMjMTCEGkdHERqSqGCPtQpGhnQMHp6AA42VCKFFJTzFtU7d47ICN6h3hB1TTSA5aMaOhTxRjivBpLdCs",
+	"z505NfYt8/9Vhi5A+oyFU/lPUAClBctrc26yv2zm8PTPdtXTv92626AH1cLFA0mTDjn3p+vNfntEBUan",
+	"5YZevvJDPt7YIbIgZmqJkXCFAJR1wtDcQGY7Ljsi06EOa07a+qPXnDHEKMYl5tqT6wuy13z2rNYkNBoP",
+	"aW23LO1kt/CB3ZK0k905gHRcsOZyFay03W5Zu7nX4DUXxNA5jboue6HwmfV232rwOFMPN6jYf7b85fTg",
+	"kl1npls232t7Hy9u4xGL+d20BT27NkLctIwJmOUObEbOATCTGkCWTbudG8UtRiHx+39Wa+k/d74t3fBr",
+	"p28Vx/cG8lezclta4q31AVA3vYotGzDNvSN5z+JaQBUjKkoGM6l9iwTj6hO+oYNDs7trnuNV1F9b6gCy",
+	"JgP3jU2jipeHpbiraPa5MnK9oYPHvkSmS/qZb5E31uC96qCnx7sS2GBm28pvbkg1q2kOG7IMoQdUx0vK",
+	"47UtUfk679Pn5/XbG3NKFROIo1QKXEg6SaOxF+R7gidsOmFlv/Gy7OaZLwc/40jEUr4kEZpHFp4qV33U",
+	"Nl3MQF48218F9nJKf54aBxeDiNUSxVxEhYyJf3lxfUOe3DWf0EQPn9gu/DoB9yfhmigWJDErYa0v1lPB",
+	"ixXuM9eDLXW/9A5S2OXpyRY6L2xH6XkolMp/+JtwRsgr34XfqPVj+wuegY1OXJocsTAjbWRz0R7RvJ/F",
+	"xJgFk8tdbnA/W9n/Z1Y3u9MX7fUbLFyZ7d6lcFjhA3PIhSasY5U3o31s0QT09pnFkhnDw9gi0fCnuw+a",
+	"o7Pu8Vif0PPDXZyMYd979MPxYc42XbEBVxphSTdNwPpiFnFZ8pU3H4gJ1wLAQTeIVX3spXh02ihbtiVr",
+	"9WhCFjnYOvJ1Li5QhhAM6KYpvoLiA0F4wYyaulnTNuWaC2hNXE+uoVo3qqkAO2/Uz1KwCYdfCnfdnFo2",
+	"5rVbNlF+KwfB3SIO0f3//v/+X8wuhtsyZBUjkjzkFZfruvm2dXKiHa59hleOuI86hXlHGGxSRVhz8zwP",
+	"a94ReVzznTq5GFsEY4VIlhFXUC7Tzd8HDXiswcB4gP3poVl4KtQ9iwmFlYBB+PuNPVsx1yjXtgigo7tW",
+	"JV2TTOOkaU2UHkzYLTn+9crJhddvb2YgS9p5zXx6J4yCDPDJfotQYu4VhkBcsekfrnefPsOSEQCzilNk",
+	"IaHRQMZcD0deR/RlFMl7Lgbk6tXhi+e7Tz1Egn3LegS0RvIdU5qgg0qTy9jQW8DUjkfuaMRD0NmbT22R",
+	"EGVLVgQR5SNFfJX0fI/4nAISNns/hr+UAmjrBPCv/9Dc7wisX2E21SdVKgjIeyL7dqN36qSao8gRnaBN",
+	"u8cg7BGz0HE1cakOiGKssMP1HdgyLFZfadm1z/ZoqPUY6z1y0ZeuKCXFKCDLJ81G/ldWxL7uCt2ne3+d",
+	"/gZj1YyOKqUVJKdeBKuSIvAACs8yOkI7/ZjGWrBY1QmUFw9lkECsOUdTNYRa00C3csapjoCdAeM+Qp84",
+	"FFc6oFwoDQD6trytNs9VwjUjs60s9H7WrN4RHfEf/0EOpbhjAg5UR9SQYmxZEhoz4itBb1k3oIr5dXKJ",
+	"kRUnR/jjmzfmX9U7FisuBXm+UyfpTR3fuHp1SPb29l4SLsibm8O6+cR1ggehJ0PO7Ff+6gB77VRapF6v",
+	"f/APsGQPoWEIPxo9z/z4VyfN6+5UPNJJU7vxr1xOPT6AzKlO5cMHHz59Cp2aW6rhDgyy5bmwHAwQb3zz",
+	"pXquH5/0aHC7PBe/IwhpE3zFbKkc03cJwrDBkcUjlvI+YKe+krH2zR7eGw6pVMLgFEJnmDL/LwgL9s1C",
+	"uMHBnPyD9AWl+YgixHto3R7jiArkoe5XUg2GjI6JFCSi8YARwJ4BWLgaAVgLRWh0TyeKDOkd8mE1pIjS",
+	"av7w4SWfoIj0XBF8Bf3MQtj4gQwBKp8QSoZFwBDf4j74HhmzuIYwF75FQ8GiJJaADVX1KY+S2PAjR+h+",
+	"htKB29pGiCIQsN8oMsZqqXlwWcP5leH3+76HBZYN6wfsI0PCWZjQOJY9QPZ20OIcwBWoNjMRjJljYQuY",
+	"waGlUcRiEtHgVuU/s4cDu3JofVoiVA8iL6WwfCzMlWWC1XAQ6Ew4AcAF/uA4JvxGXcUrgHAyYzOvIKB1",
+	"iuSUgm4jC+1AMVSLB9ip1MnFna0/A4/QeoQykptJ7L4keWwb38rMK6bjSa3d1yzGSR4XWYyr2zCFQm2F",
+	"F9Z9M5ze4pYMmAAvmjkmbOeAvEukBtsQzDNmYxlrI9OoQ0hBHgL2pnSHU0+iIP7xDR34WXmR9PSe9Gvn",
+	"UjCLgGIOAroJq/5eY99iMCbCgpfvAOFaq14Km2IaoUeWVP395q5t5aonsEillRss5LYlwD6Plcaz5p+E",
+	"bDSWmolgghVPqsnY0Mfu06e5MkgHhAJ7BTxkMpAyJMFQ8oDtkBG9NWyTgPKgaJ9hxTMdT0B0mJHD97It",
+	"4YoozDgwZ2t3nwxlEisP6Th0Bb+Qlr20wIaOJ1P86pZNPMCjAYp7lzBY8hDhY6pGj6aQ1oCVQlpAo+DB",
+	"gLfUmAZmJzNYIM3iHcNKVbpR5nvA/NJV0jW4E01YiHDyvhGf2XgcHwp5HxLMbBl1exShq/3dXVKO3uQf",
+	"ZBMd8giPtFs7lLOofcaJKBzvl6QEvcoHtn1lbwyGVjL9Dn2+tjTH1NMnf8F/uzz88MTmePkeGUohE9sP",
+	"CnHkcaax+Q57D1ou8EOnQfoZz1JTn0pVfY/cg6LtiMMdHQuuj0q14VKYfoJ0Y2fmWsCa2xokTxsNc5CN",
+	"DMZm5m4DjYC7uvXFFTTaB5yCMymQf1FzCQIrM0F3sJE3eTjXqv8tRjP5OylifAr+57uoLKSKdAikH0kK",
+	"lQJSHpxXNxzv1ZI0yRn/zibimPtcikbvCq8glePtS02/lIIuAaVV/f1Gg8zAcxFBR4bu9ZCNjIZkVIbs",
+	"RM7LARrwO6P7cngX9sJ8YnE2EKw4CgGF9TaZCowMz9ipCJmZCazMt98CFLsZT5xErP7tt5aX42xh73Dt",
+	"HE+vZrhUNvYEigSB61R5OY5gmARIpXSBdtICoKgJvbl5VXuBfZjnFh1XUy5c0mGOGxYK09CeRyIuGIR1",
+	"OD4NI6QDZteSVJXhMuT8zenOgcPTAtK2SLz4efuH4VZ1AsYRhbcRBEc0nc/JhzTf/JPFsnbPQz0s1K8z",
+	"P8GC2F7mdOGAF81HeGhU8D43MnwO/CL5ycHApTfZpeSGOwV7fYKHDOnfyDBttAhk1O4Eqhbxd+sNxApr",
+	"sqZvB5CeUFswJOODJZ+Hr71FHaUIgJyLCkNtwGj8PQoqg1O/AOnYsA5rdTCXFSoCFGHDRBtVwCxYKO/F",
+	"jlnqSU5Ng7ukXZqnjT2Sw98rU14MXYA0tzwPWrKQmKYhB8oyaw9xcYCtqVWJ9LaojFj4xfI3uFgVo546",
+	"ovSyn9bdpEQNZaxrEUQoFJx4VbAHeLmrOWJ9gopKETUU/FX4fkdU9xokpBNz1QYtaMYtuMxVWfBRkuP3",
+	"qNNYlSb3KWLU4jlePlt4RrB7MqY8Pkhvovn2ZldTzyGu8hhhw5D/wKrCGcGSTWhGAow6giWl6sQWHR7Y",
+	"Qnq9CdiNWiQXTwcqhp+P+SK5iC9SjPfyDzoiC7eDa1ch/osUo7/8LNoOX87FgpF8JBgpxIGRQhQYyYev",
+	"1TsC5mRVSUU0vWWE9fsMirVl904gIQJIqLColvL+I4uvqzqbw05HAAdIlYOMOFkqVt0Nwxw6M2DZB1xB",
+	"tFzXSdveSGpc4C0F/U4K0WOLlJBpG8FQSrPHWPvU2vpKI/6Qql3oaQTaPDhbJwf5MpZcES46As5soaQg",
+	"MFTlXMtmfnOKDBYtnHANmXsgCvbMjmjna3Uus2l6RNA4lvdY3rFov9GS3LvixXPLOHZE1TDRkYTrkX0L",
+	"NjZyttKxBJumJlIEbAf1WShuZqaFruoQ9XYZw0ah9oejNsfPmZqJjDvC1gnz8jy+6RM+GrGQU83MecsZ",
+	"YEtsryOJoofHxJmpiTWiwxnLamV1RMFQm4sJFXg9gIOB1UljexaILbEH96/Gnr9TJz+ynMkCCSl3wYZr",
+	"sZl+R3DhxFFJoCm5tupvJOUtifgty5dJrWZ1UXdAOGYlUas53bwjmLjjsRRmpjsE7bHIkvb3SExFKEfE",
+	"CLxnu3ndBu9bz2rpI/fO4dXh3m6KegySiPRYHwnc6whQr0dc6ckYN5lwp3NkeA4UppSM8QpmK8EGYB6C",
+	"tc7Vyo4ZjQyNKCfC8vYCgaohWjFmLvvFYsbmr5Pjm1cEUj/Jt6afU9gOtLC7V42I+OHm5vLbjqjCqzXO",
+	"dL821HpsOIjZRvh6DZupWuPlTov4aXe1SxnxYNIinQoVUkxGMlGdysG7fzUbjYP7fz1r+FYRy66336iO",
+	"GEMrUvXTRn6J+cRDVo4/FTlfVs3Rz5tmdjzgCO8SqSnx38FtryPuuQjlPfHvfcKF2QEpQmVkTDqN6fHH",
+	"/3r6/ED/a3/Xh1uAsoJ3RLkwJGD7j/3UIGY7Jb72bSQQXhtQUDqtJL0240ULCuYxw8a+5/qHpGfhdNO1",
+	"hf/ve8WHV24U9ipb/E0x7XdE1Q4HDW2UaGcS3vFSk0rJZ+Z/ZPoTXhquqTrCHA8aR0Z1BhJS5oLLgyEo",
+	"uiEbxywA65Lp6dawG4d5G/E+GDcRQttcHydYVANBS3mUN9SZdTdXWODIZZU6UCEzTJOLwQ7aKFLNlEaE",
+	"iXAsOXKuJ0PAtjWTfmIk/gT+NWI65oHC2XWEcwfgEjwJZWBuwO6GbW+wqRH/4uqaVA2FK/Qs9WJ5r1Du",
+	"3+Qq2jm2HsRSqZqMuVEg0pIiYKdOw2HxV2VJKTdVLQk1nK0jqr75sMMB715cnXx/cn5tNKJv/Rwv2qmT",
+	"VzK2kMTCdjzlmfAQ9NzI9iBKQiODLG/pCB89Z7VDvDnV2ubrtQvoxnei14hA7BgW7CcaT1rEvmOLqk91",
+	"c/x+LBWr/YC8xUePg1EsmGVTCtSfAQMdH1S4KloXPeKfStTr7QHJDJ1e8ZLhlZqy3CYbAquhoEKW6BH/",
+	"yNKs7fw6EUjz/ikXt0biXcBd2G3PgJnLM1KAHTYoQgDrjFRAbhkb25mlnDsHeTRgdXIujToH11AaKcgp",
+	"QcMDQ92ASLCvhS0Mdpy5UhiVrKhC+UCclzHrR3ww1C0wzl5cmqvitZ/Xg8wlDoyKOCYqkLzgs2aO1tcw",
+	"vX1uzc8ADsn3OiJVWnbBoFvWqEA63pyfsUfVIt8f33hGp/Uu39x4l+2bwx+8o+PT45tjqAFc2tZSU4sU",
+	"1sI7xMyc2s1kzDxnT/YKJmlv6mrpFcjK+lWnvnlG39faA9YizxoN32joY7fcbi1ljljI7ALZKpyjzLli",
+	"aaYjQsnQOpJuuN2zOkk3VaUMKX+hQG5onuY9HXXy1uyIsNyjZo4bsLmUr+RLbzIjz6bo2qi5NIrsaU5J",
+	"qXTbzSd8xx5zR6oj2tOeHUPnAwkXznsKOtSIxkaD9jPxYW3Ptvf3teyXGtV+as5g1pdnNGn3wo5nGig8",
+	"xrk3qeEPVlZx7ewIMRtJqOZENYkYVZo0X+BtnkRUs/iA2Mu9tc10RN7+gcN+X1Oa9njE9aQWsTsWtUiP",
+	"aerjBQsGA2RkLrjolsnWQ4J31N4AD3K3sY7ITZtLUYsMO/Ici8wKuqKmbmX94YkVAgqdFGZyYOx3aqy5",
+	"gZiVqU+5kUCwpxLDjW++lCjwzRb5LzRkJIK/B/3DCPqpXbP2DVK9enVIXj7ff7pjDjWy25Y1hBjlFHcL",
+	"2uNQCw1fPH25b9fV8GfXMF1hfPmAxCz6V6eSPq5Zn3mnAkESYUcUmoN/u9Ayt/KdipEC5zK3bVzlVR0t",
+	"Qzqpp/b69PhYEsve7AgtJebozWhkO+7wHGd3GiOLjXLeevIkkgGNhlLp1ovGi4aPbqrQEJsZ1TdwL86s",
+	"d1V/RG+Z0aB8y83NrRYMgDvOxm34ARQljpVGAUY1DDBSzmUEnIi9H7OY42VSS5JdzeoEBqdaT57QMa/P",
+	"BnfAKHPvQxRJxANmg8gyK2ylVWmPaTBktd16I4sJwWfEPAMw6NGIxpNKCwLAlOfSLz1n6UF7Bth5XBlm",
+	"ORqxOGA1KsKafZ30EgWZyvUUhGw6+qTiVSy9VFqVZr2B35djJuiYV1qVvXoThmmkKISDgbpo/jFgejYg",
+	"7IqFMsh8AXhjy0Wk1Ek7ighVirk6c1BhzvkaelzQeHIA3Pno3DmhzehTgjwJK63K90wfmWFA0Vz0HJmx",
+	"7DYaLiTHRjlq9l4/GeoRhC9ifMFUmteLvRcvnjVKynnMROS0BfhI0jIIlvZNfwtUgXnxgLb1k0VNYRBP",
+	"cVJlfaSTf3IiNIsFjbAIUj6Sr9L67fc8QV3B3rAw3RJqyw8jvNRvlcwIU/nddGSvFHO3vG1l5G6jkXN1",
+	"jmMJKpxR1RNhblwQsoeJ2GZ/MwN+6fZijY7lG0zH48jawZ/8YcsE2DMJLSQkw93RKGH5+h3mOaxuRhOL",
+	"gjYLFUNKSOOmOGMa8bu/MYmc8jtmuAZGrCwiDXuxnEsbZ/g74VhF5DKWI6aHLFHoGsRY91aqsYeJM/+B",
+	"qT3RjGg2Gkeg04jQ+YWDiCrldUR6u+SCoNLoZY6fsZSRhwUrveJt2yM8U4dJDPcm5dloAh1ToSDe13zh",
+	"e2moF6Q8OhBgi42EnFFAoRTJ2fHN1cnhdbd9dHQFIkEx7RG7Snl+B/dh6WzNio2p7U5pJmxQAzBOKNFT",
+	"CDIiQxbbMjozp8au94p8cRxRJL5Sxth89vz5893msxU4oyF/O8lPSPX7jf3lVH8u9SuZCMhBeOBjkqPm",
+	"Ubruc4+KFal1x6RKz0sxejOQ4o7FNprg9fXFOVbpQr0FCMcqL2BA+KV9dlrKSi/wy6+VqzK/Lj/NyKM8",
+	"Ft7cX2ZKFubyj1w4eznhmOG1L08yFeFvyzdvcqG2zgG+CklMKOony0nCy4dxoG5rGYphGEz0ZRw4bYor",
+	"0kt4FC6iiV/Ml9eiCTfWLU1sRhPmlC6iCTDaLtW1njb2Mr9gn/LI6NpWtwIv2CXC91z/+5SkxhaUIjZ0",
+	"KpI0JD0amTsUhGKNVUcYkQvxHbIQIVEn7byRFm3Ulv8U+rbxg4XoigwLqCOqu43GTssQLpgNHTbQ4vLS",
+	"no1jCqS5qBja5lqxqJ8vbW1DHeZIxQyw6aPVyXR7Uo0yQ3XKoJoQtchiMGUlr3PpS2vqn9kMSg6M+XGC",
+	"ueLxHTMaTL/Pgy/8yJhWe2suvlvgbijvxfJNKNYgd7shbwv7kH/poTakPT866ZPtysIboB37cv0+F2+x",
+	"QEBlDlDwqXtEsHujzoO9xUujBihaWGwEK8ssbdZMZN/rUm2dcy4dnqLJqB2OuEBTE0QH0GJoPrjz0YgK",
+	"rvcuD33ry7cGzYmLpN7JnPK5cNShvBdlHOSUK92GQAQFhhAXdlhp/Ta9FuZVFL35QeWCXiYywTiCKsXZ",
+	"mIsAVDxwWUKtSqP5co8+o/u150GT1Z6Hu7T2sr/Xq+32XvSb4T57Sp8FLq0MwiIzK5KbeCVPx+sW3poB",
+	"YJCxNmwXYnLAkstH7MDIECCkAfFrPlEy1oqYhliixVqjsdA2JO/YANleDE6d3oT4PPSLM68V0s3LJmg+",
+	"U5hcVsq72DhFIss/rJWWB8nPvOzEZTv+BOyXlRVePMTim6u8iUgrv3+0aHIFN1OmiNmovxURFyq7jd1n",
+	"tWazttu4aTZaDfO/v1YQJGEFynvZqHiViCrd7cskrrQq4+t/U/coUTMfad40XrSaT+1H7CaeQFqYjCdE",
+	"TYQh5ZRsVyb+ccz6/L3ZPBtJA0Qhx0whINgClLTfi0gK5Qti9sOBCGS1Vl3Sb1redLfxYQ2hgUwEIBJK",
+	"pQZ4O2Q/jVf6RMLCqxyCPdr+uqwveNm+e4npUOcSjMoAQOhs/cu6yV7Mt6qt17akA4zbWbkH+3qhizRI",
+	"ZOVeshZTHSmm1+jEvP3Bq/xE46UTgHc+eJWZsJplDX+eXbzSKJzV+ylMfiZqZ51+YP5o2llBo/yOhg6w",
+	"E5o0lzd5I6j1naM6vo866OJGr2TcAxhwaLH7cnmLGynPqJi4FL3Kx+rIi1tdo2P7TUGTLah/fxUyyn/7",
+	"/cOUuVfplOfktMH00e8WBG1W9zu0Ybq5CF8XA4UqYd3mays/zdGwgbq5FMehjEIXdpllFrYIJS7OuiNc",
+	"6CYXupBmX+Dt/g5kVzIoQA46oktoMw1sWC8NFcbHcpWHc4egGRcIazQ0610Du69UWtULCinm4doIrCrV",
+	"ZCSVJs0GmTBqWhnytrFa0xGNGC3jQo4F8Y2gruPffsuZdYw2iqqkFAGbQpyPmY45u0vzAsg5po+KQuTM",
+	"QUdMh76iKoDSBazYqSkcVLyZHIQW5OFCNlE6jXuZRCHc4HOx02WKM1IHSr2sAL4rW7SGasOdwtAFhSGv",
+	"5GRbgqL8uRXljZxuM0/tWFVhWFvEu5qtRZgPCzg3peY111wLq8yVaHqrKXqrLNhHKoNfipqHlJlrffjn",
+	"6xv57vrsp9H38vv7t8Pgz3//QlV4/rq5x8eX9O7N219vrtjJ3bv+XePWTmYFXXFD+ghTlJkSbdC+YjNS",
+	"c+kJRXbhZSziy9cWc2riscUMXdT02EI6unjIZe+799qXJxZHZauMbpXRr1oZba7Q4pJOIknDGylPaTxg",
+	"2O7pKsNTyXgsY83CMxZyejMZs69UA0Zmm9Niy7XgKYvok79spkaXhx9QN46YZmVBUZhgaJO4WjlcaEiQ",
+	"ttEPUnhZRr7zn3gIw5NLmUKRYBRapSF2E4LbOgL14ZwRtU7gwy7dGo2wpp1L/rMpqHVykiabYVIu2CbL",
+	"NDqcSarRTdlCl1i6TvoQjFxm69qft2jhJ5NqW1mxlRVftaxYN1pmv7m7gnCJISELAgBeUW69nF+hiEB2",
+	"tFREeHP89ohX0y9kC5IqFRNMoAX/FDiEdg6mMAUh5mv6GpD3WJV5vDfm0OdSsLlceoXNwQ9f/Gj2ZW9F",
+	"ijuTIe9zR9dfz/n5+g7B90yvcALWozmkmJMQCG7sYJWndQHMtUU7XpWXqSs7kIauEPFJTedqV33zRxf+",
+	"6I5Z3EW4C98jOT9sqyOmbJAHxG9kQBpWf3PhMdb1mFo+NWfxTp20i7pWarNz6F1Vf7/xEhzaMyf3Ddga",
+	"HkS92tTUFlOu7DoVTEyly1dpPWs0GmjlcrC/aYtSKxCpHr/ZqaxtMEG47ZXsaWsyqa+J4TRWYDiHUvQj",
+	"juDCHyPhtzfPB+GoeOJXvnkmIde1SA4WBuPAWySSg2IgTgswOpjQ8QSQBcy+xiEgAmH+m4NussH6kM8P",
+	"4fD4AqHKpo8jXgbXtgsAXUlxfCgijsYyiliIyHtDau6agu3UySseaYsP0OPC4sO0z48OiK+4CCCPqiMg",
+	"MEjxO+YRH0AHfMLe20d1ciw0pOXNslYZEwszArAumHRfyMzPwhg7ImYa0WlJdb9hMx97k1zMSjsTDaSK",
+	"wJx5CB7/gEyJi5254UNmS47vbHnZhSFEF+ZrzE5R9u3uqDSm1wzgweKFaKDlg8cLFWaAyZsZmKZLCDO9",
+	"FKdhs+fmjNT14EqlrCg9zLpf2abIRlYaLwzRfXLt1Q6XzeExF9wtMNJNcexAO7GMWNeemPlkgTlha6xy",
+	"G9ssXV8NShskKCMh8NHUCjsnS6NZdEqVhYMZnlG+luuURVk4YptPvHCwu6sMFjjZww/Whec9XlSeDAAL",
+	"c8OwvGLrtEpm4WnhpX9QZJ49aOUnM2XOKzGdHpS5BcMu6Ou2pkY/lqNKK1+QVctKy1VlNYoFQhN1+Rio",
+	"ea/eqDebe/Xnq7uBacPIvNwGzvU9Z+DalVZlv98Mdnsv6fNwjz3tP2vUmhTj81MeubJoKwoHXE3Y4XR9",
+	"rXCpW2/u2qtrvpJZ+1f3jud2ZKp6Nm5Mc/dpA7ek2XzZmL8dL9fwyvcXbUfjZevpi9W24+Um2xGWbIeT",
+	"7OVBlZgplIPFN+Q5ef3nyR+Sn759+ccvez9NgtFPtz/vvmqcCMhFz8VfeojDDzUz1wvGTFWy5QGZqFEj",
+	"kOI2KHPr29j6NrZBmQ9tGCgU+v4dhFeu8NL0z7MBnHkelTcimMd5C4LDB3bJUrM2BAfKqzCWkvLI4m4j",
+	"WqtDbi7C/lpg/xwCb520RYpmnnVDO+I+lmKQ9TfgrigIFC5BHzdAnJGnkNwIIKeajcZapRd5eBd7Tb3p",
+	"8MxCLKI/nItC1aF+EkPGUNpb6mPZfVkG45yrfWqhFodUwcBd0fepqz4s7MeYX1M9rRDj6OoKhbS8rlBW",
+	"S64SyDhmga4NZaxYrQeFECbrGFxhDukRfiCLK9SIUp/U3ro1UK7Ihwqs5BpLxxUYiB7O8g+Z6PkMJB/v",
+	"MgXqLUIb34J/yz44axzedhurBBVQ1zxEzUeQI2yF8E2QWIncxfwWQWqu872kOIUBjSKIp84XM6mTfME0",
+	"lTa2ZZKUpraoUkekHGBicxdzwd4ZaPocZmBW6WO4QbbQmR+mWCy5Euvufv/trnjXmPx79OJ87/LPvd7e",
+	"H7v052bw0/3T2xeqEX7/fHjzLPnlJTtdM+cYvmSLDq/BD/bLajhDvSGZ6G08z99I593qsU4EbaXJxtIE",
+	"meACcWJZ2koK6ZQ8yQpBlGij5vGURoo4XVAFAjJaCrUtLNocScYAQ5qViih+M3VxOakBjVwRibnSDUyv",
+	"4Dzj8EsstcW6AiM24kYb3WsnB/jsQj5LQzEz9qw+Ssrk1v/vJGa2aufXwyiuzGFgVh2byy0CqtlAxrbY",
+	"cqn/+zB9BXwfiIUk6Ii5AqP1Uv9s1mztsJuvFxJgCtpCSsVqEaN9ohnFqkWinyjDwuqrW6efhZnX6IbR",
+	"ildRUTKotCqarZht9RiZ+Xb/V8jNz2jwyzcEb9Xgren386nMf3uhBGbVIC8ZnFg6xEzTVRLjXQcTG8Id",
+	"JQOE1I6hGluWCQQyCtO4bahRMbW9Pie92rGu9eNFs1TvH9nkwuayf2T4qOHiBYGzlgzJyYUNmPdjZl3b",
+	"eZUNw72WjiOX1rvuFFbJCP5UYmedFN2SOiTLmmZN0hYb5Pqm1L8VdVuLz98yK2vtmO3PcsHcXaWxhcc2",
+	"gvVYaCNRvxbf7DQgyIx3dvqF0vTiVBcoVSVmLrlP/nLvL0swvpZ9XcMfVQaAk2ke7fTfaL3CQpDgy8TQ",
+	"nKkK5IcX569OTw5v/IOOgLIqaWC1w/bHRhBXvlhrKbFcHUFPm+sta6UR48e2acRbIbQVQn/PTKOt/EAe",
+	"tkx+zE09zuTAZQZ3BlDbUC8dfSjoyS5NJv4ITv2x6cTu0584ofifkOk7m9i7jLzW23y3dYszew9dHfKs",
+	"yK9iQh9Y952gI2YL1eIDFSWDNc0kmGL3QOrGpnYRnHWPLTCO3DBqK6yqEY0iwpSmmqn6JqaQh82XLZ7C",
+	"rRzbZsz+jYSny7Bd6fKFKexzM2sTxeLZ+rQ9FkkxMH/Vy2syVTY5dG8Uiz/xgfv7EEuxvArgqeS2FWom",
+	"ZpuKQK6r1S/Ad4uJ0wf2Z1tdwIodfLM1ooIOmE8UYzb2A34odzNf4EjWFUHQDIvPYf70Kk5kbCTjlXzT",
+	"n9yJvXjbYeywYNsDsOQAgJNKOrpKC3ngg/n+qcuIBmgrwrJ306jNJwLQAvLp/wXLD40ZiWQAkbZQfIWF",
+	"pGpevGNQm78jbCK+R5iQyWBIlJbB7Q4UJ+cx/kVCFsRshMFYFoOZxwQy14QmkDCnSCDHnIWECwu7EnHB",
+	"lNcRSpJACveyRWtGYCSoFMSiqE5OzctGjYSyRi5HwE4DZjFi8SDFWU16kE0GWNUd0WO5UsmNRoNA8h6p",
+	"+vu7u+Ti6uj4qnt2cn5y9uase35x0z07vrF1kM2HsKMMGDr7H+zGlmnvGV2EyL5lHnRkjk3xE+2f4RPH",
+	"Px8eHx8dHwHIdToFVzopv8rOmNcR0M3J+fWbV69ODk+Oz2+61zcXhz/6bkUAWxDH+y6hYLMlKaUdEKOG",
+	"plsO+N1qaNbMkAYufDCpd8QMajQW6Ee9c0pbt2xzvnUQjaVAwB/p0vxYV+a97GpGVUFl55qNcCh2XdbK",
+	"IHVrXGntgpIy5OMxF4OuzVmBAcLPlVMpQsjADww94B3tOygpLFiz0qo0d8m1Jq/piKlvFLl+l9CY5YoJ",
+	"h5ScyjtmDnkFWQCNuoEMof7v2+YvZP/1D2vhFsN+PKaDdYwJ6kudrDCQDTys0+1m3KvAERE3xPJErohv",
+	"h+UygcaUfzpT8mdzquLh2xqzt8bsrTF764L9QqwAecWhzAgw9XuxUq/h7amyW6YnF66KT/6C/zqv65xK",
+	"nFZKwJ2Qa4V6KeqRGTihK3Ey/+Z4kC9MRwZM2zLP5WVb7fg3vFJ9agPe12tHn4bEnEtYG931wWY+jySf",
+	"BFQELIpSkb7pB+bGLkL/itCc+iNj4hvlx7dUDwnhicXaxEtHjwa3cDOhPMw0qJj1ExEyc8eI4YYCt54x",
+	"nYzwiifveGgunOsem9KrAwz8Ia4ODxQNmWIoFTJrqEKQKTNOTFAYcaXpLVvP0p8RwTp6+dfCKrZC+2sX",
+	"2kjhG0ntJyGL+B3DqP2HZo9nEt2RPlzfWcoStSS+/S4L/XKzxwLmdYRNv2zutQaDsvOZfA3MaXsH2bKz",
+	"HLvCU7yAn6UvFBjaGY1vM4t7yirWYmxWcXoUtW9oiERlBrBvlDVi51Q3Mq25gSY4ApbINYYvZFqjYYmg",
+	"NdY7wih4vYRHusYFUXyURFQbVS8I2NjcecajbkDjsCtvsfp3yAK4UWW/2Ce2qvcuuWz/cnZ8ftM9Oj48",
+	"PTk/PvIPsLIiri8Wx8nG4uzcRUAhVFERCHmnTgD4U6eq6IhOzIRb+StaR+RCZfd9QJ1HGOD7IWSHswnB",
+	"/Xc+iSo8C6gAJ2E6Qo/0Ek2E1OYThOudpZb0EqlxSSdfgKm8TM+1hNIdMT2UZqjZBq+j515iN1+DFNld",
+	"iWOb2R5ZSt9Kn630eSALGJ1spkkbJfexJM6VhY9Hx3MccytOdEwDKFsmklGvIGJo0Qph5IvTwtdWuK+H",
+	"fPyF2wrsopjbwQ+nZtvswnRxYSqtyuujRnP/WaPRaDzbfdHc3Ws8b+yvw16v7fZutfQtn9xq6RPLFlZh",
+	"lVATfK57ACLt1ZDZ2uFY4QtCPKRgddImChDRjC6MZIwod4qhAs5jKGAUxrSvsQQ5jYMhZIxDfwcdURaT",
+	"Br+1RjI0fK4QlGZ+mV99Y17ZikuY4yoFK+DLj1SjAtbnoWsmvEqiqKbZe00UM2sLMUNEcx0xUr1nfDDU",
+	"LCRDPhgypXc8wt4HLB5juExPhpMDElNh61Nm0wxp/Adjkflm+WTeFSaRG/Ruo+FVRly4v5urlinAlYed",
+	"xBIFdFAcUy9m9/MHpOlg5ToPkOy9cBjclqyH0PU6OZpHvxg/BoVLsbwKxnbxOD0NRg2QK1F5WjDPUPu4",
+	"eO6gc6TuXKER9868YgYQabnyqphDgsGZcxcHLs5S6dw2QSJD2T7VBjFjooZwOKXDi5LVt+zavDyvaMQt",
+	"mywrGDG/RATxYxaxOwpFewSoXv47vGZDCR/oBopAHGQFcgp107gifi3djC7VPqkmYnoHI6r0zvQWFpqt",
+	"WpPClZ6Ybjz1Zy2HjeRVgCOAx9VO9h9VniJlvStz8B5ovpU3ipF7qgFrmTxvkP/zvw+BNJRmbIzRpvfS",
+	"waeaczAPkKrxMgOksjy40qocSgnuQfMFj6ih0YJi7HwdMKoXjentnwuGZVGqyg6p5RdFxuLUBnzF8eDf",
+	"HUG1Kt/hIwI9kc+KfmU42HLkKziOW9CrLejVFvTqH5t2kLt0GQk1Vdlw+qJVVqZgbK8UaQqWlVPFe9WT",
+	"v8x/1oO9QA0L9A8NV5wRlGshWBLRLLg3N7ZkSqWsz8GsMIxyi1exZZXbEN9tKfu/k0UM2dtcx0Hx53Lo",
+	"iTGyvlm2PRd2oniRK1rADuabttAeYPPRigaBvDGgI+bYvKrglrVFalKvbWmFhu+Z3pCjfyyuhfns36FI",
+	"/j+i5P36mgzCZSw4EuvRk6GGjWAy6sTHy6dv/WOpocmFbPhwzsj//f//P7nzaP5yh84nVXO0+rEcdYSf",
+	"PYXCzRC/4ZpB3qGYoDEHvlcEDTs5/6l9enLUvb5p3xx3b67a59cnNycX577FnVFDLgYdIfJeOjy89hP+",
+	"Qe5rYA7iZpqa2ORTSMZ208hZ9srgPh5AU9vUkWcHWLColJgI1ryfPyyiR8Z/tmgeWzSPv4kukiJ5LGK8",
+	"SWmcwRjT3cH25oH/JvXoeMT0Y42T5pQeEDniGjwT1rPvWC6NGQkiM5uQVH3TzEeoRa8jUkac2Pr44U7+",
+	"6gmhZCzkOufdQ08eWcWRN6KTjoDmVACeo2D31lk1i46UcVuygNmW1xSBhfqMzNPMscA559uT61NW1kW2",
+	"VXLPomhdlvvAMRFbnrvluX87nms5wiKmW263e+IMcPMzKKHLbzJTnUdkFKaoO3XyE1e8FzGIqwVYj1S7",
+	"5WpOGRf3zX9GEZfN3XM3mfMNSlmNWdxngV7kiGs2M2fYOhXQLUGs6o97nPIuSBcrVHdxVuOtm2vr5tq6",
+	"ubbWpE/mFwsy0fWwBqXSyOt2GEJtGvwoxu058C+ipRH3BevtgXOvAXw8V5i2kr6Sw5vKo8dPA7XaKS4F",
+	"f7Ls+suIy7ajLruUzJWi64umx4RWKpsB6hBfqQqx/vJ/SXV3Pl8tHUsnW81i6xXeAj9t0zm+FPjngtpQ",
+	"iv88/UYRR8IqOVJ8hBXjyV/2X8tiko7ScCTbAK3A9o9vVBqK5IwZuUcrRicddEQeMup+KAvJxU6pc1BS",
+	"e4uK8KSa1jYyaSuDtjLo08ugr4BDL73gZvVrUnbzcHdcrxTPPWW3J0frJqLBlQMSSsZUD7N8kkwAVKbv",
+	"aB+RmOZg3hzM8nxzOYBrp3DMaT3z+Ul9kI/DjSjqlya7QXGVNNetIyDZLd6x6Bvptw+wR9NZPnsnRXjr",
+	"TUiaHFMnhzPezI6YKtGSpjoSLujUrOYlIrrVWSkX0SFWu2y0tADSuimJ8zLEcnX5HjQpsTj8QCrNxSDD",
+	"IIfJjKiYIIJ4YTpPG43ysQKKenfERflIudDP9nGofJSMKq08UjlkJOLjRjp8LjQbsHit8Y/k8uEvHj99",
+	"/wnG75vD7LcwBDGdB5KylsHtAfHBE1H6ikx0YUrIGMqmxEUXuivMyI6uJ2XEqFg9ZRVO8dSRJdVjMYAo",
+	"KaXZaMTFYMcrzVeVMpKfJlf1i0k4zIxT/kxiqCG1dbMJ4XevUrP/dX3U3D8K2YTF3MJ/Zk4hcHx3PKjW",
+	"Me8lGltJe2+oXA/5n4m8pRWvgvKpO4CT/cEr8N6Vmfhci2Quw88VNKi0Km+ujyrTZsBrzeiIheQ1HVPB",
+	"FMuCSzzSbDTIYI28Q7CjWsK6ZiIYUvI99HYDaYDI8gL0njd3nzbS9EMFL09lHxpO0tpvfL70QeSCK2QQ",
+	"Oim/9a5uvatb7+o2iXDjJMLsOlBaqLIc3xBkgMpq52CtD8NZjWYQshiSUADC0Pxg+POapSbxE5Yffhnu",
+	"S5QYBVG8vszdQBKuJ92cDFtf6jym4zRbu4UlaexINihKM9vys3sfj2/oUoYJ73xOT6U7YVspvbUS/y2t",
+	"xFvH41dfdxYZd6ZtLCo76/SZJ39lVeXWQj7AVnVy/J6jzc1CD98yNrYZJ7Y8zVr6jEU92FSf2QIfbAXH",
+	"VnBsgQ/+riw8Az9YwMK9ufXBir4t57A7IFRIMRnJRJF0aphaSIMhM7MivQkWWg3xmUI0AxtuWe+Iw5KU",
+	"wY/ysX3P9OZc/qPBEPDLWzyEvzsewsJTsqZ3H/vaEBVhLSXHAgY8iJKzqZUmZHBIqS46TZyvBAz0aOGw",
+	"ppICtgA8ae5uYD15YFSB/EHeStHtze3vKfYznIHFDG0h1ADCbrOQa5DowJ7mIwtoesvsPc06qxWp+s4j",
+	"6ZM310deR/iZ5dYBDxAfeYRPwJ9KhEyjXXYW88EF6f+flRWWGKxXtSXvNTJb8t7Tx7Ulb9nhlh3+M9hh",
+	"DgJguSULf5gTwnhDBxCUlyhGpJjGavfMtcccdQ/vNUN5j9Fi04jgAY0Na6XBsBwFwHzm8REAHjNGxjK8",
+	"DLkf8hECCM5p7ZlBOvR+5IK5X58+SojHDR0sD+8we78N7diGdmxDO+aL9L+jOJmNv9DIYedmUSXKnv9S",
+	"MWC6wBoxCvPJacwgoTy0LgDSDkdcYIht1Wqv8HqLmh/8nflB7wcd4b/zycgoouAaUUkPQyqBQw0ZMXQQ",
+	"EYQXteImZgMahxFTCjBAqGLz4tDfwMRWCULH6WX1PmIZsWLsbZAoLUdQY6gs4NQ0WLnMx5XEbVtpKIhU",
+	"VhyMtTQ8SEEUs0jzC6IcUsVqXCgmFAe75PIdmhpqSNcNWG5+loDlwqhhUqvGFts7YKU1FTDsYo4XxBS7",
+	"79TcPwrxyf+gOONVQn5xjYCk/ktpGbN+LIWuu13bKJ63HVJyKu+Y0ZkrHh7jwmFPsUDTM7dp3C6GUAv2",
+	"XncDXPpWhU1e/3nyh+Snb88nv7591fj17VX/l5//zfv/ruTVP3MCpKZRpbW/u44iaM72ck0QOM6Xrwpe",
+	"xmByPZfXZu+3iuFWMfzqHchfgzkjpwqWGTOKP88qr4nV4Zz2ijrdKnHDjokTGsBtu06OjQBB4Z8I/i5h",
+	"JbokoSMpBq5Nucp70BEUjMDCaj8FZO3js/bJafem/eMxgGlTpe6hbq7p5AXRkjR3X5BgSGMagFKMoPqM",
+	"IGpizHQSi/Ly4VdswJVmsVmDLwRuyQnKvFBfKqfLZe/YrhQk78YxC3RtKGPFaj2qtdHA1hR8uFq4fI8E",
+	"1ZSb/cKYYxzO2gHHU81mRLijh23AcTHgGM7HVj/YBo09rMzfhgF/6eYuxxBL9IW8revJX+Y/a0Xt6iFz",
+	"OkGLcE1Cruh4zGisshSk9uWJB9XMUCnosUCOmPmdMfMcYH+EJJEUAxZDSemO4MJLi6AZQcnUkGh5ywTq",
+	"CzG7k7csPIDf25cn5JZNFFFajsm9jG9tvr4ELIdrFvUBlMjoUvWOaDsVBqLVEOUe7UpUmLkYpQc+BaY7",
+	"z+of7gX7sflgRJspIdsg46282N4RHzBm8Z8dMjwvBDhRpUJgbvUz8/43ioxj2edRDhfHorSNFIvumDpA",
+	"3qqySv1QHC0P7+Zg3PZLQhe/Z3pDpvmxMbvms9uA3c9JwVPBt3Ppcz3KMO1WC7qVrrB9IfIWfgVXSSwj",
+	"5hvtIa2MUyhGk/fnQc2+PT9Dbdmpd0Ta00Qmtl6Ovc478BcMj9Nd99w/AD0EfIcjOiGx4baECixY5g6k",
+	"fbkjLGYP4bpO2lnnqNeAMoVKmmlIzItwPu+HLGakSqNogXZlxt8Gl59ZAJy/6xhMAEb/k2nv3+Q0Maf7",
+	"8ZgI9l4Ta0mpk3ZOv1JOwZI6bTm/FtoD6FUb10JLLTA5a870vs01zxQsOILd1wqvwTEYx3Ikp6KmrcuF",
+	"hVxLgHmqxAwNRLMxhe2Qkh/REbaWEeVhA6czbrotDbQtDfQZ1Z009Hm+OFlcYG3IpmKewQxOnR5Eqj5c",
+	"ZX2P+OYE+jt1JynMnTWrZkknpMdAphAt5UEHi6oZcWCUp7VECblmpuuTfg04mg/1De4kDwE/7T7mGupS",
+	"UhJIYVmT49VVf7+560MBIsPFI9PbJnzYrs9nZMQlHHAdo/omLNJOGiHlt4xyyyi/JkaZBUXP4ZTl1sEn",
+	"mJc/P0I60wjxTY8Idp+rieZeyN0h58KGYw+tERV0wPzVb5Uu0O0Cx7ouw4JmGP+FUXqrBARhIxmvFGf0",
+	"yQOSFtMSjN0s2qfmTP+Ayy147GnxTOROmyXRj7jnzjmnkGmwyjGdSWIolrnXJed1upR9CpM8XfU1zeGe",
+	"Wyx/UZzqJUxhSaxqOaYsVpZNoaEJIEMrvZMWzYWh9GQ4OSiFlQ1p/AdjEf800LKIOgypIVmQq6aD4piy",
+	"ZIqyAWk6qKyRDLFkGA542qizrE6O5m0f2AwiriAlEOwp0t79bdVg00TLjlihRrAFvUVT4nTKTFYsPYd2",
+	"m5Yif5CoX0Nu86N+L5y1CKqI5WKRo6R8nwoYp6XDi5LVt+zavPwloxIX695XEzG9gxFVemd6CwvN1gUu",
+	"nm489WcxrBgrK/9TIYs3LpJWUrbaVhpnbAyiQmdl1BaVTmu8zEUtIw+G0jYSlD7zBY+ooVG9Y+xcrQFH",
+	"/KIxvf1zI6YtDnHZIU3jmvOMJV+g20t58KJS3ZXPh2Ms1SogxiB3t2lu22jmbTTzFsF4UwTj9Eoztlr6",
+	"xxfEybvulgEgGyWsUPTVgzJio8Q8Z9mtBRRZRsZUD0m13H6wg0YJC6PcETM4ysDpjYKF8c3wIjSnRCQj",
+	"FvOAqKTf5+/rBK4sRmuONaHKXnsOCAhFSBATjFBlbkpOxEx5FVEntr+WGoPPZ19fVo72EmvGfQHB0bAg",
+	"ZZVo19YzNpDLa0rSxwRmTtdhMS6zVBuBMhebbRGZV0JklmoLx7wNeNsWjt0Gbn8xeWI56V6WJ1b8uaCi",
+	"vTUPF1aL3aggIovvyq2whotGJGR3LJJjKN5aHdFbRuJEeCRkI0lCqumOuRrHUaVVGWo9bj15EplmQ6l0",
+	"60UD7vDva9yurZO001+ymFRcCsLEHY+lsAUZs45V68kTOub1Up9w/guISvh7uj4zxjU+EIQLz8aEu3Ap",
+	"0EvMT7ZgmnMzm5WaHXA+58pzYQRoSwUNFdz+6Ru5/tARV7ICNNaCxUapDNn/x9fV7LYNw+BXIXZqAGe9",
+	"Jy+ww3YZOuziAVIkbhbqSoakJDWwXvsAfcQ+yUBSjJ0h29FILFr8sclP/Ik12LHsxMMkiT/irOgkipdI",
+	"tIBnxgkJcTg7hlk5MSBUnn8/Wqkt9F0fJQ2MM8vYN0aXkYG+MqRz5Oz6jjw1cWxTFN9TGdESCW48+/ch",
+	"gQ8ezoOtUBOch+AGyFjSMTvcMVu3IZaF5af2fS6dpKOJU7jKRyudViFILSKxuY/6DB201lDAdlK6Nvax",
+	"ZsvtG3hhdreFDK/fIGnal3TyEPx5D3aaMPrtAkZfRO8bKviXqORERWcwCxpuf+nsyxU6anPDvJ0EEbrH",
+	"p3TCAob9RXh/fVsB4++vb31UON5QdOPhYN2jBC5m+aUmWMUbm72uQd7xf4KPj318wOcKd+xRlw4OyQdc",
+	"bWfDCkFG5nlnWqcJ+GxdHWeKgDgBRrDkVk3B5jdlrHRX6eOnhy+fNZSTF8wOsDg7ISsmKeicjpAx8rjO",
+	"esV4faHd6tLBTQRDM7Vl6uhXtH7N733TDGbFv1uuKsHWL+zGAYE0rGcRt371P9HNbsQdmElQeJGgDSw8",
+	"KEOYJhEkqW44YUZvpPhF7/h9+bez0eE4omfBLOrLWynHw1atqMCduZ/sTDIyHZh7onO5aIRmvmhrsqqb",
+	"zRVn28HkzRfwgbSA5PVk3RAibjNazxlTFAJl6+qqgIfEhh58ckd6iGZW3yJ9SUKKEocoUQ1ey4eXHy9/",
+	"AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

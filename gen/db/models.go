@@ -10,6 +10,43 @@ import (
 	"github.com/google/uuid"
 )
 
+type ApiKey struct {
+	ID                 int64
+	PublicID           uuid.UUID
+	UserID             int64
+	Name               string
+	Prefix             string
+	LastFour           string
+	SecretHash         []byte
+	Scopes             []string
+	RateLimitPerMinute *int32
+	ExpiresAt          *time.Time
+	LastUsedAt         *time.Time
+	Version            int64
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	RevokedAt          *time.Time
+}
+
+type AuditEvent struct {
+	ID           int64
+	PublicID     uuid.UUID
+	OccurredAt   time.Time
+	ActorID      *uuid.UUID
+	ApiKeyID     *uuid.UUID
+	Action       string
+	ResourceType string
+	ResourceID   *uuid.UUID
+	RequestID    *string
+	ClientIp     *string
+	Changes      []byte
+}
+
+type AuditPolicy struct {
+	Singleton     bool
+	RetentionDays int32
+}
+
 type Category struct {
 	ID          int64
 	PublicID    uuid.UUID

@@ -195,6 +195,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys
+         * @description The caller's keys, newest first, revoked and expired ones included (see `revoked_at` and `expires_at`).
+         *     Admins may list another user's keys with `owner_id` (`403` for anyone else). Secrets are never shown.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key
+         * @description Creates an API key for the caller. `scopes` must be scopes the caller holds (`403` otherwise: a customer
+         *     cannot mint a key with `catalog:write`); an empty list makes a key that reads what is public and the
+         *     owner's own orders and posts. `expires_at` is optional (at most 10 years ahead). The response carries
+         *     the secret in `data.secret`: it is shown this once and cannot be retrieved again. Needs an access token;
+         *     API keys cannot create keys. Not idempotent by `Idempotency-Key`: a stored response would keep the secret.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{api_key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The API key's ID (not its secret).
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a90
+                 */
+                api_key_id: components["parameters"]["ApiKeyId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an API key
+         * @description A key of the caller's (any key, for admins); others answer `404`. The secret is never shown.
+         */
+        get: operations["getApiKey"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description Revokes the key: from the next request on, on every instance, it answers `401`. The key stays listed
+         *     with `revoked_at`. Revoking a revoked key changes nothing. Its owner or an admin.
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        /**
+         * Update an API key
+         * @description Renames a key (its owner or an admin), or sets its own rate limit (`rate_limit_per_minute`, admins only:
+         *     `403` otherwise; `0` returns the key to the default API key tier). A revoked key cannot be changed (`409`).
+         */
+        patch: operations["updateApiKey"];
+        trace?: never;
+    };
     "/v1/me": {
         parameters: {
             query?: never;
@@ -263,14 +328,15 @@ export interface paths {
          * Replace a user
          * @description Replaces the editable fields of a profile (`email`, `name`). `role` and `status` may be sent too;
          *     changing them needs scope `users:admin` (`403` otherwise). Send `If-Match` to avoid overwriting
-         *     a concurrent change (`412` when stale).
+         *     a concurrent change (`412` when stale). Access tokens only, not API keys.
          */
         put: operations["replaceUser"];
         post?: never;
         /**
          * Delete a user
          * @description Soft-deletes the account: it disappears from the API, its email becomes free, it can no longer sign
-         *     in, and its refresh tokens are revoked. Self or admin.
+         *     in, and its refresh tokens are revoked; its API keys stop working at once. Self or admin.
+         *     Accounts are changed with an access token only, never with an API key.
          */
         delete: operations["deleteUser"];
         options?: never;
@@ -280,8 +346,32 @@ export interface paths {
          * @description Changes only the fields sent. Changing `role` or `status` needs scope `users:admin` (`403` otherwise).
          *     Changing your own password needs `current_password`; an admin may reset another user's password
          *     without it. A password change signs the user out everywhere (all refresh tokens are revoked).
+         *     A role or status change applies to the user's API keys from their next request. Access tokens only, not API keys.
          */
         patch: operations["updateUser"];
+        trace?: never;
+    };
+    "/v1/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List audit events
+         * @description The audit log, newest first: one entry per recorded action, written in the same transaction as the
+         *     change it records (a change that was rolled back has none). Filters combine with AND; `since` is
+         *     inclusive, `until` exclusive. Entries cannot be changed or deleted; they are kept for the configured
+         *     retention (400 days by default). Admins only (scope `users:admin`; `403` otherwise).
+         */
+        get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/posts": {
@@ -926,6 +1016,151 @@ export interface components {
         TokenResponse: {
             data: components["schemas"]["TokenPair"];
         };
+        /**
+         * @description A permission. Roles grant them (see Authentication); API keys carry a subset of their owner's.
+         *     `catalog:read` sees inactive products; `events:read` reads the event feed.
+         * @enum {string}
+         */
+        Scope: "orders:write" | "posts:write" | "comments:write" | "posts:publish" | "posts:moderate" | "users:admin" | "catalog:read" | "catalog:write" | "orders:manage" | "events:read";
+        ApiKey: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The user the key acts as.
+             */
+            owner_id: string;
+            name: components["schemas"]["ApiKeyName"];
+            /**
+             * @description How the secret starts; `sk_live_` for keys of the production service, `sk_test_` otherwise.
+             * @enum {string}
+             */
+            prefix: "sk_live_" | "sk_test_";
+            /** @description The secret's last four characters, to tell keys apart. */
+            last_four: string;
+            /** @description Granted at creation. At each request the key holds those its owner's role still grants. */
+            scopes: components["schemas"]["Scope"][];
+            /**
+             * Format: int32
+             * @description The key's own rate limit, set by an admin. Absent when the key has the default API key tier.
+             */
+            rate_limit_per_minute?: number;
+            expires_at?: components["schemas"]["Timestamp"];
+            last_used_at?: components["schemas"]["Timestamp"];
+            revoked_at?: components["schemas"]["Timestamp"];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        /** @description What the key is for, to recognise it in lists. */
+        ApiKeyName: string;
+        ApiKeyCreate: {
+            name: components["schemas"]["ApiKeyName"];
+            /** @description Scopes for the key; each one must be a scope you hold. */
+            scopes: components["schemas"]["Scope"][];
+            expires_at?: components["schemas"]["Timestamp"];
+        };
+        ApiKeyPatch: {
+            name?: components["schemas"]["ApiKeyName"];
+            /**
+             * Format: int32
+             * @description The key's own requests per minute (admins only); `0` returns it to the default API key tier.
+             */
+            rate_limit_per_minute?: number;
+        };
+        /** @description A key just created, with its secret (the fields of `ApiKey`, and `secret`). */
+        ApiKeyWithSecret: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The user the key acts as.
+             */
+            owner_id: string;
+            name: components["schemas"]["ApiKeyName"];
+            /**
+             * @description How the secret starts; `sk_live_` for keys of the production service, `sk_test_` otherwise.
+             * @enum {string}
+             */
+            prefix: "sk_live_" | "sk_test_";
+            /** @description The secret's last four characters, to tell keys apart. */
+            last_four: string;
+            /** @description Granted at creation. At each request the key holds those its owner's role still grants. */
+            scopes: components["schemas"]["Scope"][];
+            /**
+             * Format: int32
+             * @description The key's own rate limit, set by an admin. Absent when the key has the default API key tier.
+             */
+            rate_limit_per_minute?: number;
+            expires_at?: components["schemas"]["Timestamp"];
+            last_used_at?: components["schemas"]["Timestamp"];
+            revoked_at?: components["schemas"]["Timestamp"];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+            /** @description The secret, shown in this response only. Send it as `X-API-Key` or `Authorization: Bearer`. */
+            secret: string;
+        };
+        ApiKeyResponse: {
+            data: components["schemas"]["ApiKey"];
+        };
+        ApiKeyCreatedResponse: {
+            data: components["schemas"]["ApiKeyWithSecret"];
+        };
+        ApiKeyList: {
+            data: components["schemas"]["ApiKey"][];
+            meta: components["schemas"]["ListMeta"];
+        };
+        /**
+         * @description What happened. `auth.login_failed` carries the email tried and a reason (`unknown_email`,
+         *     `wrong_password`, `account_suspended`); `auth.token_family_revoked` the reason (`logout`, `reuse`,
+         *     `account_suspended`, `account_deleted`); `user.*`, `api_key.*`, `category.*` and `product.*` the changed
+         *     fields; `order.*` the status change. `post.deleted` and `comment.deleted` are moderation: deletes by
+         *     someone other than the author.
+         * @enum {string}
+         */
+        AuditAction: "auth.login_succeeded" | "auth.login_failed" | "auth.token_family_revoked" | "user.role_changed" | "user.status_changed" | "user.password_changed" | "user.deleted" | "api_key.created" | "api_key.updated" | "api_key.revoked" | "category.created" | "category.updated" | "category.deleted" | "product.created" | "product.updated" | "product.deleted" | "order.placed" | "order.paid" | "order.shipped" | "order.delivered" | "order.cancelled" | "post.published" | "post.deleted" | "comment.deleted";
+        /**
+         * @description The type of resource an entry is about.
+         * @enum {string}
+         */
+        AuditResourceType: "user" | "api_key" | "category" | "product" | "order" | "post" | "comment";
+        AuditEvent: {
+            /** Format: uuid */
+            id: string;
+            occurred_at: components["schemas"]["Timestamp"];
+            /**
+             * Format: uuid
+             * @description The user who acted; absent for a failed sign-in or an operator's command.
+             */
+            actor_id?: string;
+            /**
+             * Format: uuid
+             * @description The API key the actor used; absent when they used an access token.
+             */
+            api_key_id?: string;
+            action: components["schemas"]["AuditAction"];
+            resource_type: components["schemas"]["AuditResourceType"];
+            /**
+             * Format: uuid
+             * @description The resource; absent when there is none (a sign-in with an unknown email).
+             */
+            resource_id?: string;
+            /** @description The `X-Request-ID` of the request that made the change. */
+            request_id?: string;
+            /** @description The client's address as the service saw it. */
+            client_ip?: string;
+            /**
+             * @description A small JSON object: for a change, each changed field as `{"from": old, "to": new}` (a creation has
+             *     only `to`; long text only `{"changed": true}`); otherwise facts about the event. Never passwords,
+             *     hashes, tokens or secrets.
+             */
+            changes: {
+                [key: string]: unknown;
+            };
+        };
+        AuditEventList: {
+            data: components["schemas"]["AuditEvent"][];
+            meta: components["schemas"]["ListMeta"];
+        };
         /** @description Derived by the server from the name or title; unique; read-only. */
         Slug: string;
         /**
@@ -1181,6 +1416,27 @@ export interface components {
         };
     };
     responses: {
+        /** @description The API key (never its secret). */
+        ApiKeyOK: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                ETag: components["headers"]["ETag"];
+                "Cache-Control": components["headers"]["CacheControlPrivate"];
+                Vary: components["headers"]["Vary"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ApiKeyResponse"];
+            };
+        };
         /** @description A new access token and refresh token. */
         Tokens: {
             headers: {
@@ -1580,6 +1836,11 @@ export interface components {
     };
     parameters: {
         /**
+         * @description The API key's ID (not its secret).
+         * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a90
+         */
+        ApiKeyId: string;
+        /**
          * @description The user's ID.
          * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a6c
          */
@@ -1656,8 +1917,9 @@ export interface components {
     headers: {
         /**
          * @description The caller's quota policy, as the `RateLimit-Policy` field of the IETF draft
-         *     (draft-ietf-httpapi-ratelimit-headers-09): the policy name (`anonymous`, per client address, or `user`,
-         *     per signed-in user), its quota `q` and its window `w` in seconds. Sent when rate limiting runs (Redis configured).
+         *     (draft-ietf-httpapi-ratelimit-headers-09): the policy name (`anonymous`, per client address, `user`, per
+         *     signed-in user, or `api_key`, per API key), its quota `q` and its window `w` in seconds. Sent when rate
+         *     limiting runs (Redis configured).
          * @example "anonymous";q=100;w=60
          */
         RateLimitPolicy: string;
@@ -1748,6 +2010,11 @@ export interface components {
          */
         LocationProduct: string;
         /**
+         * @description URL of the created API key.
+         * @example /v1/api-keys/0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a6e
+         */
+        LocationAPIKey: string;
+        /**
          * @description URL of the created order.
          * @example /v1/orders/0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a70
          */
@@ -1774,10 +2041,10 @@ export interface components {
          */
         CacheControlNoStore: string;
         /**
-         * @description `Authorization`, on every response: a shared cache must not hand a response stored for one caller
-         *     to another with different credentials (signed-in callers may see inactive products and
-         *     unpublished posts). Cross-origin requests add `Origin`.
-         * @example Authorization
+         * @description `Authorization` and `X-API-Key`, on every response: a shared cache must not hand a response stored
+         *     for one caller to another with different credentials (signed-in callers may see inactive products
+         *     and unpublished posts). Cross-origin requests add `Origin`.
+         * @example Authorization, X-API-Key
          */
         Vary: string;
         /**
@@ -2026,6 +2293,235 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /**
+                 * @description List this user's keys instead of your own (admins only).
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a6c
+                 */
+                owner_id?: string;
+                /**
+                 * @description Sort by creation time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+                 * @example -created_at
+                 */
+                sort?: "created_at" | "-created_at";
+                /**
+                 * @description Page size.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+                 *     list and `sort` it was issued for; anything else answers `400`.
+                 * @example eyJzIjoiLWNyZWF0ZWRfYXQiLCJrIjoiMjAyNi0xMS0yMFQxMDowMDowMFoiLCJpZCI6IjAxOTNhNmE0LTdjMWUtN2QyYS05ZjNiLTJiOGYxZDRlNWE2YyJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+                 *     which costs the same on any table size.
+                 * @example exact
+                 */
+                count?: components["parameters"]["Count"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of API keys. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "Cache-Control": components["headers"]["CacheControlPrivateNoStore"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. The secret is in `data.secret`, this once. */
+            201: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["LocationAPIKey"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControlNoStore"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreatedResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An `ETag` from an earlier response; answers `304` if the resource still has it.
+                 * @example "3"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description The API key's ID (not its secret).
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a90
+                 */
+                api_key_id: components["parameters"]["ApiKeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["ApiKeyOK"];
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An `ETag` from an earlier response; the write happens only if the resource still has it.
+                 * @example "3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /**
+                 * @description The API key's ID (not its secret).
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a90
+                 */
+                api_key_id: components["parameters"]["ApiKeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An `ETag` from an earlier response; the write happens only if the resource still has it.
+                 * @example "3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /**
+                 * @description The API key's ID (not its secret).
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a90
+                 */
+                api_key_id: components["parameters"]["ApiKeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyPatch"];
+            };
+        };
+        responses: {
+            200: components["responses"]["ApiKeyOK"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2325,6 +2821,96 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAuditEvents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only entries of actions by this user.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a6c
+                 */
+                actor_id?: string;
+                /**
+                 * @description Only entries about resources of this type.
+                 * @example product
+                 */
+                resource_type?: components["schemas"]["AuditResourceType"];
+                /**
+                 * @description Only entries about this resource.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a6d
+                 */
+                resource_id?: string;
+                /**
+                 * @description Only entries of this action.
+                 * @example user.role_changed
+                 */
+                action?: components["schemas"]["AuditAction"];
+                /**
+                 * @description Only entries at or after this time.
+                 * @example 2026-11-01T00:00:00Z
+                 */
+                since?: string;
+                /**
+                 * @description Only entries before this time.
+                 * @example 2026-12-01T00:00:00Z
+                 */
+                until?: string;
+                /**
+                 * @description Sort by time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+                 * @example -occurred_at
+                 */
+                sort?: "occurred_at" | "-occurred_at";
+                /**
+                 * @description Page size.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+                 *     list and `sort` it was issued for; anything else answers `400`.
+                 * @example eyJzIjoiLWNyZWF0ZWRfYXQiLCJrIjoiMjAyNi0xMS0yMFQxMDowMDowMFoiLCJpZCI6IjAxOTNhNmE0LTdjMWUtN2QyYS05ZjNiLTJiOGYxZDRlNWE2YyJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+                 *     which costs the same on any table size.
+                 * @example exact
+                 */
+                count?: components["parameters"]["Count"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of audit events. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "Cache-Control": components["headers"]["CacheControlPrivateNoStore"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -1,5 +1,6 @@
-// Package access names who is calling and what they may do: the authenticated Principal and the
-// scopes that operations require. It holds no token or crypto code, so every domain can depend on it.
+// Package access names who is calling and what they may do: the authenticated Principal, the scopes
+// that operations require, and where a request came from (Origin). It holds no token or crypto code, so
+// every domain can depend on it.
 package access
 
 import (
@@ -18,14 +19,19 @@ const (
 	ScopePostsPublish  = "posts:publish"
 	ScopePostsModerate = "posts:moderate"
 	ScopeUsersAdmin    = "users:admin"
+	ScopeCatalogRead   = "catalog:read" // inactive products too, without the power to change them
 	ScopeCatalogWrite  = "catalog:write"
 	ScopeOrdersManage  = "orders:manage"
+	ScopeEventsRead    = "events:read"
 )
 
 // Principal is the authenticated caller of a request.
 type Principal struct {
 	UserID uuid.UUID
 	Scopes []string
+	// APIKeyID is the key the caller authenticated with; uuid.Nil for an access token. A key acts as its
+	// owner (UserID) with the key's scopes.
+	APIKeyID uuid.UUID
 }
 
 // Has reports whether the principal holds the scope.
@@ -33,6 +39,9 @@ func (p Principal) Has(scope string) bool { return slices.Contains(p.Scopes, sco
 
 // IsAdmin reports whether the principal may administer users.
 func (p Principal) IsAdmin() bool { return p.Has(ScopeUsersAdmin) }
+
+// ViaAPIKey reports whether the principal authenticated with an API key.
+func (p Principal) ViaAPIKey() bool { return p.APIKeyID != uuid.Nil }
 
 type principalKey struct{}
 
@@ -45,4 +54,24 @@ func WithPrincipal(ctx context.Context, p Principal) context.Context {
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
 	return p, ok
+}
+
+// Origin is where a request came from, as the HTTP edge determined it: its request id and the client's
+// address. Domains read it (for the audit log) without knowing about HTTP.
+type Origin struct {
+	RequestID string
+	ClientIP  string
+}
+
+type originKey struct{}
+
+// WithOrigin stores the request's origin in the context.
+func WithOrigin(ctx context.Context, o Origin) context.Context {
+	return context.WithValue(ctx, originKey{}, o)
+}
+
+// OriginFrom returns the request's origin; zero outside a request (the CLI, the janitor).
+func OriginFrom(ctx context.Context) Origin {
+	o, _ := ctx.Value(originKey{}).(Origin)
+	return o
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/storefront/storefront/internal/audit"
 	"github.com/storefront/storefront/internal/catalog"
 	"github.com/storefront/storefront/internal/config"
 	"github.com/storefront/storefront/internal/content"
@@ -51,7 +52,9 @@ type App struct {
 	Catalog  *catalog.Service
 	Content  *content.Service
 	Orders   *orders.Service
-	Handler  http.Handler
+	// Audit is the audit log every service records its changes in.
+	Audit   *audit.Log
+	Handler http.Handler
 	// Cache and Limiter are nil without Redis.
 	Cache   *redis.Cache
 	Limiter *redis.Limiter
@@ -106,17 +109,26 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 		contentStore = redis.NewContentStore(contentStore, a.Cache)
 		orderStore = redis.NewOrderStore(orderStore, a.Cache)
 	}
+	a.Audit = audit.NewLog(postgres.NewAuditStore(a.DB))
 	a.Identity = identity.NewService(identityStore, a.DB, hasher, tokens, cfg.RefreshTokenTTL)
+	a.Identity.RecordTo(a.Audit)
+	if cfg.Production() {
+		a.Identity.UseLiveKeys()
+	}
 	a.Catalog = catalog.NewService(catalogStore, a.DB)
+	a.Catalog.RecordTo(a.Audit)
 	a.Content = content.NewService(contentStore, a.DB)
+	a.Content.RecordTo(a.Audit)
 	a.Orders = orders.NewService(orderStore, a.DB, orders.NewSimulator())
+	a.Orders.RecordTo(a.Audit)
 	a.Orders.ObserveTransitions(a.Metrics.OrderTransition)
 	a.idempotency = postgres.NewIdempotencyStore(a.DB)
 
 	deps := httpapi.Deps{
-		Logger: logger, Identity: a.Identity, Catalog: a.Catalog, Content: a.Content, Orders: a.Orders, Idempotency: a.idempotency, Tx: a.DB,
-		RequestTimeout: cfg.RequestTimeout, Postgres: pool, CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
-		RateLimits: httpapi.RateLimits{Anonymous: cfg.RateLimitAnonymous, User: cfg.RateLimitUser},
+		Logger: logger, Identity: a.Identity, Catalog: a.Catalog, Content: a.Content, Orders: a.Orders, Audit: a.Audit,
+		Idempotency: a.idempotency, Tx: a.DB, RequestTimeout: cfg.RequestTimeout, Postgres: pool, CORSOrigins: cfg.CORSAllowedOrigins,
+		TrustedProxies: cfg.TrustedProxies,
+		RateLimits: httpapi.RateLimits{Anonymous: cfg.RateLimitAnonymous, User: cfg.RateLimitUser, APIKey: cfg.RateLimitAPIKey},
 		Metrics:    a.Metrics, MetricsElsewhere: cfg.MetricsAddr != "", NoMetrics: opts.NoMetrics,
 	}
 	if opts.TracerProvider != nil {

@@ -7,9 +7,9 @@ import (
 	"github.com/storefront/storefront/internal/postgres"
 )
 
-// Cleanup removes expired idempotency keys, refresh tokens and failed sign-ins once.
+// Cleanup removes expired idempotency keys, refresh tokens, failed sign-ins and audit entries once.
 func (a *App) Cleanup(ctx context.Context) (map[string]int64, error) {
-	return postgres.Cleanup(ctx, a.Pool)
+	return postgres.Cleanup(ctx, a.Pool, a.Config.AuditRetentionDays)
 }
 
 // RunJanitor cleans up every interval until ctx ends. Several instances may run it: each delete is

@@ -2,11 +2,13 @@ package catalog
 
 import (
 	"context"
+	"reflect"
 
 	"github.com/google/uuid"
 
 	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
+	"github.com/storefront/storefront/internal/audit"
 	"github.com/storefront/storefront/internal/etag"
 	"github.com/storefront/storefront/internal/page"
 	"github.com/storefront/storefront/internal/slug"
@@ -17,10 +19,44 @@ import (
 type Service struct {
 	store Store
 	tx    uow.Runner
+	audit audit.Recorder
 }
 
 // NewService returns the catalog rules over a store and the unit of work it takes part in.
-func NewService(store Store, tx uow.Runner) *Service { return &Service{store: store, tx: tx} }
+func NewService(store Store, tx uow.Runner) *Service {
+	return &Service{store: store, tx: tx, audit: audit.Discard}
+}
+
+// RecordTo sets the audit log every catalog write is recorded in.
+func (s *Service) RecordTo(r audit.Recorder) { s.audit = r }
+
+// record records a catalog write in its unit of work.
+func (s *Service) record(ctx context.Context, p access.Principal, action audit.Action, resource string, id uuid.UUID, ch audit.Changes) error {
+	return s.audit.Record(ctx, audit.Event{Action: action, ResourceType: resource, ResourceID: id, Actor: p, Changes: ch})
+}
+
+func text(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func idText(id *uuid.UUID) any {
+	if id == nil {
+		return nil
+	}
+	return id.String()
+}
+
+// productChanges are the fields of a product a write changed; long text and attributes only say so.
+func productChanges(before, after Product) audit.Changes {
+	return audit.Changes{}.Diff("name", before.Name, after.Name).Diff("price_cents", before.PriceCents, after.PriceCents).
+		Diff("currency", before.Currency, after.Currency).Diff("stock", before.Stock, after.Stock).
+		Diff("active", before.Active, after.Active).Diff("category_id", idText(before.CategoryID), idText(after.CategoryID)).
+		Touched("description", text(before.Description) != text(after.Description)).
+		Touched("attributes", !reflect.DeepEqual(before.Attributes, after.Attributes))
+}
 
 var errNeedsCatalogWrite = apperr.NeedsScope(access.ScopeCatalogWrite)
 
@@ -61,8 +97,14 @@ func (s *Service) CreateCategory(ctx context.Context, p access.Principal, f Cate
 	if err != nil {
 		return Category{}, apperr.Internal(err)
 	}
-	c, err := s.store.CreateCategory(ctx, id, f, slug.Make(f.Name))
-	return c, categoryNameTaken(err)
+	var c Category
+	err = s.tx.InTx(ctx, func(ctx context.Context) (err error) {
+		if c, err = s.store.CreateCategory(ctx, id, f, slug.Make(f.Name)); err != nil {
+			return categoryNameTaken(err)
+		}
+		return s.record(ctx, p, audit.CategoryCreated, audit.ResourceCategory, c.ID, audit.Changes{}.Set("name", c.Name))
+	})
+	return c, err
 }
 
 // Category returns a live category.
@@ -90,6 +132,7 @@ func (s *Service) UpdateCategory(ctx context.Context, p access.Principal, id uui
 		if err != nil {
 			return err
 		}
+		before := c
 		base := ""
 		if name != nil && *name != c.Name {
 			c.Name = *name
@@ -101,8 +144,11 @@ func (s *Service) UpdateCategory(ctx context.Context, p access.Principal, id uui
 		if err := validateCategory(CategoryFields{Name: c.Name, Description: c.Description}); err != nil {
 			return err
 		}
-		out, err = s.store.UpdateCategory(ctx, c, base)
-		return categoryNameTaken(err)
+		if out, err = s.store.UpdateCategory(ctx, c, base); err != nil {
+			return categoryNameTaken(err)
+		}
+		return s.record(ctx, p, audit.CategoryUpdated, audit.ResourceCategory, id, audit.Changes{}.Diff("name", before.Name, out.Name).
+			Touched("description", text(before.Description) != text(out.Description)))
 	})
 	return out, err
 }
@@ -113,7 +159,8 @@ func (s *Service) DeleteCategory(ctx context.Context, p access.Principal, id uui
 		return err
 	}
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
-		if _, err := s.lockCategory(ctx, id, ifMatch); err != nil {
+		c, err := s.lockCategory(ctx, id, ifMatch)
+		if err != nil {
 			return err
 		}
 		has, err := s.store.CategoryHasProducts(ctx, id)
@@ -123,7 +170,10 @@ func (s *Service) DeleteCategory(ctx context.Context, p access.Principal, id uui
 		if has {
 			return apperr.New(apperr.KindConflict, "The category still has products; move or delete them first.")
 		}
-		return s.store.DeleteCategory(ctx, id)
+		if err := s.store.DeleteCategory(ctx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, p, audit.CategoryDeleted, audit.ResourceCategory, id, audit.Changes{"name": c.Name})
 	})
 }
 
@@ -140,8 +190,15 @@ func (s *Service) CreateProduct(ctx context.Context, p access.Principal, f Produ
 	if err != nil {
 		return Product{}, apperr.Internal(err)
 	}
-	pr, err := s.store.CreateProduct(ctx, id, f, slug.Make(f.Name))
-	return pr, unknownCategory(err)
+	var pr Product
+	err = s.tx.InTx(ctx, func(ctx context.Context) (err error) {
+		if pr, err = s.store.CreateProduct(ctx, id, f, slug.Make(f.Name)); err != nil {
+			return unknownCategory(err)
+		}
+		return s.record(ctx, p, audit.ProductCreated, audit.ResourceProduct, pr.ID, audit.Changes{}.Set("name", pr.Name).
+			Set("price_cents", pr.PriceCents).Set("currency", pr.Currency).Set("stock", pr.Stock).Set("active", pr.Active))
+	})
+	return pr, err
 }
 
 func withDefaults(f ProductFields) ProductFields {
@@ -198,17 +255,19 @@ func (s *Service) updateProduct(ctx context.Context, p access.Principal, id uuid
 		if err != nil {
 			return err
 		}
-		oldName := pr.Name
+		before := pr
 		change(&pr)
 		if err := validateProduct(fieldsOf(pr)); err != nil {
 			return err
 		}
 		base := ""
-		if pr.Name != oldName {
+		if pr.Name != before.Name {
 			base = slug.Make(pr.Name)
 		}
-		out, err = s.store.UpdateProduct(ctx, pr, base)
-		return unknownCategory(err)
+		if out, err = s.store.UpdateProduct(ctx, pr, base); err != nil {
+			return unknownCategory(err)
+		}
+		return s.record(ctx, p, audit.ProductUpdated, audit.ResourceProduct, id, productChanges(before, out))
 	})
 	return out, err
 }
@@ -219,10 +278,14 @@ func (s *Service) DeleteProduct(ctx context.Context, p access.Principal, id uuid
 		return err
 	}
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
-		if _, err := s.lockProduct(ctx, id, ifMatch); err != nil {
+		pr, err := s.lockProduct(ctx, id, ifMatch)
+		if err != nil {
 			return err
 		}
-		return s.store.DeleteProduct(ctx, id)
+		if err := s.store.DeleteProduct(ctx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, p, audit.ProductDeleted, audit.ResourceProduct, id, audit.Changes{"name": pr.Name})
 	})
 }
 

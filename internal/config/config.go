@@ -36,9 +36,13 @@ type Config struct {
 	OTLPEndpoint       string
 	RedisKeyPrefix     string
 	TrustedProxies     []*net.IPNet
-	// Requests per minute: per client address when anonymous, per user when signed in.
+	// Requests per minute: per client address when anonymous, per user when signed in, per API key
+	// (unless an admin set the key's own).
 	RateLimitAnonymous int
 	RateLimitUser      int
+	RateLimitAPIKey    int
+	// AuditRetentionDays is how long audit entries are kept before the janitor prunes them.
+	AuditRetentionDays int
 
 	// DatabaseMaxConns is the pool size (DATABASE_MAX_CONNS; the URL's pool_max_conns wins when given).
 	DatabaseMaxConns int
@@ -99,6 +103,12 @@ func Load(getenv func(string) string) (Config, error) {
 		problems = append(problems, err)
 	}
 	if c.RequestTimeout, err = duration(getenv, "REQUEST_TIMEOUT", 25*time.Second, 100*time.Millisecond, 10*time.Minute); err != nil {
+		problems = append(problems, err)
+	}
+	if c.RateLimitAPIKey, err = positiveInt(getenv, "RATE_LIMIT_API_KEY_PER_MINUTE", 1000); err != nil {
+		problems = append(problems, err)
+	}
+	if c.AuditRetentionDays, err = boundedInt(getenv, "AUDIT_RETENTION_DAYS", 400, 1, 36500); err != nil {
 		problems = append(problems, err)
 	}
 	for _, cidr := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
@@ -231,6 +241,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("redis_key_prefix", c.RedisKeyPrefix),
 		slog.Int("rate_limit_anonymous_per_minute", c.RateLimitAnonymous),
 		slog.Int("rate_limit_user_per_minute", c.RateLimitUser),
+		slog.Int("rate_limit_api_key_per_minute", c.RateLimitAPIKey),
+		slog.Int("audit_retention_days", c.AuditRetentionDays),
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
 		slog.Int("database_max_conns", c.DatabaseMaxConns),
 		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),

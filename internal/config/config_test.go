@@ -19,6 +19,23 @@ func TestLoad(t *testing.T) {
 		if c.HTTPAddr != ":8080" || c.AppEnv != EnvDevelopment || !c.JWTSecretGenerated || len(c.JWTSecret) < 32 {
 			t.Fatalf("unexpected defaults: %+v", c)
 		}
+		if c.RateLimitAPIKey != 1000 || c.AuditRetentionDays != 400 {
+			t.Fatalf("API key tier %d, audit retention %d", c.RateLimitAPIKey, c.AuditRetentionDays)
+		}
+	})
+	t.Run("partner settings", func(t *testing.T) {
+		c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://localhost/db", "RATE_LIMIT_API_KEY_PER_MINUTE": "50",
+			"AUDIT_RETENTION_DAYS": "730"}))
+		if err != nil || c.RateLimitAPIKey != 50 || c.AuditRetentionDays != 730 {
+			t.Fatalf("config %+v, %v", c, err)
+		}
+		for _, bad := range []map[string]string{{"RATE_LIMIT_API_KEY_PER_MINUTE": "0"}, {"AUDIT_RETENTION_DAYS": "0"},
+			{"AUDIT_RETENTION_DAYS": "36501"}, {"AUDIT_RETENTION_DAYS": "a year"}} {
+			bad["DATABASE_URL"] = "postgres://localhost/db"
+			if _, err := Load(env(bad)); err == nil {
+				t.Errorf("%v accepted", bad)
+			}
+		}
 	})
 	t.Run("production needs a secret", func(t *testing.T) {
 		_, err := Load(env(map[string]string{"DATABASE_URL": "postgres://localhost/db", "APP_ENV": "production"}))

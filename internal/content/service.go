@@ -10,6 +10,7 @@ import (
 
 	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
+	"github.com/storefront/storefront/internal/audit"
 	"github.com/storefront/storefront/internal/etag"
 	"github.com/storefront/storefront/internal/page"
 	"github.com/storefront/storefront/internal/slug"
@@ -21,11 +22,30 @@ type Service struct {
 	store Store
 	tx    uow.Runner
 	now   func() time.Time
+	audit audit.Recorder
 }
 
 // NewService returns the content rules over a store and the unit of work it takes part in.
 func NewService(store Store, tx uow.Runner) *Service {
-	return &Service{store: store, tx: tx, now: time.Now}
+	return &Service{store: store, tx: tx, now: time.Now, audit: audit.Discard}
+}
+
+// RecordTo sets the audit log publications and moderation deletes are recorded in.
+func (s *Service) RecordTo(r audit.Recorder) { s.audit = r }
+
+// recordPublished records a post that a write published (from another status, or at creation).
+func (s *Service) recordPublished(ctx context.Context, p access.Principal, from Status, post Post) error {
+	if post.Status != StatusPublished || from == StatusPublished {
+		return nil
+	}
+	ch := audit.Changes{}.Set("title", post.Title)
+	if from == "" {
+		ch.Set("status", post.Status)
+	} else {
+		ch.Diff("status", from, post.Status)
+	}
+	return s.audit.Record(ctx, audit.Event{Action: audit.PostPublished, ResourceType: audit.ResourcePost, ResourceID: post.ID,
+		Actor: p, Changes: ch})
 }
 
 var (
@@ -65,7 +85,14 @@ func (s *Service) Create(ctx context.Context, p access.Principal, userID uuid.UU
 		return Post{}, apperr.Internal(err)
 	}
 	post.ID = id
-	return s.store.CreatePost(ctx, post, slug.Make(post.Title))
+	var out Post
+	err = s.tx.InTx(ctx, func(ctx context.Context) (err error) {
+		if out, err = s.store.CreatePost(ctx, post, slug.Make(post.Title)); err != nil {
+			return err
+		}
+		return s.recordPublished(ctx, p, "", out)
+	})
+	return out, err
 }
 
 // moveTo applies a status change: the workflow's rules, the publish scope, and a first-publish date.
@@ -159,16 +186,18 @@ func (s *Service) update(ctx context.Context, p access.Principal, id uuid.UUID, 
 		if err := s.authorizeChange(&p, post, ifMatch); err != nil {
 			return err
 		}
-		oldTitle := post.Title
+		before := post
 		if err := change(&post); err != nil {
 			return err
 		}
 		base := ""
-		if post.Title != oldTitle {
+		if post.Title != before.Title {
 			base = slug.Make(post.Title)
 		}
-		out, err = s.store.UpdatePost(ctx, post, base)
-		return err
+		if out, err = s.store.UpdatePost(ctx, post, base); err != nil {
+			return err
+		}
+		return s.recordPublished(ctx, p, before.Status, out)
 	})
 	return out, err
 }
@@ -194,7 +223,14 @@ func (s *Service) Delete(ctx context.Context, p access.Principal, id uuid.UUID, 
 		if err := s.authorizeChange(&p, post, ifMatch); err != nil {
 			return err
 		}
-		return s.store.DeletePost(ctx, id)
+		if err := s.store.DeletePost(ctx, id); err != nil {
+			return err
+		}
+		if post.AuthorID == p.UserID {
+			return nil // an author removing their own post is not moderation
+		}
+		return s.audit.Record(ctx, audit.Event{Action: audit.PostDeleted, ResourceType: audit.ResourcePost, ResourceID: id, Actor: p,
+			Changes: audit.Changes{"title": post.Title, "author_id": post.AuthorID.String(), "status": post.Status}})
 	})
 }
 
@@ -249,7 +285,16 @@ func (s *Service) DeleteComment(ctx context.Context, p access.Principal, postID,
 	if c.AuthorID != p.UserID && post.AuthorID != p.UserID && !moderator(&p) {
 		return apperr.New(apperr.KindForbidden, "Only the comment's author, the post's author or a moderator may delete it.")
 	}
-	return s.store.DeleteComment(ctx, commentID)
+	return s.tx.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.DeleteComment(ctx, commentID); err != nil {
+			return err
+		}
+		if c.AuthorID == p.UserID {
+			return nil // an author removing their own comment is not moderation
+		}
+		return s.audit.Record(ctx, audit.Event{Action: audit.CommentDeleted, ResourceType: audit.ResourceComment, ResourceID: commentID,
+			Actor: p, Changes: audit.Changes{"post_id": postID.String(), "author_id": c.AuthorID.String()}})
+	})
 }
 
 // Tags lists tags of published posts with their counts, by name.

@@ -19,7 +19,7 @@ func catalogCache(ctx context.Context) (cache string, includeInactive bool) {
 	if !ok {
 		return publicCache, false
 	}
-	return privateRevalidate, p.Has(access.ScopeCatalogWrite)
+	return privateRevalidate, p.Has(access.ScopeCatalogRead) || p.Has(access.ScopeCatalogWrite)
 }
 
 func categoryOK(c catalog.Category, cache string) api.CategoryOKJSONResponse {

@@ -65,9 +65,11 @@ func newNegFixture(t *testing.T, env *testenv.Env) *negFixture {
 	f.newComment(posts[0])
 	order := f.placeOrder()
 	f.placeOrder()
+	apiKey := f.newAPIKey()
+	f.newAPIKey()
 
 	f.ids = map[string]string{"user_id": f.customerID, "category_id": f.category, "product_id": pathProduct,
-		"post_id": posts[0], "comment_id": comment, "order_id": order}
+		"post_id": posts[0], "comment_id": comment, "order_id": order, "api_key_id": apiKey}
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -84,8 +86,14 @@ func newNegFixture(t *testing.T, env *testenv.Env) *negFixture {
 		"cancelOrder":    func() map[string]string { return map[string]string{"order_id": f.placeOrder()} },
 		"shipOrder":      func() map[string]string { return map[string]string{"order_id": f.pay(f.placeOrder())} },
 		"deliverOrder":   func() map[string]string { return map[string]string{"order_id": f.ship(f.pay(f.placeOrder()))} },
+		"revokeApiKey":   func() map[string]string { return map[string]string{"api_key_id": f.newAPIKey()} },
 	}
 	return f
+}
+
+func (f *negFixture) newAPIKey() string {
+	return f.id(f.call(f.adm, "POST", "/v1/api-keys", map[string]any{"name": fmt.Sprintf("Negative key %d", f.seq.Add(1)),
+		"scopes": []string{"catalog:read"}}))
 }
 
 func (f *negFixture) newCategory() string {

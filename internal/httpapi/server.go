@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/storefront/storefront/gen/api"
+	"github.com/storefront/storefront/internal/audit"
 	"github.com/storefront/storefront/internal/catalog"
 	"github.com/storefront/storefront/internal/content"
 	"github.com/storefront/storefront/internal/httpapi/edge"
@@ -39,6 +40,7 @@ type Deps struct {
 	Catalog     *catalog.Service
 	Content     *content.Service
 	Orders      *orders.Service
+	Audit       *audit.Log
 	Idempotency idempotency.Store
 	// RequestTimeout bounds each request's work (see edge.Config).
 	RequestTimeout time.Duration
@@ -76,8 +78,8 @@ func New(deps Deps) (*echo.Echo, error) {
 		return nil, err
 	}
 	e, err := edge.New(edge.Config{
-		Logger: deps.Logger, Tokens: deps.Identity.Tokens(), Accounts: deps.Identity, RequestTimeout: deps.RequestTimeout,
-		Idempotency: deps.Idempotency, Tx: deps.Tx,
+		Logger: deps.Logger, Tokens: deps.Identity.Tokens(), Accounts: deps.Identity, APIKeys: deps.Identity,
+		RequestTimeout: deps.RequestTimeout, Idempotency: deps.Idempotency, Tx: deps.Tx,
 		CORSOrigins: deps.CORSOrigins, Limiter: deps.Limiter, RateLimits: deps.RateLimits, TrustedProxies: deps.TrustedProxies,
 		Metrics: deps.Metrics, NoMetrics: deps.NoMetrics, Tracing: deps.Tracing,
 	})

@@ -3,12 +3,14 @@ package identity
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
+	"github.com/storefront/storefront/internal/audit"
 	"github.com/storefront/storefront/internal/etag"
 	"github.com/storefront/storefront/internal/page"
 	"github.com/storefront/storefront/internal/uow"
@@ -30,13 +32,19 @@ type Service struct {
 	tokens     *TokenIssuer
 	refreshTTL time.Duration
 	now        func() time.Time
+	audit      audit.Recorder
+	keyPrefix  string   // of the API keys this service mints and accepts
+	touched    sync.Map // API key id → when this instance last wrote its last_used_at
 }
 
 // NewService wires the rules to their store, the unit of work it takes part in, a hasher and a token issuer.
 func NewService(store Store, tx uow.Runner, hasher *PasswordHasher, tokens *TokenIssuer, refreshTTL time.Duration) *Service {
 	return &Service{store: store, tx: tx, throttle: StoreThrottle{Store: store, Tx: tx}, hasher: hasher, tokens: tokens,
-		refreshTTL: refreshTTL, now: time.Now}
+		refreshTTL: refreshTTL, now: time.Now, audit: audit.Discard, keyPrefix: TestKeyPrefix}
 }
+
+// RecordTo sets the audit log the service records sign-ins, credential, role and status changes in.
+func (s *Service) RecordTo(r audit.Recorder) { s.audit = r }
 
 // Tokens exposes the issuer, for the authentication middleware.
 func (s *Service) Tokens() *TokenIssuer { return s.tokens }
@@ -89,7 +97,7 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP string) (
 	switch {
 	case apperr.IsKind(err, apperr.KindNotFound):
 		s.hasher.Waste(password)
-		return Tokens{}, errBadCredentials
+		return Tokens{}, s.loginFailed(ctx, key, uuid.Nil, "unknown_email")
 	case err != nil:
 		return Tokens{}, err
 	}
@@ -98,16 +106,43 @@ func (s *Service) Login(ctx context.Context, email, password, clientIP string) (
 		return Tokens{}, apperr.Internal(fmt.Errorf("verifying password of user %s: %w", u.ID, err))
 	}
 	if !ok {
-		return Tokens{}, errBadCredentials // the attempt is already counted
+		return Tokens{}, s.loginFailed(ctx, key, u.ID, "wrong_password") // the attempt is already counted
 	}
 	if u.Status != StatusActive {
 		// Same answer as a wrong password: a suspended account must not confirm its password.
-		return Tokens{}, errBadCredentials
+		return Tokens{}, s.loginFailed(ctx, key, u.ID, "account_suspended")
 	}
 	if err := s.throttle.Succeeded(ctx, key, clientIP); err != nil {
 		return Tokens{}, err
 	}
-	return s.issue(ctx, u, uuid.New())
+	var out Tokens
+	err = s.tx.InTx(ctx, func(ctx context.Context) (err error) {
+		if out, err = s.issue(ctx, u, uuid.New()); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, audit.Event{Action: audit.LoginSucceeded, ResourceType: audit.ResourceUser, ResourceID: u.ID,
+			Actor: access.Principal{UserID: u.ID}, Changes: audit.Changes{"email": key}})
+	})
+	return out, err
+}
+
+// loginFailed records a refused sign-in (in a unit of its own: nothing else is written) and returns the
+// answer, which is the same whatever the reason.
+func (s *Service) loginFailed(ctx context.Context, email string, user uuid.UUID, reason string) error {
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		return s.audit.Record(ctx, audit.Event{Action: audit.LoginFailed, ResourceType: audit.ResourceUser, ResourceID: user,
+			Changes: audit.Changes{"email": email, "reason": reason}})
+	})
+	if err != nil {
+		return err
+	}
+	return errBadCredentials
+}
+
+// familyRevoked records the revocation of a refresh-token family.
+func (s *Service) familyRevoked(ctx context.Context, actor access.Principal, user, family uuid.UUID, reason string) error {
+	return s.audit.Record(ctx, audit.Event{Action: audit.TokenFamilyRevoked, ResourceType: audit.ResourceUser, ResourceID: user,
+		Actor: actor, Changes: audit.Changes{"family_id": family.String(), "reason": reason}})
 }
 
 func (s *Service) issue(ctx context.Context, u User, family uuid.UUID) (Tokens, error) {
@@ -141,14 +176,21 @@ func (s *Service) Refresh(ctx context.Context, token string) (Tokens, error) {
 			if err := s.store.RevokeRefreshFamily(ctx, rt.FamilyID); err != nil {
 				return err
 			}
-			return nil
+			reason := "reuse"
+			if rt.UserDeleted {
+				reason = "account_deleted"
+			}
+			return s.familyRevoked(ctx, access.Principal{}, rt.UserID, rt.FamilyID, reason)
 		}
 		u, err := s.store.UserByID(ctx, rt.UserID)
 		if err != nil {
 			return err
 		}
 		if u.Status != StatusActive {
-			return s.store.RevokeRefreshFamily(ctx, rt.FamilyID)
+			if err := s.store.RevokeRefreshFamily(ctx, rt.FamilyID); err != nil {
+				return err
+			}
+			return s.familyRevoked(ctx, access.Principal{}, rt.UserID, rt.FamilyID, "account_suspended")
 		}
 		if err := s.store.MarkRefreshTokenUsed(ctx, hashRefreshToken(token)); err != nil {
 			return err
@@ -175,10 +217,13 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		if apperr.IsKind(err, apperr.KindNotFound) {
 			return nil
 		}
-		if err != nil {
+		if err != nil || rt.Revoked {
 			return err
 		}
-		return s.store.RevokeRefreshFamily(ctx, rt.FamilyID)
+		if err := s.store.RevokeRefreshFamily(ctx, rt.FamilyID); err != nil {
+			return err
+		}
+		return s.familyRevoked(ctx, access.Principal{UserID: rt.UserID}, rt.UserID, rt.FamilyID, "logout")
 	})
 }
 
@@ -273,16 +318,40 @@ func (s *Service) Update(ctx context.Context, p access.Principal, id uuid.UUID, 
 			}
 			passwordChanged = true
 		}
+		before := u
 		apply(&u, c)
 		if out, err = s.store.UpdateUser(ctx, u); err != nil {
 			return emailTaken(err)
 		}
 		if passwordChanged {
-			return s.store.RevokeUserRefreshTokens(ctx, id)
+			if err := s.store.RevokeUserRefreshTokens(ctx, id); err != nil {
+				return err
+			}
 		}
-		return nil
+		return s.recordUserChanges(ctx, p, before, out, passwordChanged)
 	})
 	return out, err
+}
+
+// recordUserChanges records the changes of a user the audit log follows: role, status and password.
+func (s *Service) recordUserChanges(ctx context.Context, p access.Principal, before, after User, passwordChanged bool) error {
+	var events []audit.Event
+	if before.Role != after.Role {
+		events = append(events, audit.Event{Action: audit.UserRoleChanged, Changes: audit.Changes{}.Diff("role", before.Role, after.Role)})
+	}
+	if before.Status != after.Status {
+		events = append(events, audit.Event{Action: audit.UserStatusChanged, Changes: audit.Changes{}.Diff("status", before.Status, after.Status)})
+	}
+	if passwordChanged {
+		events = append(events, audit.Event{Action: audit.UserPasswordChanged, Changes: audit.Changes{"refresh_tokens_revoked": true}})
+	}
+	for _, e := range events {
+		e.ResourceType, e.ResourceID, e.Actor = audit.ResourceUser, after.ID, p
+		if err := s.audit.Record(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Service) checkChanges(p access.Principal, c Changes) error {
@@ -360,7 +429,11 @@ func (s *Service) Delete(ctx context.Context, p access.Principal, id uuid.UUID, 
 		if err := s.store.DeleteUser(ctx, id); err != nil {
 			return err
 		}
-		return s.store.RevokeUserRefreshTokens(ctx, id)
+		if err := s.store.RevokeUserRefreshTokens(ctx, id); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, audit.Event{Action: audit.UserDeleted, ResourceType: audit.ResourceUser, ResourceID: id,
+			Actor: p, Changes: audit.Changes{"email": u.Email}})
 	})
 }
 

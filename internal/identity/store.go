@@ -65,4 +65,21 @@ type Store interface {
 	RecentAccountLoginFailures(ctx context.Context, email string, window time.Duration) (int, time.Duration, error)
 	RecordLoginFailure(ctx context.Context, email, ip string) error
 	ClearLoginFailures(ctx context.Context, email, ip string) error
+
+	// CreateAPIKey stores a key of a live owner (KindNotFound "user" otherwise).
+	CreateAPIKey(ctx context.Context, k NewAPIKey) (APIKey, error)
+	// APIKey reads a key, revoked ones included.
+	APIKey(ctx context.Context, id uuid.UUID) (APIKey, error)
+	// LockAPIKey reads a key and holds a row lock until the transaction ends.
+	LockAPIKey(ctx context.Context, id uuid.UUID) (APIKey, error)
+	// UpdateAPIKey writes k's name, rate limit and revocation (matched by k.ID, whose SecretHash it keeps).
+	UpdateAPIKey(ctx context.Context, k APIKey) (APIKey, error)
+	ListAPIKeys(ctx context.Context, f APIKeyFilter, req page.Request) (page.Page[APIKey], error)
+	// KeyCredential finds a key by the hash of its secret, with its owner's current role and status;
+	// KindNotFound when unknown or when the owner is deleted.
+	KeyCredential(ctx context.Context, secretHash []byte) (KeyCredential, error)
+	// LiveAPIKeyHashes are the secret hashes of a user's keys that are not revoked.
+	LiveAPIKeyHashes(ctx context.Context, ownerID uuid.UUID) ([][]byte, error)
+	// TouchAPIKey sets last_used_at to now, unless it was set less than a minute ago.
+	TouchAPIKey(ctx context.Context, id uuid.UUID) error
 }

@@ -34,8 +34,11 @@ var roleScopes = map[Role][]string{
 	RoleCustomer: {access.ScopeOrdersWrite, access.ScopePostsWrite, access.ScopeCommentsWrite},
 	RoleEditor:   {access.ScopeOrdersWrite, access.ScopePostsWrite, access.ScopeCommentsWrite, access.ScopePostsPublish, access.ScopePostsModerate},
 	RoleAdmin: {access.ScopeOrdersWrite, access.ScopePostsWrite, access.ScopeCommentsWrite, access.ScopePostsPublish, access.ScopePostsModerate,
-		access.ScopeUsersAdmin, access.ScopeCatalogWrite, access.ScopeOrdersManage},
+		access.ScopeUsersAdmin, access.ScopeCatalogRead, access.ScopeCatalogWrite, access.ScopeOrdersManage, access.ScopeEventsRead},
 }
+
+// KnownScopes are every scope a role grants (the admin role grants them all).
+func KnownScopes() []string { return RoleAdmin.Scopes() }
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { _, ok := roleScopes[r]; return ok }

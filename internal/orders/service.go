@@ -12,6 +12,7 @@ import (
 
 	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
+	"github.com/storefront/storefront/internal/audit"
 	"github.com/storefront/storefront/internal/page"
 	"github.com/storefront/storefront/internal/uow"
 )
@@ -22,6 +23,20 @@ type Service struct {
 	tx       uow.Runner
 	provider PaymentProvider
 	observe  func(transition string)
+	audit    audit.Recorder
+}
+
+// RecordTo sets the audit log orders and their transitions are recorded in.
+func (s *Service) RecordTo(r audit.Recorder) { s.audit = r }
+
+// actions are the audit actions of the states an order enters.
+var actions = map[Status]audit.Action{
+	StatusPending: audit.OrderPlaced, StatusPaid: audit.OrderPaid, StatusShipped: audit.OrderShipped,
+	StatusDelivered: audit.OrderDelivered, StatusCancelled: audit.OrderCancelled,
+}
+
+func (s *Service) record(ctx context.Context, p access.Principal, id uuid.UUID, to Status, ch audit.Changes) error {
+	return s.audit.Record(ctx, audit.Event{Action: actions[to], ResourceType: audit.ResourceOrder, ResourceID: id, Actor: p, Changes: ch})
 }
 
 // ObserveTransitions calls fn with "place", "pay", "ship", "deliver" or "cancel" each time an order
@@ -36,7 +51,7 @@ func (s *Service) observed(ctx context.Context, transition string) {
 
 // NewService wires the rules to a store, the unit of work it takes part in, and a payment provider.
 func NewService(store Store, tx uow.Runner, provider PaymentProvider) *Service {
-	return &Service{store: store, tx: tx, provider: provider}
+	return &Service{store: store, tx: tx, provider: provider, audit: audit.Discard}
 }
 
 func canManage(p access.Principal) bool { return p.Has(access.ScopeOrdersManage) }
@@ -138,7 +153,11 @@ func (s *Service) Place(ctx context.Context, p access.Principal, lines []Line, a
 		if apperr.IsNotFound(err, "user") { // deleted or suspended since the token was issued
 			return errCustomerGone
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, p, out.ID, StatusPending, audit.Changes{}.Set("status", StatusPending).
+			Set("total_cents", out.TotalCents).Set("currency", out.Currency).Set("lines", len(out.Items)))
 	})
 	if err == nil {
 		s.observed(ctx, "place")
@@ -258,13 +277,28 @@ func (s *Service) transition(ctx context.Context, p access.Principal, id uuid.UU
 	return out, err
 }
 
-// setStatus records the order's new state; the transition is observed once committed.
-func (s *Service) setStatus(ctx context.Context, o Order, t Transition, to Status, c StatusChange) (Order, error) {
+// setStatus records the order's new state, in the store and the audit log; the transition is observed
+// once committed.
+func (s *Service) setStatus(ctx context.Context, p access.Principal, o Order, t Transition, to Status, c StatusChange) (Order, error) {
 	out, err := s.store.SetStatus(ctx, o.ID, to, c)
-	if err == nil {
-		s.observed(ctx, string(t))
+	if err != nil {
+		return out, err
 	}
-	return out, err
+	ch := audit.Changes{}.Diff("status", o.Status, to)
+	if c.Carrier != nil {
+		ch.Set("carrier", *c.Carrier).Set("tracking_number", *c.TrackingNumber)
+	}
+	if c.CancellationReason != nil {
+		ch.Set("cancellation_reason", *c.CancellationReason)
+	}
+	if to == StatusCancelled {
+		ch["refunded"] = o.Status == StatusPaid && o.Payment != nil
+	}
+	if err := s.record(ctx, p, o.ID, to, ch); err != nil {
+		return Order{}, err
+	}
+	s.observed(ctx, string(t))
+	return out, nil
 }
 
 var errDeclined = apperr.New(apperr.KindPaymentRequired, "The payment was declined; the order is still pending.")
@@ -292,7 +326,7 @@ func (s *Service) Pay(ctx context.Context, p access.Principal, id uuid.UUID, met
 		if err := s.store.RecordPayment(ctx, o.ID, rec); err != nil {
 			return Order{}, err
 		}
-		return s.setStatus(ctx, o, Pay, to, StatusChange{})
+		return s.setStatus(ctx, p, o, Pay, to, StatusChange{})
 	})
 	if err == nil && declined {
 		return Order{}, errDeclined
@@ -315,7 +349,7 @@ func (s *Service) manage(ctx context.Context, p access.Principal, id uuid.UUID, 
 		return Order{}, apperr.NeedsScope(access.ScopeOrdersManage)
 	}
 	return s.transition(ctx, p, id, t, func(ctx context.Context, o Order, to Status) (Order, error) {
-		return s.setStatus(ctx, o, t, to, c)
+		return s.setStatus(ctx, p, o, t, to, c)
 	})
 }
 
@@ -337,6 +371,6 @@ func (s *Service) Cancel(ctx context.Context, p access.Principal, id uuid.UUID, 
 				return Order{}, err
 			}
 		}
-		return s.setStatus(ctx, o, Cancel, to, StatusChange{CancellationReason: reason})
+		return s.setStatus(ctx, p, o, Cancel, to, StatusChange{CancellationReason: reason})
 	})
 }

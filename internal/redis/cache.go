@@ -80,21 +80,22 @@ type Cache struct {
 	Stats   *CacheStats
 	decoded *decoded
 	owed    *owed
+	written *written
 	// delivering is set while a goroutine delivers owed invalidations (deliverLater).
 	delivering atomic.Bool
 }
 
 // NewCache returns a cache over the client.
 func NewCache(c *Client) *Cache {
-	cache := &Cache{c: c, Stats: &CacheStats{}, decoded: &decoded{m: map[string]decodedEntry{}}, owed: newOwed()}
+	cache := &Cache{c: c, Stats: &CacheStats{}, decoded: &decoded{m: map[string]decodedEntry{}}, owed: newOwed(), written: newWritten()}
 	return cache
 }
 
 // getOrLoad returns the cached value of key, or loads it, stores it and returns it. A Redis failure
 // falls back to load.
 func getOrLoad[T any](ctx context.Context, cache *Cache, key string, load func() (T, error)) (T, error) {
-	if cache.owed.has(key) {
-		return load() // Redis may still hold the value this instance's write replaced
+	if cache.owed.has(key) || cache.written.has(key) {
+		return load() // Redis, or this process's copy, may still hold the value this instance's write replaced
 	}
 	var (
 		raw string
@@ -182,6 +183,7 @@ func (cache *Cache) invalidate(ctx context.Context, keys ...string) {
 			cache.owe(keys...)
 			return
 		}
+		cache.written.add(keys...)
 		cache.Stats.Invalidations.Add(int64(len(keys)))
 	}
 	if uow.Active(ctx) {

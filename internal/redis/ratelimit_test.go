@@ -94,7 +94,9 @@ func TestUnspentAllowanceGoesBack(t *testing.T) {
 	}
 	time.Sleep(leaseTTL)
 	a.handBack(context.Background())
+	b.mu.Lock()
 	b.keys = map[string]*held{} // b forgets its refusal, as after its retry time
+	b.mu.Unlock()
 	more := 0
 	for ; more < limit; more++ {
 		d, _ := b.Take(context.Background(), "user:share", limit, time.Hour)

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"encoding/hex"
 
 	"github.com/google/uuid"
 
@@ -40,6 +41,11 @@ func (cache *Cache) productKey(id uuid.UUID) string  { return cache.key("product
 func (cache *Cache) categoryKey(id uuid.UUID) string { return cache.key("category", id) }
 func (cache *Cache) userKey(id uuid.UUID) string     { return cache.key("user", id) }
 func (cache *Cache) postKey(id uuid.UUID) string     { return cache.key("post", id) }
+
+// credentialKey names an API key's credential by the SHA-256 of its secret (never the secret).
+func (cache *Cache) credentialKey(secretHash []byte) string {
+	return cache.c.Key(cacheNamespace, "apikey", hex.EncodeToString(secretHash))
+}
 
 // CatalogStore caches products and categories.
 type CatalogStore struct {
@@ -101,8 +107,11 @@ func (s *OrderStore) AdjustStock(ctx context.Context, deltas map[uuid.UUID]int32
 	return s.cache.wrote(ctx, s.Store.AdjustStock(ctx, deltas), keys...)
 }
 
-// IdentityStore caches users by ID. The cached copy carries no password hash: nothing that reads users
-// by ID needs it, and it should not sit in Redis.
+// IdentityStore caches users by ID and API key credentials by secret hash. The cached user carries no
+// password hash: nothing that reads users by ID needs it, and it should not sit in Redis. A credential
+// holds its owner's role and status, so a write to a user also invalidates the credentials of the
+// user's live keys (listed in the write's transaction, under the user's row lock, which a concurrent
+// key creation waits for).
 type IdentityStore struct {
 	identity.Store
 	cache *Cache
@@ -125,11 +134,35 @@ func (s *IdentityStore) UserByID(ctx context.Context, id uuid.UUID) (identity.Us
 
 func (s *IdentityStore) UpdateUser(ctx context.Context, u identity.User) (identity.User, error) {
 	out, err := s.Store.UpdateUser(ctx, u)
-	return out, s.cache.wrote(ctx, err, s.cache.userKey(u.ID))
+	return out, s.wroteUser(ctx, err, u.ID)
 }
 
 func (s *IdentityStore) DeleteUser(ctx context.Context, id uuid.UUID) error {
-	return s.cache.wrote(ctx, s.Store.DeleteUser(ctx, id), s.cache.userKey(id))
+	return s.wroteUser(ctx, s.Store.DeleteUser(ctx, id), id)
+}
+
+// wroteUser invalidates a written user and the credentials of its live keys.
+func (s *IdentityStore) wroteUser(ctx context.Context, err error, id uuid.UUID) error {
+	keys := []string{s.cache.userKey(id)}
+	hashes, listErr := s.Store.LiveAPIKeyHashes(ctx, id)
+	for _, h := range hashes {
+		keys = append(keys, s.cache.credentialKey(h))
+	}
+	if err == nil {
+		err = listErr // the write must not commit with credentials it could not invalidate
+	}
+	return s.cache.wrote(ctx, err, keys...)
+}
+
+func (s *IdentityStore) KeyCredential(ctx context.Context, secretHash []byte) (identity.KeyCredential, error) {
+	return readThrough(ctx, s.cache, s.cache.credentialKey(secretHash), func() (identity.KeyCredential, error) {
+		return s.Store.KeyCredential(ctx, secretHash)
+	})
+}
+
+func (s *IdentityStore) UpdateAPIKey(ctx context.Context, k identity.APIKey) (identity.APIKey, error) {
+	out, err := s.Store.UpdateAPIKey(ctx, k)
+	return out, s.cache.wrote(ctx, err, s.cache.credentialKey(k.SecretHash))
 }
 
 // ContentStore caches posts.

@@ -1,5 +1,5 @@
-// Package storetest is the storage contract: one suite per store interface (users, catalog, content,
-// orders), run with the same assertions against every implementation — the PostgreSQL stores and the
+// Package storetest is the storage contract: one suite per store interface (users and their API keys,
+// catalog, content, orders), run with the same assertions against every implementation — the PostgreSQL stores and the
 // Redis-cached stores over them. An implementation that passes behaves, as far as the domains can
 // tell, like any other: same errors, same read-after-write, same transaction semantics.
 package storetest
@@ -37,7 +37,7 @@ func Run(t *testing.T, newStores Factory) int {
 	for _, s := range []struct {
 		name  string
 		cases []testCase
-	}{{"users", userCases}, {"catalog", catalogCases}, {"content", contentCases}, {"orders", orderCases}} {
+	}{{"users", userCases}, {"api keys", apiKeyCases}, {"catalog", catalogCases}, {"content", contentCases}, {"orders", orderCases}} {
 		t.Run(s.name, func(t *testing.T) {
 			st := newStores(t)
 			for _, c := range s.cases {

@@ -60,7 +60,7 @@ test("a product read has the real server's headers", async () => {
   const h = response.headers;
   assert.match(h.get("ETag") ?? "", /^"\d+"$/);
   assert.equal(h.get("Cache-Control"), "public, max-age=60");
-  assert.equal(h.get("Vary"), "Authorization");
+  assert.equal(h.get("Vary"), "Authorization, X-API-Key");
   const policy = /^"anonymous";q=(\d+);w=60$/.exec(h.get("RateLimit-Policy") ?? "");
   const current = /^"anonymous";r=(\d+);t=(\d+)$/.exec(h.get("RateLimit") ?? "");
   assert.ok(policy && current, `RateLimit-Policy ${h.get("RateLimit-Policy")}, RateLimit ${h.get("RateLimit")}`);

@@ -9,7 +9,6 @@ import (
 
 	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
-	"github.com/storefront/storefront/internal/identity"
 )
 
 const bearerScheme = "bearerAuth"
@@ -27,39 +26,48 @@ type Accounts interface {
 }
 
 // authenticate enforces each operation's security requirements as the spec states them: `security: []`
-// is public; otherwise one alternative must hold, where `{}` admits anonymous callers and
-// `bearerAuth: [scopes]` needs a valid access token carrying every listed scope. A token that is sent
-// must be valid even where anonymous access is allowed, and its account must still be active: this is
-// the one place where a suspended or deleted account is refused, for every operation.
-func authenticate(ct *contract, tokens *identity.TokenIssuer, accounts Accounts) echo.MiddlewareFunc {
+// is public; otherwise one alternative must hold, where `{}` admits anonymous callers,
+// `bearerAuth: [scopes]` needs a valid access token carrying every listed scope and
+// `apiKeyAuth: [scopes]` the same of an API key (see apikey.go). A credential that is sent must be
+// valid even where anonymous access is allowed, and its account must still be active: this is the one
+// place where a suspended or deleted account is refused, for every operation (an API key's lookup
+// already joins its owner's status).
+func authenticate(ct *contract, creds *credentials, accounts Accounts) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			op := ct.lookup(c)
 			if op == nil || len(op.security) == 0 {
 				return next(c)
 			}
+			cred, err := creds.of(c)
+			if err != nil {
+				return err
+			}
 			var principal *access.Principal
-			if raw, sent := bearerToken(c); sent {
-				p, err := tokens.Verify(raw)
-				if err != nil {
-					return errBadToken
-				}
+			if cred != nil {
 				req := c.Request()
-				if err := accounts.Active(req.Context(), p.UserID); err != nil {
-					return err
+				if cred.kind == accessToken {
+					if err := accounts.Active(req.Context(), cred.principal.UserID); err != nil {
+						return err
+					}
 				}
-				principal = &p
-				c.SetRequest(req.WithContext(access.WithPrincipal(req.Context(), p)))
+				principal = &cred.principal
+				c.SetRequest(req.WithContext(access.WithPrincipal(req.Context(), cred.principal)))
 			}
 			var missing []string
+			admitted := false
 			for _, alt := range op.security {
 				if len(alt) == 0 {
 					return next(c) // anonymous alternative
 				}
-				scopes, ok := alt[bearerScheme]
-				if !ok || principal == nil {
+				if principal == nil {
 					continue
 				}
+				scopes, ok := creds.admits(alt, cred.kind)
+				if !ok {
+					continue
+				}
+				admitted = true
 				lacking := lackingScopes(*principal, scopes)
 				if len(lacking) == 0 {
 					return next(c)
@@ -68,6 +76,9 @@ func authenticate(ct *contract, tokens *identity.TokenIssuer, accounts Accounts)
 			}
 			if principal == nil {
 				return ErrNoToken
+			}
+			if !admitted {
+				return notAdmitted(cred.kind)
 			}
 			return apperr.NeedsScope(strings.Join(missing, ", "))
 		}

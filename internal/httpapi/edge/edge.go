@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/github.com/labstack/echo/otelecho"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/idempotency"
 	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/ratelimit"
@@ -33,6 +34,8 @@ type Config struct {
 	// RequestTimeout bounds a request's work (waiting for a database connection included); past it the
 	// request answers 503.
 	RequestTimeout time.Duration
+	// APIKeys authenticates API keys; nil refuses them.
+	APIKeys KeyAuthenticator
 	// Idempotency keeps stored responses; Tx is the unit of work a request's work and its stored
 	// response share.
 	Idempotency idempotency.Store
@@ -94,8 +97,12 @@ func New(cfg Config) (*echo.Echo, error) {
 			MaxAge: int((10 * time.Minute).Seconds()),
 		}))
 	}
-	mw = append(mw, limitRates(cfg.Limiter, cfg.RateLimits, cfg.Tokens),
-		authenticate(ct, cfg.Tokens, cfg.Accounts), validateRequests(ct),
+	creds, err := newCredentials(ct.doc, cfg.Tokens, cfg.APIKeys)
+	if err != nil {
+		return nil, err
+	}
+	mw = append(mw, limitRates(cfg.Limiter, cfg.RateLimits, creds),
+		authenticate(ct, creds, cfg.Accounts), validateRequests(ct),
 		idempotent(ct, cfg.Idempotency, cfg.Tx, cfg.Metrics.IdempotencyReplayed))
 	e.Use(chain(mw...))
 	return e, nil
@@ -130,10 +137,5 @@ func chain(mw ...echo.MiddlewareFunc) echo.MiddlewareFunc {
 	return func(echo.HandlerFunc) echo.HandlerFunc { return h }
 }
 
-type clientIPKey struct{}
-
 // ClientIP is the caller's address as the edge determined it (see IPExtractor).
-func ClientIP(ctx context.Context) string {
-	ip, _ := ctx.Value(clientIPKey{}).(string)
-	return ip
-}
+func ClientIP(ctx context.Context) string { return access.OriginFrom(ctx).ClientIP }

@@ -48,12 +48,19 @@ func TestInternalErrorsLeakNothing(t *testing.T) {
 	}
 }
 
-// The spec names the scopes operations need; every one must be a scope some role is granted, and
-// bearerAuth must be the only scheme, since it is the only one the middleware enforces.
+// The spec names the scopes operations need; every one must be a scope some role is granted, and every
+// scheme one the middleware enforces (bearerAuth for access tokens, apiKeyAuth for API keys).
 func TestSpecScopesAreGranted(t *testing.T) {
 	ct, err := loadContract()
 	if err != nil {
 		t.Fatal(err)
+	}
+	creds, err := newCredentials(ct.doc, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds.schemes[bearerScheme] != accessToken || creds.schemes[apiKeyScheme] != apiKey || creds.keyHeader != "X-Api-Key" {
+		t.Fatalf("schemes %v, key header %q", creds.schemes, creds.keyHeader)
 	}
 	granted := map[string]bool{}
 	for _, r := range []identity.Role{identity.RoleCustomer, identity.RoleEditor, identity.RoleAdmin} {
@@ -61,11 +68,15 @@ func TestSpecScopesAreGranted(t *testing.T) {
 			granted[s] = true
 		}
 	}
+	keys := 0
 	for key, op := range ct.ops {
 		for _, alt := range op.security {
 			for scheme, scopes := range alt {
-				if scheme != bearerScheme {
+				if creds.schemes[scheme] == 0 {
 					t.Errorf("%s: scheme %q is not enforced by the middleware", key, scheme)
+				}
+				if scheme == apiKeyScheme {
+					keys++
 				}
 				for _, s := range scopes {
 					if !granted[s] {
@@ -74,6 +85,9 @@ func TestSpecScopesAreGranted(t *testing.T) {
 				}
 			}
 		}
+	}
+	if keys == 0 {
+		t.Error("no operation accepts API keys")
 	}
 }
 

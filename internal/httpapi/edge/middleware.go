@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -39,8 +38,8 @@ func newRequestID() string {
 }
 
 // withRequestID accepts a sane incoming X-Request-ID or makes one, and echoes it on the response. It
-// also records the caller's address (see IPExtractor), so strict handlers, which only see a context,
-// have both; one context for the two keeps the request copied once.
+// also records the request's origin (the id and the caller's address, see IPExtractor) for strict
+// handlers and the domains (the audit log), which only see a context.
 func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
@@ -52,7 +51,7 @@ func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Response().Header()[requestIDKey] = []string{rid}
 		ctx := telemetry.WithRequestID(req.Context(), rid)
-		c.SetRequest(req.WithContext(context.WithValue(ctx, clientIPKey{}, c.RealIP())))
+		c.SetRequest(req.WithContext(access.WithOrigin(ctx, access.Origin{RequestID: rid, ClientIP: c.RealIP()})))
 		return next(c)
 	}
 }
@@ -83,6 +82,9 @@ func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 			}
 			if p, ok := access.PrincipalFrom(req.Context()); ok {
 				attrs = append(attrs, slog.String("user_id", p.UserID.String()))
+				if p.ViaAPIKey() {
+					attrs = append(attrs, slog.String("api_key_id", p.APIKeyID.String()))
+				}
 			}
 			logger.LogAttrs(req.Context(), slog.LevelInfo, "request", attrs...)
 			return nil
@@ -159,6 +161,6 @@ var defaultHeaders = []struct {
 	// cacheable content replace this.
 	{echo.HeaderCacheControl, []string{"no-store"}},
 	// What a caller sees can depend on its credentials (inactive products, drafts): a shared cache must
-	// keep public responses per Authorization. CORS adds Origin to a copy.
-	{echo.HeaderVary, []string{"Authorization"}},
+	// keep public responses per Authorization and X-API-Key. CORS adds Origin to a copy.
+	{echo.HeaderVary, []string{"Authorization", "X-API-Key"}},
 }

@@ -15,13 +15,14 @@ import (
 // released v1 contract carries (deprecated there, kept for the life of /v1).
 type ratePolicy struct {
 	name   string
+	quota  int
 	policy []string // RateLimit-Policy never changes for a policy: built once
 	limit  []string
 }
 
 func newRatePolicy(name string, limit int, window time.Duration) ratePolicy {
 	q := strconv.Itoa(limit)
-	return ratePolicy{name: name, limit: []string{q},
+	return ratePolicy{name: name, quota: limit, limit: []string{q},
 		policy: []string{strconv.Quote(name) + ";q=" + q + ";w=" + strconv.Itoa(int(window.Seconds()))}}
 }
 
