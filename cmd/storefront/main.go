@@ -1,4 +1,4 @@
-// Command storefront runs the Storefront API: serve (default), migrate, seed, create-admin.
+// Command storefront runs the Storefront API: serve (default), worker, migrate, seed, create-admin.
 package main
 
 import (
@@ -35,7 +35,8 @@ func main() {
 const usage = `usage: storefront [command]
 
 commands:
-  serve                                   run the HTTP server (default)
+  serve                                   run the HTTP server and WEBHOOK_WORKERS webhook workers (default)
+  worker                                  run webhook workers only, no HTTP server (METRICS_ADDR serves /metrics)
   migrate                                 apply database migrations
   seed                                    create demo users
   create-admin --email E --password P     create an admin, or make an existing user admin
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		return serve(ctx, cfg, logger, nil)
+	case "worker":
+		return work(ctx, cfg, logger)
 	case "migrate":
 		return withApp(ctx, cfg, logger, func(a *app.App) error { return a.Migrate(ctx) })
 	case "seed":
@@ -113,24 +116,15 @@ func serveMetrics(addr string, a *app.App, logger *slog.Logger) (func(), error) 
 }
 
 // serve listens first (so HTTP_ADDR=:0 works and the address is logged), then serves until ctx ends,
-// and drains in-flight requests before returning. ready, when set, receives the bound address.
+// and drains in-flight requests before returning. ready, when set, receives the bound address. It also
+// runs WEBHOOK_WORKERS webhook workers.
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan<- string) error {
-	var opts app.Options
-	if cfg.OTLPEndpoint != "" {
-		tp, err := telemetry.NewTracerProvider(ctx, cfg.OTLPEndpoint)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := tp.Shutdown(flush); err != nil {
-				logger.Warn("flushing traces", "error", err)
-			}
-		}()
-		opts.TracerProvider = tp
-		logger.Info("tracing on: exporting spans over OTLP", "endpoint", cfg.OTLPEndpoint)
+	opts := app.Options{RunWorkers: true}
+	flush, err := withTracing(ctx, cfg, logger, &opts)
+	if err != nil {
+		return err
 	}
+	defer flush()
 	a, err := app.New(ctx, cfg, logger, opts)
 	if err != nil {
 		return err

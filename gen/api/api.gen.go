@@ -122,6 +122,51 @@ func (e ErrorBodyCode) Valid() bool {
 	}
 }
 
+// Defines values for EventType.
+const (
+	EventOrderCancelled          EventType = "order.cancelled"
+	EventOrderCreated            EventType = "order.created"
+	EventOrderDelivered          EventType = "order.delivered"
+	EventOrderPaid               EventType = "order.paid"
+	EventOrderShipped            EventType = "order.shipped"
+	EventPostArchived            EventType = "post.archived"
+	EventPostPublished           EventType = "post.published"
+	EventProductCreated          EventType = "product.created"
+	EventProductDeleted          EventType = "product.deleted"
+	EventProductUpdated          EventType = "product.updated"
+	EventWebhookEndpointDisabled EventType = "webhook_endpoint.disabled"
+)
+
+// Valid indicates whether the value is a known member of the EventType enum.
+func (e EventType) Valid() bool {
+	switch e {
+	case EventOrderCancelled:
+		return true
+	case EventOrderCreated:
+		return true
+	case EventOrderDelivered:
+		return true
+	case EventOrderPaid:
+		return true
+	case EventOrderShipped:
+		return true
+	case EventPostArchived:
+		return true
+	case EventPostPublished:
+		return true
+	case EventProductCreated:
+		return true
+	case EventProductDeleted:
+		return true
+	case EventProductUpdated:
+		return true
+	case EventWebhookEndpointDisabled:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatusStatus.
 const (
 	HealthStatusStatusOk HealthStatusStatus = "ok"
@@ -131,6 +176,33 @@ const (
 func (e HealthStatusStatus) Valid() bool {
 	switch e {
 	case HealthStatusStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderEventPayloadType.
+const (
+	PayloadOrderCancelled OrderEventPayloadType = "order.cancelled"
+	PayloadOrderCreated   OrderEventPayloadType = "order.created"
+	PayloadOrderDelivered OrderEventPayloadType = "order.delivered"
+	PayloadOrderPaid      OrderEventPayloadType = "order.paid"
+	PayloadOrderShipped   OrderEventPayloadType = "order.shipped"
+)
+
+// Valid indicates whether the value is a known member of the OrderEventPayloadType enum.
+func (e OrderEventPayloadType) Valid() bool {
+	switch e {
+	case PayloadOrderCancelled:
+		return true
+	case PayloadOrderCreated:
+		return true
+	case PayloadOrderDelivered:
+		return true
+	case PayloadOrderPaid:
+		return true
+	case PayloadOrderShipped:
 		return true
 	default:
 		return false
@@ -182,6 +254,24 @@ func (e PaymentStatus) Valid() bool {
 	}
 }
 
+// Defines values for PostEventPayloadType.
+const (
+	PayloadPostArchived  PostEventPayloadType = "post.archived"
+	PayloadPostPublished PostEventPayloadType = "post.published"
+)
+
+// Valid indicates whether the value is a known member of the PostEventPayloadType enum.
+func (e PostEventPayloadType) Valid() bool {
+	switch e {
+	case PayloadPostArchived:
+		return true
+	case PayloadPostPublished:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PostStatus.
 const (
 	Archived  PostStatus = "archived"
@@ -197,6 +287,27 @@ func (e PostStatus) Valid() bool {
 	case Draft:
 		return true
 	case Published:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductEventPayloadType.
+const (
+	PayloadProductCreated ProductEventPayloadType = "product.created"
+	PayloadProductDeleted ProductEventPayloadType = "product.deleted"
+	PayloadProductUpdated ProductEventPayloadType = "product.updated"
+)
+
+// Valid indicates whether the value is a known member of the ProductEventPayloadType enum.
+func (e ProductEventPayloadType) Valid() bool {
+	switch e {
+	case PayloadProductCreated:
+		return true
+	case PayloadProductDeleted:
+		return true
+	case PayloadProductUpdated:
 		return true
 	default:
 		return false
@@ -278,6 +389,81 @@ func (e UserStatus) Valid() bool {
 	}
 }
 
+// Defines values for WebhookAttemptOutcome.
+const (
+	AttemptFailed    WebhookAttemptOutcome = "failed"
+	AttemptGone      WebhookAttemptOutcome = "gone"
+	AttemptSucceeded WebhookAttemptOutcome = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the WebhookAttemptOutcome enum.
+func (e WebhookAttemptOutcome) Valid() bool {
+	switch e {
+	case AttemptFailed:
+		return true
+	case AttemptGone:
+		return true
+	case AttemptSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryStatus.
+const (
+	DeliveryFailed    WebhookDeliveryStatus = "failed"
+	DeliveryPending   WebhookDeliveryStatus = "pending"
+	DeliverySucceeded WebhookDeliveryStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryStatus enum.
+func (e WebhookDeliveryStatus) Valid() bool {
+	switch e {
+	case DeliveryFailed:
+		return true
+	case DeliveryPending:
+		return true
+	case DeliverySucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEndpointDisabledReason.
+const (
+	DisabledFailing WebhookEndpointDisabledReason = "failing"
+	DisabledGone    WebhookEndpointDisabledReason = "gone"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEndpointDisabledReason enum.
+func (e WebhookEndpointDisabledReason) Valid() bool {
+	switch e {
+	case DisabledFailing:
+		return true
+	case DisabledGone:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEndpointEventPayloadType.
+const (
+	PayloadWebhookEndpointDisabled WebhookEndpointEventPayloadType = "webhook_endpoint.disabled"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEndpointEventPayloadType enum.
+func (e WebhookEndpointEventPayloadType) Valid() bool {
+	switch e {
+	case PayloadWebhookEndpointDisabled:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Count.
 const (
 	CountEstimated Count = "estimated"
@@ -326,6 +512,42 @@ func (e ListCategoriesParamsCount) Valid() bool {
 	case ListCategoriesParamsCountEstimated:
 		return true
 	case ListCategoriesParamsCountExact:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListEventsParamsSort.
+const (
+	ListEventsParamsSortCreatedAt      ListEventsParamsSort = "created_at"
+	ListEventsParamsSortMinusCreatedAt ListEventsParamsSort = "-created_at"
+)
+
+// Valid indicates whether the value is a known member of the ListEventsParamsSort enum.
+func (e ListEventsParamsSort) Valid() bool {
+	switch e {
+	case ListEventsParamsSortCreatedAt:
+		return true
+	case ListEventsParamsSortMinusCreatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListEventsParamsCount.
+const (
+	ListEventsParamsCountEstimated ListEventsParamsCount = "estimated"
+	ListEventsParamsCountExact     ListEventsParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListEventsParamsCount enum.
+func (e ListEventsParamsCount) Valid() bool {
+	switch e {
+	case ListEventsParamsCountEstimated:
+		return true
+	case ListEventsParamsCountExact:
 		return true
 	default:
 		return false
@@ -611,6 +833,78 @@ func (e ListUserPostsParamsCount) Valid() bool {
 	}
 }
 
+// Defines values for ListWebhookEndpointsParamsSort.
+const (
+	ListWebhookEndpointsParamsSortCreatedAt      ListWebhookEndpointsParamsSort = "created_at"
+	ListWebhookEndpointsParamsSortMinusCreatedAt ListWebhookEndpointsParamsSort = "-created_at"
+)
+
+// Valid indicates whether the value is a known member of the ListWebhookEndpointsParamsSort enum.
+func (e ListWebhookEndpointsParamsSort) Valid() bool {
+	switch e {
+	case ListWebhookEndpointsParamsSortCreatedAt:
+		return true
+	case ListWebhookEndpointsParamsSortMinusCreatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListWebhookEndpointsParamsCount.
+const (
+	ListWebhookEndpointsParamsCountEstimated ListWebhookEndpointsParamsCount = "estimated"
+	ListWebhookEndpointsParamsCountExact     ListWebhookEndpointsParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListWebhookEndpointsParamsCount enum.
+func (e ListWebhookEndpointsParamsCount) Valid() bool {
+	switch e {
+	case ListWebhookEndpointsParamsCountEstimated:
+		return true
+	case ListWebhookEndpointsParamsCountExact:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListWebhookDeliveriesParamsSort.
+const (
+	ListWebhookDeliveriesParamsSortCreatedAt      ListWebhookDeliveriesParamsSort = "created_at"
+	ListWebhookDeliveriesParamsSortMinusCreatedAt ListWebhookDeliveriesParamsSort = "-created_at"
+)
+
+// Valid indicates whether the value is a known member of the ListWebhookDeliveriesParamsSort enum.
+func (e ListWebhookDeliveriesParamsSort) Valid() bool {
+	switch e {
+	case ListWebhookDeliveriesParamsSortCreatedAt:
+		return true
+	case ListWebhookDeliveriesParamsSortMinusCreatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListWebhookDeliveriesParamsCount.
+const (
+	ListWebhookDeliveriesParamsCountEstimated ListWebhookDeliveriesParamsCount = "estimated"
+	ListWebhookDeliveriesParamsCountExact     ListWebhookDeliveriesParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListWebhookDeliveriesParamsCount enum.
+func (e ListWebhookDeliveriesParamsCount) Valid() bool {
+	switch e {
+	case ListWebhookDeliveriesParamsCountEstimated:
+		return true
+	case ListWebhookDeliveriesParamsCountExact:
+		return true
+	default:
+		return false
+	}
+}
+
 // Attributes Free-form product attributes (at most 50 members, 16 KiB as JSON).
 type Attributes map[string]interface{}
 
@@ -659,6 +953,9 @@ type CategoryResponse struct {
 
 // Cents An amount in minor units of the currency.
 type Cents = int64
+
+// ChangedFields `product.updated` only: the members of `data` the change touched (`updated_at` aside), by name.
+type ChangedFields = []string
 
 // CheckStatus `disabled` when the dependency is not configured; `degraded` when Redis is configured but
 // unreachable (requests are still served, without cache and rate limits).
@@ -735,6 +1032,49 @@ type ErrorDetail struct {
 	Message string `json:"message"`
 }
 
+// Event defines model for Event.
+type Event struct {
+	// ChangedFields `product.updated` only: the members of `data` the change touched (`updated_at` aside), by name.
+	ChangedFields *ChangedFields `json:"changed_fields,omitempty"`
+	CreatedAt     Timestamp      `json:"created_at"`
+
+	// Data The resource as its `GET` served it when the change committed: an `Order` for `order.*`, a `Product`
+	// for `product.*`, a `Post` for `post.*` and a `WebhookEndpoint` for `webhook_endpoint.*`.
+	Data Event_Data `json:"data"`
+
+	// Id UUIDv7; also the `webhook-id` of every delivery of the event.
+	Id openapi_types.UUID `json:"id"`
+
+	// RequestId The `X-Request-ID` of the request that caused the change.
+	RequestId *string `json:"request_id,omitempty"`
+
+	// ResourceId The order, product, post or webhook endpoint the event is about.
+	ResourceId openapi_types.UUID `json:"resource_id"`
+
+	// Type What happened. Each type's payload is documented in the `webhooks` section.
+	Type EventType `json:"type"`
+}
+
+// Event_Data The resource as its `GET` served it when the change committed: an `Order` for `order.*`, a `Product`
+// for `product.*`, a `Post` for `post.*` and a `WebhookEndpoint` for `webhook_endpoint.*`.
+type Event_Data struct {
+	union json.RawMessage
+}
+
+// EventList defines model for EventList.
+type EventList struct {
+	Data []Event  `json:"data"`
+	Meta ListMeta `json:"meta"`
+}
+
+// EventResponse defines model for EventResponse.
+type EventResponse struct {
+	Data Event `json:"data"`
+}
+
+// EventType What happened. Each type's payload is documented in the `webhooks` section.
+type EventType string
+
 // HealthStatus defines model for HealthStatus.
 type HealthStatus struct {
 	Status HealthStatusStatus `json:"status"`
@@ -794,6 +1134,16 @@ type OrderCreate struct {
 	Items           []OrderItemCreate `json:"items"`
 	ShippingAddress ShippingAddress   `json:"shipping_address"`
 }
+
+// OrderEventPayload The body of an `order.*` delivery (Standard Webhooks' `type`, `timestamp`, `data`).
+type OrderEventPayload struct {
+	Data      Order                 `json:"data"`
+	Timestamp Timestamp             `json:"timestamp"`
+	Type      OrderEventPayloadType `json:"type"`
+}
+
+// OrderEventPayloadType defines model for OrderEventPayload.Type.
+type OrderEventPayloadType string
 
 // OrderItem defines model for OrderItem.
 type OrderItem struct {
@@ -886,6 +1236,16 @@ type PostCreate struct {
 	Title   PostTitle    `json:"title"`
 }
 
+// PostEventPayload The body of a `post.*` delivery.
+type PostEventPayload struct {
+	Data      Post                 `json:"data"`
+	Timestamp Timestamp            `json:"timestamp"`
+	Type      PostEventPayloadType `json:"type"`
+}
+
+// PostEventPayloadType defines model for PostEventPayload.Type.
+type PostEventPayloadType string
+
 // PostExcerpt defines model for PostExcerpt.
 type PostExcerpt = string
 
@@ -965,6 +1325,18 @@ type ProductCreate struct {
 
 // ProductDescription defines model for ProductDescription.
 type ProductDescription = string
+
+// ProductEventPayload The body of a `product.*` delivery.
+type ProductEventPayload struct {
+	// ChangedFields `product.updated` only: the members of `data` the change touched (`updated_at` aside), by name.
+	ChangedFields *ChangedFields          `json:"changed_fields,omitempty"`
+	Data          Product                 `json:"data"`
+	Timestamp     Timestamp               `json:"timestamp"`
+	Type          ProductEventPayloadType `json:"type"`
+}
+
+// ProductEventPayloadType defines model for ProductEventPayload.Type.
+type ProductEventPayloadType string
 
 // ProductList defines model for ProductList.
 type ProductList struct {
@@ -1159,6 +1531,151 @@ type UserResponse struct {
 // UserStatus `suspended` users cannot sign in.
 type UserStatus string
 
+// WebhookAttempt defines model for WebhookAttempt.
+type WebhookAttempt struct {
+	AttemptedAt Timestamp `json:"attempted_at"`
+	DurationMs  int32     `json:"duration_ms"`
+
+	// Error What went wrong, when it did.
+	Error  *string `json:"error,omitempty"`
+	Number int32   `json:"number"`
+
+	// Outcome `succeeded` (2xx), `gone` (410) or `failed` (anything else, or no answer).
+	Outcome WebhookAttemptOutcome `json:"outcome"`
+
+	// StatusCode The receiver's HTTP status; absent when there was no answer.
+	StatusCode *int32 `json:"status_code,omitempty"`
+}
+
+// WebhookAttemptOutcome `succeeded` (2xx), `gone` (410) or `failed` (anything else, or no answer).
+type WebhookAttemptOutcome string
+
+// WebhookDelivery defines model for WebhookDelivery.
+type WebhookDelivery struct {
+	AttemptCount int32 `json:"attempt_count"`
+
+	// Attempts The latest attempts, newest first (at most 50).
+	Attempts   []WebhookAttempt   `json:"attempts"`
+	CreatedAt  Timestamp          `json:"created_at"`
+	EndpointId openapi_types.UUID `json:"endpoint_id"`
+	EventId    openapi_types.UUID `json:"event_id"`
+
+	// EventType What happened. Each type's payload is documented in the `webhooks` section.
+	EventType      EventType          `json:"event_type"`
+	Id             openapi_types.UUID `json:"id"`
+	LastAttemptAt  *Timestamp         `json:"last_attempt_at,omitempty"`
+	LastDurationMs *int32             `json:"last_duration_ms,omitempty"`
+	LastError      *string            `json:"last_error,omitempty"`
+	LastStatusCode *int32             `json:"last_status_code,omitempty"`
+
+	// NextAttemptAt When the next attempt is due; absent once the delivery succeeded or failed.
+	NextAttemptAt *Timestamp `json:"next_attempt_at,omitempty"`
+
+	// Status `pending` while attempts remain, `succeeded` once one got a `2xx`, `failed` after the last.
+	Status    WebhookDeliveryStatus `json:"status"`
+	UpdatedAt Timestamp             `json:"updated_at"`
+}
+
+// WebhookDeliveryList defines model for WebhookDeliveryList.
+type WebhookDeliveryList struct {
+	Data []WebhookDelivery `json:"data"`
+	Meta ListMeta          `json:"meta"`
+}
+
+// WebhookDeliveryResponse defines model for WebhookDeliveryResponse.
+type WebhookDeliveryResponse struct {
+	Data WebhookDelivery `json:"data"`
+}
+
+// WebhookDeliveryStatus `pending` while attempts remain, `succeeded` once one got a `2xx`, `failed` after the last.
+type WebhookDeliveryStatus string
+
+// WebhookDescription defines model for WebhookDescription.
+type WebhookDescription = string
+
+// WebhookEndpoint defines model for WebhookEndpoint.
+type WebhookEndpoint struct {
+	CreatedAt   Timestamp           `json:"created_at"`
+	Description *WebhookDescription `json:"description,omitempty"`
+
+	// DisabledReason Why the service disabled the endpoint: `gone` (it answered `410`) or `failing` (every attempt failed
+	// for five days). Absent when enabled, or disabled by its owner.
+	DisabledReason *WebhookEndpointDisabledReason `json:"disabled_reason,omitempty"`
+
+	// Enabled Disabled endpoints receive nothing.
+	Enabled bool `json:"enabled"`
+
+	// EventTypes The event types the endpoint receives.
+	EventTypes WebhookEventTypes  `json:"event_types"`
+	Id         openapi_types.UUID `json:"id"`
+
+	// PreviousSecretExpiresAt After a secret rotation, when the previous secret stops (or stopped) signing.
+	PreviousSecretExpiresAt *Timestamp `json:"previous_secret_expires_at,omitempty"`
+
+	// Secret The signing secret, `whsec_` and the base64 of 32 random bytes. Only in the responses of
+	// `createWebhookEndpoint` and `rotateWebhookEndpointSecret`; it is never shown again.
+	Secret    *string   `json:"secret,omitempty"`
+	UpdatedAt Timestamp `json:"updated_at"`
+
+	// Url Where deliveries are POSTed. `https` in production; its host must resolve to public addresses only.
+	Url WebhookUrl `json:"url"`
+}
+
+// WebhookEndpointDisabledReason Why the service disabled the endpoint: `gone` (it answered `410`) or `failing` (every attempt failed
+// for five days). Absent when enabled, or disabled by its owner.
+type WebhookEndpointDisabledReason string
+
+// WebhookEndpointCreate defines model for WebhookEndpointCreate.
+type WebhookEndpointCreate struct {
+	Description *WebhookDescription `json:"description,omitempty"`
+	Enabled     *bool               `json:"enabled,omitempty"`
+
+	// EventTypes The event types the endpoint receives.
+	EventTypes WebhookEventTypes `json:"event_types"`
+
+	// Url Where deliveries are POSTed. `https` in production; its host must resolve to public addresses only.
+	Url WebhookUrl `json:"url"`
+}
+
+// WebhookEndpointEventPayload The body of a `webhook_endpoint.*` delivery.
+type WebhookEndpointEventPayload struct {
+	Data      WebhookEndpoint                 `json:"data"`
+	Timestamp Timestamp                       `json:"timestamp"`
+	Type      WebhookEndpointEventPayloadType `json:"type"`
+}
+
+// WebhookEndpointEventPayloadType defines model for WebhookEndpointEventPayload.Type.
+type WebhookEndpointEventPayloadType string
+
+// WebhookEndpointList defines model for WebhookEndpointList.
+type WebhookEndpointList struct {
+	Data []WebhookEndpoint `json:"data"`
+	Meta ListMeta          `json:"meta"`
+}
+
+// WebhookEndpointPatch defines model for WebhookEndpointPatch.
+type WebhookEndpointPatch struct {
+	Description *WebhookDescription `json:"description,omitempty"`
+	Enabled     *bool               `json:"enabled,omitempty"`
+
+	// EventTypes The event types the endpoint receives.
+	EventTypes *WebhookEventTypes `json:"event_types,omitempty"`
+
+	// Url Where deliveries are POSTed. `https` in production; its host must resolve to public addresses only.
+	Url *WebhookUrl `json:"url,omitempty"`
+}
+
+// WebhookEndpointResponse defines model for WebhookEndpointResponse.
+type WebhookEndpointResponse struct {
+	Data WebhookEndpoint `json:"data"`
+}
+
+// WebhookEventTypes The event types the endpoint receives.
+type WebhookEventTypes = []EventType
+
+// WebhookUrl Where deliveries are POSTed. `https` in production; its host must resolve to public addresses only.
+type WebhookUrl = string
+
 // CategoryId defines model for CategoryId.
 type CategoryId = openapi_types.UUID
 
@@ -1167,6 +1684,12 @@ type Count string
 
 // Cursor defines model for Cursor.
 type Cursor = string
+
+// DeliveryId defines model for DeliveryId.
+type DeliveryId = openapi_types.UUID
+
+// EventId defines model for EventId.
+type EventId = openapi_types.UUID
 
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
@@ -1201,6 +1724,9 @@ type ProductId = openapi_types.UUID
 // UserId defines model for UserId.
 type UserId = openapi_types.UUID
 
+// WebhookEndpointId defines model for WebhookEndpointId.
+type WebhookEndpointId = openapi_types.UUID
+
 // BadRequest The body of every error response.
 type BadRequest = Error
 
@@ -1209,6 +1735,12 @@ type CategoryOK = CategoryResponse
 
 // Conflict The body of every error response.
 type Conflict = Error
+
+// EventListOK defines model for EventListOK.
+type EventListOK = EventList
+
+// EventOK defines model for EventOK.
+type EventOK = EventResponse
 
 // Forbidden The body of every error response.
 type Forbidden = Error
@@ -1258,6 +1790,9 @@ type UnsupportedMediaType = Error
 // UserOK defines model for UserOK.
 type UserOK = UserResponse
 
+// WebhookEndpointOK defines model for WebhookEndpointOK.
+type WebhookEndpointOK = WebhookEndpointResponse
+
 // ListCategoriesParams defines parameters for ListCategories.
 type ListCategoriesParams struct {
 	// Limit Page size.
@@ -1297,6 +1832,37 @@ type UpdateCategoryParams struct {
 	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
+
+// ListEventsParams defines parameters for ListEvents.
+type ListEventsParams struct {
+	// Type Only events of this type.
+	Type *EventType `form:"type,omitempty" json:"type,omitempty"`
+
+	// ResourceId Only events about this resource (an order, product, post or webhook endpoint).
+	ResourceId *openapi_types.UUID `form:"resource_id,omitempty" json:"resource_id,omitempty"`
+
+	// Since Only events created at or after this time (RFC 3339).
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Sort Sort by creation time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+	Sort *ListEventsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListEventsParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListEventsParamsSort defines parameters for ListEvents.
+type ListEventsParamsSort string
+
+// ListEventsParamsCount defines parameters for ListEvents.
+type ListEventsParamsCount string
 
 // ListOrdersParams defines parameters for ListOrders.
 type ListOrdersParams struct {
@@ -1643,6 +2209,231 @@ type CreatePostParams struct {
 	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
 }
 
+// ListWebhookEndpointsParams defines parameters for ListWebhookEndpoints.
+type ListWebhookEndpointsParams struct {
+	// Sort Sort by creation time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+	Sort *ListWebhookEndpointsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListWebhookEndpointsParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListWebhookEndpointsParamsSort defines parameters for ListWebhookEndpoints.
+type ListWebhookEndpointsParamsSort string
+
+// ListWebhookEndpointsParamsCount defines parameters for ListWebhookEndpoints.
+type ListWebhookEndpointsParamsCount string
+
+// DeleteWebhookEndpointParams defines parameters for DeleteWebhookEndpoint.
+type DeleteWebhookEndpointParams struct {
+	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetWebhookEndpointParams defines parameters for GetWebhookEndpoint.
+type GetWebhookEndpointParams struct {
+	// IfNoneMatch An `ETag` from an earlier response; answers `304` if the resource still has it.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateWebhookEndpointParams defines parameters for UpdateWebhookEndpoint.
+type UpdateWebhookEndpointParams struct {
+	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Status Only deliveries with this status.
+	Status *WebhookDeliveryStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Sort Sort by creation time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+	Sort *ListWebhookDeliveriesParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListWebhookDeliveriesParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListWebhookDeliveriesParamsSort defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParamsSort string
+
+// ListWebhookDeliveriesParamsCount defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParamsCount string
+
+// RetryWebhookDeliveryParams defines parameters for RetryWebhookDelivery.
+type RetryWebhookDeliveryParams struct {
+	// IdempotencyKey Makes the request safe to retry; see Conventions.
+	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+}
+
+// OrderCancelledWebhookParams defines parameters for OrderCancelledWebhook.
+type OrderCancelledWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// OrderCreatedWebhookParams defines parameters for OrderCreatedWebhook.
+type OrderCreatedWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// OrderDeliveredWebhookParams defines parameters for OrderDeliveredWebhook.
+type OrderDeliveredWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// OrderPaidWebhookParams defines parameters for OrderPaidWebhook.
+type OrderPaidWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// OrderShippedWebhookParams defines parameters for OrderShippedWebhook.
+type OrderShippedWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// PostArchivedWebhookParams defines parameters for PostArchivedWebhook.
+type PostArchivedWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// PostPublishedWebhookParams defines parameters for PostPublishedWebhook.
+type PostPublishedWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// ProductCreatedWebhookParams defines parameters for ProductCreatedWebhook.
+type ProductCreatedWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// ProductDeletedWebhookParams defines parameters for ProductDeletedWebhook.
+type ProductDeletedWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// ProductUpdatedWebhookParams defines parameters for ProductUpdatedWebhook.
+type ProductUpdatedWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// WebhookEndpointDisabledWebhookParams defines parameters for WebhookEndpointDisabledWebhook.
+type WebhookEndpointDisabledWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
@@ -1703,6 +2494,159 @@ type ReplaceUserJSONRequestBody = UserReplacement
 // CreatePostJSONRequestBody defines body for CreatePost for application/json ContentType.
 type CreatePostJSONRequestBody = PostCreate
 
+// CreateWebhookEndpointJSONRequestBody defines body for CreateWebhookEndpoint for application/json ContentType.
+type CreateWebhookEndpointJSONRequestBody = WebhookEndpointCreate
+
+// UpdateWebhookEndpointJSONRequestBody defines body for UpdateWebhookEndpoint for application/json ContentType.
+type UpdateWebhookEndpointJSONRequestBody = WebhookEndpointPatch
+
+// OrderCancelledWebhookJSONRequestBody defines body for OrderCancelledWebhook for application/json ContentType.
+type OrderCancelledWebhookJSONRequestBody = OrderEventPayload
+
+// OrderCreatedWebhookJSONRequestBody defines body for OrderCreatedWebhook for application/json ContentType.
+type OrderCreatedWebhookJSONRequestBody = OrderEventPayload
+
+// OrderDeliveredWebhookJSONRequestBody defines body for OrderDeliveredWebhook for application/json ContentType.
+type OrderDeliveredWebhookJSONRequestBody = OrderEventPayload
+
+// OrderPaidWebhookJSONRequestBody defines body for OrderPaidWebhook for application/json ContentType.
+type OrderPaidWebhookJSONRequestBody = OrderEventPayload
+
+// OrderShippedWebhookJSONRequestBody defines body for OrderShippedWebhook for application/json ContentType.
+type OrderShippedWebhookJSONRequestBody = OrderEventPayload
+
+// PostArchivedWebhookJSONRequestBody defines body for PostArchivedWebhook for application/json ContentType.
+type PostArchivedWebhookJSONRequestBody = PostEventPayload
+
+// PostPublishedWebhookJSONRequestBody defines body for PostPublishedWebhook for application/json ContentType.
+type PostPublishedWebhookJSONRequestBody = PostEventPayload
+
+// ProductCreatedWebhookJSONRequestBody defines body for ProductCreatedWebhook for application/json ContentType.
+type ProductCreatedWebhookJSONRequestBody = ProductEventPayload
+
+// ProductDeletedWebhookJSONRequestBody defines body for ProductDeletedWebhook for application/json ContentType.
+type ProductDeletedWebhookJSONRequestBody = ProductEventPayload
+
+// ProductUpdatedWebhookJSONRequestBody defines body for ProductUpdatedWebhook for application/json ContentType.
+type ProductUpdatedWebhookJSONRequestBody = ProductEventPayload
+
+// WebhookEndpointDisabledWebhookJSONRequestBody defines body for WebhookEndpointDisabledWebhook for application/json ContentType.
+type WebhookEndpointDisabledWebhookJSONRequestBody = WebhookEndpointEventPayload
+
+// AsOrder returns the union data inside the Event_Data as a Order
+func (t Event_Data) AsOrder() (Order, error) {
+	var body Order
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromOrder overwrites any union data inside the Event_Data as the provided Order
+func (t *Event_Data) FromOrder(v Order) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeOrder performs a merge with any union data inside the Event_Data, using the provided Order
+func (t *Event_Data) MergeOrder(v Order) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsProduct returns the union data inside the Event_Data as a Product
+func (t Event_Data) AsProduct() (Product, error) {
+	var body Product
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromProduct overwrites any union data inside the Event_Data as the provided Product
+func (t *Event_Data) FromProduct(v Product) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeProduct performs a merge with any union data inside the Event_Data, using the provided Product
+func (t *Event_Data) MergeProduct(v Product) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPost returns the union data inside the Event_Data as a Post
+func (t Event_Data) AsPost() (Post, error) {
+	var body Post
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPost overwrites any union data inside the Event_Data as the provided Post
+func (t *Event_Data) FromPost(v Post) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePost performs a merge with any union data inside the Event_Data, using the provided Post
+func (t *Event_Data) MergePost(v Post) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWebhookEndpoint returns the union data inside the Event_Data as a WebhookEndpoint
+func (t Event_Data) AsWebhookEndpoint() (WebhookEndpoint, error) {
+	var body WebhookEndpoint
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookEndpoint overwrites any union data inside the Event_Data as the provided WebhookEndpoint
+func (t *Event_Data) FromWebhookEndpoint(v WebhookEndpoint) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookEndpoint performs a merge with any union data inside the Event_Data, using the provided WebhookEndpoint
+func (t *Event_Data) MergeWebhookEndpoint(v WebhookEndpoint) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Event_Data) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Event_Data) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetDocs Rendered documentation
@@ -1747,6 +2691,12 @@ type ServerInterface interface {
 	// UpdateCategory Update a category
 	// (PATCH /v1/categories/{category_id})
 	UpdateCategory(ctx echo.Context, categoryId CategoryId, params UpdateCategoryParams) error
+	// ListEvents List events
+	// (GET /v1/events)
+	ListEvents(ctx echo.Context, params ListEventsParams) error
+	// GetEvent Get an event
+	// (GET /v1/events/{event_id})
+	GetEvent(ctx echo.Context, eventId EventId) error
 	// GetMe The caller
 	// (GET /v1/me)
 	GetMe(ctx echo.Context) error
@@ -1843,6 +2793,30 @@ type ServerInterface interface {
 	// CreatePost Write a post
 	// (POST /v1/users/{user_id}/posts)
 	CreatePost(ctx echo.Context, userId UserId, params CreatePostParams) error
+	// ListWebhookEndpoints List webhook endpoints
+	// (GET /v1/webhook-endpoints)
+	ListWebhookEndpoints(ctx echo.Context, params ListWebhookEndpointsParams) error
+	// CreateWebhookEndpoint Create a webhook endpoint
+	// (POST /v1/webhook-endpoints)
+	CreateWebhookEndpoint(ctx echo.Context) error
+	// DeleteWebhookEndpoint Delete a webhook endpoint
+	// (DELETE /v1/webhook-endpoints/{webhook_endpoint_id})
+	DeleteWebhookEndpoint(ctx echo.Context, webhookEndpointId WebhookEndpointId, params DeleteWebhookEndpointParams) error
+	// GetWebhookEndpoint Get a webhook endpoint
+	// (GET /v1/webhook-endpoints/{webhook_endpoint_id})
+	GetWebhookEndpoint(ctx echo.Context, webhookEndpointId WebhookEndpointId, params GetWebhookEndpointParams) error
+	// UpdateWebhookEndpoint Update a webhook endpoint
+	// (PATCH /v1/webhook-endpoints/{webhook_endpoint_id})
+	UpdateWebhookEndpoint(ctx echo.Context, webhookEndpointId WebhookEndpointId, params UpdateWebhookEndpointParams) error
+	// ListWebhookDeliveries List an endpoint's deliveries
+	// (GET /v1/webhook-endpoints/{webhook_endpoint_id}/deliveries)
+	ListWebhookDeliveries(ctx echo.Context, webhookEndpointId WebhookEndpointId, params ListWebhookDeliveriesParams) error
+	// RetryWebhookDelivery Retry a delivery now
+	// (POST /v1/webhook-endpoints/{webhook_endpoint_id}/deliveries/{delivery_id}/retry)
+	RetryWebhookDelivery(ctx echo.Context, webhookEndpointId WebhookEndpointId, deliveryId DeliveryId, params RetryWebhookDeliveryParams) error
+	// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
+	// (POST /v1/webhook-endpoints/{webhook_endpoint_id}/secret-rotation)
+	RotateWebhookEndpointSecret(ctx echo.Context, webhookEndpointId WebhookEndpointId) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -2097,6 +3071,82 @@ func (w *ServerInterfaceWrapper) UpdateCategory(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateCategory(ctx, categoryId, params)
+	return err
+}
+
+// ListEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListEvents(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEventsParams
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "resource_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resource_id", ctx.QueryParams(), &params.ResourceId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resource_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListEvents(ctx, params)
+	return err
+}
+
+// GetEvent converts echo context to params.
+func (w *ServerInterfaceWrapper) GetEvent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "event_id" -------------
+	var eventId EventId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "event_id", ctx.Param("event_id"), &eventId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter event_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetEvent(ctx, eventId)
 	return err
 }
 
@@ -3333,6 +4383,275 @@ func (w *ServerInterfaceWrapper) CreatePost(ctx echo.Context) error {
 	return err
 }
 
+// ListWebhookEndpoints converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookEndpoints(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookEndpointsParams
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookEndpoints(ctx, params)
+	return err
+}
+
+// CreateWebhookEndpoint converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWebhookEndpoint(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWebhookEndpoint(ctx)
+	return err
+}
+
+// DeleteWebhookEndpoint converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteWebhookEndpoint(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_endpoint_id" -------------
+	var webhookEndpointId WebhookEndpointId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_endpoint_id", ctx.Param("webhook_endpoint_id"), &webhookEndpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_endpoint_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteWebhookEndpointParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteWebhookEndpoint(ctx, webhookEndpointId, params)
+	return err
+}
+
+// GetWebhookEndpoint converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWebhookEndpoint(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_endpoint_id" -------------
+	var webhookEndpointId WebhookEndpointId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_endpoint_id", ctx.Param("webhook_endpoint_id"), &webhookEndpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_endpoint_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetWebhookEndpointParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWebhookEndpoint(ctx, webhookEndpointId, params)
+	return err
+}
+
+// UpdateWebhookEndpoint converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateWebhookEndpoint(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_endpoint_id" -------------
+	var webhookEndpointId WebhookEndpointId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_endpoint_id", ctx.Param("webhook_endpoint_id"), &webhookEndpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_endpoint_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateWebhookEndpointParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateWebhookEndpoint(ctx, webhookEndpointId, params)
+	return err
+}
+
+// ListWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_endpoint_id" -------------
+	var webhookEndpointId WebhookEndpointId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_endpoint_id", ctx.Param("webhook_endpoint_id"), &webhookEndpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_endpoint_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookDeliveries(ctx, webhookEndpointId, params)
+	return err
+}
+
+// RetryWebhookDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) RetryWebhookDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_endpoint_id" -------------
+	var webhookEndpointId WebhookEndpointId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_endpoint_id", ctx.Param("webhook_endpoint_id"), &webhookEndpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_endpoint_id: %s", err))
+	}
+
+	// ------------- Path parameter "delivery_id" -------------
+	var deliveryId DeliveryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "delivery_id", ctx.Param("delivery_id"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter delivery_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RetryWebhookDeliveryParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKeyOptional
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RetryWebhookDelivery(ctx, webhookEndpointId, deliveryId, params)
+	return err
+}
+
+// RotateWebhookEndpointSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) RotateWebhookEndpointSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_endpoint_id" -------------
+	var webhookEndpointId WebhookEndpointId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_endpoint_id", ctx.Param("webhook_endpoint_id"), &webhookEndpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_endpoint_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RotateWebhookEndpointSecret(ctx, webhookEndpointId)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -3426,7 +4745,883 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/orders/:order_id/delivery", wrapper.DeliverOrder, options.OperationMiddlewares["deliverOrder"]...)
 	router.POST(options.BaseURL+"/v1/orders/:order_id/cancellation", wrapper.CancelOrder, options.OperationMiddlewares["cancelOrder"]...)
 	router.GET(options.BaseURL+"/v1/users/:user_id/orders", wrapper.ListUserOrders, options.OperationMiddlewares["listUserOrders"]...)
+	router.GET(options.BaseURL+"/v1/events", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
+	router.GET(options.BaseURL+"/v1/events/:event_id", wrapper.GetEvent, options.OperationMiddlewares["getEvent"]...)
+	router.GET(options.BaseURL+"/v1/webhook-endpoints", wrapper.ListWebhookEndpoints, options.OperationMiddlewares["listWebhookEndpoints"]...)
+	router.POST(options.BaseURL+"/v1/webhook-endpoints", wrapper.CreateWebhookEndpoint, options.OperationMiddlewares["createWebhookEndpoint"]...)
+	router.DELETE(options.BaseURL+"/v1/webhook-endpoints/:webhook_endpoint_id", wrapper.DeleteWebhookEndpoint, options.OperationMiddlewares["deleteWebhookEndpoint"]...)
+	router.GET(options.BaseURL+"/v1/webhook-endpoints/:webhook_endpoint_id", wrapper.GetWebhookEndpoint, options.OperationMiddlewares["getWebhookEndpoint"]...)
+	router.PATCH(options.BaseURL+"/v1/webhook-endpoints/:webhook_endpoint_id", wrapper.UpdateWebhookEndpoint, options.OperationMiddlewares["updateWebhookEndpoint"]...)
+	router.POST(options.BaseURL+"/v1/webhook-endpoints/:webhook_endpoint_id/secret-rotation", wrapper.RotateWebhookEndpointSecret, options.OperationMiddlewares["rotateWebhookEndpointSecret"]...)
+	router.GET(options.BaseURL+"/v1/webhook-endpoints/:webhook_endpoint_id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
+	router.POST(options.BaseURL+"/v1/webhook-endpoints/:webhook_endpoint_id/deliveries/:delivery_id/retry", wrapper.RetryWebhookDelivery, options.OperationMiddlewares["retryWebhookDelivery"]...)
 
+}
+
+// WebhookReceiverInterface represents handlers for receiving inbound
+// webhook requests. Each webhook becomes a Handle*Webhook
+// method that the implementation fills in. The caller mounts the per-
+// webhook echo.HandlerFunc returned by {Op}WebhookHandler at
+// whatever URL path they advertise to senders.
+type WebhookReceiverInterface interface {
+	// An order was cancelled
+	// HandleOrderCancelledWebhookWebhook handles the POST webhook for order.cancelled.
+	HandleOrderCancelledWebhookWebhook(ctx echo.Context, params OrderCancelledWebhookParams) error
+	// An order was placed
+	// HandleOrderCreatedWebhookWebhook handles the POST webhook for order.created.
+	HandleOrderCreatedWebhookWebhook(ctx echo.Context, params OrderCreatedWebhookParams) error
+	// An order was delivered
+	// HandleOrderDeliveredWebhookWebhook handles the POST webhook for order.delivered.
+	HandleOrderDeliveredWebhookWebhook(ctx echo.Context, params OrderDeliveredWebhookParams) error
+	// An order was paid
+	// HandleOrderPaidWebhookWebhook handles the POST webhook for order.paid.
+	HandleOrderPaidWebhookWebhook(ctx echo.Context, params OrderPaidWebhookParams) error
+	// An order was shipped
+	// HandleOrderShippedWebhookWebhook handles the POST webhook for order.shipped.
+	HandleOrderShippedWebhookWebhook(ctx echo.Context, params OrderShippedWebhookParams) error
+	// A post was archived
+	// HandlePostArchivedWebhookWebhook handles the POST webhook for post.archived.
+	HandlePostArchivedWebhookWebhook(ctx echo.Context, params PostArchivedWebhookParams) error
+	// A post was published
+	// HandlePostPublishedWebhookWebhook handles the POST webhook for post.published.
+	HandlePostPublishedWebhookWebhook(ctx echo.Context, params PostPublishedWebhookParams) error
+	// A product was created
+	// HandleProductCreatedWebhookWebhook handles the POST webhook for product.created.
+	HandleProductCreatedWebhookWebhook(ctx echo.Context, params ProductCreatedWebhookParams) error
+	// A product was deleted
+	// HandleProductDeletedWebhookWebhook handles the POST webhook for product.deleted.
+	HandleProductDeletedWebhookWebhook(ctx echo.Context, params ProductDeletedWebhookParams) error
+	// A product was changed
+	// HandleProductUpdatedWebhookWebhook handles the POST webhook for product.updated.
+	HandleProductUpdatedWebhookWebhook(ctx echo.Context, params ProductUpdatedWebhookParams) error
+	// A webhook endpoint was disabled
+	// HandleWebhookEndpointDisabledWebhookWebhook handles the POST webhook for webhook_endpoint.disabled.
+	HandleWebhookEndpointDisabledWebhookWebhook(ctx echo.Context, params WebhookEndpointDisabledWebhookParams) error
+}
+
+// OrderCancelledWebhookWebhookHandler returns the echo.HandlerFunc for the order.cancelled webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func OrderCancelledWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params OrderCancelledWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleOrderCancelledWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// OrderCreatedWebhookWebhookHandler returns the echo.HandlerFunc for the order.created webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func OrderCreatedWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params OrderCreatedWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleOrderCreatedWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// OrderDeliveredWebhookWebhookHandler returns the echo.HandlerFunc for the order.delivered webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func OrderDeliveredWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params OrderDeliveredWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleOrderDeliveredWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// OrderPaidWebhookWebhookHandler returns the echo.HandlerFunc for the order.paid webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func OrderPaidWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params OrderPaidWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleOrderPaidWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// OrderShippedWebhookWebhookHandler returns the echo.HandlerFunc for the order.shipped webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func OrderShippedWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params OrderShippedWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleOrderShippedWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// PostArchivedWebhookWebhookHandler returns the echo.HandlerFunc for the post.archived webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func PostArchivedWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params PostArchivedWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandlePostArchivedWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// PostPublishedWebhookWebhookHandler returns the echo.HandlerFunc for the post.published webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func PostPublishedWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params PostPublishedWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandlePostPublishedWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// ProductCreatedWebhookWebhookHandler returns the echo.HandlerFunc for the product.created webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func ProductCreatedWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params ProductCreatedWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleProductCreatedWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// ProductDeletedWebhookWebhookHandler returns the echo.HandlerFunc for the product.deleted webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func ProductDeletedWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params ProductDeletedWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleProductDeletedWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// ProductUpdatedWebhookWebhookHandler returns the echo.HandlerFunc for the product.updated webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func ProductUpdatedWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params ProductUpdatedWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleProductUpdatedWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// WebhookEndpointDisabledWebhookWebhookHandler returns the echo.HandlerFunc for the webhook_endpoint.disabled webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func WebhookEndpointDisabledWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params WebhookEndpointDisabledWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleWebhookEndpointDisabledWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
 }
 
 type BadRequestResponseHeaders struct {
@@ -3472,6 +5667,38 @@ type ConflictJSONResponse struct {
 	Body Error
 
 	Headers ConflictResponseHeaders
+}
+
+type EventListOKResponseHeaders struct {
+	CacheControl        string
+	RateLimitLimit      *int32
+	RateLimitRemaining  *int32
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+type EventListOKJSONResponse struct {
+	Body EventList
+
+	Headers EventListOKResponseHeaders
+}
+
+type EventOKResponseHeaders struct {
+	CacheControl        string
+	RateLimitLimit      *int32
+	RateLimitRemaining  *int32
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+type EventOKJSONResponse struct {
+	Body EventResponse
+
+	Headers EventOKResponseHeaders
 }
 
 type ForbiddenResponseHeaders struct {
@@ -3710,6 +5937,23 @@ type UserOKJSONResponse struct {
 	Body UserResponse
 
 	Headers UserOKResponseHeaders
+}
+
+type WebhookEndpointOKResponseHeaders struct {
+	CacheControl        string
+	ETag                string
+	RateLimitLimit      *int32
+	RateLimitRemaining  *int32
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+type WebhookEndpointOKJSONResponse struct {
+	Body WebhookEndpointResponse
+
+	Headers WebhookEndpointOKResponseHeaders
 }
 
 type GetDocsRequestObject struct {
@@ -5886,6 +8130,418 @@ func (response UpdateCategory429JSONResponse) VisitUpdateCategoryResponse(w http
 type UpdateCategory500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response UpdateCategory500JSONResponse) VisitUpdateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEventsRequestObject struct {
+	Params ListEventsParams
+}
+
+type ListEventsResponseObject interface {
+	VisitListEventsResponse(w http.ResponseWriter) error
+}
+
+type ListEvents200JSONResponse struct{ EventListOKJSONResponse }
+
+func (response ListEvents200JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListEvents400JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListEvents401JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListEvents403JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListEvents429JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListEvents500JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEventRequestObject struct {
+	EventId EventId `json:"event_id"`
+}
+
+type GetEventResponseObject interface {
+	VisitGetEventResponse(w http.ResponseWriter) error
+}
+
+type GetEvent200JSONResponse struct{ EventOKJSONResponse }
+
+func (response GetEvent200JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetEvent400JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetEvent401JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetEvent403JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetEvent404JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetEvent429JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetEvent500JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -14449,6 +17105,2127 @@ func (response CreatePost500JSONResponse) VisitCreatePostResponse(w http.Respons
 	return err
 }
 
+type ListWebhookEndpointsRequestObject struct {
+	Params ListWebhookEndpointsParams
+}
+
+type ListWebhookEndpointsResponseObject interface {
+	VisitListWebhookEndpointsResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookEndpoints200ResponseHeaders struct {
+	CacheControl        string
+	RateLimitLimit      *int32
+	RateLimitRemaining  *int32
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type ListWebhookEndpoints200JSONResponse struct {
+	Body    WebhookEndpointList
+	Headers ListWebhookEndpoints200ResponseHeaders
+}
+
+func (response ListWebhookEndpoints200JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListWebhookEndpoints400JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListWebhookEndpoints401JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListWebhookEndpoints403JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListWebhookEndpoints429JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListWebhookEndpoints500JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpointRequestObject struct {
+	Body *CreateWebhookEndpointJSONRequestBody
+}
+
+type CreateWebhookEndpointResponseObject interface {
+	VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type CreateWebhookEndpoint201ResponseHeaders struct {
+	ETag                string
+	Location            string
+	RateLimitLimit      *int32
+	RateLimitRemaining  *int32
+	RateLimitReset      *int32
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type CreateWebhookEndpoint201JSONResponse struct {
+	Body    WebhookEndpointResponse
+	Headers CreateWebhookEndpoint201ResponseHeaders
+}
+
+func (response CreateWebhookEndpoint201JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateWebhookEndpoint400JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateWebhookEndpoint401JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateWebhookEndpoint403JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateWebhookEndpoint413JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateWebhookEndpoint415JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CreateWebhookEndpoint422JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateWebhookEndpoint429JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateWebhookEndpoint500JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpointRequestObject struct {
+	WebhookEndpointId WebhookEndpointId `json:"webhook_endpoint_id"`
+	Params            DeleteWebhookEndpointParams
+}
+
+type DeleteWebhookEndpointResponseObject interface {
+	VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type DeleteWebhookEndpoint204ResponseHeaders struct {
+	RateLimitLimit      *int32
+	RateLimitRemaining  *int32
+	RateLimitReset      *int32
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type DeleteWebhookEndpoint204Response struct {
+	Headers DeleteWebhookEndpoint204ResponseHeaders
+}
+
+func (response DeleteWebhookEndpoint204Response) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteWebhookEndpoint400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteWebhookEndpoint400JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteWebhookEndpoint401JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteWebhookEndpoint403JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteWebhookEndpoint404JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response DeleteWebhookEndpoint412JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteWebhookEndpoint429JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteWebhookEndpoint500JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpointRequestObject struct {
+	WebhookEndpointId WebhookEndpointId `json:"webhook_endpoint_id"`
+	Params            GetWebhookEndpointParams
+}
+
+type GetWebhookEndpointResponseObject interface {
+	VisitGetWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type GetWebhookEndpoint200JSONResponse struct{ WebhookEndpointOKJSONResponse }
+
+func (response GetWebhookEndpoint200JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint304Response = NotModifiedResponse
+
+func (response GetWebhookEndpoint304Response) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetWebhookEndpoint400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetWebhookEndpoint400JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetWebhookEndpoint401JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetWebhookEndpoint403JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetWebhookEndpoint404JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetWebhookEndpoint429JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetWebhookEndpoint500JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpointRequestObject struct {
+	WebhookEndpointId WebhookEndpointId `json:"webhook_endpoint_id"`
+	Params            UpdateWebhookEndpointParams
+	Body              *UpdateWebhookEndpointJSONRequestBody
+}
+
+type UpdateWebhookEndpointResponseObject interface {
+	VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type UpdateWebhookEndpoint200JSONResponse struct{ WebhookEndpointOKJSONResponse }
+
+func (response UpdateWebhookEndpoint200JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateWebhookEndpoint400JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateWebhookEndpoint401JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateWebhookEndpoint403JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateWebhookEndpoint404JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response UpdateWebhookEndpoint412JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateWebhookEndpoint413JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateWebhookEndpoint415JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response UpdateWebhookEndpoint422JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateWebhookEndpoint429JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateWebhookEndpoint500JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesRequestObject struct {
+	WebhookEndpointId WebhookEndpointId `json:"webhook_endpoint_id"`
+	Params            ListWebhookDeliveriesParams
+}
+
+type ListWebhookDeliveriesResponseObject interface {
+	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookDeliveries200ResponseHeaders struct {
+	CacheControl        string
+	RateLimitLimit      *int32
+	RateLimitRemaining  *int32
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type ListWebhookDeliveries200JSONResponse struct {
+	Body    WebhookDeliveryList
+	Headers ListWebhookDeliveries200ResponseHeaders
+}
+
+func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListWebhookDeliveries400JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListWebhookDeliveries401JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListWebhookDeliveries403JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListWebhookDeliveries404JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListWebhookDeliveries429JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListWebhookDeliveries500JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDeliveryRequestObject struct {
+	WebhookEndpointId WebhookEndpointId `json:"webhook_endpoint_id"`
+	DeliveryId        DeliveryId        `json:"delivery_id"`
+	Params            RetryWebhookDeliveryParams
+}
+
+type RetryWebhookDeliveryResponseObject interface {
+	VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error
+}
+
+type RetryWebhookDelivery202ResponseHeaders struct {
+	IdempotentReplayed  *string
+	RateLimitLimit      *int32
+	RateLimitRemaining  *int32
+	RateLimitReset      *int32
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type RetryWebhookDelivery202JSONResponse struct {
+	Body    WebhookDeliveryResponse
+	Headers RetryWebhookDelivery202ResponseHeaders
+}
+
+func (response RetryWebhookDelivery202JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RetryWebhookDelivery400JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RetryWebhookDelivery401JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RetryWebhookDelivery403JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RetryWebhookDelivery404JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RetryWebhookDelivery409JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response RetryWebhookDelivery422JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RetryWebhookDelivery429JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RetryWebhookDelivery500JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecretRequestObject struct {
+	WebhookEndpointId WebhookEndpointId `json:"webhook_endpoint_id"`
+}
+
+type RotateWebhookEndpointSecretResponseObject interface {
+	VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error
+}
+
+type RotateWebhookEndpointSecret200ResponseHeaders struct {
+	ETag                string
+	RateLimitLimit      *int32
+	RateLimitRemaining  *int32
+	RateLimitReset      *int32
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type RotateWebhookEndpointSecret200JSONResponse struct {
+	Body    WebhookEndpointResponse
+	Headers RotateWebhookEndpointSecret200ResponseHeaders
+}
+
+func (response RotateWebhookEndpointSecret200JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RotateWebhookEndpointSecret400JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RotateWebhookEndpointSecret401JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RotateWebhookEndpointSecret403JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RotateWebhookEndpointSecret404JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RotateWebhookEndpointSecret429JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RotateWebhookEndpointSecret500JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetDocs Rendered documentation
@@ -14493,6 +19270,12 @@ type StrictServerInterface interface {
 	// UpdateCategory Update a category
 	// (PATCH /v1/categories/{category_id})
 	UpdateCategory(ctx context.Context, request UpdateCategoryRequestObject) (UpdateCategoryResponseObject, error)
+	// ListEvents List events
+	// (GET /v1/events)
+	ListEvents(ctx context.Context, request ListEventsRequestObject) (ListEventsResponseObject, error)
+	// GetEvent Get an event
+	// (GET /v1/events/{event_id})
+	GetEvent(ctx context.Context, request GetEventRequestObject) (GetEventResponseObject, error)
 	// GetMe The caller
 	// (GET /v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
@@ -14589,6 +19372,30 @@ type StrictServerInterface interface {
 	// CreatePost Write a post
 	// (POST /v1/users/{user_id}/posts)
 	CreatePost(ctx context.Context, request CreatePostRequestObject) (CreatePostResponseObject, error)
+	// ListWebhookEndpoints List webhook endpoints
+	// (GET /v1/webhook-endpoints)
+	ListWebhookEndpoints(ctx context.Context, request ListWebhookEndpointsRequestObject) (ListWebhookEndpointsResponseObject, error)
+	// CreateWebhookEndpoint Create a webhook endpoint
+	// (POST /v1/webhook-endpoints)
+	CreateWebhookEndpoint(ctx context.Context, request CreateWebhookEndpointRequestObject) (CreateWebhookEndpointResponseObject, error)
+	// DeleteWebhookEndpoint Delete a webhook endpoint
+	// (DELETE /v1/webhook-endpoints/{webhook_endpoint_id})
+	DeleteWebhookEndpoint(ctx context.Context, request DeleteWebhookEndpointRequestObject) (DeleteWebhookEndpointResponseObject, error)
+	// GetWebhookEndpoint Get a webhook endpoint
+	// (GET /v1/webhook-endpoints/{webhook_endpoint_id})
+	GetWebhookEndpoint(ctx context.Context, request GetWebhookEndpointRequestObject) (GetWebhookEndpointResponseObject, error)
+	// UpdateWebhookEndpoint Update a webhook endpoint
+	// (PATCH /v1/webhook-endpoints/{webhook_endpoint_id})
+	UpdateWebhookEndpoint(ctx context.Context, request UpdateWebhookEndpointRequestObject) (UpdateWebhookEndpointResponseObject, error)
+	// ListWebhookDeliveries List an endpoint's deliveries
+	// (GET /v1/webhook-endpoints/{webhook_endpoint_id}/deliveries)
+	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
+	// RetryWebhookDelivery Retry a delivery now
+	// (POST /v1/webhook-endpoints/{webhook_endpoint_id}/deliveries/{delivery_id}/retry)
+	RetryWebhookDelivery(ctx context.Context, request RetryWebhookDeliveryRequestObject) (RetryWebhookDeliveryResponseObject, error)
+	// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
+	// (POST /v1/webhook-endpoints/{webhook_endpoint_id}/secret-rotation)
+	RotateWebhookEndpointSecret(ctx context.Context, request RotateWebhookEndpointSecretRequestObject) (RotateWebhookEndpointSecretResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -15047,6 +19854,56 @@ func (sh *strictHandler) UpdateCategory(ctx echo.Context, categoryId CategoryId,
 		return err
 	} else if validResponse, ok := response.(UpdateCategoryResponseObject); ok {
 		return validResponse.VisitUpdateCategoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListEvents operation middleware
+func (sh *strictHandler) ListEvents(ctx echo.Context, params ListEventsParams) error {
+	var request ListEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEvents(ctx.Request().Context(), request.(ListEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListEventsResponseObject); ok {
+		return validResponse.VisitListEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEvent operation middleware
+func (sh *strictHandler) GetEvent(ctx echo.Context, eventId EventId) error {
+	var request GetEventRequestObject
+
+	request.EventId = eventId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEvent(ctx.Request().Context(), request.(GetEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEventResponseObject); ok {
+		return validResponse.VisitGetEventResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -16218,273 +21075,656 @@ func (sh *strictHandler) CreatePost(ctx echo.Context, userId UserId, params Crea
 	return nil
 }
 
+// ListWebhookEndpoints operation middleware
+func (sh *strictHandler) ListWebhookEndpoints(ctx echo.Context, params ListWebhookEndpointsParams) error {
+	var request ListWebhookEndpointsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookEndpoints(ctx.Request().Context(), request.(ListWebhookEndpointsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookEndpoints")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookEndpointsResponseObject); ok {
+		return validResponse.VisitListWebhookEndpointsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateWebhookEndpoint operation middleware
+func (sh *strictHandler) CreateWebhookEndpoint(ctx echo.Context) error {
+	var request CreateWebhookEndpointRequestObject
+
+	var body CreateWebhookEndpointJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWebhookEndpoint(ctx.Request().Context(), request.(CreateWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWebhookEndpoint")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateWebhookEndpointResponseObject); ok {
+		return validResponse.VisitCreateWebhookEndpointResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteWebhookEndpoint operation middleware
+func (sh *strictHandler) DeleteWebhookEndpoint(ctx echo.Context, webhookEndpointId WebhookEndpointId, params DeleteWebhookEndpointParams) error {
+	var request DeleteWebhookEndpointRequestObject
+
+	request.WebhookEndpointId = webhookEndpointId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWebhookEndpoint(ctx.Request().Context(), request.(DeleteWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWebhookEndpoint")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteWebhookEndpointResponseObject); ok {
+		return validResponse.VisitDeleteWebhookEndpointResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWebhookEndpoint operation middleware
+func (sh *strictHandler) GetWebhookEndpoint(ctx echo.Context, webhookEndpointId WebhookEndpointId, params GetWebhookEndpointParams) error {
+	var request GetWebhookEndpointRequestObject
+
+	request.WebhookEndpointId = webhookEndpointId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebhookEndpoint(ctx.Request().Context(), request.(GetWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebhookEndpoint")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWebhookEndpointResponseObject); ok {
+		return validResponse.VisitGetWebhookEndpointResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateWebhookEndpoint operation middleware
+func (sh *strictHandler) UpdateWebhookEndpoint(ctx echo.Context, webhookEndpointId WebhookEndpointId, params UpdateWebhookEndpointParams) error {
+	var request UpdateWebhookEndpointRequestObject
+
+	request.WebhookEndpointId = webhookEndpointId
+	request.Params = params
+
+	var body UpdateWebhookEndpointJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWebhookEndpoint(ctx.Request().Context(), request.(UpdateWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWebhookEndpoint")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateWebhookEndpointResponseObject); ok {
+		return validResponse.VisitUpdateWebhookEndpointResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWebhookDeliveries operation middleware
+func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, webhookEndpointId WebhookEndpointId, params ListWebhookDeliveriesParams) error {
+	var request ListWebhookDeliveriesRequestObject
+
+	request.WebhookEndpointId = webhookEndpointId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookDeliveries(ctx.Request().Context(), request.(ListWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitListWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RetryWebhookDelivery operation middleware
+func (sh *strictHandler) RetryWebhookDelivery(ctx echo.Context, webhookEndpointId WebhookEndpointId, deliveryId DeliveryId, params RetryWebhookDeliveryParams) error {
+	var request RetryWebhookDeliveryRequestObject
+
+	request.WebhookEndpointId = webhookEndpointId
+	request.DeliveryId = deliveryId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RetryWebhookDelivery(ctx.Request().Context(), request.(RetryWebhookDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RetryWebhookDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RetryWebhookDeliveryResponseObject); ok {
+		return validResponse.VisitRetryWebhookDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RotateWebhookEndpointSecret operation middleware
+func (sh *strictHandler) RotateWebhookEndpointSecret(ctx echo.Context, webhookEndpointId WebhookEndpointId) error {
+	var request RotateWebhookEndpointSecretRequestObject
+
+	request.WebhookEndpointId = webhookEndpointId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateWebhookEndpointSecret(ctx.Request().Context(), request.(RotateWebhookEndpointSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateWebhookEndpointSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RotateWebhookEndpointSecretResponseObject); ok {
+		return validResponse.VisitRotateWebhookEndpointSecretResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35chrJtjf6Khl1TkRL5wMESJ5Q3IhDS3I3bk1bQu3u3fhSSVUCuVVkljOzJNO++vc+wH2S7xnOo9wn",
-	"+SJXZk1QDIUly/Zmx462gBpyWHOu9VufHY9PQs4IU9JpfXbIJzwJAwJ/H2FFRlxMr4gMOZNEf3eHgwj+",
-	"8LHC+l9PEKyI38fKaTnNevNltdGoNuvdRr1V1///p1NxfCI9QUNFOXNazinnklQDgodIEYww8xFlw0hS",
-	"zmTNqTjUd1pOvfFmH7/EB9VXXoNUX/lNXH0z3B9Um4PXw4Z/QF7gl75TcRieEKfldAl2Ko4MopHTchR8",
-	"iEJ/xbgeHh4qzoXwifjiCXqREIR5U6fl3Fwfrz+HV3V9rSIT6bT++uwElJG+4goHfc9sSPNFvZ7M8pow",
-	"b4zRL4IQhsyUQ8H9yFP9ddfMcyrOxwgzRdXUaTUrTsSo6oeCeiR+ZaP5ov7woeLIMQ1DykZ97PuCSKAI",
-	"D25zTjnzOdPz5hFTQn/1y89OBcbfcFpOo4muFXqHJ0T+JNH1xwgLkm5W28folN+RAHv625BLmDD3YY7v",
-	"G3+ig3e/Og8VRyqsIum0nJAwn7KR3uJoULA+BV+t3v6KE0kiSqwc0Msll2opueBIjbkotSED7gPlSILu",
-	"sSICYYVe1dH//O8jYA6pCAnRkAuk7jmaUBYpAoyyiDLrb9I5rjmO1/WUfwaC3FM2qo40nVUNNyVb4Qs8",
-	"VE7FUXikadYym73F+VBxFFWB3sifzVcInoKW82Q6YLPGhqiXL7On6B1xWkpEpOJgpQQd6HXRv3FBR1RL",
-	"musx/Tvit/rV94SOxqo/clqNev2h4nhWtvXLSJuNREFe+F0rgifER+9wiBmRJF2fCmrU62hURgJ6znLZ",
-	"MMPVyQ5LuHhmg7l367QO6mtLzhv5CIKTTDANnJaDffzfUnFBhoIzVbNaaLOlmJEvggM9epFUfEJElpgt",
-	"Ea055YeKMybYJ8IqR29MjjhTggcw69w261819Yc8oN4U8SFSY4KEXS69x4J8jKggfkzC0huTCazbBH86",
-	"JWykxnrXXlccNQ31BKQSmsX0ME66eDT/zt+J0Do08zIeCY9UQHS4nWH1nDNSPcPKG7sgWPR35uPaA3p5",
-	"UDSejk8mIVeEqSsSBniqHzI7Olc/1UX3Y03tYyoRlTBM2HU/WRo9eswQwSKgRCA9KCIVuqdqbC7HE4Lc",
-	"5IXetPobmcL40/ESFk1ANomIgEiaG/Ap97AZ1+wwb65O4wW09Jss5PJFGnIxAfKJBK0KMiRaCmjayqxe",
-	"88XLotFcYUVO6YQq+M/8mK7MIkiEg4DfEx+FRKB7ynx+j3Y4I1Yn7BododfWw0FARA1dE6bMkgusCAr0",
-	"8zVZiohJtHNFfH0tZ0M6igTxd/PLmMyIMrXfNDOhE720jTr8r+JMKLPfJPOiTJEREfmJXWk+Z3q+iycX",
-	"kKFClJmlByGq7CQ3H1Z91bAkKVjva+Jx5ksUMUUDGM8wCgKzepps8R2mAR4EBOERpmzd4b1+ebDO4IgS",
-	"0/ZQEbF4YIqje0wVGpAhFwQpMdWbmgxmDSLdcHC/Y23szbF2G2we+jfwlFtBnCFyR8Q04eoWwkiOsWZ0",
-	"T8tNNImkQowrNNaCCKfsb8WBpmRN2YaQe0xxhBlXYyB8NUY+HQKHKc2lPmGK4kCiHUlHjPhVyuyNEk3w",
-	"FElCEGVG2CNrMUstAXssYmE0CKgca67iUsndGjoSXMqqMSJiASQR9n3kXsCXbq3HnHIS+49VPN6NZRuW",
-	"yE0ursJ/XSPCvYBqXY7UGCskCPaBNHngE4G06pOPzb5/rMO/Cwae3OE+Nvf+sYp9F45IEuU+JrM+VJwQ",
-	"CzwhKrEJjFHZ8YtHFRudP0nUOQZDT/8SYjVOrZesYbqevongygwN7hdqmSPtq82Pq+37ErkTonAN3Ci3",
-	"hVzyCXvKReDdGS090WYCaA5+Lw+RS6SiE60dXRRJYq75GGmWDwPMGBE/SRRfU+mx+zH1xsjTDJZqcc4Q",
-	"ZlOkQJJK+jcxbAVrAs/KLAqMvUjHw1C1IRkPqFjhH0VCclG8K2byjHxSfQ8uc2MLIBTkjvJIohCPSA1d",
-	"hPhjRGqLxmhesUAuvGg0gZoSOaFpRyki9JP+77/a1X/i6t/16pt+9cP/+k9nqZHlTX8jBVK4jSJGP0YE",
-	"3ZIpWAiaUJlPfMRDIkA0ox2Mbm46x6DE0IhzH3ljTj2yewhC8oizOy1L40CMfqwxedNpzphe6xqOzRcv",
-	"ls2/1/vUbFR7vU+vTtab/wVMGxeY3mf41hJkbDxKPCRaZwqtWr9kpk81syFY4QVbypCrbX0XDQWf5O1i",
-	"oy8PYaL3giqCxjgMCZOIs2CKaN4JQFLRIEBjLBFVi2ds/YHFU31ZPH7tWXzBHDCT91pZu/v1A3fjoafu",
-	"TcnxL1DJl3hk5dICjgeDMPcunwxxFCin1axXlqu6lcoXApOLFAnXPy7TInDBo6sQGNM1F0U2MxcKDabG",
-	"adKiRtGJ3lkUEOxrxeFWXSS5UBLpG01AD+3ojbaLtltDXUokwoKggeC3hOnnudR3F62/flzx8jvVTPCh",
-	"kiiL3JfZSz4sni3ECt7SoNAgv9CsBmstjetCJZIKq4UkY0MP2UH/pyBDp+X8x14aiN8zv8q9zBCcOPq4",
-	"iCa0+bqMJPTvj04RNlS3cEzm56XDSiPYjzqyG7mYfSK5nHviwPAjDuhBP8vIOzAVf8a+9XwhVMa1roY/",
-	"cRgG1EQn9v4lTYgieygzwYF+tQmxJDE3IoQxb2wY/ax9+vbi6uzkuP/u+uJcD49IiUfELkCsGQfcn2pj",
-	"QHtidzigPtKXxz4kkapseBwekoRWFg7v9/Zp57jd7Vyc90+uri6uIEyqMA3MOciQkkC/10QHs4MHv3FA",
-	"QI3oH1F8OPFQSW8LsZT3XPjFdyotkqRCr5E3xgJ7YLw/fFi0RFRzNkxr42V5WJfdT2CZ4IZ5op0fUAu5",
-	"swvpoh3wj7XvTJgSUy2WXLu2LpiFd5QHsEO7iIsec/OkYn3bTKBzxhldNAd7x96Mo5sNt1RzbuRaD0nv",
-	"mHmQ9fzWfIi+WruO1ZKT+WN+NtlnrD2fP4onlH/WGlOa9X2BVGKv8+K3kqJEkYUUGV+2N3cGvD41F9xa",
-	"SNixx1tz5gPs1UyEfdnC5KLxmQj5snvgmhxZffcEHsfnlt0F1/y4zMDZMKBeWa0KyqSv8C1ZrrhOztqd",
-	"0363/dvJvFI1Ckm71oEg2J8iQUZUKiLIt6I6PLs4Mj1PiSPtYLW2kHt0cf72tHPUdSvIzUxWf+ycg7bp",
-	"X3fb3ZN+96p9ft3RmsftsR2GJ9qen3ui1jHIvTr5x83JdbffOe9fXl38cnVyfe0a27/4OAeBGa29vgGB",
-	"UzTBPSIl8Xe32ul7Y8i3XAyo7xu+KsGRw+x9C/nx7cXVz53j4zlupDIT9WKE+BJJj4fG9Jct7E/So5Jn",
-	"YkpzQgHyIlJjwpReDeKjQaRQgL1bCccixv2wg99xk/m6u7UtI3xXjNBhigiGg5OUhNdmBmrvXcoLnfPu",
-	"ydV5+zTHCm2G4psR3IC4BxL6OXVSm6GIkU8h8TTBm2HtuPH43d0aOucKjhvwgEfKqBUcSaK5xafSC7gk",
-	"/iH6GHFF4Fc3nYlb03t2ztVbHjG/5EIzrvrD+L6FK31+0e2/vbg5P56zAbR4QT4nxqUmn6hUz7jO5xzJ",
-	"yBtnUkG4gIFp91ClMig+JN1xk5lt5cv3Jl/OuTrjPh1SsiDqVRBQB9Yx0XmpbTbKZhOFZqhgfb8qiaCe",
-	"UqlKu6YhsNRcUtlf23TcbTpuLCEhZGdSDcdY9idcEKc1xIEkFSckom9oqFkvI0oTii1UW3AOjPjQhvwf",
-	"M2CxDUL8QKIYqKi8zLNstSokly9ZKEnbq4JxQNnPFYlL80ir2UTSZbcWpJ5uuenH4qZLPA049rucn2Jh",
-	"zIIyQW7O+0F830KL/rL95+lF+7jfvbjon7avfjlZfmRGPnkQU2jUD16/ePUSDaa2JOMbCPLFZ3owaYHU",
-	"GDPUQGf0Z7Tjzk1za+Z/h9wwIUwdE0+bd2X9Wz9z2zJmODs57/aPT45OO+cn816uh4WP7rFE8eOemfRD",
-	"syYoFPyO+toDt+MyTu5Yc4Kh/ty83F2TPgU6D0mFpxK5Vgu7W774zviCb+JmxsnfK42uXN3f+mQ7c1sx",
-	"9XITJNqefW4NpS9jAQH1IVTT1ltMg9LaQXv+K+ykq5Oji/NjOPfrv213Tgu0QxJnGmOphS8bEf8QDYny",
-	"xoiqfJnKs9lKdoh2eEhS5pFF4TBbMrfjFsx+a0B9f1wCMbrSusIUza5WFDPFyyV0xdydxerCXLbVGFuN",
-	"8cW80OW3hMnSHnV8U0FVvkek7MMVTssh03fjwS8evaDvOjd/dxrntCM77OqFd9R52bkN//j96N2bGpm+",
-	"+9t/36EXtHN/1r39+8/uP8fn+gevGbDB5G3d/+Nd4FQc8imkgsg+ZU7rTb2u9cdQEDlO3iZU/2D4vsk+",
-	"1qf/mLw+37/8e3+w/68m/qPh/X7/4va1rPu/vBp3X0Z/viGnt07FTKRvM3V/JliYqq61GRZWbxm7thEj",
-	"98gsCoK3Qd21Hbj5ZhtE3vLmAt7kZ5hN4/rokkwqsCJ9KFBZ4exftbsn/dPOWac7a8pxjiaYTdEQTEkk",
-	"6YhVKUNYKTIJlTxESkyNNYcCrEzU+LlsunisSbnujpudmLvbypx3/yQz5fBoJyTCnNtDobwpIUaUVSBb",
-	"2hTd9pg9dUNQg3xPJdmFw3RVvEiyht5jqpAL1dxVKOfWNiWUb//IOWyZ+a68OS10/2F5+IZhWxpf2heL",
-	"WC4tbCkP35y3b7q/npx3O0ftWTZu28KOnBaiMkkte0auPaNSUjaqoKSmpYKMlvc1bwlyx2+Jn6/wd2fm",
-	"+iP7X+/fv6+2M0RQnNaRIRPKGYJVh3LXyADNlKmE/FG50CYQ40FATmyyRcn8OxkNh9TTuqBvoZKWZuJd",
-	"37x92znqnJx3+9fdi6PfFhQ4Qa7JX/UPtSQJJMu6UMjbyMCN8GHs/aESKRLx4y7M4/gQzWaumJoiBBP7",
-	"guKvWzLtCxLJFdKqc3xydnnRPTk/+rP/28mf/auTm+u5MBKVaCYrHA4c9MNN8jrOYIDY8X47BVr3JAiq",
-	"RqRBPu9AEAwJvYNIUqblsIgC0kLuPKW4FeReXB2fXPXPOueds5uz/vlFt3920nUrPeYWr50LWfY355dX",
-	"F0cn19ftn09PtnVc36GYklEYcqGIf0Z8irsgnksaDckjVhgM1zeXlxdX3ZPj/tnJcafd7/55mT/zvibM",
-	"HJ/BeTKWaPbd39hxN+MKubNjdMFgKJrrNm773bGH3CCnKkH9WxW2zaEZrk+iM7cVUqr2LbfR2m1E6As5",
-	"IKFJoKB2DvEU++bUDweXgodEKKq/N5AFeYJ8KwgByySxJFPsVLSDFZpwqdCLOpqQyYAIWUGNl+g3+rPW",
-	"AO+uL85BbE7wp+x7XqTgWHzwL+LB8h1h5pHAVJofQc724oHGSbuZrz47gmDL0FkYpXq9yG8peLupKS75",
-	"zmxy+YrYL50QqfAkdGZ5fvl912MuVJd8glFSvzySRJy3vV7t9bm+9iEGfl0xNH3NQz5Xe+1FeMhiZfzl",
-	"0ASc2767kgdfybzjw5Lt24hwNt2N8us6M2l4wLLpQGJ5ycnYkxVblbDe6PQ7J/hTx9zTyPAMFgKbn23m",
-	"/LLH6eGe6etmJwqDss9YNt9zu6JZfEQLfVSIltXrXTsFBB8/7jJGmFq6fhPKst82npU8Fi5NFjl5A3JY",
-	"jwqKtq1wv2L0/7kyPTzhkUmEmFDGBYoYVTIByLVlNlolZMGuXh4U4DquAe5YcY7GxLu1eEfzMKM+hQiO",
-	"n6AIE+STkDBfDyL2AVI420Pk+mQksJ/cYQBvc5i32j3vsYgJgr0xBFl2UshPEddKSSLuiF+ByAOPlAUx",
-	"hbO85CBB2uL0GGyK32o5x5LoDYSAzHD0n3YuBdBTFeeITyaxgbs+bWSQ58srFYNBv4KwzLB+1pc+VDZV",
-	"lpuNL0av2gQKak4xpVBY6ZrZJchNq5BXMoswj4Jm0GvNIa+KBCM+AoTKAFxoSZg6RIzcEYF+7Z6dVqE0",
-	"NxQE6r6nBhpTk5qo5ef1or6J2DQj3UiHliaHmWWG+5cs35NrQstBz60IzTCeUtjHE11b1ie1kVm8vKJW",
-	"BZ3rC3TQbLxCHvfJDEHu56hxfw7M9MPn/Yf/LCLKYxLQO7K2ZTfjaRQ5GiemhUBGLiSwYdnzjoPZEc8N",
-	"LSnMXzqief8eIlB8aCGvTTV7Fuk/v6lJKG5l5KuQscztRRub3lPS54GQ4Lwk0+qpgibQyIBUBcE+qEcz",
-	"PyAJdE7u4S8Dsz0gCPu+jc9Thty9uwak0ccasQD1bQ6nbv4os6AaIYv6ka3FPzvp/npxDAHz9unpxXu4",
-	"OEa0cSoz6D2L8GycilMAWKNHUpj8WlQ6tDC+movRwxgKTooKw//64kUHJzM5HBkgiJvz9u/tzim8rcjS",
-	"SA6l5pEtYwC5HGacbSYxBztXSwun16DsY3jrWsLZhqNnh/drNMEsQ5SfwgAzGOEh0KLJ660gn4NRCPDV",
-	"iDOLIJv3R+oF65INbH9eHH3+SSL3j6pN0al2jt3ZpxejwWcZGtgvnWnu1QvZ3C5gOUa3h46z03k/JoJY",
-	"uGs+CMgEUdlC2Ig1uAeFWI0NkgSWyJ07tHQhFQajBAwd4OjjG3rMBfvYHFKlLUfQySRUU9uzInPMgO7H",
-	"PLBY4CtOrHMEsjpKlF12sxjpA4qW+leCAzVO3ZESay2TmzLuwIdVg7J3FY0lMUHKjSMtjP8cP3PAeUAw",
-	"A5c2xTwvgj+WEvY7BkVXHI2IAWPRN1pQ9PYAUuW58ccCLO0PMwZso1lk1CdV+p+/BC3ZIg4UTEEQmXRA",
-	"cQEdwYVjZMtjJvtlsev6ptnc33/VrO+/fP3i4NWrl+u0J8juZzK/SroRhZvLR5Rl4GBLbDDZxPppFO1F",
-	"DJqafVYWSXVGqi193KzRYoeUPK5oEaA8vaztkgky99cOGFfi+8o7rx4Wgpphzga15l+ymX/sZQz0pZZ/",
-	"fB2ocbCqv5Yznmj6tVS+QTJXZFKg8CeUxR/ntX+IaekJ2VLQlbUW9rIHC6xSfuWK8FiWxxLN9e0EsDij",
-	"JNbGAJ+HXFlBJHDRwwwmy7r3COzd6imyaDJYk+g3OjzIYL88Rngnhe9O4NYNoc6tXn5dMrxXsL/lTjBg",
-	"1zYKvWzIXPZdJVnsi6l4dv3jdZ597sI1AsFQboXmcZnWJOh1Qvi2Cis+OMsiOpUXlCm20xf3YyrChlpr",
-	"2rM2SRZv357QzT05M/LK/HIv3cuNaP6rrfLKthsLlyp5ycLZP3VM0xhIzxzRnOuX/MjxTDvJdaOZWeWY",
-	"cbZShDJtQziJkncyppKTMQMLYyOXm1vErwsfN93kUAcO4ErKua9oecaQG/205eU6ZsK8fywjzyPEHI4J",
-	"MoyYv6iXV4HHXMmvU06RF4xw5SGP3avNZJm5tz8hasz9oj5dMVyJucKWZEB3JFUEZrIj6SQKsOICueGk",
-	"72Hh9/mtW0k/xXAn7u58dGtJb6pw0s80HlvUnSonEfNzK1w6IiRnj3Tyf8nlN3cKqsf0hUeg5JNHRKjW",
-	"edOJvXTzg9MY4qS0g1MiZWg9T0bPJ3VkTAfxFQPS1zwkTcVXP74LFz5mElP2hNgMI8losgfGiQyCGZVz",
-	"ExJi+mpHyY3U1lwWDtIDe7KT4ywLbcYL3xrBzVBOTCgLj8Gz01knYKWvf2r7EoTtM5uXegyPk+b1b0uH",
-	"hWv6hBa7IZt1DfbMUmSMP1/goZaWKR5XxcHCG9O7RbZ5MuWZusZNjAzj5pW1M6Cd9Lzc7sw3mhYEjaGV",
-	"RcbI0xP1QLp7mDEOrckAh86cScyf1eBcwveyDcmkhkPEOu0nvIH58FWD2GsnZtotO87c8aTp1HNBobJB",
-	"mLLmlK0wXXoxXPR0+dr5eFA2MgovzlFkJWaHktaPWdaN7Iws/9ksJlPv8O2wznPwwNei5hIUWpQlP0te",
-	"5nlLaOQ4vzCzBu1isf7kVpPVHs9tOGX29NFU4uNYYimnblnz22PNRZT0lBZjzDLrGo1X0EPaHk+VSQ8Y",
-	"E++27E0hl2okVhNktlYBJuLTcvfMxtbi98bPKloJubA2Iq50aIHbD7Aqg0ghzBC3rfKzxRI7UAqxC/2U",
-	"+D2rzdYtZCoVsiUM68dj7dIX7ybAn1n0tE2SXmaQ3z6vSE6ZyU228c7qOgHP/JsKZ8ODAi/AjQuPXSTH",
-	"PJRg6UObfnmIXOJTxYWLcCA5in0ec82E+0RgRaBGRUGQx4VudS7kNfrcpBlDd6zsriWFzhXHPF3bZPq+",
-	"QvfpekzDjQPcS3JgVgSV1kgoKJNWFA9k/sFFGzV7dF1y0vZ8seSMk448nwuS6/cbL19WGwgH4RhXm0Vp",
-	"9s3cC5oFafbN4jR72/pnlSFQeF+z6L6FblPJBcm1F5p5Tbndt3akmWnFbFD++enyF9NDXNw3N92i+V5b",
-	"/y2/jcdE0LvZiGvq5kMeLBcIwjiHKGL0Y0QOkSDYr3IWTOfShev5LTai6sP/2qkmf+7+V+GGX8daPz++",
-	"G6jXSxGEFE87vJRJSCis1rM4BLPHWwG/J6LqYUmQdiXnSpmWief1J9zFoyO9uyX5eB0jzGInQJWYF79j",
-	"0yzR1WkGsUOUvq6IXLt49NSuTLKkz+zLdG2AdN1Bz453ZriQ3/IxIvZ3JSKiX5LEQrKb62NFqorChmSI",
-	"9uVBEQVqm+ASU1E6cpEFyZ3ln3fvu5pLJWE+ZF+3LYAg5Li2kIGpRb2oXt/3sk+Cb8hsAcJB/U2R/5PF",
-	"0p07eDIolShiigYgxXLQgfbW5QLk9cuD1flMc1bczDgoGwWkGkkSn5BzgdzLi+su2rtr7OFIjffsI9wa",
-	"guMyRBWSxIsEKRCtr8sZgnl44DRUbXGCV1rCuV2enWzu4bntKOSHHM7w4/tjKSGv7ZHdyPK52rlI8kYc",
-	"lyS7L60wmtjaoicMB6c5DnrB+OojGvAS1j4v0qubepb5+O4GC1cU641T8q3ygTlkjrLLRHH1aJ9aNQG9",
-	"PbNa0mN4nIiYbZHff9Sai7LsUZ7Qs8Ndnlxvr3ty5nhYsE1XZESlMu3fNy2o+WYWcVUxTWUx8IxZizDA",
-	"Htkg9/Cpl+LJaaNo2Vas1ZMpWSPByujXhTgoMpIQyPNdwJaT8RGypCOGaC6YlxzLJfcUWy5gNVE1vQb0",
-	"YJNAAYaONj/TT29jIfXufXcOL6CdNRPBBZ6x1gI+osxtIYy0kWuB1gHM9dfr5ouXaAeasbFgChZnqIiP",
-	"cDDigqrxpNJjQx4E/J6yEbp6e/T6VfNFBRDJ0HsyQGDCoJ+JVMjE7BW6FHryHpG7FQuBrQ3Ixgs0oSxS",
-	"RBo0F+QFmE4kcmU0cCvIpVjpf8inED5Jqf/Bka//+Zeibo9h5iNXejwkLtrBDIHyQXyI4LsYBcbAMDst",
-	"u3CpfTlWKjRIgZQNeQxniE3+geU4B4f0v6W2aIeCM1WzKIVpz+br5DfUvuwgRfDEKcQenLkQ4hMSwReA",
-	"70nwxMQdQywUI0LWEGDv+tyLIAuVmibheox6PVuZMEePwbJCsNJgH8SYnNAUQCro9mRRRJX+XkZUETR/",
-	"l2G6zG21Huux//gPdMTZHWF6PrLHqma7oXLXZFW4kuFb0vewJG4NXZqcis6x+fHmRv+1c0eEpJyhV7s1",
-	"lPh85oqrt0dof3//DaIM3XSPavoV15Gh4gH3KbFv+dwDRu05LVSr1R7cQxRQwAfyffhRWwz6x8+9pOKz",
-	"51RQLyn6NJ8y1bbmC6ip6DkPDy68+hQeqv2dWzKVBOpoKbN+n5b2yNVvqmWe46IB9m5XV+n2GEJtZC7R",
-	"W8pD/DEyAEbAb4Y/gB9gf/FELy4XytV7eI8lolJGBFgIHmaKaf8vSEh09ULEg4M5uYfJBVLRiTYe7UWQ",
-	"+xJgxqALQ/wr2vHGBIeIM9O1FAH4BLBSFUHBu0Q4uMdTicb4zhSryzEOSYxE5cJFrgE/x5UYIVrCc+Yx",
-	"LFyP+8St6IlgNM5DCbi2ItyF/g9VUwDvWpwEF2SIJWBNVUNMg0hoYRITupvW75ttbTPoGQGi+ieJQkHv",
-	"9JSTFmSYyXstxN2D+oFbMTi2B/V9t4IkB2JOE4RCwQfEPzSHOsSYN0iNsdIzYdCRFhsxlOl2gQLs3crs",
-	"a/bNwE6A+wClI+VBE1OXyJ0B0NTyrwAP04V5uzPoliAYYTn0wICasEFKSK77L3e3BdASRhqbZhsrunCg",
-	"uSYcQIsXd8RACJh+HhCxgMlqSncPmm9QrhWIIY5cZ47McswvRA7fIdZRBE15BEm4FvtgRBic22iGIruH",
-	"6GPEFcQjYDqChFworbpwjLJgpA3EOBJakPDWqd5f04auhgCGmaqUzzvD6jlnJG5KxxlEkyXacffrBxbn",
-	"LGK2r90ukLiNJKWd7DizZ1Foxz1oNO1dkk+InhkJZNoYT2W75Q2pkMpwpTuDzu6inSjUwqf54gV0XMWe",
-	"IkIeIgyCWG8FRiPOfeSNOfXILprgWy1gEdgIEg8hOC30rrRiyoH3pVtCJZImK1pzYfMAjXkkZMVQvK9v",
-	"T6neMCQ2D5yRbLdkWgFMC5AAHyMCS+4bCIodbbthSL02iKctfb3tEauvkiH29E6m0CKKiF0tdGWyUfp9",
-	"ICYLOpq3kBKR1lfdzHjmMe0NHoZhWnjUQbOJFsC/H6YTHdPAMH+8dkYjGxg7EbGcIHiDCoBuXGCqK2ul",
-	"alpJzThYBWmZfubbvc/wb5/6D3u2TsStoDFnPLLPMereSEN9s34P+aQtPSM5Y0PRTaWbttLGXJKECGIW",
-	"kcQTesW19AMtbVLhDX3YGcR3wNoaBwK9qNc1w2qtbG7TdjPcBPI2XkezUtCpUlP7GWcEEAaxNrAhgonM",
-	"UaPWQFloxB33v0y+hrtr95ShBEjLjfNOzO4nQ0DDgGMl4VVXKa55bIDYNk6awE0jb1MUoH0FFLFbxu+Z",
-	"tYpqqKt1fsooC8oH9PqM6B1hh5pkqVyrkAAWyEhiiSaRVIhITyvhVMoxn2iXIjbf2rnWJD1W6A/Y8YHq",
-	"GnOhqgGcqOWCzjvgMlQy1vuu4W8WmzK5nmo9trNfRz6eyl0rQefC2KtC67mYOjr5ZOShFYeZVyGtfBdE",
-	"pUFMYegBF2IqDhN7N3u/3qsk0m2kVmhgS4y6gI4XnJEeM/1wtJCRBiMHDfGEBtMaugbPA40EZnbXtGvd",
-	"QpksBBBPruHUFgh/6Dsc/+0ZGDn70T3ssTRJAYw7c7HNVbC3xrkKbpqjYC4Gr7QFXyEPKxzwkX2PHcAE",
-	"M21i1XoMhm61jUQK3xJEhkMCuNSpEQuUYnoCwdoZHyugHrHOOoUOQUNIS3DaIcCrN2v11GMy3yH9HYAo",
-	"TCYAJw6OtqzEyRaVeLjGNIbB2l2EFRIeqWLmV+3lSTuPWlIcNOubORXHeiBOy2nU6ub9PCQMh9RpOfu1",
-	"BgxTqyNwu/d87sEfI4MSnvfprojPvZTRjP2b8ddqqB0ECEtJYvxSQC6NGXlAGRbTQy1yjo7PNe1p8tKj",
-	"TyRux3dazi9EHethVJxE7uqxNOv1Gfx9RT6pvbGaQJiosNPQ6/3Xr1/WC2Cw5rslMhBAFj7ooeK8MK8r",
-	"iqokw9rraHHFcBA3i0hjGU7rrw/Zrb6CVSN+slgmPBgXZPzlXCRax/mgH7Q3BgCohZvRtpq0Wa9nFK/t",
-	"NQQ9tiKmjeQa6ihkEqL0yqdpWIULb1CnVi/9qtYHPN+jKA6g6e9L9ODIYWAt7kgbzxhr4f0Um3eqtZV+",
-	"CfhAyzZtQpSgS1jozPyunX69XZeCT4gak0giTczIxOFbieXkR/bxRqxGiiBFJmGgfTgwB41d4QVYyooW",
-	"0hY8mDI0DOhorCrIxwoPsNQSlwcVAx5cySAHQ7IeTe1p7S4EeCor1upUAjNJjTnUY79wTVeKTohVFrD4",
-	"NXTOVeaZxK+h9wB7dXbSveocXffbx8dXLqgboirIrlJWRkAkQKtpsKkkCbF9nFTaubEeLpUGDi7ntiJt",
-	"zBihPEfPdr3XlCVhgM2hdKEwabx89epVs/FyDWmiCdNOEujxoH6wmh7PuXrLI+Y/AQFn6GySrMhCIrYK",
-	"ohYzdiEl5yN1Hmd3RFg7UTsuBqtRcR5YM9l6LNpfRH+2z04Lxc+FefM7ydlmMijduGVdKWaAXTOnlnEQ",
-	"vHhL9fDal51U4T3BVnUzAc/YC1xns6bY6MHVm1XJlvIaC9wyoWYywoZceLHWphINIhr4y3brT/3mUrsV",
-	"j/XH2y1N2ct2S5P/dKVOf1HfT6MGQ0wDbW1ZHQ7OzqVJ177+xynyOTHY80YmWkcy4NhHAxxg5hnHNJQ9",
-	"phWIfpKNVVAmlf69htpZTHqDU295NvdsGzXJ3ptBue+xnWa9vtvSJHVLSCjjXPDlwPUV6yZ6XJuqmuqo",
-	"kiQYZkHzrZO2QManCfpfbLYk25NYLmkWf5qab7LUbc59CqafOSgsaeekMyggZf3j1GRliTui9fFwSL2N",
-	"iVnftV9yWeKp931+z1YvT77vQLxO/Da3QtmLHmup2jMtGTLvqK2wzu1TV1t4ufhBPPF5Vo6ddojawMma",
-	"Peky5+bGr2Pz7dnxTIN21GZJmCV9DO6xe8HZKH3eiMZHE3B8clBvuDUEAWb0Iu4PHTfPTmBv4Vrz1CRr",
-	"2ATMTay7xyyadvbgchgJCKIlT7PCwT1ovimKb2dy+e4p8/k9GmMJA4dY2RxHAx5pCkUcA1Rs2Hct7UIY",
-	"n276uPh0M82NcDwuBPFUdcyFJNUBBFmnZag0h6n6kD94tymgRZJqOSPDMbM05uQal/+M/WQE+pbG6lty",
-	"HaP1TY391Tdd4qnWNl3OT7EYEXPfi3VeVtBxUt/cfLPOWuT70z++Zr82+QwZUQDZCHNCgEdqsRS4slGz",
-	"gsidNrUgImc+8yGE1uKgWtscOCZ+ThOO56Bkx0SEzF3m+A0knRER+rcAtFjcwRoMgvhoAmy97GlHDWUT",
-	"J2Rysz1xlQrb89keS9h4atNw045tmcjoAo7Wq/QlLJ0udMLQMxm8jlD9g+H7JvtYn/5j8vp8//Lv/cH+",
-	"v5r4j4b3+/2L29ey7v/yatx9Gf35hpyWVM/zNWNrMfVBUWIxnC3ySG1bgH5fLUA3Ebr/7vLTsP0SAWqZ",
-	"eC07akaCpucbBUaU/nrGkDLBQjjcIP7skY0NRqMorKHL7AlI/p3gFd3jVE7CTfHZyEJ5Dgf3PeaNMYVf",
-	"BFc2rCepdqIgf0CbDPHBUhLdarhFAjUrkOQXydXM+n9PgnVrLX1j3H6lKdrWysiFLG+BE2ziamEI5Ci5",
-	"BEmYLRpMoZIxTrGbj0SdUqnS28CSt61A9BCK55heshernJUXHpleFetcaQrZPnxxPCLuT5Hwpkn2/Stf",
-	"0OI0682X1Uaj2qx3G/VWXf//n3MZsqecS1INCB4iRTAIGsqGkdRyCDrorNlG3U/PNbsEx5A9LUfBh2y9",
-	"SPG49LLEpRJph5A4tTlpytGsl+nWnmtyWhgZ0E/Vsjelwcdsi71tdf1vbul9G2JYk3+GwjOC+MikFjgf",
-	"bG1xgeQFiaLtrBjfxmaJBdEIoDpstXmuvryGziHz0+R9url8C3deVJt3JD1iy4rqTNrfb2R6YaFFrKDd",
-	"1ATScisnYktJzYwk3EBcxX0T1rF5GpvNq2gY8WV7cw2By08hc+uc1DXT82cE7Ykt3V/Glye2sroghXHV",
-	"rektyR3Q5cjDy9CT4ruT634sob4V1F9k2dfXsOzfcjEAoE1zxxr64IizYUC95wwVNNe52WZ54EFATkwb",
-	"imfVePnqsL+cnNJxPjzkNKIRQRmlVqgT5/yTvc8ZkLcHoxYCoop6lfKhqpof7VlPqKYZFdpO/jbRA5MM",
-	"DUcgCUZrNik67hjqHvbYhN8Bgot5fJzgZW6CFOvl6rcgcnAMT9pcAQ8hib/ItTkowqfRL/O3gc6tVH0s",
-	"qVoyjWoDMbyGRLwUgFICCStv4Wj1OxKIhilXCcTKggSVjGC7zKJIe2MCBWwmKGsOgwpzhr5A9JxzRhaK",
-	"nzXWMH71xW962ffXpKUz7tMhjSl2A84oS7Lfhif5C1GraaTcDsbr3/FhA8MYzWLGZ4iz8aGMCKptTbsJ",
-	"E9QHULMRvQNHVX8BKF/lvNAbiFE9khLc1O00sx6QJb5nl2Bp3G05wUGAiFTaQ69t4mka7JDHCq7nWWmr",
-	"MDZTGP9e5wWltJRh0TXNdgP9sSDxlZjC3rkarAEJOBvpT7XixHFnE8a4kUTETLEJhX/l3cnnsULtamah",
-	"oTwpXWZTkbR0qc0jfpK2eqmiJTSRyjgrh/bnuCbSCOt8URaShMSlmjFU5Pxpz4UZSVnBnenX95YGiqx1",
-	"lmNu4mKtI6Kvfpa0fMeTzpBfWU4/FxVD+JvHxJGkcJovFke+LwPsGefdlLzE6ZGGXGuow6DoHiphsGdx",
-	"D2Z6rATcg2QrSIglPtox4DcAqdBjxoH3K4gwHo3GCGDSdyv6MVSYT8gnngCgJJuIb36zaF0IwNgl8nhI",
-	"AZrA5nAHlBFZ6THJkcdZfLGtHTR1tZBXTYKghk71xdqCgiTwONfTTgNmMSFiRHwb97fdiqHatscGBGGF",
-	"AoKlQo16vY6g0BjtQGn4xdXxyVX/rHPeObs5659fdPtnJ11399AgDsDj4yTw7AqkJeamwPz8+ubt285R",
-	"5+S827/uXhz95sajzYC5xL1QU2DZQ6Sto2Q7oDpYjvV89LbFZc+1HpvHDaCmHb82h2aMyGy1amEoxUSW",
-	"TMvQLzvI+NIDjHveVwTLnCVpge3+yre3Xed818v2m201QS8XNGo2mNTOKWc+FOskYNPOLz8nyMgtp9FE",
-	"1wq9wxMif5Lo+mOERQZKqO1jdMrviGbAGfzklnP9vvEnOnj3q1PmIDjb+vpJjlXi7q6rjlbyvWpLTmDZ",
-	"oQpIK/8QeMHIKyqRa4cVZ1uHmM7G3bZHKdug3zbotz17eVQnLqslZ304EFSJVVVkkOUciwyEy5ICOSvy",
-	"wIOgShoDyBgs/J5pcwfwEgz41GI/4xBhNk3whgw+xUH9wC2uc7Tj39AA/9pBkm884JgPMS6hjo3cOwgu",
-	"LqKrPdtzPVFfm75gYQ4NPF8inFHI0DkbU9/NwDiFkTJQKsYMHmDvFmxlTP1Up8eNyJEaC7CZIYl4tkN3",
-	"edovNGZh4I9hzD5SVk5cl5VPTMZwpSERkxo6oVLhW1IuJJoSQRlL8Ufh9616/CbUoyHDjfTjnk8CekdM",
-	"nuZjy7Azbg5XXPD6SCK3FEeufS/x3WJveYmEOTa3ftsipoQUsfOZ/ggSZGuS/3gyx7DirNA5w+I2DXQm",
-	"7FxK+FgL5Ensp7HeSJnGNn6SyAQhMzYQmjWBbO+6O4Cns+DfifmlxRaYX7Ue05bSIKKBqlKGJJ1EAVba",
-	"ZgLAb4nccNL3sPD7/NagTPrEA/8i/cV+47toxz2oN9Fl+8+zk/Nu//jk6LRzfnLsHvZYGpiRCk+zsZk4",
-	"hJmvxze2nqdv8Xdr6IIFBi/N2HQTPNUTXhm9LBC5l3j6DYQniyw5u4P9CVFjroearnwZS+7SPOZHEMHN",
-	"tcSdnu2xJcGtIP6eYyN4upnlJ23zzKeQvlcghCzmvmlvaUSWbXAZo86m4hbnXVsta2OrsbSBeD2m4Tfu",
-	"gCbNR53jX08LOn+2nHfH9cbBy3q9Xn/ZfN1o7tdf1Q/KSLSZ3qhbq3IrzL4Dq1JT7TriDJB7FwZ3L20v",
-	"Yt8g/BoEQcgF4QxAygwuv7bdDKkZPBRJjMFIhbaYkC/wUJm2Ilh4YyhZg+cd9lhR/skMmnAmAUX/UkMm",
-	"U0Qij08GlBFzb/v8uBDohEp1CXOcE2H5qYKNB29OYPYiabJdqP4dYOHTY1Iz3T70TkvlSLnmcg+V2UG8",
-	"jYKgCrCjkuilgkwB0y0W7dwTOhor4qMxHY2JVLsVQEsXoUrQ6g+RwOzW5PcXjfpjbrSlegHPDzazYhYZ",
-	"j0qk8GjRyxUeOesKXag1W/pKgGsFYHOsSA0dL6Ixi5guVYxoatI0qEgoVqtTvhYlHhqwegkUGeZ5Ax5u",
-	"KLBo8kknvTXNaC5V2riqcBnA7eJSZRY/bq9bOIAgWn/5oblxwYuvuVDolkwPEUYBALSNkFt1ARdAIn2t",
-	"8atqqBuD1Q+Eye2bIld7fMgVJCB3mHnEtS1K3I/GDaOyB5D5PhniKFCHaVsPmKv9Go7Wq8ni97Fy0U7E",
-	"ZncjwKYzxaLV4ELlViNukJV7spYZ+Y/VXCNEA/Gttb+dUmEzrR8U7iCVgGvnsAzA5nNuJEH3WAFgHXpV",
-	"R//zv48sdDIhoUn1uucxfFUt330yh2BQf5MiK1hR6LScI87htEW/oWJ6CIDjT0hYBlXhdX12+xeiOli4",
-	"hYEg95SNqiNBCKsa8IUEXDF5UkYZm0vsbUA7FjP+Z/MVgiehZ4Vx0JJoNYQDMN0WvWGL3vC8mSzPZ5tr",
-	"mZwzz2fscciDDa0hmqTNWzmct8b3PkPr91JFrsYSAC2qZNK9wxxEmzWqLDyKnjFyagsqVLUg2FanbhPV",
-	"fuxEtR+h2DTTyGdhqWlouHleEi0sM81b2PlQwOFiH984XTZ/P+91ZT2uHlvg/O+YhhIGnDnJD9tdADy+",
-	"oZD60jpW/dqvXMP6I+ahldCnphh2CRWXIwG9gRsVwdaQa0x818bfE7c8Ph51gTXQ/////n8ZFtKfYj6x",
-	"3TGHgk96zE2/hc6BcFYa3wblGyxumQdQFDmgis757+3TznH/utvunvS7V+3z6063c3EeN8OVY8pGPcay",
-	"pwC5Rl7uYeZt4Fqb/jDI1teYJoJx16804lFUzPsI9sKmBwV2gMX9jlJHrKQX9Lj1uqnI2Nbqbmt1H1XJ",
-	"J5W6y8RjVHjaGJq6O4hDVCCknASZK0g/J9Pj6hDxCVUQV7Xne9le3F5AoGvqjqtvcw0IT6XHEnGZNqXN",
-	"uimQXEF807fXnh+YswK0zlHBBE97DG7HDJB+GLm38fN5hIJUJqIlIrEY7RcW6hlFnJ5jTr4tjq3VZiJO",
-	"y+JM6J4EQVnB+Mgno1vJuJWMTyQZLd8uE43FkZi9OKSyuA4GHvlTGnypIB74SaV9Df1OJR0EBJookbhF",
-	"OViKVC5AUI7f+e+Bn7z5gUI3PS4AKPiQiCHx1LKjg0YjDd+v+cY3dVsP21//BOFpkJUNXawBrBzHAbeB",
-	"+W1g/nkjdz9O5MEAOqei+XGDD4VZgG3fl3HLaabi5s02lK+4Vme54NxhfCAA8JbUNAxML8lAPGTRLWch",
-	"u/ItwBfjLVhx9G3kCNpRF5nGC7VEedH7lGgGRTMwOvIHVZHll788wPUWaWF7gLVFWtgm4D4uXF5OQ84V",
-	"k1ptzdkXuJt7n+1fq9IBjpNMAHuDCarZDz/JJAsg9jozX62ZGHDYY1mEhvsxRx5mkAup0lclyA37y9Cu",
-	"E5NhmxSwlanfvEz9ViTOQtzohJ0ezxmpFIJJJuKkc5wkGodYjdPM2lReObO28Rdkysf4ITGi3OIwHGD8",
-	"JchzSYuyxUUDkH9MteQcFmbfA7xxknzfY5B9L3ZtNWry7kPbZ/mjm8tWTqBDBlOUpAnX0NHcWUaPzYAk",
-	"J6UUiDI8M6tFhQ7x6qxV6xCD88WZ9AmO+IKc6Uz7hUctesiPxuPS9HmMkQ1hbBPMpgbecNHoAI2xP4H2",
-	"wAVjo0y9PDCDo5No4rQa9fR/UPpgvq4nA6ZMkRERpUY84aUHjD99hQG7mv3clsnFSQZuiE9x7/YQuRCT",
-	"LLzENsYtmgNlfbg/NwU7nAHnAcFs/TIXYLQZrkI7J2wEyQZSkcmEstFu5WvWuHwzBQ+pk+5uUNUAv1ec",
-	"qv0XSE9/jv/IVTXkaxz+PWsbQN7GWgsrJeggUuYuLugIFv96TP+O+C12Ko7RDv0RcOlDJScq1+7guE7/",
-	"yBg51Wk5N9fHcw0lrxXBE+KjdzjEjEiSHuxWUKNeR6MyXSW9lLCuCfPGGP0CTzMtJo348syZWKP5op6U",
-	"QUi4eKYKQguJ1kH9+coYjERbo5Ih1rHbM5Ptmcm2mGFJMUNqbG7S0dLebkBzH7+hpeX3b+NQwkjEnKop",
-	"r1M2kPTlpHcso8tL1ac8DknXbim2sx3JBujO83dum2ZuY2XbWNm2aeY32TQzTBTbwuY7sWbe+5w2GihV",
-	"S2juqqGTT9SENmz3iltCQpuXa0GeS2lmW0e4qWbelhJuJeG2lPBb7Fu5TCZVFsLG54PacaT+EGHG2XTC",
-	"I4mSQZuKgqSl5WBqmsnYNpcy3+Oyx44KKgW+KLj+C1Gbi60vLi40b97WFz5DfeFSwi55sGaetWGV4Qbd",
-	"NB9H0W7eTBP4Cqt8iDWOrEI4z/iL1vHM1erBN43mBr7oI1fpZXlvq5y2Fv5X6K+5QugsLdwzMHnEp8r0",
-	"ftYiZHGdnsK3xNrz9rBJoh03PmNw0c31caXH3DRWFZfxIdfwsYvghAQxnpwe75ZugB8X0z2ruCoI0a0b",
-	"Pduvp9Gz/RdPGz3biqytyPp2RFamnG51VML8sKhTLR5BIkokCeJsFluxoi1+zY4VY9KP+b1JsJhF/fOw",
-	"0OIPe+Piijr9mqevpnvKk2krlGLMOJttD50enda+HmSMtmkkVebXF09ysNrFo9WHqnrvtweq2wPVR4v5",
-	"PJt8nD8HVUamLEztjuSyFt36EQZpWJpqLSwIlGvZ/sQ11PYnlJm0rB1rU8HlLax/cHcXpzYe9pj70UUT",
-	"bR5BYFdGA5O6Azw5JkhvZoBsb2UjYAUZYeEHREqoIMWSLMo2NL3I10k1NNNLcWoFD8ii9C3929o4tVf6",
-	"4kUJerNvNcATtccB6NWTXwzQe4QlqVImCZMUgkurV750OlvjWdLZ1s08s/6E05pJJ4sz0pZknMHS6G/j",
-	"P3LZa/9GWWjrJISZNWo52Mf/LRUXZCg4U7W4VcJG2V4zLaCBI1uOF0nFJwAmn2Ap2WjO5lldJsGOkU+q",
-	"75mlbzlk+u7vzr84PX1/Pv3n+7f1f76/Gv75xz/o8B9O1kzR9M4VDpzWQbOMwaI5d7XFAsJja7JsTZbv",
-	"7Zjqm/EcM0aKU5Q/FlnzITacjDmxTupYLIkQ9sC1qaETLQWNvooY/RiRAjMG4Qlno/ieYmvrsMcwRMWY",
-	"VdA5eL2Ts3bntN9t/3YCiHpYyntozqMf8hopjhrN18gbY4E9sMcMGCZBBu5FEBUJVtwW7IqMqFRE6DX4",
-	"RuroY2mf1UwrlU2xAgntSkF1kBDEU9UxF5JUB1gpbUaUlN5mtYTNb3qSGvzM7JemnZnhlM45m7ltTg/F",
-	"9LDNOdtmWnxLKmybDPZV4gox+xdox2xQYe+z/qdUcpf2Nq0GbCGqkE8lDkOChUxzrtuXnQrAyBsVOCAe",
-	"nxD9OyH6eyj6ZhwFnI2IgA5QPUZZJUGf12qByDFS2nE02lGQO35L/Bq6JsEQ6s21WbC4PnwzPbhNENuK",
-	"refLZfl+0r3mE7giWShsFmLB6+t/kigUfEiDTDmzxYKYSBLcEXlo2FymDdwAKj4LIhGDRRwUZLH8QtSG",
-	"cuBLM670a7fpVo9HZyaZaiGRldtefd96SVQ8bpOWy6SCXyHwKXhAXK2NEkziHAxwNsoObQj23bRCd7fW",
-	"Y8mTpjyySMXW04kLfU0qherH37ua+g1XANCx0IINYWYA3WOushf3mK2+RlTVUDt9uMFNBs1rNLq+EekL",
-	"gcnux0QQtIODYIkq3l0M3P4Iyndj4PbEU8y2eJ1ZxIVuZM7TZOS+mrsMaDIUfMJnUtJsfJP4VFnKFcQ4",
-	"svPJINqz/c1EnUs5e4+blZbKpy1C8hYheaX4TTLLFkvg5WjwYzKTUgZBNRzrf7TjgqvgVpCr+cTdrcXC",
-	"VfsEaYMMPEUDAmIYKc4PewYBXktQbTSUkr7omuhHd4ZVkDsuwGDeceoDlsS9oApaXWDkcWYFSCw3d9yD",
-	"RtMFHGYkFQ6Km8nY2T+jMCyQQmUCcJuIKTtpABPaCqutsHoGYZXmlC2QVsURENuXf3GCmTWTfpK2mK2C",
-	"GLnPwLPHF2T8l4XAePnO+et7NHHWhG3CXVaswG0m6cCkfKxzTm1u4mKt4++vfk6+Ro98vWhfW358L44V",
-	"HKThPGEXNXvf2MdawGzLu8ZneC1c1kD+MHVeMkw32xkugUeb7fWSlHAt7D23LHNprabw237s237s237s",
-	"237s237s237s237s2/S17SHaDwVhlljOixuzf8npxCoENG0s5Hq5VABUfRLp70lqHFPTfDXEaox2in1N",
-	"20PR4qj12ByQGkgybSaY7Da4EG7HiEUTIqiHZDQc0k81BJaxtuOEQlha6/oQgdCHDHZGEJbaIE/60i7r",
-	"n1gUvDufv3xVl5nNei0+RWocLMiavReX69EN9M4TtmZsbLoOy4HZuNwIlS1/2xaSbZtnss3w3raE+dbL",
-	"pZf0Hn2vv1zaCmaN3g9E3BVHqmzVP+UMEXZHBWe2I0QkAqfljJUKZWtvD4e0Vnhw9KlK7TxjbJYPyRjn",
-	"og50xBBlFZNWkCQZgKrTP1nA+PgsSo9/PnSRTeKuxCeJJmAERg+c/CVXZJ5nzgHmH3hpAoxx5xwTR8Ij",
-	"mfR5zkWgQtsWQt9lKwNtA/9F/fp7bKZhP/TnBwMr07R/rl9/uG6T6S75pNAOaH4JrbcpyUxnFzrx653z",
-	"YWZxNQEin7Cngqm21OBg1URubM0B7GkoiNJ3yR77tXt2GpuchpZaiEgPhwRRZU5EpzxCgjDoWqGMOWYX",
-	"PqbUonJHwP6gdv/S5htXBPvZ9T5EwBoSlmIxmlH8QgshUBBwM3iEsMUWjnBIvKkXkBZyQxPzMjuIKWwe",
-	"kmMahmYjkU8CekcE8V2TtBrf8f8kV3uYeSQIiA8bIzCUcXKbQSOjQVUQySPhEYl23L0QT/UeuRXk7un3",
-	"JB/si6bwwT4TyNndza2sjdMX0LTgA00Fer8m2BtTRqqCYB9O4rWpJrCnMom3etuIj3zuRXoQhnXQDdNC",
-	"g3Jm7KX4pbGRLZ2HDw//JwAA//8=",
+	"7P35ctu4mgcM3wqKM1+1fQ4lS7KdRa5T37htp9vd3tpWOr0oI0IkJOGYAhQCtKLO63/nAuZK5r2FuZS5",
+	"krfwAOAmarWdODmamjodUwSI9dmf3/PJ8flwxBlhUjjNTw75iIejkMC/j7AkfR5NrokYcSaIenaHwxj+",
+	"EWCJ1X/9iGBJgg6WTtNp1BovKvV6pVFr1WvNmvr/PxzXCYjwIzqSlDOn6ZxxLkglJLiHJMEIswBR1osF",
+	"5UxUHdehgdN0avXXu/gF3qu89Ouk8jJo4Mrr3m630ui+6tWDPbKPXwSO6zA8JE7TaRHsuI4I477TdCT8",
+	"EY+CBeO6v793ncsoINGDJ+jHUUSYP3Gaztub4+Xn8LKm3pVkKJzmn5+ckDLSkVzisOPrDWns12rJLG8I",
+	"8wcY/RARwpCe8ijiQezLzrJr5juu8yHGTFI5cZoN14kZlZ1RRH1iP1lv7Nfu37uOGNDRiLJ+BwdBRASc",
+	"CB+aOWecBZypefOYyUg9+uF7x4Xx152mU2+gG4l+wkMivhPo5kOMI5Ju1mGA0Rm/IyH21dMRFzBhHsAc",
+	"39V/R3s//ejcu46QWMbCaTojwgLK+mqL427J+pQ8Wrz9rhMLEq2wcnBerriQc48LjuWARyttSJcHcHIE",
+	"QWMsSYSwRC9r6H//5wguh5CEjFCPR0iOORpSFksCF2XWyay9Tue45Dhe1dL7043ImLJ+pa/OWUXfpmQr",
+	"ggj3pOM6EvfVmTWXzTRx3ruOpDJUG/m9foSgFzT/TqYD1musD/X8ZfYlvSNOU0YxcR0sZUS7al3Ubzyi",
+	"faoozc2A/hXzW/XpMaH9gez0nWa9Vrt3Hd/Qts4q1GYtUpAnfjeS4CEJ0E94hBkRJF0fF9VrNdRfhQL6",
+	"znzaULjVyQ4LeLmwwdy/dZp7taUp51vxCISTDDENnaaDA/wfQvKI9CLOZNVwofWWokBfIg7n0Y+F5EMS",
+	"ZQ+zOURLT/kd6Q44vz0mIb0j0eQ4nnE2pSTDkewAdVQHzrWPNJk3f0x9b7dVb2SYZhxhdWg6ijmofSFR",
+	"xCPF3wYERcQnagwIMzEmEQnQfm1XLUE87JJIf5PH0uewIj1MQxIkMze0dr+2q+j8vG2q221iwYhTtjSf",
+	"ea3ICbkjy7fopi3kZKQGzRVnro4wDZY/Blj1EmIhO3YP5q0wvDi1zPB0mbWGF4sr6jqMfJzz+d308yXs",
+	"rfwcZptlz+GJ2ZVrLlWrRxLPQCJCvTjs0XBImITtx111gAy1TbcJWEBuo/QfPmY+CVWT90vvHZyZUUTu",
+	"KI9FRxA/IrJDPo5oRERh+PXcNupXnaYzHgjid44ab34V3/9yOoiEfzQIfzk9//Xv3X1x87sY8e5Lfrxz",
+	"ek0PP1y8+12c/2Pe1c98IY4UjRpIORLNnZ0RjiQjkSVSVZ8Pd9R2iJ2UgpXu0zsqBzdmsF//VhWW/bz3",
+	"8y+vo1c//Pz7h6g1/ufbq+NXp2dXf5zyxhk+wzfjfbHb+21y/nF39Ms/nCXls7WW/d51BgQHJDI6jD8g",
+	"R5zJiIew2LkFVL8qIWXEQ+pPEO8hfeE1V1OsOCIfYhqlCyr8ARnCdg3xxzPC+nKgmOsr1zFkS8hI3WU1",
+	"jJMW7k9/81cSKVUn8zEeRz5xQcLzTnuVC85I5RxLf+CB/Kee6T+XHtCLvbLxnAZkOOKSMHlNRiGeaJKR",
+	"H52nevXQeKCEkgEViAoYJqxxkCyNGj1miOAopCRCalBESDSmcqBfx0OCvOSD/qTyM5nA+NPxEhYPQYSM",
+	"YgKS49SAz7iP9biKw3x7fWYX0FybZCHnL1KPR0M4c3FEKxHpESWsKREgs3qN/Rdlo7nGkpzRIZXwP9Nj",
+	"utaLIBAOQz4mARqRCI0pC/gYbXFGjOi+rUV5tbY+DkMSVdENYVIveYQlQaHqXx3LKGYCbV2TQL3LWY/2",
+	"44gE2/llTGZEmdxt6JnQoVraeg3+z3WGlJknybwok6RPovzErpU4xtR8Z08uJD2JKNNLD7KuNJNcf1i1",
+	"RcMSpGS9b4jPWSBQzCQNYTy9OAz16qlji+8wDRU1RLiPKVt2eK9e7C0zOCKjyWFPKmFr1sAkR2NMJeqS",
+	"Ho8IktFEbWoymCUO6ZqD+xUrnXzqah+Cakr/gjvluYgzRJQcm9zqJsJIDLC66L6im2gYC4kYl2igCBFO",
+	"r78hB+okq5OtD3KbSY4w43IAB18OUEB7cMOkuqUBYZLiUKAtQfuMBBXKTEOBhniCBCGIMi2TI2PYEIoC",
+	"tlnMRnE3pGKgbhUXUmxX0VHEhahoXc8SIIFwECDvEh561TZzVqPYvy264y1L27BAXvJyBf7X0yTcD6lS",
+	"uZAcYIkiggM4mjxUrFppKOKxr+9vy9zfGQNPWniPfXt/W3R9Z45IEOk95mW9d50RjvCQyEQm0Lr/aVA+",
+	"Kmsb+E6g02PQx9UvIywHqZKZtR8sx29ieDNzBndLucyRVhqL4zoMAoG8IZG4CtYur4k88hH70kOgZmou",
+	"PVRiAnAOPhYHyCNC0qHijh6KBdHvfIjVlR+FmDESfSeQfcdts/GA+gPkqwuWcnHOEGYTJIGSCvoX0dcK",
+	"1gT6yiwKjL2Mx8NQlXhqB1TO8I/iSPCofFf05EG78uE1z0oAVmlAI9wnVXQ5wh9iUp01Rv2JGXRhv96A",
+	"05TQCXV2pCSR6uk//zys/IErf9UqrzuV93//d6dsCtY4MOtwBeb35HBZW8fS+m3JabSdPvppPFH6w6yp",
+	"gHIB80BbOBQcNsMba6WnQgPYICqFnTMlYnvVGXdnzDgxLjzqdDMC68+khIUeopjRDzFBt2QC4p2iMiwg",
+	"AeIjou0IaAujt29Pj0ECQX3OA+QPOPXJ9gFwuCPO1NATZ4fqVusr6eQKcvOyUn9jf3/e4W23PzbqlXb7",
+	"48uTWYc3P/9LmDYu0ZvO8a2hJlbyF7hHlMATKbnoITN9qpn1QIUq2VKGPKWoeagX8WFeqdHCzgFMdBxR",
+	"SdAAj0aECcRZOEE0r8EhIWkYogEWiMrZMzbK3Oyplp/MnlILHzAHbbwSyNut7XlrDz3VTVcc/wx56gr3",
+	"DVOZQa5Bms99KyA9HIfSaTZq7nw5ZaHkBPaTWdQNzCPzRAB44dFJEIzphkdlCg+PJOpOtMarSI2kQ7Wz",
+	"KCQ4UFzfq3hI8AgorvC1VRFtSeA6sGjbVdSiRCAcEdSN+C1hqj+PBt6s9VfdlS+/U8kYrNyE0+ceZl95",
+	"P3u2YAh9Q8NSbepSXTVYa6H1TiqQkFjOPDLGrpod9L9HpOc0nX/bSZ3dO/pXsZMZgmM9fLPOhNI95h0J",
+	"9fujnwjjDps5Jv3z3GGlXuJHHdlbMfv6xGL+7bHO10cdUMHgOmtsRkRB1q2xliz2eoZkYjrvZH0mjzjJ",
+	"e9WXJuqgzHyPA2ObARsyVwIJ/BOPRiHV9rOdfwptRMtGdwxxqD5d8BsYx4fqCfzx54dnby6vz0+OOz/d",
+	"XF6o4REhcJ+YlbTsv8uDiZJ4GJfoDoc0QOp1a+UgQq7qZ4dOEuPfzOH9enh2enzYOr286JxcX19eg4lc",
+	"YhpqT1uPklB9V7sZs4MHy0aXAK9UPyIb5XDvps1GWIgxj4LyllLRXSHRK+QPcIR9UC/v389aIqrIF0xr",
+	"7WW5X5amncAyQYPp0z89oCbyigvpoS2w4HBGEGEymija65m19UD2vaM8hB3aRjxqMy9/VIz1JWOKL5hL",
+	"Zs3BtNgpmGKyBsFKztCxVCdpi0JHxjaxZCfq7XvX+a2y4mR+m55Nto+l5/Nb+YTyfS0xpaJ1Bo6KtYtc",
+	"/rwiKZFk5om0r+1MBZMtf5pLmpYebGuTqTrTLqBKxgc0b2Fy/qKMD2deG3gnd6y++gNuLcjzWsE73+5l",
+	"4KwXUn9VrgrMpCPxLZnPuE7OD0/POq3Dn0+mmapmSFQgHEYEBxMUkT4VkkTkubAO3yyOSD1+1hcEonkT",
+	"eUeXF2/OTo9anou8zGTVn6cXwG06N63D1kmndX14cXOqOI/XZlsMD5XSMtWj4jHIuz755e3JTatzetG5",
+	"ur784frk5sbTCk65wxGBrqBU2y4BP2/EfSIECbY33Olru5BgijyjQq7MnkZwtaYiLv785PgDzPok6IDA",
+	"BxES2aC5BcFR+zYmY62QxHv3SSOLV4oN3K09Ymzg0kPs1tcgZlqX0larlYJsjR5lVOGqmYiR1/UGDrDo",
+	"DHmUbGHG16B0iMlPf53+k9OzdxeTP969qf3x7rr3+2+/0N4vaj1J1NHHrL4SsbVnuozgHoI/A/GeNrSL",
+	"xxRrNqLKt0YZ16CKdPWQwXqzVqvWG7t7+y+ypO9fNUdCreHcwNkRngztfgx5zGR+0MvE3k6t2yjidzQg",
+	"UScNX2o6gg47/qBjp5cNLxWx7xMSKGL3vLI6dBjiF03pWJ5Z1daSvFdnVnDcp0OgV+Yqi5Rl4CkblrJh",
+	"KaUs5Q2PujQItBK7AlPpZdvNVH7fXF5/f3p8PKX6UpHxozNCAoGEz0famSCaOBimkXNfSAPWAWugnMdy",
+	"QJhUq0EC1I0lCrF/KyBKTtv6zeC3vGS+3nZ1o3V+VRfhlEkSMRyepEd46ctATdu5d+H0onVyfXF4lrsK",
+	"hwzZxggaIO6DHPAlDUCHDMWMfBwRXx14Pawtz47f266iCy4h+gx3eSy1DQfHgqjbElDhh1yQ4AB9iLkk",
+	"OlYonYlXVXt2weUbHrNgxYVmXHZ6tt3Mlb64bHXeXL69OJ4yuCnyggJOtP+KfKRCfsF1vuBIxP4gkxnA",
+	"IxgYZ8QsKtAgGzO75SUz29CXr42+XHB5zgPao2SGr7okRAeujo73EYRBNH4hb6RwCpZ3YiQxGY9taNsk",
+	"0W+S6IFCltrbejgUJGtFa9RWIaXJiZ1vRtNBRBudZ6PzlJJiOEWr0zxzrRb5v/NAIyue7UXKvDYUfCG3",
+	"d5pWWMnmFc5rWpKJuLlN39ZtusKTkOOgxfkZjrRYsEpECeed0LabKdFfHf5+dnl43GldXnbODq9/OJkf",
+	"n0Y++mBTqNf2Xu2/fIG6EwOk8gw86jaADiYdITnADNXROf0ebXlT09yI+V/hbRgSJo+Jr8S7VfXbINNs",
+	"3mU4P7lodY5Pjs5OL06mtVwfRwEaY4Fsd1/46BvfCLL+jGRcWskdqJugT39uXt62TsgAnoeExBOBPMOF",
+	"vc29+MruBV9HzbS5wAuFrhxa1/LHttCs/PRyITeBhhtB6eFXIAK4AKrO1hsN1LTadVCa/wI56frk6PLi",
+	"GILsOm8OT89KuENiZxpggUxc1AHqEekPEJV51IIvJiuZIZrhIUGZT2aZwwyCypZXMvuNAPX13RKw0a3M",
+	"K3Q422JGUYAcXIFXTLUsZxcm7mzDMTYc46F3ocVvCRMra9S2UQmWpk+E6MAbOtBx0P3Bp5f0p9O3f53W",
+	"L+ipOGXX+/7R6YvT29Fvvx799LpKJj/9Fbw7pZf0dHzeuv3r99Yfgwv1g98IWXf4phb89lMIGXUawI0y",
+	"p/m6VlP8oxcRMUi+FsnOXu9dg32oTX4ZvrrYvfprt7v7zwb+re7/Ot6/fSVqwQ8vB60X8e+vydmt4+qJ",
+	"WJDA7wmONMjH0hcWVm/edT1EjIyRXhQEXwMYLjNw/WRjRN7czRl3k59jNrFwWSte0ghL0oGU9wXK/vVh",
+	"66Rzdnp+2iqKcpyjIWYTpDE/kaB9VqEMWQDSAySjiZbmUIilthp/KZnOjjVBb9ryshPztpsZf/d3IoOO",
+	"hrZGJNJ+e8BN04hSiDIXUhM1BlObGa8bAkiqMRVkG5zpsnyRRBW9w1QiD8C9KoDupWRKQPP6lhNGMvNd",
+	"2DjFPftm7/Bbhg1S2sq6WMxyYWFz7/Dbi8O3rR9PLlqnR4fFa3xosqhzXIiKJLTsC97acyoEZX0XJQnk",
+	"LtJcPlB3KyJ3/JYEecA3rzDXb1n/evfuXeUwcwjKwzoyx4RyhmDVAUAn1rijq2CrfKu30GTr4W5ITkyw",
+	"xYrxdyLu9aiveEHHJDHNjcS7efvmzenR6clFq3PTujz6eQaaAMSa/Fl7X02CQLJXF6CB6hn0Sd6z2h9a",
+	"IUTCdnepu+M9VIxc0Qn8CCb2AKSFWzLpRCQWC6jV6fHJ+dVl6+Ti6PfOzye/d65P3t5MmZGoQIUUTHA4",
+	"qM51pijOQEKa8T4fNIQxCcOKJmkQz9uNCIaA3m4sKFN0OIpD0kTe9EnxXORdXh+fXHfOTy9Oz9+edy4u",
+	"W53zk5bntplXvnYepLS+vbi6vjw6ubk5/P7sZAOa8BWSKRGPRjySJDgnAcUtIM8rCg1JFwsEhpu3V1eX",
+	"162T4875yfHpYaf1+1Xe531DmHafgT8ZC1T89jNzdzMukVccowcCQ9lcN3bbr+56iDViqpJaHYvMtrka",
+	"JMsf0UKz0pOqdMuNtXZjEXrwDShgkq18GTLlHb6BqhFPWvdhudtfrJ6ygBAUweI2RGFDFB5IFJKjCifo",
+	"MIcUggMdCoDDq4iPSCSpeq7vZf5wvokIAXUlUS9TzBG0hSUaciHRfg0NybBLIuGi+gv0M/1eiYU/3Vxe",
+	"gCw1xB+z39lPAdR595/Eh+U70pcdSNQRkJvZA7WR/JlHn5yIYEPYslDbtVqZMaPk6xrVa8VvZuniAocQ",
+	"HRIh8XDkFO///HY3Ax7JFvkobRr5qliONpljOfSzC/XuvcVpWTA09c59ntouvQj3WbTKPx2a1Nk033bz",
+	"GK+Zb7yfs31rHZx1d2P1dS1MGjqYNx3INllxMoZjm1Sl5UanvjnEH091m3rmzuAowvpnk04zrzs13HP1",
+	"XnGiMCjTx7z5XpgVzdbQMAjLpaDc7faNU3LgbXdXFsh67voNKcs+rX/R4zFzabJFENc4DsudgrJtK90v",
+	"W8h3KndX448gytCQMh6hmFEpkiJKJvdOsYQspvaLvZLaH0sUAHGdIx2j9cYga00VoykAMXkAqa79fYZf",
+	"qbF5aqKeDQhmfYIkj/0BCdCWlxIeD2FBA7Ltou4EaqxU04zARXWxstdrv+R2HQ2If2vgoadnEVAwTwdJ",
+	"xSyCAjIiLFCLaQ0caemmA+QFpB/hIGmhizvl6juhbizbLGYRwf4ALMhbaXmbyCaCChLdkcAFsyqPpSnY",
+	"A4EKiZdUGJg7i83NbxW9ZolpGlQDPRz1TzOXEqRu1zniwwTIZvkznimGuzpz1GVxF1wQPazv1asFRLUV",
+	"mP5647Ng3+sAVU8x2BQ5PF0zswS5aZXe+cwiTIPG60pNOoJFxhEjAYJqLCHYBwVh8gAxckci9GPr/KwC",
+	"uAOjiACoxUSXgVFHLarm57VfW4f865GuJQusfBwKywzt5yzfk3N0c4O+NEPXw3hKpmUnujTPShK/s+UF",
+	"yqonn95cor1G/SXyeUAKB3I3dxp3pwr3vP+0e//vZYfSVuxZ8lQWNKYyhelEVzXO0IUEgDzrzN0rjnhq",
+	"aAnqyNwRTdsswLyugQOjiYHqyFa1zG9q4mdYaNYvvVi6ednGpm1W1N3A3zFNyRR7ctEQinaSSkRwAOxR",
+	"zw+OBLogY/iXLinXJQgHgXE+Uoa8nbs65AhZjliCHz+FeD8dp1GSapWFNMoCjZyftH68PAZv4OHZ2eU7",
+	"eNli4zpuAQd4FjKu4zol0LdqJKWR/WV5kTOdRzkHJIyhxA1e6ttUL8/yChcC1DIoN28vDn89PD2Dr5VJ",
+	"GonHfboQiIWiz6HPm8KpUwD2ORlw4ck+hq8uRZyNr604vB/jIWaZQ/lxFGIGIzyAs6jlVxcFHIRCKNWG",
+	"ODMFd/J6Va1kXbJeu0+zXWvfCeT9VjHxh5XTY6/Ye3nlw+yFhuuXzjT36ZnX3CzgahfdRFQUp/NuQCJi",
+	"SrvxbkiGiIomwpqsQRs0wnKgYXKwQN5URIYHcX4YJYX/QC2wDdrMA/lYe+DT8rroZDiSE1OfNeNDReMB",
+	"D03duwXhOLkDstjalV12vRhpB6VLfbe6EF4EOV7AvXN62/oytZUU5qTxQLUpgbwfTlqe0WcQlakmZTQ+",
+	"nw+HVEoSNBFmyAP3hacvvXZG/M1zEUaeycTw2gx+swqm/ZULaVpB6t7fdHFljLyCP8C8VCzjUv2bCc7g",
+	"jFz2IB5oIWwDFBNZInlk8XtcLH6pMA/n/n2i2hSKJ789Pb57eYBm1uzTYoMtKmhtBAli5KqK0iLKladX",
+	"aWFsHSoAdVQBRyzInIolqFoBe3NmjS/X2s9dSOpUNKHo80nnD8h/XR6vtRDSxIYsBO+EIJJSPRG6yM/M",
+	"tTL/AjUxBZt+Qi1HE6gvrOPkAVAfX8Mxk1xWv0m3tITTYWmKCpKgik6wP0Cq/XcCjTSABoDncT9WKhVE",
+	"uOdurID4dNVZVqo1Plp9HBKfbc6BC8BUmR/NZSdlLt4EISvTZRFHPX0SkJCYJ4rOpsna5gGO/AG9g7+n",
+	"aOxsE5TrfKyo6VXucARVlNU8NfC1Gu1RMrD02ZWeb/rgJplz+uw4M+9Md5m5w1NDqAufMU/fJmuQfXqc",
+	"rIN+yoW8yqxF8vAwXQ94ViDjx8mS3LvOjwSHcpBaI1c41yJplLEGvl8kk5hWZac6uZ2rjSMF/fpk++xy",
+	"HhLMwDKfhdyfLhYpBIh7tv6v5KhPNHFWDU3938MupAFzfVNCLMwPBftVvVFm00sQyD49pLakQVMrmUJE",
+	"RFLs3wPkNw9CZA2305H9sy3wrxuN3d2Xjdrui1f7ey9fvlimEnd2P5P5uelGlG4u71OWqSu3wgaTdYwf",
+	"9bK9sNXXsn1lS7IV2P/c7oo2CzOkpLuyRdAy3IrCdsZX3lna7+06CbVdVc72cRRRPcyib276I+uJ8n7G",
+	"PjdXdbDvgRZv6OrnscUnsslSQoqu+yrJsERQGVJm/5yWWhK8/xUmlCkBMFfEN69ZjP7VV64Ma3K+S1S/",
+	"f5hUPswwiaUrpk7DSS44JPDSfQFvctk2EfZv1RRZPOwueejXioHI4Fo+hncnLXaaFKfVB3Vq9fLrkrl7",
+	"Jfu7WiBGRk5akaatebnMt1a8Yg8+xcX1t+tc7HfmGmnJTEvfD7C9Y5baJ1JdeutGYhbgKEBGzhPfIU+N",
+	"w3ORJ+0BVH+A53t72lq/jIJirQ9O0uNKZ9/qqU+kTywn3JsdKIj32adGwM8+SkX87NOskJ/rNh1S8dgY",
+	"PTtdP3e2fpeyk9Xu1TRS8ZJkcJn4FaOF2KixLMbx6uw1RTteIBYXIkNKReNptOSlpl2UZLM1rU142lTP",
+	"mZG708s9dy/XopSfbZUXlrafuVTJR2bO/qlNRAlx+pImojys7uObiMwklzURZUWqDOFNMbttsaSEvmUJ",
+	"7BzSCtiTa+tRr0q7m6wTCZSrfrUknfuM+kpZUa0lhMtpq0pabQuwbmIWlG5LuZ3Fza9TTvwrGeFCk6/Z",
+	"q/VomW7bGRI54CX288MEwFO/YUAKehEfatddEd5zS9BhHGIJLphhx8dR0OG3StSxf1kAUG972iU6O9bo",
+	"P0fDzp+HlT9w5a9a5XXn/d9LojyKFDE/t9KlI5Hg7JHCXsF/88xC59SYHhg3Rz76JBrJZb50Yl5dP9rO",
+	"2k5XVotXiJdfTv9V80nVX4n7C1u01DsgjsuQLNN9C158zAj+bFihHkYSzm+iDBMaBDNaTblMDtNniz+s",
+	"p7LmPCOiGtiThRtmr9B6d+G5HbiiFmQOyszYSZjOI+nLqWPeasvrKb/GWf5Iuu8CJ9ZKumzRB5R5nHiB",
+	"HqSJZk/XMlZn9f5Ti/t2O76ktA8L/ygpJ/+yZKF0TZ9QgdLHZln9KbMUmbsbRLinmFf2+s6+uaabll2b",
+	"rLtqHZnPxPasKPaZIvJFNnrK9C82VkWnggyg1mZG5lYT9YHZ+pgxLlHXBLlox+K0wzVfpn7ehmTSVMHt",
+	"pDOT1hRQP6snaukkscRzn7Z40tTOKRvdqjaxVaVbA4E192V46elyR/Pmuax7Az6cO5GuvQ4rCqPZYI0H",
+	"3D+TiaBzr5/P1fkSd+BzneYVTmhZxm7xeOn+5pyR4/zCFPWL2WT9EYXeJE51jtz7wBjepRhuEov6WJLz",
+	"GkFjq4nTxaCs/PM0LCv/3AZmPUzS1n09ufCcbsoXlZ8zV/vRJKPHEchTgr2h0M+PQs86SU+pONgrs6zu",
+	"cE1wAPCOK+dVEP921UYjLmQ/IkuQ8DTtHCYS0NXaFC3e9ru2r7KVEDPT3G3SehOMcQD/240lwgzxkZ55",
+	"Nu99C7Lat3Xo8jgfmnybTzrPZqMv7yUxS1++mwDTb1D+1wlgLFQo+LQg0LCQZmq8EJVl3BD5L5XOhocl",
+	"yqBnAfI8JAZ8JEDhG0dUEnGAPBJQySNPp3dY1Ve/M+QBibAkADcgwfTq4WBImQcpagHXqR9QxT27awkg",
+	"n+vo3pVortqVatE3Azpa2+00J55xgal3ieCwVUJE7UCmOy7bqGIY0oqTNl7/FWecVI7+VJInvVt/8aJS",
+	"RzgcDXClUZYx3ch9oFGSMd0oz5g2JaoXCQKl7Rpl7WZqzysuSK4MduEzq+2+USf0TF29Qfn+0+UvPw8W",
+	"b2ZqumXzvTFqfH4bj0lE74p+kNTaAymNPEJgzTtAMaMfYnKAIoKDCmfhZCpHqpbfYk2q3v99q5L8c/tv",
+	"pRt+Y7l+IZEMIGRSpGvJ00rEq4QJlQLIGGi8otM55GMSVXwsCBJh3J9CpZhHnpefcAv3j9TurniPlxHC",
+	"DJwfAH749hvrRvwvDv6xenH6ubLj2sL9p1ZlkiX9wrpMy9jJlx10cbyF4ULU2YeYmN9lFBP1kawGnWyu",
+	"0kcrSr3MH9pSVCIQYK4wjVY2YGWLORXvz0/vWuqWCsICyKQ5NIUuIF+hiXQ5JdSOa7VdP9sTPCHFXPK9",
+	"2usy/Sdb82nKHayrqaCYSRoCFcuVuDBN5xOQVy/2FkcZTklxhXFQ1g9JJRbExq3wCHlXlzcttHNX38Gx",
+	"HOyYLrwqAic2ohIJ4scRKSGtr1YTBPNlrFKbialntVASzu1ycbK5znPbUXofcvWwHl8fSw/y0hrZW7F6",
+	"3k3OobDWjUsSl+amfg4NTMQTegXSyCO1YHyxpw60hKXdhmp1U80yb+ZfY+HKTP42vcowH5hDJsBkFWO+",
+	"Gu1TsyY4b1+YLakxPI5FTJufZOdR8+dWvR6rH/TscOcnSpn3nvxy3M/YpmvSp0JG2Brr1kmOfDaLuCgx",
+	"0p2NharXYhRin6wREfzUS/HkZ6Ns2Ras1ZMxWU3BVuGvMyEtRSzAkBd4UANB2EgCQfsM0ZwxL/HOJm1K",
+	"7UEm0+lQlyBcVZ7VrdYAoIn1De1o+j9bnHyxlDqagKSVADiMIaU74qzv6sxuKlFAg2nExDKJIDFWPTix",
+	"hsfS50NSuqcmKN1DW42PH7dd5PU5Ix7a2qvXtgEFSZdC9NAWZtr+h4jaDfUb4wgzMSbRdnbzs4HuurHj",
+	"OqrXJZ145jjcZLoxj97Y3szfP0CnyTXtlMPDaWghn9A7qBX5Y6t1hXSDA4S7ada9BHCpMRbpvOarG/uv",
+	"X2dXvrY4y97saboj+dPo5g912Q01V8ZCE653Z8rNC2sZY2z50PJlD7EkQiY1Rl3EyFg96NFIyCwU/fbS",
+	"oGwFmrEQpnfdCHaDsrGmp08XynhI2xUhgdbVO0IsZMceixXXCNo+MjWFPhOSupBIwuuF2/+gC2uQRtZZ",
+	"EXcarI6lECSmR3B9xSShPJz5xKBDm0TghHwqCqvpZ3V5UaRAH2apcw+I2srejMxBz53bjEqXJzkZgrGa",
+	"tleY11MrfkUy+4V1wMJwnlBenJr4sqJj+cErgXfXmYseGg9oSBLWgCKopeKirEgCl4MzgvpcIoy8xseP",
+	"nptKJLgnSZRg+WRFkDQ9skQYWU4KsRO5SrpKppbp0j4zksn77ELMCiArp2RFkL7nVtSkZFr3KTR8BtGm",
+	"SARTFxX1CbINNHCemWwzkTqpNJIXCZC3V695qQwKh2ZLIxBaYqp3VOM69ugdQQGeiO0E6QnEOlPCCgTW",
+	"5OvdCSBM8jEjUR4KHwRVfVbUzix5WEy/P+jG9s83tpP7TCWtKV+eHZNdDWGlVcR44nCfjmHK1eJaDgDS",
+	"igviAdl2EbmjPBYdQfyIyI61IT+EUULVcISR7hJFXBr83gTw037VviIkHwm0xSP414gE26CFwlopVglv",
+	"lYuk5j3Tk4u88UAQv6NBPwHcFQvyYg/xHtptoAizgA9RdyKJqCIouWuA9ixqtkC812aevoBTiKGqUw8m",
+	"VPztBr7vHSiVkAqT6CYGfMx0Ef4pUFngOhlXgh536lD4+84/ZngU1gW6icIlD9bbKJwBbxOFTv6kphdh",
+	"Lf5vV++piwaVU7vcHV4QBP7Q6/mw1Z9e+CUW9fFCl0swch+YuzeFYftYwcgPhZo06zUbnPEBscSFTj+T",
+	"0Jtd42cg9NrhfPbKUAtpwHO49ItW7elVhfS4rKgqZKZeyqk1rDIsZk5atOKRWB7IP2snyRzp+jzIsfL4",
+	"jczyz0CnN3SOEp2Jd3V50yJBFXlQttRT4oPJbYACAEoKHXAh0TAWEhDQwzuIl7IZezpsUIkZ04Fbjdre",
+	"vKhT+OL/v7mz8+d/tttiVtwpRC5QOblRi2VyWSHY4DCWg/SvN1ZQ/Olda1qCy4ZqQBhaIWIi5H3KvCbC",
+	"6Kd3LZDBbOH/H28a+y/QltpgNUOI+hhJEiAc9nlE5WDoKvk+DPlYiW3Xb45evWzsu1CoEr0jXQRhBOh7",
+	"IiTScfMSXUXYl9QnYttFdzikAQRx1PfRkLJYEqGLYyE/xHQolMbZVWolxVL9h3wElDUqhPoPjgP1n39K",
+	"6rUZSHPC5yMC5nAEB0WxPHhmi2rBqQPCoGM2kkVX+6GLyVLW47baL9apoMbr5eAR/Y+0fq0tbms9SAY2",
+	"AX5Dh1enSBI8dErL0xZehBhBgeAB1IIneKhjf00dXVFFrUEGU1pJpQCrzplU69nMhBq2GSwrBAxrjcyC",
+	"soPsKiQCRU4L1GACFjGVBE230tQp06zaZm32b/+GjjhTt5ZyJtqsordbJznBtfIEw7ek42NBvCq60pfl",
+	"9Fj/+Pat+tfWHYkE5Qy93K6iRAbQb1y/OUK7u7uv1XV82zqqqk+AXi+EkmPs5fU+tYGMtZ0mqlar994B",
+	"CimUWwsC+FExL/Xjp3aCoNt2XNROQHT1Xxn0Yv0A0Mbazv29B58+g05jQdAtmQgCuMSUmdirERYCeepL",
+	"1Uw/Hupi/3Yx6nGbIXSI9CtqS/kIf4h1PTi4b/p+wH2A/cVDtbg8kh6UXMACUSFiAlcIOtPgxP8AqA5P",
+	"LYQdHMzJO0heEJIOdQU/eAn0uBAzBl4Y+yva8gcEjxBnKMRRnyCo5QNXqYKgfohAOBzjiUADfKdNpWKA",
+	"R8RWA/DgJQ9pWm9uNkYC+pkuCeT5PCCeqyaC0SBfmcUzBTY8F41IVNH1RDxTdkZXfzAHWJ2qHqZhHCli",
+	"Yg+6l9Yz0Nt6qBR4EoG79DuBRhG9U1NO61yAqUMgb6+257lQ/cXbq+16LhIcDnOaqz2KeJcEBzqxgmiT",
+	"O1RAUDNhhKhrocmQvrQ4DEmEQuzfiuxndvXATuD2QdGj9A7quHaBvEJdZUX/SsokG+W2UPQYCCMshxoY",
+	"nCasC88k7/3N225CpR5NjWGxYYm0vm+YA2X6Bz+kihgZPohgQcdU6IN9eWcNgKpnHTUIk1Un3dtrvEbZ",
+	"ckOePhzeNZHRpAJWh+xyTC9EvvyE4VEETXgM8DSmlEyfMMidUBeKbB+gDzGXJKlXEpERj6RiXdgWrdHU",
+	"BuIMk7Mg4KsTAAc9aeG+V0U3ikxTmd7z017lgjNiitKoK6OOrkBb3m5tz5SNjJnJCN2GI26iOZNKNqqR",
+	"zgdBW95evWFaCT4kamYkFLaORmCtHPqogsdO30rvNCDDEZeE+ZPKz2Tioa14pIhPY39fNVbMgkTiAGEg",
+	"xFAYA/U5D5A/4NQn22iIbxWBBdkICdwDgSdSu9K0J0d7CJMtoQIJjRekbmFjDw14HAlXn/hANU9PvWvq",
+	"t0CHBcp2SyYulAgCCvAhBmMiC7TuuqVERwygRLoQdlO9ryPX4S0xwr7aybRSkyTRtiK6Itko9T0gk8kq",
+	"qZsxCvGEBE2kpEhPMdp0PJZiBbQH8G3SlBfSlxa62ms0UHlBLe8gnSjY09VM7dppjqyrgkYxyxGC16ik",
+	"bpgHl+rayPDqrKRiHKyCMJe+8HTnE/y3Q4P7HYOg5rlowBmPTT+a3WtqqBqr75CPStLTlNMKil5K3YSh",
+	"q1wQXepFo0QhnBRhyZvy0BbYk+CmMejf6AuusSiyPkjb+u1tF42h69SOpy+g/lnoTyoZwFjm4PSZ9bEt",
+	"YOe0pwvt12qKHCier5txaRoBNbe7pPfBGPgq6JwzAuVgMUPGB4l0kIDib9l6vFve33RGprdtTgxDSdVD",
+	"z2aW6rOVDAH1Qo6lgE8ZUpYVb4Bq6utTR+f0ewPGpfQ0FLNbxsfMyFxV1FISRXoNZ8B2qfXp0zvC8nbN",
+	"+QBesECazgutBxHhKxaf0lAWEKWwWOFQqSZKOPThpLRZqbZhxgeMccAjWQkhZyYXVr4FComb0Q22NfVg",
+	"VlAyEdT6/Tbb2q1ZJwPQ56lA9UXB87moeXTy0VYvHhQ+hRRrnxF3DkQQI0bGaIRpdJBI09n2aq+SWHZN",
+	"E0e6yIRmRlA3iTPSZhG544ogq2MGBc1QDw9pOKmiG9BrUD/CzOxaxEPSRJk8QyB+Gs9aNIG1QLEk+29f",
+	"1/w0f3oHbZamIYLoqF822Yimqc1G9NIsRP0yxJ014RHyscQh75vvmAEMMVMiOAPbgWgq/mjJhf1RETmY",
+	"l2F0Akl8SxDp9dSxxxn5GY4RggqZsLBavQupT4xBhQZqNXuQlegcjrA/IJVGtZYqa/oZUs8AD384xNHE",
+	"aUKcnXBtrqVr56KlcpiJ2WJYvsgnFcyCinkddWMBacnVBLGvqBY6rmOUH6fp1Ks1/X0+IgyPqNN0dqt1",
+	"GKbihKDx7wTch3/0y/wm1yTgfnoLteidURWr6DAMERaC2ErUumabueVdynA0OVD06Oj4Qh1MdfbU6BNi",
+	"fxo4TecHIo/VMKCKlSaxaiyNWs3qyiaYVJKPcmcgh2CD0YJ/wcf6avfVqxe1koKGU6ryIQPqZCrB3LvO",
+	"vv5cmT0pGdbOqaJlDIe6DmvWjOI0/3yf3eprWDUSJIulo4MtLNefzmXC8LSxeGcAtXxmbsahYeKNWi3D",
+	"80cRByJEhWIx4AlDpxLpfGi18mkWdunC6wJCi5cej0ahIbs7/zQeX2OjgBYcsgHvcBiTbHEh9RwWP92t",
+	"eQa7XDmjkk1r5WeMFWV/is07U6xMfQTUr3mbNiQyonOu0Ln+3XoPryI+JHJAYoHUYUbaDdtMhDYbVSU0",
+	"zY0lQZIMR6FSH0ES1UKHH2IhXEXBTRl4ylAvpP2BdFGAJe5iocgxD11dBt7N1ICHXH2aivJKUwnxRLhG",
+	"4JURZgLsxeoLP3B1riQdEsNJYPGr6ILLTJ8kqCIIe/LOT1rXp0c3ncPj42sPeBGRLjKrlKURYIRQPBwE",
+	"LkFG2HQnpNKrjBBIhS7smdOYkZJ0TO3F4nk2670kLRmFWOeklRKT+ouXL1826i+WoCbqYJpJwnncq+0t",
+	"Po8XXL7hMQue4ABnztkwWZGZh9gwiKq92P1yJ3rWSOhzdkciI0QqnUlX3ZWch0aGNsoSsOLfD8/PSsnP",
+	"pf7yT4Kz9WhQunHlXg7tpi2U6M4kLVnvRPmWquEdXp2mDO8JtqqVsbVaBXSZzZpgzQcXb5abxdfV4rm5",
+	"hOqSEdbjkW+5NhWoG9MwmLdbv6svr7Rbdqzf3m6pkz1vt9Txnyzk6fu13dRgYUKQLA8HTehKo7Xc/HKG",
+	"Ak4E3CxNE42WCZUhuzjEzNda60i0mWIgqidjJqFMSPV7FR2qOfRoH9R0wGaxdzbXtzHYZNuiFPqlzbYa",
+	"tdp2Ux2pW0JGwkLBwFR4LDXv0SpjwiqM3TQiPleiqonIImFPT1QPxmhwM2h8is/zYLEl2Z5EcklBfFJk",
+	"Hg1SYyB3kti3bHDuinJOOoOSo6x+nOik7OiOKH7c61F/7cOsWu2uuCx26p2Aj9ni5cli9qTrxG9zK5R9",
+	"6bGW6jALMqT0i/Qb1QXSuel1sYSXMy7YiU9fZavRg0kHnHrGyabT5rRexwo2A2OvzKjvVXTIEhtM2g1u",
+	"M0gnSvvrU+sVAc/NXq3uVZGOqNs38ZFpkK0tYA7v6l4T0BBtq9dm9jZTV5eynM+0F0dgv0t6M8TB22u8",
+	"LjOtZ1L5x5QFfIwGWMDAwZA2daOhtGRaVN6ixq9wXBM0ouxJTRyrAS53rKapkY7Po4j4sjLgkSCVLth3",
+	"J6uc0lx5zPt8RISJICijVPMvMni4hRYnl3j9exwkI1BN6oubvGXYmKw0Odur7y5uZCKfWpyf4ahPdLv9",
+	"ZT4m4tGIK6HxnAQU28CMvcbrZdaCn2M2MRMUT8DZb3Q6Y4YUQCDEFBHgsZxNBa6NSa3ErKdELTDX6b95",
+	"D+xu1uJ2qH2diZ7TAM8gIHZpi5BupT1/QOk0iVC/hcDFkDbnabOz9YqArJd1tFRRNmZDJI2Ns1dIbFzD",
+	"bZZc44lB4UgTtzJm0xk3Wq3SQ650utDJhS4AeDiR7Oz13jXYh9rkl+Gri92rv3a7u/9s4N/q/q/j/dtX",
+	"ohb88HLQehH//pqcrciepyHjlrrUe2W4IuDWNAXiBwQHJIK3C97WWWMyLXaS1/Xb965T4ptdupO0RaEj",
+	"QeQKnai3710n6+VdajK/Tc8m28fS8/mtfEL5vpaY0m/FOd2vSXT/1emnvvZzCKi5xEvJUQUKmjo/SoQo",
+	"9bggSGljIXg+SFD05xhjNIpHVXSVdY/kvwla0RindBIaWcfJTHoOMQNt5g8whV9sagO4ZkziH8iT1uuU",
+	"WLfqXhlBzRIk8SC6mln/r4mwbqSlZ3bbryG3xUgRM6+8wU02wcWlJpCj5BUkYLaoOwEgQxvdN22JOqNC",
+	"ps1Ako/wkEhgrH+WzzF9ZceynIUvHkHw3FJvahy79w+2R0Ap/uzd1AHZf+Yz/ZxGrfGiUq9XGrVWvdas",
+	"qf//Yyo494xzQSohwT0kCQZCQ1kvFooOQQi1Wsta/fUufoH3Ki/9Oqm8DBq48rq32600uq969WCP7OMX",
+	"QerXbBFsCzc0HQl/ZJOMysellsUmDNjwyDT83ERPOs1G7X4FSmL2XycEl1oGVK+K9qZnsCCAHYHf9ogz",
+	"GfFwkYQAL9t3czLTVy+9/YqjyaJW8M5G0sswjOdBhtXxz5zwDCE+0qEFkINaLmnpXDolZ1l4exOgFsZ9",
+	"gCswYLM5eNkquoCgUx1y6uWCMbxpUq2/YS/ryqQ6E3H4M5lcGmRxQ2jXFYEU3cqR2JWoZoYSrkGubAn8",
+	"ZWSe+nrzKhuGfS0ZR5IetPoUMk2nqK6pvFEgtCcGuXfevTwxwKol0ZOLmqZNkhb3rnPGfTwv28u2Tt77",
+	"toj6hlA/SLKvLSHZv+FRF8qt6RZL8IMjznoh9b+kqaCxTGMT5YG7ITnRteG/KMfLJ6b96eSYjvP+PscR",
+	"NQnKMLVSnjiln+x8ytR4uddsISSyhEHc8J6s6B+Nr2ckJxkWepj8W1sPdBw2uECSSn3ZeOyjy4s3Z6dH",
+	"Le+gzYb8DgDcdfc2wEs3guju+ey3xHKgaxutz4B7kD9QptrslcHTQyGljaFzQ1Ufi6quGEa1BhlegiJe",
+	"RQBSDgErBvHn6yGI+lIuIojujACVDGG7ytYS9QcEcue0UVY7g0pjhh5Aei44IzPJzxJraD99+bNa9t0l",
+	"z9I5D2iP2hO7xs1Y9cg+D03yByIXn5HVdtCu/2kAGziyQA4FncFG40MGEyT66hrw2qgPNU369A4UVfUA",
+	"inyspoXqwn+PxATXVTv1rLtkju7ZIlhodVsMcRgiIqTS0KvraJoaNuOxjOv5q7RhGOsxjH8tf8FKXEpf",
+	"0SXFdp3lMyf41YKIqM8ZL53Jt7KgB1DeLCLYl0hyF8IRowDSj9OgKIiExwDYgbABRYBe2mwLg6+zyz9u",
+	"6wBMZr5IPkJKvw24NeDPwn7e58MhlRAv7wVYYs+iLaS54ZCP1WbeDyctz8bpUpOgBPEXOvPmIouo250g",
+	"A0x1gDxwMdrALMEj+Y/Ud+CZ1GFwT4a8r/j3GEdBFQFWio7QvyUjyExAJucNbXknv55ctG461yetk4vW",
+	"6eVF5/jw9xtvG6LV9MTxaERwJJIZt1l2+fS8hYvGA+oPkI8Z6qrd1rMxiI5qnbzMWJvgjlWCKxrxMLSR",
+	"pXaGbSYGPA4DxO9IFOKRzmODiDMIK8Wop9iFqS8D6enilo4QDSAKWmlkghCmJhEMKRMmrduk0Ot8XsNg",
+	"MmllpVrWGRUaRavEG5U/mwAlp7tL0qnkZASykw1Nazq6aNYIA5gaVe0gZTk1P1q01aVYQgYG596dNyDc",
+	"5bHUY0rOI5x0NRzXqqIuZOupxbIJuTbjdjs/i8W+pZe1GfOzn9cIs+k0V4MtnD9bc9LUzVIbb0BF1X7Q",
+	"IUFbFiqkMKkZrreyScAxLR/+KtVUpg0QEdx4nfbMGYxXiUshBLX2kVfxwJcqkGqocUw1ioEhEoCLYnKB",
+	"uxGEL3QnyKOBl59rDqivdIY8krkJJvB4TiXXOKkbmX2YfeV96cSfmyd3PjeEe6ZIwbOXkp6NTJBJ7FUK",
+	"RvHnDN0tCgzg+SKW5lpRwRDhgqSw88nCVd/PFBoumREaZrMDVMYNynReGIWz9hH69oTsb+C8gX5shJ2y",
+	"A7eqUgkNQTM2R1XX6Zgp0AJQzhTqQJeEnPXVX9XybMi1TuFbQSJ7CNc5UZ95u/PJWXBfMzsEOfcpRdBp",
+	"9nOXWnfxnTAp+fnqFQfmZ5EjCTkYAiW2Ewt9YsufTguMl3okqx4caKZTpN/QUJKl2JpupLj118dWYexf",
+	"gK1+qVMMnI3bw5HkJekHs8M5rkLsa4+UzuO2OT/6uFbRKQMQq6xWlvMvATAM9yGDALK8SIC2dEEngChr",
+	"M+2VClxEGI/7AwSl/7dd1Q2N9F8oIH4Exb9Mdqn+zVSgQ6OIAuQVH1HQtU1iYkgZEW6bCY58zuzLBhBD",
+	"I8lAsiAJwyo6Uy8jhoeQ2Wh1dTMNmMWQRH2lYUMwS9wFfDrAl2kzpXRKJSgLieq1Wg0BtA7aAqily+vj",
+	"k+vO+enF6fnb887FZatzftLytg80ghd0bzMbsyuQQjZpwKaLm7dv3pwenZ5ctDo3rcujnz072gw44ocY",
+	"g2c1LZZ8gHAYptsBeDhioOajts0C/VTbbBqHC/Q1beMrWEaz+Cylmqt2l8LhemB0zkOjcsa8IwkWOfOo",
+	"QXn985Nj1qWzbNCi77iOXWOn2QBebiqyd3Bakl3XWXfOOAsgAz0poO788H1S7bvp1BvoRqKf8JCI7wS6",
+	"+RDjKAPNeRhgdMbviLqAhZrgTefmXf13tPfTj84q0Y2wH08ZK2QLZSyKF4KBrBEsVGw3FSkE1Co4gLug",
+	"6RUVKC0SonOPRpgWncmb+KCNJ3vjyd4EFD2qVpjlkkW9DwhVIlWVCWQ5xSIDiTgH9cGQPNAgqBRaANIC",
+	"C5SmmWl6yOsZBwizSYLfqRHZ9mp75UYJy+PXFMA/t1HimZsYinaBmadjLfUuaxeYhtr0MfNJGCbsa90P",
+	"zAwMh/4FwhmGzCPkKXbsZWBRR7HU4IFaDO5i/xZkZUyDlKdHpBezAGBlI5CZwfVk0EKVuHtHlYa88tkv",
+	"FWZh4I8hzD5SqHliSs9l2+mKWfqI6HynIRUS35LV/PzpIVhFUvxW7vuGPT4L9qiP4Vr8cSfIFLN9bBp2",
+	"znXEkAdaH0noluTIM98lgVeuLc+hMKbu3/MmMStQEVvH8FugIBuR/NujOfoqFonOOY5uU0Nncp1XIj5G",
+	"AnkS+WmgNlKkto3vBNJGyIwMhIoiEIhUQyBbVJpiOon4pcgWiF/VNoOaazENZYUyJOgwDrFUMhMU0BHI",
+	"Gw07Po6CDr/VqO0B8UG/SH8xTwIPbXl7tQa6Ovz9/OSi1Tk+OTo7vTg59g7aLDXMCIknWduMNWHmQaa0",
+	"rKejqLZNyUSZyHRDPFETXmi9LCG5V3jyDMyTZZKc2cHOkMgBV0NNV34VSe5Kd/MtkODGUuROzfbYHMEN",
+	"If6abSN4sp7kp4Syp6K+10CETLgmVHQxYMIR9m8p69s6Cym5xXnVVtFaKzWuLCDeDOjomSugZlGUNPsj",
+	"YJeahenohXGazk/Htfoe1O1/0XhVb+zWXtb2VqFoN2Z7N1Llhph9PVKlOrXLkDOoVTHTuHulK1qQQNe0",
+	"0LDYEAvCGSDv6jpXSnbTR02D/AmiBUYaKYkJBRHuSV0JB0f+AHAYoL+DNiuLPynUz8gEoKhfqkhHigjk",
+	"82GXMqLbHl4czwpmvoI5LhPLDF9OsKNjoaNdyoJF9XQfO6L3TRyGFcDSF0QtFUQKICiPgbbGhPYHkgRo",
+	"QPsDIuS2C9WHopFMqj8doAizW520WjbqD7nR5opw1oo1OJcLP9YrZuCeqUAS92d9XOL+0lHeAKAw95OQ",
+	"2wClfLAkVXQ864yZGkFCWph+HaZBo+TEKnbKlzqJB7r4E4Tao1H+bujSpnACS4OLNXLw0mI0FzKpHFG+",
+	"DKB2cSEziw/ZZLMGEMbLL/+NenlWtPYtmSwK0J4dko28iITkDkNWhy75533QahgVbSgSlSR/JGXyUCbc",
+	"G1zrlWTxIQ1kK2bF3QixrvS2bKy3jenO9axoRv7PfCC4rlujuL+Z0lcS+f0oGF4pBVw6hqULMp/zVhA0",
+	"xhJQmNHLGvrf/zky9UAIGelQrzG3mKzVfI39XM5C7XWas2BIodN0jjgHb4v6gqurZoHiT8hoFaiwV7Xi",
+	"9s/MlzAYYt2IjCnrV/oRIayiEcUSxPCkpwwz1q+YZnB2TCGk7/UjBD2hL4pNpijRYlwyuHQbSLINJNmX",
+	"jWT5crL5VPh9WYbHyAiiSS6oocN5aXznk/rPasgtWhIALipFUq9OO6L1Gs3OACkIOdUZsCuKEGwgVzaB",
+	"at92oNq3gKCSKV05Ez9lpG/zNCWaiZ2Sl7DzpoCD2Tq+VrpM/H5e68pqXEl2clH539JV0nTFkSQ+bHtG",
+	"NZ01idRDwVnUZz8zMMu3GIe2Aj/VCC9zTvFqR0Bt4FrILlXkaRHfM/b3RC237lEPrgb6v//678wVUn/Z",
+	"e2KqzfciPmwzL30KlbjBV2qbQfoGsyWoAV8th752evHr4dnpceemddg66bSuDy9uTlunlxeewTsSA8r6",
+	"bcayXoBc6VrvIPM1UK110UNk8ms0QIOtc5taPMoQah5BXljXUWAGWF7EM1XEVtSCHheEJiUZGwCaDQDN",
+	"ozL5BH5mHnmMS72NI513B3YIF0zKiZHZRaqfTOHWA8Q1/Avixr9nCSOOCPJDNdwAbXmqmaeRJd02S8hl",
+	"zDSMTLCdVVMguIIEVGb8B9pXgJZxFQzxpM2gOWYAX8nI2NjPp2G3UpqI5pDE8hIWsFBfkMSpOebo22zb",
+	"WrVgcZpnZ0JjEoarEsZH9oxuKOOGMj4RZTT3dh5pLLfE7FiTyuw8GOjyu9T44iIeBkmmfRX9SgXthgQw",
+	"pSALOJEUqZhRFsR+81+jKMj6DoVW6i6A+kYjEvWIL+e5Dur1DNzRcl98XTP5sJ3lPQhPUy5En4slqoVY",
+	"O+DGML8xzH9Zy923Y3nQVUpS0vy4xofSKMDDIIDKJvqjOj7FYmEgyRU7yxnnDqxDAEAWqa6Cnb6SgXjI",
+	"QrYXcWjNFBfiLRhy9DxiBM2oy0TjmVxiddL7lGgGZTPQPPIbZZGrL//qVVs2SAsbB9YGaWETgPu4GNA5",
+	"DjmVTGq4NWcPUDd3Ppl/LQoHOE4iAUwDbVQzf3wnkigAq3VmHi0ZGHDQZlmEhvGAA/SxIDo+z0onFrlh",
+	"d14Jl0Rk2AQFbGjqBvFzSYozsxhKcp0eTxlxS8EkE3JyepwEGo+wHKSRtSm9coqy8QMi5S1+iEWUm22G",
+	"A4y/BHkuqbs7O2kA4o+popy90uh7qNmRBN+3GUTfR9smGzX59oGBc//g5aKVE+iQ7gQlYcJVdDTly2iz",
+	"QuWPJJUCUYYLs5qV6GBXZ6lcBwvOZyPpk+I4M2KmMzXFHh/GPBmNz4UuXm6RDWFsQ8wmGt5w1ugAjbEz",
+	"pKx8bJTJF3t6cHQYD51mvZb+H6Q+6Me1ZMCUSdIn0UojHvKVB4w/foYBe+r6eU0di5MMXB8+yf3bA+SB",
+	"TbL0FR7LWXOgrAPtc1Mww+lyHhLMlk9zgYtWuFVo64T1IdhASDIcUtbfdj9njsuzSXjIVJJYI6sBfned",
+	"ivkvHD31t/3HTCT7f9XcBqC3lmthKSPajaVuxSPah8W/GdC/Yn6LHdfR3KHTh1t67+ZI5dJlyZcpim6R",
+	"U52m8/bmeKpK+o0keEgC9BMeYUYESR27LqrXaqi/Sql0Pz1YN4T5A4x+gN503XRNvnztE6s39mtJGoSA",
+	"lwtZEIpINPdqXy6NQVO0JTIZLI/d+Ew2PpNNMsOcZIZU2FynTLtprkFzH79Ku7nvz8MpoSlijtWszlPW",
+	"oPSrUW9Lo1enqk/pDknXbi62sxnJGujO0y03leA3trKNrWxTCf5ZVoIfJYxtZkVJy5l3PqWFBlbKJdSt",
+	"qujkI9WmDVO94paQkYnLNSDPK3Fmk0e4LmfepBJuKOEmlfA5FmOfR5PcmbDxeaO2tdQfIMw4mwx5DHU7",
+	"9aB1RkFSp7070cVkTO12kS/c3mZHJZkCDzKu/0Dk+mTrwcmF+sub/MIvkF8492Cv6FjTfa2ZZbhGifjH",
+	"YbTrV4iHe4Vl3sRqLatgztP6olE8c7l68KTeWEMXfeQsvezd2zCnjYT/GYrGLyA6cxP3NEweCagERgkk",
+	"ZHaensS3xMjzxtkk0JZnfQweentz7LaZl9qqbBof8vQ99hB4SBDjifd4ez6tmpNM90XJVYmJblnr2W4t",
+	"tZ7t7j+t9WxDsjYk6/mQrEw63WKrhP5hVqVa3IdAlFgQxFkRW9FVEr+6jq4W6Qd8rAMsiqh/Po4U+cP+",
+	"oDyjTn3m6bPpntIzbYiSxYwz0fZQ6dFp7qpBWrRNTakyv+4/iWO1hfuLnapq7zcO1Y1D9dFsPl+MPk77",
+	"QaWmKTNDu6FK+0zCp7rQSMNCZ2vhiEC6lqlPbAr467CsLSNTZQq/e9uzQxsP2sz74KGhEo/AsCvirg7d",
+	"gTs5IEhtZohMbWVNYCPSx1EQEiEggxQLMivaUNciXybUUE8vxamNeEhmhW+p35bGqb1WL88K0Ct+VQNP",
+	"VB8HoFdNfjZA7xEWpEKZIExQMC4tXvmVw9nqXyScbdnIM6NPOM1COJmNSJsTcQZLo57af+Si1/6FotCW",
+	"CQjTa9R0cID/Q0gekV7EmazaUglrRXsVSkDDjWw6fiwkHwKYfIKlZKw560d16QA7Rj7Kjq+XvumQyU9/",
+	"nf6T07N3F5M/3r2p/fHuuvf7b7/Q3i9OVkxR551LHDrNvcYqAou6uYslFiAeG5FlI7J8bW6qZ6M5ZoQU",
+	"pyx+LDbigxWctDixTOiYpUQI+6DaVNGJooKaX8WMfohJiRiD8JCzvm1TLm0dtBkGqxgzDDoHr3dyfnh6",
+	"1mkd/nwCiHpYiDEU51GdvEKSo3rjFfIHOMI+yGMaDJMgDfcSERlHrLws2DXpUyFJpNbgmeTRW2qf5UwL",
+	"mU05AxmZlYLsoCgivqwMeCRIpYulVGLEitRbr1Zk4pueJAc/M/u5YWd6OCvHnBWaTfEhex42MWebSIvn",
+	"xMI2wWCfxa5gr38Jd8waFXY+qf+sFNyltE3DAZuIShRQgUcjgiORxlwfXp26ACOvWWCX+HxI1O+EqOeQ",
+	"9M04CjnrkwgqQLUZZW6CPq/YAhEDJJXiqLljRO74LQmq6IaEPcg3V2LB7Pzw9fjgJkBsQ7a+XCzL1xPu",
+	"NR3AFYtSYjMTC169/51Ao4j3aJhJZzZYEENBwjsiDvQ1F2kBN4CKz4JIWLCIvZIolh+IXJMOPDTiSn12",
+	"E271eOdMB1PNPGSrba9qt1wQFbdl0nKRVPArGD4jHhJPcaMEkzgHA5y1skMZgl0vzdDdrrZZ0tOExwap",
+	"2Gg6NtFXh1LIjn3uqdOvbwUAHUeKsCHMNKC7vVXm5TYz2deIyio6TDvXuMnAeTVHVw2RehEu2XhAIoK2",
+	"cBjOYcXbs4HbH4H5rg3cnmiK2RKvhUWcqUbmNE1GxpXca3AmRxEf8kJImrFvkoBKc3IjohXZ6WAQpdn+",
+	"rK3OKyl7jxuVltKnDULyBiF5IflNIstmU+D5aPADUggpA6MatvwfbXmgKngu8tQ98barlrgqnSAtkIEn",
+	"qEuADCPJ+UFbI8ArCqqEhpWoL7ohquvTXgXojgcwmHecBoAlMY6ohFIXGPmcGQJi6eaWt1dveIDDjITE",
+	"YXkxGTP7L0gMS6jQKga4dciUmTSACW2I1YZYfQFilcaUzaBW5RYQU5d/doCZEZO+EyaZzUWMjDPw7PaF",
+	"jP4yExgvXzl/eY3GRk2YItyrkhVopoMOdMjHMn5q3YhHS7m/P7uffIka+WrRPjf9+FoUK3Ck4fzBLiv2",
+	"vraONeOyza8an7lro3kF5A9S5SVz6YqV4RJ4tGKtlySFa2btuXmRS0sVhd/UY9/UY9/UY9/UY9/UY9/U",
+	"Y9/UY9+Er22caN8UhFkiOc8uzP4Q78QiBDQlLORqubgAqj6M1XOSCsdUF18dYTlAW+W6pqmhaHDU2mwK",
+	"SA0omRITdHQbvAjNMWLxkETURyLu9ejHKgLJWMlxkURYGOn6AAHRhwh2RhAWSiBP6tLOq59YZry7mH59",
+	"UZWZ9WotPkVoHCzIkrUX5/PRNfjOE5ZmrK+7DvOB2bhYC5Ut32wDybaJM9lEeG9Kwjz3dOk5tUffqYdL",
+	"lIIZk+6A89sKYcGIU7bAzmbeRsnbebu2ki+Mol7guqZhYsWuohviR8QYaHTIujbTlNux3+n2J8koF5jS",
+	"wFTRnRgxgjMk6ZAsslugrYylYXtuVpr1gRUTzp42W22TjZZTvAtmMah90YvDHg1NfRLC1M1N6oGQO8Jk",
+	"R60g3AUwYFdHGMpI6D98zHwSqibvV6tCt1g9d504Cp2mM5ByJJo7ajklI5H1plZ9PtyBK7KTulqfRqcv",
+	"3KXF6v3Urd+o+htVf5OptibTLrDC0my1qRuXYeHm+s5LXruJu+rPLij+b6/PkOQIiB8C4qe1d51sBiAm",
+	"1IbdmM99JyDcT7FEAWwaUdZmniLOVf1A6dnjgSB+R1vvdxsowizgQ9SdSAL+mS4W5MXe9gGiYLUXAz42",
+	"ThvOfOIiwRFQOog3PLkj0aTNAhJSwJSiegQk0P4NKtGIROhGYhbgKEB2DdBdHW3ZknCJkOGpUaul2K62",
+	"WZupyapFsJYOD0iwp8ZogGQoNwkFGtAKB0FEhID0ggEXEkVEcPAWytReAgYHv9lmIeejLvZvXTSKAIHO",
+	"RSFlt5WQ+zjUIoUf8jhAipCrJUz6r794XW3s71XNf03KoByQ4baLhnEoqY+FdNssZmJEfAj5hWFGRJDo",
+	"Tv2hewI/Juymt9doeMY6g4cE+QPi36IoZgLhPqZMxyER7A8QlpIMR7LNfM4Y8ZUsJzjCujAOpCuGYF3I",
+	"Th7bOaZrBBkYsSCBGjjLiX1tViL3eRkrSeVnMvFsxWAwFTVhJ+3NQgMeQi1icwqTAsMgL8LpCWbbcAp8",
+	"znmIFSYjVuTElYUSyGoixzoiwtqM/0nLCmvxbaG9pjCkd1QOtGLgrD2tJew4ByhPyxLyBC5ixscPMPRs",
+	"7DMbueZzyjUb68kTCWIJBn5RGCuXxWbZU3Y+mUcd+2jZ4rpZiayKTqVAI2OnMGKSEtt6mIa2bl6S2mFY",
+	"+yIbzMyEyGnOucmN3NDEDXj+swbPX0DOkuzL5cjZjGTMSzZtBEZbaeaYMKL69iLaU5Z/+XCy89BUzMII",
+	"voaszH+detSLTrjO+1z2eK92tAoHY01Y/UPEyBh5cRSCzgHKudLiBcIycVVU0Q2REPrgGft1E3CvPajt",
+	"z9osuXdQy45Ed9QnAK2g3kVbnv1nJyJYcOZtIxlHTCAqURf7t4izg6wEAUp1DwgaGhLMxgMakjbzMUvS",
+	"p4zpQEeaKvVcRhOUXN81xAydI/a4Ysa6qr1e5HziU9ZvoGPgjUEt/9oKyr19IgZ0NFLK/vp6++Nmd5aS",
+	"vA1v3+hWT0mqkxzRp9CtdlLiNteZnbF2py1mOrSbEIk2IpGxpJu8UkSla23UFvQV8GzaLMRSdWSUMYG2",
+	"9K/I5wFxURBreugiohb0ICnovl/Lj0HX/ge7LaC3ko8ytd1SgYKYrEGBM07143S5loHXzbCOMrTb1DOu",
+	"ecrjZETkhzqZnRyxcfx/7YkF+mhbGPmGa5+I7M+zXe0vIDLAXK7OUDjNV3uuA3fMaTpafPGJOkXGZ0IC",
+	"pOif67B42CURfJLH0ufD3CHWB7ajLq/T3K/V1GotHEx9ajD1RjqYgOIQSX+EGrXdaq1ar+9WXzb39nab",
+	"yLhkkn+og2zcLJmB1ksGqvZmQewEDCpDMJePctACz5IturWc/8Np5gWkJXvBqpcQC9mxB2PevsOLU5sP",
+	"T5c5AfBicaMNYPC8z++bz6fpHpquLA4MefHHk8Z4WHq5OMYjpeqb4I5NcMc3b/D7qqJBMCuXVZ/OtLG2",
+	"wL3zyYZwwA9gKdD8/oFDWiybWFo3Nx/mHN8aw4wd53ciJ1KjAR6NCEOMj100HmAJoQapbI+2MBKx7xMS",
+	"kADl4lUIk20GphI3tZVAFIaVyCs08LarKA3sbyKwtgBMl/m+lugRj1DMAkhknLgIi1slpkLnBseGQNTE",
+	"ANJtD639JhkPJNsohUVxE9u3EoOtC0n9puQ1ymKiI10U6wjikCDaazMQ6u2QVOdCfSUxMiUmqCxitddE",
+	"2nCCaIJzsbJecq1OTIF7PW4iTk5ubayahaKl1WViGuzoj2PirM245wUzHPo+GUE0A+Cs5s/PdBDDo2Wg",
+	"bDxzG0b9fLNJ/hXMZ0AkEU7JPePjR7GcaeddJeIyiWF6FD9JKS8+FSKGCFVGxoV4UxdRVojR2ioEkG5X",
+	"0RseocYeGvA4Em225Y0ickd5LDq6TYd8HNGIiA6W3nbWbKXr9skxh69iGUc6YjVh08ljzwVGCdycYH/Q",
+	"ZnZ8gqOcJuljhsSYSn9gIEb0rHTcovWPDqkQwMeTnTtAuCcBkQZLiD5TrDfXFnA3q+gatsTKANCjSdQd",
+	"UxbwMYqIVJOFRzxUkoPpADr2rY2wzWZm5HyOyEyYRtHxYyL+HmxUgmO7etDhtWn2JBGHWUNzaidO9/cp",
+	"QxE3jHrDqDcadZF3wm0vcT19Z2NXZnDSuV/VHyHRXbnj5CrJM0CE3dGIMxMfng/4xiNaLQXa/FihZgls",
+	"Lfv3ySCnPCC0z5DSQQGGOQFlBmgA9ROPZTWD3anGP+1GyRa9cS3yqgbYApAIQEpN3sj0p3ETpzu80oBs",
+	"Ph+qmeueoE4ruipgN+HIJldocAireA/5HRHIAxwA9H//9d8ZCK7/+6//bjML/OWhLQBEw/6tBqTw0l8k",
+	"Rxkcie0D24dirHNAJapt1iIfJdoCpAThoi4PwFdop7MNdBu4nknQ0NWXEPmIfRlOEBYmkgKQrgybhD0d",
+	"RURCDEib/dg6P7MQHfosNRERPh6BRg0ewAmPUUTAMEClZrBm4W1mb1l5SKiVTs3+mZwXJVMQHGTX+wBB",
+	"KrGApZhRUT3zQVNyuQSgDIAA9RYD1lpIe8Sf+CFpIs8aIGAHMYXNQyYqAv5tRCMSeDonx7b4f5K3k6gK",
+	"2JgIQ9lLbhDHRdytRETwOPKJQFvezghP1B55LvJ21HeSP6wMBn+YPuE4e9u5lTW4htPzBN4OzuCQ900O",
+	"k4X9NbkbwgCvYx+cxVsaNBEB6GjgwgK4dvZuOnU1cQjB0fM8SDYNGd+Oa76jj5utJ2ZuUHoxsoB42zpX",
+	"x1dDCAzKS5uBfUpJIF0sCJJqMbEmVFjLkvo7TTBCwlzJRygia082HEsl05iJqysB9f9dPQkQb0CuMfIj",
+	"7IzqXTXyfjhpechkM1Gpc4iyi39yB3Xvpxc/SQVHSXBOIc3twKRz6UdUoKvLmxYJ4C3sD4yxKmPMSjoK",
+	"tGNftJnqyEU9HoYcoFH+nEpBe79lqfd4PK4K87NlQpCzs43u6jona6SDRfRJtVswnbemy7ZSgQLux+q8",
+	"Qh7b3/72K4lob5LXIKp/+xtq4VudAhfhMSBBujmTo75G9oGkQyIkHo68A7VZo1iqMehsva0fzw+PKjc/",
+	"Hjb2X2zdkomL2s6ntKf76qepXu6rn9QX79vO9jbAXEcEebdGe4D56a4rAfG5OnnqZqgJQhkDq6OAEmQz",
+	"Cg8QBtOWPVuIfIhxKNAWZcjnTK2xBL/+NmhnusZtm4kR9klFEKWOKpLq3dXddlyr7fqJPgd/Eg8RJoEe",
+	"8l650jdjwdSUjObVo3ekzQy6TjIdP+T+bXU6T/E7FNJuhOGbAU/ujtrjKjomQawVG6hGn925Zj4lEksU",
+	"EiyMQqfPxKG2wKpjcMgmyGt8/OjZQdb31QJzFkCeHpithaiq98BwrGGdwLqbNSE2NXiS4btEuG3m7ape",
+	"tyIS0Ij4FrWBS3MzSLDtwobwWDF5mxCYOq9FFXl79Rr6gTPiWTNyIcOhzTywa1QO1WGAaEdvr/HanN79",
+	"2q5nlM5iFIxm9VvxSN1aaw/YNsujuqRELw8cMmxt5bZ10t0YK4q0j4SL9tFQSVC7Nf3fBhqoZwMX1Wvw",
+	"v3vqfxs1NNA0Tn0Ubf3v/1uv/f/QPxXxi7abSBKWxv4Akivu8liiXRTgieaOu3qsLpC9nFcCcC71QD20",
+	"pctgtZmQNAxRV0dgUhIoYWGAWbCt9jSjZg64IDaXNWPDJwHAQqmjq8egKIwx6eszj1NqlBiGqvYVz0Y+",
+	"qaaCJwusLSCwxDa1FpTXXH7tQTHBGBJrIZnWJJiq3dNySJrW6toY2TZLAqCSaaojje8slwOzCNev2OTU",
+	"bJ6rPY0CSZ7jMImMXyK0RrxL9PagIfYHlJFKRHAATg6fMxkpvp5WIlNyGQkSqm2iY98ytTyUM53jYqUK",
+	"axcRYCKzPEApQ8XY0eanGRa0Q6ZRmNEYi1QqUqcCGLItXAowt6YOzJaXSk/bTePY4v4tGqut1XnMsJ5a",
+	"OEu7V5eaBTrAGEtcNWJV1ZZbUAfWvgMC1I3O356Vt31gyzelDyXuwwG9S9gcSMKWLpfZk2B8R3ZGpqdF",
+	"YWyJ3PadQKfHB6mfjjNza0yEcy93J8HoZw1+sN4oiPgIJdS7EP+2ZIgMRI5pM0F6OlIe4BSjfLNGqh6P",
+	"hhBZEsfwZgbTeffFEiDO7/Slyvj61FbrzHuwwb5l9KPlIUphUIQ9a0oF96IcYM0QUcoPcwwxtyz1l6/3",
+	"6y9evXqxcPIJ4527Btki9Q2IyVeastN0/vPPWuX1+091t964/3dnmXr1BQEiYx1OZQktzaCMoGSFCiVM",
+	"LCkseS66JRNiii7BKZshJWldsERIqqJLE4+qy6Kbt5pg1w7iSEuJ1pL/nWgzxYNCPAJHbobN9AmLKSNa",
+	"2MJskpGphmiIpT9QepSSFI3QmhfB9K1Mt/eu7v68z//o/XXxev+P129/jesnovfLsPfrxS8DdvtHY/TP",
+	"1/z1xfHFzo87o9O9fyw6A8keLH0Gao293Cm4q7t/Hlb+wJW/apXXf9/5x/u/b6HpZ9t/KzsiD0osANrU",
+	"yZHxQrjjJyerdpp8jSSBJEDDibpR6mInvUwHktVThKFlQJN0eRoforBvjpcPxHsJ11WSoaaoIWWkAxXx",
+	"Oz5oaM2GjpXT23dDmD/A6AdAkmwB4KSRBVaCjP4QY+2dazZcJ2ZUdkYR9Yn9ZL2xXwPDm1KgKet3DOOH",
+	"lYVmzhlnAVcnFOJJdZ7Q944L468ratRANxL9hIdEfCfQzYcYR3NKS3MBE4bQQOfmXf13tPfTj859JvIv",
+	"m/Eh4m7JCpU8Wgo9SldDWHbt7l0nJZ9TnaozU603dvf2IW4xF5+ZzmCFeEOwkYCubvIhVshPKVoegcEG",
+	"1Yw6Y8BNprUa7N8yPg5J0C9E9UCVlIySs4WR1mEo88M4UNxNUOYrSXqmSqPtJSBoV3VaR8lwlUZj8Fby",
+	"mVh57UabXwloYtIG7mjuGTNJQwOSY00SIM1W51btLZf9ZnqBzd6msBxLSJTaSmUBfKwdzkNW9EN5245u",
+	"iLVRB+3c1U2VnJ1PmhLS4N6YeoQ2Xn5GCVHPeyMfbuTDjXy4kQ+flXyYkuRp6XAjz31peS7N5PhKpTlz",
+	"vDay3Nciy2mpa4Egl3gKlxTlUs/ilpc6WD+vme7Yfncjhm3EsI0YthHDnpMYliOojyOIJV0WmjVa9Uba",
+	"bCOuPaa4lm7j1yqwpTPYiGxfi8iWPXXzpDZIfV/S9oapktXUfzwbI24j2TJxEP4AR33yeeW4K0w3ItxG",
+	"hNuIcBsR7lmJcJa6bsxoRi5TC1I66bqZtGEosMRDJaDlBz1v3eqz1m0U8TuqtiMiPaJ+gm2mw44/6Njp",
+	"ZaFSkmR6kOOekeFPw9R8nUIkDH4jP341Jj991uaJjhY3cjnp0eZTbHnmX56BpPB0uZfIRNXKCPu36r5p",
+	"SKnPbBC80WPbyJIbWXIjS25kyeckS2bIbUnMHpBQp+kc/3j2rx51NzXveqv2Kp33MxLo7JauINMV2KPT",
+	"dH46rtX3XtRqtdqLxqt6Y7f2srbnPDPhz050I/99LfJfejTLRUB1uqs2j3OOCJjJ/IRy/6pv2+xzSXbq",
+	"w4fmmxvJbiPZbSS7jWT3PCQ7RZk6WSo6Jdlp1JSVZKUujMN5KwgaQ7lMLNHLGvrf/znSPEMSMgISqo6B",
+	"uY7VOUJj7fXKruFX6uImlL+sx91EHAvjvtN0uhEZU9av9JWgWJEgKCZyUrJCKTfSb5hWAEZOJRyu7/Uj",
+	"BB0h/dosWSgdxzqiTZ4FriDaXHEhN5LN55RspmWP+YJNcnTnSja2z+RtF/EoC3UBCcAFwJdiigL0ks1Q",
+	"AMCMnU9AGr5MfoL6dAKBsxGYNgLTRmDaCEzPSGDKUeeNxFQmMaVL9PxEpnRsG5npq5CZyg5TQWjSJt0l",
+	"kjkt/orOEdWvT4lE5pWcVGTQxnY+pebjrGyEJEcYGWQ4DRoXoS3KDCFPwMrs/nw2t6L58ibdcyNNbaSp",
+	"jTT1vKQpQ0rnJXzqvbMTwlJGtKtukHZM0j6szc2A/hXzW6zY2FP6HkFam+dZLPgEE2FJwMsFWYn7t05z",
+	"b6lAqbWEnQJTXEXa0U03As/nFXimRZOFEo/BOV1W4klgUWdKPFS/qCdhsEc/p6Cii7JvBJWNoLIRVDaC",
+	"yjMTVDLUdiOoPLqgYld3I6h8RYKK3bRFgoo5OkubZgzenxxEPO5rumqtK4dXp2jLu3rb8hCPkHd12Dr6",
+	"0ds+QJ5p1OlREgbCQ+oC6NUYkmFXcXpF2LXkkwK5I8ljfwCh4en59hAWNCDbisSCNUfX8ynUGTQLm1Qd",
+	"vAHcWCgOlC960J0gg3OvJC4eBraogY54AhFGfGZJS1ec30haG0lrI2ltJK1nJmll2EUiaeXJu2I1WTnm",
+	"vfsNiGK7techitnl34hiX5PNSN+PmaLYzDIGs4WykjkF2eLbTTVmvTMkyBa02PLs6wbDuYn66odtiFHK",
+	"F2KAyjLl5Ri2oOIDZX1vu+ils0Nwk1qSgNwPBF1vxnRtZioFCXtJEUcefrYY8HG+PuKxGdpG+NoIXxvh",
+	"ayN8PQ/ha6oAcpZBrIUhUWACTtNRXEAtPzMdQ+1G1wHq1oEiZYpxZXL23y8tab2uzQwc2s/nneVKTJq6",
+	"dLa2JNQnAzq/kxaeXEuYms1v79curLsRrz6reFWsiKpNXnYbZ1RFvf//AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

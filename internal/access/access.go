@@ -20,6 +20,10 @@ const (
 	ScopeUsersAdmin    = "users:admin"
 	ScopeCatalogWrite  = "catalog:write"
 	ScopeOrdersManage  = "orders:manage"
+	// ScopeEventsRead reads the event log (GET /v1/events); admins may too.
+	ScopeEventsRead = "events:read"
+	// ScopeWebhooksManage manages webhook endpoints and their deliveries.
+	ScopeWebhooksManage = "webhooks:manage"
 )
 
 // Principal is the authenticated caller of a request.

@@ -7,9 +7,10 @@ import (
 	"github.com/storefront/storefront/internal/postgres"
 )
 
-// Cleanup removes expired idempotency keys, refresh tokens and failed sign-ins once.
+// Cleanup removes expired idempotency keys, refresh tokens and failed sign-ins, and events past their
+// retention (EVENTS_RETENTION_DAYS), once.
 func (a *App) Cleanup(ctx context.Context) (map[string]int64, error) {
-	return postgres.Cleanup(ctx, a.Pool)
+	return postgres.Cleanup(ctx, a.Pool, time.Now().Add(-a.Config.EventsRetention))
 }
 
 // RunJanitor cleans up every interval until ctx ends. Several instances may run it: each delete is

@@ -8,6 +8,7 @@ import (
 	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/etag"
+	"github.com/storefront/storefront/internal/events"
 	"github.com/storefront/storefront/internal/page"
 	"github.com/storefront/storefront/internal/slug"
 	"github.com/storefront/storefront/internal/uow"
@@ -15,12 +16,24 @@ import (
 
 // Service holds the catalog rules.
 type Service struct {
-	store Store
-	tx    uow.Runner
+	store  Store
+	tx     uow.Runner
+	events events.Publisher
 }
 
-// NewService returns the catalog rules over a store and the unit of work it takes part in.
-func NewService(store Store, tx uow.Runner) *Service { return &Service{store: store, tx: tx} }
+// NewService returns the catalog rules over a store, the unit of work it takes part in, and the outbox
+// product changes are published to (in the change's unit of work). Categories publish no events.
+func NewService(store Store, tx uow.Runner, publisher events.Publisher) *Service {
+	return &Service{store: store, tx: tx, events: publisher}
+}
+
+func (s *Service) publish(ctx context.Context, t events.Type, p Product, previous *Product) error {
+	c := events.Change{Type: t, ResourceID: p.ID, Resource: p}
+	if previous != nil {
+		c.Previous = *previous
+	}
+	return s.events.Publish(ctx, c)
+}
 
 var errNeedsCatalogWrite = apperr.NeedsScope(access.ScopeCatalogWrite)
 
@@ -140,8 +153,14 @@ func (s *Service) CreateProduct(ctx context.Context, p access.Principal, f Produ
 	if err != nil {
 		return Product{}, apperr.Internal(err)
 	}
-	pr, err := s.store.CreateProduct(ctx, id, f, slug.Make(f.Name))
-	return pr, unknownCategory(err)
+	var pr Product
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		if pr, err = s.store.CreateProduct(ctx, id, f, slug.Make(f.Name)); err != nil {
+			return unknownCategory(err)
+		}
+		return s.publish(ctx, events.ProductCreated, pr, nil)
+	})
+	return pr, err
 }
 
 func withDefaults(f ProductFields) ProductFields {
@@ -198,17 +217,19 @@ func (s *Service) updateProduct(ctx context.Context, p access.Principal, id uuid
 		if err != nil {
 			return err
 		}
-		oldName := pr.Name
+		before := pr
 		change(&pr)
 		if err := validateProduct(fieldsOf(pr)); err != nil {
 			return err
 		}
 		base := ""
-		if pr.Name != oldName {
+		if pr.Name != before.Name {
 			base = slug.Make(pr.Name)
 		}
-		out, err = s.store.UpdateProduct(ctx, pr, base)
-		return unknownCategory(err)
+		if out, err = s.store.UpdateProduct(ctx, pr, base); err != nil {
+			return unknownCategory(err)
+		}
+		return s.publish(ctx, events.ProductUpdated, out, &before)
 	})
 	return out, err
 }
@@ -219,10 +240,14 @@ func (s *Service) DeleteProduct(ctx context.Context, p access.Principal, id uuid
 		return err
 	}
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
-		if _, err := s.lockProduct(ctx, id, ifMatch); err != nil {
+		pr, err := s.lockProduct(ctx, id, ifMatch)
+		if err != nil {
 			return err
 		}
-		return s.store.DeleteProduct(ctx, id)
+		if err := s.store.DeleteProduct(ctx, id); err != nil {
+			return err
+		}
+		return s.publish(ctx, events.ProductDeleted, pr, nil) // the product as it was until deleted
 	})
 }
 

@@ -39,6 +39,12 @@ type Config struct {
 	// Requests per minute: per client address when anonymous, per user when signed in.
 	RateLimitAnonymous int
 	RateLimitUser      int
+	// WebhookWorkers is how many webhook attempts `serve` runs at once (0: none; `storefront worker` runs them).
+	WebhookWorkers int
+	// WebhooksAllowPrivateNetworks lets webhooks reach loopback and private addresses (development only).
+	WebhooksAllowPrivateNetworks bool
+	// EventsRetention is how long events (and their deliveries) are kept.
+	EventsRetention time.Duration
 
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
@@ -86,6 +92,23 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.RateLimitUser, err = positiveInt(getenv, "RATE_LIMIT_USER_PER_MINUTE", 1000); err != nil {
 		problems = append(problems, err)
+	}
+	if c.WebhookWorkers, err = boundedInt(getenv, "WEBHOOK_WORKERS", 10, 0, 1000); err != nil {
+		problems = append(problems, err)
+	}
+	days, err := boundedInt(getenv, "EVENTS_RETENTION_DAYS", 30, 30, 3650)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	c.EventsRetention = time.Duration(days) * 24 * time.Hour
+	if v := strings.TrimSpace(getenv("WEBHOOKS_ALLOW_PRIVATE_NETWORKS")); v != "" {
+		if c.WebhooksAllowPrivateNetworks, err = strconv.ParseBool(v); err != nil {
+			problems = append(problems, fmt.Errorf("WEBHOOKS_ALLOW_PRIVATE_NETWORKS must be true or false, got %q", v))
+		}
+	}
+	if c.WebhooksAllowPrivateNetworks && c.AppEnv == EnvProduction {
+		problems = append(problems, errors.New("WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true is refused when APP_ENV=production: "+
+			"it would let webhooks reach the internal network"))
 	}
 	for _, cidr := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
 		if cidr = strings.TrimSpace(cidr); cidr == "" {
@@ -143,13 +166,17 @@ func Load(getenv func(string) string) (Config, error) {
 }
 
 func positiveInt(getenv func(string) string, name string, def int) (int, error) {
+	return boundedInt(getenv, name, def, 1, 1000000)
+}
+
+func boundedInt(getenv func(string) string, name string, def, lo, hi int) (int, error) {
 	v := strings.TrimSpace(getenv(name))
 	if v == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 1000000 {
-		return 0, fmt.Errorf("%s must be a whole number from 1 to 1000000, got %q", name, v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s must be a whole number from %d to %d, got %q", name, lo, hi, v)
 	}
 	return n, nil
 }
@@ -196,6 +223,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("rate_limit_anonymous_per_minute", c.RateLimitAnonymous),
 		slog.Int("rate_limit_user_per_minute", c.RateLimitUser),
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
+		slog.Int("webhook_workers", c.WebhookWorkers),
+		slog.Bool("webhooks_allow_private_networks", c.WebhooksAllowPrivateNetworks),
+		slog.Int("events_retention_days", int(c.EventsRetention/(24*time.Hour))),
 	)
 }
 

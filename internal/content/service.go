@@ -11,6 +11,7 @@ import (
 	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/etag"
+	"github.com/storefront/storefront/internal/events"
 	"github.com/storefront/storefront/internal/page"
 	"github.com/storefront/storefront/internal/slug"
 	"github.com/storefront/storefront/internal/uow"
@@ -18,14 +19,28 @@ import (
 
 // Service holds the content rules.
 type Service struct {
-	store Store
-	tx    uow.Runner
-	now   func() time.Time
+	store  Store
+	tx     uow.Runner
+	events events.Publisher
+	now    func() time.Time
 }
 
-// NewService returns the content rules over a store and the unit of work it takes part in.
-func NewService(store Store, tx uow.Runner) *Service {
-	return &Service{store: store, tx: tx, now: time.Now}
+// NewService returns the content rules over a store, the unit of work it takes part in, and the outbox
+// publishing and archiving are published to (in the change's unit of work).
+func NewService(store Store, tx uow.Runner, publisher events.Publisher) *Service {
+	return &Service{store: store, tx: tx, events: publisher, now: time.Now}
+}
+
+// statusEvents names the event a post's move into a status publishes.
+var statusEvents = map[Status]events.Type{StatusPublished: events.PostPublished, StatusArchived: events.PostArchived}
+
+// published publishes the post's move from status from, if it moved into a status partners hear of.
+func (s *Service) published(ctx context.Context, from Status, post Post) error {
+	t, ok := statusEvents[post.Status]
+	if !ok || from == post.Status {
+		return nil
+	}
+	return s.events.Publish(ctx, events.Change{Type: t, ResourceID: post.ID, Resource: post})
 }
 
 var (
@@ -65,7 +80,17 @@ func (s *Service) Create(ctx context.Context, p access.Principal, userID uuid.UU
 		return Post{}, apperr.Internal(err)
 	}
 	post.ID = id
-	return s.store.CreatePost(ctx, post, slug.Make(post.Title))
+	if post.Status == StatusDraft { // nothing to publish: no transaction needed
+		return s.store.CreatePost(ctx, post, slug.Make(post.Title))
+	}
+	var out Post
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		if out, err = s.store.CreatePost(ctx, post, slug.Make(post.Title)); err != nil {
+			return err
+		}
+		return s.published(ctx, StatusDraft, out)
+	})
+	return out, err
 }
 
 // moveTo applies a status change: the workflow's rules, the publish scope, and a first-publish date.
@@ -159,7 +184,7 @@ func (s *Service) update(ctx context.Context, p access.Principal, id uuid.UUID, 
 		if err := s.authorizeChange(&p, post, ifMatch); err != nil {
 			return err
 		}
-		oldTitle := post.Title
+		oldTitle, oldStatus := post.Title, post.Status
 		if err := change(&post); err != nil {
 			return err
 		}
@@ -167,8 +192,10 @@ func (s *Service) update(ctx context.Context, p access.Principal, id uuid.UUID, 
 		if post.Title != oldTitle {
 			base = slug.Make(post.Title)
 		}
-		out, err = s.store.UpdatePost(ctx, post, base)
-		return err
+		if out, err = s.store.UpdatePost(ctx, post, base); err != nil {
+			return err
+		}
+		return s.published(ctx, oldStatus, out)
 	})
 	return out, err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/storefront/storefront/gen/api"
 	"github.com/storefront/storefront/internal/catalog"
 	"github.com/storefront/storefront/internal/content"
+	"github.com/storefront/storefront/internal/events"
 	"github.com/storefront/storefront/internal/httpapi/edge"
 	"github.com/storefront/storefront/internal/idempotency"
 	"github.com/storefront/storefront/internal/identity"
@@ -21,6 +22,7 @@ import (
 	"github.com/storefront/storefront/internal/ratelimit"
 	"github.com/storefront/storefront/internal/telemetry"
 	"github.com/storefront/storefront/internal/uow"
+	"github.com/storefront/storefront/internal/webhooks"
 )
 
 // Pinger is a dependency /ready checks.
@@ -38,6 +40,8 @@ type Deps struct {
 	Catalog     *catalog.Service
 	Content     *content.Service
 	Orders      *orders.Service
+	Events      *events.Service
+	Webhooks    *webhooks.Service
 	Idempotency idempotency.Store
 	// Tx is the unit of work an idempotent request's work and stored response share.
 	Tx          uow.Runner

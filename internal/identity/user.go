@@ -34,7 +34,7 @@ var roleScopes = map[Role][]string{
 	RoleCustomer: {access.ScopeOrdersWrite, access.ScopePostsWrite, access.ScopeCommentsWrite},
 	RoleEditor:   {access.ScopeOrdersWrite, access.ScopePostsWrite, access.ScopeCommentsWrite, access.ScopePostsPublish, access.ScopePostsModerate},
 	RoleAdmin: {access.ScopeOrdersWrite, access.ScopePostsWrite, access.ScopeCommentsWrite, access.ScopePostsPublish, access.ScopePostsModerate,
-		access.ScopeUsersAdmin, access.ScopeCatalogWrite, access.ScopeOrdersManage},
+		access.ScopeUsersAdmin, access.ScopeCatalogWrite, access.ScopeOrdersManage, access.ScopeEventsRead, access.ScopeWebhooksManage},
 }
 
 // Valid reports whether r is a known role.

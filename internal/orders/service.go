@@ -11,6 +11,7 @@ import (
 
 	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
+	"github.com/storefront/storefront/internal/events"
 	"github.com/storefront/storefront/internal/page"
 	"github.com/storefront/storefront/internal/uow"
 )
@@ -20,6 +21,7 @@ type Service struct {
 	store    Store
 	tx       uow.Runner
 	provider PaymentProvider
+	events   events.Publisher
 	observe  func(transition string)
 }
 
@@ -33,9 +35,19 @@ func (s *Service) observed(ctx context.Context, transition string) {
 	}
 }
 
-// NewService wires the rules to a store, the unit of work it takes part in, and a payment provider.
-func NewService(store Store, tx uow.Runner, provider PaymentProvider) *Service {
-	return &Service{store: store, tx: tx, provider: provider}
+// NewService wires the rules to a store, the unit of work it takes part in, a payment provider, and
+// the outbox every order change is published to (in the change's unit of work).
+func NewService(store Store, tx uow.Runner, provider PaymentProvider, publisher events.Publisher) *Service {
+	return &Service{store: store, tx: tx, provider: provider, events: publisher}
+}
+
+// transitionEvents names the event each state change publishes.
+var transitionEvents = map[Transition]events.Type{
+	Pay: events.OrderPaid, Ship: events.OrderShipped, Deliver: events.OrderDelivered, Cancel: events.OrderCancelled,
+}
+
+func (s *Service) publish(ctx context.Context, t events.Type, o Order) error {
+	return s.events.Publish(ctx, events.Change{Type: t, ResourceID: o.ID, Resource: o})
 }
 
 func canManage(p access.Principal) bool { return p.Has(access.ScopeOrdersManage) }
@@ -132,7 +144,10 @@ func (s *Service) Place(ctx context.Context, p access.Principal, lines []Line, a
 		if apperr.IsNotFound(err, "user") { // deleted or suspended since the token was issued
 			return errCustomerGone
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.publish(ctx, events.OrderCreated, out)
 	})
 	if err == nil {
 		s.observed(ctx, "place")
@@ -248,13 +263,17 @@ func (s *Service) transition(ctx context.Context, p access.Principal, id uuid.UU
 	return out, err
 }
 
-// setStatus records the order's new state; the transition is observed once committed.
+// setStatus records the order's new state and publishes it; the transition is observed once committed.
 func (s *Service) setStatus(ctx context.Context, o Order, t Transition, to Status, c StatusChange) (Order, error) {
 	out, err := s.store.SetStatus(ctx, o.ID, to, c)
-	if err == nil {
-		s.observed(ctx, string(t))
+	if err != nil {
+		return Order{}, err
 	}
-	return out, err
+	if err := s.publish(ctx, transitionEvents[t], out); err != nil {
+		return Order{}, err
+	}
+	s.observed(ctx, string(t))
+	return out, nil
 }
 
 var errDeclined = apperr.New(apperr.KindPaymentRequired, "The payment was declined; the order is still pending.")

@@ -1,0 +1,18 @@
+-- name: InsertEvent :exec
+INSERT INTO events (public_id, type, resource_id, data, changed_fields, request_id, traceparent, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
+
+-- name: GetEvent :one
+SELECT * FROM events WHERE public_id = $1;
+
+-- name: DeleteOldEvents :execrows
+-- One batch of events past the retention (their deliveries and attempts go with them). Events that
+-- still have a pending delivery stay until it ends. The janitor repeats the batch until none is left.
+DELETE FROM events
+WHERE id IN (
+    SELECT e.id FROM events e
+    WHERE e.created_at < sqlc.arg(before)
+      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 'pending')
+    ORDER BY e.created_at
+    LIMIT 5000
+);
