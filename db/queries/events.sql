@@ -6,13 +6,15 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
 SELECT * FROM events WHERE public_id = $1;
 
 -- name: DeleteOldEvents :execrows
--- One batch of events past the retention (their deliveries and attempts go with them). Events that
+-- One batch of events past the retention, with their deliveries (whose attempts cascade). Events that
 -- still have a pending delivery stay until it ends. The janitor repeats the batch until none is left.
-DELETE FROM events
-WHERE id IN (
+WITH doomed AS (
     SELECT e.id FROM events e
     WHERE e.created_at < sqlc.arg(before)
       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 'pending')
     ORDER BY e.created_at
     LIMIT 5000
-);
+), deliveries AS (
+    DELETE FROM webhook_deliveries d USING doomed WHERE d.event_id = doomed.id
+)
+DELETE FROM events WHERE id IN (SELECT id FROM doomed);

@@ -13,17 +13,19 @@ import (
 )
 
 const deleteOldEvents = `-- name: DeleteOldEvents :execrows
-DELETE FROM events
-WHERE id IN (
+WITH doomed AS (
     SELECT e.id FROM events e
     WHERE e.created_at < $1
       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 'pending')
     ORDER BY e.created_at
     LIMIT 5000
+), deliveries AS (
+    DELETE FROM webhook_deliveries d USING doomed WHERE d.event_id = doomed.id
 )
+DELETE FROM events WHERE id IN (SELECT id FROM doomed)
 `
 
-// One batch of events past the retention (their deliveries and attempts go with them). Events that
+// One batch of events past the retention, with their deliveries (whose attempts cascade). Events that
 // still have a pending delivery stay until it ends. The janitor repeats the batch until none is left.
 func (q *Queries) DeleteOldEvents(ctx context.Context, before time.Time) (int64, error) {
 	result, err := q.db.Exec(ctx, deleteOldEvents, before)
