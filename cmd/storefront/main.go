@@ -119,24 +119,11 @@ func serveMetrics(addr string, a *app.App, logger *slog.Logger) (func(), error) 
 // and drains in-flight requests before returning. ready, when set, receives the bound address. It also
 // runs WEBHOOK_WORKERS webhook workers.
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan<- string) error {
-	opts := app.Options{RunWorkers: true}
-	flush, err := withTracing(ctx, cfg, logger, &opts)
+	a, stop, err := startWithWorkers(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer flush()
-	a, err := app.New(ctx, cfg, logger, opts)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if cfg.MetricsAddr != "" {
-		stop, err := serveMetrics(cfg.MetricsAddr, a, logger)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
+	defer stop()
 	if cfg.JWTSecretGenerated {
 		logger.Warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart")
 	}

@@ -32,30 +32,40 @@ func withTracing(ctx context.Context, cfg config.Config, logger *slog.Logger, op
 	}, nil
 }
 
+// startWithWorkers builds the app with its webhook workers running, tracing when configured and /metrics
+// on METRICS_ADDR when set; stop undoes all of it (the workers let attempts under way finish).
+func startWithWorkers(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app.App, stop func(), err error) {
+	opts := app.Options{RunWorkers: true}
+	flush, err := withTracing(ctx, cfg, logger, &opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if a, err = app.New(ctx, cfg, logger, opts); err != nil {
+		flush()
+		return nil, nil, err
+	}
+	stopMetrics := func() {}
+	if cfg.MetricsAddr != "" {
+		if stopMetrics, err = serveMetrics(cfg.MetricsAddr, a, logger); err != nil {
+			a.Close()
+			flush()
+			return nil, nil, err
+		}
+	}
+	return a, func() { stopMetrics(); a.Close(); flush() }, nil
+}
+
 // work runs webhook workers (and the janitor) without an HTTP server until ctx ends, then lets the
 // attempts under way finish. Any number of worker processes may run beside the servers.
 func work(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if cfg.WebhookWorkers < 1 {
 		return errors.New("storefront worker needs WEBHOOK_WORKERS of at least 1")
 	}
-	opts := app.Options{RunWorkers: true}
-	flush, err := withTracing(ctx, cfg, logger, &opts)
+	a, stop, err := startWithWorkers(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer flush()
-	a, err := app.New(ctx, cfg, logger, opts)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if cfg.MetricsAddr != "" {
-		stop, err := serveMetrics(cfg.MetricsAddr, a, logger)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
+	defer stop()
 	logger.Info("webhook workers running", "workers", cfg.WebhookWorkers, "config", cfg)
 	go a.RunJanitor(ctx, 10*time.Minute)
 	<-ctx.Done()
