@@ -1,4 +1,4 @@
-// Command storefront runs the Storefront API: serve (default), migrate, seed, create-admin.
+// Command storefront runs the Storefront API: serve (default), worker, migrate, seed, create-admin.
 package main
 
 import (
@@ -37,7 +37,8 @@ func main() {
 const usage = `usage: storefront [command]
 
 commands:
-  serve                                   run the HTTP server (default)
+  serve                                   run the HTTP server and WEBHOOK_WORKERS webhook workers (default)
+  worker                                  run webhook workers only, no HTTP server (METRICS_ADDR serves /metrics)
   migrate                                 apply database migrations
   seed                                    create demo users
   create-admin --email E --password P     create an admin, or make an existing user admin
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		return serve(ctx, cfg, logger, nil)
+	case "worker":
+		return work(ctx, cfg, logger)
 	case "migrate":
 		return withApp(ctx, cfg, logger, func(a *app.App) error { return a.Migrate(ctx) })
 	case "seed":
@@ -115,41 +118,19 @@ func serveMetrics(addr string, a *app.App, logger *slog.Logger) (func(), error) 
 }
 
 // serve listens first (so HTTP_ADDR=:0 works and the address is logged), then serves until ctx ends,
-// and drains in-flight requests before returning. ready, when set, receives the bound address.
+// and drains in-flight requests before returning. ready, when set, receives the bound address. It also
+// runs WEBHOOK_WORKERS webhook workers.
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan<- string) error {
-	var opts app.Options
-	if cfg.OTLPEndpoint != "" {
-		tp, err := telemetry.NewTracerProvider(ctx, cfg.OTLPEndpoint)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := tp.Shutdown(flush); err != nil {
-				logger.Warn("flushing traces", "error", err)
-			}
-		}()
-		opts.TracerProvider = tp
-		logger.Info("tracing on: exporting spans over OTLP", "endpoint", cfg.OTLPEndpoint)
-	}
-	a, err := app.New(ctx, cfg, logger, opts)
+	a, stop, err := startWithWorkers(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	closed := false
 	defer func() {
 		if !closed {
-			a.Close()
+			stop()
 		}
 	}()
-	if cfg.MetricsAddr != "" {
-		stop, err := serveMetrics(cfg.MetricsAddr, a, logger)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
 	if cfg.JWTSecretGenerated {
 		logger.Warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart")
 	}
@@ -190,15 +171,16 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready ch
 	}
 	stopJanitor()
 	closed = true
-	return drain(srv, cancelRequests, a, cfg.ShutdownTimeout, logger)
+	return drain(srv, cancelRequests, stop, cfg.ShutdownTimeout, logger)
 }
 
 // drain stops the server within window, whatever the database does. New connections are refused at
 // once; in-flight requests get most of the window to finish. Those still running then (blocked on a
 // lock, or queued for a database connection) are cancelled: their database work is abandoned and they
 // answer 503 UNAVAILABLE with Retry-After (an idempotent request's key stays usable, since nothing of
-// it committed). What is left after a short grace is cut off, and the pool closes under its own bound.
-func drain(srv *http.Server, cancelRequests context.CancelFunc, a *app.App, window time.Duration, logger *slog.Logger) error {
+// it committed). What is left after a short grace is cut off, and the app (the webhook workers, the
+// pools) closes under its own bound: attempts it abandons are taken up again by another instance.
+func drain(srv *http.Server, cancelRequests context.CancelFunc, closeApp func(), window time.Duration, logger *slog.Logger) error {
 	grace := min(2*time.Second, window/4)
 	deadline := time.Now().Add(window)
 	logger.Info("shutting down: draining in-flight requests", "timeout", window)
@@ -217,7 +199,7 @@ func drain(srv *http.Server, cancelRequests context.CancelFunc, a *app.App, wind
 		}
 	}
 	done := make(chan struct{})
-	go func() { a.Close(); close(done) }()
+	go func() { closeApp(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(max(time.Until(deadline), 500*time.Millisecond)):

@@ -278,6 +278,51 @@ func (e ErrorBodyCode) Valid() bool {
 	}
 }
 
+// Defines values for EventType.
+const (
+	EventOrderCancelled          EventType = "order.cancelled"
+	EventOrderCreated            EventType = "order.created"
+	EventOrderDelivered          EventType = "order.delivered"
+	EventOrderPaid               EventType = "order.paid"
+	EventOrderShipped            EventType = "order.shipped"
+	EventPostArchived            EventType = "post.archived"
+	EventPostPublished           EventType = "post.published"
+	EventProductCreated          EventType = "product.created"
+	EventProductDeleted          EventType = "product.deleted"
+	EventProductUpdated          EventType = "product.updated"
+	EventWebhookEndpointDisabled EventType = "webhook_endpoint.disabled"
+)
+
+// Valid indicates whether the value is a known member of the EventType enum.
+func (e EventType) Valid() bool {
+	switch e {
+	case EventOrderCancelled:
+		return true
+	case EventOrderCreated:
+		return true
+	case EventOrderDelivered:
+		return true
+	case EventOrderPaid:
+		return true
+	case EventOrderShipped:
+		return true
+	case EventPostArchived:
+		return true
+	case EventPostPublished:
+		return true
+	case EventProductCreated:
+		return true
+	case EventProductDeleted:
+		return true
+	case EventProductUpdated:
+		return true
+	case EventWebhookEndpointDisabled:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatusStatus.
 const (
 	HealthStatusStatusOk HealthStatusStatus = "ok"
@@ -287,6 +332,33 @@ const (
 func (e HealthStatusStatus) Valid() bool {
 	switch e {
 	case HealthStatusStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderEventPayloadType.
+const (
+	PayloadOrderCancelled OrderEventPayloadType = "order.cancelled"
+	PayloadOrderCreated   OrderEventPayloadType = "order.created"
+	PayloadOrderDelivered OrderEventPayloadType = "order.delivered"
+	PayloadOrderPaid      OrderEventPayloadType = "order.paid"
+	PayloadOrderShipped   OrderEventPayloadType = "order.shipped"
+)
+
+// Valid indicates whether the value is a known member of the OrderEventPayloadType enum.
+func (e OrderEventPayloadType) Valid() bool {
+	switch e {
+	case PayloadOrderCancelled:
+		return true
+	case PayloadOrderCreated:
+		return true
+	case PayloadOrderDelivered:
+		return true
+	case PayloadOrderPaid:
+		return true
+	case PayloadOrderShipped:
 		return true
 	default:
 		return false
@@ -338,6 +410,24 @@ func (e PaymentStatus) Valid() bool {
 	}
 }
 
+// Defines values for PostEventPayloadType.
+const (
+	PayloadPostArchived  PostEventPayloadType = "post.archived"
+	PayloadPostPublished PostEventPayloadType = "post.published"
+)
+
+// Valid indicates whether the value is a known member of the PostEventPayloadType enum.
+func (e PostEventPayloadType) Valid() bool {
+	switch e {
+	case PayloadPostArchived:
+		return true
+	case PayloadPostPublished:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PostStatus.
 const (
 	Archived  PostStatus = "archived"
@@ -353,6 +443,27 @@ func (e PostStatus) Valid() bool {
 	case Draft:
 		return true
 	case Published:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductEventPayloadType.
+const (
+	PayloadProductCreated ProductEventPayloadType = "product.created"
+	PayloadProductDeleted ProductEventPayloadType = "product.deleted"
+	PayloadProductUpdated ProductEventPayloadType = "product.updated"
+)
+
+// Valid indicates whether the value is a known member of the ProductEventPayloadType enum.
+func (e ProductEventPayloadType) Valid() bool {
+	switch e {
+	case PayloadProductCreated:
+		return true
+	case PayloadProductDeleted:
+		return true
+	case PayloadProductUpdated:
 		return true
 	default:
 		return false
@@ -403,16 +514,17 @@ func (e Role) Valid() bool {
 
 // Defines values for Scope.
 const (
-	CatalogRead   Scope = "catalog:read"
-	CatalogWrite  Scope = "catalog:write"
-	CommentsWrite Scope = "comments:write"
-	EventsRead    Scope = "events:read"
-	OrdersManage  Scope = "orders:manage"
-	OrdersWrite   Scope = "orders:write"
-	PostsModerate Scope = "posts:moderate"
-	PostsPublish  Scope = "posts:publish"
-	PostsWrite    Scope = "posts:write"
-	UsersAdmin    Scope = "users:admin"
+	CatalogRead    Scope = "catalog:read"
+	CatalogWrite   Scope = "catalog:write"
+	CommentsWrite  Scope = "comments:write"
+	EventsRead     Scope = "events:read"
+	OrdersManage   Scope = "orders:manage"
+	OrdersWrite    Scope = "orders:write"
+	PostsModerate  Scope = "posts:moderate"
+	PostsPublish   Scope = "posts:publish"
+	PostsWrite     Scope = "posts:write"
+	UsersAdmin     Scope = "users:admin"
+	WebhooksManage Scope = "webhooks:manage"
 )
 
 // Valid indicates whether the value is a known member of the Scope enum.
@@ -437,6 +549,8 @@ func (e Scope) Valid() bool {
 	case PostsWrite:
 		return true
 	case UsersAdmin:
+		return true
+	case WebhooksManage:
 		return true
 	default:
 		return false
@@ -470,6 +584,81 @@ func (e UserStatus) Valid() bool {
 	case Active:
 		return true
 	case Suspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookAttemptOutcome.
+const (
+	AttemptFailed    WebhookAttemptOutcome = "failed"
+	AttemptGone      WebhookAttemptOutcome = "gone"
+	AttemptSucceeded WebhookAttemptOutcome = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the WebhookAttemptOutcome enum.
+func (e WebhookAttemptOutcome) Valid() bool {
+	switch e {
+	case AttemptFailed:
+		return true
+	case AttemptGone:
+		return true
+	case AttemptSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryStatus.
+const (
+	DeliveryFailed    WebhookDeliveryStatus = "failed"
+	DeliveryPending   WebhookDeliveryStatus = "pending"
+	DeliverySucceeded WebhookDeliveryStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryStatus enum.
+func (e WebhookDeliveryStatus) Valid() bool {
+	switch e {
+	case DeliveryFailed:
+		return true
+	case DeliveryPending:
+		return true
+	case DeliverySucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEndpointDisabledReason.
+const (
+	DisabledFailing WebhookEndpointDisabledReason = "failing"
+	DisabledGone    WebhookEndpointDisabledReason = "gone"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEndpointDisabledReason enum.
+func (e WebhookEndpointDisabledReason) Valid() bool {
+	switch e {
+	case DisabledFailing:
+		return true
+	case DisabledGone:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEndpointEventPayloadType.
+const (
+	PayloadWebhookEndpointDisabled WebhookEndpointEventPayloadType = "webhook_endpoint.disabled"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEndpointEventPayloadType enum.
+func (e WebhookEndpointEventPayloadType) Valid() bool {
+	switch e {
+	case PayloadWebhookEndpointDisabled:
 		return true
 	default:
 		return false
@@ -596,6 +785,42 @@ func (e ListCategoriesParamsCount) Valid() bool {
 	case ListCategoriesParamsCountEstimated:
 		return true
 	case ListCategoriesParamsCountExact:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListEventsParamsSort.
+const (
+	ListEventsParamsSortCreatedAt      ListEventsParamsSort = "created_at"
+	ListEventsParamsSortMinusCreatedAt ListEventsParamsSort = "-created_at"
+)
+
+// Valid indicates whether the value is a known member of the ListEventsParamsSort enum.
+func (e ListEventsParamsSort) Valid() bool {
+	switch e {
+	case ListEventsParamsSortCreatedAt:
+		return true
+	case ListEventsParamsSortMinusCreatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListEventsParamsCount.
+const (
+	ListEventsParamsCountEstimated ListEventsParamsCount = "estimated"
+	ListEventsParamsCountExact     ListEventsParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListEventsParamsCount enum.
+func (e ListEventsParamsCount) Valid() bool {
+	switch e {
+	case ListEventsParamsCountEstimated:
+		return true
+	case ListEventsParamsCountExact:
 		return true
 	default:
 		return false
@@ -881,6 +1106,78 @@ func (e ListUserPostsParamsCount) Valid() bool {
 	}
 }
 
+// Defines values for ListWebhookEndpointsParamsSort.
+const (
+	ListWebhookEndpointsParamsSortCreatedAt      ListWebhookEndpointsParamsSort = "created_at"
+	ListWebhookEndpointsParamsSortMinusCreatedAt ListWebhookEndpointsParamsSort = "-created_at"
+)
+
+// Valid indicates whether the value is a known member of the ListWebhookEndpointsParamsSort enum.
+func (e ListWebhookEndpointsParamsSort) Valid() bool {
+	switch e {
+	case ListWebhookEndpointsParamsSortCreatedAt:
+		return true
+	case ListWebhookEndpointsParamsSortMinusCreatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListWebhookEndpointsParamsCount.
+const (
+	ListWebhookEndpointsParamsCountEstimated ListWebhookEndpointsParamsCount = "estimated"
+	ListWebhookEndpointsParamsCountExact     ListWebhookEndpointsParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListWebhookEndpointsParamsCount enum.
+func (e ListWebhookEndpointsParamsCount) Valid() bool {
+	switch e {
+	case ListWebhookEndpointsParamsCountEstimated:
+		return true
+	case ListWebhookEndpointsParamsCountExact:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListWebhookDeliveriesParamsSort.
+const (
+	ListWebhookDeliveriesParamsSortCreatedAt      ListWebhookDeliveriesParamsSort = "created_at"
+	ListWebhookDeliveriesParamsSortMinusCreatedAt ListWebhookDeliveriesParamsSort = "-created_at"
+)
+
+// Valid indicates whether the value is a known member of the ListWebhookDeliveriesParamsSort enum.
+func (e ListWebhookDeliveriesParamsSort) Valid() bool {
+	switch e {
+	case ListWebhookDeliveriesParamsSortCreatedAt:
+		return true
+	case ListWebhookDeliveriesParamsSortMinusCreatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListWebhookDeliveriesParamsCount.
+const (
+	ListWebhookDeliveriesParamsCountEstimated ListWebhookDeliveriesParamsCount = "estimated"
+	ListWebhookDeliveriesParamsCountExact     ListWebhookDeliveriesParamsCount = "exact"
+)
+
+// Valid indicates whether the value is a known member of the ListWebhookDeliveriesParamsCount enum.
+func (e ListWebhookDeliveriesParamsCount) Valid() bool {
+	switch e {
+	case ListWebhookDeliveriesParamsCountEstimated:
+		return true
+	case ListWebhookDeliveriesParamsCountExact:
+		return true
+	default:
+		return false
+	}
+}
+
 // ApiKey defines model for ApiKey.
 type ApiKey struct {
 	CreatedAt Timestamp          `json:"created_at"`
@@ -1086,6 +1383,9 @@ type CategoryResponse struct {
 // Cents An amount in minor units of the currency.
 type Cents = int64
 
+// ChangedFields `product.updated` only: the members of `data` the change touched (`updated_at` aside), by name.
+type ChangedFields = []string
+
 // CheckStatus `disabled` when the dependency is not configured; `degraded` when Redis is configured but
 // unreachable (requests are still served, without cache and rate limits).
 type CheckStatus string
@@ -1162,6 +1462,49 @@ type ErrorDetail struct {
 	Message string `json:"message"`
 }
 
+// Event defines model for Event.
+type Event struct {
+	// ChangedFields `product.updated` only: the members of `data` the change touched (`updated_at` aside), by name.
+	ChangedFields *ChangedFields `json:"changed_fields,omitempty"`
+	CreatedAt     Timestamp      `json:"created_at"`
+
+	// Data The resource as its `GET` served it when the change committed: an `Order` for `order.*`, a `Product`
+	// for `product.*`, a `Post` for `post.*` and a `WebhookEndpoint` for `webhook_endpoint.*`.
+	Data Event_Data `json:"data"`
+
+	// Id UUIDv7; also the `webhook-id` of every delivery of the event.
+	Id openapi_types.UUID `json:"id"`
+
+	// RequestId The `X-Request-ID` of the request that caused the change.
+	RequestId *string `json:"request_id,omitempty"`
+
+	// ResourceId The order, product, post or webhook endpoint the event is about.
+	ResourceId openapi_types.UUID `json:"resource_id"`
+
+	// Type What happened. Each type's payload is documented in the `webhooks` section.
+	Type EventType `json:"type"`
+}
+
+// Event_Data The resource as its `GET` served it when the change committed: an `Order` for `order.*`, a `Product`
+// for `product.*`, a `Post` for `post.*` and a `WebhookEndpoint` for `webhook_endpoint.*`.
+type Event_Data struct {
+	union json.RawMessage
+}
+
+// EventList defines model for EventList.
+type EventList struct {
+	Data []Event  `json:"data"`
+	Meta ListMeta `json:"meta"`
+}
+
+// EventResponse defines model for EventResponse.
+type EventResponse struct {
+	Data Event `json:"data"`
+}
+
+// EventType What happened. Each type's payload is documented in the `webhooks` section.
+type EventType string
+
 // HealthStatus defines model for HealthStatus.
 type HealthStatus struct {
 	Status HealthStatusStatus `json:"status"`
@@ -1221,6 +1564,16 @@ type OrderCreate struct {
 	Items           []OrderItemCreate `json:"items"`
 	ShippingAddress ShippingAddress   `json:"shipping_address"`
 }
+
+// OrderEventPayload The body of an `order.*` delivery (Standard Webhooks' `type`, `timestamp`, `data`).
+type OrderEventPayload struct {
+	Data      Order                 `json:"data"`
+	Timestamp Timestamp             `json:"timestamp"`
+	Type      OrderEventPayloadType `json:"type"`
+}
+
+// OrderEventPayloadType defines model for OrderEventPayload.Type.
+type OrderEventPayloadType string
 
 // OrderItem defines model for OrderItem.
 type OrderItem struct {
@@ -1313,6 +1666,16 @@ type PostCreate struct {
 	Title   PostTitle    `json:"title"`
 }
 
+// PostEventPayload The body of a `post.*` delivery.
+type PostEventPayload struct {
+	Data      Post                 `json:"data"`
+	Timestamp Timestamp            `json:"timestamp"`
+	Type      PostEventPayloadType `json:"type"`
+}
+
+// PostEventPayloadType defines model for PostEventPayload.Type.
+type PostEventPayloadType string
+
 // PostExcerpt defines model for PostExcerpt.
 type PostExcerpt = string
 
@@ -1394,6 +1757,18 @@ type ProductCreate struct {
 // ProductDescription defines model for ProductDescription.
 type ProductDescription = string
 
+// ProductEventPayload The body of a `product.*` delivery.
+type ProductEventPayload struct {
+	// ChangedFields `product.updated` only: the members of `data` the change touched (`updated_at` aside), by name.
+	ChangedFields *ChangedFields          `json:"changed_fields,omitempty"`
+	Data          Product                 `json:"data"`
+	Timestamp     Timestamp               `json:"timestamp"`
+	Type          ProductEventPayloadType `json:"type"`
+}
+
+// ProductEventPayloadType defines model for ProductEventPayload.Type.
+type ProductEventPayloadType string
+
 // ProductList defines model for ProductList.
 type ProductList struct {
 	Data []Product `json:"data"`
@@ -1456,7 +1831,8 @@ type RefreshTokenRequest struct {
 type Role string
 
 // Scope A permission. Roles grant them (see Authentication); API keys carry a subset of their owner's.
-// `catalog:read` sees inactive products; `events:read` reads the event feed.
+// `catalog:read` sees inactive products; `events:read` reads the event feed; `webhooks:manage` manages
+// webhook endpoints and their deliveries.
 type Scope string
 
 // ShipmentCreate defines model for ShipmentCreate.
@@ -1609,6 +1985,153 @@ type UserResponse struct {
 // UserStatus `suspended` users cannot sign in.
 type UserStatus string
 
+// WebhookAttempt defines model for WebhookAttempt.
+type WebhookAttempt struct {
+	AttemptedAt Timestamp `json:"attempted_at"`
+	DurationMs  int32     `json:"duration_ms"`
+
+	// Error What went wrong, when it did.
+	Error  *string `json:"error,omitempty"`
+	Number int32   `json:"number"`
+
+	// Outcome `succeeded` (2xx), `gone` (410) or `failed` (anything else, or no answer).
+	Outcome WebhookAttemptOutcome `json:"outcome"`
+
+	// StatusCode The receiver's HTTP status; absent when there was no answer.
+	StatusCode *int32 `json:"status_code,omitempty"`
+}
+
+// WebhookAttemptOutcome `succeeded` (2xx), `gone` (410) or `failed` (anything else, or no answer).
+type WebhookAttemptOutcome string
+
+// WebhookDelivery defines model for WebhookDelivery.
+type WebhookDelivery struct {
+	AttemptCount int32 `json:"attempt_count"`
+
+	// Attempts The latest attempts, newest first (at most 50).
+	Attempts   []WebhookAttempt   `json:"attempts"`
+	CreatedAt  Timestamp          `json:"created_at"`
+	EndpointId openapi_types.UUID `json:"endpoint_id"`
+	EventId    openapi_types.UUID `json:"event_id"`
+
+	// EventType What happened. Each type's payload is documented in the `webhooks` section.
+	EventType      EventType          `json:"event_type"`
+	Id             openapi_types.UUID `json:"id"`
+	LastAttemptAt  *Timestamp         `json:"last_attempt_at,omitempty"`
+	LastDurationMs *int32             `json:"last_duration_ms,omitempty"`
+	LastError      *string            `json:"last_error,omitempty"`
+	LastStatusCode *int32             `json:"last_status_code,omitempty"`
+
+	// NextAttemptAt When the next attempt is due; absent once the delivery succeeded or failed.
+	NextAttemptAt *Timestamp `json:"next_attempt_at,omitempty"`
+
+	// Status `pending` while attempts remain, `succeeded` once one got a `2xx`, `failed` after the last.
+	Status    WebhookDeliveryStatus `json:"status"`
+	UpdatedAt Timestamp             `json:"updated_at"`
+}
+
+// WebhookDeliveryList defines model for WebhookDeliveryList.
+type WebhookDeliveryList struct {
+	Data []WebhookDelivery `json:"data"`
+	Meta ListMeta          `json:"meta"`
+}
+
+// WebhookDeliveryResponse defines model for WebhookDeliveryResponse.
+type WebhookDeliveryResponse struct {
+	Data WebhookDelivery `json:"data"`
+}
+
+// WebhookDeliveryStatus `pending` while attempts remain, `succeeded` once one got a `2xx`, `failed` after the last.
+type WebhookDeliveryStatus string
+
+// WebhookDescription defines model for WebhookDescription.
+type WebhookDescription = string
+
+// WebhookEndpoint defines model for WebhookEndpoint.
+type WebhookEndpoint struct {
+	CreatedAt   Timestamp           `json:"created_at"`
+	Description *WebhookDescription `json:"description,omitempty"`
+
+	// DisabledReason Why the service disabled the endpoint: `gone` (it answered `410`) or `failing` (every attempt failed
+	// for five days). Absent when enabled, or disabled by its owner.
+	DisabledReason *WebhookEndpointDisabledReason `json:"disabled_reason,omitempty"`
+
+	// Enabled Disabled endpoints receive nothing.
+	Enabled bool `json:"enabled"`
+
+	// EventTypes The event types the endpoint receives.
+	EventTypes WebhookEventTypes  `json:"event_types"`
+	Id         openapi_types.UUID `json:"id"`
+
+	// PreviousSecretExpiresAt After a secret rotation, when the previous secret stops (or stopped) signing.
+	PreviousSecretExpiresAt *Timestamp `json:"previous_secret_expires_at,omitempty"`
+
+	// Secret The signing secret, `whsec_` and the base64 of 32 random bytes. Only in the responses of
+	// `createWebhookEndpoint` and `rotateWebhookEndpointSecret`; it is never shown again.
+	Secret    *string   `json:"secret,omitempty"`
+	UpdatedAt Timestamp `json:"updated_at"`
+
+	// Url Where deliveries are POSTed. `https` in production; its host must resolve to public addresses only.
+	Url WebhookUrl `json:"url"`
+}
+
+// WebhookEndpointDisabledReason Why the service disabled the endpoint: `gone` (it answered `410`) or `failing` (every attempt failed
+// for five days). Absent when enabled, or disabled by its owner.
+type WebhookEndpointDisabledReason string
+
+// WebhookEndpointCreate defines model for WebhookEndpointCreate.
+type WebhookEndpointCreate struct {
+	Description *WebhookDescription `json:"description,omitempty"`
+
+	// Enabled Whether deliveries are made; `true` when not sent.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// EventTypes The event types the endpoint receives.
+	EventTypes WebhookEventTypes `json:"event_types"`
+
+	// Url Where deliveries are POSTed. `https` in production; its host must resolve to public addresses only.
+	Url WebhookUrl `json:"url"`
+}
+
+// WebhookEndpointEventPayload The body of a `webhook_endpoint.*` delivery.
+type WebhookEndpointEventPayload struct {
+	Data      WebhookEndpoint                 `json:"data"`
+	Timestamp Timestamp                       `json:"timestamp"`
+	Type      WebhookEndpointEventPayloadType `json:"type"`
+}
+
+// WebhookEndpointEventPayloadType defines model for WebhookEndpointEventPayload.Type.
+type WebhookEndpointEventPayloadType string
+
+// WebhookEndpointList defines model for WebhookEndpointList.
+type WebhookEndpointList struct {
+	Data []WebhookEndpoint `json:"data"`
+	Meta ListMeta          `json:"meta"`
+}
+
+// WebhookEndpointPatch defines model for WebhookEndpointPatch.
+type WebhookEndpointPatch struct {
+	Description *WebhookDescription `json:"description,omitempty"`
+	Enabled     *bool               `json:"enabled,omitempty"`
+
+	// EventTypes The event types the endpoint receives.
+	EventTypes *WebhookEventTypes `json:"event_types,omitempty"`
+
+	// Url Where deliveries are POSTed. `https` in production; its host must resolve to public addresses only.
+	Url *WebhookUrl `json:"url,omitempty"`
+}
+
+// WebhookEndpointResponse defines model for WebhookEndpointResponse.
+type WebhookEndpointResponse struct {
+	Data WebhookEndpoint `json:"data"`
+}
+
+// WebhookEventTypes The event types the endpoint receives.
+type WebhookEventTypes = []EventType
+
+// WebhookUrl Where deliveries are POSTed. `https` in production; its host must resolve to public addresses only.
+type WebhookUrl = string
+
 // ApiKeyId defines model for ApiKeyId.
 type ApiKeyId = openapi_types.UUID
 
@@ -1620,6 +2143,12 @@ type Count string
 
 // Cursor defines model for Cursor.
 type Cursor = string
+
+// DeliveryId defines model for DeliveryId.
+type DeliveryId = openapi_types.UUID
+
+// EventId defines model for EventId.
+type EventId = openapi_types.UUID
 
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
@@ -1654,6 +2183,9 @@ type ProductId = openapi_types.UUID
 // UserId defines model for UserId.
 type UserId = openapi_types.UUID
 
+// WebhookEndpointId defines model for WebhookEndpointId.
+type WebhookEndpointId = openapi_types.UUID
+
 // ApiKeyOK defines model for ApiKeyOK.
 type ApiKeyOK = ApiKeyResponse
 
@@ -1665,6 +2197,12 @@ type CategoryOK = CategoryResponse
 
 // Conflict The body of every error response.
 type Conflict = Error
+
+// EventListOK defines model for EventListOK.
+type EventListOK = EventList
+
+// EventOK defines model for EventOK.
+type EventOK = EventResponse
 
 // Forbidden The body of every error response.
 type Forbidden = Error
@@ -1716,6 +2254,9 @@ type UnsupportedMediaType = Error
 
 // UserOK defines model for UserOK.
 type UserOK = UserResponse
+
+// WebhookEndpointOK defines model for WebhookEndpointOK.
+type WebhookEndpointOK = WebhookEndpointResponse
 
 // ListApiKeysParams defines parameters for ListApiKeys.
 type ListApiKeysParams struct {
@@ -1842,6 +2383,38 @@ type UpdateCategoryParams struct {
 	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
+
+// ListEventsParams defines parameters for ListEvents.
+type ListEventsParams struct {
+	// Type Only events of this type.
+	Type *EventType `form:"type,omitempty" json:"type,omitempty"`
+
+	// ResourceId Only events about this resource (an order, product, post or webhook endpoint).
+	ResourceId *openapi_types.UUID `form:"resource_id,omitempty" json:"resource_id,omitempty"`
+
+	// Since Only events created at or after this time (RFC 3339).
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Sort Sort by creation time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+	Sort *ListEventsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+	// list and `sort` it was issued for; anything else answers `400`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListEventsParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListEventsParamsSort defines parameters for ListEvents.
+type ListEventsParamsSort string
+
+// ListEventsParamsCount defines parameters for ListEvents.
+type ListEventsParamsCount string
 
 // ListOrdersParams defines parameters for ListOrders.
 type ListOrdersParams struct {
@@ -2196,6 +2769,233 @@ type CreatePostParams struct {
 	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
 }
 
+// ListWebhookEndpointsParams defines parameters for ListWebhookEndpoints.
+type ListWebhookEndpointsParams struct {
+	// Sort Sort by creation time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+	Sort *ListWebhookEndpointsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+	// list and `sort` it was issued for; anything else answers `400`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListWebhookEndpointsParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListWebhookEndpointsParamsSort defines parameters for ListWebhookEndpoints.
+type ListWebhookEndpointsParamsSort string
+
+// ListWebhookEndpointsParamsCount defines parameters for ListWebhookEndpoints.
+type ListWebhookEndpointsParamsCount string
+
+// DeleteWebhookEndpointParams defines parameters for DeleteWebhookEndpoint.
+type DeleteWebhookEndpointParams struct {
+	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetWebhookEndpointParams defines parameters for GetWebhookEndpoint.
+type GetWebhookEndpointParams struct {
+	// IfNoneMatch An `ETag` from an earlier response; answers `304` if the resource still has it.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateWebhookEndpointParams defines parameters for UpdateWebhookEndpoint.
+type UpdateWebhookEndpointParams struct {
+	// IfMatch An `ETag` from an earlier response; the write happens only if the resource still has it.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Status Only deliveries with this status.
+	Status *WebhookDeliveryStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Sort Sort by creation time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+	Sort *ListWebhookDeliveriesParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+	// list and `sort` it was issued for; anything else answers `400`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+	// which costs the same on any table size.
+	Count *ListWebhookDeliveriesParamsCount `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListWebhookDeliveriesParamsSort defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParamsSort string
+
+// ListWebhookDeliveriesParamsCount defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParamsCount string
+
+// RetryWebhookDeliveryParams defines parameters for RetryWebhookDelivery.
+type RetryWebhookDeliveryParams struct {
+	// IdempotencyKey Makes the request safe to retry; see Conventions.
+	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+}
+
+// OrderCancelledWebhookParams defines parameters for OrderCancelledWebhook.
+type OrderCancelledWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// OrderCreatedWebhookParams defines parameters for OrderCreatedWebhook.
+type OrderCreatedWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// OrderDeliveredWebhookParams defines parameters for OrderDeliveredWebhook.
+type OrderDeliveredWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// OrderPaidWebhookParams defines parameters for OrderPaidWebhook.
+type OrderPaidWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// OrderShippedWebhookParams defines parameters for OrderShippedWebhook.
+type OrderShippedWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// PostArchivedWebhookParams defines parameters for PostArchivedWebhook.
+type PostArchivedWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// PostPublishedWebhookParams defines parameters for PostPublishedWebhook.
+type PostPublishedWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// ProductCreatedWebhookParams defines parameters for ProductCreatedWebhook.
+type ProductCreatedWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// ProductDeletedWebhookParams defines parameters for ProductDeletedWebhook.
+type ProductDeletedWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// ProductUpdatedWebhookParams defines parameters for ProductUpdatedWebhook.
+type ProductUpdatedWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// WebhookEndpointDisabledWebhookParams defines parameters for WebhookEndpointDisabledWebhook.
+type WebhookEndpointDisabledWebhookParams struct {
+	// WebhookId The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+	// with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+	// overlap. A delivery is genuine when any one of them matches (compare in constant time).
+	WebhookSignature string `json:"webhook-signature"`
+}
+
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
 type CreateApiKeyJSONRequestBody = ApiKeyCreate
 
@@ -2262,6 +3062,159 @@ type ReplaceUserJSONRequestBody = UserReplacement
 // CreatePostJSONRequestBody defines body for CreatePost for application/json ContentType.
 type CreatePostJSONRequestBody = PostCreate
 
+// CreateWebhookEndpointJSONRequestBody defines body for CreateWebhookEndpoint for application/json ContentType.
+type CreateWebhookEndpointJSONRequestBody = WebhookEndpointCreate
+
+// UpdateWebhookEndpointJSONRequestBody defines body for UpdateWebhookEndpoint for application/json ContentType.
+type UpdateWebhookEndpointJSONRequestBody = WebhookEndpointPatch
+
+// OrderCancelledWebhookJSONRequestBody defines body for OrderCancelledWebhook for application/json ContentType.
+type OrderCancelledWebhookJSONRequestBody = OrderEventPayload
+
+// OrderCreatedWebhookJSONRequestBody defines body for OrderCreatedWebhook for application/json ContentType.
+type OrderCreatedWebhookJSONRequestBody = OrderEventPayload
+
+// OrderDeliveredWebhookJSONRequestBody defines body for OrderDeliveredWebhook for application/json ContentType.
+type OrderDeliveredWebhookJSONRequestBody = OrderEventPayload
+
+// OrderPaidWebhookJSONRequestBody defines body for OrderPaidWebhook for application/json ContentType.
+type OrderPaidWebhookJSONRequestBody = OrderEventPayload
+
+// OrderShippedWebhookJSONRequestBody defines body for OrderShippedWebhook for application/json ContentType.
+type OrderShippedWebhookJSONRequestBody = OrderEventPayload
+
+// PostArchivedWebhookJSONRequestBody defines body for PostArchivedWebhook for application/json ContentType.
+type PostArchivedWebhookJSONRequestBody = PostEventPayload
+
+// PostPublishedWebhookJSONRequestBody defines body for PostPublishedWebhook for application/json ContentType.
+type PostPublishedWebhookJSONRequestBody = PostEventPayload
+
+// ProductCreatedWebhookJSONRequestBody defines body for ProductCreatedWebhook for application/json ContentType.
+type ProductCreatedWebhookJSONRequestBody = ProductEventPayload
+
+// ProductDeletedWebhookJSONRequestBody defines body for ProductDeletedWebhook for application/json ContentType.
+type ProductDeletedWebhookJSONRequestBody = ProductEventPayload
+
+// ProductUpdatedWebhookJSONRequestBody defines body for ProductUpdatedWebhook for application/json ContentType.
+type ProductUpdatedWebhookJSONRequestBody = ProductEventPayload
+
+// WebhookEndpointDisabledWebhookJSONRequestBody defines body for WebhookEndpointDisabledWebhook for application/json ContentType.
+type WebhookEndpointDisabledWebhookJSONRequestBody = WebhookEndpointEventPayload
+
+// AsOrder returns the union data inside the Event_Data as a Order
+func (t Event_Data) AsOrder() (Order, error) {
+	var body Order
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromOrder overwrites any union data inside the Event_Data as the provided Order
+func (t *Event_Data) FromOrder(v Order) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeOrder performs a merge with any union data inside the Event_Data, using the provided Order
+func (t *Event_Data) MergeOrder(v Order) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsProduct returns the union data inside the Event_Data as a Product
+func (t Event_Data) AsProduct() (Product, error) {
+	var body Product
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromProduct overwrites any union data inside the Event_Data as the provided Product
+func (t *Event_Data) FromProduct(v Product) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeProduct performs a merge with any union data inside the Event_Data, using the provided Product
+func (t *Event_Data) MergeProduct(v Product) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPost returns the union data inside the Event_Data as a Post
+func (t Event_Data) AsPost() (Post, error) {
+	var body Post
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPost overwrites any union data inside the Event_Data as the provided Post
+func (t *Event_Data) FromPost(v Post) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePost performs a merge with any union data inside the Event_Data, using the provided Post
+func (t *Event_Data) MergePost(v Post) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWebhookEndpoint returns the union data inside the Event_Data as a WebhookEndpoint
+func (t Event_Data) AsWebhookEndpoint() (WebhookEndpoint, error) {
+	var body WebhookEndpoint
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookEndpoint overwrites any union data inside the Event_Data as the provided WebhookEndpoint
+func (t *Event_Data) FromWebhookEndpoint(v WebhookEndpoint) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookEndpoint performs a merge with any union data inside the Event_Data, using the provided WebhookEndpoint
+func (t *Event_Data) MergeWebhookEndpoint(v WebhookEndpoint) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Event_Data) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Event_Data) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetDocs Rendered documentation
@@ -2324,6 +3277,12 @@ type ServerInterface interface {
 	// UpdateCategory Update a category
 	// (PATCH /v1/categories/{category_id})
 	UpdateCategory(ctx echo.Context, categoryId CategoryId, params UpdateCategoryParams) error
+	// ListEvents List events
+	// (GET /v1/events)
+	ListEvents(ctx echo.Context, params ListEventsParams) error
+	// GetEvent Get an event
+	// (GET /v1/events/{event_id})
+	GetEvent(ctx echo.Context, eventId EventId) error
 	// GetMe The caller
 	// (GET /v1/me)
 	GetMe(ctx echo.Context) error
@@ -2420,6 +3379,30 @@ type ServerInterface interface {
 	// CreatePost Write a post
 	// (POST /v1/users/{user_id}/posts)
 	CreatePost(ctx echo.Context, userId UserId, params CreatePostParams) error
+	// ListWebhookEndpoints List webhook endpoints
+	// (GET /v1/webhook-endpoints)
+	ListWebhookEndpoints(ctx echo.Context, params ListWebhookEndpointsParams) error
+	// CreateWebhookEndpoint Create a webhook endpoint
+	// (POST /v1/webhook-endpoints)
+	CreateWebhookEndpoint(ctx echo.Context) error
+	// DeleteWebhookEndpoint Delete a webhook endpoint
+	// (DELETE /v1/webhook-endpoints/{webhook_endpoint_id})
+	DeleteWebhookEndpoint(ctx echo.Context, webhookEndpointId WebhookEndpointId, params DeleteWebhookEndpointParams) error
+	// GetWebhookEndpoint Get a webhook endpoint
+	// (GET /v1/webhook-endpoints/{webhook_endpoint_id})
+	GetWebhookEndpoint(ctx echo.Context, webhookEndpointId WebhookEndpointId, params GetWebhookEndpointParams) error
+	// UpdateWebhookEndpoint Update a webhook endpoint
+	// (PATCH /v1/webhook-endpoints/{webhook_endpoint_id})
+	UpdateWebhookEndpoint(ctx echo.Context, webhookEndpointId WebhookEndpointId, params UpdateWebhookEndpointParams) error
+	// ListWebhookDeliveries List an endpoint's deliveries
+	// (GET /v1/webhook-endpoints/{webhook_endpoint_id}/deliveries)
+	ListWebhookDeliveries(ctx echo.Context, webhookEndpointId WebhookEndpointId, params ListWebhookDeliveriesParams) error
+	// RetryWebhookDelivery Retry a delivery now
+	// (POST /v1/webhook-endpoints/{webhook_endpoint_id}/deliveries/{delivery_id}/retry)
+	RetryWebhookDelivery(ctx echo.Context, webhookEndpointId WebhookEndpointId, deliveryId DeliveryId, params RetryWebhookDeliveryParams) error
+	// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
+	// (POST /v1/webhook-endpoints/{webhook_endpoint_id}/secret-rotation)
+	RotateWebhookEndpointSecret(ctx echo.Context, webhookEndpointId WebhookEndpointId) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -2918,6 +3901,82 @@ func (w *ServerInterfaceWrapper) UpdateCategory(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateCategory(ctx, categoryId, params)
+	return err
+}
+
+// ListEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListEvents(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEventsParams
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "resource_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resource_id", ctx.QueryParams(), &params.ResourceId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resource_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListEvents(ctx, params)
+	return err
+}
+
+// GetEvent converts echo context to params.
+func (w *ServerInterfaceWrapper) GetEvent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "event_id" -------------
+	var eventId EventId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "event_id", ctx.Param("event_id"), &eventId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter event_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetEvent(ctx, eventId)
 	return err
 }
 
@@ -4154,6 +5213,275 @@ func (w *ServerInterfaceWrapper) CreatePost(ctx echo.Context) error {
 	return err
 }
 
+// ListWebhookEndpoints converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookEndpoints(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookEndpointsParams
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookEndpoints(ctx, params)
+	return err
+}
+
+// CreateWebhookEndpoint converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWebhookEndpoint(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWebhookEndpoint(ctx)
+	return err
+}
+
+// DeleteWebhookEndpoint converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteWebhookEndpoint(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_endpoint_id" -------------
+	var webhookEndpointId WebhookEndpointId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_endpoint_id", ctx.Param("webhook_endpoint_id"), &webhookEndpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_endpoint_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteWebhookEndpointParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteWebhookEndpoint(ctx, webhookEndpointId, params)
+	return err
+}
+
+// GetWebhookEndpoint converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWebhookEndpoint(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_endpoint_id" -------------
+	var webhookEndpointId WebhookEndpointId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_endpoint_id", ctx.Param("webhook_endpoint_id"), &webhookEndpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_endpoint_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetWebhookEndpointParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWebhookEndpoint(ctx, webhookEndpointId, params)
+	return err
+}
+
+// UpdateWebhookEndpoint converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateWebhookEndpoint(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_endpoint_id" -------------
+	var webhookEndpointId WebhookEndpointId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_endpoint_id", ctx.Param("webhook_endpoint_id"), &webhookEndpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_endpoint_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateWebhookEndpointParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateWebhookEndpoint(ctx, webhookEndpointId, params)
+	return err
+}
+
+// ListWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_endpoint_id" -------------
+	var webhookEndpointId WebhookEndpointId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_endpoint_id", ctx.Param("webhook_endpoint_id"), &webhookEndpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_endpoint_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookDeliveries(ctx, webhookEndpointId, params)
+	return err
+}
+
+// RetryWebhookDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) RetryWebhookDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_endpoint_id" -------------
+	var webhookEndpointId WebhookEndpointId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_endpoint_id", ctx.Param("webhook_endpoint_id"), &webhookEndpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_endpoint_id: %s", err))
+	}
+
+	// ------------- Path parameter "delivery_id" -------------
+	var deliveryId DeliveryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "delivery_id", ctx.Param("delivery_id"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter delivery_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RetryWebhookDeliveryParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKeyOptional
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RetryWebhookDelivery(ctx, webhookEndpointId, deliveryId, params)
+	return err
+}
+
+// RotateWebhookEndpointSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) RotateWebhookEndpointSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_endpoint_id" -------------
+	var webhookEndpointId WebhookEndpointId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_endpoint_id", ctx.Param("webhook_endpoint_id"), &webhookEndpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_endpoint_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RotateWebhookEndpointSecret(ctx, webhookEndpointId)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -4253,7 +5581,883 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/orders/:order_id/delivery", wrapper.DeliverOrder, options.OperationMiddlewares["deliverOrder"]...)
 	router.POST(options.BaseURL+"/v1/orders/:order_id/cancellation", wrapper.CancelOrder, options.OperationMiddlewares["cancelOrder"]...)
 	router.GET(options.BaseURL+"/v1/users/:user_id/orders", wrapper.ListUserOrders, options.OperationMiddlewares["listUserOrders"]...)
+	router.GET(options.BaseURL+"/v1/events", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
+	router.GET(options.BaseURL+"/v1/events/:event_id", wrapper.GetEvent, options.OperationMiddlewares["getEvent"]...)
+	router.GET(options.BaseURL+"/v1/webhook-endpoints", wrapper.ListWebhookEndpoints, options.OperationMiddlewares["listWebhookEndpoints"]...)
+	router.POST(options.BaseURL+"/v1/webhook-endpoints", wrapper.CreateWebhookEndpoint, options.OperationMiddlewares["createWebhookEndpoint"]...)
+	router.DELETE(options.BaseURL+"/v1/webhook-endpoints/:webhook_endpoint_id", wrapper.DeleteWebhookEndpoint, options.OperationMiddlewares["deleteWebhookEndpoint"]...)
+	router.GET(options.BaseURL+"/v1/webhook-endpoints/:webhook_endpoint_id", wrapper.GetWebhookEndpoint, options.OperationMiddlewares["getWebhookEndpoint"]...)
+	router.PATCH(options.BaseURL+"/v1/webhook-endpoints/:webhook_endpoint_id", wrapper.UpdateWebhookEndpoint, options.OperationMiddlewares["updateWebhookEndpoint"]...)
+	router.POST(options.BaseURL+"/v1/webhook-endpoints/:webhook_endpoint_id/secret-rotation", wrapper.RotateWebhookEndpointSecret, options.OperationMiddlewares["rotateWebhookEndpointSecret"]...)
+	router.GET(options.BaseURL+"/v1/webhook-endpoints/:webhook_endpoint_id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
+	router.POST(options.BaseURL+"/v1/webhook-endpoints/:webhook_endpoint_id/deliveries/:delivery_id/retry", wrapper.RetryWebhookDelivery, options.OperationMiddlewares["retryWebhookDelivery"]...)
 
+}
+
+// WebhookReceiverInterface represents handlers for receiving inbound
+// webhook requests. Each webhook becomes a Handle*Webhook
+// method that the implementation fills in. The caller mounts the per-
+// webhook echo.HandlerFunc returned by {Op}WebhookHandler at
+// whatever URL path they advertise to senders.
+type WebhookReceiverInterface interface {
+	// An order was cancelled
+	// HandleOrderCancelledWebhookWebhook handles the POST webhook for order.cancelled.
+	HandleOrderCancelledWebhookWebhook(ctx echo.Context, params OrderCancelledWebhookParams) error
+	// An order was placed
+	// HandleOrderCreatedWebhookWebhook handles the POST webhook for order.created.
+	HandleOrderCreatedWebhookWebhook(ctx echo.Context, params OrderCreatedWebhookParams) error
+	// An order was delivered
+	// HandleOrderDeliveredWebhookWebhook handles the POST webhook for order.delivered.
+	HandleOrderDeliveredWebhookWebhook(ctx echo.Context, params OrderDeliveredWebhookParams) error
+	// An order was paid
+	// HandleOrderPaidWebhookWebhook handles the POST webhook for order.paid.
+	HandleOrderPaidWebhookWebhook(ctx echo.Context, params OrderPaidWebhookParams) error
+	// An order was shipped
+	// HandleOrderShippedWebhookWebhook handles the POST webhook for order.shipped.
+	HandleOrderShippedWebhookWebhook(ctx echo.Context, params OrderShippedWebhookParams) error
+	// A post was archived
+	// HandlePostArchivedWebhookWebhook handles the POST webhook for post.archived.
+	HandlePostArchivedWebhookWebhook(ctx echo.Context, params PostArchivedWebhookParams) error
+	// A post was published
+	// HandlePostPublishedWebhookWebhook handles the POST webhook for post.published.
+	HandlePostPublishedWebhookWebhook(ctx echo.Context, params PostPublishedWebhookParams) error
+	// A product was created
+	// HandleProductCreatedWebhookWebhook handles the POST webhook for product.created.
+	HandleProductCreatedWebhookWebhook(ctx echo.Context, params ProductCreatedWebhookParams) error
+	// A product was deleted
+	// HandleProductDeletedWebhookWebhook handles the POST webhook for product.deleted.
+	HandleProductDeletedWebhookWebhook(ctx echo.Context, params ProductDeletedWebhookParams) error
+	// A product was changed
+	// HandleProductUpdatedWebhookWebhook handles the POST webhook for product.updated.
+	HandleProductUpdatedWebhookWebhook(ctx echo.Context, params ProductUpdatedWebhookParams) error
+	// A webhook endpoint was disabled
+	// HandleWebhookEndpointDisabledWebhookWebhook handles the POST webhook for webhook_endpoint.disabled.
+	HandleWebhookEndpointDisabledWebhookWebhook(ctx echo.Context, params WebhookEndpointDisabledWebhookParams) error
+}
+
+// OrderCancelledWebhookWebhookHandler returns the echo.HandlerFunc for the order.cancelled webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func OrderCancelledWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params OrderCancelledWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleOrderCancelledWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// OrderCreatedWebhookWebhookHandler returns the echo.HandlerFunc for the order.created webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func OrderCreatedWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params OrderCreatedWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleOrderCreatedWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// OrderDeliveredWebhookWebhookHandler returns the echo.HandlerFunc for the order.delivered webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func OrderDeliveredWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params OrderDeliveredWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleOrderDeliveredWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// OrderPaidWebhookWebhookHandler returns the echo.HandlerFunc for the order.paid webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func OrderPaidWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params OrderPaidWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleOrderPaidWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// OrderShippedWebhookWebhookHandler returns the echo.HandlerFunc for the order.shipped webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func OrderShippedWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params OrderShippedWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleOrderShippedWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// PostArchivedWebhookWebhookHandler returns the echo.HandlerFunc for the post.archived webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func PostArchivedWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params PostArchivedWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandlePostArchivedWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// PostPublishedWebhookWebhookHandler returns the echo.HandlerFunc for the post.published webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func PostPublishedWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params PostPublishedWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandlePostPublishedWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// ProductCreatedWebhookWebhookHandler returns the echo.HandlerFunc for the product.created webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func ProductCreatedWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params ProductCreatedWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleProductCreatedWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// ProductDeletedWebhookWebhookHandler returns the echo.HandlerFunc for the product.deleted webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func ProductDeletedWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params ProductDeletedWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleProductDeletedWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// ProductUpdatedWebhookWebhookHandler returns the echo.HandlerFunc for the product.updated webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func ProductUpdatedWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params ProductUpdatedWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleProductUpdatedWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+// WebhookEndpointDisabledWebhookWebhookHandler returns the echo.HandlerFunc for the webhook_endpoint.disabled webhook.
+// Mount this at the URL path advertised to webhook senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func WebhookEndpointDisabledWebhookWebhookHandler(si WebhookReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params WebhookEndpointDisabledWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleWebhookEndpointDisabledWebhookWebhook(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
 }
 
 type ApiKeyOKResponseHeaders struct {
@@ -4340,6 +6544,50 @@ type ConflictJSONResponse struct {
 	Body Error
 
 	Headers ConflictResponseHeaders
+}
+
+type EventListOKResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+type EventListOKJSONResponse struct {
+	Body EventList
+
+	Headers EventListOKResponseHeaders
+}
+
+type EventOKResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+type EventOKJSONResponse struct {
+	Body EventResponse
+
+	Headers EventOKResponseHeaders
 }
 
 type ForbiddenResponseHeaders struct {
@@ -4686,6 +6934,29 @@ type UserOKJSONResponse struct {
 	Body UserResponse
 
 	Headers UserOKResponseHeaders
+}
+
+type WebhookEndpointOKResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+type WebhookEndpointOKJSONResponse struct {
+	Body WebhookEndpointResponse
+
+	Headers WebhookEndpointOKResponseHeaders
 }
 
 type GetDocsRequestObject struct {
@@ -9646,6 +11917,559 @@ func (response UpdateCategory500JSONResponse) VisitUpdateCategoryResponse(w http
 type UpdateCategory503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response UpdateCategory503JSONResponse) VisitUpdateCategoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEventsRequestObject struct {
+	Params ListEventsParams
+}
+
+type ListEventsResponseObject interface {
+	VisitListEventsResponse(w http.ResponseWriter) error
+}
+
+type ListEvents200JSONResponse struct{ EventListOKJSONResponse }
+
+func (response ListEvents200JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListEvents400JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListEvents401JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListEvents403JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListEvents429JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListEvents500JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListEvents503JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEventRequestObject struct {
+	EventId EventId `json:"event_id"`
+}
+
+type GetEventResponseObject interface {
+	VisitGetEventResponse(w http.ResponseWriter) error
+}
+
+type GetEvent200JSONResponse struct{ EventOKJSONResponse }
+
+func (response GetEvent200JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetEvent400JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetEvent401JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetEvent403JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetEvent404JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetEvent429JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetEvent500JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetEvent503JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -21118,6 +23942,2854 @@ func (response CreatePost503JSONResponse) VisitCreatePostResponse(w http.Respons
 	return err
 }
 
+type ListWebhookEndpointsRequestObject struct {
+	Params ListWebhookEndpointsParams
+}
+
+type ListWebhookEndpointsResponseObject interface {
+	VisitListWebhookEndpointsResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookEndpoints200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type ListWebhookEndpoints200JSONResponse struct {
+	Body    WebhookEndpointList
+	Headers ListWebhookEndpoints200ResponseHeaders
+}
+
+func (response ListWebhookEndpoints200JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListWebhookEndpoints400JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListWebhookEndpoints401JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListWebhookEndpoints403JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListWebhookEndpoints429JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListWebhookEndpoints500JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListWebhookEndpoints503JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpointRequestObject struct {
+	Body *CreateWebhookEndpointJSONRequestBody
+}
+
+type CreateWebhookEndpointResponseObject interface {
+	VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type CreateWebhookEndpoint201ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	ETag                     string
+	Location                 string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type CreateWebhookEndpoint201JSONResponse struct {
+	Body    WebhookEndpointResponse
+	Headers CreateWebhookEndpoint201ResponseHeaders
+}
+
+func (response CreateWebhookEndpoint201JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateWebhookEndpoint400JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateWebhookEndpoint401JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateWebhookEndpoint403JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateWebhookEndpoint413JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateWebhookEndpoint415JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response CreateWebhookEndpoint422JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateWebhookEndpoint429JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateWebhookEndpoint500JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateWebhookEndpoint503JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpointRequestObject struct {
+	WebhookEndpointId WebhookEndpointId `json:"webhook_endpoint_id"`
+	Params            DeleteWebhookEndpointParams
+}
+
+type DeleteWebhookEndpointResponseObject interface {
+	VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type DeleteWebhookEndpoint204ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type DeleteWebhookEndpoint204Response struct {
+	Headers DeleteWebhookEndpoint204ResponseHeaders
+}
+
+func (response DeleteWebhookEndpoint204Response) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteWebhookEndpoint400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteWebhookEndpoint400JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteWebhookEndpoint401JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteWebhookEndpoint403JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteWebhookEndpoint404JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response DeleteWebhookEndpoint412JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteWebhookEndpoint429JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteWebhookEndpoint500JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteWebhookEndpoint503JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpointRequestObject struct {
+	WebhookEndpointId WebhookEndpointId `json:"webhook_endpoint_id"`
+	Params            GetWebhookEndpointParams
+}
+
+type GetWebhookEndpointResponseObject interface {
+	VisitGetWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type GetWebhookEndpoint200JSONResponse struct{ WebhookEndpointOKJSONResponse }
+
+func (response GetWebhookEndpoint200JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint304Response = NotModifiedResponse
+
+func (response GetWebhookEndpoint304Response) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetWebhookEndpoint400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetWebhookEndpoint400JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetWebhookEndpoint401JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetWebhookEndpoint403JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetWebhookEndpoint404JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetWebhookEndpoint429JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetWebhookEndpoint500JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetWebhookEndpoint503JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpointRequestObject struct {
+	WebhookEndpointId WebhookEndpointId `json:"webhook_endpoint_id"`
+	Params            UpdateWebhookEndpointParams
+	Body              *UpdateWebhookEndpointJSONRequestBody
+}
+
+type UpdateWebhookEndpointResponseObject interface {
+	VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type UpdateWebhookEndpoint200JSONResponse struct{ WebhookEndpointOKJSONResponse }
+
+func (response UpdateWebhookEndpoint200JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateWebhookEndpoint400JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateWebhookEndpoint401JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateWebhookEndpoint403JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateWebhookEndpoint404JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response UpdateWebhookEndpoint412JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateWebhookEndpoint413JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateWebhookEndpoint415JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response UpdateWebhookEndpoint422JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateWebhookEndpoint429JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateWebhookEndpoint500JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookEndpoint503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateWebhookEndpoint503JSONResponse) VisitUpdateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesRequestObject struct {
+	WebhookEndpointId WebhookEndpointId `json:"webhook_endpoint_id"`
+	Params            ListWebhookDeliveriesParams
+}
+
+type ListWebhookDeliveriesResponseObject interface {
+	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookDeliveries200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	CacheControl             string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type ListWebhookDeliveries200JSONResponse struct {
+	Body    WebhookDeliveryList
+	Headers ListWebhookDeliveries200ResponseHeaders
+}
+
+func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListWebhookDeliveries400JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListWebhookDeliveries401JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListWebhookDeliveries403JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListWebhookDeliveries404JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListWebhookDeliveries429JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListWebhookDeliveries500JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListWebhookDeliveries503JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDeliveryRequestObject struct {
+	WebhookEndpointId WebhookEndpointId `json:"webhook_endpoint_id"`
+	DeliveryId        DeliveryId        `json:"delivery_id"`
+	Params            RetryWebhookDeliveryParams
+}
+
+type RetryWebhookDeliveryResponseObject interface {
+	VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error
+}
+
+type RetryWebhookDelivery202ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	IdempotentReplayed       *string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type RetryWebhookDelivery202JSONResponse struct {
+	Body    WebhookDeliveryResponse
+	Headers RetryWebhookDelivery202ResponseHeaders
+}
+
+func (response RetryWebhookDelivery202JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RetryWebhookDelivery400JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RetryWebhookDelivery401JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RetryWebhookDelivery403JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RetryWebhookDelivery404JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RetryWebhookDelivery409JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response RetryWebhookDelivery422JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RetryWebhookDelivery429JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RetryWebhookDelivery500JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RetryWebhookDelivery503JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecretRequestObject struct {
+	WebhookEndpointId WebhookEndpointId `json:"webhook_endpoint_id"`
+}
+
+type RotateWebhookEndpointSecretResponseObject interface {
+	VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error
+}
+
+type RotateWebhookEndpointSecret200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	ETag                     string
+	RateLimit                *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitLimit  *int32
+	RateLimitPolicy *string
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitRemaining *int32
+	// Deprecated: this header has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RateLimitReset      *int32
+	Vary                *string
+	XRateLimitLimit     *int32
+	XRateLimitRemaining *int32
+	XRateLimitReset     *int32
+}
+
+type RotateWebhookEndpointSecret200JSONResponse struct {
+	Body    WebhookEndpointResponse
+	Headers RotateWebhookEndpointSecret200ResponseHeaders
+}
+
+func (response RotateWebhookEndpointSecret200JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RotateWebhookEndpointSecret400JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RotateWebhookEndpointSecret401JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RotateWebhookEndpointSecret403JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RotateWebhookEndpointSecret404JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RotateWebhookEndpointSecret429JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RotateWebhookEndpointSecret500JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RotateWebhookEndpointSecret503JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetDocs Rendered documentation
@@ -21180,6 +26852,12 @@ type StrictServerInterface interface {
 	// UpdateCategory Update a category
 	// (PATCH /v1/categories/{category_id})
 	UpdateCategory(ctx context.Context, request UpdateCategoryRequestObject) (UpdateCategoryResponseObject, error)
+	// ListEvents List events
+	// (GET /v1/events)
+	ListEvents(ctx context.Context, request ListEventsRequestObject) (ListEventsResponseObject, error)
+	// GetEvent Get an event
+	// (GET /v1/events/{event_id})
+	GetEvent(ctx context.Context, request GetEventRequestObject) (GetEventResponseObject, error)
 	// GetMe The caller
 	// (GET /v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
@@ -21276,6 +26954,30 @@ type StrictServerInterface interface {
 	// CreatePost Write a post
 	// (POST /v1/users/{user_id}/posts)
 	CreatePost(ctx context.Context, request CreatePostRequestObject) (CreatePostResponseObject, error)
+	// ListWebhookEndpoints List webhook endpoints
+	// (GET /v1/webhook-endpoints)
+	ListWebhookEndpoints(ctx context.Context, request ListWebhookEndpointsRequestObject) (ListWebhookEndpointsResponseObject, error)
+	// CreateWebhookEndpoint Create a webhook endpoint
+	// (POST /v1/webhook-endpoints)
+	CreateWebhookEndpoint(ctx context.Context, request CreateWebhookEndpointRequestObject) (CreateWebhookEndpointResponseObject, error)
+	// DeleteWebhookEndpoint Delete a webhook endpoint
+	// (DELETE /v1/webhook-endpoints/{webhook_endpoint_id})
+	DeleteWebhookEndpoint(ctx context.Context, request DeleteWebhookEndpointRequestObject) (DeleteWebhookEndpointResponseObject, error)
+	// GetWebhookEndpoint Get a webhook endpoint
+	// (GET /v1/webhook-endpoints/{webhook_endpoint_id})
+	GetWebhookEndpoint(ctx context.Context, request GetWebhookEndpointRequestObject) (GetWebhookEndpointResponseObject, error)
+	// UpdateWebhookEndpoint Update a webhook endpoint
+	// (PATCH /v1/webhook-endpoints/{webhook_endpoint_id})
+	UpdateWebhookEndpoint(ctx context.Context, request UpdateWebhookEndpointRequestObject) (UpdateWebhookEndpointResponseObject, error)
+	// ListWebhookDeliveries List an endpoint's deliveries
+	// (GET /v1/webhook-endpoints/{webhook_endpoint_id}/deliveries)
+	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
+	// RetryWebhookDelivery Retry a delivery now
+	// (POST /v1/webhook-endpoints/{webhook_endpoint_id}/deliveries/{delivery_id}/retry)
+	RetryWebhookDelivery(ctx context.Context, request RetryWebhookDeliveryRequestObject) (RetryWebhookDeliveryResponseObject, error)
+	// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
+	// (POST /v1/webhook-endpoints/{webhook_endpoint_id}/secret-rotation)
+	RotateWebhookEndpointSecret(ctx context.Context, request RotateWebhookEndpointSecretRequestObject) (RotateWebhookEndpointSecretResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -21931,6 +27633,56 @@ func (sh *strictHandler) UpdateCategory(ctx echo.Context, categoryId CategoryId,
 		return err
 	} else if validResponse, ok := response.(UpdateCategoryResponseObject); ok {
 		return validResponse.VisitUpdateCategoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListEvents operation middleware
+func (sh *strictHandler) ListEvents(ctx echo.Context, params ListEventsParams) error {
+	var request ListEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEvents(ctx.Request().Context(), request.(ListEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListEventsResponseObject); ok {
+		return validResponse.VisitListEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEvent operation middleware
+func (sh *strictHandler) GetEvent(ctx echo.Context, eventId EventId) error {
+	var request GetEventRequestObject
+
+	request.EventId = eventId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEvent(ctx.Request().Context(), request.(GetEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEventResponseObject); ok {
+		return validResponse.VisitGetEventResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -23102,419 +28854,800 @@ func (sh *strictHandler) CreatePost(ctx echo.Context, userId UserId, params Crea
 	return nil
 }
 
+// ListWebhookEndpoints operation middleware
+func (sh *strictHandler) ListWebhookEndpoints(ctx echo.Context, params ListWebhookEndpointsParams) error {
+	var request ListWebhookEndpointsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookEndpoints(ctx.Request().Context(), request.(ListWebhookEndpointsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookEndpoints")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookEndpointsResponseObject); ok {
+		return validResponse.VisitListWebhookEndpointsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateWebhookEndpoint operation middleware
+func (sh *strictHandler) CreateWebhookEndpoint(ctx echo.Context) error {
+	var request CreateWebhookEndpointRequestObject
+
+	var body CreateWebhookEndpointJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWebhookEndpoint(ctx.Request().Context(), request.(CreateWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWebhookEndpoint")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateWebhookEndpointResponseObject); ok {
+		return validResponse.VisitCreateWebhookEndpointResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteWebhookEndpoint operation middleware
+func (sh *strictHandler) DeleteWebhookEndpoint(ctx echo.Context, webhookEndpointId WebhookEndpointId, params DeleteWebhookEndpointParams) error {
+	var request DeleteWebhookEndpointRequestObject
+
+	request.WebhookEndpointId = webhookEndpointId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWebhookEndpoint(ctx.Request().Context(), request.(DeleteWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWebhookEndpoint")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteWebhookEndpointResponseObject); ok {
+		return validResponse.VisitDeleteWebhookEndpointResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWebhookEndpoint operation middleware
+func (sh *strictHandler) GetWebhookEndpoint(ctx echo.Context, webhookEndpointId WebhookEndpointId, params GetWebhookEndpointParams) error {
+	var request GetWebhookEndpointRequestObject
+
+	request.WebhookEndpointId = webhookEndpointId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebhookEndpoint(ctx.Request().Context(), request.(GetWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebhookEndpoint")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWebhookEndpointResponseObject); ok {
+		return validResponse.VisitGetWebhookEndpointResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateWebhookEndpoint operation middleware
+func (sh *strictHandler) UpdateWebhookEndpoint(ctx echo.Context, webhookEndpointId WebhookEndpointId, params UpdateWebhookEndpointParams) error {
+	var request UpdateWebhookEndpointRequestObject
+
+	request.WebhookEndpointId = webhookEndpointId
+	request.Params = params
+
+	var body UpdateWebhookEndpointJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWebhookEndpoint(ctx.Request().Context(), request.(UpdateWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWebhookEndpoint")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateWebhookEndpointResponseObject); ok {
+		return validResponse.VisitUpdateWebhookEndpointResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWebhookDeliveries operation middleware
+func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, webhookEndpointId WebhookEndpointId, params ListWebhookDeliveriesParams) error {
+	var request ListWebhookDeliveriesRequestObject
+
+	request.WebhookEndpointId = webhookEndpointId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookDeliveries(ctx.Request().Context(), request.(ListWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitListWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RetryWebhookDelivery operation middleware
+func (sh *strictHandler) RetryWebhookDelivery(ctx echo.Context, webhookEndpointId WebhookEndpointId, deliveryId DeliveryId, params RetryWebhookDeliveryParams) error {
+	var request RetryWebhookDeliveryRequestObject
+
+	request.WebhookEndpointId = webhookEndpointId
+	request.DeliveryId = deliveryId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RetryWebhookDelivery(ctx.Request().Context(), request.(RetryWebhookDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RetryWebhookDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RetryWebhookDeliveryResponseObject); ok {
+		return validResponse.VisitRetryWebhookDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RotateWebhookEndpointSecret operation middleware
+func (sh *strictHandler) RotateWebhookEndpointSecret(ctx echo.Context, webhookEndpointId WebhookEndpointId) error {
+	var request RotateWebhookEndpointSecretRequestObject
+
+	request.WebhookEndpointId = webhookEndpointId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateWebhookEndpointSecret(ctx.Request().Context(), request.(RotateWebhookEndpointSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateWebhookEndpointSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RotateWebhookEndpointSecretResponseObject); ok {
+		return validResponse.VisitRotateWebhookEndpointSecretResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3rchu3ly8M3wqKs6tCZZo0Kcknqv61h5HkRI5Of0mOc2A2G+wGSURNgG6gJTMZV72f3gt4LuL5vK9h",
-	"X8q+kqewFtAHsnm0ZDsOp2YmVrOBxmFhrYV1+K2/KoEcjaVgQqtK668Ke09H44jBvw+pZgMZT66YGkuh",
-	"mHl2R6ME/hFSTc1/g5hRzcIu1ZVWZbex+6zWbNZ2GzfNRqth/vfXilcJmQpiPtZcikqrciqlYrWI0T7R",
-	"jBIqQsJFP1FcClWveBUeVlqVRvPlHn1G92vPgyarPQ93ae1lf69X2+296DfDffaUPgsrXkXQEau0KjeM",
-	"VryKipJBpVXR8EcyDpeM68OHD17lIg5Z/NETDJI4ZiKYVFqVN9dHq8/hecO8q9lIVVq//VWJuGBdLTWN",
-	"ugFuyO7TRiOd5TUTwZCS72PGBMEpj2MZJoHurrpmQcWrvEuo0FxPKq1dr5IIrrvjmAfMfbK5+7Tx4Xev",
-	"ooZ8POZi0KVhGDMFFBFAs8qpFKEUZt4yETo2j77/ruLB+JuVVqW5S641eU1HTH2jyPW7hMYs26x2SMmp",
-	"vGMRDczTsVQwYRnCHN82fyH7r3+ofPAqSlOdqEqrMmYi5GJgtjjplaxPyaPl2+9VEsXiNVYO6OVSKr2Q",
-	"XGiihzJea0N6MgTKUYzcU81iQjV53iD/538fwuFQmrEx6cuY6HtJRlwkmsFBmUeZjZfZHFccx4tGdn56",
-	"MbvnYlAbGDqr4WlKtyKMaV9XvIqmA0Oz9rDZJpXfvYrmOjIb+R0+ItALWXwmswHjGiNRL17mQPM7Vmnp",
-	"OGFehWod855ZF/ObjPmAG05zPeR/JvLWfPqe8cFQdweVVrPR+OBVAsvbuutwm41YQZH5XWtGRywkr+mY",
-	"CqZYtj4eaTYaZLAOBwwqi3nD1KlOd1jBy1MbLIPbSmu/sTLnfKMegHGyEeVRpVWhIf0vpWXM+rEUum6l",
-	"0GZLMcVfYgn0GCRKyxGL88RsiWjFKX/wKkNGQxYDkbWDgClVO5RCxzKqtaNI3tcuLOX9NbXrN0NGAhpF",
-	"LP5GER/f8j3CgqFkIbkfMkG4JlwRLogeMqJYfMcD9o0iFPqNuNKk6h9eXF1326enF2+Pj7oXVyffn5xf",
-	"+zsHhPYUE9qwiI6QeshigkdAAf8wnCNm7xKmtCL3XA9lonODUJL0YnmvWKxIzPqJYkRLMjQtzVBiu8Xm",
-	"IfatuGbqGzKmA6bqHXHO7lhM/G/9OrlmjHQqZpSdiptKbiEI7ck7VidmNewOmzlTEsmARgS2nonwG0VC",
-	"dgdrwGKPUEVoR4TsjkVyPDLzzK3JvUyikAzpHTMLWDWDpgq+O5LBLaFC3Zt5cb1T7xiB5QirVRlqPW49",
-	"eQKfHkqlW0+bz/cMcQRDNgL67ct4BASRxLziVUb0/SkTAz2stHYb+y+8ip6MTUdKx4b1GfI4pMGQWYqY",
-	"JQLzq+GIYxnxYEJkv7C+LeKPk17EA4+M6PsaHbB/PWv4sHlUSDEZyURZGlKkmu6YmfHh0bkiIzoht0ZQ",
-	"cN0R0MqKCnglZnc04obIgQLgy/7xDR34Ox7xxzG/o5p5RMhaYOaA31V8IFhY48J91yP3Q6kYuePsngRU",
-	"kJD3+yyeXtrZeZhjyN4lPGahY9nZOucWtrn7wquMqdYsNiv2v6qzXf33zGB3/kdl2Wacy2vDXGb3xBey",
-	"BnzHb5GAxjFniigWxEyrAyKAsuHnsF6YoWu16bxc++Ujv8TZlox8dtNaRIpoAnubMht5b3YvMAciIxAP",
-	"aGKUKJ0nDHOApomD9FhfxowkihVXYObrmy7FTEcrr8n8Tc336XZXSG23kvQmhIoJLsv8WX3UBs90VD4r",
-	"s8iz4/+JxeYylOMQMokD5sGh9E/6tXMpWO2M6mDow06aZ/hncTqdyl6nsuoUnu0XZtCp/Naovfz9PzuV",
-	"8qGfhGw0lpoJfcXGEZ2Y3mc2wnzOR/mmh0a8IW+2+5CKFtknVBBG44izVFZljErRESN++sFgUvuRTaam",
-	"ar5U4N5MJCNQUM0Pv5fN4FQG1Ay0fXnyI5vMjv7N1anbAqvKkPblCbllk+Knn9w1n9Axr92yiXqygqqy",
-	"mKjyUqcWsz4z2iSbkj9Pny2akLu3rzQlpwjPzsn+wtlKswoffVZyZKT/apPCd2fnZC6bq0znReOJ7WOV",
-	"t182HnvyYKZYaerSvDk7cXi8ylyeP/pczBV6pamYzfqYLXz0ieA9dbW54Lsl08EfVjpjwWPPyNzpVppO",
-	"osqIzDz9vBO5opqd8hEv2ZS3QwpXrIj1tZsOquLfKPIukZp67u7gp934pM9ZFLr3T45vXhEwgXREFf5b",
-	"40z3a+YyYURATDWLTLuavSnWGi93WrlPEXNH9axYH1EuzIUAPk782Ee9zNe+Z2+BgRShIonQPOoI86if",
-	"RJF939yc7iiPaC9ihA4oF9N6eKeS3hw6lYP4X0+fH+h/7e9WVtRhOpVq2v6/zdb+Nx3z7i2b7EBvqB4c",
-	"aPuPci0hXcjcpoxjZkRLuvGzV2UQ+FQR/+da2kEN98MjiQhZDOtj1tLsjFMcst1RpJqMzY211ni2c0Bu",
-	"2VijAW3ISMT70Mp/ctfEe04QccPoSS/hkSYS762uU+zvgMSMhgXC4EJpRosXg2ajUUrIXOi9XSRgPjJ6",
-	"SbMB/+NVRlzYJ+nycaHZgMXF9bsE8lliWUDCQEorIeYadvIoNE2qfkosvkfGzC0rseZjj/iGhvC3jsju",
-	"luapR4xma8nLNre61o5HuHZT89+hwsvBkiFCeU/8e7MV7qzUybX5JmicZuAdAUM3pyxOhCLVKxZyRQIp",
-	"+nyQxCzcWXxo3v2r2Wgc3OMV9uNPzTt3au5XOzVXjkd81MlJe1n19HzCE/P0+aYHprH4wKSTvh6nWuPi",
-	"9fPLVgzuJmR/9yWpZu1h7XZapEGqiuVPGHzL3ynMsPFoE1RMfyRdKKa/QJrY311tyV48219nwXKEUL7t",
-	"2WaDuQCMdaAtVP34Xw1/B+/f2s+YTbUNpGGe9ymPWAg2sxoXiqihvEcGPGCCxTRyOsb9kAdDI73BImHG",
-	"VN9ZKLYbn15qMx1P2n1dpgxeW6VES3JPuXYGIh1PzHKhHpKfzl5jJVVvw839iZZdc/02OOH4n6DUWhvJ",
-	"z7X25QlYDjxDneyOxZOc9ZUSNaQxXIjBWpYoDTsEhnCa2SrQdoEmVimc8DXLQa3tHewWaBk1siiIWciE",
-	"5jRSpDpjUgWznGEiXKA3wt0UVEeYLycCTKBqaO9DaqdODmOpVA1N/Jlln4ZhatWfFmqF9fBIuhSrEtVv",
-	"7dqvtPZn7ff/rHrkf2Z/7XxbTkA/l+l9+R26SkcdRfLezA0WDiR61Swr2q53LL/hzvRNqt9z/UPS+0YB",
-	"rzpADecdnNxZRWfncZWzn+fJ6dKZAiexThF0Eup0xjCLeGoWU8N/aEn580JRWThO5cpEjlt+DkH4c5kk",
-	"LONUcH0i6e0JFMKS25PdBT29CweEEpGMeiw2P1jW7wFvoETzEVOajsY7jybBPpiTGNMR087zOOY/sslJ",
-	"WH4ZsGrzN4qcHJGqGaVRltGnURxkZUXDFrjSx1QPMxerFSldvqrVL4E3cxxm71m5lR+NkfMm54yVMLt1",
-	"JwMmypLJ5EMBHnY2Mik7Tu0wVMQfMU3rELjit4jP3tNA+wTiaaz/kmp0F8byXh0QnynNR0bJ882NCd95",
-	"lxgZNo6oEHD/c+94HYFaRmAkRmZDlwIcHxqIXvE/2bScgGG4VYLec8sEsykzsbtW6RDL7e2HSaxkXL6x",
-	"uByCvdfdAF7zUxNNzO64TBT4m+vkYkzfJejTRFlKepO8y7xFwJ+FnjCrrJpLoNKoBSgZG61Tk3uqCFcq",
-	"YeAgPzALgxofixRLHcf+fqMxI03Z5PWfJ39Ifvr2fPLr21eNX99e9X/5+d/89PB1bJ6f/dGenPPG+7Pr",
-	"xuTs1b/fnx3Je/i/V9K8M/718OTZyR/t9xc358Pz0XHj9Cb84+ztG32+++/JL9eNp7/+cc5Pb17zi+9/",
-	"ef/r0VV0/vZ495fJ65fzNgbXdY4oR1/1iItUtpdJ9kbtZbc2Tx3MeV5KHSVtkghuduWWTUCQc/Djs5DI",
-	"MYtB5yBVSt68OTlCf/9AypAEQ8kDtnMA2s+hFHdGSbIhgNla7/UbwfPeC1bbDfdpbT941qy9ZM1+7Wnv",
-	"OX0RPgv22W7TrQvaJ7KFmfIYreoI2336dNGCdTrvd5u1Tuf98+PVFuwC1omWRASc0Vt7kp3PS9E+RFrE",
-	"RgP/pEvzWEvRB8dkCdEI62Mm/ViOiv4/VLVRubuPuWZkSMdjJhQea170ixKleRSRoTnQutwBWr4G1mk6",
-	"f/LPymd0LgX7iFmlvGWvse8/4GQyr/CaM5qjo1/SgZUS+WHsNsq5EKhVhQ+HrE+TSGOThfreUk0b3F/z",
-	"lAJwbW2kETyfo95Ajw+uDsAkrmVcpqrKWBtBBu4Vwy6NXmkUz4jR0Aglv+YTI7oUxFNhOCwqrHaVd+rk",
-	"hjNFaMxIL5a3TJj+fB5O+clruai88o00nynfx6nGTvwXHuZf+X3+KkAE3iselZoYLswhR4clXpi4IkpT",
-	"PR2sQXk4bw4Y4Zefxf+IWb/SqvzHkyze/Qn+qp7kxlRxQb7zqM1cwjcithdziM10+OC0Zl2TcyeBP2+m",
-	"Rgdz5pGFoj/oVN6o+Uc/URue/HmTcCHhDziDD6Yv5P2569vFjxAiCxGPwBDoeBxx9MI++UNJMZ2McYua",
-	"10ZRtisG0cJtL6JKd/syic3aXP+bukeJmvlI86bxotV8aj/iBBFoKzKeEDURZpXlvWDrxcOPY9bn780a",
-	"3nYjfse6ZjuoZl2QMd0xi7toHqq0njXQqCPHDMLRA6ppJAetmFEI2LZ/ghJh+FF5oG+zGIH+YVW+gVuZ",
-	"BkFDy7k3clLFeMKp6/jqIcVlI7Gtnyxq6qLnarnI1EV9lYUf5mLVFjWFd6bd8IsaZC/mW9XWa1vSQeYu",
-	"XakH+3qhi4JNb6VeshZTHVnz1IqdmLdzpu1FreCdD15lxk++rOHPs4tXauRbvZ/C5Ge8TOv0A/M3R+k7",
-	"Glrr6Zq8ckQjw6QxJDHlmCyO0fxgU43O2qevLq7Ojo+6r68vzg0jZ0rRAbPH1l3JejKcOHcN2hbM63Ur",
-	"IpjS66YQ2YBbjuOeO7yf2qcnR+2bk4vz7vHV1cUVpJJoyiPMFQMffqVlMyjygwfXRY/B5cP86DzwlQ9e",
-	"1mxMlbqXcVjeUhvFU2nyggRDGtMATI8ffp+3RJC4ANPaeFlW5rnHsExzWO3sgFrEn15I34Y5S8EIEzqe",
-	"GCXTt2vrgwHjjssIdmiHyLgj/CKpWIPQJ+HcW0768Zz06+SOzla+tiap2dxD5l57MpP6u/oBLWlaelbz",
-	"gcdfthK01X622s9nON9S9CMerKv7BLlmc3WLw4vzV6cnhzczSo87lDkzpItHOCAjeceIjEnIIqYZ0UM2",
-	"In0eY5D2hsoQaChdTW/ZYm3o+Kx9ctq9af94PKupoZbDFaGRufdNSMwGXGlm07Y2HJlVILpgeerqmArF",
-	"lyptJ+egbXSvb9o3x92bq/b59YnRPApjPqTCKJMBFQGLjJoGti6ibYAyJN5/1NDTZqI7juXAZe/PHfXV",
-	"8b/fHF/fdE/Ou5dXF99fHV9fFwbcns7J4YpMeRBg4EAzPQZJjrE0zJiFB+jLIBHVGDL+BaiH7oyoLMfI",
-	"RWTAbreI706I7xE/R3vmz3l77HdEVdCRmf1MjzsQ4Fqyzj5acctTnOYu6s5WA91qoJ9dQr2ScY+HIXLu",
-	"NURUP99uLlN6dXH13cnR0Qy/5yrnVhaMhYqA/Q+MwapFwxFGIH5GPmNj1YxESvSQCc0xbLiXaBLR4FZB",
-	"QCHal+3gq346X//T2QW3Z3t7tsvP9onQLBY0Os5O5crnm9u2SzSlm+Or8/ZpUdEQxDUm0IDIAOTo5zQs",
-	"tQVJBHs/ZoE5wzisqu/G7+/UybkNFqc9mWibf58oALcIuQoiCXrQu0Si1kz8bCb+JzrrZlrnUr+SiQjX",
-	"3E4hwSEkFltTzy9uuq8u3pwfzajnhi+TUDI0obL3/CMuDB+/m+eSqCQY5rLqZQwDk4LloBPSuOyqn85s",
-	"y5i3jPmzM+Zzqc9kyPuczfGJl0QSZYAeBICCuJiGkfhkhL26HS0NFjnlSq9t5BwD/5nxl/+2xfPb4vk5",
-	"cQL+LIyiGFLVHQGYTJ9GinmVMYu7SEO7jXXkTkqxpZoEBDET2bfRTX8b/7+D2tlKpq1x+0GkGByT9Zm6",
-	"5RvLvFdFUNc1D+8yv1UKsPJVRu5ksE61PK7ToqYlSFBbPrHlEw/CJy7pJJI0vJHylMao0a3j6ZayG7l2",
-	"c2+ul+1fTi/aR92bi4vuafvq++PFoUDsfQBGx2Zj/8XT589Ib2LheL8Ax4aLVYJJg0dJkCY549+Rqj8z",
-	"ze11dnud/RIO+IgJfcQCc9lY1zQV5potOt9nx+c33aPjw9OT8+OjEqd3HEI+oOvuM5/mMa4JGcfyjocs",
-	"TseF9qmhOdx4oAvz8ncwYwq9yUrTiSK+VZn87VHfHvXPfdTlJnYch36xVOkvIPOvfhKnmpUfSAtEuA1T",
-	"257UrYY+dapjQMSA0KhXgIG05glXmkZLFPSr48OL8yMIsum+ap+clsjw1Oo9pMqISDFg4QHpMx0MCdcZ",
-	"LtFnVdLtEO3wiOIiYPOM8xbeueqXzH6ruW/F+Rdw8MFVsbZEx+Ijy8X5VBGYNST6TMtyoZ4h8m7l+vbI",
-	"buV68XhfI57OG5HCZK15zpNiy7nS/c15+6f2yWn7u9NZw5sF9YG6AWw0ljGNeTQhua5deDHta4thqfmI",
-	"GSEKIIY1QDH8nMFDJGTmDs5EAJa53NBJ1c/N3beYuiHVtEcVIwFGifeM4mC4QQiRKuYVLpSmApalI9Qw",
-	"0YBvG8p7kYUi3WdqENS7sDgqEGOOACRgTuCKVLlWJaHHYD/oiESZoe4Ul9nPra2fQaLxkNEomiDMFGIh",
-	"uqF+ynjlbGxLz32GcwlbdyNvmVBrG5ldo5IiZWakXXgDcaOGve8DfsFfn7z586R5zk/Uibh6GhyePDu5",
-	"Hf/80+Hrl3U2ef1n+PaEX/CT+7Ob2z9/ufl1eG5+CHYj0Ru9aoQ/v44A7WDMY6a6Zr1eNgBksx8zNUy/",
-	"Fuvufv/trnjXmPx79OJ87/LPvd7eH7v052bw0/3T2xeqEX7/fHjzLPnlJTu9rXg4ka6FL/iO0RiXZeUz",
-	"AKu3SOq2iWD3BBeFwNdsbSIYOD758sXx1he+lbQPKmlvpDyjYuKAQtcNpoc7d1fxgehysSTPp31z3D09",
-	"OTu5mb5BS0lGVEymUIwJ1UbsanVAgPkDTObHJfLkkTyW2O2Xj9Zh3x4QFcl7kICWo3zJKsHM8EnVz8/V",
-	"aQIprL9ZMQtbWh2zGANqAeLeQiBykUfc7wgb4YX1+u65YjuoO5TvsqqTt5Trcqn+RScaIV7t18RSS2a0",
-	"IV/dUA36sphsuhwPw2nfCGqBsNe2UiaikMqz7Ebz5uaH4/Obk8P2NO9qWwyRghbEVZoO9Bn50hlXiouB",
-	"R1L4FI+glhkSKCF6J29ZWMQz96fmurVM/q2Ur7dv39baOboujyjPUT6XggAhAUrpTFVIvDWYC2s0+len",
-	"klX0BeDK+ZiUOVBR7KJK6t/u/M854PJfpRb4RtjsXnPfPrYB3WumXamk3+eB0QG6tp7zwgSs6zevXp0c",
-	"nhyf33Svby4Of5yDMATx7L81fq+ngeZ5hgaIrM0cmLrsO9MqWSMM23V3gd3JPpmOjrflkWFiH6F+3rJJ",
-	"N2aJWsLDT46Ozy4vbo7PD3/p/nj8S/fq+M31jNupJA3+nipzLELMLKe5OhB2vB8xdIQltVCpXSF1d8QW",
-	"4zxcXB0dX3XPTs5Pzt6cdc8vbrpnx7OgDy4I36zws92nBALvDxwCp2AszBChmo1G4yOmkOSpfIkQvby6",
-	"ODy+vi41DKY4FV9MXtkU/NQ9i6IaSlFI++3FjELeby9RXBjRHycRaxF/9hj6HvFLN873OsL90v4Zfjn+",
-	"+fD4+Oj4CHAJSknWB+SBwmpu8au2/sMvQeCpZDyWsWbhGQs5vQFBv6ZSnnaxhJdcv7m8vLi6OT7qnh0f",
-	"nbS7N79cFpnKNbP17iGElioy/e0vLMLXsDx/eow+KORlc93q5dsT//lPvNog5ydIlJaj+UaMNGDA9L5B",
-	"tMBUs9LD56rdbrF6t+d168QoOdvpacshnMPhDjEwkEaXsRyzWHNzqF2Kbe5RMS17iZ/R1dwyo3du0DWb",
-	"8XB9JPcCNnqZnQRRvb9RxLxHzHs5+FyPaEk0iyJyyyZGvaAxXFdy39wv1FrZL9ZaadReYqme3//a/1Bi",
-	"GJmGaV9jMTCPexWo83Pz5oc8pvs8VH7QpW7ZhNBAK0IhQWrd5XY48NPf+EHeu/rYMQOAtdjcV30HF4/1",
-	"SGGZ0yJSYJAA6xWGlHjwujbanJ/5Seq5shY58Hn3ZklFi7nI9GULg3XZ5L3IuXQ8ohjU/qCCIHYVafdU",
-	"WsTYLaODcbDFOFJQec1RNH1kNUOj24J5d13acdD709P9PqZCo+HAFTWpk7YmjAL2Ciqz6eRkFJrpScUA",
-	"Hh/I6xtFYhk5GIuB6Q+oyMIrLB7jtRmWGd+Ivj/BBrtZcT0ax3RSAbCEdwmzv+s4YR+KQAMrr8OHfL2I",
-	"3ypA3ekZsQcspec8H0kX0CuWUcmNIqM52fuDBcD/8TQeQos1+eyGDHN9HjGPMmBrVFpI+JZNDpAqoOyn",
-	"QyC3sGgTmQB1PPrGT+2g3TE7h2VbEKYK5Hp74eKEli/qW66H18DuZogNOpk/QsCi2GxYKy24FfaFFYeS",
-	"ToUl/5BBbSzqzAz2zLxXOknbx/y5nlsiLRLc2yHNWA0HyvOwxlogB4IDzyFckIgr5DD5QriWcZYWQOt0",
-	"rsvkMI7l0hUIW7jwIy7yT5vTW7H+sdtMHLlIhDGLbeldUgVphCXXdg6I3/BJzHQSC2XWyygzDySOysu7",
-	"ztniRz9p656v3MlcNqTpaDizYH8YhmdZv4dOg6xADGLDgh8GVBkfP+l7tpYlvISmna0yvVWmt8r0Vpn+",
-	"spRplTLGeQfcI2po9tDV+Uvr7BuxUydglueaUJUv4A8urUJN+xbBuAF/igs8fV5gA+bPHB9Qt92qIcv/",
-	"NgS50y2whZflfOGLux6ki1wqorSOeS/RSFTlwgnL2xX351XMGHgvU1c+TXsiVarJSCpNnjbIiI16wI+b",
-	"z8iP/DuzT6+vL8537Dbkv/O0UTbAJOS6HThc/RLFDSu/srBOfJroYT2SAy66GMHok4DGMbc1dLEMgI65",
-	"OSkiBIxlqqQgVT8Rt0Leiy68Am7U+1iKQddVQfI94tMA0O+6KlGQsBH6RuuBb2JkfJ+OeDTp2rPt27Kt",
-	"9guRHMhEm34guAC+Mdtj7jNYRAE/Avblb+FXLKyOf6QVUr71UeC7lLVvfYcEIQYs7AjUEA6Ij9hU9meE",
-	"27Nv1YkPWezus9hhIEcjJvJPY0ZGMrTw2i1b6kGR3qQjlBwxc0fDzA7AltE2OkjGtka2Zfe5nVJJEDAW",
-	"MkPoMxvonpUtsAX0qxu+1bVTdc9watNP3W5OP7ezMx+zy2sPU+6JPVG5J9kw0n3ImqWPsnbpo+xzbr+y",
-	"du5J1sw9yVrhJo4jGuT/xGKn+IetEJH+HTLDxeLcE6wtgSsM+57hKNgH2femiKBULsM5Pb5zPpvVFW+a",
-	"nu2FClGODXzwTCO5RCO6H0qjDbHwgFCU8EZNodMB7OaZsHjx0khBM1kqwk00KEsYc8eVahHmUJgZQCBQ",
-	"Oj6ngUwwPshoKLkY0E0GhGS+JmtvEzWiUQRsmiAjbtm1w/48VCtc8hjwFpC/f3Uq/ViOOpUWkVHokU5F",
-	"S/OHYPcffFKlWfXiIVUdAYFhvpb+AYmkGBDN3mus3216cryr0iKgKxg+mGqOpI+KbgqnzQzl1ck5FNB0",
-	"x1x5HTGkasjgOnAL5cFjq1bYuPUpEbRbJoIwaL7Lx+W7ij9/o1wVPWJ1R5eaqOi9rdSd265n+yXbtdk1",
-	"yQGgr6tL5mMVyubl/1yzGSe1kyPf6faZMmmEPA1ZTtBMm0Z2X5Qp8BbkYO533Qsz5yJmGNcgmKEld4Ax",
-	"jE4QK8FRyO9sclrSkWkbaLKUIV3ZFhCZUq7E5TbHc7xu+lPZQf19ngYEnPXRLXUZD//c1rqZ1S0lFdPO",
-	"EGYKnEGFK9homUP+imnEQia+cwI5E7JOPFoZmMm+Upl3iDIUWNpGpnZUDqfinZ/mVjsX1DyzRq6M3qdx",
-	"oxYWf8ltcChjfcPe68152io2Ejf/1J0QJYOlQzPvPOQlzbkBTL/reWjc8DcinE13Y/11LXN7LJrOY/Oo",
-	"lOo/M4cqrFLxAG/iEnDdPYxT4JOSx9yleURLfEYFq9riDxEr/q/Z0i10ZK7bhAsy4sLo5AKMYv1cjbZg",
-	"Mm30e7ZfYvRbwW/hVQ6HLLi9tkD308PxQw6B76Gf2SOL8BBQF1CKPh8ksbk7+CEbxDRMW1yxkCvzYvYS",
-	"6SW6IxIBKBGIK5G6c8x1Hk1+Rl11HgajVQc0MNcUEeasp2qneIuXt2DWy2A8jJzA4Zh/2rmUy04rV9e8",
-	"LIIpobuZUOnJcLKUsHBY35lXP3ibCsvNxmc0jo2mViaYXGdebs3sEhSmVXpWcosw653XMrb2M/T2sZCw",
-	"9zTQEURFG439gAi4h/1wc3Zag3JN45hpxBlxNyO0oxfVng3YJo50Ixm6NjlMLTO0X7B8jy4J7Qn63IIQ",
-	"h/GYzN5NdGVenxZnMcQLHpy0TkuRmE+uL8j+bvM5CWQ4fX3dK1DjXtE/2K79+vtfe+UegCM0tq2q2U2Z",
-	"IMosEMdQwr9MeBXq93sEXSwkZgMahxFk+PdJQBWrk+94yGMW4DCMdNCxjBSpQq0rqsib/9xt7B7vwMHm",
-	"4o4r3otYR2Qu1eKrje92QHjErJ8oIzeUhPgcZwSx4ERjqjCSx+L9oPxI2RsMv7jsu0/3pxd+ZoXTmnNr",
-	"eNNvXOqG7BPDnSa2UJvzJ836yNMkkaU5GaX8AZuX0WfWZs2rGySrzDJkI2U9MqLBkAtWixkNQcrj/ICy",
-	"yTm7h38pKFvWg32yOYhcEP/JXdPPX5Whfm0bACWPr64uripe5ax9+uri6uz4qPv6GsoVzyaxl+Bo52t0",
-	"5gvAnR3f/HBxBHlr7dPTi7fwcq7odLGa84KiyeWVicsBQctw/Odm/kynF5Zmw85LnyzPwTO9zMsancIy",
-	"yRU/zMOflWlSaUbuNGFcCGatIWMWkzsu0VLhwXn0p7fYX9nbC+R7BF9dSfjYDKqZuIJkREWOWt+PIypg",
-	"hAdApM7YHEpQekfmZkSkmLWlNhslFpPl9k37+zdqytK5ghVz6qTDucxmWvj03PNvF3A9DmAzrmf9oCxm",
-	"LvSiF7ER4apFKPI7tM+PqR4Sx8D9mYxtH/BfKBnTmI6YZjExd0HXoCN80P/Rr55iz9bJ8WisJ2mkZpoZ",
-	"R+6HMmKphb2QyT+zTzkCWW4Fyy87LkbWQdlS/8BopIfZdWuNtVZpo9x15/dlg7KtysaSqljrjSOrPPaX",
-	"67MnZcQoeMIEe6+7QRIrWRImdUnRHeHjCz7RkgwYekxMQ6g2lkbASLxvQjgV/DCloDd3yy4taRm0vxZH",
-	"xSyLiIEE85IpxCxzAvjgGfchh96eMRYuvpq/3N3d23u+29h79uLp/vPnz1aJLMzvZzo/L9uI0s2VAy4s",
-	"F1k34Nppd+uoRc2yvbB+r0Jf6cNZrrawu2ltxg4p7a5sEaA81rpKTc6I3l3ZIO5VUgf2updzjAiJy4x2",
-	"sx/Z7P4f5C4gC2827j0Q49ZF/2mMDamkX0nkw8YaKV8i8EdcuD9npf+Y8rUnZKubLEVxtq99sJUrN4im",
-	"Kyl4udhWiu+37eu5ipUrLJ8VQh9ma1ouIRJ46cNU0ctV28Q0uDVTFMmotyLRb+QcyRXXfAjzlessXWFH",
-	"sTOrV1yX3Nkr2d/1PDSwaxuZljY8XPZbax6xj6bi6fV36zzd79w1Asaw3grNFr5dkaBXcVFYfHfnGMyX",
-	"zF2fUWbFc//6+LDf2eK7K017WifJJpR6IGd6zo3cm13uhXu5Ec1/slVevMaLlir9yNzZP7bNFhWkz2yx",
-	"LRYxfXh7rZ3kqtbavHDMXbayEtA2sjGLacxHM2ZxjGW2kcvNNeIXpd1NNnFagYNxTT73CTVPV0WuGzNA",
-	"IgvYSmrC7P04H8kbs34iwtJtKb8xe8V1KgjykhEudWLZvdqMl2Hb7ojpoSyxt7TTCnz4hkXp7MdyhFaY",
-	"6fp8VcVHSUS1jIk/HnUDGoddeet72V+ugp+/s06C4f8aj7q/YUZCo/ay+/t/lgMiFjhicW6lS8diJUV5",
-	"rmSbhFyNIzoBA9EBmOZ6ERW3mHLmvMe91bwND5BMeSnVF+dFNmP6SBcyex+weKxX+dKxfXVzx7ML/V77",
-	"ArVGyNVqNyUzn+yipOlgaYsb8455l+uIrdL9Dbz4kEFgeQ87DiONCLMO95THwYzWu4akxPTJXPHNTJdd",
-	"ZG4yA3s0z3v+CG12Fr40gpuiHEcoc8MI8tNZxSBm3n9s/RWY7WdWX80YHiZM7h9Lh6Vr+og3AiSbVS8E",
-	"uaXIKZdhTPuGW+bzlGgcDPndPN0/nfIUnvQmSoYND18/temuRIc6EfiLy53EMLwhD8OCEmkmGgB3zyo9",
-	"QXQ6+jxmfUG0kMy5MNI/e/NDFge/oUb0SY3kKwe22i07yrV41HD0GaPTukaeddUpC9+98GV46fHi3Yv2",
-	"przlFT5coEjPHYc1tR9c1o30jEc8f+RixLVmYYv4Ok6Y/2UdyM9xsj7VGVmD7sshm4pEi/0toLyj4sJM",
-	"q8nzhcWj62JWJn1udSy3pw8maB9Gv8vO//ZofnlHcx4lPaYe6o7MqqroFaMhgPGvG9QwZMHtuo3GUulB",
-	"vJwg8xkkMJGQr9dm2iLovuv6KlsJNTdjxeWftDDjWQw8qGcAWfXW/pdLYalCgsoO4QrrkU5nk+TyR/KJ",
-	"Jatbke3Sl+8m1JG0ZSg3CdWZKqH515KQmqmIcWulra1ipi1+qXQ2MirRbXwHh+0TNZRjhVbZmGumDojP",
-	"Qq5l7BMaKUncTQrfsaAeDDKHNJiOfEBI8iEaM5QYNQ3FY/O7lsJvexXs3Wh6pl3ppQyRgsoM6iwecaUA",
-	"uMjMTCEGkdHERqSqGCPtQpGhnQMHp6AA42VCKFFJTzFtU7d47ICN6h3hB1TTSA5aMaOhTxRjivBpLdCs",
-	"z505NfYt8/9Vhi5A+oyFU/lPUAClBctrc26yv2zm8PTPdtXTv92626AH1cLFA0mTDjn3p+vNfntEBUan",
-	"5YZevvJDPt7YIbIgZmqJkXCFAJR1wtDcQGY7Ljsi06EOa07a+qPXnDHEKMYl5tqT6wuy13z2rNYkNBoP",
-	"aW23LO1kt/CB3ZK0k905gHRcsOZyFay03W5Zu7nX4DUXxNA5jboue6HwmfV232rwOFMPN6jYf7b85fTg",
-	"kl1npls232t7Hy9u4xGL+d20BT27NkLctIwJmOUObEbOATCTGkCWTbudG8UtRiHx+39Wa+k/d74t3fBr",
-	"p28Vx/cG8lezclta4q31AVA3vYotGzDNvSN5z+JaQBUjKkoGM6l9iwTj6hO+oYNDs7trnuNV1F9b6gCy",
-	"JgP3jU2jipeHpbiraPa5MnK9oYPHvkSmS/qZb5E31uC96qCnx7sS2GBm28pvbkg1q2kOG7IMoQdUx0vK",
-	"47UtUfk679Pn5/XbG3NKFROIo1QKXEg6SaOxF+R7gidsOmFlv/Gy7OaZLwc/40jEUr4kEZpHFp4qV33U",
-	"Nl3MQF48218F9nJKf54aBxeDiNUSxVxEhYyJf3lxfUOe3DWf0EQPn9gu/DoB9yfhmigWJDErYa0v1lPB",
-	"ixXuM9eDLXW/9A5S2OXpyRY6L2xH6XkolMp/+JtwRsgr34XfqPVj+wuegY1OXJocsTAjbWRz0R7RvJ/F",
-	"xJgFk8tdbnA/W9n/Z1Y3u9MX7fUbLFyZ7d6lcFjhA3PIhSasY5U3o31s0QT09pnFkhnDw9gi0fCnuw+a",
-	"o7Pu8Vif0PPDXZyMYd979MPxYc42XbEBVxphSTdNwPpiFnFZ8pU3H4gJ1wLAQTeIVX3spXh02ihbtiVr",
-	"9WhCFjnYOvJ1Li5QhhAM6KYpvoLiA0F4wYyaulnTNuWaC2hNXE+uoVo3qqkAO2/Uz1KwCYdfCnfdnFo2",
-	"5rVbNlF+KwfB3SIO0f3//v/+X8wuhtsyZBUjkjzkFZfruvm2dXKiHa59hleOuI86hXlHGGxSRVhz8zwP",
-	"a94ReVzznTq5GFsEY4VIlhFXUC7Tzd8HDXiswcB4gP3poVl4KtQ9iwmFlYBB+PuNPVsx1yjXtgigo7tW",
-	"JV2TTOOkaU2UHkzYLTn+9crJhddvb2YgS9p5zXx6J4yCDPDJfotQYu4VhkBcsekfrnefPsOSEQCzilNk",
-	"IaHRQMZcD0deR/RlFMl7Lgbk6tXhi+e7Tz1Egn3LegS0RvIdU5qgg0qTy9jQW8DUjkfuaMRD0NmbT22R",
-	"EGVLVgQR5SNFfJX0fI/4nAISNns/hr+UAmjrBPCv/9Dc7wisX2E21SdVKgjIeyL7dqN36qSao8gRnaBN",
-	"u8cg7BGz0HE1cakOiGKssMP1HdgyLFZfadm1z/ZoqPUY6z1y0ZeuKCXFKCDLJ81G/ldWxL7uCt2ne3+d",
-	"/gZj1YyOKqUVJKdeBKuSIvAACs8yOkI7/ZjGWrBY1QmUFw9lkECsOUdTNYRa00C3csapjoCdAeM+Qp84",
-	"FFc6oFwoDQD6trytNs9VwjUjs60s9H7WrN4RHfEf/0EOpbhjAg5UR9SQYmxZEhoz4itBb1k3oIr5dXKJ",
-	"kRUnR/jjmzfmX9U7FisuBXm+UyfpTR3fuHp1SPb29l4SLsibm8O6+cR1ggehJ0PO7Ff+6gB77VRapF6v",
-	"f/APsGQPoWEIPxo9z/z4VyfN6+5UPNJJU7vxr1xOPT6AzKlO5cMHHz59Cp2aW6rhDgyy5bmwHAwQb3zz",
-	"pXquH5/0aHC7PBe/IwhpE3zFbKkc03cJwrDBkcUjlvI+YKe+krH2zR7eGw6pVMLgFEJnmDL/LwgL9s1C",
-	"uMHBnPyD9AWl+YgixHto3R7jiArkoe5XUg2GjI6JFCSi8YARwJ4BWLgaAVgLRWh0TyeKDOkd8mE1pIjS",
-	"av7w4SWfoIj0XBF8Bf3MQtj4gQwBKp8QSoZFwBDf4j74HhmzuIYwF75FQ8GiJJaADVX1KY+S2PAjR+h+",
-	"htKB29pGiCIQsN8oMsZqqXlwWcP5leH3+76HBZYN6wfsI0PCWZjQOJY9QPZ20OIcwBWoNjMRjJljYQuY",
-	"waGlUcRiEtHgVuU/s4cDu3JofVoiVA8iL6WwfCzMlWWC1XAQ6Ew4AcAF/uA4JvxGXcUrgHAyYzOvIKB1",
-	"iuSUgm4jC+1AMVSLB9ip1MnFna0/A4/QeoQykptJ7L4keWwb38rMK6bjSa3d1yzGSR4XWYyr2zCFQm2F",
-	"F9Z9M5ze4pYMmAAvmjkmbOeAvEukBtsQzDNmYxlrI9OoQ0hBHgL2pnSHU0+iIP7xDR34WXmR9PSe9Gvn",
-	"UjCLgGIOAroJq/5eY99iMCbCgpfvAOFaq14Km2IaoUeWVP395q5t5aonsEillRss5LYlwD6Plcaz5p+E",
-	"bDSWmolgghVPqsnY0Mfu06e5MkgHhAJ7BTxkMpAyJMFQ8oDtkBG9NWyTgPKgaJ9hxTMdT0B0mJHD97It",
-	"4YoozDgwZ2t3nwxlEisP6Th0Bb+Qlr20wIaOJ1P86pZNPMCjAYp7lzBY8hDhY6pGj6aQ1oCVQlpAo+DB",
-	"gLfUmAZmJzNYIM3iHcNKVbpR5nvA/NJV0jW4E01YiHDyvhGf2XgcHwp5HxLMbBl1exShq/3dXVKO3uQf",
-	"ZBMd8giPtFs7lLOofcaJKBzvl6QEvcoHtn1lbwyGVjL9Dn2+tjTH1NMnf8F/uzz88MTmePkeGUohE9sP",
-	"CnHkcaax+Q57D1ou8EOnQfoZz1JTn0pVfY/cg6LtiMMdHQuuj0q14VKYfoJ0Y2fmWsCa2xokTxsNc5CN",
-	"DMZm5m4DjYC7uvXFFTTaB5yCMymQf1FzCQIrM0F3sJE3eTjXqv8tRjP5OylifAr+57uoLKSKdAikH0kK",
-	"lQJSHpxXNxzv1ZI0yRn/zibimPtcikbvCq8glePtS02/lIIuAaVV/f1Gg8zAcxFBR4bu9ZCNjIZkVIbs",
-	"RM7LARrwO6P7cngX9sJ8YnE2EKw4CgGF9TaZCowMz9ipCJmZCazMt98CFLsZT5xErP7tt5aX42xh73Dt",
-	"HE+vZrhUNvYEigSB61R5OY5gmARIpXSBdtICoKgJvbl5VXuBfZjnFh1XUy5c0mGOGxYK09CeRyIuGIR1",
-	"OD4NI6QDZteSVJXhMuT8zenOgcPTAtK2SLz4efuH4VZ1AsYRhbcRBEc0nc/JhzTf/JPFsnbPQz0s1K8z",
-	"P8GC2F7mdOGAF81HeGhU8D43MnwO/CL5ycHApTfZpeSGOwV7fYKHDOnfyDBttAhk1O4Eqhbxd+sNxApr",
-	"sqZvB5CeUFswJOODJZ+Hr71FHaUIgJyLCkNtwGj8PQoqg1O/AOnYsA5rdTCXFSoCFGHDRBtVwCxYKO/F",
-	"jlnqSU5Ng7ukXZqnjT2Sw98rU14MXYA0tzwPWrKQmKYhB8oyaw9xcYCtqVWJ9LaojFj4xfI3uFgVo546",
-	"ovSyn9bdpEQNZaxrEUQoFJx4VbAHeLmrOWJ9gopKETUU/FX4fkdU9xokpBNz1QYtaMYtuMxVWfBRkuP3",
-	"qNNYlSb3KWLU4jlePlt4RrB7MqY8Pkhvovn2ZldTzyGu8hhhw5D/wKrCGcGSTWhGAow6giWl6sQWHR7Y",
-	"Qnq9CdiNWiQXTwcqhp+P+SK5iC9SjPfyDzoiC7eDa1ch/osUo7/8LNoOX87FgpF8JBgpxIGRQhQYyYev",
-	"1TsC5mRVSUU0vWWE9fsMirVl904gIQJIqLColvL+I4uvqzqbw05HAAdIlYOMOFkqVt0Nwxw6M2DZB1xB",
-	"tFzXSdveSGpc4C0F/U4K0WOLlJBpG8FQSrPHWPvU2vpKI/6Qql3oaQTaPDhbJwf5MpZcES46As5soaQg",
-	"MFTlXMtmfnOKDBYtnHANmXsgCvbMjmjna3Uus2l6RNA4lvdY3rFov9GS3LvixXPLOHZE1TDRkYTrkX0L",
-	"NjZyttKxBJumJlIEbAf1WShuZqaFruoQ9XYZw0ah9oejNsfPmZqJjDvC1gnz8jy+6RM+GrGQU83MecsZ",
-	"YEtsryOJoofHxJmpiTWiwxnLamV1RMFQm4sJFXg9gIOB1UljexaILbEH96/Gnr9TJz+ynMkCCSl3wYZr",
-	"sZl+R3DhxFFJoCm5tupvJOUtifgty5dJrWZ1UXdAOGYlUas53bwjmLjjsRRmpjsE7bHIkvb3SExFKEfE",
-	"CLxnu3ndBu9bz2rpI/fO4dXh3m6KegySiPRYHwnc6whQr0dc6ckYN5lwp3NkeA4UppSM8QpmK8EGYB6C",
-	"tc7Vyo4ZjQyNKCfC8vYCgaohWjFmLvvFYsbmr5Pjm1cEUj/Jt6afU9gOtLC7V42I+OHm5vLbjqjCqzXO",
-	"dL821HpsOIjZRvh6DZupWuPlTov4aXe1SxnxYNIinQoVUkxGMlGdysG7fzUbjYP7fz1r+FYRy66336iO",
-	"GEMrUvXTRn6J+cRDVo4/FTlfVs3Rz5tmdjzgCO8SqSnx38FtryPuuQjlPfHvfcKF2QEpQmVkTDqN6fHH",
-	"/3r6/ED/a3/Xh1uAsoJ3RLkwJGD7j/3UIGY7Jb72bSQQXhtQUDqtJL0240ULCuYxw8a+5/qHpGfhdNO1",
-	"hf/ve8WHV24U9ipb/E0x7XdE1Q4HDW2UaGcS3vFSk0rJZ+Z/ZPoTXhquqTrCHA8aR0Z1BhJS5oLLgyEo",
-	"uiEbxywA65Lp6dawG4d5G/E+GDcRQttcHydYVANBS3mUN9SZdTdXWODIZZU6UCEzTJOLwQ7aKFLNlEaE",
-	"iXAsOXKuJ0PAtjWTfmIk/gT+NWI65oHC2XWEcwfgEjwJZWBuwO6GbW+wqRH/4uqaVA2FK/Qs9WJ5r1Du",
-	"3+Qq2jm2HsRSqZqMuVEg0pIiYKdOw2HxV2VJKTdVLQk1nK0jqr75sMMB715cnXx/cn5tNKJv/Rwv2qmT",
-	"VzK2kMTCdjzlmfAQ9NzI9iBKQiODLG/pCB89Z7VDvDnV2ubrtQvoxnei14hA7BgW7CcaT1rEvmOLqk91",
-	"c/x+LBWr/YC8xUePg1EsmGVTCtSfAQMdH1S4KloXPeKfStTr7QHJDJ1e8ZLhlZqy3CYbAquhoEKW6BH/",
-	"yNKs7fw6EUjz/ikXt0biXcBd2G3PgJnLM1KAHTYoQgDrjFRAbhkb25mlnDsHeTRgdXIujToH11AaKcgp",
-	"QcMDQ92ASLCvhS0Mdpy5UhiVrKhC+UCclzHrR3ww1C0wzl5cmqvitZ/Xg8wlDoyKOCYqkLzgs2aO1tcw",
-	"vX1uzc8ADsn3OiJVWnbBoFvWqEA63pyfsUfVIt8f33hGp/Uu39x4l+2bwx+8o+PT45tjqAFc2tZSU4sU",
-	"1sI7xMyc2s1kzDxnT/YKJmlv6mrpFcjK+lWnvnlG39faA9YizxoN32joY7fcbi1ljljI7ALZKpyjzLli",
-	"aaYjQsnQOpJuuN2zOkk3VaUMKX+hQG5onuY9HXXy1uyIsNyjZo4bsLmUr+RLbzIjz6bo2qi5NIrsaU5J",
-	"qXTbzSd8xx5zR6oj2tOeHUPnAwkXznsKOtSIxkaD9jPxYW3Ptvf3teyXGtV+as5g1pdnNGn3wo5nGig8",
-	"xrk3qeEPVlZx7ewIMRtJqOZENYkYVZo0X+BtnkRUs/iA2Mu9tc10RN7+gcN+X1Oa9njE9aQWsTsWtUiP",
-	"aerjBQsGA2RkLrjolsnWQ4J31N4AD3K3sY7ITZtLUYsMO/Ici8wKuqKmbmX94YkVAgqdFGZyYOx3aqy5",
-	"gZiVqU+5kUCwpxLDjW++lCjwzRb5LzRkJIK/B/3DCPqpXbP2DVK9enVIXj7ff7pjDjWy25Y1hBjlFHcL",
-	"2uNQCw1fPH25b9fV8GfXMF1hfPmAxCz6V6eSPq5Zn3mnAkESYUcUmoN/u9Ayt/KdipEC5zK3bVzlVR0t",
-	"Qzqpp/b69PhYEsve7AgtJebozWhkO+7wHGd3GiOLjXLeevIkkgGNhlLp1ovGi4aPbqrQEJsZ1TdwL86s",
-	"d1V/RG+Z0aB8y83NrRYMgDvOxm34ARQljpVGAUY1DDBSzmUEnIi9H7OY42VSS5JdzeoEBqdaT57QMa/P",
-	"BnfAKHPvQxRJxANmg8gyK2ylVWmPaTBktd16I4sJwWfEPAMw6NGIxpNKCwLAlOfSLz1n6UF7Bth5XBlm",
-	"ORqxOGA1KsKafZ30EgWZyvUUhGw6+qTiVSy9VFqVZr2B35djJuiYV1qVvXoThmmkKISDgbpo/jFgejYg",
-	"7IqFMsh8AXhjy0Wk1Ek7ighVirk6c1BhzvkaelzQeHIA3Pno3DmhzehTgjwJK63K90wfmWFA0Vz0HJmx",
-	"7DYaLiTHRjlq9l4/GeoRhC9ifMFUmteLvRcvnjVKynnMROS0BfhI0jIIlvZNfwtUgXnxgLb1k0VNYRBP",
-	"cVJlfaSTf3IiNIsFjbAIUj6Sr9L67fc8QV3B3rAw3RJqyw8jvNRvlcwIU/nddGSvFHO3vG1l5G6jkXN1",
-	"jmMJKpxR1RNhblwQsoeJ2GZ/MwN+6fZijY7lG0zH48jawZ/8YcsE2DMJLSQkw93RKGH5+h3mOaxuRhOL",
-	"gjYLFUNKSOOmOGMa8bu/MYmc8jtmuAZGrCwiDXuxnEsbZ/g74VhF5DKWI6aHLFHoGsRY91aqsYeJM/+B",
-	"qT3RjGg2Gkeg04jQ+YWDiCrldUR6u+SCoNLoZY6fsZSRhwUrveJt2yM8U4dJDPcm5dloAh1ToSDe13zh",
-	"e2moF6Q8OhBgi42EnFFAoRTJ2fHN1cnhdbd9dHQFIkEx7RG7Snl+B/dh6WzNio2p7U5pJmxQAzBOKNFT",
-	"CDIiQxbbMjozp8au94p8cRxRJL5Sxth89vz5893msxU4oyF/O8lPSPX7jf3lVH8u9SuZCMhBeOBjkqPm",
-	"Ubruc4+KFal1x6RKz0sxejOQ4o7FNprg9fXFOVbpQr0FCMcqL2BA+KV9dlrKSi/wy6+VqzK/Lj/NyKM8",
-	"Ft7cX2ZKFubyj1w4eznhmOG1L08yFeFvyzdvcqG2zgG+CklMKOony0nCy4dxoG5rGYphGEz0ZRw4bYor",
-	"0kt4FC6iiV/Ml9eiCTfWLU1sRhPmlC6iCTDaLtW1njb2Mr9gn/LI6NpWtwIv2CXC91z/+5SkxhaUIjZ0",
-	"KpI0JD0amTsUhGKNVUcYkQvxHbIQIVEn7byRFm3Ulv8U+rbxg4XoigwLqCOqu43GTssQLpgNHTbQ4vLS",
-	"no1jCqS5qBja5lqxqJ8vbW1DHeZIxQyw6aPVyXR7Uo0yQ3XKoJoQtchiMGUlr3PpS2vqn9kMSg6M+XGC",
-	"ueLxHTMaTL/Pgy/8yJhWe2suvlvgbijvxfJNKNYgd7shbwv7kH/poTakPT866ZPtysIboB37cv0+F2+x",
-	"QEBlDlDwqXtEsHujzoO9xUujBihaWGwEK8ssbdZMZN/rUm2dcy4dnqLJqB2OuEBTE0QH0GJoPrjz0YgK",
-	"rvcuD33ry7cGzYmLpN7JnPK5cNShvBdlHOSUK92GQAQFhhAXdlhp/Ta9FuZVFL35QeWCXiYywTiCKsXZ",
-	"mIsAVDxwWUKtSqP5co8+o/u150GT1Z6Hu7T2sr/Xq+32XvSb4T57Sp8FLq0MwiIzK5KbeCVPx+sW3poB",
-	"YJCxNmwXYnLAkstH7MDIECCkAfFrPlEy1oqYhliixVqjsdA2JO/YANleDE6d3oT4PPSLM68V0s3LJmg+",
-	"U5hcVsq72DhFIss/rJWWB8nPvOzEZTv+BOyXlRVePMTim6u8iUgrv3+0aHIFN1OmiNmovxURFyq7jd1n",
-	"tWazttu4aTZaDfO/v1YQJGEFynvZqHiViCrd7cskrrQq4+t/U/coUTMfad40XrSaT+1H7CaeQFqYjCdE",
-	"TYQh5ZRsVyb+ccz6/L3ZPBtJA0Qhx0whINgClLTfi0gK5Qti9sOBCGS1Vl3Sb1redLfxYQ2hgUwEIBJK",
-	"pQZ4O2Q/jVf6RMLCqxyCPdr+uqwveNm+e4npUOcSjMoAQOhs/cu6yV7Mt6qt17akA4zbWbkH+3qhizRI",
-	"ZOVeshZTHSmm1+jEvP3Bq/xE46UTgHc+eJWZsJplDX+eXbzSKJzV+ylMfiZqZ51+YP5o2llBo/yOhg6w",
-	"E5o0lzd5I6j1naM6vo866OJGr2TcAxhwaLH7cnmLGynPqJi4FL3Kx+rIi1tdo2P7TUGTLah/fxUyyn/7",
-	"/cOUuVfplOfktMH00e8WBG1W9zu0Ybq5CF8XA4UqYd3mays/zdGwgbq5FMehjEIXdpllFrYIJS7OuiNc",
-	"6CYXupBmX+Dt/g5kVzIoQA46oktoMw1sWC8NFcbHcpWHc4egGRcIazQ0610Du69UWtULCinm4doIrCrV",
-	"ZCSVJs0GmTBqWhnytrFa0xGNGC3jQo4F8Y2gruPffsuZdYw2iqqkFAGbQpyPmY45u0vzAsg5po+KQuTM",
-	"QUdMh76iKoDSBazYqSkcVLyZHIQW5OFCNlE6jXuZRCHc4HOx02WKM1IHSr2sAL4rW7SGasOdwtAFhSGv",
-	"5GRbgqL8uRXljZxuM0/tWFVhWFvEu5qtRZgPCzg3peY111wLq8yVaHqrKXqrLNhHKoNfipqHlJlrffjn",
-	"6xv57vrsp9H38vv7t8Pgz3//QlV4/rq5x8eX9O7N219vrtjJ3bv+XePWTmYFXXFD+ghTlJkSbdC+YjNS",
-	"c+kJRXbhZSziy9cWc2riscUMXdT02EI6unjIZe+799qXJxZHZauMbpXRr1oZba7Q4pJOIknDGylPaTxg",
-	"2O7pKsNTyXgsY83CMxZyejMZs69UA0Zmm9Niy7XgKYvok79spkaXhx9QN46YZmVBUZhgaJO4WjlcaEiQ",
-	"ttEPUnhZRr7zn3gIw5NLmUKRYBRapSF2E4LbOgL14ZwRtU7gwy7dGo2wpp1L/rMpqHVykiabYVIu2CbL",
-	"NDqcSarRTdlCl1i6TvoQjFxm69qft2jhJ5NqW1mxlRVftaxYN1pmv7m7gnCJISELAgBeUW69nF+hiEB2",
-	"tFREeHP89ohX0y9kC5IqFRNMoAX/FDiEdg6mMAUh5mv6GpD3WJV5vDfm0OdSsLlceoXNwQ9f/Gj2ZW9F",
-	"ijuTIe9zR9dfz/n5+g7B90yvcALWozmkmJMQCG7sYJWndQHMtUU7XpWXqSs7kIauEPFJTedqV33zRxf+",
-	"6I5Z3EW4C98jOT9sqyOmbJAHxG9kQBpWf3PhMdb1mFo+NWfxTp20i7pWarNz6F1Vf7/xEhzaMyf3Ddga",
-	"HkS92tTUFlOu7DoVTEyly1dpPWs0GmjlcrC/aYtSKxCpHr/ZqaxtMEG47ZXsaWsyqa+J4TRWYDiHUvQj",
-	"juDCHyPhtzfPB+GoeOJXvnkmIde1SA4WBuPAWySSg2IgTgswOpjQ8QSQBcy+xiEgAmH+m4NussH6kM8P",
-	"4fD4AqHKpo8jXgbXtgsAXUlxfCgijsYyiliIyHtDau6agu3UySseaYsP0OPC4sO0z48OiK+4CCCPqiMg",
-	"MEjxO+YRH0AHfMLe20d1ciw0pOXNslYZEwszArAumHRfyMzPwhg7ImYa0WlJdb9hMx97k1zMSjsTDaSK",
-	"wJx5CB7/gEyJi5254UNmS47vbHnZhSFEF+ZrzE5R9u3uqDSm1wzgweKFaKDlg8cLFWaAyZsZmKZLCDO9",
-	"FKdhs+fmjNT14EqlrCg9zLpf2abIRlYaLwzRfXLt1Q6XzeExF9wtMNJNcexAO7GMWNeemPlkgTlha6xy",
-	"G9ssXV8NShskKCMh8NHUCjsnS6NZdEqVhYMZnlG+luuURVk4YptPvHCwu6sMFjjZww/Whec9XlSeDAAL",
-	"c8OwvGLrtEpm4WnhpX9QZJ49aOUnM2XOKzGdHpS5BcMu6Ou2pkY/lqNKK1+QVctKy1VlNYoFQhN1+Rio",
-	"ea/eqDebe/Xnq7uBacPIvNwGzvU9Z+DalVZlv98Mdnsv6fNwjz3tP2vUmhTj81MeubJoKwoHXE3Y4XR9",
-	"rXCpW2/u2qtrvpJZ+1f3jud2ZKp6Nm5Mc/dpA7ek2XzZmL8dL9fwyvcXbUfjZevpi9W24+Um2xGWbIeT",
-	"7OVBlZgplIPFN+Q5ef3nyR+Sn759+ccvez9NgtFPtz/vvmqcCMhFz8VfeojDDzUz1wvGTFWy5QGZqFEj",
-	"kOI2KHPr29j6NrZBmQ9tGCgU+v4dhFeu8NL0z7MBnHkelTcimMd5C4LDB3bJUrM2BAfKqzCWkvLI4m4j",
-	"WqtDbi7C/lpg/xwCb520RYpmnnVDO+I+lmKQ9TfgrigIFC5BHzdAnJGnkNwIIKeajcZapRd5eBd7Tb3p",
-	"8MxCLKI/nItC1aF+EkPGUNpb6mPZfVkG45yrfWqhFodUwcBd0fepqz4s7MeYX1M9rRDj6OoKhbS8rlBW",
-	"S64SyDhmga4NZaxYrQeFECbrGFxhDukRfiCLK9SIUp/U3ro1UK7Ihwqs5BpLxxUYiB7O8g+Z6PkMJB/v",
-	"MgXqLUIb34J/yz44axzedhurBBVQ1zxEzUeQI2yF8E2QWIncxfwWQWqu872kOIUBjSKIp84XM6mTfME0",
-	"lTa2ZZKUpraoUkekHGBicxdzwd4ZaPocZmBW6WO4QbbQmR+mWCy5Euvufv/trnjXmPx79OJ87/LPvd7e",
-	"H7v052bw0/3T2xeqEX7/fHjzLPnlJTtdM+cYvmSLDq/BD/bLajhDvSGZ6G08z99I593qsU4EbaXJxtIE",
-	"meACcWJZ2koK6ZQ8yQpBlGij5vGURoo4XVAFAjJaCrUtLNocScYAQ5qViih+M3VxOakBjVwRibnSDUyv",
-	"4Dzj8EsstcW6AiM24kYb3WsnB/jsQj5LQzEz9qw+Ssrk1v/vJGa2aufXwyiuzGFgVh2byy0CqtlAxrbY",
-	"cqn/+zB9BXwfiIUk6Ii5AqP1Uv9s1mztsJuvFxJgCtpCSsVqEaN9ohnFqkWinyjDwuqrW6efhZnX6IbR",
-	"ildRUTKotCqarZht9RiZ+Xb/V8jNz2jwyzcEb9Xgren386nMf3uhBGbVIC8ZnFg6xEzTVRLjXQcTG8Id",
-	"JQOE1I6hGluWCQQyCtO4bahRMbW9Pie92rGu9eNFs1TvH9nkwuayf2T4qOHiBYGzlgzJyYUNmPdjZl3b",
-	"eZUNw72WjiOX1rvuFFbJCP5UYmedFN2SOiTLmmZN0hYb5Pqm1L8VdVuLz98yK2vtmO3PcsHcXaWxhcc2",
-	"gvVYaCNRvxbf7DQgyIx3dvqF0vTiVBcoVSVmLrlP/nLvL0swvpZ9XcMfVQaAk2ke7fTfaL3CQpDgy8TQ",
-	"nKkK5IcX569OTw5v/IOOgLIqaWC1w/bHRhBXvlhrKbFcHUFPm+sta6UR48e2acRbIbQVQn/PTKOt/EAe",
-	"tkx+zE09zuTAZQZ3BlDbUC8dfSjoyS5NJv4ITv2x6cTu0584ofifkOk7m9i7jLzW23y3dYszew9dHfKs",
-	"yK9iQh9Y952gI2YL1eIDFSWDNc0kmGL3QOrGpnYRnHWPLTCO3DBqK6yqEY0iwpSmmqn6JqaQh82XLZ7C",
-	"rRzbZsz+jYSny7Bd6fKFKexzM2sTxeLZ+rQ9FkkxMH/Vy2syVTY5dG8Uiz/xgfv7EEuxvArgqeS2FWom",
-	"ZpuKQK6r1S/Ad4uJ0wf2Z1tdwIodfLM1ooIOmE8UYzb2A34odzNf4EjWFUHQDIvPYf70Kk5kbCTjlXzT",
-	"n9yJvXjbYeywYNsDsOQAgJNKOrpKC3ngg/n+qcuIBmgrwrJ306jNJwLQAvLp/wXLD40ZiWQAkbZQfIWF",
-	"pGpevGNQm78jbCK+R5iQyWBIlJbB7Q4UJ+cx/kVCFsRshMFYFoOZxwQy14QmkDCnSCDHnIWECwu7EnHB",
-	"lNcRSpJACveyRWtGYCSoFMSiqE5OzctGjYSyRi5HwE4DZjFi8SDFWU16kE0GWNUd0WO5UsmNRoNA8h6p",
-	"+vu7u+Ti6uj4qnt2cn5y9uase35x0z07vrF1kM2HsKMMGDr7H+zGlmnvGV2EyL5lHnRkjk3xE+2f4RPH",
-	"Px8eHx8dHwHIdToFVzopv8rOmNcR0M3J+fWbV69ODk+Oz2+61zcXhz/6bkUAWxDH+y6hYLMlKaUdEKOG",
-	"plsO+N1qaNbMkAYufDCpd8QMajQW6Ee9c0pbt2xzvnUQjaVAwB/p0vxYV+a97GpGVUFl55qNcCh2XdbK",
-	"IHVrXGntgpIy5OMxF4OuzVmBAcLPlVMpQsjADww94B3tOygpLFiz0qo0d8m1Jq/piKlvFLl+l9CY5YoJ",
-	"h5ScyjtmDnkFWQCNuoEMof7v2+YvZP/1D2vhFsN+PKaDdYwJ6kudrDCQDTys0+1m3KvAERE3xPJErohv",
-	"h+UygcaUfzpT8mdzquLh2xqzt8bsrTF764L9QqwAecWhzAgw9XuxUq/h7amyW6YnF66KT/6C/zqv65xK",
-	"nFZKwJ2Qa4V6KeqRGTihK3Ey/+Z4kC9MRwZM2zLP5WVb7fg3vFJ9agPe12tHn4bEnEtYG931wWY+jySf",
-	"BFQELIpSkb7pB+bGLkL/itCc+iNj4hvlx7dUDwnhicXaxEtHjwa3cDOhPMw0qJj1ExEyc8eI4YYCt54x",
-	"nYzwiifveGgunOsem9KrAwz8Ia4ODxQNmWIoFTJrqEKQKTNOTFAYcaXpLVvP0p8RwTp6+dfCKrZC+2sX",
-	"2kjhG0ntJyGL+B3DqP2HZo9nEt2RPlzfWcoStSS+/S4L/XKzxwLmdYRNv2zutQaDsvOZfA3MaXsH2bKz",
-	"HLvCU7yAn6UvFBjaGY1vM4t7yirWYmxWcXoUtW9oiERlBrBvlDVi51Q3Mq25gSY4ApbINYYvZFqjYYmg",
-	"NdY7wih4vYRHusYFUXyURFQbVS8I2NjcecajbkDjsCtvsfp3yAK4UWW/2Ce2qvcuuWz/cnZ8ftM9Oj48",
-	"PTk/PvIPsLIiri8Wx8nG4uzcRUAhVFERCHmnTgD4U6eq6IhOzIRb+StaR+RCZfd9QJ1HGOD7IWSHswnB",
-	"/Xc+iSo8C6gAJ2E6Qo/0Ek2E1OYThOudpZb0EqlxSSdfgKm8TM+1hNIdMT2UZqjZBq+j515iN1+DFNld",
-	"iWOb2R5ZSt9Kn630eSALGJ1spkkbJfexJM6VhY9Hx3MccytOdEwDKFsmklGvIGJo0Qph5IvTwtdWuK+H",
-	"fPyF2wrsopjbwQ+nZtvswnRxYSqtyuujRnP/WaPRaDzbfdHc3Ws8b+yvw16v7fZutfQtn9xq6RPLFlZh",
-	"lVATfK57ACLt1ZDZ2uFY4QtCPKRgddImChDRjC6MZIwod4qhAs5jKGAUxrSvsQQ5jYMhZIxDfwcdURaT",
-	"Br+1RjI0fK4QlGZ+mV99Y17ZikuY4yoFK+DLj1SjAtbnoWsmvEqiqKbZe00UM2sLMUNEcx0xUr1nfDDU",
-	"LCRDPhgypXc8wt4HLB5juExPhpMDElNh61Nm0wxp/Adjkflm+WTeFSaRG/Ruo+FVRly4v5urlinAlYed",
-	"xBIFdFAcUy9m9/MHpOlg5ToPkOy9cBjclqyH0PU6OZpHvxg/BoVLsbwKxnbxOD0NRg2QK1F5WjDPUPu4",
-	"eO6gc6TuXKER9868YgYQabnyqphDgsGZcxcHLs5S6dw2QSJD2T7VBjFjooZwOKXDi5LVt+zavDyvaMQt",
-	"mywrGDG/RATxYxaxOwpFewSoXv47vGZDCR/oBopAHGQFcgp107gifi3djC7VPqkmYnoHI6r0zvQWFpqt",
-	"WpPClZ6Ybjz1Zy2HjeRVgCOAx9VO9h9VniJlvStz8B5ovpU3ipF7qgFrmTxvkP/zvw+BNJRmbIzRpvfS",
-	"waeaczAPkKrxMgOksjy40qocSgnuQfMFj6ih0YJi7HwdMKoXjentnwuGZVGqyg6p5RdFxuLUBnzF8eDf",
-	"HUG1Kt/hIwI9kc+KfmU42HLkKziOW9CrLejVFvTqH5t2kLt0GQk1Vdlw+qJVVqZgbK8UaQqWlVPFe9WT",
-	"v8x/1oO9QA0L9A8NV5wRlGshWBLRLLg3N7ZkSqWsz8GsMIxyi1exZZXbEN9tKfu/k0UM2dtcx0Hx53Lo",
-	"iTGyvlm2PRd2oniRK1rADuabttAeYPPRigaBvDGgI+bYvKrglrVFalKvbWmFhu+Z3pCjfyyuhfns36FI",
-	"/j+i5P36mgzCZSw4EuvRk6GGjWAy6sTHy6dv/WOpocmFbPhwzsj//f//P7nzaP5yh84nVXO0+rEcdYSf",
-	"PYXCzRC/4ZpB3qGYoDEHvlcEDTs5/6l9enLUvb5p3xx3b67a59cnNycX577FnVFDLgYdIfJeOjy89hP+",
-	"Qe5rYA7iZpqa2ORTSMZ208hZ9srgPh5AU9vUkWcHWLColJgI1ryfPyyiR8Z/tmgeWzSPv4kukiJ5LGK8",
-	"SWmcwRjT3cH25oH/JvXoeMT0Y42T5pQeEDniGjwT1rPvWC6NGQkiM5uQVH3TzEeoRa8jUkac2Pr44U7+",
-	"6gmhZCzkOufdQ08eWcWRN6KTjoDmVACeo2D31lk1i46UcVuygNmW1xSBhfqMzNPMscA559uT61NW1kW2",
-	"VXLPomhdlvvAMRFbnrvluX87nms5wiKmW263e+IMcPMzKKHLbzJTnUdkFKaoO3XyE1e8FzGIqwVYj1S7",
-	"5WpOGRf3zX9GEZfN3XM3mfMNSlmNWdxngV7kiGs2M2fYOhXQLUGs6o97nPIuSBcrVHdxVuOtm2vr5tq6",
-	"ubbWpE/mFwsy0fWwBqXSyOt2GEJtGvwoxu058C+ipRH3BevtgXOvAXw8V5i2kr6Sw5vKo8dPA7XaKS4F",
-	"f7Ls+suIy7ajLruUzJWi64umx4RWKpsB6hBfqQqx/vJ/SXV3Pl8tHUsnW81i6xXeAj9t0zm+FPjngtpQ",
-	"iv88/UYRR8IqOVJ8hBXjyV/2X8tiko7ScCTbAK3A9o9vVBqK5IwZuUcrRicddEQeMup+KAvJxU6pc1BS",
-	"e4uK8KSa1jYyaSuDtjLo08ugr4BDL73gZvVrUnbzcHdcrxTPPWW3J0frJqLBlQMSSsZUD7N8kkwAVKbv",
-	"aB+RmOZg3hzM8nxzOYBrp3DMaT3z+Ul9kI/DjSjqlya7QXGVNNetIyDZLd6x6Bvptw+wR9NZPnsnRXjr",
-	"TUiaHFMnhzPezI6YKtGSpjoSLujUrOYlIrrVWSkX0SFWu2y0tADSuimJ8zLEcnX5HjQpsTj8QCrNxSDD",
-	"IIfJjKiYIIJ4YTpPG43ysQKKenfERflIudDP9nGofJSMKq08UjlkJOLjRjp8LjQbsHit8Y/k8uEvHj99",
-	"/wnG75vD7LcwBDGdB5KylsHtAfHBE1H6ikx0YUrIGMqmxEUXuivMyI6uJ2XEqFg9ZRVO8dSRJdVjMYAo",
-	"KaXZaMTFYMcrzVeVMpKfJlf1i0k4zIxT/kxiqCG1dbMJ4XevUrP/dX3U3D8K2YTF3MJ/Zk4hcHx3PKjW",
-	"Me8lGltJe2+oXA/5n4m8pRWvgvKpO4CT/cEr8N6Vmfhci2Quw88VNKi0Km+ujyrTZsBrzeiIheQ1HVPB",
-	"FMuCSzzSbDTIYI28Q7CjWsK6ZiIYUvI99HYDaYDI8gL0njd3nzbS9EMFL09lHxpO0tpvfL70QeSCK2QQ",
-	"Oim/9a5uvatb7+o2iXDjJMLsOlBaqLIc3xBkgMpq52CtD8NZjWYQshiSUADC0Pxg+POapSbxE5Yffhnu",
-	"S5QYBVG8vszdQBKuJ92cDFtf6jym4zRbu4UlaexINihKM9vys3sfj2/oUoYJ73xOT6U7YVspvbUS/y2t",
-	"xFvH41dfdxYZd6ZtLCo76/SZJ39lVeXWQj7AVnVy/J6jzc1CD98yNrYZJ7Y8zVr6jEU92FSf2QIfbAXH",
-	"VnBsgQ/+riw8Az9YwMK9ufXBir4t57A7IFRIMRnJRJF0aphaSIMhM7MivQkWWg3xmUI0AxtuWe+Iw5KU",
-	"wY/ysX3P9OZc/qPBEPDLWzyEvzsewsJTsqZ3H/vaEBVhLSXHAgY8iJKzqZUmZHBIqS46TZyvBAz0aOGw",
-	"ppICtgA8ae5uYD15YFSB/EHeStHtze3vKfYznIHFDG0h1ADCbrOQa5DowJ7mIwtoesvsPc06qxWp+s4j",
-	"6ZM310deR/iZ5dYBDxAfeYRPwJ9KhEyjXXYW88EF6f+flRWWGKxXtSXvNTJb8t7Tx7Ulb9nhlh3+M9hh",
-	"DgJguSULf5gTwnhDBxCUlyhGpJjGavfMtcccdQ/vNUN5j9Fi04jgAY0Na6XBsBwFwHzm8REAHjNGxjK8",
-	"DLkf8hECCM5p7ZlBOvR+5IK5X58+SojHDR0sD+8we78N7diGdmxDO+aL9L+jOJmNv9DIYedmUSXKnv9S",
-	"MWC6wBoxCvPJacwgoTy0LgDSDkdcYIht1Wqv8HqLmh/8nflB7wcd4b/zycgoouAaUUkPQyqBQw0ZMXQQ",
-	"EYQXteImZgMahxFTCjBAqGLz4tDfwMRWCULH6WX1PmIZsWLsbZAoLUdQY6gs4NQ0WLnMx5XEbVtpKIhU",
-	"VhyMtTQ8SEEUs0jzC6IcUsVqXCgmFAe75PIdmhpqSNcNWG5+loDlwqhhUqvGFts7YKU1FTDsYo4XxBS7",
-	"79TcPwrxyf+gOONVQn5xjYCk/ktpGbN+LIWuu13bKJ63HVJyKu+Y0ZkrHh7jwmFPsUDTM7dp3C6GUAv2",
-	"XncDXPpWhU1e/3nyh+Snb88nv7591fj17VX/l5//zfv/ruTVP3MCpKZRpbW/u44iaM72ck0QOM6Xrwpe",
-	"xmByPZfXZu+3iuFWMfzqHchfgzkjpwqWGTOKP88qr4nV4Zz2ijrdKnHDjokTGsBtu06OjQBB4Z8I/i5h",
-	"JbokoSMpBq5Nucp70BEUjMDCaj8FZO3js/bJafem/eMxgGlTpe6hbq7p5AXRkjR3X5BgSGMagFKMoPqM",
-	"IGpizHQSi/Ly4VdswJVmsVmDLwRuyQnKvFBfKqfLZe/YrhQk78YxC3RtKGPFaj2qtdHA1hR8uFq4fI8E",
-	"1ZSb/cKYYxzO2gHHU81mRLijh23AcTHgGM7HVj/YBo09rMzfhgF/6eYuxxBL9IW8revJX+Y/a0Xt6iFz",
-	"OkGLcE1Cruh4zGisshSk9uWJB9XMUCnosUCOmPmdMfMcYH+EJJEUAxZDSemO4MJLi6AZQcnUkGh5ywTq",
-	"CzG7k7csPIDf25cn5JZNFFFajsm9jG9tvr4ELIdrFvUBlMjoUvWOaDsVBqLVEOUe7UpUmLkYpQc+BaY7",
-	"z+of7gX7sflgRJspIdsg46282N4RHzBm8Z8dMjwvBDhRpUJgbvUz8/43ioxj2edRDhfHorSNFIvumDpA",
-	"3qqySv1QHC0P7+Zg3PZLQhe/Z3pDpvmxMbvms9uA3c9JwVPBt3Ppcz3KMO1WC7qVrrB9IfIWfgVXSSwj",
-	"5hvtIa2MUyhGk/fnQc2+PT9Dbdmpd0Ta00Qmtl6Ovc478BcMj9Nd99w/AD0EfIcjOiGx4baECixY5g6k",
-	"fbkjLGYP4bpO2lnnqNeAMoVKmmlIzItwPu+HLGakSqNogXZlxt8Gl59ZAJy/6xhMAEb/k2nv3+Q0Maf7",
-	"8ZgI9l4Ta0mpk3ZOv1JOwZI6bTm/FtoD6FUb10JLLTA5a870vs01zxQsOILd1wqvwTEYx3Ikp6KmrcuF",
-	"hVxLgHmqxAwNRLMxhe2Qkh/REbaWEeVhA6czbrotDbQtDfQZ1Z009Hm+OFlcYG3IpmKewQxOnR5Eqj5c",
-	"ZX2P+OYE+jt1JynMnTWrZkknpMdAphAt5UEHi6oZcWCUp7VECblmpuuTfg04mg/1De4kDwE/7T7mGupS",
-	"UhJIYVmT49VVf7+560MBIsPFI9PbJnzYrs9nZMQlHHAdo/omLNJOGiHlt4xyyyi/JkaZBUXP4ZTl1sEn",
-	"mJc/P0I60wjxTY8Idp+rieZeyN0h58KGYw+tERV0wPzVb5Uu0O0Cx7ouw4JmGP+FUXqrBARhIxmvFGf0",
-	"yQOSFtMSjN0s2qfmTP+Ayy147GnxTOROmyXRj7jnzjmnkGmwyjGdSWIolrnXJed1upR9CpM8XfU1zeGe",
-	"Wyx/UZzqJUxhSaxqOaYsVpZNoaEJIEMrvZMWzYWh9GQ4OSiFlQ1p/AdjEf800LKIOgypIVmQq6aD4piy",
-	"ZIqyAWk6qKyRDLFkGA542qizrE6O5m0f2AwiriAlEOwp0t79bdVg00TLjlihRrAFvUVT4nTKTFYsPYd2",
-	"m5Yif5CoX0Nu86N+L5y1CKqI5WKRo6R8nwoYp6XDi5LVt+zavPwloxIX695XEzG9gxFVemd6CwvN1gUu",
-	"nm489WcxrBgrK/9TIYs3LpJWUrbaVhpnbAyiQmdl1BaVTmu8zEUtIw+G0jYSlD7zBY+ooVG9Y+xcrQFH",
-	"/KIxvf1zI6YtDnHZIU3jmvOMJV+g20t58KJS3ZXPh2Ms1SogxiB3t2lu22jmbTTzFsF4UwTj9Eoztlr6",
-	"xxfEybvulgEgGyWsUPTVgzJio8Q8Z9mtBRRZRsZUD0m13H6wg0YJC6PcETM4ysDpjYKF8c3wIjSnRCQj",
-	"FvOAqKTf5+/rBK4sRmuONaHKXnsOCAhFSBATjFBlbkpOxEx5FVEntr+WGoPPZ19fVo72EmvGfQHB0bAg",
-	"ZZVo19YzNpDLa0rSxwRmTtdhMS6zVBuBMhebbRGZV0JklmoLx7wNeNsWjt0Gbn8xeWI56V6WJ1b8uaCi",
-	"vTUPF1aL3aggIovvyq2whotGJGR3LJJjKN5aHdFbRuJEeCRkI0lCqumOuRrHUaVVGWo9bj15EplmQ6l0",
-	"60UD7vDva9yurZO001+ymFRcCsLEHY+lsAUZs45V68kTOub1Up9w/guISvh7uj4zxjU+EIQLz8aEu3Ap",
-	"0EvMT7ZgmnMzm5WaHXA+58pzYQRoSwUNFdz+6Ru5/tARV7ICNNaCxUapDNn/x9fV7LYNw+BXIXZqAGe9",
-	"Jy+ww3YZOuziAVIkbhbqSoakJDWwXvsAfcQ+yUBSjJ0h29FILFr8sclP/Ik12LHsxMMkiT/irOgkipdI",
-	"tIBnxgkJcTg7hlk5MSBUnn8/Wqkt9F0fJQ2MM8vYN0aXkYG+MqRz5Oz6jjw1cWxTFN9TGdESCW48+/ch",
-	"gQ8ezoOtUBOch+AGyFjSMTvcMVu3IZaF5af2fS6dpKOJU7jKRyudViFILSKxuY/6DB201lDAdlK6Nvax",
-	"ZsvtG3hhdreFDK/fIGnal3TyEPx5D3aaMPrtAkZfRO8bKviXqORERWcwCxpuf+nsyxU6anPDvJ0EEbrH",
-	"p3TCAob9RXh/fVsB4++vb31UON5QdOPhYN2jBC5m+aUmWMUbm72uQd7xf4KPj318wOcKd+xRlw4OyQdc",
-	"bWfDCkFG5nlnWqcJ+GxdHWeKgDgBRrDkVk3B5jdlrHRX6eOnhy+fNZSTF8wOsDg7ISsmKeicjpAx8rjO",
-	"esV4faHd6tLBTQRDM7Vl6uhXtH7N733TDGbFv1uuKsHWL+zGAYE0rGcRt371P9HNbsQdmElQeJGgDSw8",
-	"KEOYJhEkqW44YUZvpPhF7/h9+bez0eE4omfBLOrLWynHw1atqMCduZ/sTDIyHZh7onO5aIRmvmhrsqqb",
-	"zRVn28HkzRfwgbSA5PVk3RAibjNazxlTFAJl6+qqgIfEhh58ckd6iGZW3yJ9SUKKEocoUQ1ey4eXHy9/",
-	"AgAA//8=",
+	"7P3pchu3lzCM3wqq56mKlF+TojYvVKVmGEl26GiLRMdZ6GGD3SCJqAnQDVAyk3HV/9P/At6LeD8/1/Bc",
+	"ynMlb+EcoBeyKS6SbCc/Tc1MrGYDDRwcnH35ywvlcCQFE1p59b889pEORzGDfx9SzfoymVwyNZJCMfPs",
+	"hsZj+EdENTX/DRNGNYs6VHt1b6e286yyvV3ZqbW2a/Wa+d/fPN+LmAoTPtJcCq/unUipWCVmtEc0o4SK",
+	"iHDRGysuhap6vscjr+7Vtl/u0md0r/I83GaV59EOrbzs7XYrO90Xve1oj+3TZ5Hne4IOmVf3Wox6vqfi",
+	"cd+rexr+GI+iBev69OmT750nEUvuvcFwnCRMhBOv7r29Olp+D89r5l3Nhsqr//6XF3PBOlpqGndCPJCd",
+	"/Vot3eUVE+GAktcJY4LglkeJjMah7iwLs9DzvQ9jKjTXE6++43tjwXVnlPCQuU9u7+zXPr33PTXgoxEX",
+	"/Q6NooQpwIgQhnknUkRSmH3LsdCJefT6e8+H9W97dW97h1xp8oYOmfpGkasPY5qw7LAaESUn8obFNDRP",
+	"R1LBhmUEe3y3/SvZe/OD98n3lKZ6rLy6N2Ii4qJvjnjcLYFPyaPFx+97Y8WSFSAH+HIhlb4TXehYD2Sy",
+	"0oF0ZQSYoxi5pZolhGryvEb+z/8+hMuhNGMj0pMJ0beSDLkYawYXZR5m1l5me1xyHS9q2f3pJuyWi36l",
+	"b/CsgrcpPYoooT3t+Z6mfYOz9rLZId5739Ncx+Ygv8dHBGYhd9/JbMEIY0Tqu8Ecan7DvLpOxsz3qNYJ",
+	"7xq4mN9kwvvcUJqrAf9zLK/Np28Z7w90p+/Vt2u1T74XWtrWWYXarEUKisTvSjM6ZBF5Q0dUMMUy+Phk",
+	"u1Yj/VUoYOjdTRumbnV6wgpenjpgGV579b3a0pTzrXoAwsmGlMde3aMR/S+lZcJ6iRS6arnQeqCYoi+J",
+	"BHwMx0rLIUvyyGyRaOktv2PdgZTXRyzmNyyZHI3n4KbWbDjSHaCOBuF89wjJvP1j5nu7re2dHNMcJ9Qg",
+	"TccwB3MuLElkYvjbgJGEhcysgVChblnCIrJf2zUgGA+7LMFvyrEOJUCkR3nMonTnltbu13YNnb/rmLbd",
+	"MYloJLlYms+8NOSE3bDlR3SzEXoyMouWhjNXR5RHy6MBNbPEVOmOO4O7IAwvzoAZni4Da3hxGqK+J9jH",
+	"Oz6/m32+hL2V42F+WB4Pj+2pXEptRj2QeAYSEemN4x6Ph0xoOH7aNQhkqW12TMACCgeFf4RUhCw2Q94v",
+	"fXaAM6OE3XA5Vh3FwoTpDvs44glTU8vfLhwjvurVvduBYmHncOfVz+r7n5qDRIWHg/in5unP/+ruq6tf",
+	"1Uh2n8ujreYlb3w4e/erOv3urquf+8I4MTRqoPVI1be2RjTRgiWOSFVDOdwyx6G2MgpWek7vuB5c2cX+",
+	"/Y9qCuynvR9/epm8eP3jrx+S1u0fby+OXjRPLn5ryp0TekKvbvfVbu+XyenH3dFP33lLymdrgf2T7w0Y",
+	"jVgCskAjDJlSlUMpdCLjSiOO5W3l3AoIf03BszVgJKRxzJJvFAnwrcAnLBxIFpHbAROEa8IV4YIYyqBY",
+	"csND9o0iFOaNudJkIzg8v7zqNE5Ozt8dH3XOL5uvm2dXweYBoV3FhDaSXFtIPWAJQUlFgZhnBLyEfRgz",
+	"pRW55Xogxzq3CCVJN5G3iiWKJKw3VoxoSQZmJBIp5MTmIc6tuGbqGzKifaaqbXHGDAkLvg2q5Iox0vbM",
+	"Ktue20oOEIR25Q2rEgMNC2yzZ0piGdKYAKCZiL5RJGI3AAOW+IQqQtsiYjcsliODjHmY3MpxHJEBvWEG",
+	"gBtm0VTBd4cyvLaEVRGuN6tto1c4/o+nX9/agk8PpNL1/e3nhviqcMCGcG16MhkCFo0T7vnekH48YaKv",
+	"B159p7b3wvcsO1E6MTTWoMchDQfMYsQsEphfjeA6kjEPJ0T2CvCtk2A07sY89MmQfqzQPvvuWS2Aw6NC",
+	"islQjpXFIUU20hMzOz48OlNkSCfk2sjzXLcFjLISPbySsBsac3MzAAPgy8Fxi/aDTZ8Eo4TfUM18ImQl",
+	"NHvA7yreFyyqcOG+65PbgVSM3HB2S0IqSMR7PZZMg3Z2H0ZaYh/GPMkISAbnHGC3d1743sjwuMRA7L83",
+	"Zqf6n5nFbv4vb9FhnMkrc5VnzyQQsgK3PKiTkCYJZ4og/VEHRABmw89RtbBDN2rdfbnxi1d+gbstWfns",
+	"odWJFPEEzjYlNvLWnF5oLkSGID7gxHCsdB4xzAWaRg7SZT2ZMDJWrAiBma+vC4qZiZaGSXM4HGvDlJa5",
+	"ajRHyAZU27MNB1T0mTKEgwBH2/RRHy4HoQHvHDA4BH3xbK9W8wlP13ZfsMybeGkwzcf9POjdJRBSW4wn",
+	"3QmhYoJbn3/497oHMxOV78rg4uz6f2aJMlwlI6RynIQMTzBo9ipnUrDKKdXhIACEN8/wz+J22t5u21t2",
+	"C8/2Cjtoe7/XKi/f/6vtlS+9GbHhSGom9CUbxXSC0vTUQZjPBSgG6IGRApCF2XNIEdegsSCMJjFnKUvP",
+	"6LmiQ0aC9IPhpPIjm0xt1XypwOSYGA/B3GJ+eF+2gxMZgh7TuGj+yCazq397eeKOwAqapHHRJNds6qps",
+	"3Wxv0RGvXLOJ2lpC8b4bqfLMuZKwHkuYAK08z6b3n921IWeFXmpLzqwzuyf7C2dL7Sp69F3JIUjsS20K",
+	"353d00gqvcx2XtS27BzLvP2y9tibB71lqa2jjjKzcXi8zF6eP/peLqRa7hTNYd3nCB99I2h1XW4v+G7J",
+	"dvCHpe5Y+Ng7equWxLKxKkMy8/Tr2MiUHWGpPd3iGOJMd7P7s29U3BtL3afeY+31kmp2woe8ZHfvjCTI",
+	"FYlZT7ttosj4jSIfxlJT36mTQTpNQHqcxZF7v3ncekXAedEWG/DfCme6VzH6pWF3CdUsNuMq1nhQqb3c",
+	"rOc+RQQdMt+KMEPKhRFc4eMkSAIU1QMd+NYwEEoRKTIWmsdtYR71xnFs3zfK9A3lsZEPCe1TLqZVs7aX",
+	"KpNt7yD5bv/5gf5ub8dbUl5rexvp+P8xaPw/dMQ712yyCbOhKHSg7T/KJaIUkLlDGSUsREsjHvys9QSE",
+	"G6pI8EslnaCC5+GTsYgYCu0GluZknJCUnY4iG+MR0ZJUas82D8g1G+lU1I95D0YFWzfbqPqGMTdMjXTH",
+	"PNZEoinDTYrzHZCE0aiAGFwozWhRV9yu1UoRmQu9u4MIzIdGBtuuwf/43pAL+yQFHxea9VlShN8FoM8C",
+	"YxMiBmJaCTJXcJJHwWmyEaTIEvhkxBxYiXX8+iQwOIS/tUVmbjBPfWKkeItedriVKzd9wrXbWvABhXsO",
+	"xi0RyVsS3JqjcHelSq7MN0G6NgtvC1i6uWXJWCiycckirkgoRY/3xwmLNu++NB++267VDm7RqnH/W/PB",
+	"3Zrb5W7NpaMR97o56SzL3p7PeGP2n697YWp3X5h001ejVEK+G35BGcTQnLC385JsZOMBdpt1UiMbiuVv",
+	"GHwr2CzssPZoG1RM3xMvFNNfIU7s7SwHMrSSLA2wHCKUH3t22GAaAaMSSAsbQfJdLdhEW4MOMmKz0QDU",
+	"MM/ROwpm1AoXiqiBvEUC3GeCJTR2MsbtgIcDw73B+mLWVN28k23XPj/XZjqZNHq6TPC9skKJluSWcu1s",
+	"hjqZGHChHJLfzm5tKVFvzcP9mZap9EEDwmf4nyD3WnvQL5XGRROsJL7BTnbDkknOIE+JGtAElH8woI6V",
+	"hhMC30jOoIh2GrS6S+GYrwEHte4YsNGgsdzwojBhEROa01iRjRkrO1hqDRHhAuMInFak2sJ8eSzAKq4G",
+	"VvdTm1VymEilKuj1yZw9NIpSR880UyvAwycpKJZFqt8bld9o5c/K+39t+OQ/s782vy1HoF/K5L78CV2m",
+	"q45jeWv2BoADjr5hwIrujE1Lb7jzhpCN11z/MO5+o4BWHaCE8wFu7qygs/m4wtkv8/h06U6Bklg/GYb3",
+	"6HTHsItkahdTy39oTvnLnayycJ3KhYkctfwSjPCXMk5YRqlAfSKp9gQCYYn2ZE9BT5/CAaEEA2LMD5b0",
+	"+0AbKNF8yJSmw9Hmo3GwT+YmJnTItHNGj/iPbNKMypUBKzZ/o0jziGyYVRphGd1cxUUu66KHILgR1YMs",
+	"OMqylA5f1sI5hjdzFGb3WblHAw2v8zbnDLOwu1U3A+bYks3kg/gedjcYuTW9kUYUKRIMmaZVCDkN6iRg",
+	"H2moAwKxXtalTTW6tRJ5qw5IwJTmQyPkBUZjwnc+jA0PG8VUCND/3Dt+W6CUERqOkfkLpAAnD7iUiOJ/",
+	"smk+ActwUILZc2CC3ZS5E9yodInlvoXDcaJkUn6wCA4IegrhtSA10dhYHghBqJLzEf0wRjc38lLSneSj",
+	"KOoEXJzoHLXCqlEClUYpQMnESJ2a3FJFuFJjBjETBwYwKPGxWLE0liDYq9VmuCmbvPmz+YfkJ+/OJr+9",
+	"e1X77d1l79dffuInh28S8/z0j8bkjNc+nl7VJqevfvp4eiRv4f9eSfPO6LfD5rPmH42P562zwdnwuHbS",
+	"iv44ffdWn+38NPn1qrb/2x9n/KT1hp+//vXjb0eX8dm7451fJ29ezjsYhOscVo7hC0MuUt5extlrlZed",
+	"yjxx0EUqzruVkf19rVtJ55AYN+mD38rjGyb0vK2AX9jSThorifKFs3HyCNDSEFS7PM7UykS1O2fHaaTj",
+	"g2435yIs9eg1yFhwc6Wu2QSkMA5xOSwicsQwqJFsUPL2bfMI43f6UkYkHEgess0DEF0PpTBLd5kXGSx2",
+	"e7XwefcFq+xEe7SyFz7brrxk273Kfvc5fRE9C/fYzraDBRqXMmhMuTaX9dju7O/fhe3t9sed7Uq7/fH5",
+	"8TxsLwLsHOBESyJ8Tum1JcPOOatoDyKnEqM+fVbQPBYoeuBBL0EaYWNGSC+Rw6KjGvUklMxvE64ZGdDR",
+	"iAmFNJkXHfhEaR7HZGCosS731JfDwHr352++/Db0zqRg99hVyhh2a3vBA24mC19YcUdzFKwL2rcsPr+M",
+	"nVo5CwGZuPDhiPXoONY45E5hfaGaBH7aeQQXfLBrMY7nc8gozPjgZBQ2cSWTMj1DJtpIIeAzM+TSKAVG",
+	"a4gZjYxEEVQCYuQOBfGRGKaN2oaF8maVtDhThCaMdBN5zYSZL+DRVEBHJRfcW36Q5jPl5zg12MluhYf5",
+	"V97PhwJEnL/ical96NxccvSso7bLFVGa6umoIhuRX7YHjGjP7+J/Jazn1b3/2MrSDLfwV7WVW5Pncqvm",
+	"YdtIKr0Wsr2Yg2xmwgfHNetDn7sJ/Hk9HSics48sA/BBt/JWzb/6Y7XmzZ+3CZeJ96A7mPKaz9vMtKN8",
+	"rY3NU7ft5J18As0DbvKTmQsZXM7AcP4jpBNAmDZQPToaxRxDCbb+UFJMJ/peo3i5VkbCKikDkDHTk+PE",
+	"wOnqJ+oejdXMR7ZbtRf17X37EcdtQSSTyYSoiTCoJG8FWy3XcpSwHv9oYHjdMXpAxxwH1awDjLQzYkkH",
+	"DZhe/VkNzY7SJk+EVNNY9usJo5AMaP8ESckQ3fKUhu1iduOnZYkjHmWaYAcj59qMyAYGyk4ZjJbPgyhb",
+	"iR29dddQF8tayYXT3zVXWcx0LnL0rqHwznSgyF0DshfzoyqrjS2ZIHPoLzWDfb0wRcHqvNQs2YipiawB",
+	"dclJzNs558tdo+CdT743E8mxaOAvs8ArNUMvP09h8zN+0FXmgf2bq/Q9jax9f0VaOaSxIdJT6XY2X9DM",
+	"BGnsp42TV+eXp8dHnTdX52eGkDOlaJ/Za+v0zq6MJs6hiNYv83rVsgim9Krp6TZLgOO65y7v58ZJ86jR",
+	"ap6fdY4vL88vIbNMUx5jgipEmXh1m52bXzw417oMNCzzo4sR8T752bARVepWJlH5SG2ka6XJCxIOaEJD",
+	"MI5/ej8PRJBtBdtaGyxL09xjANMcUju7oDoJpgEZ2NwMKRhhQicTI0kHFrYBWGluuIzhhDaJTNoiKKKK",
+	"NVl+Fsr9REnvT0n/mdTReXNWliQ1m3vJ3GtbM2Vllr+gJUNL72o+DeDrFoKepJ8n6ecL3G8pejEPV5V9",
+	"wtywubLF4fnZq5PmYWtG6HGXMmdrdREzB2QobxiRCYlYzDQjesCGpMcTTJlYUxgCCaWj6TW7Wxo6Pm00",
+	"Tzqtxo/Hs5IaSjlcERobvW9CEtbnSjOba7rmyqwAAdUjWEcnVCi+UGhrnoG00blqNVrHndZl4+yqaSSP",
+	"wpoPqTDCJGb1GzENDHqYTMkVgaJO91p6Okx0Ronsu8pQc1d9efzT2+OrVqd51rm4PH99eXx1VVhwYzpD",
+	"jisy5SaBhQPOdBmkiybSEGMWHaDDhsRUYwLHVyAeujuisow/FzMEp10ngbshgU+CHO6ZP+edcdAWG4IO",
+	"ze5nZtyEEOwSOAdoqi5POJwL1M0nCfRJAv3iHAp8/Sdc6ZVF0BHQlRlr5u9/eZhGHnVATwWTXr5E1oJS",
+	"SM4UuV4Bsk/+o9YRXKkS2G7tASuBLb3E7vYa9BmN5eiiXcnMaw3lLk/RbsSaGfAAB1R1hpBxj0eYC2G6",
+	"I1Ko95OBJ0s6iGbbK/EPh9NlPKQBYVIQwm9eU38b+60rXPBEzp+Uk4cj/WuQfb56BbTteq1W3d7Z3dt/",
+	"lqft/64lXw0M76wDOKITV7WADuVY6OKilyklOAO3USJveMSSTpYvXPcUH3bCQcdtL18tT43DkLHIUPOv",
+	"q0gtxkV80Qq1y3Pj2lra0urcGNB9tqLjymxzkcUPmObfhmdmNZGeuOYT13wQrvlKJl0eRWjqWoFv9vLj",
+	"5lpxXp1fft88OpoxkHGVCzYWjEWKQMAEhAipOo2GmFT4BQ0zNv2MK0LHesCE5pgJ3B1rEtPwWkGOIAbk",
+	"2MVvBOl+g88XSPFEB56MIeV3uyk0SwSNj7NbufT95nbsAtNy6/jyrHFStMwK4gYTGEBkCNLbl/TENwQZ",
+	"C/ZxxEJzh3FZG4Fbf7BZJWc2/5t25VjbEoFjBSVMI67CWILh+MNYopuBBNlOgs901822zqR+JcciWvE4",
+	"hYQIOnF3+MnZeavz6vzt2dGMP8PQZRJJhjEn7CO/h4fl/qd5Jokah4NcUUCZwMKkYLnqjmmq9UaQ7uyJ",
+	"MD8R5i9OmM+kPpUR73E2J7i4JL8kK9tKoBw0F9NVMD8bYi8feJCmEDy0Sf6puc5Tcx1gJ6WW+R6NFcvb",
+	"23dqq/CdFGPvNrhjzsuTwf3JdPDvaTqAa7I6Ubd0Y1G4X7HD2oqXd5HZL60P+49MdciqUlfyZanvGlpS",
+	"yPqJTjzRiQehExd0EksataQ8oQlKdKuEBkvZid24uZrrRePXk/PGUad1ft45aVy+Pr47d4J9DMHouF3b",
+	"e7H//BnpTmxvvK8gEswld8CmIQRPkG1yyr8nG8HMNp/U2Sd19mu44EMm9BELjbKxqmkqyg27636fHp+1",
+	"OkfHhyfNs+OjkijhJIISP266L3ybrcubODd1ui60Tw3M5cYLXdhXsIl1NDD8Vmk6USSwIlPwdNWfrvqX",
+	"vupyHTuOK2i5UOgvtMld/iZODSu/kLaPwlNez9NNfZLQp251AkUuIZfkFTZ9Xe2GK03jBQL65fHh+dkR",
+	"ZCV0XjWaJyU8PLV6D6iyzbuiA9JjOhwQrrNSw19USLdLtMsjiouQzTPO2+5UG0HJ7p8k9yd2/hVcfHBV",
+	"rMzRMf5/MTuf6si+AkefGVnO1LOGQk98/enKPvH14vW+whK5b0Va+XrFez4ujpzL3d+eNX5uNE8a35/M",
+	"Gt5snV5oe8iGI5nQhMcTkpva5WPSnrZtKTQfMsNEoS9BBRoTfMngIRIxo4MzEYJlLrd0shHk9h7YNjkR",
+	"1bRLFSMhptV2jeBgqEEEkSrmFS6UpgLA0hZqMNbQsiaStyILRbrNxCBo12mra0JSbtpUHjJfN7hWJbma",
+	"YD9oi7EyS90sgjnIwTbIqpzziNE4nmDlaGxv4Jb6ORM8s7UtvPdZ6wo4upa8ZkKtbGR2g2byQCistANv",
+	"YILXoPs65Of8TfPtn83tM95UTXG5Hx42nzWvR7/8fPjmZZVN3vwZvWvyc968PW1d//lr67fBmfkh3IlF",
+	"d/iqFv3yJoZScdim3sDrZQ36ZvQSpgbp1xLd2eu92xEfapOfhi/Odi/+3O3u/rFDf9kOf77dv36hatHr",
+	"54PWs/GvL9nJtefjRjo2cP57RhMEy9J3AKB3F9dtEMFuCQKFwNdsB2pYOD75+tnxky/8idM+KKdtSXlK",
+	"xcT1/lg1mB507o7ifdHhYkFhhEbruHPSPG22pjVoKcmQislUYyJCtWG7Wh0QIP7Q+eJ+lQ/ypQ8X2O0X",
+	"r9a1szkgKpa3wAEtRfmaRYKZ5ZONIL9XJwmknfoMxGwnko0RSzCgFrrW2a4GXOSb6LWFjfAiwINvuWKb",
+	"KDuUn7KqkneU63Ku/lVXZsAWNP8kklqyozXp6ppi0NdFZFNwPAylfSuo7W21spVyLAqpPIs0mretH47P",
+	"Ws3DxjTtatiiiwUpiKs0HegL0qVTrhQXfZ+k9SZ9glJmZKhHwm7kNYuKLcqCqb0+WSb/VsLXu3fvKo0c",
+	"XpdHlOcwn0tBAJGgd8VYTRVqR63BKKzx8Lu2B+3veokUGtoZzO9UkGs1gVNskOq3m/85p1/cP1IKfCts",
+	"OSSjbx/bgO4V067UuNfjoZEBOrakyp0JWFdvX71qHjaPz1qdq9b54Y9zSrJCPPvvtffVNNA8T9CgT8d2",
+	"rj+a7DnTKlkhDNtNd47TyR6Zjo7HKqgENnYP8fOaTToJG6sFNLx5dHx6cd46Pjv8tfPj8a+dy+O3VzNu",
+	"p5K6YbdUmWsRYSkummvtaNd7j6VjswrbQKMjpO4M2d2F8c4vj44vO6fNs+bp29PO2Xmrc3o8WyXPBeEb",
+	"CD/b2ScQeH/g+jIIxqKshO52rVa7xxbGeSxfwEQvLs8Pj6+uSg2DaWG/ryavbKpe7y2L4wpyUUj77SaM",
+	"Qt5vd6y4MKw/GcesToLZaxj4JCg9uMBvC/dL4xf45fiXw+Pjo+MjKORWirIBlGorQPOp4O+T//BrYHhq",
+	"PBrJRLPolEWctoDRryiUp1MsoCVXby8uzi9bx0ed0+OjZqPT+vWiSFSumMDwOgihpYpMf/sri/A1JC+Y",
+	"XmMAAnnZXp/k8qcb/+VvvFoj5yccKy2H840YacCAmX2NaIGpYaWXb6z+wRk/T/f1yYlx/7s91flq5Wve",
+	"G8c9HrtKb2u1hZpqLQdR8LlpfY8Jo3WkLbCwhaqe2F5LuVJhVtWqYknrGHsUr9J1aqls5ST26t5A65Gq",
+	"b22NaKIFS6oWJtVQDrcMQNVWZkRZSZqYOpBFJG66JdkTuXsid0/kbg65Sy9hrgMeELkI46BpfJHIEUs0",
+	"N6TFVRTIPSoStAVhFXzIlKbDkVm9i/pYcRjWKV2t01+hd16ZWRi7vn2jiHmPmPdy7ZV8oiXRLI7JNZsY",
+	"bYomQFNy39wrNBzeKzYcrlVeYrPx93/tfSqxA0+38VsBGFi2YplWeGfmzU/5nn/zWlOC6njNJoSGWhEK",
+	"+aCrgtv1CZz+xg/y1jatN/AmStNEqwMSuHaCAbSuBzCnbfDB/grGeoyg8+F1bZTXIHMLV3O9XXPNCd2b",
+	"JW1d53YuLAPMNZt8o4i8FTkPtk8Ugwa4VBAs1UcaXYh7B4e2A6OrWmM70qZNBzVHSfzOJsO12qJGw0aV",
+	"B2/WqrjjWjNOb/d1QoVGO6nr7FslDU0YhVJTqLunm5NxZLYnFYP2iYBe3yiSyNhV7emb+QCLbDWZu9d4",
+	"ZZZl1jekH5s4YKeWbpsmCZ14UBvmw5jZ340M9KkoqSwNh0/5fqK/eygxuTtiL1iKz3k6kgLQL/YSzq0i",
+	"wznZ/YOFQP/xNh7CiBXp7JoEc3UaMQ8z4GgUXFF7/geIFVIwknaos1UgJ3IM2PHoBz91gvbE7B4WHUGU",
+	"CpOrnYUT5hcD9R3XgysgdzPIBpPMXyGU3llvWUsB3DL7AsShr3kB5J+yykJ3TWYWe2reK92knWP+Xs8s",
+	"khYR7t2AZqSGA+YBM05YKPuCA80hXJCYK6QwOb7kOrSnf+eZcrt9VcaHcS0Xrkv+nYAfcpF/uj19FKtf",
+	"u/XYkQu8GrGE4BCyAdxIESniyeYBCWoBSZgeJ0IZeBlh5oHYUa207/2cI370m7bq/crdzEVLmg7+NQD7",
+	"wxA8S/p99JFmDYSxdxC2SjGiTICfDHwI6gvwJbRkPwnTT8L0kzD9JEx/XcK0SgnjvAvuEzUwZ8gFJt+4",
+	"VvrAdqoEvJBcE6pI8EulcdHEXByZkKBhIxcBHHWCYVLBFBXYf14gA+bPHB1Q150Ng5b/YxBys1MgCy/L",
+	"6cJXpx6kQC5lUYWWWOXMCW2/xfN5lTAGwRpp5FLWXItsUE2GUmmyXyNDNuwCPd5+Rn7k35tzenN1frZp",
+	"jyH/nf1a2QLHEdeN0PVdLBHcBnQ0YoJFVRLQsR5UY9nnooMB2wEJaZJwhrcZ20TqhJubIiIoKU+VFGQj",
+	"GItrIW9FB16BqJHbRIp+x3XJDnwS0BCKfXbUWEF+WhQYqQe+iYlAPTrk8aRj73YA30y/EMu+HGszD8RS",
+	"wTdmZ8x9Bpts4kfAnfYt/DrinWs2wT/SDrrfBsjwXYbut4ErfCP6LGoLlBAOSIBWevszVhe1b1VJAEU7",
+	"3GdxwlAOh0zknyaMDGVkuwnUbStQRbqTtlByyIyOholsUEpL22BImWAEjSP3uZPKWsX43swBumdlALb1",
+	"S6uGbnXsVt0z3Nr0U3ea08/t7szHLHjtZco9cd3JsifZMtJzyIalj7Jx6aPsc+68snHTzdCyJ9ko63eJ",
+	"aZj/M++GsR1E078jZqhYwsocNVh/tpqVjbEPsu9NIUEpX4Z7Ck1gVhS8aXq37xSIcmTgk28GyQUS0e1A",
+	"GmmIRQeEIoc3Ygqdztcxz4RtjyENFzSbpSJaR4KyiDF3XakUYS6F2QHEPabrcxLIBMMhjYSSC3lfZ0GI",
+	"5iuS9gZRQxrHQKYJEuK6hR3O56NY4XJlgbYA//2r7fUSOWx7dSLjyCdtT0vzh2C3nwKyQVPZxMhXbQFx",
+	"sIGWwQGJpegTzT5qgg//ars+kGY8yAqGDqaSI+mhoJt2D8DOQuSM3bCEuGuu/LYYUDVgoA5cM6OrJlas",
+	"sGk6Uyxop4wFYY5Qh4/KTxV//kYRl0NkZUeXia3oLeHTysezvZLjWk9Ncv0eVpUl86FZZfsKfqnYBLtK",
+	"8yhwsn0mTBomTyOWYzTTppGdF2UCfL431V3V2GfuRcIwjEswg0vuAmPUsCCWgyOT31zntqQr0zaubiFB",
+	"urQjIBCvXIjLHY7vaN30p7KL+n6eBJR1pXxMS11Gw7+0tW4GuqWoYsYZxEzrBFFBmNAJWPGAOORVTMMW",
+	"MvadY8gZk3Xs0fLAjPeV8rxD5KFA0tYytaNwOJXesZ+Ddi6HYwZGh271n8WNWgD+Am1wIBPdYh/1+jRt",
+	"GRuJ23/qToBmuQuWZt55SCXNuQHMvKt5aNzy10KcdU9jdbiWuT3u2s5j06gU678whSpAqXiB13EJuOke",
+	"xinwWdFjLmge0RKfYcGytvhDbI3x12ynKuyRSrggQy6MTC7AKNbL9fAPJ9NGv2d7JUa/JfwWvneIcu0r",
+	"2958ekHBlAIYgESM6e3WlgKGfrPRvJJPtByHAxaRjSAjPAGhikds0yfdCTGHW7DoLRJHs+u1X3K7Dgcs",
+	"vL6y/UlmdhFxyFeKgsyuWqzqI6QmoRQ93h8nRgcKItZPaJSOuGQRV+bF7CXSHeu2GAso7oPlgFK3FE2c",
+	"6dKI3c5TYrSDkIZG3RJRzgqsNovWCHkN5sms+pLhd7gc80+7l3IZwMoHKyq9YBLprMccuzKaLLwguKzv",
+	"zatTbe0f3W9jJKe1tlbGYN1kfg5mFgSFbZXe+RwQZqMMtEysHRC9liwi7CMNdQzJLEbzOCAC9MkfWqcn",
+	"FeiyN0qYxvJQTsNDf0BRfFuD/ONK15IFVkaHKTDD+DvA9+gc3d6gL83QcRmPybTcRpfmWWlPLYO84IlK",
+	"22sVkbl5dU72drafk1BG02r4bgEbd4t+zkblt/d/7ZZ7Mo7QaLishDplSimzpBwb3byUCaNp3lpQfIKu",
+	"IpKwPk2iGAqz9EhIFauS73nEExbiMgx30ImMFdmAFoVUkbf/2qntHG/CxebihivejVlbZK7h4qu17zeB",
+	"eSSsN1aGbygJcUbOmGNryo2owogkW6YN+UdK3mD5RbDv7O9NA34Gwmmr0BWiAlou4072iKFOE9tf0/nF",
+	"Zn39aW7fwlS6UvqAw8vwMxuzogoKOYazBNlwWZ8MaTjgglUSRiPg8rg/wGxyxm7hXwq6TXbhnGzqOBck",
+	"2LrZDvIq/8+Nk+ZRA+oAH19enl96vnfaOHl1fnl6fNR5c3V+5vkltUdK2h/kWyvn+3aeHrd+OD+CdOPG",
+	"ycn5O3j58Pzs1UnzsOX53vFpo3nSaTV+hJHNM1hQ56rVaB13WpeNsysoUuz53uXxT2+Pr1qd5lnn4vL8",
+	"9eXxlWEU5XWcy9qvzE3YnM4KLy1iMC/rvTx12swyL9l/qgRVrmdtvmplmSSVFlKYRoxzwaxVZ8QScsMl",
+	"Wlx8uI/B9BEHS3utAX2P4KtLMR+b+DoTHzEeUpHD1o+jmApY4QEgqTOaRxKE3qHR8IgUszbh7VqJ5Wex",
+	"ndb+/o2astguYY2duulwL7OdFj499/5bAK5GAWyhjFl/LkuYCyHpxmxIuKoTivQO/QwjqgfEEfBgptBG",
+	"AGW7KBnRhA6ZZgmoPW5AWwQg/2N8QFoyvEqOhyM9SSNO04RmcjuQMUs9BYUCLLPqUoYgi615ebAjMLIJ",
+	"SkG9hmfNelA6vVTVvFM6Keil6+sMThK6o5o7VRB3Erw+bgVWXyM8F4FjNdpQDodcaxbVCRUkgPQ0DDZK",
+	"3dg+oSSw1auDtoDfMh84/iqVtqPArWld5ZQEU/le9iWb1tVJ07q+tcUfpGDnPSjzsrAhnvfJX6rg9uL3",
+	"pFr80tQ+vE/vU9WteAhv3zaPbp4fEBorDM50m63wKMjkCessnjgbCPrW1nKo3NvDBF3Bowf3MQH++C52",
+	"xYd2JYYmTOf0ZfsveBRWBcQyDiW44fMdSdZRlN+Z73SaBWrwZ/EdfRVuI1jEI2pwdpPL6m/ZkS6KXDqm",
+	"4QC8Wd8oMsIGftAKX4ZjozJCwcrCjVVQbhLi/PJ2LAztSINJ7h8ZslZ8Snk8CU3CAb+Bv2do7HwTm+99",
+	"rJjtVW5oYlg5JB4DYIHSHqYLy55d4H6zB1fpnrNnR7l956bL7R2eWkI99Rn79G0Kg/zToxQO+FQqfZGD",
+	"RfqwkcEDnk2R8aMUJJ987wdGYz3IrK0r4LVKB+Wsne8XySR2VBlWp7dztXVk/aL/cnN2pYwZhYAewT7q",
+	"TjhOlCyJ9r6gGFUR4AsB0ZL0GRJnMxB6RKeBvBJvCkSFww9T9rntnTKbZdq8+q+7g3sXBfZCWbCSLSQs",
+	"i2UIIMAvgMpnltux6G4Pw8udnd3d5zu13Wcv9veeP3+2TIJE/jzT/fnZQZQeruxzYZnyqnljzrizilVk",
+	"u+wsbPhOYa704Sz7v3O6aWOGXVI6XRkQUIZbUdjOxQJ0lvbr+15KbVeVszGwNSnzPc5+ZD1RPszZH+9U",
+	"Hdx7oMVbuvp5fA2pbLKUkAIHa6STEkFlyIX7c1ZqMSx01Q3ZnpQLe+/Y1z75nuXNKycFmGFc9DvWZrnY",
+	"5YvvN+zrZoqUSSwEn2VCZpAtgtgJnW/1TiSBlxyFXHVMQsNrs0UxHnaXRPq1YjwwIPjBvFdushTCDmNn",
+	"oFeES+7ulZzvaoEmOTlpRZq25uWy31rxit0bi6fh7+A8Pe9cGKFkhtL3PYzyVOTC7FNdeuNKUxHRJCJW",
+	"zlPfkMCsI/BJoB0Cmj/As1+SsreMguKsD14640q47/TUR9InlhPu7QlMiff5p1bAzz/KRPz807yQX5g2",
+	"W9I02lg9O4OfP1+/y9jJavcq5oJ11iGDy8TnWC3ERcVZ7WzNUIO0fvEisXiZnLex4LozSnjIVtr2tCSb",
+	"bSgNv5uZObdyfxbcd57lWpTys0H5bhjfBar0I3N3/9gmopQ4fUkTESziEU1EdpPLmojyIlWO8Noe5B5K",
+	"nl4qGno5AdvLKQ+lDrWL9fWoF6XTTdaJdILouhXp3GfUV1zH+E7CoOp4yJYSLmetKvk0toT1xiIqPZZy",
+	"O4tfhFNB/CtZ4UKTrz2r9WgZju0MmR7IEvt5I+22j2/Yjhy9RA7RdTfdi39D8eE4phpcMMNOSJOoI6+N",
+	"qOP+ct36g81Vqmv892jY+R3TcWuVl533/ypvflCgiMW9lYKOJUqK8kIhDRJxNYopBlMegD+3G1NxjfUW",
+	"XMhhd7kQlQeoJAL+oa8s9NCs6Z5xh+xjyJKRXuZLx/bV9aMVnW12ZbV7hXyD5fRrs59Mvda0v3BEy7wD",
+	"4r6O2TLTt+DFh8yAyIdl4jLSdAgbpZnSONjRasprikyfLX5zO5Nl7zJSmoU9Wrhm/gqtdxe+NoSb1rIs",
+	"osyNPYXtPJA+njn+nTa+nnJtnfEPpFsvcJKtpCtP+5hyj1Mv07003Tx2LWPVNu8/tjrhjuNLahMA+AdJ",
+	"2fm3JQulMH1EBQ3RZln9LAeK3N2NEtozzCt/feffXDtNy8Em7w5bR+azsUOrl1m4KRFpmwJ/cbEwmEoz",
+	"4FFUkOnNRkNgtlmTbTDvoeNy1qFLC4Vl7sw6zt78lOXkrimgflZP19JJdmlkQDbiUVNjZ2yAq9rcVpVu",
+	"bee0O1+Glx4v97Zo/su7T+DDBYz03XVYURjNB4N8PfePnLswyUAnYxZ8XRfyS9ysz3VHVsD78vKxRaTF",
+	"+e7AvKMiYKa1lvnM4gFF6azC1Hxp+p6Rx0ux8TSC9qHk8TVC3VYT0qdDyYrPs2Cy4nMXTnY/+R3nenSR",
+	"PDuULyqV5672g8lbDyPmZ2zgiUJ/fRR6HiY9pjrirsyyGskloxG0w1w5G4SF16sOGkml+wlbgoRnxQBg",
+	"IxFfbcy0nd59181VBgk1t/iAKyVQxyJcou9DR1Eo9Gat8rlqBBtQa2ATA65viwHV18VSAPkaAcv7dizo",
+	"y0+zlzA1aMlrtmbYZYIzdMALMy0VzIZHTiX/Wt9JZRnnSfFLpbuRcYmIG7iGdAFRAzlS6CtJuGbqgAQs",
+	"4lomASalOIUa37F1JhkUgdBg0A2gaG8AiXWRxIQVPeCinz+1tAGe7+HsRuA340p1cyxeW+bmYsmQKwW1",
+	"dM3OFJbFNQL5kGwoxkij0OZ788BV+FNQdnRCKFHjrmLaprbwxNXarbZFEFJNY9mvJ4xGAVGMKcKnlQED",
+	"HyO6KfuW+f8ql5TSY1A7wyUF1IdU0D4z4DH/VW0xndCCgMW1WPmNMzVVDQO6GNfhhKxdMvvL1sOa/tke",
+	"XPq3OzobA6fqCH9gVumuc3+62ey3cf2e7Tim3NtT+yw/zgEfre37vCOodoE/YIkIxVXilN1CZicuu3fT",
+	"sXArbtqGnqy4YwhiT0o8M82rc7K7/exZZZvQeDSglZ2ysgQ7hQ/slJQl2JlTeJ0Ltr1Yrisdt1M2bq6J",
+	"ZUWAGMynccdltxc+s9rpW+0Qd+rjARXnz8Bfjg+uqNPMdsv2e2VtPcVjPGIJv5l2lmUmCcirlQkBk++B",
+	"rdhwABSqAqW5pyNMasUjRs7z/l8blfSfm9+WHviVE+KmshmhTlPWRV9LtIg8QHcJ37Pt8aZZQixvWVIJ",
+	"qWJExeP+TOmXu7jt8htu0f6hOd0V7/EyMrVt6QdVdUL3jXXTThZHoDkzR/a5MnRt0f5ja6YpSL+watqy",
+	"zpRlFz293qWK6rfyBpH0cCOqWUVzOJBFpb9AHr2gPFnZyhkypTJZtHh/3rxrmVuqmMB6waUF+kl7XKvt",
+	"hvmZ4AmbLmiwV3tZps66FiW8ZAFXLJQiUmQsNI9tGeaswjKxQ+8mIC+e7S3T3mFKKJ9aBxf9mFXGirng",
+	"KZmQ4OL8qkW2bra36FgPtuwUQZVApAPhmigWjhNWQlpfrCbX+x6WU582geEBLFZsCqc8vdnC5IXjKL0P",
+	"qPg8mnqdIfLSCvZbtXryV8HrtNaNS7Pn7sw/HtpaJY/oOsrC3wzA5GJ3Lih9S/uWDXQzQ0HRF7QG4Mr8",
+	"Qi7HzzIf2EMuCmkVj49Z7WOzJsC3L8yWzBoexsCJ1kTdedAkzlWvx+qInl/u3dl69r1Hvxyf5hzTJetz",
+	"pbH9xroZul8NEBdl5/rzCw4jLKAJxhph6Y8NikfHjTKwLYDVozFZpGCr8Ne5dWOzTjjQxSOtv6d4XxBe",
+	"sM2mLvx0TKk9yKbbNbRmw9HKUTM4ao0qSGO8oR2k//PFyWdLqaNpCb+SKiK3UFcgkaLvY3kBrknEo9my",
+	"pGUSQWqsund2lxzrUJYFzQdpZkRANnY+ftz0SdCXggVkY2+7tgmluFy3pg0q0JxLmDkN85uQhAp1y5LN",
+	"Qru4XLZF2inIzLqkT9aiw1VuGvvolZvN/v0aJk2vaae8eCHWtwoZv4FWaj+0Whe2vVJZG4tbqrJ93a1u",
+	"7L98mYd8bXGpB3um2YkUsdEvInXZDbVXxtX/XO/OlJsX1jLG2BlVOdhjqpmC/mPwkk8EuzUPejxROt+L",
+	"bHPpyoBTNGNhLex10xysUX5Nxy3Yxu81dsW6VPdq5OnQYkUYwdgHpqYwZ0pSFxJJeH3q9t/rwtpyN+tA",
+	"xJ+tmCiyOjh2RvBkjrMGOlKEzJZgt9noKfk0FBbpZ3V5UWSKPsxT5+4R2pe/GTlEL+BtTqUrkpwcwVhN",
+	"25va12MrftNk9gvrgFPLeUR5cWbjy4qO5YhX0kMB02cDcjvgMUtZA0mMpCx8khdJ4HJIwUhfakJJsPPx",
+	"Y+BnEgntadte15CBvAiS5eiWCCPLSSFuIxfpVOnWclO6Z1YyeZ8HxLx4wHJKNl0p8mvrHFSyrU9Z/4Vc",
+	"WaVpIjgpdFxzA9BRbjdbT6VOrq3kxSIS7G3XgkwGBaTZwDKYjpjiiWJx0R6/YSSiE7VZ7BvMBHwQBNb0",
+	"691J1l636GEHQRVxxZzMkshi532Ng92fr9wkIFBgybhZX55bUxYHYKVVImQaPzEbkpaR22WpWSouqHuk",
+	"ZCbshsux6mCrvs46XcdnuhrCPaaui3UitS0inVaddV/NGl3LkSIbMoF/jVi0CVoowGpR52J8L+1gHNwO",
+	"FAs7gQu+IF2q2LM9Intkd4ckVERySLoTzVSVnIt44qo9upruisheWwR4AWfK1kKjVtjQ9G/Ydj44MCoh",
+	"VzYbEtsp0z7lYqayMXCdnCsB1505FP619d0cj8K61ZaSeEnEepvEc2osJbFXxNTsIqzF/x30HrszVzm1",
+	"m3uH3w0Y9NXNwnawGS+N2IGN/EdkBnuJLdn78Ff6fic2e1hLHMTDRa+XFHe+Z1LoTPHlh4pHv2+NVAuv",
+	"+VVF7xFOPjXpZxKU8zD+CgRlt5zP3rJtId34Gi79Iqg9vnqRocuK6kVu66XcHUMvAZgFCdOJVGr5DhR5",
+	"20oOpbfvqpVXHvORA/+ctgpTfOPi/KoFTfMHWo9UYEQOG3UKnSuM5DqQSpPhWGko3R/fQIyVS0XDUEMj",
+	"mswGe+3U9u4KPIYv/md9a+v3/2631bzQY4h24HpyZYBlTYsj/iObNMZ6UNpEyPXXhhi1XDjFiFeu2UQF",
+	"dRL8UmlcNCs/skmdqOuOAUjn//7//l/sGgEqBHSLQAEQ+kWUx6jkx1ZJUxNsR60ygR/7Epspr9nkG0VU",
+	"KA2+bOiBVGiMsaHAJJExawtsXgcBxka5OB/ZDvsK6+DHXGlo/m/3H0DkykhDtPEBzmekA2VVG0IBErCI",
+	"YK+2a3sYcAOpAaPY4hbdWl4Kk+wY8ENQ8QU27ECOf71y8vybd61ZQTsfUTN9EmM92IL2/kGdUPLmXQtE",
+	"ZdvAh/xwtbP/zICIYRtw3CKLCI37MuF6MPSNGhbH8tZI15evDl8839n3sVP5O9YlEO1BvmdKE8xW0eQi",
+	"oaHmIVObPrmhMY8g1mZ7nwy5GGumsFEgCWPKh4oEatw12j+n2vyHfYSKjFwp8x86jsx//tA8aAsQuuFQ",
+	"wWtB4G4aKQMPerNKNnIYOaQTDHDvMhDNsLsIQhNBdUAUY4UTrm7CkQGtAHKO0TnpGZlb5H0yN4WLnsS+",
+	"SkJTzAy3/k1zkP+ltExYL5FCV9lHOhxBOIQ9+6v0N1irZnQ4o7MD0Zt6EaJBFYEHzCg1jA4xtnxEEy1Y",
+	"oqqkNciVsDf6B3RxkEKbI6nngkrbAk4GIv1R93Y9IEBLUZqAyo6qExj71ZhrRmZHIU/JDau2RVv8x3+Q",
+	"QykMrTUXqi0qiDGYnQjEMFCCXrNOSBULquQCSVzzCH98+9b8a+OGJYpLQZ5vVkkqueEbl68Oye7u7ktD",
+	"RN+2DqvmE2DBUcpIn47kBn+1gfm0vTqpVqufggO419A5Hn40Iof58a92WrC77fmkndbsxr9yxdLxARQ3",
+	"bHufPgXw6ROYdKyA9igGZdC5sBQMOpkF5kvV3DwB6dLwenGR9bYgpEHwFXOkckQ/jLG9JlxZvGIp7QNy",
+	"GiiZ6AA6vBgKqdSYwS2EybAW+ndQuScwgHCLgz0FB+kLSvMhNkSFl0Bjj6lAGup+JRvhgNERkYLENOkz",
+	"Aj3FoN1nhUC7IkVofEsnigzoDdJhNaDYRRz6K8BLAUEObYkDJQrmmW1NFoQyYoFvNkLJoNgIKrD9fAKf",
+	"jFhSwfZFge1yhc1mLAIbrOpRHo8TQ48cogdZ+xQ81ga2ngPH+DeKjBJ+Y7aca35uKL8y9H4v8EENBNIP",
+	"Pe0MCmep46NEdll0gBlRltMAozE7EYyZa4GUDC8tjWOWkJiG1yr/mV1c2KXrwqoltmDDjnppu1UWQecu",
+	"pLgADdgDaquWAXCBPziKCb8hE+OAyxFA2bwSxhxIqO3QB0C55YohCW17l1mf17ZXJec3zoBrHmHUJ/JI",
+	"bjax85Lke5YFlmdeMp1MKmA1wk0eF0kMJmhM99xyzIuRiRwDpbf9qPpMQD6MuSZs84B8GEvN0qZHCRvJ",
+	"RBueRl3nK6QhECeannCaViRIcNyi/aBKrgzx5Tq7vc1e5UwKZjtbmYuAOUMbwW5tzxoIxsImaG8C4tpo",
+	"3LQdlhmE6VlkI9jb3rGjlBwyszMWK9eMJ3JWKkRA8LjiXQuaERuOpGYinBjRIiAb45HBj539fZL1Yjwg",
+	"FMgrdNchfSkjEg4kD9kmGdJrQzZBTiWK9kD4TMypAOswK0cPb3okXBGFRcHM3drZIwM5TpSPeByZ4Rku",
+	"+7YJFEw4Ra+u2cSHPmOAcR/GYAwWEdoRNowYT6HymAI2UgcchcwDeEuNaGhOMmv3plmyaUipSg/KfA+I",
+	"XwolXYFYpgmL6gSLOJBWbj2ODkW8BzUgte1RhlcRptrb2SHlXfmCg2yj4A8xO3WwQz6L0mcyFoXr/ZKU",
+	"dCUMgGxfWn3K4Eom32H2lrVITj3d+gv+2+HRpy1bhjHwyUAKObbzIBNHGmcGm++wjyDlAj10EmSQ0Szl",
+	"l8n5loSioE21rQ9HaNreqWifNd/ZADsh3ECRKnS+NROLPsj1+PamT25h6sw4i7cSf7byuiGA1twKKGmB",
+	"5kbAcaL7kuzXaoZGGPaOw6S2g4Bwu6PDw7FW2wo5lQJJIxXEOpYJRn4YVpbvZL4RfItZ08GmRSNB0n6x",
+	"gcv+RoRLl0B6saRa5cl7XpJxZF1Lsk1O+fe2DJ9RpMlYXAt5K6x4dWAvECp2avqltE8fIPFGsFerkZmO",
+	"jkTQoTkEPWBDI3wZaSS77PMqAPb5DRMF07f5xN21AAHiyF8Uar5MhUY8yCi1iJjZCUDm229bIJF+1CQZ",
+	"x6z67beWTeBu4ewQdo5dbGStDG2OK/R0h2wq5eeIjaE/wPBSAG3igrpW7iVvW68qL3AO89w2VNeUC1dy",
+	"NEdo7bXSAyqMTOSTmAsG6aOOBcAKaZ+527KhDAEjZ29PNg9cC0ZAbdu8HT9v/zCEsEogXlKhooP9dM3k",
+	"c6qhmm/+yRJZueWRUcDSpSJpBoDYWeZM4Xr1mo/wyEj3PW7Egzkde8nPrnNoqiQvRDc8KTjrJl4yxH/D",
+	"HrURUJAHuBuo6iTYqdawveQ22w7sAtIbikJgjsSWfB6+9g7Fn2LP/Fz2OQoaRpnoUpBGnGQHzfGtJ9K8",
+	"YvQgKkLkjoOxNtTMACySt2LTgHqSkwBBTbWg2a/tklzL1jK5yOAFCAqW5jmnqhkaccAs613EM4WmjzOC",
+	"gW3kC33+HH0Dna2YXd0WpXYEi64grw5koisxJC0W8no2wNTg57R+bA8N0i/FRtOQwoLvt8XGbs15eUHA",
+	"mskUWpS9VEhbIscfbUdLlJZynyJG4p6T+IO4QwS7JSPKk4NUyc2PN6eaJhMhlEfYagrpD0AV7kjCbqSR",
+	"qMwhQFtT0qNDHk+q5ApNU2B7QoKYyJjVSS5vH6SXIJ8YTnJp4aSYFB4ctEWW1g8aXSFJnBRTxIMsqx9f",
+	"ziWMk3y6OCkki7dFIVec5DLFyXQ+fLUtYJNWbFVE02tGWK9nWBHN6biAUwS6aQOULSr+R5bYv+HsG5tt",
+	"ASTBmelohq0s5bNOmzG30CwMvFAuur1KGlb7qXCBGhF6KxV2IC+ihhNufCMhS5UKJdauWFpqANHc1byI",
+	"QXMAZ/rkwDI9MHRyRbhoCysrWWnaqPNAYZVLPzP7yzQOquZaU0HlmXtDCrbTtmgAgJa0n/pE0CSRt+aG",
+	"6ylbkZbkdmAPM29bJXnTaltsGKo6lKCK2bfgYGNnlx1JsJ9i2Nwmys7m6kCsHIYiRKgjyAQOCsVBXLW5",
+	"jy4cncikLWypKD9P9LcDwodDFnGqmbmAOWNviZ13KJEX8YQ4kzix7gy4dGkEw6QtCkbhXDEKgaoIXBR4",
+	"JBPXZZeGYGABXa+2G2xWyY8sZx5BRMop86CCm+23BReOP5VUuCBXVh6OjcQd82tGAnf0AdnIfA0YfaOu",
+	"O5op3UnDb4BptwUTNzyRwux0k6DtF2nU3m4aOEEVe7aTF3ZQt3tWSR+5dw4vD3d30k63GGneZT1EcL8t",
+	"QN4ecqUnIzxkc6AohGTl3SlsaTxCdc8Gi4RgigJYk4SFsi846Ag0NjiiHE/L2yYEyopoMZkxLKTSh3K2",
+	"qeZx6xWB0qPkWzPPCRwHWvPdq4Zn/NBqXXzbFhvwaoUz3asMtB4ZCmKOEb5ewWGqUnu5WSdBOl3lQsY8",
+	"nNRJ26NCislQjlXbO/jw3XatdnD73bNaYCWzTJX+RrXFCEaRjSAdFJSYanyk7fhTkfL5gPSdayMQ5MxA",
+	"mz5QhA9jqSkJPoBm1xa3XETylgS34LVSmNRrmE66jen1J9/tPz/Q3+3tBKAWKMuJh5SDHmjnT7IAHTsp",
+	"CXRgs4VRj0DO6cSUVEVHzUsZRgjtrV9z/cO4a1uyp7CF/x/4xYeXbhVWbS7+ppgO2mLDLgeNepSkTvpN",
+	"PzXflHxm/kemP+GnJR1UW5jrQZPYyNKAQspovDwcgOQbsVHCQrBkmZmuDblxfdNj3gNDKmA06JMTGGPj",
+	"5HicNwoauBudFigyVGAy8A2l6PH+2Ol1SDS56G+iPSQVVWmcC2XbCLYG0CDVbHrLSAAT+NeQ6YSHCnfX",
+	"Fs71gCDYimRoVGKncluVNnUYnF9ekQ2D4Qq9WN1E3irk+61crKEj62EilarIhBsBInEGUbCJpyUz8Fdl",
+	"USm3VS0JNZStLTYC8+FO4+Tk/N3xUef8svm6eXZlRKRvgxwt2qySVzKxbe2FnXjKC+IThgZvLsJ4HBke",
+	"ZGlLWwTopascoipVaZivV85hmsCxXsMCcWIA2M80mdSJfQfxbnqa448jqVjlB6QtAXo3jGDBLJlSIP70",
+	"GQj9IKptoCXTJ8GJREHfXpDMqOoXtQ6/1GzmDtkgWAUZFZJEnwRHFmft5FdjgTgfnHBxbTjeOSjH7nj6",
+	"zGjTiAF22SAIQeAeYgG5Zmxkd5ZS7lwHlD6rkjNpxDnQS2msoJgVWiJc3L0EW15Ux4IIMzqGEcmKIlQA",
+	"yHmRsF7M+wNt2+JfGN3xKsjLQUarAwMmrokKRC/4rNmj9WtMH5+D+Sl0Rwn8tkiFlh0wHpcNKqCOP+dn",
+	"nFHVyevjlm9kWv/ibcu/aLQOf/CPjk+OW8fma+VjLTbVSQEW/iGWBKu0JiPmO9u1XzB/+1O6pl9AK+vD",
+	"nfrmKf1YafRZnTyr1QIjoY8cuB0sZQ5ZyCyAjISgB2yYOXIszrRFJJly0XlRvtd9laSHqlKClFcokBqa",
+	"p3mvSpW8MyciLPWomOsGZC6lKzlCZb6ppvHaiLk0ju1tTlGp9NjNJwJHHnNXqi0a014kg+d9CRroLQUZ",
+	"akgTI0EHGfuwdm47+8dK9kuF6iC1bzDrNzSStHth0zcDFF7j3JsYq4+8imtnWEjYUN6ABK5JzKjSZPsF",
+	"qveQOpYcEKvtW2NNW+QNIrjsjxWlaZfHXE8qMbthcZ10maYBKliwGEAjo/GiCyiDhwRPrNUAD3LaWFvk",
+	"ts2lqMSGHPmORNKuRSUrqVtef9i0TEChQ8RsDhwLTow1GoiBTHXKZQWMPeUYbn3zuUSBbtbJf6FlYyz4",
+	"R5A/DKOfOjVr8CAbl68Oycvne/ub5lIjua1bywhkRsJpwXhcamHgi/2Xexauhj67gSmE8eUDkrD4u7aX",
+	"Pq5Y/3zbg4CMqC0Kw8GXXhiZg3zbM1zgTOaOjau8qKNlRCfV1ICfXh+LYtmbbaGlxOKAMxLZprs8x5lO",
+	"Y3ixEc7rW1uxDGk8kErXX9Re1AJ0iUUG2cyqvgG9ODPnbQRDes2MBBVYam60WrAIbjqjt6EHLLKuHmBg",
+	"VMMCY+XcU0CJ2McRSzgqk1rmwsBcdFh9a4uOeHU2kARWmXsfIlZiHjIb2ZeZZb261xjRcMAqO9VaFn+C",
+	"z4h5Bh2Fh0OaTLw6JIkr39V99J3pB+0ZYPex5jEwPSUhq1ARVezrpDtWUCK1mvYkmo508XzP4otX97ar",
+	"Nfy+HDFBR9yre7vVbVim4aIQegbiovlHvyzo/5JFMsycA6ix5aJfqqQRx4QqxSyBB3dD6nzockGTyQFQ",
+	"56Mz5/A2q08Rshl5de8100dmGb6XOp/MWnZqNRf+YyshaPZRbw30EIIBMZZhKkHoxe6LF89qs33+Ps1E",
+	"/zQEOE3SXvoW9818d4gC80If7eitu4bCIvZxU2VzpJvfagrNEkFjiNooRA169d/f5xHqEs6GRemRYAEN",
+	"197kdy8zwmBstFUp5h55w/LInVot51YdJRJEOCOqjwUki5CmJlgB1pxvZtEvPd4f8KMLD5iORrE1jG/9",
+	"YZOi7J2EERIK5t3QeAz30OV1mucA3Qwn7opPxdWkVSdKA8NyO6Yxv/kbo8gJv2GGamB0zF2oYRXLubhx",
+	"ir+7NJ6LRA6ZHrCxQl8h5kPVU4ndpTcrtL2PNSOaDUcxyDQico7iMKZK+W2RapdcEBQa/cwTNJIyNuQy",
+	"HDC/qG37hGfiMElAb1K+jVzQCRWKo0u9LV5Lg73A5dGjAEdsOOSMADpgggSnx63L5uFVp3F0dAksQTHt",
+	"EwulPL0DfVg6W7NiI2qnU5oJG0ABhNPQ3WJAExmwhCGDmbk1Ft5L0sVRTBH5Sgnj9rPnz5/vbD9bgjIa",
+	"9Leb/IxYv1fbW4z1Z1K/kmMBdYoe+JrksHmYwn3uVbEsteqIVL88Zy4fKRpKccMSG17w5ur8zEcLE8gt",
+	"gDhWeAEDwq+N05NSUnqOX36jpFiPnmboUZ6gYPQXCHvPP8zVKHOJBeWIY5bXuGhmIsLflm62cmG9ziO+",
+	"DEpMKMoni1HCz8d1oGxrCYohGEz0ZBI6aYor0h3zOLoLJ341X14JJ9xan3BiPZwwt/QunACj7UJZa7+2",
+	"m/kFbfa0k63AC3aBfQOufjohqbEFuYiNpYoljUiXxkaHwsRe1RaG5ULAhyyETFRJI2+kRRu1pT+FuW2s",
+	"YiHcImtC0BYbO7XaZt0gLpgNXVOC1FwE3BrjmDL3kG8Dm0JpFBWbTM7iHm4UF2NjH+ZwxaxTxL3FyfR4",
+	"UokyayeR9YjAdgm2+UOatp+vK7Ki/JntoOTCmB8nWE82uWFGgun1ePiVXxkzandF4DsAdyJ5KxYfQr5H",
+	"RXYa8rpwDvmXHupAGvPDlT7bqdypAdq1L5bvc/EWdzCozAEKPvVi4Sk/jRqgaGGx0bIss7RZM5F9r0Nd",
+	"Kn9W7gBMRo1oyAWamiA6gBbTAMCdj0ZUcL13eBRYX741aE5c1PZm5pTPxacO5K0ooyAnXOkGBCIoMIS4",
+	"OESv/vs0LMyryHrzi8oFvUzkGOMINijuxigCWNDNZiTVvdr2y136jO5VnofbrPI82qGVl73dbmWn+6K3",
+	"He2xffosdClsECeZWZHcxr08Hq9WdeKTP1OkWSbakF2MDJYCrJ4HhocAIvVJUAmIkolWxAzEEi7WGs16",
+	"dBxrSBSyEbPdBJw63QkJeBQUd14pFCko26D5TGFz9gszg9MWKPmH+Vfel+687MZlJ74F9ktviRcPITFo",
+	"qTexGvv7e7OmEe2zAlHEFOHfi/VqvJ3azrPK9nZlp9bartVr5n9/87BAyRKY97Lm2TpgPTlOvLo3uvqJ",
+	"ukdjNfOR7VbtRX17337EHmITUtBkMiFqIgwqp2i7NPKPEtbjH83h2UgaQAo5wpT/O3urvC/W6CgHiDkP",
+	"lzvvcs6yTGybkubVd2qfVmAaSESgSEAp1wBvh+yl8UqfiVn43iHYo+2vi+aCl+27F5h6dSbBqAydj5yt",
+	"f9E02Yv5UZXVxpZMgHE7S89gXy9MkQaJLD1LNmJqIsX0CpOYtz/53s80WbgBeOeT782E1Swa+Mss8Eqj",
+	"cJafp7D5maidVeaB/aNpZwmJ8nsauU5hMGR78ZC3glrfOYrjeyiD3j3olUy60IYWRuy8XDyiJeUpFROX",
+	"DujdV0a+e9QVOrbfFiTZgvj3VyF7/ff3n6bMvUqnNCcnDaaP3ttGKbOy36EN081F+LoYKBQJqzY3XAVp",
+	"0oYN1M2lUw5kHLmwyyyLsU4ocYHXbeFCN7nQhZT+Am0PNiGTkw1H2sqILnnODLBhvTRSGB/LVb6dMATN",
+	"uEBYI6FZ7xrYfaXSqloQSDHn10ZgpbVVt2tkwqgZZdDbxmpNRzRitIwLORYkMIy6in8HdWfWgeJUIEpC",
+	"Yb5ix+OE6YSzmzRRgJxhqqooRM4ctMV06CuKAshdwIqdmsJBxJtJSqhDzi+kF6XbuJXjOAINPhc7XSY4",
+	"I3Yg1/Ow9AizjftXE224Exg6IDDkhZx8STTDyp9bVl7LyTbzxI5lBYaVWbwtmPWpWHDFFiiZEvO2V4SF",
+	"a8s7K+ktJ+gtA7B7CoNfi5jnKtOlow//fNOSH65Ofx6+lq9v3w3CP3/6laro7M32Lh9d0Ju3735rXbLm",
+	"zYfeTe3abmYJWXFN/IjS0j8l0qB9xWa/5tITiuTCz0jE1y8t5sTEY9tX7K6hx7btk4uHXPS+e69x0bQ1",
+	"W56E0Sdh9B8tjG4vMcLWv2tJeUKTPsNx+8ssT41HI5loFp2yiFNXnusfKAEjsc1JseVS8JRFdOsvm6nR",
+	"4dEnlI1jpllZUBRmHNokrnqudyRkTNvoByn8LPvf+U98klbptSlTyBKMQKs0xG5CcFtboDycM6JWCXzY",
+	"5V+jEdaMc8l/ruItaabJZpilC7bJMokOd5JKdFO20AWWrmYPgpHLbF1784AWfTau9sQrnnjFP5pXrBot",
+	"s7e9swRzSSAhCwIAbFn2fyaLQHK0kEX4c/z2WBunV8gWhCY/mEAL/ilwCG0eTNUvhJivaTUg77Eq83iv",
+	"TaHPpGBzqfQSh4MfPv/RnMvukhh3KiPe4w6v/zn35593CV4zvcQNWA3nEGOaESDcyJUQnpYFMNcW7Xgb",
+	"vExc2YQ0dIXVpdR0rvZGYP7owB+dEUs6WP8i8EnOD1tviykb5AEJalllDSu/ufAY63pMLZ+as2SzShpF",
+	"WSu12blKYRvBXu0lOLRnbu5bsDU8iHi1rqktoVxZOBVMTKXgwz5DaOVyrQHTEaVWILJx/HbTW9lggqWl",
+	"l7KnrUik/kkEp7YEwTmUohdzLPN8Hw7/pHk+CEXFG7+05jmOuK7Esn9nMA68RWLZLwbi1KFGBxM6mUBl",
+	"AXOuSQQlgmwDEFvLyQbrQz4/hMPjC4Qqmz6O9TK4tlNA0ZW0sA/F6qaJjKH1Cw2vyQC6/Am2WSWveKxt",
+	"fYAuF7Y+TOPs6IAEiosQ8qjaAgKDFL9hPgmg6EBA2Ef7qEqOhYa0vFnSKqEpBNMsgrIumHRfyMzPwhjb",
+	"ImEaK+GSjb2azXzsTnIxK42MNZANLAKar8kTHJApdrE5N3zIHAkUOV8YQgRtT5jdouzZ01FpTK9ZwIPF",
+	"C9FQywePFyrsAJM3s8KdLiHMzFLchs2em7NSN0Pa8mw57mHgfmmHIhlZar2wRPfJlaEdLdrDYwLcARjx",
+	"prh2wJ1Exqxjb8x8tMCcsBWg3MAxC+GrQWizzcQMIvDhFISdk6W2XXRKlYWDGZpRDstVWqffuWKbT3zn",
+	"YneWWSxQsodfrAvPe7yoPBlCccw1w/KKo11cXvFp4aV/o8g8e9HKb2ZKnJciOl3P96xhF+R123e7l8ih",
+	"V/dcIIURL6RX97AqHcgqWJqow0eAzbvVWnV7e7f6fHk3MK0Znpc7wLm+56yQt1f39nrb4U73JX0e7bL9",
+	"3rNaZZtifH5KI5dmbUXmgNCEE07ha5lL1XpzV4au+Upm7V/eO547kVHCQ4YFaLOD2d6BNrrSq29vv6zN",
+	"P46XK3jle3cdR+1lff/Fcsfxcp3jiEqOw3H28qBKzBTKleA36Dl582fzD8lP3r3849fdnyfh8OfrX3Ze",
+	"1ZoCctFz8Zc+1vw3kKytFoyZimSLAzJRosbCik9BmU++jSffxlNQ5kMbBrycZum9B+aVa/I0/fNsAGee",
+	"RuWNCOZx3oLgCga7ZKlZG4Kr0qswlpLy2BbixmqtrpRzsQ6wbSKQK8lbJQ2RljfPpqFtcZtI0c/m63PX",
+	"gASapKCPG9uU7tums1nn4l6+PxXOmnrT4ZktsYj+cC4KHY564wQyhtLZUh/Lzsuyus624qGZ25ZaHFAF",
+	"C4f6eLOqPgD2PubXVE4rxDi6HkYRLe9h5EBpBD2ZJCzUlYFMFKt0oenCZBWDK+whvcIPZHGFflTqs9pb",
+	"nwyUS9KhAim54n1BuCgQED2YpR9yrOcTkHy8y1SVbxHZ+Bb8W/bAWeMKcDewI1Gh6pqPZfSxyBGOwvJN",
+	"kFiJ1MX8FkNqrvO9pHUKQxrHEE+db5xSJfnmbCodbFsyKU1tA6e2SCnAxOYu5oK9syrqc4iBgdJ9qEEG",
+	"6MwPg/DswMq9upfozl7v3Y74UJv8NHxxtnvx5253948d+st2+PPt/vULVYtePx+0no1/fclOVsw5hi/B",
+	"1V2JHpQE81xhbyM51k/xPH8jmfdJjnUs6ImbrM1NkAjewU4sSVtKIJ3iJ1lniBJp1DyekkixThe0hYCM",
+	"lkKzC1ttjoxHUIY06x1R/Gbq4nJcAwa5rhJzuRuYXsF5xuEX13gf+laEKACDYL6ZK/jsQj5LQzEz8qzu",
+	"xWVy8P87sZknsfOfQyguzWVgVhybSy1CqllfJrYDdqn/+zB9BXwfWAtJ0CFzzUyrpf7ZbNjKYTf/3JIA",
+	"U6UtpFSsEjPaI5pRbGMkemNlSFh1ees0GIit16jFqOd7Kh73vbqn2ZLZVo+RmW/Pf4nc/AwHv35D8JMY",
+	"/GT6/XIi89+eKYFZNcxzBseWDjHTdJnEeDfBxIZwx+M+ltROoD1blgkEPArTuG2oUTG1vTonvdqRrtXj",
+	"RbNU7x/Z5Nzmst8zfNRQ8QLDWYmH5PjCGsT7MbOu7b7KluFeS9eRS+tddQvLZAR/LrazSopuSR+SRUOz",
+	"IemINXJ9U+x/YnVPFp+/ZVbWyjHbX0TB3FlmsC2PbRjrsdCGo/5TfLPTBUFmvLPTL5SmF6eyQKkoMaPk",
+	"bv3l3l+UYHwle7qCP6qsAE4meTTSf6P1ChtBgi8TQ3Omup0fnp+9OmketoKDtoC2Kmlgtavtj4Mgrvxu",
+	"qaXEcnUEM60vt6yURowfe0ojfmJCT0zo75lp9MQ/kIYt4h9zU48zPnCRlTuDUtvQQB19KOjJLk0mvgel",
+	"vm86sfv0Z04o/nfI9J1N7F2EXqsdvju6uzN7D10f8qzJr2JCH1j3naBDZhvV4gMVj/srmkkwxe6BxI11",
+	"7SK46y67wzjSYtR2WFVDGseEKU01U9V1TCEPmy9bvIVPfOwpY/ZvxDxdhu1SypcNn70ruxZeIeZz1tdv",
+	"M19HNNHCtUJMGA010dLPsmzvzqq1s7TFBoWIia78uImdOoT9IvvIlVZp/xdofsG1cp8P5XDINVQMhAKB",
+	"UKDUduWFZAzsGKPaInh93Apc2xiuCdWoFA4lNug7y+UM5/JhswxdjJNVMtHfZW7EwFZWhSCHWPaNWHFL",
+	"kwiabwpbaD9NxXWNRjeC45+Pz1pXncvj1vFZq3l+1jlq/HoVbELwMG6cjkZQUtXtuC3y4MN9p525QypI",
+	"15w27sYmGho4Bbm11iGoA9rFj2QcuxYkbodtoQZQ41TesCSmIxiPAcCQh0tJz7Ai2xl9AzqTXfMR4RE0",
+	"5TF6tWJMpBnEUJmCumq35kttYZkXIhxUsAzmJQ+vkjeMsJ6fZAtFbasjyuelfq6UXgsruzut1h7+bFYt",
+	"AUw3y/GdQcGHQrsGWLesO5DyOm1tvnKHhOe1L5KDi7u1mFae64q9XXd3d19ulqe9Thfm/3xpr5+v0cNT",
+	"n4eVBLA0Te2rl8D+kYk4xZ9zJLs0EWcmBcfS7ykhY+sv+K8z7ZbKG+fCyhvzOQkpYyRlWjyswlsb+/55",
+	"sv+/N6raUl7MYsUMrq6qJsNA0PUtlmM1qLlitFk5yKeFwN0ui6Xom7+q5e1N10Lgt4olnxl//z7IVexU",
+	"CIQlhw/QfjwjXdgTYblWYPhusQbRgf1ZFWgXvlkfUkH7zKgmzKpWKK2WCsXnuJJV0RSGYR9nLEW0DOvG",
+	"QUYi+fuJDrD2LyA6/A0vAHBv6fAq7YmHD+aHel3ENES3K3aQnm6A0hRQeCuvtBacqEZWjmUISWvQx5BF",
+	"ZMO8eMN8IqRuC1vTyidMyHF/QJSW4fWmb6bhCf5FIhYmbIh5DbadCU8IFIEQmkDtCUVCOeJgirAVDGMu",
+	"mPLbQkkSSuFeto1PsMYoNN1kcVwlJ+ZlIugQOoQ6U4bdBuxiyJJ+2rJg3IXCDND2pS2MTq6NHgFNUmo1",
+	"AnUwyEawt7NDzi+Pji87p82z5unb087ZeatzetwKNt0+CE6U9VjJ/gen8dHq0DWs3ei+SDzo0Fyb4ica",
+	"v8Anjn85PD4+Oj6CfjHpFlwX0jyUnV+8LWCa5tnV21evmofN47NW56p1fvhj4CACZbpxvR/GFMIfSIpp",
+	"B4TGcXbk0ApHDQzMDGog4MNJtS1mGrBAA31rwp0yfFuyOd/RjnEHgMD3jA68b1TgrexoRlXB+s01G+JS",
+	"LFxWKsbiYOzVd0CwGfDRiIt+x6Z/wwLhZ+9EigiKWYUGH1D4+d7zPYP8217d294hV5q8oUOmvlHk6sOY",
+	"JixTRBsRJSfyhplL7iEJoHEnlJH58erd9q9k780PK7UAgfN4zFjFESrmC+MVYSFrBCtOj5uJVASKiCX4",
+	"LE3kigR2WS6pfkT554vK+GLxiXj5nuJCnuJCnuJCnqIZvxKrQV5wKPOnTf1esBsAbU+F3TI5uaAqbv0F",
+	"/73TytVwkjPohFwrlEtRjszqfJdZvYqa40G+xzPpM61s9fwyW4ITi9ZUqT63Peyfa92aNknNRay1dP28",
+	"SWoGJbdCKkIWxylLX/cDc9OAYH5FaE78kQkJjPATWKyH2kpjW7YelY4uDa9BM6E8yiSohPXGImJGx0hA",
+	"QwGtZ0QnQ1Tx5A2PjMK56rUpVR1g4Q+hOjxQYlHqOyokqVOFdnKzTsz1HXKl6TVbLWgmQ4JV5PJ/Cql4",
+	"Ytr/dKaNGL4W196KWMxvGCbAPjR5PJUY2ReA+s5SkqglCex3WRSUmz3uIF5HOPTrpl4rECi7n8k/gTg9",
+	"6SBP5CxHrvAW30HP0hcKBO2UJteZxT0lFSsRNis4PYrYNzBIojID2DfKGrFzohuZltxAEhwCSeQaI4Ez",
+	"qdGQRJAaq21hBLzumMe6wgVRfDiOqTaiXhiykdF5RsNOSJOoI68DmDNiIWhU2S/2SRRAN6IdctH49fT4",
+	"rNU5Oj48aZ4dHwUH2KQc4Yt9JrO1ODt3sTYniqgY7bhZJRAQpVNRdEgnZsP1vIrWFrmss70AghuwowbE",
+	"+kHRPTx/55PYgGchFeAkTFfok+5YEyG1+QThenOhJb2Ea1zQyVdgKi+Tcy2idIZMD6RZanbAq8i5FzjN",
+	"P4GL7CxFsc1ujyymP3GfJ+7zQBYwOllPkjZC7mNxnEvbiQkdz0nCLTvRCQ2hA7AYD7sFFkOLVgjDX5wU",
+	"vrLAfTXgo6/cVmCBYrSDH07MsVnAdBAwXt17c1Tb3ntWq9Vqz3ZebO/s1p7X9lYhr1f2eJ+k9Cc6+SSl",
+	"TyxZWIZUGpI2P6gMklbVgEWQHaCwWS6EeEjBqqRBFBQXNrIwojEWjFYMBXCeQC/QKKE9KHMQEZqEAyi+",
+	"BPMdtEVZTBr8Vh/KyNC5QlCa+WV+I7t5SRwXsMdlcjjgy4/U7g3g89CpD6/GcVzR7KMmihnYQswQ0VzH",
+	"jGzcMt4faBaRAe8PmNKbPmEfQ5aMMFymK6PJAUmosK3es21GNPmDsdh8s3wzHwqbyC16p1bzvSEX7u/t",
+	"ZdM3EPJwkpiuQfvFNXUTdjt/QZr2l86cgbpJdy4D8sW4IpAFWiVH8/AX48e4MjCGToUY28WT9DYYMUAu",
+	"heVp72mD7aPivYPJEbtzPfvcO/PSOCDScmmomEuCwZlzgQOKs1Q6d0yQE1x2TpV+wpioYGXJ0uXF4+WP",
+	"7Mq8PC9r5ppNFiXKzE+NIUHCYnZDIbtOgOgVfEA1G7phwjQ2CS/tNVloQcwVCSrpYUA63sZYTJ9gTJXe",
+	"nD7CwrBls3Fc1s304Kk/i6k6QBHA42o3+2/V6S0lvUtT8C5Ivt5bxcgt1dC2hDyvkf/zvw8BNZRmbITR",
+	"prfSdSIw92BebdfayyyrzNJgr+4dSgnuQfMFn6iBkYISnHyVuq4vatPHPzejzRZ8Lbukll4UCYsTG/AV",
+	"R4PfO4Sqe9/jIwIzkS9aSNZQsMVFZOE6PtWPfaof+1Q/9t827SCndM0kbs0qWmWJhiOrUqTVDCyfKupV",
+	"W3+Z/6xWQQ4lLJA/NKg4Q+h8SLC7uAH4/ETEKZGyOqf8myGUT6XfnkjlU4jv38xw929eyQ3J21zHQfHn",
+	"8ipuIyR9s2R7bgW3oiJXtIAdzDdtoT3A5qMVDQJ5Y0BajGTa5rUBblnb7zH12pY2O3vN9JoU/b4l4sxn",
+	"P3N5uKcA3oeTZLDy3B1XYjV8MtiwVsW5KglQ+Qysfyw1NLmQjQDuGfm/////J3cfzV/u0gVYCqiXyGFb",
+	"BNnTLg2vMX7DDYO8QzFBYw58r1h/t3n2c+OkedS5ajVax53WZePsqtlqnp8FtoSjGnDRbwuR99Lh5bWf",
+	"CA5yXwNzEDfb1MQmn2JxJ/tGzrJXVjnvASS1dR15doEFi0qJiWBF/fxhi+Nl9OepMN5TYby/iSySFsW7",
+	"i/COS+MMRpjuDrY3H/w3qUfHJ2Yea5w0t/SASCxKR6T17DuSSxNG/j/2vnW5jRvL/1VOsf7/MplpUSQl",
+	"OTZVU7Uay5M4cRInkuOdDLNqsBsiO2oCTAMtmvH66zzAPMnuK8yjzJNs4QDoG5tXS7Jk40tiNfuC6zk/",
+	"nMvvBLHqTQhNXz3ma9Zyb8AyQZwyTW4XtopHTwwlo2EkC9497cmDTRx5EzIfMHycMKRGZ3RmnFWLRKO5",
+	"tIUVwra+PB8O1EcUnqqPJcm53J7crlhZV9lWYUbjeFuRe8MxEU7mOpn74GSukQirhG693W7fGuCWZ1Di",
+	"Kx/lpjoPeBxmrDtt+DkS0TCmGFeLtB4Zuo3EkoqI9pufRz3E3d1z57nzDavCTmlySQO5yhHX7RboHTf7",
+	"4tOOIZ+42NwfdzuVEvW62KBQorUaOzeXc3M5N5ezJt2ZXyzIVdfNGpRqI69PwhDLPOqP6rg9S/4Fkit1",
+	"X7LeHlv3GpJuR0KnrWS3FPimioWYqjUPTBfXkj8ZcX0/4rJNq+sOJUu16Paq6Taplep6oDHEJwohth/+",
+	"+1TC8uOVpTTrxCEL5xV2xE8uneO+VFIpwYbaUirVO8o8EgbkcPYBVoz9d+Zf62KSTrNwJPOAtgKbPx6J",
+	"LBTJGjMKlzaMTjoesCJl1GzMS8nFFtRZKqmDVfUsM6TlIpOcDnI6yBH67yCh1x5w81KQmbi5uTOuV8vn",
+	"nonbF6fbJqI9zarwTIkc5/kkuQJoVM9oH5CYZmneLM3ycnM5kmtndMy2LuaKpD7Mx4mUKrqsTXbDOoVZ",
+	"rtuAYbJb0jLsG9m3j02Zqd/9UvZOxvA2nEOWHNOGZwvezAGrVDvMUh0hYqTSq2WJiHZ0NspFtIzVNhst",
+	"qyW6bUrisgyxQonrm6/HlDU/4EJGbJRzkGNnJoTNNYN4qTtHnU59W5FF/WISsfqWRkw+PtRNjSbppNEv",
+	"MpVjRqK+3MmaHzFJRzTZqv0Tvr75q9tP3t5B+321mf2+DkHM+qGXsuTB1TH46ImovYWnstQlLRjquhSx",
+	"C3xdqUemdUPOY0rY5imruIsrWxaaz9kIo6SEpJNJxEYtrzZflfOY302u6r1JOCxU1FtIDFVLbdtsQvzd",
+	"a+yZ/9t37Nl/LK3x9bnmFKLEt9uDSJlEw1Tqp7g5NzTOxtEfKb8iDa+h9dPFCHf2e68kezcW4kstkoUM",
+	"P1vQoNFvvD47bVTNgGeSkgkN4RsyJYwKmgeXeNDtdGC0Rd4h2lHNwjqjLBgT+Arfdo5pgFrkBdp73u0d",
+	"dbL0Q4E3V7IPlSTpH3Y+XvqgloIbZBBaLe+8q8676ryrLolw5yTC/DhQW/O9nt8QdYDIa+foWh9Ksipk",
+	"ENIEk1CQwlD9oOTzllXb9SeMPLwf7kutMUqqeHudu4Mm3E67WR22vda5TcdpPnYrS9KYluxQlGbxyY/u",
+	"fXx+TtYKTLznY3oq7Q5zWtpZiR+kldg5Hh+C47Go7Wv9jpUbym5HFNw52qjFKhXj7/67vKrcVswH+qk2",
+	"PH8baZuboR6+onRqMk5MeZqt8IxhPdgVzzjiA6c4nOJwxAcPVYTn5AcrRLi3tD5Y2bdlHXbHQBhn8wlP",
+	"BWRd06mFJBhT1SsYznWh1VBfE5rNwIRbtgfsWU3K4Af52L6icncp/8FkCPrLjg/hofMhrNwlW3r39bt2",
+	"ZEXYCuQYwoAbATm7WmlCipuUyLLTxPpK0ECvLRzGVFLiFsAr3d4O1pMbZhUobmSnRd3J7WGq/ZxnYLVA",
+	"W0k1oGm3aRhJ1OgonpYzC0hyRc05zTirBTR965H04fXZqTdgfm65tcQD4GsZ4QP6U4HxLNqltVoOrkj/",
+	"/6iisMZgvakt+aCT25IPjm7XluzEoROHn4c4LFAArLdk6R+WhDCekxEG5aWCAmdVrnZPHXvUVvf0uWbM",
+	"ZzparMoIHpBEiVYSjOtZANRnbp8B4DZjZIzAy5n7MR8hwOCc/oFqpGXv11Kw8OvRrYR4nJPR+vAONfcu",
+	"tMOFdrjQjuUq/SGqk8X4C6kl7NIsqlSY/V+rBtQrdI0YofPJSUIxoTw0LgA4CScR0yG2TYNe8fY+UT/4",
+	"reVB78cD5v/uw0QBUXSNiHSoQypRQo0pqHUQg6YXNeomoSOShDEVAjlAiKDL4tBfY8c2CULX3cvrfSQ8",
+	"puXY2yAVkk+wxlBdwKl6YOMyHz9xPW0bNUUzlZUbYywNN1IQRQ3S8oIoz4igexETlIkI7ZLrZ6jS1JBs",
+	"G7Dc/SgBy6VWY6c2jS02Z8BGvxIwbGOOV8QU2+/s2X+U4pM/ozjjTUJ+9RjhkvoPIXlCLxPOZNvO2k7x",
+	"vCchgZf8mirM3PD0Ni5t9owLNNtzu8bt6hBqRt/Ki0APfb9B59/88eI3Hr188/38lzd/7fzy5qfLv/3n",
+	"j9Hlj40i/FM7gEsSN/qHvW2AoNrb65EgSpz7DwVfJWhy/Z6fqbl3wNABw0/egfwpmDMKULDOmFH+eRG8",
+	"pgbDWfSqMd0mccNWiAMJ8LTdhudKgWjln7Lo95TWYEkgE85G9pl6yHs8YASNwMygnxKz9vPvTl68vDg/",
+	"+fY5kmkTIWZYN1e95AlIDt3eEwjGJCEBgmJNqk9BsyYmVKYJqy8f/hMdRULSRI3BPaFbsoqyqNTX6ul6",
+	"3Ts1I4XJu0lCA7k35omge0MipUJgWyo+PVp6+G6JqqnQ+5Uxx7o5WwccVx5bUOF2PbiA43LAMe4Phw9c",
+	"0NjN6nwXBnzfzV1WINbghaKta/+d+t9WUbtyTC0m6EMkIYwEmU4pSUSegnTy6oWH1cw0KBjSgE+o+p1S",
+	"dR1pfxiHmLMRTbCk9IBFzMuKoClFScUYJL+iTOOFhF7zKxoe4+8nr17AFZ0LEJJPYcaTK5Ovz5HL4YzG",
+	"l0hKpLBUe8BOLITBaDXNcq/tSoSpvijQg59C051n8Ie9wXxsORnRbiDEBRk7feHOiDcYs/h5hwwvCwFO",
+	"Ra0SWFr9TN3/SMA04ZdRXODFMSxtE0HjayqOtWwVeaV+LI5WpHezNG6HNaGLX1G5o9D80Jhd9VkXsPsx",
+	"V3Al+Hbp+txuZajnNgu65bawfSnyFn9FV0nCY+or9JBVxikVoyn687Bm34Gfs7a02gOWvWnOU1Mvxxzn",
+	"LfmLDo+TF/a6f4w4BH2HEzKHRElbIEwXLLMb0tw8YIazByLZhpP85RrXIJjSIE09COpG3J+zMU0oNEkc",
+	"r0BXqv0n6PJTA6D7b1+MJgCF/3j29kcFJGaxX5QAo28lGEtKG04K+EpYgMVl9uTyWmg3gKt2roWWWWAK",
+	"1pzqvC01z5QsOIzO9kq34TaYJnzCK1HTxuVCw0hypHlqJFQbiBZjCk9CAt9qR9hWRpSbDZzOpakrDeRK",
+	"A31EuJOFPi9XJ6sLrI1pJeYZzeDE4iBo+niU9T3w1Q70W22rKdSZNa9mSeYwpKhTQHJ+PNBF1ZQ6UOBp",
+	"K1UCZ1S9+sXlHko0H+sbXPMoRP60WRJJrEtJIODMiCYrq5v+YbfnYwEiJcVj9bZd5LAZn48oiGsk4DZG",
+	"9V1EpOm0ppR3gtIJyk9JUOZB0UskZb11cF/n5S+PkM4Rob7TA0ZnhZpo9obCGXIpbbh+Q39CGBlRf/NT",
+	"pQ10+0G3dVuBhY/p+C8dpbdJQJB+iCcbxRndeUDS6rWEbVeDdteS6TM43KLHnpT3RGG3mSX6AefcJfsU",
+	"Mw022aYLSQzlMveyZr9WS9lnNMnVqq9ZDvfSYvmr4lRfYRfWxKrWc8rqyrIZNTQgM7SQraxoLjZlyMP5",
+	"cS2tbEiS3yiNo7uhltWsw5gakge5SjIqtylPpqhrkCSjxhbJEGuaYYmnFZylbThdNn1oM4gjgSmBaE/h",
+	"5uxvqgarRyQfsA1qBBvSW21KrKbM5MXSC2y3WSnyG4n6VcttedTvD9ZahFXECrHIcVo/TyWO09rmxenm",
+	"U3ambr7PrMTluvfNlFVnMCZCtqpTWHpsW+Li6sOVP8thxbqy8udKWbxzkbSastWm0jilU1QVMi+jtqp0",
+	"WudpIWpZy2AsbcMR9KkveCDGCnon+uViCzriJ53q9C+NmDY8xHWbNItrLgqWYoFuL5PBq0p1Nz4ejzEX",
+	"m5AYo951aW4umtlFMzsG410ZjLMjzdSg9A8viFN03a0jQFYgrFT01cMyYpNUXaf5qQWBLIUpkWNo1tsP",
+	"WtooYWiUB2yBRxklvQJYOr4Zb8THCbB0QpMoAJFeXkZv24BHFoWaEwlEmGPPMaBSxAQxRoEIdVKyKqbi",
+	"VdSY2Pxaawz+fvH2deVoX+macfcgOBoHpK4S7dY4Ywe9vKUmvU1i5mwcVvMyc7ETKXP5McfIvBEjMxeO",
+	"jtkFvLnCsS5w+97kiRW0e12eWPnnEkR7oy5uUC12Rodjzq/2KAunPGJrLMbmbsjuLjt3FCAzNqEKTDEP",
+	"Zq6cNpzRIKHGfqijrLUVsd6Z80Y//zxr5RqjMFrFhnODuzgDGU3oOhMZNAtGrdaGWfFlI9Pt5sa73PeS",
+	"Jadin8VqjpdpfBnFpkQnZWqTZRUu6TVl8kKNIO4FdMW0pwTrHOo/AsICGqtHft2uvv96e4/XSJO40W+M",
+	"pZyK/r4aTsloYoMV2gGf7OMW2c8jGW7HSFTZS+vtRQu73uXFO0uSsyS5vPgbxzsVmFCb/L4gjQrwxoi2",
+	"VbnwZ+lQ/TlEK9Lrn16C5ICKAVAxaFOQzl1Hmr7IxgSazz0SGFit4IJACAMRGzBfKa62vuBD05+NBQ0u",
+	"tBPtoAcJYSGfwHAuKbpWh0TQx4etY4jQeSbGfGb8rZwF1APBAbUARnY/v6bJfMBCGkfIyBrpFtjEtUjC",
+	"lCZwJgkLSRKCHQO47kLTVtTPAJivWq2GotUesAFTnVWDYM1mPqonX7XRUCVG3GTjaTpYEoYJFQJz78Zc",
+	"SEio4BgTIHPjG1qvgv6AxZxPhyS48mCqBbIHccSu9mIekFjDrSDmaQhKyakhzN7fffy03Ts6bJv/GwYC",
+	"OaaTlgeTNJZRQIT0BixlYkoDzMvAZiZU0ORa/aHfhNEKOJv+Ya/nG1MfmVAIxjS4giRlAsiIREwHSVIS",
+	"jIFISSdTOWABZ4wGCucKDkRXqkX2gxhNVcXOE9vHfIwwfTEVNFQNZyVIPGA1mNgvmNz2vqVzrH3NuNR2",
+	"xz7OpN1eMOZxiPRgehViq9TtiKVx9YTLDYIVDND4EJNeAXKVoNxadLYdHNsFPu0Mim7T9Geg7VrjX6VJ",
+	"byI51oemxs7d2sAoeAxlWZaJJ4zuYHx2L62G2xr7quvfAUQHED91gOgsePcP0WYl1qqoth7ULjPa7b8z",
+	"ly7spXVEDqcFDgf7TBteSAFTYwwzeFPh30sSxWCTDW02osFI6wx9S7kSFiGIo01w2sRpE1fH7ZOs47ZG",
+	"EWQsDZspgiWkDT+wRR8NNPM0cWFOi611UruOp+HDBfaHUjZUWvAQ2Btuf199BptD80NsujO2W5WVNbVj",
+	"ubYTYHQGfprEeGJG0xINgQggMnNCtuGMSowC841nqo81j3zgDAgbsGzLYlV/PYrIqqXuhaZv/3mRUCI4",
+	"81sg04QJiCQMSXAFnB0XYRuahC5RjMKEEjYbRzEdsICwLDPZGL50MgOFhMpkDtnO3wHb6fTrm8V2uxqm",
+	"9CCXM4aLHkGdp2XMweXbtjBN2StiHE2nNFQofVfzzM1SMtRKS4co3Fn4nkr5jLnhNs7C+7lcXBnhUnDz",
+	"5E8sjXLpYzzvlCbGhWTYHiCSnnXO2GIVyII4YDGR6kXm8Cygaal1eEg9CFMtSj2gai6OlfaYcCHhqFNu",
+	"Qwt9HeiwwBIT9K3MnRaRgDClOwjvQqTNaT5cm9QKKWid1VU6tDq6mXy9clPny1P3XDTQQ09f00vbVgjr",
+	"efaKKP68PP7mMYYLmc11MRGN/pNDr4F7rNFvaOQTULWKjLOQhqBEp9dg6WRIE/wkT2XAJ6VFrBfshdq8",
+	"jf5Rp4Mheusa011oTLeXNyaMSAwymEKvc9DutLvdg/aX/cPDgz4YX2T2D7WQjX+x0NBuTUPV3KwJqMJG",
+	"FQTm5qFPGitt+MSwU3L8NfplbLXhW4h6S0yEvLALY9W8440Lk49XN1kBeGN1ok3NklWfPzKfz5MKtVxZ",
+	"Hy32+JdbDfyy8nJ94Fcu1V3ElzPBOhOsMxU9jBAxwupx/O1ZjHY+jOy/s3Fd+AMaYDQW+sAmrcdtVg+s",
+	"zLj8jlwZe5dt5yNROm7AmEynlAHjMw9mYyIx/ig/90CTgEiDgNKQhlAKYqNMDhhaoLzcBIWhWfa0sheF",
+	"fqsNeYJXH9CIhSyp5vv6tAM8gZSFSCUw94AIzQOvXm6Y9yiGUo2RCuPEmsWy9mA6pzrMKU1r362OCNYd",
+	"qn5TWDZiKdXhb0qthmlMIbocMDzw2Caplwv1lcx2l1n2ilVx/D5oexREGTvW1me2n9SKqWj2m031LGH6",
+	"3rZ5jhrJbxLoZFt/mtLGzqBmVYSTgh5TDHHCygXl9XOXkU03luPoII6DOA7ifFBeozPKrsRTqF6A5IqS",
+	"8dmN2GO1I3ov4TIL3LwRx10tinkhRIoB/4zOKuH7HkSsEvLarMTjt9rwV55A7xDGPE3EgDX9aUKvI56K",
+	"C/3MBX07jRIqLoj0W0VjqC70L2ccv0pkmugEgAzgZJd9DyEG4iBKgvGA2fYJDiX7REAYiFkkg7FlYMde",
+	"6TBw6+ufREIgAspm7hjIpUQaP6yOE88VaCk9i4TxbfgJp8SiJ3yjIdGYRSzkM0ioVJ3FSzxWmMu8ICu7",
+	"gyhmwJYmf95FoDt2o+qJNAHUH2yqxGW7fQz3T+axWwngLrovcu9DPr8PM7LbQRwHcRzE+cysOFpO1riC",
+	"H9kItiUYZA0Bdj2vFU2u612bLzFNLaTXNObTCWUSmhNyRSFJmQchnXBQArVVyu3u7+9jdtuYC9l/0kFi",
+	"wrd7kRlXG85R/dKrLNkOKLuOEs5MklQ564lMo3Yt0X3xC+glUB0zA7TgDY1GDCLmmUJ3tgYMki2pn3gq",
+	"2wXufDVSiw0uFpL1bG0ETRCLtFtYyyC7o/A+zS5eMwI6oQuChIaUyYjEoq8dtmodXNF5wUSkYIX6FqhO",
+	"j/QnNIuWh9yx6BePJMyIZh1VTQq9AdO1bTCpErMATf5mrgcD6pUCthBW2IEw1RFq2v5mzCGMQjR/KUw2",
+	"G0fBGJMD0ySgfRzWvYiJfMivTR6S8HSNHc10VSiyIzxbWlEXWFbDPGC2DR4ERJKYjwDJP4SneaVBJoSJ",
+	"yLxYZ2HqwVHvNzy7GNd1omt2Kc1/DGjAC/dyht1s6kPjK65MlaaJDvhELVI96WqtteFVhfKVJDYZVDOj",
+	"2T5O+DUV4CMJFvz7H/8ssP3++x//HDDLMexDE2maSXCl2dj8/BfJoUCi1jq271DIdQWjWnvAzulbCU2k",
+	"CRMeDHmIIR62Oy1cEAgrTUKpLj4N9C0JZDwHIkzsHBLkGhyK22+aUIlRfwP29fl3Ly0/nRYwfaAiIFM0",
+	"9uECnfMUEoo2y0iWBt6ytCwO/TMi6Yjj0UJ93uToKtBOSVgc72OzMnAo7EiYRWPp4gof1D/UfFDTk+sp",
+	"RlrnOLqkwTyIaR98axvFGSQRTh6YODj8tzl70NDXOcT2if/O7s7i6HBi8uWLXRHpcM/uIgFNf39K5mqO",
+	"fA/8ffWd7A97yME/zDtxqfut0sgatvXFfiJ4xhiemI9MzrWtoWJyTYUpyUUC3ORNTeUOWEUh9HAAPNt7",
+	"L++66jgGXep+HmeTZqRb6GWFSNUQ2XLqZgflG6PIvd3SucWBakJoKA4HDE3nSiMNiaBaFhCtU4g+rOnv",
+	"9NE/gn2lbyP1EbuyjdzMCn2pLRFJbCJ2As8PeHAwBzScGfV29ZD/1fNzH0z2dSR1znNx8J+rb9YNfkbr",
+	"A1k4ZiUt/9ikn+tLkYBXP5yd0xDvIsHY2NELdvbsRaGOxxIDpl7kwSVXhxG1av++kDL/a9Mq2tls1hbm",
+	"Z4tVMMe4BdddrT2mOjxQr1Q7BYt59sAvtSUh5EGq1ivm3X/xxc80iS7n5SN6+4sv4FwBDBxeMkN+eq/k",
+	"DdHbyF6Q0YQKSSZT/1hN1jSVqg2aXaD59Xcnz/bOvj7pHT1uXtG5B4PGu/xN79vvFt7yvv1OffH9oNFq",
+	"Yc2ghIJ/ZY7n2D/96r2QBlytPLUzVAexwJ01AqCVwTIgHGNV3anMdDL9PSWxgGbEIOBMjbHEcKwWmj9w",
+	"sNRSnpKA7gk6JYnaIuBfd71B2ukcBJnBBP+kPlAmUR7yy3qrypIBU10ypo3L6JoOmKGWzLoTxDy4ai/y",
+	"KjyCOBomBL8Z8mzvqDluwykNU205oMBZaeb6ZQoHIiGmCpugxUSviRPtHFLL4ITNwe+9fevbRnaP1ABz",
+	"FiKvAHrUhGir+9CnpTlN0fFU9G70NXOo0btUeAPmH6i3NhMaRgkNLAMXl2Zn0LDl4YTwVCl5S2CQxxyJ",
+	"NviH3Q58xRn1rYerkkg4YD4aDvdO1GLA+Hb/sPfUrN6jzoFvrDrV4EWt6pvpVO1aa3BrmeFRr4yoHh5c",
+	"ZMS68ezT2etmREmkIxAeHMFEgd2Djv5/D8bq2tiDbgf/e6j+2+vAWMs49VFo/ut/u53/D78p4Ze0+iAp",
+	"y0M2sb4EGfJUwgGEZK6144Fuq4dir+QwRXp83VAfmrrm9YAJGcUxDHXMfURDBRbGhIUtNacFO86YC2q5",
+	"NwruRRoiJ6pauroNSsIYb6Ne8ySXRpnltW1v8W3AqnpU8GyAtYkRh9hSgaB1qMQHclwlREEiECT/MIQY",
+	"avY0DslpODybFTFgWdxq1k21pMm11XJod+T6FkumUeTlsKtRgOQlDZMdBWtPWEOqpwcmJBhHjO4llITo",
+	"fw04k4nS63nZcYXLaJhJbYObXzM1PBFnOpXUogpreBRog7Y6QB2cq9kC/XdLTNQnzGB4dWjJ7lerAhVy",
+	"KiSf0AQrJdkKoU0/R0+tvvG58+AKZmpqNe8KjqcGZ/nr1aZmoU4pIZK0Daxq29p1asHaexBAnWm+mWU8",
+	"M8e2JnB+UZIRLtDrTM0hErZyuc5gi+17Zntk3rQu+jjDbY8EvDg9zkMIODO7xuS0XJb2JFrVrUUdxxvC",
+	"hE8hk96VsOUNIxsx4FcbovLVkeuARjWvo2gFvuTJBAMC0xTvLJSUOXi8QQ2ZN3pTFcIQ1FRrpiB0crxm",
+	"0VurQ9SBQQn2oq8CIx/kmGiFCLk+LCnE0rB0v3x61H385MnjtZ3PFO/KMSj0udvDLCxJE/Xa//p7Z+/p",
+	"r++6Xrf3/v81NhiNswqAKLhfciyh0QwUgJIFFQpMbAiWfE8dyakpx4urbAlKkrnNoQyS2vCDSSNQeP3a",
+	"3tVHx1GYJholWlfZIzFgSgfFZIoxJgU1M6IsjZgxgBA2L2CqCUyIDMbqHKWQogGtZQhWLc5y3fW+PeK/",
+	"XP7x/dOjX56+/jntPheXP04uf/7+xzG7+qU3/e0pf/r96ff7X+9PXxz+ed0ayOZg4zXQ6R2WVsF11/v7",
+	"yd4vZO+Pzt7TP+3/+dc/NWHxWuuLuiXyQalkKJsuSmK8EqX+rlE8dpoMvSxlMITJXO0otbGztyzG/3Zz",
+	"tshNCDB1rc8Ak2fOTjePn/4St6ukEy1R44jRC8kliS8CPKH1ezrEWU/fGWXBmMBXSKN+jmzrBgtsVU/m",
+	"95Roz3m/5zVSFsmLaRIF1H6y2zvqoDVWHaAjNrowih9HFh9rvOQs5GqFol1MZ4b+peFh+7tKGvXgTMI3",
+	"ZELFIwFnv6ckqRQBfcmvqTquN7SjWHUYI7obZ2+6f4PDb75uvC8EbBdz/EQ6rBmhmksbMYHqGm2bjt17",
+	"r5GLz4WXqjXT7vYODo8w3LwUVp/3YIswcbSR4FndZMBtkZFYNRKjgg3bheOMIWNbPNWQ4IrxWUzDUSXg",
+	"EMs+Fg45TQL6DBOxIE5Dpd1ExAKFpJceabS9BIF2Wyfy1TRXnWisZbiUe1s+3WhjLcWTmLQxhVp7pkxG",
+	"sSH1syYJRLPtqkOk5O6ox35LwyzM3OY0YhsgSm2lsoSD1g7ng4V+ULbt6AeJNurA/nXXlP3cf6clYRS+",
+	"N6YeoY2Xd4gQdb8dPnT40OFDhw/vFT7MRfIiOnR47mPjuTwB74GiObO8HJZ7KFhOo641QC7zFG4I5XLP",
+	"YtPPHax3a6Y7td91MMzBMAfDHAy7TzCsJFBvBohlr6w81jvv9vLHHFy7SbiWT+NDBWx5DxxkeyiQrbjq",
+	"VqE2ZCzZ0PZGIoXV1P98m4RhI9kKcRDBmCQjerc47hWJHIRzEM5BOAfh7hWEs9LVmdEMLlMDUtvprum0",
+	"USg4xBMF0MqNXjVu3WXjNk34daSmI6GXVP2E0xxNLoLxhe1ekeEq4/lAHHePDH+aXexhgkhsvMOPD8bk",
+	"p9faKuhomYI3Q482n6Lpm3/5hi3H1+XpEhNVKxMSXKn9ppkA79ggeKbb5rCkw5IOSzoseZ+wZEHc1sTs",
+	"oQht9BunX7/83KPuFvrdPe88yft9jwCdndItMF1FPTb6jW9OO93Dx51Op/O496TbO+h82Tls3DPwZzvq",
+	"8N9DwX/50qyHgGp1t20e5woIWMj8VHfgu+1jd4Xs1IdPzDcdsnPIziE7h+zuB7JTkumiKEUXkJ3m5dkK",
+	"Kw2xHY3XgsIMy3sTCV924F//88zwc1A6RRGqloHZju0VoLHzdGvXMNLFZJK/7o0HGRyL01Gj3xgmdBax",
+	"0d5IAcU9iUAxw0nZCOXaSN9hnsIaEpHExfUXfQnwRaBvW4aF8nbsAm3KKnALaPOKC+mQzV0im0XssRrY",
+	"ZEt3JbKx78zu9oAnRaoLTACuEL5UUxTwLcUMBSTM2H+HouHj5CeoT2cUOA4wOcDkAJMDTPcIMJWks0NM",
+	"dYgpH6L7B5nytjnM9CAwU91iqoAmbdLdIJnT8q/oHFF9+wIkMreUUJFhG9t/l5uPi9gIJAdSphNMoBkx",
+	"I8gzsjI7P3fmVjRfdumeDk05NOXQ1P1CU0aUrkr41HNnO0SkTKKh2kHaMalZ1Btn4+iPlF8RpcZu0/eI",
+	"aG2VZ7HiE8zAksCbK1iJB1eN/uFGgVI7gZ2KUtwG7ehHHeC5W8CzCE3WIh7Dc7op4sloUZciHsP3rDth",
+	"uEfvEqic6hY6oOKAigMqDqjcL6BSkLYOqNw4ULGj64DKAwIqdtLWARWzdDY2zRi+PzlOeDrSctVaV05e",
+	"vYCm/+r1uQ88Af/Vyfmzr/3WMfjmoYvLiMah8EFtAD0aEzoZKk2vBLtGPjmRO0ieBmMMDc/Xtw9ERCFt",
+	"KRGL1hxdMKtSAtUMbFYQ9Qx5Y7H6VrnowXAOhudeIS4eh7aogY54Qggj7hhpvdaddUjLIS2HtBzSul9I",
+	"q6AuMqRVFu9K1RRxzK/eJwDFDjr3A4rZ4XdQ7CHZjPT+WArFlpYxWA7KavoUYt0b84q+arOeGRoWC1o0",
+	"fXu74XDuw0j90MIYpXIhBqwsU1+OoYkVHyI28ltVL51tgpcVa0XmfhToejIWy8ZHUtD4MquSyuM7iwGf",
+	"lQuQnpqmOfDlwJcDXw583Q/wtVBhvKggduKQqCiBRr+htIAafmZejGU2vQZKtwssUqYUVyFn/9eNkdbT",
+	"ztLAoaNy3lmpGqipS2fLgGJ9MpTz+3mN0J3A1HJ9+37nytUOXt0pvKoWztUmLzuNS4rnvv+/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -69,6 +69,18 @@ type Comment struct {
 	DeletedAt *time.Time
 }
 
+type Event struct {
+	ID            int64
+	PublicID      uuid.UUID
+	Type          string
+	ResourceID    uuid.UUID
+	Data          []byte
+	ChangedFields []string
+	RequestID     *string
+	Traceparent   *string
+	CreatedAt     time.Time
+}
+
 type IdempotencyKey struct {
 	ID             int64
 	Scope          string
@@ -194,4 +206,50 @@ type User struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	DeletedAt    *time.Time
+}
+
+type WebhookAttempt struct {
+	ID         int64
+	DeliveryID int64
+	Number     int32
+	Outcome    string
+	StatusCode *int32
+	DurationMs int32
+	Error      *string
+	CreatedAt  time.Time
+}
+
+type WebhookDelivery struct {
+	ID             int64
+	PublicID       uuid.UUID
+	EventID        int64
+	EndpointID     int64
+	Status         string
+	Attempts       int32
+	NextAttemptAt  *time.Time
+	LastAttemptAt  *time.Time
+	LastStatusCode *int32
+	LastDurationMs *int32
+	LastError      *string
+	ClaimedUntil   *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+type WebhookEndpoint struct {
+	ID                      int64
+	PublicID                uuid.UUID
+	Url                     string
+	Description             *string
+	EventTypes              []string
+	Enabled                 bool
+	DisabledReason          *string
+	Secret                  []byte
+	PreviousSecret          []byte
+	PreviousSecretExpiresAt *time.Time
+	FailingSince            *time.Time
+	Version                 int64
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
+	DeletedAt               *time.Time
 }

@@ -870,8 +870,452 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List events
+         * @description The event log: every change partners may react to, recorded in the same transaction as the change
+         *     (an outbox), so an event exists exactly when its change committed. `data` is the resource as its
+         *     `GET` served it at that moment. Newest first by default; `since` with `sort=created_at` reads the
+         *     log forward. Events are kept for 30 days (`EVENTS_RETENTION_DAYS`). An event appears when its
+         *     transaction commits, which can be a moment after its `created_at`: a reader polling with `since`
+         *     should overlap its windows by a few seconds (and skip ids it has seen). Admins, or a caller with
+         *     scope `events:read`.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The event's ID (also the `webhook-id` of its deliveries).
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5ab0
+                 */
+                event_id: components["parameters"]["EventId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an event
+         * @description One event. Admins, or a caller with scope `events:read`.
+         */
+        get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description The webhook endpoints, newest first by default. Needs scope `webhooks:manage`. Secrets are never listed.
+         */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Create a webhook endpoint
+         * @description Subscribes a URL to event types. The answer carries the endpoint's signing secret in
+         *     `data.secret` (`whsec_` and 32 random bytes in base64); it is shown this once, so store it. Every
+         *     delivery is signed with it per Standard Webhooks v1 (see the `webhooks` section).
+         *
+         *     The URL must be `https` in production, and every address its host resolves to must be public:
+         *     loopback, private, link-local (the cloud metadata address 169.254.169.254 among them), multicast,
+         *     unspecified and reserved addresses answer `422`. The same check runs again when each attempt
+         *     connects, so a name that later resolves to a private address is refused then. Needs scope
+         *     `webhooks:manage`. `Idempotency-Key` is not taken: the response holds a secret that is never stored.
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{webhook_endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook endpoint's ID.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a90
+                 */
+                webhook_endpoint_id: components["parameters"]["WebhookEndpointId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint
+         * @description One webhook endpoint (without its secret). Needs scope `webhooks:manage`.
+         */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Deletes the endpoint. Its pending deliveries fail without another attempt. Needs scope `webhooks:manage`.
+         */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a webhook endpoint
+         * @description Changes the fields sent. A new `url` is checked as at creation. Setting `enabled: true` on an
+         *     endpoint the service disabled (`disabled_reason`) turns it back on; deliveries that failed meanwhile
+         *     can be sent again with the retry operation. Needs scope `webhooks:manage`.
+         */
+        patch: operations["updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{webhook_endpoint_id}/secret-rotation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook endpoint's ID.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a90
+                 */
+                webhook_endpoint_id: components["parameters"]["WebhookEndpointId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook endpoint's secret
+         * @description Issues a new signing secret, in `data.secret` (shown this once). For 24 hours
+         *     (`previous_secret_expires_at`) deliveries carry two signatures in `webhook-signature`, one with each
+         *     secret, so the receiver can switch to the new secret without missing a delivery; after that only
+         *     the new secret signs. Rotating again within the window retires the older secret at once. Needs
+         *     scope `webhooks:manage`. `Idempotency-Key` is not taken: the response holds a secret that is never stored.
+         */
+        post: operations["rotateWebhookEndpointSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{webhook_endpoint_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook endpoint's ID.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a90
+                 */
+                webhook_endpoint_id: components["parameters"]["WebhookEndpointId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List an endpoint's deliveries
+         * @description The endpoint's deliveries, newest first by default: one per event sent to it, with its status, its
+         *     latest attempts (status code, duration, error; at most 50, newest first) and when the next attempt
+         *     is due. Needs scope `webhooks:manage`.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{webhook_endpoint_id}/deliveries/{delivery_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook endpoint's ID.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a90
+                 */
+                webhook_endpoint_id: components["parameters"]["WebhookEndpointId"];
+                /**
+                 * @description The delivery's ID.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5aa0
+                 */
+                delivery_id: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry a delivery now
+         * @description Makes the delivery's next attempt happen now, whatever its status (a succeeded delivery is sent
+         *     again, with the same `webhook-id`). Idempotent: while an attempt is due or under way, asking again
+         *     changes nothing. A failed delivery gets one more attempt; a pending one continues its schedule if
+         *     this attempt fails. A disabled endpoint answers `409`: enable it first. Needs scope `webhooks:manage`.
+         */
+        post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "order.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An order was placed
+         * @description An order was placed; it is `pending` payment. `data` is the order as `GET /v1/orders/{order_id}` serves it.
+         *     Signed per Standard Webhooks v1; see the Webhooks tag for verifying the signature.
+         */
+        post: operations["orderCreatedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.paid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An order was paid
+         * @description An order was paid (`paid`; `data.payment` holds the charge).
+         *     Signed per Standard Webhooks v1; see the Webhooks tag for verifying the signature.
+         */
+        post: operations["orderPaidWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.shipped": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An order was shipped
+         * @description An order was shipped (`shipped`, with `carrier` and `tracking_number`).
+         *     Signed per Standard Webhooks v1; see the Webhooks tag for verifying the signature.
+         */
+        post: operations["orderShippedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.delivered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An order was delivered
+         * @description An order was delivered (`delivered`).
+         *     Signed per Standard Webhooks v1; see the Webhooks tag for verifying the signature.
+         */
+        post: operations["orderDeliveredWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.cancelled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An order was cancelled
+         * @description An order was cancelled by its customer or an admin (`cancelled`): its stock went back, and a paid order was refunded (`data.payment.status` is `refunded`).
+         *     Signed per Standard Webhooks v1; see the Webhooks tag for verifying the signature.
+         */
+        post: operations["orderCancelledWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "product.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A product was created
+         * @description A product was created. `data` is the product as `GET /v1/products/{product_id}` serves it to a catalog writer (inactive products included).
+         *     Signed per Standard Webhooks v1; see the Webhooks tag for verifying the signature.
+         */
+        post: operations["productCreatedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "product.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A product was changed
+         * @description A product was changed through the catalog API (`PUT` or `PATCH`); `changed_fields` names the members of `data` the change touched (`updated_at` aside). A write that changes nothing sends nothing. Stock taken and returned by orders is told by the order events.
+         *     Signed per Standard Webhooks v1; see the Webhooks tag for verifying the signature.
+         */
+        post: operations["productUpdatedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "product.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A product was deleted
+         * @description A product was deleted; `data` is the product as it was until then.
+         *     Signed per Standard Webhooks v1; see the Webhooks tag for verifying the signature.
+         */
+        post: operations["productDeletedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "post.published": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A post was published
+         * @description A post was published, or published again from `archived`. `data` is the post as `GET /v1/posts/{post_id}` serves it.
+         *     Signed per Standard Webhooks v1; see the Webhooks tag for verifying the signature.
+         */
+        post: operations["postPublishedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "post.archived": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A post was archived
+         * @description A published post was archived.
+         *     Signed per Standard Webhooks v1; see the Webhooks tag for verifying the signature.
+         */
+        post: operations["postArchivedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook_endpoint.disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A webhook endpoint was disabled
+         * @description The service disabled an endpoint: it answered `410 Gone` (`disabled_reason: gone`), or every attempt to it failed for five days (`failing`). `data` is the endpoint, without its secret. The disabled endpoint itself is not told.
+         *     Signed per Standard Webhooks v1; see the Webhooks tag for verifying the signature.
+         */
+        post: operations["webhookEndpointDisabledWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @description The body of every error response. */
@@ -1018,10 +1462,11 @@ export interface components {
         };
         /**
          * @description A permission. Roles grant them (see Authentication); API keys carry a subset of their owner's.
-         *     `catalog:read` sees inactive products; `events:read` reads the event feed.
+         *     `catalog:read` sees inactive products; `events:read` reads the event feed; `webhooks:manage` manages
+         *     webhook endpoints and their deliveries.
          * @enum {string}
          */
-        Scope: "orders:write" | "posts:write" | "comments:write" | "posts:publish" | "posts:moderate" | "users:admin" | "catalog:read" | "catalog:write" | "orders:manage" | "events:read";
+        Scope: "orders:write" | "posts:write" | "comments:write" | "posts:publish" | "posts:moderate" | "users:admin" | "catalog:read" | "catalog:write" | "orders:manage" | "events:read" | "webhooks:manage";
         ApiKey: {
             /** Format: uuid */
             id: string;
@@ -1412,6 +1857,175 @@ export interface components {
         };
         TagList: {
             data: components["schemas"]["TagCount"][];
+            meta: components["schemas"]["ListMeta"];
+        };
+        /**
+         * @description What happened. Each type's payload is documented in the `webhooks` section.
+         * @enum {string}
+         */
+        EventType: "order.created" | "order.paid" | "order.shipped" | "order.delivered" | "order.cancelled" | "product.created" | "product.updated" | "product.deleted" | "post.published" | "post.archived" | "webhook_endpoint.disabled";
+        /** @description `product.updated` only: the members of `data` the change touched (`updated_at` aside), by name. */
+        ChangedFields: string[];
+        Event: {
+            /**
+             * Format: uuid
+             * @description UUIDv7; also the `webhook-id` of every delivery of the event.
+             */
+            id: string;
+            type: components["schemas"]["EventType"];
+            /**
+             * Format: uuid
+             * @description The order, product, post or webhook endpoint the event is about.
+             */
+            resource_id: string;
+            /**
+             * @description The resource as its `GET` served it when the change committed: an `Order` for `order.*`, a `Product`
+             *     for `product.*`, a `Post` for `post.*` and a `WebhookEndpoint` for `webhook_endpoint.*`.
+             */
+            data: components["schemas"]["Order"] | components["schemas"]["Product"] | components["schemas"]["Post"] | components["schemas"]["WebhookEndpoint"];
+            changed_fields?: components["schemas"]["ChangedFields"];
+            /** @description The `X-Request-ID` of the request that caused the change. */
+            request_id?: string;
+            created_at: components["schemas"]["Timestamp"];
+        };
+        EventResponse: {
+            data: components["schemas"]["Event"];
+        };
+        EventList: {
+            data: components["schemas"]["Event"][];
+            meta: components["schemas"]["ListMeta"];
+        };
+        /** @description The body of an `order.*` delivery (Standard Webhooks' `type`, `timestamp`, `data`). */
+        OrderEventPayload: {
+            /** @enum {string} */
+            type: "order.created" | "order.paid" | "order.shipped" | "order.delivered" | "order.cancelled";
+            timestamp: components["schemas"]["Timestamp"];
+            data: components["schemas"]["Order"];
+        };
+        /** @description The body of a `product.*` delivery. */
+        ProductEventPayload: {
+            /** @enum {string} */
+            type: "product.created" | "product.updated" | "product.deleted";
+            timestamp: components["schemas"]["Timestamp"];
+            data: components["schemas"]["Product"];
+            changed_fields?: components["schemas"]["ChangedFields"];
+        };
+        /** @description The body of a `post.*` delivery. */
+        PostEventPayload: {
+            /** @enum {string} */
+            type: "post.published" | "post.archived";
+            timestamp: components["schemas"]["Timestamp"];
+            data: components["schemas"]["Post"];
+        };
+        /** @description The body of a `webhook_endpoint.*` delivery. */
+        WebhookEndpointEventPayload: {
+            /** @enum {string} */
+            type: "webhook_endpoint.disabled";
+            timestamp: components["schemas"]["Timestamp"];
+            data: components["schemas"]["WebhookEndpoint"];
+        };
+        /** @description Where deliveries are POSTed. `https` in production; its host must resolve to public addresses only. */
+        WebhookUrl: string;
+        /** @description The event types the endpoint receives. */
+        WebhookEventTypes: components["schemas"]["EventType"][];
+        WebhookDescription: string;
+        WebhookEndpoint: {
+            /** Format: uuid */
+            id: string;
+            url: components["schemas"]["WebhookUrl"];
+            description?: components["schemas"]["WebhookDescription"];
+            event_types: components["schemas"]["WebhookEventTypes"];
+            /** @description Disabled endpoints receive nothing. */
+            enabled: boolean;
+            /**
+             * @description Why the service disabled the endpoint: `gone` (it answered `410`) or `failing` (every attempt failed
+             *     for five days). Absent when enabled, or disabled by its owner.
+             * @enum {string}
+             */
+            disabled_reason?: "gone" | "failing";
+            /**
+             * @description The signing secret, `whsec_` and the base64 of 32 random bytes. Only in the responses of
+             *     `createWebhookEndpoint` and `rotateWebhookEndpointSecret`; it is never shown again.
+             */
+            secret?: string;
+            /** @description After a secret rotation, when the previous secret stops (or stopped) signing. */
+            previous_secret_expires_at?: components["schemas"]["Timestamp"];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        WebhookEndpointCreate: {
+            url: components["schemas"]["WebhookUrl"];
+            description?: components["schemas"]["WebhookDescription"];
+            event_types: components["schemas"]["WebhookEventTypes"];
+            /** @description Whether deliveries are made; `true` when not sent. */
+            enabled?: boolean;
+        };
+        WebhookEndpointPatch: {
+            url?: components["schemas"]["WebhookUrl"];
+            description?: components["schemas"]["WebhookDescription"];
+            event_types?: components["schemas"]["WebhookEventTypes"];
+            enabled?: boolean;
+        };
+        WebhookEndpointResponse: {
+            data: components["schemas"]["WebhookEndpoint"];
+        };
+        WebhookEndpointList: {
+            data: components["schemas"]["WebhookEndpoint"][];
+            meta: components["schemas"]["ListMeta"];
+        };
+        /**
+         * @description `pending` while attempts remain, `succeeded` once one got a `2xx`, `failed` after the last.
+         * @enum {string}
+         */
+        WebhookDeliveryStatus: "pending" | "succeeded" | "failed";
+        WebhookAttempt: {
+            /** Format: int32 */
+            number: number;
+            /**
+             * @description `succeeded` (2xx), `gone` (410) or `failed` (anything else, or no answer).
+             * @enum {string}
+             */
+            outcome: "succeeded" | "failed" | "gone";
+            /**
+             * Format: int32
+             * @description The receiver's HTTP status; absent when there was no answer.
+             */
+            status_code?: number;
+            /** Format: int32 */
+            duration_ms: number;
+            /** @description What went wrong, when it did. */
+            error?: string;
+            attempted_at: components["schemas"]["Timestamp"];
+        };
+        WebhookDelivery: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            endpoint_id: string;
+            /** Format: uuid */
+            event_id: string;
+            event_type: components["schemas"]["EventType"];
+            status: components["schemas"]["WebhookDeliveryStatus"];
+            /** Format: int32 */
+            attempt_count: number;
+            /** @description When the next attempt is due; absent once the delivery succeeded or failed. */
+            next_attempt_at?: components["schemas"]["Timestamp"];
+            last_attempt_at?: components["schemas"]["Timestamp"];
+            /** Format: int32 */
+            last_status_code?: number;
+            /** Format: int32 */
+            last_duration_ms?: number;
+            last_error?: string;
+            /** @description The latest attempts, newest first (at most 50). */
+            attempts: components["schemas"]["WebhookAttempt"][];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        WebhookDeliveryResponse: {
+            data: components["schemas"]["WebhookDelivery"];
+        };
+        WebhookDeliveryList: {
+            data: components["schemas"]["WebhookDelivery"][];
             meta: components["schemas"]["ListMeta"];
         };
     };
@@ -1833,6 +2447,67 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The event. */
+        EventOK: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "Cache-Control": components["headers"]["CacheControlPrivateImmutable"];
+                Vary: components["headers"]["Vary"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["EventResponse"];
+            };
+        };
+        /** @description A page of events. */
+        EventListOK: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "Cache-Control": components["headers"]["CacheControlPrivateNoStore"];
+                Vary: components["headers"]["Vary"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["EventList"];
+            };
+        };
+        /** @description The webhook endpoint. */
+        WebhookEndpointOK: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                ETag: components["headers"]["ETag"];
+                "Cache-Control": components["headers"]["CacheControlPrivate"];
+                Vary: components["headers"]["Vary"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointResponse"];
+            };
+        };
     };
     parameters: {
         /**
@@ -1912,6 +2587,21 @@ export interface components {
          * @example "3"
          */
         IfNoneMatch: string;
+        /**
+         * @description The event's ID (also the `webhook-id` of its deliveries).
+         * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5ab0
+         */
+        EventId: string;
+        /**
+         * @description The webhook endpoint's ID.
+         * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a90
+         */
+        WebhookEndpointId: string;
+        /**
+         * @description The delivery's ID.
+         * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5aa0
+         */
+        DeliveryId: string;
     };
     requestBodies: never;
     headers: {
@@ -2015,6 +2705,11 @@ export interface components {
          */
         LocationAPIKey: string;
         /**
+         * @description URL of the created webhook endpoint.
+         * @example /v1/webhook-endpoints/0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a7f
+         */
+        LocationWebhookEndpoint: string;
+        /**
          * @description URL of the created order.
          * @example /v1/orders/0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a70
          */
@@ -2035,6 +2730,11 @@ export interface components {
          * @example private, no-store
          */
         CacheControlPrivateNoStore: string;
+        /**
+         * @description Caching policy of a response that never changes (an event), for the caller's own cache only.
+         * @example private, max-age=86400, immutable
+         */
+        CacheControlPrivateImmutable: string;
         /**
          * @description `no-store`: carries secrets; never stored.
          * @example no-store
@@ -4357,6 +5057,1001 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only events of this type.
+                 * @example order.paid
+                 */
+                type?: components["schemas"]["EventType"];
+                /**
+                 * @description Only events about this resource (an order, product, post or webhook endpoint).
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a70
+                 */
+                resource_id?: string;
+                /**
+                 * @description Only events created at or after this time (RFC 3339).
+                 * @example 2026-11-20T10:00:00Z
+                 */
+                since?: string;
+                /**
+                 * @description Sort by creation time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+                 * @example created_at
+                 */
+                sort?: "created_at" | "-created_at";
+                /**
+                 * @description Page size.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+                 *     list and `sort` it was issued for; anything else answers `400`.
+                 * @example eyJzIjoiLWNyZWF0ZWRfYXQiLCJrIjoiMjAyNi0xMS0yMFQxMDowMDowMFoiLCJpZCI6IjAxOTNhNmE0LTdjMWUtN2QyYS05ZjNiLTJiOGYxZDRlNWE2YyJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+                 *     which costs the same on any table size.
+                 * @example exact
+                 */
+                count?: components["parameters"]["Count"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["EventListOK"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The event's ID (also the `webhook-id` of its deliveries).
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5ab0
+                 */
+                event_id: components["parameters"]["EventId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["EventOK"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Sort by creation time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+                 * @example -created_at
+                 */
+                sort?: "created_at" | "-created_at";
+                /**
+                 * @description Page size.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+                 *     list and `sort` it was issued for; anything else answers `400`.
+                 * @example eyJzIjoiLWNyZWF0ZWRfYXQiLCJrIjoiMjAyNi0xMS0yMFQxMDowMDowMFoiLCJpZCI6IjAxOTNhNmE0LTdjMWUtN2QyYS05ZjNiLTJiOGYxZDRlNWE2YyJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+                 *     which costs the same on any table size.
+                 * @example exact
+                 */
+                count?: components["parameters"]["Count"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of webhook endpoints. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "Cache-Control": components["headers"]["CacheControlPrivateNoStore"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointCreate"];
+            };
+        };
+        responses: {
+            /** @description Created; `data.secret` is shown only now. */
+            201: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["LocationWebhookEndpoint"];
+                    ETag: components["headers"]["ETag"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An `ETag` from an earlier response; answers `304` if the resource still has it.
+                 * @example "3"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description The webhook endpoint's ID.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a90
+                 */
+                webhook_endpoint_id: components["parameters"]["WebhookEndpointId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["WebhookEndpointOK"];
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An `ETag` from an earlier response; the write happens only if the resource still has it.
+                 * @example "3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /**
+                 * @description The webhook endpoint's ID.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a90
+                 */
+                webhook_endpoint_id: components["parameters"]["WebhookEndpointId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An `ETag` from an earlier response; the write happens only if the resource still has it.
+                 * @example "3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /**
+                 * @description The webhook endpoint's ID.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a90
+                 */
+                webhook_endpoint_id: components["parameters"]["WebhookEndpointId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointPatch"];
+            };
+        };
+        responses: {
+            200: components["responses"]["WebhookEndpointOK"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotateWebhookEndpointSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook endpoint's ID.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a90
+                 */
+                webhook_endpoint_id: components["parameters"]["WebhookEndpointId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint with its new secret; `data.secret` is shown only now. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only deliveries with this status.
+                 * @example failed
+                 */
+                status?: components["schemas"]["WebhookDeliveryStatus"];
+                /**
+                 * @description Sort by creation time; a leading `-` sorts descending (the default). Ties are broken by `id`.
+                 * @example -created_at
+                 */
+                sort?: "created_at" | "-created_at";
+                /**
+                 * @description Page size.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `meta.next_cursor` of the previous page. Opaque and signed by the service: valid only for the
+                 *     list and `sort` it was issued for; anything else answers `400`.
+                 * @example eyJzIjoiLWNyZWF0ZWRfYXQiLCJrIjoiMjAyNi0xMS0yMFQxMDowMDowMFoiLCJpZCI6IjAxOTNhNmE0LTdjMWUtN2QyYS05ZjNiLTJiOGYxZDRlNWE2YyJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Adds `meta.total`: `exact` counts the matching rows; `estimated` uses the query planner's estimate,
+                 *     which costs the same on any table size.
+                 * @example exact
+                 */
+                count?: components["parameters"]["Count"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook endpoint's ID.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a90
+                 */
+                webhook_endpoint_id: components["parameters"]["WebhookEndpointId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "Cache-Control": components["headers"]["CacheControlPrivateNoStore"];
+                    Vary: components["headers"]["Vary"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry; see Conventions.
+                 * @example 3f0c7b8e-2d4a-4c61-9e1f-5b7a8d6c4e21
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKeyOptional"];
+            };
+            path: {
+                /**
+                 * @description The webhook endpoint's ID.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5a90
+                 */
+                webhook_endpoint_id: components["parameters"]["WebhookEndpointId"];
+                /**
+                 * @description The delivery's ID.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5aa0
+                 */
+                delivery_id: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted; the attempt is due now. */
+            202: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    orderCreatedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5ab0
+                 */
+                "webhook-id": string;
+                /**
+                 * @description When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+                 * @example 1795168860
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+                 *     with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+                 *     overlap. A delivery is genuine when any one of them matches (compare in constant time).
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderEventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received. Any `2xx` answer within 15 seconds acknowledges the delivery; anything else (a `3xx` included, since redirects are not followed) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone. The service disables the endpoint and sends it nothing more until it is enabled again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    orderPaidWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5ab0
+                 */
+                "webhook-id": string;
+                /**
+                 * @description When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+                 * @example 1795168860
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+                 *     with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+                 *     overlap. A delivery is genuine when any one of them matches (compare in constant time).
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderEventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received. Any `2xx` answer within 15 seconds acknowledges the delivery; anything else (a `3xx` included, since redirects are not followed) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone. The service disables the endpoint and sends it nothing more until it is enabled again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    orderShippedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5ab0
+                 */
+                "webhook-id": string;
+                /**
+                 * @description When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+                 * @example 1795168860
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+                 *     with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+                 *     overlap. A delivery is genuine when any one of them matches (compare in constant time).
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderEventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received. Any `2xx` answer within 15 seconds acknowledges the delivery; anything else (a `3xx` included, since redirects are not followed) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone. The service disables the endpoint and sends it nothing more until it is enabled again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    orderDeliveredWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5ab0
+                 */
+                "webhook-id": string;
+                /**
+                 * @description When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+                 * @example 1795168860
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+                 *     with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+                 *     overlap. A delivery is genuine when any one of them matches (compare in constant time).
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderEventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received. Any `2xx` answer within 15 seconds acknowledges the delivery; anything else (a `3xx` included, since redirects are not followed) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone. The service disables the endpoint and sends it nothing more until it is enabled again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    orderCancelledWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5ab0
+                 */
+                "webhook-id": string;
+                /**
+                 * @description When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+                 * @example 1795168860
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+                 *     with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+                 *     overlap. A delivery is genuine when any one of them matches (compare in constant time).
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderEventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received. Any `2xx` answer within 15 seconds acknowledges the delivery; anything else (a `3xx` included, since redirects are not followed) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone. The service disables the endpoint and sends it nothing more until it is enabled again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    productCreatedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5ab0
+                 */
+                "webhook-id": string;
+                /**
+                 * @description When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+                 * @example 1795168860
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+                 *     with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+                 *     overlap. A delivery is genuine when any one of them matches (compare in constant time).
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductEventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received. Any `2xx` answer within 15 seconds acknowledges the delivery; anything else (a `3xx` included, since redirects are not followed) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone. The service disables the endpoint and sends it nothing more until it is enabled again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    productUpdatedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5ab0
+                 */
+                "webhook-id": string;
+                /**
+                 * @description When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+                 * @example 1795168860
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+                 *     with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+                 *     overlap. A delivery is genuine when any one of them matches (compare in constant time).
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductEventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received. Any `2xx` answer within 15 seconds acknowledges the delivery; anything else (a `3xx` included, since redirects are not followed) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone. The service disables the endpoint and sends it nothing more until it is enabled again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    productDeletedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5ab0
+                 */
+                "webhook-id": string;
+                /**
+                 * @description When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+                 * @example 1795168860
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+                 *     with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+                 *     overlap. A delivery is genuine when any one of them matches (compare in constant time).
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductEventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received. Any `2xx` answer within 15 seconds acknowledges the delivery; anything else (a `3xx` included, since redirects are not followed) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone. The service disables the endpoint and sends it nothing more until it is enabled again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    postPublishedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5ab0
+                 */
+                "webhook-id": string;
+                /**
+                 * @description When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+                 * @example 1795168860
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+                 *     with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+                 *     overlap. A delivery is genuine when any one of them matches (compare in constant time).
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostEventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received. Any `2xx` answer within 15 seconds acknowledges the delivery; anything else (a `3xx` included, since redirects are not followed) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone. The service disables the endpoint and sends it nothing more until it is enabled again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    postArchivedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5ab0
+                 */
+                "webhook-id": string;
+                /**
+                 * @description When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+                 * @example 1795168860
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+                 *     with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+                 *     overlap. A delivery is genuine when any one of them matches (compare in constant time).
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostEventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received. Any `2xx` answer within 15 seconds acknowledges the delivery; anything else (a `3xx` included, since redirects are not followed) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone. The service disables the endpoint and sends it nothing more until it is enabled again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookEndpointDisabledWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's ID; the same on every retry of the delivery, so receivers can drop duplicates.
+                 * @example 0193a6a4-7c1e-7d2a-9f3b-2b8f1d4e5ab0
+                 */
+                "webhook-id": string;
+                /**
+                 * @description When this attempt was signed, in Unix seconds. Refuse deliveries more than five minutes off your clock.
+                 * @example 1795168860
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated signatures `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`, keyed
+                 *     with the base64-decoded part of the secret after `whsec_`. One per active secret: two during a rotation's
+                 *     overlap. A delivery is genuine when any one of them matches (compare in constant time).
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointEventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received. Any `2xx` answer within 15 seconds acknowledges the delivery; anything else (a `3xx` included, since redirects are not followed) is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone. The service disables the endpoint and sends it nothing more until it is enabled again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }

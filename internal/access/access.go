@@ -22,7 +22,10 @@ const (
 	ScopeCatalogRead   = "catalog:read" // inactive products too, without the power to change them
 	ScopeCatalogWrite  = "catalog:write"
 	ScopeOrdersManage  = "orders:manage"
-	ScopeEventsRead    = "events:read"
+	// ScopeEventsRead reads the event log (GET /v1/events); admins may too.
+	ScopeEventsRead = "events:read"
+	// ScopeWebhooksManage manages webhook endpoints and their deliveries.
+	ScopeWebhooksManage = "webhooks:manage"
 )
 
 // Principal is the authenticated caller of a request.

@@ -6,10 +6,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
@@ -18,12 +20,16 @@ import (
 	"github.com/storefront/storefront/internal/catalog"
 	"github.com/storefront/storefront/internal/config"
 	"github.com/storefront/storefront/internal/content"
+	"github.com/storefront/storefront/internal/events"
 	"github.com/storefront/storefront/internal/httpapi"
 	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/orders"
 	"github.com/storefront/storefront/internal/postgres"
+	"github.com/storefront/storefront/internal/queue"
 	"github.com/storefront/storefront/internal/redis"
 	"github.com/storefront/storefront/internal/telemetry"
+	"github.com/storefront/storefront/internal/webhookhttp"
+	"github.com/storefront/storefront/internal/webhooks"
 )
 
 // Options adjust what Config does not cover.
@@ -38,6 +44,22 @@ type Options struct {
 	TracerProvider trace.TracerProvider
 	// NoMetrics leaves out the request metrics middleware (to measure what instrumentation costs).
 	NoMetrics bool
+	// RunWorkers runs WEBHOOK_WORKERS webhook workers in this process (serve and worker do; migrate, seed
+	// and most tests only enqueue).
+	RunWorkers bool
+	// Webhooks overrides webhook timing and name resolution (tests: a short retry schedule, a clock, a
+	// resolver stub).
+	Webhooks WebhookOptions
+}
+
+// WebhookOptions are the webhook settings tests may change; zero values keep the defaults.
+type WebhookOptions struct {
+	Schedule        webhooks.Schedule
+	RotationOverlap time.Duration
+	DisableAfter    time.Duration
+	Now             func() time.Time
+	Resolver        webhooks.Resolver // how endpoint hosts are looked up, at creation and at connect time
+	Timeout         time.Duration     // of one attempt
 }
 
 // App is a wired service.
@@ -54,6 +76,11 @@ type App struct {
 	Orders   *orders.Service
 	// Audit is the audit log every service records its changes in.
 	Audit   *audit.Log
+	Events   *events.Service
+	Webhooks *webhooks.Service
+	// Outbox records events in the unit of work of their change; Queue runs the webhook attempts.
+	Outbox  *events.Outbox
+	Queue   *queue.Queue
 	Handler http.Handler
 	// Cache and Limiter are nil without Redis.
 	Cache   *redis.Cache
@@ -115,11 +142,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 	if cfg.Production() {
 		a.Identity.UseLiveKeys()
 	}
-	a.Catalog = catalog.NewService(catalogStore, a.DB)
+	if err := a.wireEvents(ctx, opts); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Catalog = catalog.NewService(catalogStore, a.DB, a.Outbox)
 	a.Catalog.RecordTo(a.Audit)
-	a.Content = content.NewService(contentStore, a.DB)
+	a.Content = content.NewService(contentStore, a.DB, a.Outbox)
 	a.Content.RecordTo(a.Audit)
-	a.Orders = orders.NewService(orderStore, a.DB, orders.NewSimulator())
+	a.Orders = orders.NewService(orderStore, a.DB, orders.NewSimulator(), a.Outbox)
 	a.Orders.RecordTo(a.Audit)
 	a.Orders.ObserveTransitions(a.Metrics.OrderTransition)
 	a.idempotency = postgres.NewIdempotencyStore(a.DB)
@@ -134,6 +165,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 	if opts.TracerProvider != nil {
 		deps.Tracing = opts.TracerProvider
 	}
+	deps.Events, deps.Webhooks = a.Events, a.Webhooks
 	if a.Redis != nil {
 		deps.Redis = a.Redis
 		if !opts.DisableRateLimit {
@@ -146,7 +178,54 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 		return nil, fmt.Errorf("building HTTP stack: %w", err)
 	}
 	a.Handler = e
+	if opts.RunWorkers {
+		if err := a.Queue.Start(context.Background()); err != nil { // stopped by Close, not by New's ctx
+			a.Close()
+			return nil, fmt.Errorf("starting webhook workers: %w", err)
+		}
+	}
 	return a, nil
+}
+
+// wireEvents builds the outbox, the webhook service that subscribes to it, and the queue and sender
+// that deliver.
+func (a *App) wireEvents(ctx context.Context, opts Options) error {
+	cfg, wo := a.Config, opts.Webhooks
+	eventStore := postgres.NewEventStore(a.DB)
+	a.Outbox = events.NewOutbox(eventStore, httpapi.RenderResource, func(ctx context.Context) events.Origin {
+		return events.Origin{RequestID: telemetry.RequestID(ctx), TraceParent: telemetry.TraceParent(ctx)}
+	})
+	a.Events = events.NewService(eventStore)
+	policy := webhooks.Policy{RequireHTTPS: cfg.Production(), AllowPrivate: cfg.WebhooksAllowPrivateNetworks}
+	var resolver webhooks.Resolver = net.DefaultResolver
+	if wo.Resolver != nil {
+		resolver = wo.Resolver
+	}
+	workers := 0
+	if opts.RunWorkers {
+		workers = cfg.WebhookWorkers
+	}
+	var svc *webhooks.Service
+	q, err := queue.New(ctx, queue.Options{DatabaseURL: cfg.DatabaseURL, Workers: workers, Logger: a.Logger, Stats: a.Pool},
+		queue.DelivererFunc(func(ctx context.Context, id uuid.UUID) (time.Duration, error) { return svc.Deliver(ctx, id) }))
+	if err != nil {
+		return err
+	}
+	a.Queue = q
+	sender := webhookhttp.New(webhookhttp.Options{Policy: policy, Resolver: resolver, Timeout: wo.Timeout,
+		Tracer: telemetry.Tracer(opts.TracerProvider)})
+	svc = webhooks.NewService(postgres.NewWebhookStore(a.DB), a.DB, q, sender, a.Outbox, webhooks.Config{Policy: policy,
+		Resolver: resolver, Schedule: wo.Schedule, RotationOverlap: wo.RotationOverlap, DisableAfter: wo.DisableAfter, Now: wo.Now})
+	svc.ObserveAttempts(func(o webhooks.Outcome, final webhooks.DeliveryStatus, d time.Duration) {
+		a.Metrics.WebhookAttempt(string(o), string(final), d)
+	})
+	a.Outbox.Subscribe(svc)
+	a.Webhooks = svc
+	a.Metrics.RegisterWebhookQueue(func(ctx context.Context) (telemetry.QueueStats, error) {
+		s, err := q.Stats(ctx)
+		return telemetry.QueueStats{Due: s.Due, Waiting: s.Waiting, Running: s.Running, Lag: s.Lag}, err
+	})
+	return nil
 }
 
 // registerRedisMetrics exports the cache, limiter and Redis failure counters, read at scrape time.
@@ -176,8 +255,12 @@ func (a *App) registerRedisMetrics() {
 // Migrate applies pending migrations.
 func (a *App) Migrate(ctx context.Context) error { return postgres.Migrate(ctx, a.Pool, a.Logger) }
 
-// Close releases connections.
+// Close stops the webhook workers (attempts under way get a few seconds to finish) and releases connections.
 func (a *App) Close() {
+	if a.Queue != nil {
+		a.Queue.Stop()
+		a.Queue.Close()
+	}
 	if a.Cache != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		if n, overflow := a.Cache.Drain(ctx); n > 0 || overflow {

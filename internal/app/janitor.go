@@ -7,9 +7,10 @@ import (
 	"github.com/storefront/storefront/internal/postgres"
 )
 
-// Cleanup removes expired idempotency keys, refresh tokens, failed sign-ins and audit entries once.
+// Cleanup removes expired idempotency keys, refresh tokens and failed sign-ins, audit entries past their
+// retention (AUDIT_RETENTION_DAYS) and events past theirs (EVENTS_RETENTION_DAYS), once.
 func (a *App) Cleanup(ctx context.Context) (map[string]int64, error) {
-	return postgres.Cleanup(ctx, a.Pool, a.Config.AuditRetentionDays)
+	return postgres.Cleanup(ctx, a.Pool, a.Config.AuditRetentionDays, time.Now().Add(-a.Config.EventsRetention))
 }
 
 // RunJanitor cleans up every interval until ctx ends. Several instances may run it: each delete is

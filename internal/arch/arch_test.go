@@ -25,9 +25,11 @@ var adapters = map[string]bool{
 	"internal/httpapi":      true,
 	"internal/httpapi/edge": true,
 	"internal/postgres":     true,
+	"internal/queue":        true, // River: the webhook delivery jobs
 	"internal/redis":        true,
 	"internal/telemetry":    true,
 	"internal/testenv":      true,
+	"internal/webhookhttp":  true, // outbound HTTP: webhook attempts
 	"internal/arch":         true,
 	"internal/storetest":    true, // test support: the storage contract every store implementation runs
 }

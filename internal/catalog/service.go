@@ -10,6 +10,7 @@ import (
 	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/audit"
 	"github.com/storefront/storefront/internal/etag"
+	"github.com/storefront/storefront/internal/events"
 	"github.com/storefront/storefront/internal/page"
 	"github.com/storefront/storefront/internal/slug"
 	"github.com/storefront/storefront/internal/uow"
@@ -17,14 +18,24 @@ import (
 
 // Service holds the catalog rules.
 type Service struct {
-	store Store
-	tx    uow.Runner
-	audit audit.Recorder
+	store  Store
+	tx     uow.Runner
+	audit  audit.Recorder
+	events events.Publisher
 }
 
-// NewService returns the catalog rules over a store and the unit of work it takes part in.
-func NewService(store Store, tx uow.Runner) *Service {
-	return &Service{store: store, tx: tx, audit: audit.Discard}
+// NewService returns the catalog rules over a store, the unit of work it takes part in, and the outbox
+// product changes are published to (in the change's unit of work). Categories publish no events.
+func NewService(store Store, tx uow.Runner, publisher events.Publisher) *Service {
+	return &Service{store: store, tx: tx, audit: audit.Discard, events: publisher}
+}
+
+func (s *Service) publish(ctx context.Context, t events.Type, p Product, previous *Product) error {
+	c := events.Change{Type: t, ResourceID: p.ID, Resource: p}
+	if previous != nil {
+		c.Previous = *previous
+	}
+	return s.events.Publish(ctx, c)
 }
 
 // RecordTo sets the audit log every catalog write is recorded in.
@@ -195,8 +206,11 @@ func (s *Service) CreateProduct(ctx context.Context, p access.Principal, f Produ
 		if pr, err = s.store.CreateProduct(ctx, id, f, slug.Make(f.Name)); err != nil {
 			return unknownCategory(err)
 		}
-		return s.record(ctx, p, audit.ProductCreated, audit.ResourceProduct, pr.ID, audit.Changes{}.Set("name", pr.Name).
-			Set("price_cents", pr.PriceCents).Set("currency", pr.Currency).Set("stock", pr.Stock).Set("active", pr.Active))
+		if err := s.record(ctx, p, audit.ProductCreated, audit.ResourceProduct, pr.ID, audit.Changes{}.Set("name", pr.Name).
+			Set("price_cents", pr.PriceCents).Set("currency", pr.Currency).Set("stock", pr.Stock).Set("active", pr.Active)); err != nil {
+			return err
+		}
+		return s.publish(ctx, events.ProductCreated, pr, nil)
 	})
 	return pr, err
 }
@@ -267,7 +281,10 @@ func (s *Service) updateProduct(ctx context.Context, p access.Principal, id uuid
 		if out, err = s.store.UpdateProduct(ctx, pr, base); err != nil {
 			return unknownCategory(err)
 		}
-		return s.record(ctx, p, audit.ProductUpdated, audit.ResourceProduct, id, productChanges(before, out))
+		if err := s.record(ctx, p, audit.ProductUpdated, audit.ResourceProduct, id, productChanges(before, out)); err != nil {
+			return err
+		}
+		return s.publish(ctx, events.ProductUpdated, out, &before)
 	})
 	return out, err
 }
@@ -285,7 +302,10 @@ func (s *Service) DeleteProduct(ctx context.Context, p access.Principal, id uuid
 		if err := s.store.DeleteProduct(ctx, id); err != nil {
 			return err
 		}
-		return s.record(ctx, p, audit.ProductDeleted, audit.ResourceProduct, id, audit.Changes{"name": pr.Name})
+		if err := s.record(ctx, p, audit.ProductDeleted, audit.ResourceProduct, id, audit.Changes{"name": pr.Name}); err != nil {
+			return err
+		}
+		return s.publish(ctx, events.ProductDeleted, pr, nil) // the product as it was until deleted
 	})
 }
 

@@ -47,6 +47,13 @@ type Config struct {
 	// DatabaseMaxConns is the pool size (DATABASE_MAX_CONNS; the URL's pool_max_conns wins when given).
 	DatabaseMaxConns int
 
+	// WebhookWorkers is how many webhook attempts `serve` runs at once (0: none; `storefront worker` runs them).
+	WebhookWorkers int
+	// WebhooksAllowPrivateNetworks lets webhooks reach loopback and private addresses (development only).
+	WebhooksAllowPrivateNetworks bool
+	// EventsRetention is how long events (and their deliveries) are kept.
+	EventsRetention time.Duration
+
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
 	// ShutdownTimeout is the drain window: the process exits within it whatever the database does.
@@ -110,6 +117,23 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.AuditRetentionDays, err = boundedInt(getenv, "AUDIT_RETENTION_DAYS", 400, 1, 36500); err != nil {
 		problems = append(problems, err)
+	}
+	if c.WebhookWorkers, err = boundedInt(getenv, "WEBHOOK_WORKERS", 10, 0, 1000); err != nil {
+		problems = append(problems, err)
+	}
+	days, err := boundedInt(getenv, "EVENTS_RETENTION_DAYS", 30, 30, 3650)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	c.EventsRetention = time.Duration(days) * 24 * time.Hour
+	if v := strings.TrimSpace(getenv("WEBHOOKS_ALLOW_PRIVATE_NETWORKS")); v != "" {
+		if c.WebhooksAllowPrivateNetworks, err = strconv.ParseBool(v); err != nil {
+			problems = append(problems, fmt.Errorf("WEBHOOKS_ALLOW_PRIVATE_NETWORKS must be true or false, got %q", v))
+		}
+	}
+	if c.WebhooksAllowPrivateNetworks && c.AppEnv == EnvProduction {
+		problems = append(problems, errors.New("WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true is refused when APP_ENV=production: "+
+			"it would let webhooks reach the internal network"))
 	}
 	for _, cidr := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
 		if cidr = strings.TrimSpace(cidr); cidr == "" {
@@ -247,6 +271,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("database_max_conns", c.DatabaseMaxConns),
 		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
 		slog.String("request_timeout", c.RequestTimeout.String()),
+		slog.Int("webhook_workers", c.WebhookWorkers),
+		slog.Bool("webhooks_allow_private_networks", c.WebhooksAllowPrivateNetworks),
+		slog.Int("events_retention_days", int(c.EventsRetention/(24*time.Hour))),
 	)
 }
 

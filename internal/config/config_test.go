@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -40,6 +41,31 @@ func TestLoad(t *testing.T) {
 	t.Run("production needs a secret", func(t *testing.T) {
 		_, err := Load(env(map[string]string{"DATABASE_URL": "postgres://localhost/db", "APP_ENV": "production"}))
 		if err == nil || !strings.Contains(err.Error(), "JWT_SECRET is required") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("webhook settings", func(t *testing.T) {
+		c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://localhost/db"}))
+		if err != nil || c.WebhookWorkers != 10 || c.EventsRetention != 30*24*time.Hour || c.WebhooksAllowPrivateNetworks {
+			t.Fatalf("defaults: %+v %v", c, err)
+		}
+		c, err = Load(env(map[string]string{"DATABASE_URL": "postgres://localhost/db", "WEBHOOK_WORKERS": "0",
+			"EVENTS_RETENTION_DAYS": "90", "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "true"}))
+		if err != nil || c.WebhookWorkers != 0 || c.EventsRetention != 90*24*time.Hour || !c.WebhooksAllowPrivateNetworks {
+			t.Fatalf("set: %+v %v", c, err)
+		}
+		_, err = Load(env(map[string]string{"DATABASE_URL": "postgres://localhost/db", "WEBHOOK_WORKERS": "-1",
+			"EVENTS_RETENTION_DAYS": "7", "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "maybe"}))
+		for _, want := range []string{"WEBHOOK_WORKERS", "EVENTS_RETENTION_DAYS must be a whole number from 30", "WEBHOOKS_ALLOW_PRIVATE_NETWORKS"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("error does not mention %s: %v", want, err)
+			}
+		}
+	})
+	t.Run("production refuses private webhook receivers", func(t *testing.T) {
+		_, err := Load(env(map[string]string{"DATABASE_URL": "postgres://localhost/db", "APP_ENV": "production", "JWT_SECRET": secret,
+			"WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "true"}))
+		if err == nil || !strings.Contains(err.Error(), "WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true is refused when APP_ENV=production") {
 			t.Fatalf("err = %v", err)
 		}
 	})

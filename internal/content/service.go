@@ -12,6 +12,7 @@ import (
 	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/audit"
 	"github.com/storefront/storefront/internal/etag"
+	"github.com/storefront/storefront/internal/events"
 	"github.com/storefront/storefront/internal/page"
 	"github.com/storefront/storefront/internal/slug"
 	"github.com/storefront/storefront/internal/uow"
@@ -19,33 +20,47 @@ import (
 
 // Service holds the content rules.
 type Service struct {
-	store Store
-	tx    uow.Runner
-	now   func() time.Time
-	audit audit.Recorder
+	store  Store
+	tx     uow.Runner
+	now    func() time.Time
+	audit  audit.Recorder
+	events events.Publisher
 }
 
-// NewService returns the content rules over a store and the unit of work it takes part in.
-func NewService(store Store, tx uow.Runner) *Service {
-	return &Service{store: store, tx: tx, now: time.Now, audit: audit.Discard}
+// NewService returns the content rules over a store, the unit of work it takes part in, and the outbox
+// publishing and archiving are published to (in the change's unit of work).
+func NewService(store Store, tx uow.Runner, publisher events.Publisher) *Service {
+	return &Service{store: store, tx: tx, now: time.Now, audit: audit.Discard, events: publisher}
 }
 
 // RecordTo sets the audit log publications and moderation deletes are recorded in.
 func (s *Service) RecordTo(r audit.Recorder) { s.audit = r }
 
-// recordPublished records a post that a write published (from another status, or at creation).
-func (s *Service) recordPublished(ctx context.Context, p access.Principal, from Status, post Post) error {
-	if post.Status != StatusPublished || from == StatusPublished {
+// statusEvents names the event a post's move into a status publishes.
+var statusEvents = map[Status]events.Type{StatusPublished: events.PostPublished, StatusArchived: events.PostArchived}
+
+// moved records and publishes a post's move from status from (empty at creation): a publication goes
+// to the audit log, and a move into a status partners hear of to the outbox, in the write's unit of work.
+func (s *Service) moved(ctx context.Context, p access.Principal, from Status, post Post) error {
+	if from == post.Status {
 		return nil
 	}
-	ch := audit.Changes{}.Set("title", post.Title)
-	if from == "" {
-		ch.Set("status", post.Status)
-	} else {
-		ch.Diff("status", from, post.Status)
+	if post.Status == StatusPublished {
+		ch := audit.Changes{}.Set("title", post.Title)
+		if from == "" {
+			ch.Set("status", post.Status)
+		} else {
+			ch.Diff("status", from, post.Status)
+		}
+		if err := s.audit.Record(ctx, audit.Event{Action: audit.PostPublished, ResourceType: audit.ResourcePost, ResourceID: post.ID,
+			Actor: p, Changes: ch}); err != nil {
+			return err
+		}
 	}
-	return s.audit.Record(ctx, audit.Event{Action: audit.PostPublished, ResourceType: audit.ResourcePost, ResourceID: post.ID,
-		Actor: p, Changes: ch})
+	if t, ok := statusEvents[post.Status]; ok {
+		return s.events.Publish(ctx, events.Change{Type: t, ResourceID: post.ID, Resource: post})
+	}
+	return nil
 }
 
 var (
@@ -85,12 +100,15 @@ func (s *Service) Create(ctx context.Context, p access.Principal, userID uuid.UU
 		return Post{}, apperr.Internal(err)
 	}
 	post.ID = id
+	if post.Status == StatusDraft { // nothing to record or publish: no transaction needed
+		return s.store.CreatePost(ctx, post, slug.Make(post.Title))
+	}
 	var out Post
 	err = s.tx.InTx(ctx, func(ctx context.Context) (err error) {
 		if out, err = s.store.CreatePost(ctx, post, slug.Make(post.Title)); err != nil {
 			return err
 		}
-		return s.recordPublished(ctx, p, "", out)
+		return s.moved(ctx, p, "", out)
 	})
 	return out, err
 }
@@ -197,7 +215,7 @@ func (s *Service) update(ctx context.Context, p access.Principal, id uuid.UUID, 
 		if out, err = s.store.UpdatePost(ctx, post, base); err != nil {
 			return err
 		}
-		return s.recordPublished(ctx, p, before.Status, out)
+		return s.moved(ctx, p, before.Status, out)
 	})
 	return out, err
 }

@@ -63,13 +63,18 @@ func newNegFixture(t *testing.T, env *testenv.Env) *negFixture {
 	}
 	comment := f.newComment(posts[0])
 	f.newComment(posts[0])
-	order := f.placeOrder()
+	endpoint := f.newEndpoint()
+	f.newEndpoint()
+	order := f.placeOrder() // its order.created event gets a delivery to each endpoint
 	f.placeOrder()
 	apiKey := f.newAPIKey()
 	f.newAPIKey()
+	event := f.first("/v1/events")
+	delivery := f.first("/v1/webhook-endpoints/" + endpoint + "/deliveries")
 
 	f.ids = map[string]string{"user_id": f.customerID, "category_id": f.category, "product_id": pathProduct,
-		"post_id": posts[0], "comment_id": comment, "order_id": order, "api_key_id": apiKey}
+		"post_id": posts[0], "comment_id": comment, "order_id": order, "api_key_id": apiKey,
+		"webhook_endpoint_id": endpoint, "event_id": event, "delivery_id": delivery}
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -87,8 +92,29 @@ func newNegFixture(t *testing.T, env *testenv.Env) *negFixture {
 		"shipOrder":      func() map[string]string { return map[string]string{"order_id": f.pay(f.placeOrder())} },
 		"deliverOrder":   func() map[string]string { return map[string]string{"order_id": f.ship(f.pay(f.placeOrder()))} },
 		"revokeApiKey":   func() map[string]string { return map[string]string{"api_key_id": f.newAPIKey()} },
+		"deleteWebhookEndpoint": func() map[string]string {
+			return map[string]string{"webhook_endpoint_id": f.newEndpoint()}
+		},
 	}
 	return f
+}
+
+// newEndpoint subscribes a receiver that is never called (no workers run in the test) to new orders.
+func (f *negFixture) newEndpoint() string {
+	return f.id(f.call(f.adm, "POST", "/v1/webhook-endpoints", map[string]any{
+		"url": fmt.Sprintf("http://127.0.0.1:9/hooks/%d", f.seq.Add(1)), "event_types": []string{"order.created"}}))
+}
+
+// first is the id of the first item a list answers the admin.
+func (f *negFixture) first(path string) string {
+	f.t.Helper()
+	list := f.call(f.adm, "GET", path, nil)
+	items, _ := list["data"].([]any)
+	if len(items) == 0 {
+		f.t.Fatalf("%s lists nothing", path)
+	}
+	id, _ := items[0].(map[string]any)["id"].(string)
+	return id
 }
 
 func (f *negFixture) newAPIKey() string {

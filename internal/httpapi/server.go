@@ -16,6 +16,7 @@ import (
 	"github.com/storefront/storefront/internal/audit"
 	"github.com/storefront/storefront/internal/catalog"
 	"github.com/storefront/storefront/internal/content"
+	"github.com/storefront/storefront/internal/events"
 	"github.com/storefront/storefront/internal/httpapi/edge"
 	"github.com/storefront/storefront/internal/idempotency"
 	"github.com/storefront/storefront/internal/identity"
@@ -23,6 +24,7 @@ import (
 	"github.com/storefront/storefront/internal/ratelimit"
 	"github.com/storefront/storefront/internal/telemetry"
 	"github.com/storefront/storefront/internal/uow"
+	"github.com/storefront/storefront/internal/webhooks"
 )
 
 // Pinger is a dependency /ready checks.
@@ -41,6 +43,8 @@ type Deps struct {
 	Content     *content.Service
 	Orders      *orders.Service
 	Audit       *audit.Log
+	Events      *events.Service
+	Webhooks    *webhooks.Service
 	Idempotency idempotency.Store
 	// RequestTimeout bounds each request's work (see edge.Config).
 	RequestTimeout time.Duration

@@ -34,7 +34,8 @@ var roleScopes = map[Role][]string{
 	RoleCustomer: {access.ScopeOrdersWrite, access.ScopePostsWrite, access.ScopeCommentsWrite},
 	RoleEditor:   {access.ScopeOrdersWrite, access.ScopePostsWrite, access.ScopeCommentsWrite, access.ScopePostsPublish, access.ScopePostsModerate},
 	RoleAdmin: {access.ScopeOrdersWrite, access.ScopePostsWrite, access.ScopeCommentsWrite, access.ScopePostsPublish, access.ScopePostsModerate,
-		access.ScopeUsersAdmin, access.ScopeCatalogRead, access.ScopeCatalogWrite, access.ScopeOrdersManage, access.ScopeEventsRead},
+		access.ScopeUsersAdmin, access.ScopeCatalogRead, access.ScopeCatalogWrite, access.ScopeOrdersManage, access.ScopeEventsRead,
+		access.ScopeWebhooksManage},
 }
 
 // KnownScopes are every scope a role grants (the admin role grants them all).

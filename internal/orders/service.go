@@ -13,6 +13,7 @@ import (
 	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
 	"github.com/storefront/storefront/internal/audit"
+	"github.com/storefront/storefront/internal/events"
 	"github.com/storefront/storefront/internal/page"
 	"github.com/storefront/storefront/internal/uow"
 )
@@ -22,6 +23,7 @@ type Service struct {
 	store    Store
 	tx       uow.Runner
 	provider PaymentProvider
+	events   events.Publisher
 	observe  func(transition string)
 	audit    audit.Recorder
 }
@@ -49,9 +51,19 @@ func (s *Service) observed(ctx context.Context, transition string) {
 	}
 }
 
-// NewService wires the rules to a store, the unit of work it takes part in, and a payment provider.
-func NewService(store Store, tx uow.Runner, provider PaymentProvider) *Service {
-	return &Service{store: store, tx: tx, provider: provider, audit: audit.Discard}
+// NewService wires the rules to a store, the unit of work it takes part in, a payment provider, and
+// the outbox every order change is published to (in the change's unit of work).
+func NewService(store Store, tx uow.Runner, provider PaymentProvider, publisher events.Publisher) *Service {
+	return &Service{store: store, tx: tx, provider: provider, events: publisher, audit: audit.Discard}
+}
+
+// transitionEvents names the event each state change publishes.
+var transitionEvents = map[Transition]events.Type{
+	Pay: events.OrderPaid, Ship: events.OrderShipped, Deliver: events.OrderDelivered, Cancel: events.OrderCancelled,
+}
+
+func (s *Service) publish(ctx context.Context, t events.Type, o Order) error {
+	return s.events.Publish(ctx, events.Change{Type: t, ResourceID: o.ID, Resource: o})
 }
 
 func canManage(p access.Principal) bool { return p.Has(access.ScopeOrdersManage) }
@@ -156,8 +168,11 @@ func (s *Service) Place(ctx context.Context, p access.Principal, lines []Line, a
 		if err != nil {
 			return err
 		}
-		return s.record(ctx, p, out.ID, StatusPending, audit.Changes{}.Set("status", StatusPending).
-			Set("total_cents", out.TotalCents).Set("currency", out.Currency).Set("lines", len(out.Items)))
+		if err := s.record(ctx, p, out.ID, StatusPending, audit.Changes{}.Set("status", StatusPending).
+			Set("total_cents", out.TotalCents).Set("currency", out.Currency).Set("lines", len(out.Items))); err != nil {
+			return err
+		}
+		return s.publish(ctx, events.OrderCreated, out)
 	})
 	if err == nil {
 		s.observed(ctx, "place")
@@ -277,8 +292,8 @@ func (s *Service) transition(ctx context.Context, p access.Principal, id uuid.UU
 	return out, err
 }
 
-// setStatus records the order's new state, in the store and the audit log; the transition is observed
-// once committed.
+// setStatus records the order's new state, in the store and the audit log, and publishes it; the
+// transition is observed once committed.
 func (s *Service) setStatus(ctx context.Context, p access.Principal, o Order, t Transition, to Status, c StatusChange) (Order, error) {
 	out, err := s.store.SetStatus(ctx, o.ID, to, c)
 	if err != nil {
@@ -295,6 +310,9 @@ func (s *Service) setStatus(ctx context.Context, p access.Principal, o Order, t 
 		ch["refunded"] = o.Status == StatusPaid && o.Payment != nil
 	}
 	if err := s.record(ctx, p, o.ID, to, ch); err != nil {
+		return Order{}, err
+	}
+	if err := s.publish(ctx, transitionEvents[t], out); err != nil {
 		return Order{}, err
 	}
 	s.observed(ctx, string(t))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -87,7 +88,7 @@ func TestAuditEventsAreAppendOnly(t *testing.T) {
 		insertAged(t, pool, 1, 40)
 		_, err := pool.Exec(ctx, "DELETE FROM audit_events WHERE occurred_at < now() - interval '30 days'")
 		wantRefused(t, err) // 40 days is younger than 400
-		if _, err := postgres.Cleanup(ctx, pool, 30); err != nil {
+		if _, err := postgres.Cleanup(ctx, pool, 30, time.Now().Add(-30*24*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		if err := pool.QueryRow(ctx, "SELECT count(*) FROM audit_events").Scan(&n); err != nil || n != 1 {
@@ -102,7 +103,7 @@ func TestAuditPruneInBatches(t *testing.T) {
 	pool := auditPool(t)
 	insertAged(t, pool, 2500, 401)
 	insertAged(t, pool, 10, 399)
-	removed, err := postgres.Cleanup(ctx, pool, 400)
+	removed, err := postgres.Cleanup(ctx, pool, 400, time.Now().Add(-30*24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

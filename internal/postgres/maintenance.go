@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -17,10 +18,10 @@ const (
 )
 
 // Cleanup deletes what has outlived its purpose: idempotency keys past 24 hours, refresh tokens a day
-// after they expired, failed sign-ins older than a day, and audit entries older than the retention
-// (auditRetentionDays, recorded first in audit_policy, which the table's guard reads). It returns how
-// many rows each removed.
-func Cleanup(ctx context.Context, pool *pgxpool.Pool, auditRetentionDays int) (map[string]int64, error) {
+// after they expired, failed sign-ins older than a day, audit entries older than the retention
+// (auditRetentionDays, recorded first in audit_policy, which the table's guard reads), and events (with
+// their webhook deliveries) created before eventsBefore. It returns how many rows each removed.
+func Cleanup(ctx context.Context, pool *pgxpool.Pool, auditRetentionDays int, eventsBefore time.Time) (map[string]int64, error) {
 	q := db.New(pool)
 	out := map[string]int64{}
 	steps := []struct {
@@ -31,6 +32,7 @@ func Cleanup(ctx context.Context, pool *pgxpool.Pool, auditRetentionDays int) (m
 		{"refresh_tokens", q.DeleteExpiredRefreshTokens},
 		{"login_failures", q.DeleteOldLoginFailures},
 		{"audit_events", func(ctx context.Context) (int64, error) { return pruneAudit(ctx, q, auditRetentionDays) }},
+		{"events", func(ctx context.Context) (int64, error) { return PruneEvents(ctx, pool, eventsBefore) }},
 	}
 	for _, s := range steps {
 		n, err := s.run(ctx)

@@ -20,6 +20,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/storefront/storefront/db/migrations"
@@ -67,8 +69,46 @@ func ConnectWith(ctx context.Context, url string, o PoolOptions) (*pgxpool.Pool,
 	return pool, nil
 }
 
-// Migrate applies every pending migration.
+// Migrate applies every pending migration: the service's own (goose, db/migrations), then River's job
+// queue tables (rivermigrate, at the version go.mod pins), which db/migrations does not own.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+	if err := migrateSchema(ctx, pool, logger); err != nil {
+		return err
+	}
+	return MigrateRiver(ctx, pool, logger)
+}
+
+// MigrateRiver applies River's pending migrations.
+func MigrateRiver(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("loading River migrations: %w", err)
+	}
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("migrating River: %w", err)
+	}
+	for _, v := range res.Versions {
+		logger.Info("river migration applied", "version", v.Version, "name", v.Name, "duration", v.Duration)
+	}
+	return nil
+}
+
+// RiverMigrations describes River's migrations (version, name and SQL), so a migrated template database
+// can be told apart from one built for another River version.
+func RiverMigrations() ([]string, error) {
+	m, err := rivermigrate.New(riverpgxv5.New(nil), nil)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, v := range m.AllVersions() {
+		out = append(out, fmt.Sprintf("%d %s\n%s", v.Version, v.Name, v.SQLUp))
+	}
+	return out, nil
+}
+
+func migrateSchema(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
 	sub, err := fs.Sub(migrations.FS, ".")
 	if err != nil {
 		return err

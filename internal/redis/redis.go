@@ -138,7 +138,12 @@ func (c *Client) Connect(ctx context.Context) error {
 // probe dials Redis afresh and pings it; on success it closes the circuit. A fresh client each time:
 // connections idle through an outage can be dead without knowing it, and rueidis spreads commands
 // over several, so a ping on one proves nothing about the others.
-func (c *Client) probe(ctx context.Context) error {
+func (c *Client) probe(ctx context.Context) error { return c.probeAfter(ctx, false) }
+
+// probeAfter is probe; afterTrip says the circuit opened on failures, so closing it is a recovery after
+// which a new trip soon counts as flapping. The recovery's time is recorded before the circuit closes:
+// a failure right after must find it.
+func (c *Client) probeAfter(ctx context.Context, afterTrip bool) error {
 	c.probeMu.Lock()
 	defer c.probeMu.Unlock()
 	if c.life.Err() != nil {
@@ -160,6 +165,9 @@ func (c *Client) probe(ctx context.Context) error {
 	old := c.client.Swap(&client)
 	c.consecutive.Store(0)
 	c.window.reset(mono())
+	if afterTrip {
+		c.closedAt.Store(mono())
+	}
 	c.open.Store(false)
 	if old != nil {
 		(*old).Close() // operations still on it fail, and the breaker ignores them (see current)
@@ -180,10 +188,7 @@ func (c *Client) probeUntilUp(afterTrip bool) {
 		case <-t.C:
 			t.Reset(time.Duration(c.interval.Load()))
 		}
-		if c.probe(c.life) == nil {
-			if afterTrip {
-				c.closedAt.Store(mono())
-			}
+		if c.probeAfter(c.life, afterTrip) == nil {
 			c.logger.Info("redis reachable again: cache and rate limits back on")
 			return
 		}

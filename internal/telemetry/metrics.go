@@ -3,6 +3,7 @@
 package telemetry
 
 import (
+	"context"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -21,6 +22,10 @@ type Metrics struct {
 	requestsInFlight prometheus.Gauge
 	idemReplays      prometheus.Counter
 	orderTransitions *prometheus.CounterVec
+
+	webhookAttempts        *prometheus.CounterVec
+	webhookDeliveries      *prometheus.CounterVec
+	webhookAttemptDuration prometheus.Histogram
 }
 
 // NewMetrics registers the HTTP, idempotency and order instruments and the Go and process collectors.
@@ -40,9 +45,72 @@ func NewMetrics() *Metrics {
 	m.orderTransitions = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "order_transitions_total", Help: "Orders placed and moved through their states, by transition.",
 	}, []string{"transition"})
+	m.webhookAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "webhook", Name: "attempts_total",
+		Help: "Webhook delivery attempts, by outcome: succeeded (2xx), failed (anything else, or no answer), gone (410).",
+	}, []string{"outcome"})
+	m.webhookDeliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "webhook", Name: "deliveries_total",
+		Help: "Webhook deliveries that ended, by outcome: succeeded, or failed after their last attempt.",
+	}, []string{"outcome"})
+	m.webhookAttemptDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: namespace, Subsystem: "webhook", Name: "attempt_duration_seconds",
+		Help:    "Time from sending a webhook attempt to the receiver's answer (or the failure).",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15},
+	})
 	m.Registry.MustRegister(m.requestDuration, m.requestsInFlight, m.idemReplays, m.orderTransitions,
+		m.webhookAttempts, m.webhookDeliveries, m.webhookAttemptDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// WebhookAttempt records one attempt: its outcome, where it left the delivery (pending, succeeded or
+// failed) and how long the receiver took.
+func (m *Metrics) WebhookAttempt(outcome, delivery string, d time.Duration) {
+	m.webhookAttempts.WithLabelValues(outcome).Inc()
+	if delivery != "pending" {
+		m.webhookDeliveries.WithLabelValues(delivery).Inc()
+	}
+	m.webhookAttemptDuration.Observe(d.Seconds())
+}
+
+// QueueStats is the webhook queue's state at scrape time.
+type QueueStats struct {
+	Due, Waiting, Running int64
+	Lag                   time.Duration
+}
+
+// RegisterWebhookQueue exports the webhook queue's depth and lag, read at scrape time.
+func (m *Metrics) RegisterWebhookQueue(read func(context.Context) (QueueStats, error)) {
+	m.Registry.MustRegister(queueCollector{read})
+}
+
+var (
+	queueDepth = prometheus.NewDesc(namespace+"_webhook_queue_depth",
+		"Webhook attempts in the queue: due (waiting for a worker), waiting (a retry scheduled for later), running.",
+		[]string{"state"}, nil)
+	queueLag = prometheus.NewDesc(namespace+"_webhook_queue_oldest_pending_age_seconds",
+		"How long the oldest due webhook attempt has waited for a worker (0 when none waits).", nil, nil)
+)
+
+type queueCollector struct {
+	read func(context.Context) (QueueStats, error)
+}
+
+func (queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueDepth; ch <- queueLag }
+
+func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s, err := c.read(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(queueDepth, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(queueDepth, prometheus.GaugeValue, float64(s.Due), "due")
+	ch <- prometheus.MustNewConstMetric(queueDepth, prometheus.GaugeValue, float64(s.Waiting), "waiting")
+	ch <- prometheus.MustNewConstMetric(queueDepth, prometheus.GaugeValue, float64(s.Running), "running")
+	ch <- prometheus.MustNewConstMetric(queueLag, prometheus.GaugeValue, s.Lag.Seconds())
 }
 
 // ObserveRequest records one served request.

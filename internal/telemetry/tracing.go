@@ -58,3 +58,14 @@ func Tracer(tp trace.TracerProvider) trace.Tracer {
 	}
 	return tp.Tracer("github.com/storefront/storefront")
 }
+
+// TraceParent is the W3C traceparent of ctx's span, or "" when no span is recording: what a record that
+// outlives the request (an event) keeps so later work can link to the request.
+func TraceParent(ctx context.Context) string {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return ""
+	}
+	c := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(ctx, c)
+	return c["traceparent"]
+}

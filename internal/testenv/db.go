@@ -47,10 +47,17 @@ func withDatabase(admin, name string) string {
 	return u.String()
 }
 
-// templateName is derived from the migrations, so a changed migration gets a new template.
+// templateName is derived from the migrations (River's too), so a changed migration gets a new template.
 func templateName() (string, error) {
 	h := sha256.New()
-	err := fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
+	river, err := postgres.RiverMigrations()
+	if err != nil {
+		return "", err
+	}
+	for _, m := range river {
+		h.Write([]byte(m))
+	}
+	err = fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
