@@ -1384,7 +1384,8 @@ type Cents = int64
 type ChangedFields = []string
 
 // CheckStatus `disabled` when the dependency is not configured; `degraded` when Redis is configured but
-// unreachable (requests are still served, without cache and rate limits).
+// unreachable (requests are still served, without cache and rate limits), or when a read replica
+// does not answer or lags past its bound (its reads go to the primary).
 type CheckStatus string
 
 // Comment defines model for Comment.
@@ -1804,19 +1805,26 @@ type ProductResponse struct {
 type Readiness struct {
 	Checks struct {
 		// Postgres `disabled` when the dependency is not configured; `degraded` when Redis is configured but
-		// unreachable (requests are still served, without cache and rate limits).
+		// unreachable (requests are still served, without cache and rate limits), or when a read replica
+		// does not answer or lags past its bound (its reads go to the primary).
 		Postgres CheckStatus `json:"postgres"`
 
 		// Redis `disabled` when the dependency is not configured; `degraded` when Redis is configured but
-		// unreachable (requests are still served, without cache and rate limits).
+		// unreachable (requests are still served, without cache and rate limits), or when a read replica
+		// does not answer or lags past its bound (its reads go to the primary).
 		Redis CheckStatus `json:"redis"`
+
+		// Replicas `disabled` when the dependency is not configured; `degraded` when Redis is configured but
+		// unreachable (requests are still served, without cache and rate limits), or when a read replica
+		// does not answer or lags past its bound (its reads go to the primary).
+		Replicas *CheckStatus `json:"replicas,omitempty"`
 	} `json:"checks"`
 
-	// Status `degraded`: serving, but an optional dependency (Redis) is down.
+	// Status `degraded`: serving, but an optional dependency (Redis, a read replica) is down.
 	Status ReadinessStatus `json:"status"`
 }
 
-// ReadinessStatus `degraded`: serving, but an optional dependency (Redis) is down.
+// ReadinessStatus `degraded`: serving, but an optional dependency (Redis, a read replica) is down.
 type ReadinessStatus string
 
 // RefreshTokenRequest defines model for RefreshTokenRequest.
@@ -3329,6 +3337,8 @@ type ClientInterface interface {
 	// Answers 503 with the failing checks when PostgreSQL does not answer, so a load balancer stops
 	// routing to the instance. A configured Redis that does not answer makes the instance `degraded`
 	// (200): it keeps serving without cache and rate limits, and recovers by itself when Redis returns.
+	// So does a configured read replica that does not answer or lags past `DATABASE_REPLICA_MAX_LAG`:
+	// its reads go to the primary meanwhile (`checks.replicas`, present only when replicas are configured).
 	//
 	// Corresponds with GET /ready (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4206,6 +4216,8 @@ func (c *Client) GetOpenapiYaml(ctx context.Context, reqEditors ...RequestEditor
 // Answers 503 with the failing checks when PostgreSQL does not answer, so a load balancer stops
 // routing to the instance. A configured Redis that does not answer makes the instance `degraded`
 // (200): it keeps serving without cache and rate limits, and recovers by itself when Redis returns.
+// So does a configured read replica that does not answer or lags past `DATABASE_REPLICA_MAX_LAG`:
+// its reads go to the primary meanwhile (`checks.replicas`, present only when replicas are configured).
 //
 // Corresponds with GET /ready (the `GetReadiness` operationId).
 func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -9818,6 +9830,8 @@ type ClientWithResponsesInterface interface {
 	// Answers 503 with the failing checks when PostgreSQL does not answer, so a load balancer stops
 	// routing to the instance. A configured Redis that does not answer makes the instance `degraded`
 	// (200): it keeps serving without cache and rate limits, and recovers by itself when Redis returns.
+	// So does a configured read replica that does not answer or lags past `DATABASE_REPLICA_MAX_LAG`:
+	// its reads go to the primary meanwhile (`checks.replicas`, present only when replicas are configured).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -24606,6 +24620,8 @@ func (c *ClientWithResponses) GetOpenapiYamlWithResponse(ctx context.Context, re
 // Answers 503 with the failing checks when PostgreSQL does not answer, so a load balancer stops
 // routing to the instance. A configured Redis that does not answer makes the instance `degraded`
 // (200): it keeps serving without cache and rate limits, and recovers by itself when Redis returns.
+// So does a configured read replica that does not answer or lags past `DATABASE_REPLICA_MAX_LAG`:
+// its reads go to the primary meanwhile (`checks.replicas`, present only when replicas are configured).
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -36,6 +36,8 @@ export interface paths {
          * @description Answers 503 with the failing checks when PostgreSQL does not answer, so a load balancer stops
          *     routing to the instance. A configured Redis that does not answer makes the instance `degraded`
          *     (200): it keeps serving without cache and rate limits, and recovers by itself when Redis returns.
+         *     So does a configured read replica that does not answer or lags past `DATABASE_REPLICA_MAX_LAG`:
+         *     its reads go to the primary meanwhile (`checks.replicas`, present only when replicas are configured).
          */
         get: operations["getReadiness"];
         put?: never;
@@ -1349,18 +1351,20 @@ export interface components {
         };
         Readiness: {
             /**
-             * @description `degraded`: serving, but an optional dependency (Redis) is down.
+             * @description `degraded`: serving, but an optional dependency (Redis, a read replica) is down.
              * @enum {string}
              */
             status: "ok" | "degraded" | "unavailable";
             checks: {
                 postgres: components["schemas"]["CheckStatus"];
                 redis: components["schemas"]["CheckStatus"];
+                replicas?: components["schemas"]["CheckStatus"];
             };
         };
         /**
          * @description `disabled` when the dependency is not configured; `degraded` when Redis is configured but
-         *     unreachable (requests are still served, without cache and rate limits).
+         *     unreachable (requests are still served, without cache and rate limits), or when a read replica
+         *     does not answer or lags past its bound (its reads go to the primary).
          * @enum {string}
          */
         CheckStatus: "ok" | "unavailable" | "degraded" | "disabled";

@@ -92,7 +92,8 @@ type App struct {
 
 // New connects to PostgreSQL (and prepares Redis when configured) and wires the services and HTTP stack.
 func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Options) (*App, error) {
-	pool, err := postgres.ConnectWith(ctx, cfg.DatabaseURL, postgres.PoolOptions{MaxConns: cfg.DatabaseMaxConns, Tracer: opts.TracerProvider})
+	poolOpts := postgres.PoolOptions{MaxConns: cfg.DatabaseMaxConns, Tracer: opts.TracerProvider, ExecMode: cfg.DatabaseQueryExecMode}
+	pool, err := postgres.ConnectWith(ctx, cfg.DatabaseURL, poolOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +125,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 	}
 	tokens := identity.NewTokenIssuer(cfg.JWTSecret, cfg.AccessTokenTTL, nil)
 	a.DB = postgres.NewDB(pool, cfg.JWTSecret)
+	if err := a.scale(ctx, poolOpts); err != nil {
+		a.Close()
+		return nil, err
+	}
 	var (
 		identityStore identity.Store = postgres.NewIdentityStore(a.DB)
 		catalogStore  catalog.Store  = postgres.NewCatalogStore(a.DB)
@@ -161,6 +166,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 		TrustedProxies: cfg.TrustedProxies,
 		RateLimits: httpapi.RateLimits{Anonymous: cfg.RateLimitAnonymous, User: cfg.RateLimitUser, APIKey: cfg.RateLimitAPIKey},
 		Metrics:    a.Metrics, MetricsElsewhere: cfg.MetricsAddr != "", NoMetrics: opts.NoMetrics,
+	}
+	if r := a.DB.Replicas(); r != nil {
+		deps.Replicas = r
 	}
 	if opts.TracerProvider != nil {
 		deps.Tracing = opts.TracerProvider
@@ -206,7 +214,7 @@ func (a *App) wireEvents(ctx context.Context, opts Options) error {
 		workers = cfg.WebhookWorkers
 	}
 	var svc *webhooks.Service
-	q, err := queue.New(ctx, queue.Options{DatabaseURL: cfg.DatabaseURL, Workers: workers, Logger: a.Logger, Stats: a.Pool},
+	q, err := queue.New(ctx, queue.Options{DatabaseURL: cfg.DatabaseDirectURL, Workers: workers, Logger: a.Logger, Stats: a.Pool},
 		queue.DelivererFunc(func(ctx context.Context, id uuid.UUID) (time.Duration, error) { return svc.Deliver(ctx, id) }))
 	if err != nil {
 		return err
@@ -252,9 +260,6 @@ func (a *App) registerRedisMetrics() {
 	})
 }
 
-// Migrate applies pending migrations.
-func (a *App) Migrate(ctx context.Context) error { return postgres.Migrate(ctx, a.Pool, a.Logger) }
-
 // Close stops the webhook workers (attempts under way get a few seconds to finish) and releases connections.
 func (a *App) Close() {
 	if a.Queue != nil {
@@ -268,6 +273,9 @@ func (a *App) Close() {
 				"keys", n, "overflow", overflow)
 		}
 		cancel()
+	}
+	if a.DB != nil && a.DB.Replicas() != nil {
+		a.DB.Replicas().Close()
 	}
 	if a.Redis != nil {
 		a.Redis.Close()

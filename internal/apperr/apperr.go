@@ -167,11 +167,19 @@ func IsDuplicate(err error, resource, field string) bool {
 }
 
 // Concurrent is a transaction that lost to a concurrent one (a serialization failure or a deadlock):
-// running it again may succeed.
+// running it again may succeed. The unit of work runs it again itself; one that still loses is
+// answered 503 with Retry-After (every operation documents 503; not every one documents 409, and the
+// caller did nothing wrong).
 func Concurrent(cause error) *Error {
-	e := New(KindConflict, "The request conflicted with a concurrent one; retry it.")
-	e.Cause, e.Transient = cause, true
+	e := New(KindUnavailable, "The request conflicted with concurrent ones and could not complete; retry it.")
+	e.Cause, e.Transient, e.RetryAfter = cause, true, time.Second
 	return e
+}
+
+// IsTransient reports whether err is a failure that running the same work again may not meet.
+func IsTransient(err error) bool {
+	e, ok := As(err)
+	return ok && e.Transient
 }
 
 // IsNotFound reports whether err says that resource does not exist.

@@ -46,6 +46,14 @@ type Config struct {
 
 	// DatabaseMaxConns is the pool size (DATABASE_MAX_CONNS; the URL's pool_max_conns wins when given).
 	DatabaseMaxConns int
+	// Past one database (see README "Scale"): read replicas, the lag past which one is skipped, a
+	// direct (session) connection for migrations and LISTEN/NOTIFY, pgx's query exec mode (for a
+	// transaction-mode pooler) and the isolation level of every transaction.
+	DatabaseReplicaURLs   []string
+	DatabaseReplicaMaxLag time.Duration
+	DatabaseDirectURL     string
+	DatabaseQueryExecMode string
+	DatabaseIsolation     string
 
 	// WebhookWorkers is how many webhook attempts `serve` runs at once (0: none; `storefront worker` runs them).
 	WebhookWorkers int
@@ -135,6 +143,7 @@ func Load(getenv func(string) string) (Config, error) {
 		problems = append(problems, errors.New("WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true is refused when APP_ENV=production: "+
 			"it would let webhooks reach the internal network"))
 	}
+	problems = append(problems, c.loadScale(getenv)...)
 	for _, cidr := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
 		if cidr = strings.TrimSpace(cidr); cidr == "" {
 			continue
@@ -274,6 +283,11 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("webhook_workers", c.WebhookWorkers),
 		slog.Bool("webhooks_allow_private_networks", c.WebhooksAllowPrivateNetworks),
 		slog.Int("events_retention_days", int(c.EventsRetention/(24*time.Hour))),
+		slog.Any("database_replicas", describeDatabases(c.DatabaseReplicaURLs)),
+		slog.String("database_replica_max_lag", c.DatabaseReplicaMaxLag.String()),
+		slog.String("database_direct", describeDatabase(c.DatabaseDirectURL)),
+		slog.String("database_query_exec_mode", c.DatabaseQueryExecMode),
+		slog.String("database_isolation", c.DatabaseIsolation),
 	)
 }
 

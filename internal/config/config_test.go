@@ -97,3 +97,37 @@ func TestLoad(t *testing.T) {
 		}
 	})
 }
+
+func TestLoadScale(t *testing.T) {
+	t.Run("defaults", func(t *testing.T) {
+		c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://localhost/db"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.DatabaseReplicaURLs) != 0 || c.DatabaseReplicaMaxLag != DefaultReplicaMaxLag || c.DatabaseDirectURL != c.DatabaseURL ||
+			c.DatabaseQueryExecMode != "cache_statement" || c.DatabaseIsolation != "read_committed" {
+			t.Fatalf("defaults: %+v", c)
+		}
+	})
+	t.Run("set", func(t *testing.T) {
+		c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://pooler:6432/db", "DATABASE_DIRECT_URL": "postgres://db:5432/db",
+			"DATABASE_REPLICA_URLS": "postgres://r1/db, postgres://r2/db", "DATABASE_REPLICA_MAX_LAG": "2s",
+			"DATABASE_QUERY_EXEC_MODE": "cache_describe", "DATABASE_ISOLATION": "serializable"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.DatabaseReplicaURLs) != 2 || c.DatabaseReplicaURLs[1] != "postgres://r2/db" || c.DatabaseReplicaMaxLag.String() != "2s" ||
+			c.DatabaseDirectURL != "postgres://db:5432/db" || c.DatabaseQueryExecMode != "cache_describe" || c.DatabaseIsolation != "serializable" {
+			t.Fatalf("loaded: %+v", c)
+		}
+	})
+	t.Run("every problem reported", func(t *testing.T) {
+		_, err := Load(env(map[string]string{"DATABASE_URL": "postgres://localhost/db", "DATABASE_REPLICA_URLS": "mysql://x",
+			"DATABASE_REPLICA_MAX_LAG": "forever", "DATABASE_QUERY_EXEC_MODE": "prepared", "DATABASE_ISOLATION": "snapshot"}))
+		for _, want := range []string{"DATABASE_REPLICA_URLS", "DATABASE_REPLICA_MAX_LAG", "DATABASE_QUERY_EXEC_MODE", "DATABASE_ISOLATION"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("error does not mention %s: %v", want, err)
+			}
+		}
+	})
+}

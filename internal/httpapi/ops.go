@@ -32,15 +32,22 @@ func (s *Server) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObje
 	// PostgreSQL is required; Redis is not: without it the instance serves without cache and limits, so
 	// taking every instance out of the load balancer because Redis is down would turn a degradation
 	// into an outage.
-	r := api.Readiness{Checks: struct {
-		Postgres api.CheckStatus `json:"postgres"`
-		Redis    api.CheckStatus `json:"redis"`
-	}{Postgres: check("postgres", s.deps.Postgres, api.CheckStatusUnavailable), Redis: check("redis", s.deps.Redis, api.CheckStatusDegraded)}}
+	r := api.Readiness{}
+	r.Checks.Postgres = check("postgres", s.deps.Postgres, api.CheckStatusUnavailable)
+	r.Checks.Redis = check("redis", s.deps.Redis, api.CheckStatusDegraded)
+	// Replicas, like Redis, degrade: their reads go to the primary meanwhile.
+	if s.deps.Replicas != nil {
+		st := api.CheckStatusOk
+		if !s.deps.Replicas.Healthy() {
+			st = api.CheckStatusDegraded
+		}
+		r.Checks.Replicas = &st
+	}
 	switch {
 	case r.Checks.Postgres == api.CheckStatusUnavailable:
 		r.Status = api.ReadinessStatusUnavailable
 		return api.GetReadiness503JSONResponse{Body: r}, nil
-	case r.Checks.Redis == api.CheckStatusDegraded:
+	case r.Checks.Redis == api.CheckStatusDegraded, r.Checks.Replicas != nil && *r.Checks.Replicas == api.CheckStatusDegraded:
 		r.Status = api.ReadinessStatusDegraded
 	default:
 		r.Status = api.ReadinessStatusOk

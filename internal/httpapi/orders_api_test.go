@@ -29,12 +29,7 @@ type orderFixture struct {
 	customer string
 }
 
-func newOrderFixture(t *testing.T) orderFixture {
-	env := testenv.Start(t)
-	_, admin := env.Admin("orders-admin@example.com")
-	_, customer := env.Customer("buyer@example.com")
-	return orderFixture{catalogFixture{env, admin}, customer}
-}
+func newOrderFixture(t *testing.T) orderFixture { return orderFixtureWith(t) }
 
 func (f orderFixture) place(t *testing.T, token string, items ...apiclient.OrderItemCreate) *apiclient.CreateOrderResponse {
 	t.Helper()

@@ -18,8 +18,11 @@ import (
 
 // Two instances on one PostgreSQL and one Redis share one limit: requests spread over both hit it at
 // the same total as one instance would.
-func TestRateLimitSharedByTwoInstances(t *testing.T) {
-	redisEnv := append(testenv.RedisEnv(t), "RATE_LIMIT_ANONYMOUS_PER_MINUTE=20")
+func TestRateLimitSharedByTwoInstances(t *testing.T) { rateLimitShared(t, testenv.RedisEnv(t)) }
+
+// rateLimitShared is the shared-limit test on the Redis (or Redis Cluster) redisEnv configures.
+func rateLimitShared(t *testing.T, redisEnv []string) {
+	redisEnv = append(redisEnv, "RATE_LIMIT_ANONYMOUS_PER_MINUTE=20")
 	a := testenv.Start(t, redisEnv...)
 	b := testenv.Start(t, append(redisEnv, "DATABASE_URL="+a.DatabaseURL())...)
 	ctx := context.Background()
@@ -75,8 +78,10 @@ func TestRateLimitSharedByTwoInstances(t *testing.T) {
 
 // An update through instance A is visible on the next read through instance B: Redis invalidates B's
 // in-process copy.
-func TestCacheCoherentAcrossInstances(t *testing.T) {
-	redisEnv := testenv.RedisEnv(t)
+func TestCacheCoherentAcrossInstances(t *testing.T) { cacheCoherence(t, testenv.RedisEnv(t)) }
+
+// cacheCoherence is the coherence test on the Redis (or Redis Cluster) redisEnv configures.
+func cacheCoherence(t *testing.T, redisEnv []string) {
 	a := testenv.Start(t, redisEnv...)
 	b := testenv.Start(t, append(redisEnv, "DATABASE_URL="+a.DatabaseURL())...)
 	ctx := context.Background()

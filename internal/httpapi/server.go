@@ -32,6 +32,9 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// Replicas report whether every read replica is usable.
+type Replicas interface{ Healthy() bool }
+
 // RateLimits are requests per minute.
 type RateLimits = edge.RateLimits
 
@@ -49,9 +52,11 @@ type Deps struct {
 	// RequestTimeout bounds each request's work (see edge.Config).
 	RequestTimeout time.Duration
 	// Tx is the unit of work an idempotent request's work and stored response share.
-	Tx          uow.Runner
-	Postgres    Pinger
-	Redis       Pinger // nil when REDIS_URL is not configured
+	Tx       uow.Runner
+	Postgres Pinger
+	Redis    Pinger // nil when REDIS_URL is not configured
+	// Replicas is nil without DATABASE_REPLICA_URLS; with it, GET requests' reads may go to a replica.
+	Replicas    Replicas
 	CORSOrigins []string
 	// Limiter is nil when no rate limiting runs (no Redis).
 	Limiter        ratelimit.Limiter
@@ -83,7 +88,7 @@ func New(deps Deps) (*echo.Echo, error) {
 	}
 	e, err := edge.New(edge.Config{
 		Logger: deps.Logger, Tokens: deps.Identity.Tokens(), Accounts: deps.Identity, APIKeys: deps.Identity,
-		RequestTimeout: deps.RequestTimeout, Idempotency: deps.Idempotency, Tx: deps.Tx,
+		RequestTimeout: deps.RequestTimeout, Idempotency: deps.Idempotency, Tx: deps.Tx, ReadsMayLag: deps.Replicas != nil,
 		CORSOrigins: deps.CORSOrigins, Limiter: deps.Limiter, RateLimits: deps.RateLimits, TrustedProxies: deps.TrustedProxies,
 		Metrics: deps.Metrics, NoMetrics: deps.NoMetrics, Tracing: deps.Tracing,
 	})

@@ -41,6 +41,7 @@ type StoreThrottle struct {
 
 func (t StoreThrottle) Attempt(ctx context.Context, email, ip string) (allowed bool, retryAfter time.Duration, err error) {
 	err = t.Tx.InTx(ctx, func(ctx context.Context) error {
+		allowed, retryAfter = false, 0 // the unit may run this again (a serialization failure)
 		if err := t.Store.LockLoginAttempts(ctx, email); err != nil {
 			return err
 		}

@@ -325,6 +325,7 @@ var errDeclined = apperr.New(apperr.KindPaymentRequired, "The payment was declin
 func (s *Service) Pay(ctx context.Context, p access.Principal, id uuid.UUID, method string) (Order, error) {
 	declined := false
 	out, err := s.transition(ctx, p, id, Pay, func(ctx context.Context, o Order, to Status) (Order, error) {
+		declined = false // the unit may run this again (a serialization failure)
 		if o.UserID != p.UserID {
 			return Order{}, apperr.New(apperr.KindForbidden, "Only the customer who placed the order may pay it.")
 		}

@@ -78,7 +78,7 @@ func (s *CatalogStore) CreateCategory(ctx context.Context, id uuid.UUID, f catal
 }
 
 func (s *CatalogStore) Category(ctx context.Context, id uuid.UUID) (catalog.Category, error) {
-	row, err := s.q(ctx).GetCategory(ctx, id)
+	row, err := s.rq(ctx).GetCategory(ctx, id)
 	if err != nil {
 		return catalog.Category{}, translateCategory(err)
 	}
@@ -122,6 +122,7 @@ const categoryColumns = "id, public_id, name, slug, description, version, create
 
 func (s *CatalogStore) ListCategories(ctx context.Context, req page.Request) (page.Page[catalog.Category], error) {
 	q := newListQuery("categories", categoryColumns, categorySorts)
+	q.mayLag = true
 	q.base("deleted_at IS NULL")
 	return runList(ctx, s.DB, q, req, func(row pgx.Row, key *any) (db.Category, error) {
 		var c db.Category
@@ -180,7 +181,7 @@ func (s *CatalogStore) CreateProduct(ctx context.Context, id uuid.UUID, f catalo
 }
 
 func (s *CatalogStore) Product(ctx context.Context, id uuid.UUID) (catalog.Product, error) {
-	row, err := s.q(ctx).GetProduct(ctx, id)
+	row, err := s.rq(ctx).GetProduct(ctx, id)
 	if err != nil {
 		return catalog.Product{}, translateProduct(err)
 	}
@@ -232,8 +233,7 @@ const productColumns = `p.id, p.public_id, c.public_id, p.name, p.slug, p.descri
 
 func (s *CatalogStore) ListProducts(ctx context.Context, f catalog.ProductFilter, req page.Request) (page.Page[catalog.Product], error) {
 	q := newListQuery("products p LEFT JOIN categories c ON c.id = p.category_id", productColumns, productSorts)
-	q.countTable = "products p"
-	q.idExpr = "p.public_id"
+	q.countTable, q.idExpr, q.mayLag = "products p", "p.public_id", true
 	q.base("p.deleted_at IS NULL")
 	if f.Q != "" {
 		// $1 is the search query: the relevance sort refers to it.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -50,7 +51,7 @@ func (s *ContentStore) CreatePost(ctx context.Context, p content.Post, baseSlug 
 }
 
 func (s *ContentStore) Post(ctx context.Context, id uuid.UUID) (content.Post, error) {
-	row, err := s.q(ctx).GetPost(ctx, id)
+	row, err := s.rq(ctx).GetPost(ctx, id)
 	if err != nil {
 		return content.Post{}, translate(err, "post")
 	}
@@ -97,7 +98,7 @@ const postColumns = `p.id, p.public_id, u.public_id, p.title, p.slug, p.body, p.
 
 func (s *ContentStore) ListPosts(ctx context.Context, f content.Filter, req page.Request) (page.Page[content.Post], error) {
 	q := newListQuery("posts p JOIN users u ON u.id = p.author_id", postColumns, postSorts)
-	q.countTable, q.idExpr = "posts p", "p.public_id"
+	q.countTable, q.idExpr, q.mayLag = "posts p", "p.public_id", true
 	q.base("p.deleted_at IS NULL")
 	if f.Q != "" {
 		// $1 is the search query: the relevance sort refers to it.
@@ -143,8 +144,13 @@ func commentFromRow(r db.GetCommentRow) content.Comment {
 }
 
 func (s *ContentStore) CreateComment(ctx context.Context, c content.Comment) (content.Comment, error) {
-	created, err := s.q(ctx).CreateComment(ctx, db.CreateCommentParams{PublicID: c.ID, PostPublicID: c.PostID,
-		AuthorPublicID: c.AuthorID, Body: c.Body})
+	// In a unit of work, like every write: its commit records the author's write position (replicas).
+	var created time.Time
+	err := s.InTx(ctx, func(ctx context.Context) (err error) {
+		created, err = s.q(ctx).CreateComment(ctx, db.CreateCommentParams{PublicID: c.ID, PostPublicID: c.PostID,
+			AuthorPublicID: c.AuthorID, Body: c.Body})
+		return err
+	})
 	if err != nil { // no row: the post is no longer live and published
 		return content.Comment{}, translate(err, "post")
 	}
@@ -153,7 +159,7 @@ func (s *ContentStore) CreateComment(ctx context.Context, c content.Comment) (co
 }
 
 func (s *ContentStore) Comment(ctx context.Context, id uuid.UUID) (content.Comment, error) {
-	row, err := s.q(ctx).GetComment(ctx, id)
+	row, err := s.rq(ctx).GetComment(ctx, id)
 	if err != nil {
 		return content.Comment{}, translate(err, "comment")
 	}
@@ -161,7 +167,11 @@ func (s *ContentStore) Comment(ctx context.Context, id uuid.UUID) (content.Comme
 }
 
 func (s *ContentStore) DeleteComment(ctx context.Context, id uuid.UUID) error {
-	n, err := s.q(ctx).SoftDeleteComment(ctx, id)
+	var n int64
+	err := s.InTx(ctx, func(ctx context.Context) (err error) {
+		n, err = s.q(ctx).SoftDeleteComment(ctx, id)
+		return err
+	})
 	return deleted(n, err, "comment")
 }
 
@@ -170,7 +180,7 @@ var commentSorts = map[string]sortColumn{"created_at": {expr: "c.created_at", ki
 func (s *ContentStore) ListComments(ctx context.Context, postID uuid.UUID, req page.Request) (page.Page[content.Comment], error) {
 	q := newListQuery("comments c JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id",
 		"c.public_id, p.public_id, u.public_id, c.body, c.created_at", commentSorts)
-	q.countTable, q.idExpr = "comments c", "c.public_id"
+	q.countTable, q.idExpr, q.mayLag = "comments c", "c.public_id", true
 	q.base("c.deleted_at IS NULL")
 	q.where("c.post_id = (SELECT id FROM posts WHERE public_id = $?)", postID)
 	return runList(ctx, s.DB, q, req, func(row pgx.Row, key *any) (db.GetCommentRow, error) {
@@ -195,7 +205,7 @@ func (s *ContentStore) ListTags(ctx context.Context, req page.Request) (page.Pag
 		tag := a.(string)
 		after = &tag
 	}
-	rows, err := s.q(ctx).ListTags(ctx, db.ListTagsParams{After: after, MaxRows: int32(req.Limit + 1)})
+	rows, err := s.rq(ctx).ListTags(ctx, db.ListTagsParams{After: after, MaxRows: int32(req.Limit + 1)})
 	if err != nil {
 		return page.Page[content.TagCount]{}, translate(err, "tag")
 	}

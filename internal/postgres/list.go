@@ -42,6 +42,7 @@ type listQuery struct {
 	conds      []string
 	args       []any
 	filtered   bool
+	mayLag     bool // a replica may answer (see DB.reads)
 }
 
 func newListQuery(table, columns string, sorts map[string]sortColumn) *listQuery {
@@ -85,6 +86,9 @@ func runList[R any, T any](ctx context.Context, d *DB, q *listQuery, req page.Re
 	}
 
 	conn := d.conn(ctx)
+	if q.mayLag {
+		conn = d.reads(ctx)
+	}
 	total, err := countList(ctx, conn, q, req.Count)
 	if err != nil {
 		return page.Page[T]{}, err

@@ -34,6 +34,20 @@ type PoolOptions struct {
 	MaxConns int
 	// Tracer, when set, gives every query a span.
 	Tracer trace.TracerProvider
+	// ExecMode is pgx's query exec mode by its config name (config.QueryExecModes); empty keeps pgx's
+	// default (cache_statement). Behind a transaction-mode pooler use cache_describe.
+	ExecMode string
+	// ConnectTimeout bounds a dial when the URL sets none (replicas: a dead one must be skipped fast).
+	ConnectTimeout time.Duration
+}
+
+// execModes maps DATABASE_QUERY_EXEC_MODE to pgx's modes.
+var execModes = map[string]pgx.QueryExecMode{
+	"cache_statement": pgx.QueryExecModeCacheStatement,
+	"cache_describe":  pgx.QueryExecModeCacheDescribe,
+	"describe_exec":   pgx.QueryExecModeDescribeExec,
+	"exec":            pgx.QueryExecModeExec,
+	"simple_protocol": pgx.QueryExecModeSimpleProtocol,
 }
 
 // Connect opens a pool and checks it answers. With a tracer provider every query gets a span.
@@ -47,12 +61,35 @@ func Connect(ctx context.Context, url string, tp ...trace.TracerProvider) (*pgxp
 
 // ConnectWith is Connect with options.
 func ConnectWith(ctx context.Context, url string, o PoolOptions) (*pgxpool.Pool, error) {
+	pool, err := openPool(ctx, url, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	return pool, nil
+}
+
+// openPool opens a pool without connecting.
+func openPool(ctx context.Context, url string, o PoolOptions) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("parsing DATABASE_URL: %w", err)
+		return nil, fmt.Errorf("parsing the database URL: %w", err)
 	}
 	if o.MaxConns > 0 && !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = int32(o.MaxConns)
+	}
+	if o.ExecMode != "" && !strings.Contains(url, "default_query_exec_mode") {
+		mode, ok := execModes[o.ExecMode]
+		if !ok {
+			return nil, fmt.Errorf("unknown query exec mode %q", o.ExecMode)
+		}
+		cfg.ConnConfig.DefaultQueryExecMode = mode
+	}
+	if o.ConnectTimeout > 0 && !strings.Contains(url, "connect_timeout") {
+		cfg.ConnConfig.ConnectTimeout = o.ConnectTimeout
 	}
 	if o.Tracer != nil {
 		// Statement text is recorded, never its arguments (they can hold password hashes and tokens).
@@ -61,10 +98,6 @@ func ConnectWith(ctx context.Context, url string, o PoolOptions) (*pgxpool.Pool,
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("opening database pool: %w", err)
-	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
 	return pool, nil
 }

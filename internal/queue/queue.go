@@ -63,7 +63,9 @@ func (f DelivererFunc) Deliver(ctx context.Context, id uuid.UUID) (time.Duration
 // Options configure the queue.
 type Options struct {
 	// DatabaseURL is where River's own small pool connects (its listener holds a connection for good,
-	// so it stays off the pool that serves requests). Only workers need it.
+	// so it stays off the pool that serves requests). Only workers need it. It must be a session
+	// connection (DATABASE_DIRECT_URL): LISTEN/NOTIFY and leader election do not survive a
+	// transaction-mode pooler. Enqueueing goes through the caller's transaction, pooled or not.
 	DatabaseURL string
 	// Workers is how many attempts run at once in this process; 0 only enqueues.
 	Workers int
@@ -100,7 +102,7 @@ func New(ctx context.Context, opts Options, d Deliverer) (*Queue, error) {
 	if opts.Workers > 0 {
 		pc, err := pgxpool.ParseConfig(opts.DatabaseURL)
 		if err != nil {
-			return nil, fmt.Errorf("parsing DATABASE_URL for the job queue: %w", err)
+			return nil, fmt.Errorf("parsing DATABASE_DIRECT_URL for the job queue: %w", err)
 		}
 		pc.MaxConns = riverPoolConns
 		if q.pool, err = pgxpool.NewWithConfig(ctx, pc); err != nil {

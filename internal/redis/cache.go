@@ -92,10 +92,11 @@ func NewCache(c *Client) *Cache {
 }
 
 // getOrLoad returns the cached value of key, or loads it, stores it and returns it. A Redis failure
-// falls back to load.
-func getOrLoad[T any](ctx context.Context, cache *Cache, key string, load func() (T, error)) (T, error) {
+// falls back to load. A load that fills the cache reads the latest writes (never a lagging replica),
+// so the cache never keeps an older row than the primary's for its TTL.
+func getOrLoad[T any](ctx context.Context, cache *Cache, key string, load func(context.Context) (T, error)) (T, error) {
 	if cache.owed.has(key) || cache.written.has(key) {
-		return load() // Redis, or this process's copy, may still hold the value this instance's write replaced
+		return load(ctx) // Redis, or this process's copy, may still hold the value this instance's write replaced
 	}
 	var (
 		raw string
@@ -130,11 +131,11 @@ func getOrLoad[T any](ctx context.Context, cache *Cache, key string, load func()
 		}
 	case err != nil && !rueidis.IsRedisNil(err):
 		cache.Stats.Errors.Add(1)
-		return load()
+		return load(ctx)
 	}
 	cache.Stats.Misses.Add(1)
 	started := time.Now()
-	v, err := load()
+	v, err := load(uow.Latest(ctx))
 	if err != nil {
 		return v, err // not found is not cached: a later create must be visible at once
 	}

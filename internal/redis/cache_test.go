@@ -22,6 +22,12 @@ func newTestCache(t *testing.T, prefix string) (*Client, *Cache) {
 	if url == "" {
 		url = "redis://127.0.0.1:6379/0"
 	}
+	return newTestCacheAt(t, url, prefix)
+}
+
+// newTestCacheAt is newTestCache on the Redis (or Redis Cluster) at url.
+func newTestCacheAt(t *testing.T, url, prefix string) (*Client, *Cache) {
+	t.Helper()
 	if prefix == "" {
 		b := make([]byte, 6)
 		_, _ = rand.Read(b)
@@ -41,7 +47,7 @@ func newTestCache(t *testing.T, prefix string) (*Client, *Cache) {
 
 // readCached reads key until the cache answers it (the first read's empty result stays in the
 // client-side cache until Redis's invalidation of it arrives) and returns the value.
-func readCached(t *testing.T, cache *Cache, key string, load func() (string, error)) string {
+func readCached(t *testing.T, cache *Cache, key string, load func(context.Context) (string, error)) string {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		hits := cache.Stats.LocalHits.Load() + cache.Stats.RedisHits.Load()
@@ -58,7 +64,9 @@ func readCached(t *testing.T, cache *Cache, key string, load func() (string, err
 	}
 }
 
-func constant(v string) func() (string, error) { return func() (string, error) { return v, nil } }
+func constant(v string) func(context.Context) (string, error) {
+	return func(context.Context) (string, error) { return v, nil }
+}
 
 // Keys owed an invalidation are read from the store, never from the cache, until delivered.
 func TestOwedKeyBypassesCache(t *testing.T) {
@@ -101,9 +109,21 @@ func TestOwedInvalidationDeliveredWhileClosed(t *testing.T) {
 // Past maxOwed keys the cache forgets them: this instance then reads everything from the store, and
 // every cached key under the prefix (and only those) is tombstoned for the other instances.
 func TestOverflowDropsEveryCachedKey(t *testing.T) {
-	c, cache := newTestCache(t, "")
+	c, _ := newTestCache(t, "")
+	overflowDropsEveryCachedKey(t, c.opt.InitAddress[0])
+}
+
+// overflowDropsEveryCachedKey is the overflow test on the Redis at addr (host:port), or on the cluster
+// whose node it is: the cached keys spread over the cluster's nodes, and every node is scanned.
+func overflowDropsEveryCachedKey(t *testing.T, addr string) {
+	c, cache := newTestCacheAt(t, "redis://"+addr, "")
 	ctx := context.Background()
-	keys := []string{c.Key(cacheNamespace, "product", "a"), c.Key(cacheNamespace, "post", "b")}
+	var keys []string
+	for _, kind := range []string{"product", "post", "user", "category"} {
+		for _, id := range []string{"a", "b"} {
+			keys = append(keys, c.Key(cacheNamespace, kind, id))
+		}
+	}
 	for _, k := range keys {
 		readCached(t, cache, k, constant("v"))
 	}
@@ -135,6 +155,19 @@ func TestOverflowDropsEveryCachedKey(t *testing.T) {
 	if raw, err := client.Do(ctx, client.B().Get().Key(other).Build()).ToString(); err != nil || raw != "keep" {
 		t.Fatalf("another prefix's key after the drop: %q, %v", raw, err)
 	}
+	holding := 0 // nodes that held some of the keys: each had to be scanned
+	for _, node := range client.Nodes() {
+		for _, k := range keys { // a node that does not own the key's slot answers MOVED, an error
+			if v, err := node.Do(ctx, node.B().Exists().Key(k).Build()).AsInt64(); err == nil && v == 1 {
+				holding++
+				break
+			}
+		}
+	}
+	if len(client.Nodes()) > 1 && holding < 2 {
+		t.Fatalf("the cached keys all live on one node of %d: the test proves nothing about the others", len(client.Nodes()))
+	}
+	t.Logf("%d cached keys on %d of %d nodes, all tombstoned", len(keys), holding, len(client.Nodes()))
 }
 
 // A closed client stays closed: a probe that runs after Close neither dials nor closes the circuit.
@@ -243,5 +276,20 @@ func TestProbeBacksOffWhenFlapping(t *testing.T) {
 	fail()
 	if got := time.Duration(c.interval.Load()); !c.Open() || got != 2*first {
 		t.Fatalf("second trip soon after closing: open %v, interval %v; want %v", c.Open(), got, 2*first)
+	}
+}
+
+// The primaries are the masters that own slots: a master that failed over to its replica (no slots
+// left) and the replicas are not.
+func TestClusterPrimariesFromClusterNodes(t *testing.T) {
+	out := "a1 127.0.0.1:7001@17001 myself,master - 0 0 1 connected 0-5460\n" +
+		"b2 127.0.0.1:7002@17002 master - 0 1 2 connected 5461-10922\n" +
+		"c3 127.0.0.1:7003@17003 master,fail - 0 1 3 disconnected\n" +
+		"d4 127.0.0.1:7004@17004 master - 0 1 4 connected 10923-16383\n" +
+		"e5 127.0.0.1:7005@17005 slave a1 0 1 1 connected\n"
+	got := parseClusterPrimaries(out)
+	want := []string{"127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7004"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("primaries %v, want %v", got, want)
 	}
 }

@@ -21,10 +21,13 @@ type owed struct {
 	n    atomic.Int64      // len(keys), read without the lock on every cached read
 	keys map[string]uint64 // owed key → when it was (last) owed, from seq
 	seq  uint64
-	// overflow: keys were forgotten and every cached key is still to be dropped, from cursor on.
+	// overflow: keys were forgotten and every cached key is still to be dropped. The drop scans every
+	// node the client knows (one for a single Redis, each node of a cluster), each from its cursor on,
+	// until every node's scan is finished.
 	overflow  bool
 	overflows int64 // counts overflows, so a drop that began before the latest one does not clear it
-	cursor    uint64
+	cursors   map[string]uint64
+	finished  map[string]bool
 	bypass    atomic.Int64 // unix nanos until which every read goes to the store
 }
 
@@ -42,7 +45,7 @@ func (o *owed) add(keys ...string) {
 			continue
 		}
 		if len(o.keys) >= maxOwed {
-			o.overflow, o.cursor = true, 0
+			o.overflow, o.cursors, o.finished = true, map[string]uint64{}, map[string]bool{}
 			o.overflows++
 			o.bypass.Store(time.Now().Add(TTL).UnixNano())
 			break
@@ -182,19 +185,49 @@ func (cache *Cache) deliver() {
 	}
 }
 
-// dropSome goes on tombstoning every cached key under the prefix after an overflow, from where it got
-// to, until ctx ends or the scan is complete.
+// dropSome goes on tombstoning every cached key under the prefix after an overflow, node by node (a
+// cluster's keys live on the node that owns their slot, and SCAN sees one node), each from where it
+// got to, until ctx ends or every node's scan is complete. A node that joins during the drop is
+// scanned too; keys moved by a resharding meanwhile may be missed, and expire within the TTL.
 func (cache *Cache) dropSome(ctx context.Context, client rueidis.Client) error {
 	o := cache.owed
 	o.mu.Lock()
-	overflow, cursor, gen := o.overflow, o.cursor, o.overflows
+	overflow, gen := o.overflow, o.overflows
 	o.mu.Unlock()
 	if !overflow {
 		return nil
 	}
+	nodes := client.Nodes()
+	for _, addr := range slices.Sorted(maps.Keys(nodes)) {
+		if err := cache.dropOn(ctx, client, nodes[addr], addr, gen); err != nil {
+			return err
+		}
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.overflows == gen && len(o.finished) >= len(nodes) {
+		o.overflow = false
+	}
+	return nil
+}
+
+// dropOn scans one node for cached keys and tombstones them (through client, which routes each key to
+// its node), until its scan is complete.
+func (cache *Cache) dropOn(ctx context.Context, client, node rueidis.Client, addr string, gen int64) error {
+	o := cache.owed
 	match := globEscape(cache.c.Key(cacheNamespace)) + ":*"
 	for ctx.Err() == nil {
-		entry, err := client.Do(ctx, client.B().Scan().Cursor(cursor).Match(match).Count(1000).Build()).AsScanEntry()
+		o.mu.Lock()
+		if o.overflows != gen { // overflowed again meanwhile: that drop starts over
+			o.mu.Unlock()
+			return nil
+		}
+		cursor, done := o.cursors[addr], o.finished[addr]
+		o.mu.Unlock()
+		if done {
+			return nil
+		}
+		entry, err := node.Do(ctx, node.B().Scan().Cursor(cursor).Match(match).Count(1000).Build()).AsScanEntry()
 		if err != nil {
 			return err
 		}
@@ -202,20 +235,14 @@ func (cache *Cache) dropSome(ctx context.Context, client rueidis.Client) error {
 			return err
 		}
 		cache.Stats.Invalidations.Add(int64(len(entry.Elements)))
-		cursor = entry.Cursor
 		o.mu.Lock()
-		if o.overflows != gen { // overflowed again meanwhile: that drop starts over
-			o.mu.Unlock()
-			return nil
-		}
-		o.cursor = cursor
-		if cursor == 0 {
-			o.overflow = false
+		if o.overflows == gen {
+			o.cursors[addr] = entry.Cursor
+			if entry.Cursor == 0 {
+				o.finished[addr] = true
+			}
 		}
 		o.mu.Unlock()
-		if cursor == 0 {
-			return nil
-		}
 	}
 	return ctx.Err()
 }

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,6 +49,9 @@ type Client struct {
 	window      rateWindow                     // outcomes in the last windowLen, for the failure-rate rule
 	interval    atomic.Int64                   // probe interval now (backs off when the circuit reopens soon after closing)
 	closedAt    atomic.Int64                   // mono() when the circuit last closed after a trip; 0 if never
+	tripped     atomic.Bool                    // the circuit opened on failures (not at a failed start) and has not closed since
+	cluster     atomic.Bool                    // the client talks to a Redis Cluster
+	lastCheck   atomic.Int64                   // mono() of the last check of every primary after a failure (cluster)
 	probeMu     sync.Mutex                     // one probe at a time
 	life        context.Context                // cancelled by Close: stops the probe and background work
 	stop        context.CancelFunc
@@ -129,7 +134,7 @@ func New(o Options) (*Client, error) {
 // fails, the service starts without Redis and the background probe keeps trying.
 func (c *Client) Connect(ctx context.Context) error {
 	if err := c.probe(ctx); err != nil {
-		go c.probeUntilUp(false)
+		go c.probeUntilUp()
 		return err
 	}
 	return nil
@@ -138,12 +143,7 @@ func (c *Client) Connect(ctx context.Context) error {
 // probe dials Redis afresh and pings it; on success it closes the circuit. A fresh client each time:
 // connections idle through an outage can be dead without knowing it, and rueidis spreads commands
 // over several, so a ping on one proves nothing about the others.
-func (c *Client) probe(ctx context.Context) error { return c.probeAfter(ctx, false) }
-
-// probeAfter is probe; afterTrip says the circuit opened on failures, so closing it is a recovery after
-// which a new trip soon counts as flapping. The recovery's time is recorded before the circuit closes:
-// a failure right after must find it.
-func (c *Client) probeAfter(ctx context.Context, afterTrip bool) error {
+func (c *Client) probe(ctx context.Context) error {
 	c.probeMu.Lock()
 	defer c.probeMu.Unlock()
 	if c.life.Err() != nil {
@@ -158,14 +158,16 @@ func (c *Client) probeAfter(ctx context.Context, afterTrip bool) error {
 	}
 	pctx, cancel := bounded(ctx)
 	defer cancel()
-	if err := client.Do(pctx, client.B().Ping().Build()).Error(); err != nil {
+	if err := pingEvery(pctx, client); err != nil {
 		client.Close()
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
+	c.cluster.Store(client.Mode() == rueidis.ClientModeCluster)
 	old := c.client.Swap(&client)
 	c.consecutive.Store(0)
 	c.window.reset(mono())
-	if afterTrip {
+	if c.tripped.Swap(false) {
+		// Before the circuit closes: a failure right after must find it, to count as flapping.
 		c.closedAt.Store(mono())
 	}
 	c.open.Store(false)
@@ -175,10 +177,8 @@ func (c *Client) probeAfter(ctx context.Context, afterTrip bool) error {
 	return nil
 }
 
-// probeUntilUp probes once per interval until Redis answers or the client is closed. afterTrip says
-// whether the circuit opened on failures (rather than at a failed start), so closing is a recovery
-// after which a new trip counts as flapping.
-func (c *Client) probeUntilUp(afterTrip bool) {
+// probeUntilUp probes once per interval until Redis answers or the client is closed.
+func (c *Client) probeUntilUp() {
 	t := time.NewTimer(time.Duration(c.interval.Load()))
 	defer t.Stop()
 	for {
@@ -188,7 +188,7 @@ func (c *Client) probeUntilUp(afterTrip bool) {
 		case <-t.C:
 			t.Reset(time.Duration(c.interval.Load()))
 		}
-		if c.probeAfter(c.life, afterTrip) == nil {
+		if c.probe(c.life) == nil {
 			c.logger.Info("redis reachable again: cache and rate limits back on")
 			return
 		}
@@ -200,13 +200,14 @@ func (c *Client) probeUntilUp(afterTrip bool) {
 // timeouts every second.
 func (c *Client) trip(op string, err error) {
 	if c.open.CompareAndSwap(false, true) {
+		c.tripped.Store(true)
 		next := probeEvery
 		if at := c.closedAt.Load(); at != 0 && time.Duration(mono()-at) < flapWithin {
 			next = min(2*time.Duration(c.interval.Load()), maxProbeEvery)
 		}
 		c.interval.Store(int64(next))
 		c.logger.Warn("redis circuit open: serving without Redis until it answers again", "op", op, "error", err, "probe_every", next.String())
-		go c.probeUntilUp(true)
+		go c.probeUntilUp()
 	}
 }
 
@@ -313,11 +314,66 @@ func (c *Client) doCached(ctx context.Context, op string, local *bool, fn func(c
 	return err
 }
 
-// Ping checks that Redis answers.
+// Ping checks that Redis answers: every node of a cluster.
 func (c *Client) Ping(ctx context.Context) error {
-	return c.do(ctx, "PING", func(ctx context.Context, client rueidis.Client) error {
-		return client.Do(ctx, client.B().Ping().Build()).Error()
-	})
+	return c.do(ctx, "PING", pingEvery)
+}
+
+// pingEvery pings the one Redis, or every primary of a cluster. A cluster with a primary down serves
+// part of the keys only; for the service it is down (fail open, degraded), as a single Redis that
+// stopped, until every primary answers again. A cluster's replicas are not pinged: the service never
+// reads from them, and one going away changes nothing.
+func pingEvery(ctx context.Context, client rueidis.Client) error {
+	nodes := client.Nodes()
+	addrs := slices.Sorted(maps.Keys(nodes))
+	if client.Mode() == rueidis.ClientModeCluster {
+		primaries, err := clusterPrimaries(ctx, client)
+		if err != nil {
+			return err
+		}
+		addrs = primaries
+	}
+	for _, addr := range addrs {
+		n, ok := nodes[addr]
+		if !ok {
+			return fmt.Errorf("cluster primary %s is not among the client's nodes", addr)
+		}
+		if err := n.Do(ctx, n.B().Ping().Build()).Error(); err != nil {
+			return fmt.Errorf("%s: %w", addr, err)
+		}
+	}
+	return nil
+}
+
+// clusterPrimaries lists the addresses of a cluster's primaries that own slots, from CLUSTER NODES
+// (lines of "<id> <host:port@bus> <flags> <primary> <ping> <pong> <epoch> <link> <slots>...", flags
+// such as "myself,master" or "master,fail").
+func clusterPrimaries(ctx context.Context, client rueidis.Client) ([]string, error) {
+	out, err := client.Do(ctx, client.B().ClusterNodes().Build()).ToString()
+	if err != nil {
+		return nil, err
+	}
+	addrs := parseClusterPrimaries(out)
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("CLUSTER NODES lists no primary")
+	}
+	return addrs, nil
+}
+
+// parseClusterPrimaries reads CLUSTER NODES's answer.
+func parseClusterPrimaries(out string) []string {
+	var addrs []string
+	for _, line := range strings.Split(out, "\n") {
+		// A primary serves slots (fields 9 on); one that failed over to its replica has none left.
+		f := strings.Fields(line)
+		if len(f) < 9 || !slices.Contains(strings.Split(f[2], ","), "master") {
+			continue
+		}
+		addr, _, _ := strings.Cut(f[1], "@")
+		addrs = append(addrs, addr)
+	}
+	slices.Sort(addrs)
+	return addrs
 }
 
 // failed counts a failure, trips the breaker after tripAfter in a row or at the failure rate, and logs
@@ -326,6 +382,8 @@ func (c *Client) failed(op string, err error) {
 	c.failures.Add(1)
 	if rate := c.window.record(true); c.consecutive.Add(1) >= tripAfter || rate {
 		c.trip(op, err)
+	} else if c.cluster.Load() {
+		c.checkPrimaries()
 	}
 	now := time.Now().UnixNano()
 	last := c.lastLogged.Load()
@@ -333,6 +391,29 @@ func (c *Client) failed(op string, err error) {
 		return
 	}
 	c.logger.Warn("redis unavailable: serving without it", "op", op, "error", err, "failures_total", c.failures.Load())
+}
+
+// checkPrimaries pings every primary of the cluster in the background, at most once per probeEvery,
+// after a failure, and opens the circuit when one does not answer. In a cluster the operations on a
+// failed primary's slots are a fraction of all, interleaved with successes on the others, so neither
+// rule above may ever trip: without this, a primary that hangs would cost each of its operations the
+// whole opTimeout, for as long as it hangs.
+func (c *Client) checkPrimaries() {
+	last := c.lastCheck.Load()
+	if now := mono(); now-last < int64(probeEvery) || !c.lastCheck.CompareAndSwap(last, now) {
+		return
+	}
+	client, err := c.get()
+	if err != nil {
+		return
+	}
+	go func() {
+		ctx, cancel := bounded(c.life)
+		defer cancel()
+		if err := pingEvery(ctx, client); err != nil && c.life.Err() == nil && c.current(client) {
+			c.trip("PING every primary", err)
+		}
+	}()
 }
 
 // Open reports whether the circuit is open (Redis is being bypassed).

@@ -19,9 +19,9 @@ import (
 
 // readThrough serves a single read from the cache, except inside a unit of work, where it reads the
 // store and never fills.
-func readThrough[T any](ctx context.Context, cache *Cache, key string, load func() (T, error)) (T, error) {
+func readThrough[T any](ctx context.Context, cache *Cache, key string, load func(context.Context) (T, error)) (T, error) {
 	if uow.Active(ctx) {
-		return load()
+		return load(ctx)
 	}
 	return getOrLoad(ctx, cache, key, load)
 }
@@ -61,7 +61,7 @@ func NewCatalogStore(inner catalog.Store, cache *Cache) *CatalogStore {
 }
 
 func (s *CatalogStore) Category(ctx context.Context, id uuid.UUID) (catalog.Category, error) {
-	return readThrough(ctx, s.cache, s.cache.categoryKey(id), func() (catalog.Category, error) { return s.Store.Category(ctx, id) })
+	return readThrough(ctx, s.cache, s.cache.categoryKey(id), func(ctx context.Context) (catalog.Category, error) { return s.Store.Category(ctx, id) })
 }
 
 func (s *CatalogStore) UpdateCategory(ctx context.Context, c catalog.Category, baseSlug string) (catalog.Category, error) {
@@ -74,7 +74,7 @@ func (s *CatalogStore) DeleteCategory(ctx context.Context, id uuid.UUID) error {
 }
 
 func (s *CatalogStore) Product(ctx context.Context, id uuid.UUID) (catalog.Product, error) {
-	return readThrough(ctx, s.cache, s.cache.productKey(id), func() (catalog.Product, error) { return s.Store.Product(ctx, id) })
+	return readThrough(ctx, s.cache, s.cache.productKey(id), func(ctx context.Context) (catalog.Product, error) { return s.Store.Product(ctx, id) })
 }
 
 func (s *CatalogStore) UpdateProduct(ctx context.Context, p catalog.Product, baseSlug string) (catalog.Product, error) {
@@ -125,7 +125,7 @@ func NewIdentityStore(inner identity.Store, cache *Cache) *IdentityStore {
 }
 
 func (s *IdentityStore) UserByID(ctx context.Context, id uuid.UUID) (identity.User, error) {
-	return readThrough(ctx, s.cache, s.cache.userKey(id), func() (identity.User, error) {
+	return readThrough(ctx, s.cache, s.cache.userKey(id), func(ctx context.Context) (identity.User, error) {
 		u, err := s.Store.UserByID(ctx, id)
 		u.PasswordHash = ""
 		return u, err
@@ -155,7 +155,7 @@ func (s *IdentityStore) wroteUser(ctx context.Context, err error, id uuid.UUID) 
 }
 
 func (s *IdentityStore) KeyCredential(ctx context.Context, secretHash []byte) (identity.KeyCredential, error) {
-	return readThrough(ctx, s.cache, s.cache.credentialKey(secretHash), func() (identity.KeyCredential, error) {
+	return readThrough(ctx, s.cache, s.cache.credentialKey(secretHash), func(ctx context.Context) (identity.KeyCredential, error) {
 		return s.Store.KeyCredential(ctx, secretHash)
 	})
 }
@@ -179,7 +179,7 @@ func NewContentStore(inner content.Store, cache *Cache) *ContentStore {
 }
 
 func (s *ContentStore) Post(ctx context.Context, id uuid.UUID) (content.Post, error) {
-	return readThrough(ctx, s.cache, s.cache.postKey(id), func() (content.Post, error) { return s.Store.Post(ctx, id) })
+	return readThrough(ctx, s.cache, s.cache.postKey(id), func(ctx context.Context) (content.Post, error) { return s.Store.Post(ctx, id) })
 }
 
 func (s *ContentStore) UpdatePost(ctx context.Context, p content.Post, baseSlug string) (content.Post, error) {

@@ -150,7 +150,12 @@ func (m *Metrics) CounterFunc(name, help string, labels prometheus.Labels, read 
 
 // GaugeFunc exports a gauge read at scrape time under the service's namespace.
 func (m *Metrics) GaugeFunc(name, help string, read func() float64) {
-	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help}, read))
+	m.LabeledGaugeFunc(name, help, nil, read)
+}
+
+// LabeledGaugeFunc is GaugeFunc with constant labels (one gauge per labelled thing).
+func (m *Metrics) LabeledGaugeFunc(name, help string, labels prometheus.Labels, read func() float64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help, ConstLabels: labels}, read))
 }
 
 // RegisterPool exports the PostgreSQL pool's statistics.

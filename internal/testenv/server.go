@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,10 @@ import (
 	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/telemetry"
 )
+
+// IsolationEnv names the variable that runs every testenv.Start at an isolation level
+// (DATABASE_ISOLATION), e.g. the whole API suite at serializable, as a distributed engine runs.
+const IsolationEnv = "TEST_DATABASE_ISOLATION"
 
 // Secret signs the tests' access tokens.
 const Secret = "test-secret-test-secret-test-secret-0123"
@@ -57,6 +62,10 @@ func StartWith(t testing.TB, opts app.Options, extraEnv ...string) *Env {
 	}
 	if vars["DATABASE_URL"] == "" {
 		vars["DATABASE_URL"] = NewDatabase(t)
+	}
+	throughPooler(vars)
+	if iso := os.Getenv(IsolationEnv); iso != "" && vars["DATABASE_ISOLATION"] == "" {
+		vars["DATABASE_ISOLATION"] = iso
 	}
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {

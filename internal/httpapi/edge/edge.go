@@ -40,6 +40,8 @@ type Config struct {
 	// response share.
 	Idempotency idempotency.Store
 	Tx          uow.Runner
+	// ReadsMayLag lets GET requests read from replicas (see readers).
+	ReadsMayLag bool
 	CORSOrigins []string
 	// Limiter is nil when no rate limiting runs (no Redis).
 	Limiter        ratelimit.Limiter
@@ -102,8 +104,11 @@ func New(cfg Config) (*echo.Echo, error) {
 		return nil, err
 	}
 	mw = append(mw, limitRates(cfg.Limiter, cfg.RateLimits, creds),
-		authenticate(ct, creds, cfg.Accounts), validateRequests(ct),
-		idempotent(ct, cfg.Idempotency, cfg.Tx, cfg.Metrics.IdempotencyReplayed))
+		authenticate(ct, creds, cfg.Accounts), validateRequests(ct))
+	if cfg.ReadsMayLag {
+		mw = append(mw, readers)
+	}
+	mw = append(mw, idempotent(ct, cfg.Idempotency, cfg.Tx, cfg.Metrics.IdempotencyReplayed))
 	e.Use(chain(mw...))
 	return e, nil
 }

@@ -47,10 +47,20 @@ func idempotent(ct *contract, store idempotency.Store, tx uow.Runner, replayed f
 			req, resp := c.Request(), c.Response()
 			scope, fp := idempotencyScope(c), fingerprint(c)
 			real := resp.Writer
-			buf := &bufferedWriter{header: resp.Header()}
+			before, status := resp.Header().Clone(), resp.Status
+			restart := func() {
+				resetHeader(resp.Header(), before)
+				resp.Committed, resp.Status, resp.Size = false, status, 0
+			}
+			var buf *bufferedWriter
 			var earlier *idempotency.Response
 			ran := false
+			// The unit of work runs this function again when the transaction loses to a concurrent one
+			// (a serialization failure, at the handler's statements or at COMMIT): each attempt starts
+			// from the response as it was before the first, with an empty buffer.
 			err := tx.InTx(req.Context(), func(ctx context.Context) error {
+				restart()
+				buf, earlier, ran = &bufferedWriter{header: resp.Header()}, nil, false
 				claim, err := store.Claim(ctx, scope, key, fp)
 				switch {
 				case err != nil:
@@ -66,11 +76,18 @@ func idempotent(ct *contract, store idempotency.Store, tx uow.Runner, replayed f
 				ran = true
 				resp.Writer = buf
 				c.SetRequest(req.WithContext(ctx))
-				if err := runRecovering(c, next); err != nil {
-					c.Error(err)
-				}
+				err = runRecovering(c, next)
 				resp.Writer = real
 				c.SetRequest(req)
+				if apperr.IsTransient(err) {
+					ran = false // this attempt's answer is void; the unit runs again or answers err
+					return err
+				}
+				if err != nil {
+					resp.Writer = buf
+					c.Error(err)
+					resp.Writer = real
+				}
 				if buf.status >= http.StatusInternalServerError {
 					return errNotKept
 				}
@@ -82,6 +99,9 @@ func idempotent(ct *contract, store idempotency.Store, tx uow.Runner, replayed f
 				}
 				return store.Complete(ctx, scope, key, fp, stored)
 			})
+			if !ran {
+				restart()
+			}
 			switch {
 			case err == nil && earlier != nil:
 				replayed()
@@ -96,11 +116,21 @@ func idempotent(ct *contract, store idempotency.Store, tx uow.Runner, replayed f
 				resp.Header().Del(h)
 			}
 			resp.Committed, resp.Status, resp.Size = false, 0, 0
-			if apperr.IsKind(err, apperr.KindUnavailable) {
+			// An outage, or a transaction that kept losing to concurrent ones (at COMMIT, after the
+			// unit's retries): the caller may retry with the same key.
+			if apperr.IsKind(err, apperr.KindUnavailable) || apperr.IsTransient(err) {
 				return err
 			}
 			return apperr.Internal(errors.Join(errors.New("storing idempotent response"), err))
 		}
+	}
+}
+
+// resetHeader makes h what it was (before).
+func resetHeader(h, before http.Header) {
+	clear(h)
+	for k, v := range before {
+		h[k] = v
 	}
 }
 
