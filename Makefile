@@ -71,8 +71,10 @@ lint-strict: openapi/node_modules/.installed ## Spectral with only spectral:oas 
 lint-redocly: openapi/node_modules/.installed ## Redocly lint (recommended rules)
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(NODE_BIN)/redocly lint --format=summary $(SPEC) 2>&1 | grep -v -e '^ *$$' -e '[║╔╚]'; exit $${PIPESTATUS[0]}
 
-vet: ## go vet
+vet: ## go vet, and gofmt finds nothing to change
 	go vet ./...
+	@unformatted=$$(gofmt -l cmd internal tools.go); \
+	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted (run gofmt -w):"; echo "$$unformatted"; exit 1; fi
 
 test-go: ## Go tests with the race detector (needs PostgreSQL; see README)
 	go test -race -count=1 ./...

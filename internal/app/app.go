@@ -75,7 +75,7 @@ type App struct {
 	Content  *content.Service
 	Orders   *orders.Service
 	// Audit is the audit log every service records its changes in.
-	Audit   *audit.Log
+	Audit    *audit.Log
 	Events   *events.Service
 	Webhooks *webhooks.Service
 	// Outbox records events in the unit of work of their change; Queue runs the webhook attempts.
@@ -164,8 +164,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 		Logger: logger, Identity: a.Identity, Catalog: a.Catalog, Content: a.Content, Orders: a.Orders, Audit: a.Audit,
 		Idempotency: a.idempotency, Tx: a.DB, RequestTimeout: cfg.RequestTimeout, Postgres: pool, CORSOrigins: cfg.CORSAllowedOrigins,
 		TrustedProxies: cfg.TrustedProxies,
-		RateLimits: httpapi.RateLimits{Anonymous: cfg.RateLimitAnonymous, User: cfg.RateLimitUser, APIKey: cfg.RateLimitAPIKey},
-		Metrics:    a.Metrics, MetricsElsewhere: cfg.MetricsAddr != "", NoMetrics: opts.NoMetrics,
+		RateLimits:     httpapi.RateLimits{Anonymous: cfg.RateLimitAnonymous, User: cfg.RateLimitUser, APIKey: cfg.RateLimitAPIKey},
+		Metrics:        a.Metrics, MetricsElsewhere: cfg.MetricsAddr != "", NoMetrics: opts.NoMetrics,
 	}
 	if r := a.DB.Replicas(); r != nil {
 		deps.Replicas = r

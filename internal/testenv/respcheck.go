@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-
 )
 
 // ResponseChecker checks a response against the spec as Env.Client's transport does (the status
