@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -103,15 +104,25 @@ func withApp(ctx context.Context, cfg config.Config, logger *slog.Logger, fn fun
 	return fn(a)
 }
 
-// serveMetrics serves /metrics alone on its own listener (for an admin network), and returns its stop.
-func serveMetrics(addr string, a *app.App, logger *slog.Logger) (func(), error) {
+// serveMetrics serves /metrics alone on its own listener (for an admin network), with the runtime's
+// profiles under /debug/pprof/ when PPROF_ENABLED, and returns its stop.
+func serveMetrics(addr string, pprofOn bool, a *app.App, logger *slog.Logger) (func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listening on METRICS_ADDR %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	write := 30 * time.Second
+	if pprofOn {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+		write = 2 * time.Minute // a CPU profile or trace takes ?seconds= to answer
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: write}
 	go func() { _ = srv.Serve(ln) }()
 	logger.Info("metrics listening", "addr", ln.Addr().String())
 	return func() { _ = srv.Close() }, nil

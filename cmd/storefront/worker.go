@@ -46,7 +46,7 @@ func startWithWorkers(ctx context.Context, cfg config.Config, logger *slog.Logge
 	}
 	stopMetrics := func() {}
 	if cfg.MetricsAddr != "" {
-		if stopMetrics, err = serveMetrics(cfg.MetricsAddr, a, logger); err != nil {
+		if stopMetrics, err = serveMetrics(cfg.MetricsAddr, cfg.PprofEnabled, a, logger); err != nil {
 			a.Close()
 			flush()
 			return nil, nil, err

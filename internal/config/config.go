@@ -29,6 +29,7 @@ type Config struct {
 	RedisURL           string
 	HTTPAddr           string
 	MetricsAddr        string // when set, /metrics is served here and not on HTTPAddr
+	PprofEnabled       bool   // /debug/pprof/ on MetricsAddr (never on HTTPAddr)
 	JWTSecret          []byte
 	AppEnv             string
 	LogLevel           slog.Level
@@ -137,6 +138,13 @@ func Load(getenv func(string) string) (Config, error) {
 	if v := strings.TrimSpace(getenv("WEBHOOKS_ALLOW_PRIVATE_NETWORKS")); v != "" {
 		if c.WebhooksAllowPrivateNetworks, err = strconv.ParseBool(v); err != nil {
 			problems = append(problems, fmt.Errorf("WEBHOOKS_ALLOW_PRIVATE_NETWORKS must be true or false, got %q", v))
+		}
+	}
+	if v := strings.TrimSpace(getenv("PPROF_ENABLED")); v != "" {
+		if c.PprofEnabled, err = strconv.ParseBool(v); err != nil {
+			problems = append(problems, fmt.Errorf("PPROF_ENABLED must be true or false, got %q", v))
+		} else if c.PprofEnabled && c.MetricsAddr == "" {
+			problems = append(problems, errors.New("PPROF_ENABLED=true needs METRICS_ADDR: profiles are served only on that separate listener"))
 		}
 	}
 	if c.WebhooksAllowPrivateNetworks && c.AppEnv == EnvProduction {
@@ -264,6 +272,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("app_env", c.AppEnv),
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("metrics_addr", c.MetricsAddr),
+		slog.Bool("pprof", c.PprofEnabled),
 		slog.String("database", describeDatabase(c.DatabaseURL)),
 		slog.String("redis_url", maskURL(c.RedisURL)),
 		slog.String("jwt_secret", "[masked]"),
