@@ -19,6 +19,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/storefront/storefront/internal/deadline"
 )
 
 // Options tune the client.
@@ -85,9 +87,10 @@ const (
 	deliverTimeout = 5 * time.Second
 )
 
-// bounded returns ctx limited to opTimeout.
+// bounded returns ctx limited to opTimeout. The timer is made only when the operation waits: a read
+// rueidis answers from its client-side cache never does.
 func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, opTimeout)
+	return deadline.Within(ctx, opTimeout)
 }
 
 // span starts a client span for a Redis operation when tracing is on; end it with the error.

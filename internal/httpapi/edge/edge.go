@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/storefront/storefront/internal/access"
+	"github.com/storefront/storefront/internal/deadline"
 	"github.com/storefront/storefront/internal/idempotency"
 	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/ratelimit"
@@ -122,7 +123,7 @@ func withDeadline(d time.Duration) echo.MiddlewareFunc {
 		}
 		return func(c echo.Context) error {
 			req := c.Request()
-			ctx, cancel := context.WithTimeout(req.Context(), d)
+			ctx, cancel := deadline.Within(req.Context(), d) // no timer unless something waits
 			defer cancel()
 			c.SetRequest(req.WithContext(ctx))
 			return next(c)
