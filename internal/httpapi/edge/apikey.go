@@ -108,13 +108,15 @@ type resolvedCredential struct {
 
 const credentialContextKey = "sf.credential"
 
-// of returns the request's credential (nil when none was sent), resolving it on first use.
+// of returns the request's credential (nil when none was sent), resolving it once per request.
 func (cs *credentials) of(c echo.Context) (*credential, error) {
 	if r, ok := c.Get(credentialContextKey).(resolvedCredential); ok {
 		return r.cred, r.err
 	}
 	cred, err := cs.resolve(c)
-	c.Set(credentialContextKey, resolvedCredential{cred, err})
+	if cred != nil || err != nil { // none sent is as quick to find again as to look up (no allocation)
+		c.Set(credentialContextKey, resolvedCredential{cred, err})
+	}
 	return cred, err
 }
 

@@ -16,13 +16,14 @@ import (
 type ratePolicy struct {
 	name   string
 	quota  int
+	quoted string   // the name as a Structured Fields string
 	policy []string // RateLimit-Policy never changes for a policy: built once
 	limit  []string
 }
 
 func newRatePolicy(name string, limit int, window time.Duration) ratePolicy {
 	q := strconv.Itoa(limit)
-	return ratePolicy{name: name, quota: limit, limit: []string{q},
+	return ratePolicy{name: name, quota: limit, quoted: strconv.Quote(name), limit: []string{q},
 		policy: []string{strconv.Quote(name) + ";q=" + q + ";w=" + strconv.Itoa(int(window.Seconds()))}}
 }
 
@@ -30,16 +31,22 @@ func newRatePolicy(name string, limit int, window time.Duration) ratePolicy {
 var (
 	keyRateLimitPolicy = http.CanonicalHeaderKey("RateLimit-Policy")
 	keyRateLimit       = http.CanonicalHeaderKey("RateLimit")
+	keyLimit           = http.CanonicalHeaderKey("RateLimit-Limit")
+	keyRemaining       = http.CanonicalHeaderKey("RateLimit-Remaining")
+	keyReset           = http.CanonicalHeaderKey("RateLimit-Reset")
+	keyGitHubLimit     = http.CanonicalHeaderKey("X-RateLimit-Limit")
+	keyGitHubRemaining = http.CanonicalHeaderKey("X-RateLimit-Remaining")
+	keyGitHubReset     = http.CanonicalHeaderKey("X-RateLimit-Reset")
 )
 
+// write sets the fields. The value slices are shared between fields and, for the policy's constant
+// ones, between responses: nothing appends to a response header's slice in place (see securityHeaders).
 func (p ratePolicy) write(h http.Header, d ratelimit.Decision) {
-	remaining := strconv.Itoa(d.Remaining)
-	reset := strconv.Itoa(int(math.Ceil(d.Reset.Seconds())))
-	h[keyRateLimitPolicy] = p.policy // shared, never appended to (see securityHeaders)
-	h[keyRateLimit] = []string{strconv.Quote(p.name) + ";r=" + remaining + ";t=" + reset}
-	for _, prefix := range []string{"X-Ratelimit-", "Ratelimit-"} {
-		h[prefix+"Limit"] = p.limit
-		h[prefix+"Remaining"] = []string{remaining}
-		h[prefix+"Reset"] = []string{reset}
-	}
+	remaining := []string{strconv.Itoa(d.Remaining)}
+	reset := []string{strconv.Itoa(int(math.Ceil(d.Reset.Seconds())))}
+	h[keyRateLimitPolicy] = p.policy
+	h[keyRateLimit] = []string{p.quoted + ";r=" + remaining[0] + ";t=" + reset[0]}
+	h[keyGitHubLimit], h[keyLimit] = p.limit, p.limit
+	h[keyGitHubRemaining], h[keyRemaining] = remaining, remaining
+	h[keyGitHubReset], h[keyReset] = reset, reset
 }
