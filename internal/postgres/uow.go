@@ -120,6 +120,12 @@ func (d *DB) attempt(ctx context.Context, parent pgx.Tx, fn func(ctx context.Con
 	if err := fn(ctx); err != nil {
 		return err
 	}
+	if parent != nil {
+		// A savepoint that succeeded is kept, not released: RELEASE would be a round trip that changes
+		// nothing (its work commits or rolls back with the transaction either way).
+		committed = true
+		return nil
+	}
 	if err := tx.Commit(end); err != nil {
 		return translate(fmt.Errorf("committing: %w", err), "transaction")
 	}
