@@ -18,7 +18,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/storefront/storefront/internal/access"
-	"github.com/storefront/storefront/internal/deadline"
 	"github.com/storefront/storefront/internal/idempotency"
 	"github.com/storefront/storefront/internal/identity"
 	"github.com/storefront/storefront/internal/ratelimit"
@@ -80,7 +79,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
-	mw := []echo.MiddlewareFunc{withRequestID, refuseAmbiguousFraming, withDeadline(cfg.RequestTimeout)}
+	mw := []echo.MiddlewareFunc{requestContext(cfg.RequestTimeout), refuseAmbiguousFraming}
 	if cfg.Tracing != nil {
 		mw = append(mw, otelecho.Middleware(telemetry.ServiceName, otelecho.WithTracerProvider(cfg.Tracing),
 			otelecho.WithPropagators(telemetry.Propagator())))
@@ -112,23 +111,6 @@ func New(cfg Config) (*echo.Echo, error) {
 	mw = append(mw, idempotent(ct, cfg.Idempotency, cfg.Tx, cfg.Metrics.IdempotencyReplayed))
 	e.Use(chain(mw...))
 	return e, nil
-}
-
-// withDeadline bounds every request's context: work still waiting (on a lock, or for a database
-// connection when the pool is exhausted) past d is cancelled and answers 503 UNAVAILABLE.
-func withDeadline(d time.Duration) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		if d <= 0 {
-			return next
-		}
-		return func(c echo.Context) error {
-			req := c.Request()
-			ctx, cancel := deadline.Within(req.Context(), d) // no timer unless something waits
-			defer cancel()
-			c.SetRequest(req.WithContext(ctx))
-			return next(c)
-		}
-	}
 }
 
 // chain composes middleware once, at start. Echo v4 composes the middleware given to Use again for

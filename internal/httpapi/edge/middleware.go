@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/storefront/storefront/internal/access"
 	"github.com/storefront/storefront/internal/apperr"
+	"github.com/storefront/storefront/internal/deadline"
 	"github.com/storefront/storefront/internal/telemetry"
 )
 
@@ -37,24 +39,37 @@ func newRequestID() string {
 	return requestIDPrefix + "-" + strconv.FormatUint(requestIDCounter.Add(1), 36)
 }
 
-// withRequestID accepts a sane incoming X-Request-ID or makes one, and echoes it on the response. It
+// requestContext accepts a sane incoming X-Request-ID or makes one, and echoes it on the response. It
 // also records the request's origin (the id and the caller's address, see IPExtractor) for strict
-// handlers and the domains (the audit log), which only see a context.
-func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		req := c.Request()
-		var rid string
-		if v := req.Header[requestIDKey]; len(v) > 0 && validRequestID.MatchString(v[0]) {
-			rid = v[0]
-		} else {
-			rid = newRequestID()
+// handlers and the domains (the audit log), which only see a context, and bounds the context by
+// timeout (none when 0): work still waiting past it (on a lock, or for a database connection when the
+// pool is exhausted) is cancelled and answers 503 UNAVAILABLE. One middleware, so the request is
+// copied once for all three.
+func requestContext(timeout time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			var rid string
+			if v := req.Header[requestIDKey]; len(v) > 0 && validRequestID.MatchString(v[0]) {
+				rid = v[0]
+			} else {
+				rid = newRequestID()
+			}
+			c.Response().Header()[requestIDKey] = []string{rid}
+			ctx := access.WithOrigin(telemetry.WithRequestID(req.Context(), rid), access.Origin{RequestID: rid, ClientIP: c.RealIP()})
+			if timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = deadline.Within(ctx, timeout) // no timer unless something waits
+				defer cancel()
+			}
+			c.SetRequest(req.WithContext(ctx))
+			return next(c)
 		}
-		c.Response().Header()[requestIDKey] = []string{rid}
-		ctx := telemetry.WithRequestID(req.Context(), rid)
-		c.SetRequest(req.WithContext(access.WithOrigin(ctx, access.Origin{RequestID: rid, ClientIP: c.RealIP()})))
-		return next(c)
 	}
 }
+
+// withRequestID is requestContext without a timeout.
+var withRequestID = requestContext(0)
 
 func requestID(c echo.Context) string { return telemetry.RequestID(c.Request().Context()) }
 
