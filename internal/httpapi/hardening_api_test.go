@@ -454,6 +454,12 @@ func TestAmbiguousFraming(t *testing.T) {
 	if status != http.StatusBadRequest || !closed {
 		t.Fatalf("both headers: status %d, connection closed %v", status, closed)
 	}
+	// Field names are case-insensitive: the guard must not be dodged by spelling.
+	status, closed = send(t, "POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\ncontent-LENGTH: 4\r\n"+
+		"transfer-encoding: chunked\r\n\r\n"+chunked)
+	if status != http.StatusBadRequest || !closed {
+		t.Fatalf("both headers, in other cases: status %d, connection closed %v", status, closed)
+	}
 	status, closed = send(t, "POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"+chunked)
 	if status != http.StatusCreated || closed {
 		t.Fatalf("chunked only: status %d, connection closed %v", status, closed)

@@ -170,18 +170,20 @@ func (f *framing) onLine(line []byte) {
 	}
 }
 
+var headerContentLength, headerTransferEncoding = []byte("Content-Length"), []byte("Transfer-Encoding")
+
 func (f *framing) field(line []byte) {
 	name, value, ok := bytes.Cut(line, []byte(":"))
 	if !ok || len(name) == 0 || name[0] == ' ' || name[0] == '\t' {
 		return // a continuation or a malformed line: net/http decides
 	}
-	switch string(bytes.ToLower(bytes.TrimSpace(name))) {
-	case "content-length":
+	switch name = bytes.TrimSpace(name); {
+	case bytes.EqualFold(name, headerContentLength):
 		f.cur.cl = true
 		if n, err := strconv.ParseInt(string(bytes.TrimSpace(value)), 10, 64); err == nil {
 			f.cur.clValue = n
 		}
-	case "transfer-encoding":
+	case bytes.EqualFold(name, headerTransferEncoding):
 		f.cur.te = true
 		codings := bytes.Split(value, []byte(","))
 		f.cur.chunkedEnd = bytes.EqualFold(bytes.TrimSpace(codings[len(codings)-1]), []byte("chunked"))
