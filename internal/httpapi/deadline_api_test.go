@@ -53,7 +53,14 @@ func TestRequestTimeoutCancelsBlockedWork(t *testing.T) {
 	if err := holder.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r, err = env.Client.CreateOrderWithResponse(ctx, &apiclient.CreateOrderParams{IdempotencyKey: key}, order, testenv.Bearer(tokens[0]))
+	// The cancelled attempt's connection is being torn down; until its backend has gone the key is
+	// still held and a retry answers 409 REQUEST_IN_PROGRESS, as documented: retry, as a client would.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		r, err = env.Client.CreateOrderWithResponse(ctx, &apiclient.CreateOrderParams{IdempotencyKey: key}, order, testenv.Bearer(tokens[0]))
+		if err != nil || r.StatusCode() != http.StatusConflict || r.JSON409 == nil || r.JSON409.Error.Code != "REQUEST_IN_PROGRESS" || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil || r.StatusCode() != http.StatusCreated {
 		t.Fatalf("the same key once the lock is gone: %v %d %s", err, r.StatusCode(), r.Body)
 	}
