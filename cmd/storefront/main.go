@@ -163,8 +163,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready ch
 		BaseContext:       func(net.Listener) context.Context { return requestsCtx },
 	}
 	ln = edge.Guard(srv, ln)
-	// Start-up (the spec parsed twice, the docs page built around the Redoc bundle) leaves tens of
-	// megabytes of garbage the runtime would return to the OS only slowly: return it now.
+	// Start-up (the spec parsed and its validators compiled) leaves megabytes of garbage the runtime
+	// would return to the OS only slowly: return it now.
 	debug.FreeOSMemory()
 	logger.Info("listening", "addr", ln.Addr().String(), "config", cfg)
 	if ready != nil {

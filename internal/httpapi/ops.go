@@ -83,15 +83,27 @@ func (m metricsResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
 }
 
 func (s *Server) GetOpenapiYaml(context.Context, api.GetOpenapiYamlRequestObject) (api.GetOpenapiYamlResponseObject, error) {
-	return rawResponse{contentType: "application/yaml", body: s.docs.YAML}, nil
+	d, err := s.docs()
+	if err != nil {
+		return nil, apperr.Internal(err)
+	}
+	return rawResponse{contentType: "application/yaml", body: d.YAML}, nil
 }
 
 func (s *Server) GetOpenapiJson(context.Context, api.GetOpenapiJsonRequestObject) (api.GetOpenapiJsonResponseObject, error) {
-	return rawResponse{contentType: "application/json", body: s.docs.JSON}, nil
+	d, err := s.docs()
+	if err != nil {
+		return nil, apperr.Internal(err)
+	}
+	return rawResponse{contentType: "application/json", body: d.JSON}, nil
 }
 
 func (s *Server) GetDocs(context.Context, api.GetDocsRequestObject) (api.GetDocsResponseObject, error) {
-	return rawResponse{contentType: "text/html; charset=utf-8", body: s.docs.HTML, csp: s.docs.CSP}, nil
+	d, err := s.docs()
+	if err != nil {
+		return nil, apperr.Internal(err)
+	}
+	return rawResponse{contentType: "text/html; charset=utf-8", body: d.HTML, csp: d.CSP}, nil
 }
 
 // rawResponse writes bytes prepared at start-up; the spec documents these bodies, and encoding them on

@@ -74,7 +74,7 @@ type Deps struct {
 // Server implements the generated strict server interface.
 type Server struct {
 	deps   Deps
-	docs   *edge.Docs
+	docs   func() (*edge.Docs, error) // built on the first request for them (about 2.5 MB a process need not hold until then)
 	bodies *bodyMemo
 }
 
@@ -82,10 +82,6 @@ var _ api.StrictServerInterface = (*Server)(nil)
 
 // New builds the platform (package edge) and registers the handlers on it.
 func New(deps Deps) (*echo.Echo, error) {
-	d, err := edge.NewDocs()
-	if err != nil {
-		return nil, err
-	}
 	e, err := edge.New(edge.Config{
 		Logger: deps.Logger, Tokens: deps.Identity.Tokens(), Accounts: deps.Identity, APIKeys: deps.Identity,
 		RequestTimeout: deps.RequestTimeout, Idempotency: deps.Idempotency, Tx: deps.Tx, ReadsMayLag: deps.Replicas != nil,
@@ -95,7 +91,7 @@ func New(deps Deps) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{deps: deps, docs: d, bodies: newBodyMemo()}
+	s := &Server{deps: deps, docs: edge.NewDocs, bodies: newBodyMemo()}
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	return e, nil
 }
