@@ -7,7 +7,9 @@
 // per request and per Redis operation (about 5% of the CPU of a cached read). Within gives the same
 // contract and defers that cost to the first Done or Err: Deadline answers at once, Value passes
 // through, and the first Done or Err makes the real context.WithDeadline (at the deadline fixed when
-// Within was called), which from then on answers everything.
+// Within was called), which from then on answers everything. One difference remains: context.Cause of
+// such a context that nothing has waited on yet reports its parent's cause (nil past the deadline,
+// where WithTimeout's reports DeadlineExceeded); ask Err, which arms it, first.
 package deadline
 
 import (
