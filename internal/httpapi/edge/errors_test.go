@@ -127,3 +127,6 @@ func TestErrorCodesMatchSpec(t *testing.T) {
 		}
 	}
 }
+
+// withRequestID is requestContext without a timeout, for the tests that build a bare Echo.
+var withRequestID = requestContext(0)

@@ -68,9 +68,6 @@ func requestContext(timeout time.Duration) echo.MiddlewareFunc {
 	}
 }
 
-// withRequestID is requestContext without a timeout.
-var withRequestID = requestContext(0)
-
 func requestID(c echo.Context) string { return telemetry.RequestID(c.Request().Context()) }
 
 // accessLog writes one line per request. It renders errors itself (through Echo's error handler) so the
